@@ -1,0 +1,239 @@
+//! The QLP plugin SDK.
+//!
+//! A plugin is a WebAssembly component targeting one world of the
+//! `qlp:plugin` WIT package (`wit/qlp-plugin.wit`). With this crate its author
+//! writes one trait impl and one macro call:
+//!
+//! ```ignore
+//! use qlp_sdk::validator::{Validator, CapsuleView, Report};
+//! use qlp_sdk::{PluginError, PluginInfo, PluginKind};
+//!
+//! struct NoTodo;
+//!
+//! impl Validator for NoTodo {
+//!     fn describe() -> PluginInfo { /* ... */ }
+//!     fn validate(capsule: CapsuleView) -> Result<Report, PluginError> { /* ... */ }
+//! }
+//!
+//! qlp_sdk::export_validator!(NoTodo);
+//! ```
+//!
+//! The crate is built as a `cdylib` for `wasm32-unknown-unknown` and turned
+//! into a component by `qlp plugin build`. The same code also compiles for
+//! the host, so a plugin's logic can be unit-tested with `cargo test`; there
+//! the host services ([`log`], [`config`]) fall back to stderr and to
+//! environment variables.
+
+extern crate self as qlp_sdk;
+
+#[doc(hidden)]
+pub use wit_bindgen::rt as __rt;
+
+/// Bindings generated from the WIT package, one module per world. Plugin
+/// authors use the friendlier re-exports below.
+pub mod bindings {
+    /// The `agent` world; it also defines the shared `types` and `host`
+    /// interfaces that the other worlds reuse.
+    pub mod agent {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "agent",
+            runtime_path: "::qlp_sdk::__rt",
+            pub_export_macro: true,
+            export_macro_name: "export_agent",
+            default_bindings_module: "::qlp_sdk::bindings::agent",
+        });
+    }
+
+    /// The `analyzer` world.
+    pub mod analyzer {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "analyzer",
+            runtime_path: "::qlp_sdk::__rt",
+            pub_export_macro: true,
+            export_macro_name: "export_analyzer",
+            default_bindings_module: "::qlp_sdk::bindings::analyzer",
+            with: {
+                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
+                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+            },
+        });
+    }
+
+    /// The `validator` world.
+    pub mod validator {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "validator",
+            runtime_path: "::qlp_sdk::__rt",
+            pub_export_macro: true,
+            export_macro_name: "export_validator",
+            default_bindings_module: "::qlp_sdk::bindings::validator",
+            with: {
+                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
+                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+            },
+        });
+    }
+
+    /// The `exporter` world.
+    pub mod exporter {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "exporter",
+            runtime_path: "::qlp_sdk::__rt",
+            pub_export_macro: true,
+            export_macro_name: "export_exporter",
+            default_bindings_module: "::qlp_sdk::bindings::exporter",
+            with: {
+                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
+                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+            },
+        });
+    }
+
+    /// The `delivery` world.
+    pub mod delivery {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "delivery",
+            runtime_path: "::qlp_sdk::__rt",
+            pub_export_macro: true,
+            export_macro_name: "export_delivery",
+            default_bindings_module: "::qlp_sdk::bindings::delivery",
+            with: {
+                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
+                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+            },
+        });
+    }
+}
+
+pub use bindings::agent::export_agent;
+pub use bindings::analyzer::export_analyzer;
+pub use bindings::delivery::export_delivery;
+pub use bindings::exporter::export_exporter;
+pub use bindings::validator::export_validator;
+
+pub use bindings::agent::qlp::plugin::types::{
+    Analysis, Artifact, Capability, CapsuleView, DeliveryTarget, ExportOptions, File, Finding,
+    FunctionMetrics, GenerationRequest, Intent, PluginError, PluginInfo, PluginKind, Receipt,
+    Report, Severity, Validation,
+};
+
+/// Agents generate or repair project files.
+pub mod agent {
+    pub use crate::bindings::agent::Guest as Agent;
+    pub use crate::{File, GenerationRequest, PluginError, PluginInfo};
+}
+
+/// Analyzers measure source files.
+pub mod analyzer {
+    pub use crate::bindings::analyzer::Guest as Analyzer;
+    pub use crate::{Analysis, File, FunctionMetrics, PluginError, PluginInfo};
+}
+
+/// Validators check a capsule and score it.
+pub mod validator {
+    pub use crate::bindings::validator::Guest as Validator;
+    pub use crate::{CapsuleView, Finding, PluginError, PluginInfo, Report, Severity};
+}
+
+/// Exporters package a capsule.
+pub mod exporter {
+    pub use crate::bindings::exporter::Guest as Exporter;
+    pub use crate::{Artifact, CapsuleView, ExportOptions, PluginError, PluginInfo};
+}
+
+/// Delivery adapters hand an artifact over.
+pub mod delivery {
+    pub use crate::bindings::delivery::Guest as Delivery;
+    pub use crate::{Artifact, DeliveryTarget, PluginError, PluginInfo, Receipt};
+
+    /// The directory the host granted to this plugin.
+    pub mod workspace {
+        /// Writes (creates or replaces) a file under the granted directory.
+        pub fn write_file(path: &str, contents: &[u8]) -> Result<(), String> {
+            crate::bindings::delivery::qlp::plugin::workspace::write_file(path, contents)
+        }
+
+        /// Reads a whole file from the granted directory.
+        pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
+            crate::bindings::delivery::qlp::plugin::workspace::read_file(path)
+        }
+
+        /// Whether something exists at the path in the granted directory.
+        pub fn exists(path: &str) -> Result<bool, String> {
+            crate::bindings::delivery::qlp::plugin::workspace::exists(path)
+        }
+    }
+}
+
+impl PluginError {
+    /// A plugin error with a stable code and a message for the user.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into() }
+    }
+}
+
+impl File {
+    /// A file from a path and UTF-8 text.
+    pub fn text(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { path: path.into(), content: text.into().into_bytes() }
+    }
+
+    /// The content as text, if it is valid UTF-8.
+    pub fn as_text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.content).ok()
+    }
+}
+
+/// Structured logging into the server's log, attributed to this plugin.
+pub mod log {
+    use crate::bindings::agent::qlp::plugin::host::LogLevel;
+
+    fn write(level: LogLevel, message: &str, fields: &[(&str, &str)]) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let fields: Vec<(String, String)> =
+                fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            crate::bindings::agent::qlp::plugin::host::log(level, message, &fields);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        eprintln!("[{level:?}] {message} {fields:?}");
+    }
+
+    pub fn debug(message: &str, fields: &[(&str, &str)]) {
+        write(LogLevel::Debug, message, fields)
+    }
+    pub fn info(message: &str, fields: &[(&str, &str)]) {
+        write(LogLevel::Info, message, fields)
+    }
+    pub fn warn(message: &str, fields: &[(&str, &str)]) {
+        write(LogLevel::Warn, message, fields)
+    }
+    pub fn error(message: &str, fields: &[(&str, &str)]) {
+        write(LogLevel::Error, message, fields)
+    }
+}
+
+/// A configuration value the operator assigned to this plugin.
+///
+/// Outside WebAssembly (in a plugin's own unit tests) it reads the
+/// environment variable `QLP_PLUGIN_CONFIG_<KEY>` with the key upper-cased and
+/// `-` and `.` turned into `_`.
+pub fn config(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::bindings::agent::qlp::plugin::host::config(key)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let var: String = key
+            .chars()
+            .map(|c| if c == '-' || c == '.' { '_' } else { c.to_ascii_uppercase() })
+            .collect();
+        std::env::var(format!("QLP_PLUGIN_CONFIG_{var}")).ok()
+    }
+}
