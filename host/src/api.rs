@@ -1,0 +1,231 @@
+//! The REST API (axum): submit intents, follow them, fetch capsules, list
+//! plugins. The router is a value ([`router`]) so tests drive it directly;
+//! `serve` binds it to a socket.
+
+mod error;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+pub use error::ApiError;
+
+use crate::capsule::CapsuleDirs;
+use crate::model::Intent;
+use crate::pipeline::{Dispatcher, Plugins};
+use crate::store::Store;
+use crate::tiers::{DEFAULT_TIER, Tiers};
+
+/// Largest request body accepted. An intent is a paragraph of text with a
+/// few lists; 64 KiB leaves ample room and keeps abuse cheap to refuse.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Longest intent description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 8_000;
+
+/// Most requirements or constraints one intent may carry.
+pub const MAX_LIST_ITEMS: usize = 100;
+
+/// Intents listed by `GET /v1/intents` at most.
+pub const MAX_LISTED_INTENTS: u32 = 100;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub tiers: Arc<Tiers>,
+    pub plugins: Arc<Plugins>,
+    pub dispatcher: Dispatcher,
+    pub capsules: CapsuleDirs,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/intents", post(submit_intent).get(list_intents))
+        .route("/v1/intents/{id}", get(get_intent))
+        .route("/v1/capsules/{id}", get(get_capsule))
+        .route("/v1/capsules/{id}/download", get(download_capsule))
+        .route("/v1/capsules/{id}/files/{*path}", get(capsule_file))
+        .route("/v1/plugins", get(list_plugins))
+        .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok", "plugins": state.plugins.len() }))
+}
+
+/// `requirements` may be a list or one comma-separated string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Requirements {
+    List(Vec<String>),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitIntent {
+    description: String,
+    #[serde(default)]
+    requirements: Option<Requirements>,
+    /// e.g. `{"framework": "FastAPI", "database": "PostgreSQL"}`
+    #[serde(default)]
+    constraints: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    tier: Option<String>,
+}
+
+async fn submit_intent(
+    State(state): State<AppState>,
+    body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let description = body.description.trim().to_owned();
+    if description.is_empty() {
+        return Err(ApiError::invalid("EMPTY_DESCRIPTION", "the intent's description is empty"));
+    }
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid(
+            "DESCRIPTION_TOO_LONG",
+            format!("the description is over {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    let tier = body.tier.unwrap_or_else(|| DEFAULT_TIER.to_owned());
+    if state.tiers.get(&tier).is_none() {
+        let known: Vec<&str> = state.tiers.tiers.keys().map(String::as_str).collect();
+        return Err(ApiError::invalid("UNKNOWN_TIER", format!("unknown tier `{tier}`; known tiers: {}", known.join(", "))));
+    }
+    let requirements: Vec<String> = match body.requirements {
+        None => vec![],
+        Some(Requirements::List(list)) => list,
+        Some(Requirements::Text(text)) => text.split(',').map(str::to_owned).collect(),
+    }
+    .into_iter()
+    .map(|r| r.trim().to_owned())
+    .filter(|r| !r.is_empty())
+    .collect();
+    let constraints: Vec<(String, String)> = body.constraints.unwrap_or_default().into_iter().collect();
+    if requirements.len() > MAX_LIST_ITEMS || constraints.len() > MAX_LIST_ITEMS {
+        return Err(ApiError::invalid("TOO_MANY_ITEMS", format!("at most {MAX_LIST_ITEMS} requirements and constraints")));
+    }
+    let intent = Intent { id: uuid::Uuid::new_v4().to_string(), description, requirements, constraints, tier };
+    state.store.insert_intent(&intent).await?;
+    state.dispatcher.submit(intent.clone()).await.map_err(ApiError::internal)?;
+    tracing::info!(intent = %intent.id, tier = %intent.tier, "intent accepted");
+    let location = format!("/v1/intents/{}", intent.id);
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location.clone())],
+        Json(json!({
+            "id": intent.id,
+            "status": "queued",
+            "tier": intent.tier,
+            "links": { "self": location, "capsule": format!("/v1/capsules/{}", intent.id) },
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    limit: Option<u32>,
+}
+
+async fn list_intents(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+    let intents = state.store.list_intents(q.limit.unwrap_or(50).min(MAX_LISTED_INTENTS)).await?;
+    Ok(Json(json!({ "intents": intents })))
+}
+
+async fn get_intent(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let record = state
+        .store
+        .get_intent(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("INTENT_NOT_FOUND", format!("no intent `{id}`")))?;
+    let stages = state.store.stages(&id).await?;
+    let mut body = serde_json::to_value(&record).map_err(ApiError::internal)?;
+    body["stages"] = serde_json::to_value(stages).map_err(ApiError::internal)?;
+    if matches!(record.status, crate::store::IntentStatus::Completed | crate::store::IntentStatus::GateFailed) {
+        body["links"] = json!({ "capsule": format!("/v1/capsules/{id}") });
+    }
+    Ok(Json(body))
+}
+
+async fn capsule_record(state: &AppState, id: &str) -> Result<crate::store::CapsuleRecord, ApiError> {
+    state.store.get_capsule(id).await?.ok_or_else(|| {
+        ApiError::not_found("CAPSULE_NOT_FOUND", format!("no capsule for intent `{id}` (it may still be running)"))
+    })
+}
+
+async fn get_capsule(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+    let capsule = capsule_record(&state, &id).await?;
+    let mut body = serde_json::to_value(&capsule).map_err(ApiError::internal)?;
+    body["links"] = json!({
+        "download": format!("/v1/capsules/{id}/download"),
+        "files": format!("/v1/capsules/{id}/files/"),
+        "intent": format!("/v1/intents/{id}"),
+    });
+    Ok(Json(body))
+}
+
+async fn download_capsule(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let capsule = capsule_record(&state, &id).await?;
+    let (Some(name), Some(media_type)) = (capsule.artifact_name, capsule.artifact_type) else {
+        return Err(ApiError::not_found("ARTIFACT_NOT_FOUND", "this capsule has no exported artifact"));
+    };
+    let bytes = tokio::fs::read(state.capsules.artifact(&id, &name)).await.map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn capsule_file(State(state): State<AppState>, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
+    capsule_record(&state, &id).await?;
+    let not_found = || ApiError::not_found("FILE_NOT_FOUND", format!("capsule `{id}` has no file `{path}`"));
+    let file = state.capsules.file(&id, &path).ok_or_else(not_found)?;
+    let bytes = match tokio::fs::read(&file).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let media_type = if std::str::from_utf8(&bytes).is_ok() { "text/plain; charset=utf-8" } else { "application/octet-stream" };
+    Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
+}
+
+async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let mut plugins: Vec<_> = state
+        .plugins
+        .values()
+        .map(|p| {
+            json!({
+                "name": p.info.name,
+                "version": p.info.version,
+                "kind": p.info.kind,
+                "description": p.info.description,
+                "capabilities": p.info.capabilities,
+                "digest": p.digest,
+                "size": p.size,
+                "languages": p.languages,
+                "extensions": p.extensions,
+            })
+        })
+        .collect();
+    plugins.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    Json(json!({ "plugins": plugins }))
+}

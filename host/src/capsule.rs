@@ -1,0 +1,226 @@
+//! Capsules on disk and their manifest.
+//!
+//! A capsule's files are written under `<data>/capsules/<intent id>/files/`,
+//! its exported artifact under `.../artifact/`. Everything is first written
+//! into a temporary sibling directory and renamed into place, so a capsule
+//! directory is either complete or absent. The manifest
+//! (`.qlcapsule-manifest.json`) lists every file with its blake3 digest and
+//! size, and every plugin that ran with its version and component digest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::File;
+
+/// The manifest's file name inside a capsule.
+pub const MANIFEST_NAME: &str = ".qlcapsule-manifest.json";
+
+/// Most files one capsule may hold: far above any generated project, low
+/// enough that a runaway agent cannot fill the disk with inodes.
+pub const MAX_FILES: usize = 5_000;
+
+/// Most bytes one capsule's files may total.
+pub const MAX_CAPSULE_BYTES: usize = 64 << 20;
+
+/// Longest accepted file path.
+pub const MAX_PATH_LEN: usize = 512;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    pub blake3: String,
+}
+
+impl FileEntry {
+    pub fn of(file: &File) -> Self {
+        Self {
+            path: file.path.clone(),
+            size: file.content.len() as u64,
+            blake3: blake3::hash(&file.content).to_hex().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginEntry {
+    pub name: String,
+    pub version: String,
+    pub kind: String,
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestIntent {
+    pub id: String,
+    pub description: String,
+    pub tier: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestGate {
+    pub passed: bool,
+    pub reasons: Vec<String>,
+}
+
+/// The capsule manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: String,
+    pub intent: ManifestIntent,
+    pub created_at: String,
+    pub quality_score: u8,
+    pub gate: ManifestGate,
+    /// Sorted by path; the manifest itself is not listed.
+    pub files: Vec<FileEntry>,
+    /// In the order they ran.
+    pub plugins: Vec<PluginEntry>,
+}
+
+pub const MANIFEST_FORMAT: &str = "qlp-capsule-manifest/1";
+
+/// Why a set of generated files is not acceptable as a capsule.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PathError {
+    #[error("file path `{0}` is not a relative `/`-separated path inside the project")]
+    Invalid(String),
+    #[error("file path `{0}` is reserved for the capsule manifest")]
+    Reserved(String),
+    #[error("more than {MAX_FILES} files")]
+    TooManyFiles,
+    #[error("files total more than {MAX_CAPSULE_BYTES} bytes")]
+    TooLarge,
+}
+
+/// Checks a path a plugin produced: relative, `/`-separated, no empty, `.`
+/// or `..` components, no backslashes or control characters.
+pub fn check_path(path: &str) -> Result<(), PathError> {
+    let bad = path.is_empty()
+        || path.len() > MAX_PATH_LEN
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.chars().any(char::is_control)
+        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+    if bad {
+        return Err(PathError::Invalid(crate::runtime::limits::sanitize_for_message(path)));
+    }
+    if path == MANIFEST_NAME {
+        return Err(PathError::Reserved(path.to_owned()));
+    }
+    Ok(())
+}
+
+/// Merges an agent's files into the project: a later agent's file replaces
+/// an earlier one at the same path. Checks paths and caps.
+pub fn merge(project: &mut BTreeMap<String, File>, files: Vec<File>) -> Result<(), PathError> {
+    for file in files {
+        check_path(&file.path)?;
+        project.insert(file.path.clone(), file);
+    }
+    if project.len() > MAX_FILES {
+        return Err(PathError::TooManyFiles);
+    }
+    if project.values().map(|f| f.content.len()).sum::<usize>() > MAX_CAPSULE_BYTES {
+        return Err(PathError::TooLarge);
+    }
+    Ok(())
+}
+
+/// The capsule directories under the data directory.
+#[derive(Debug, Clone)]
+pub struct CapsuleDirs {
+    root: PathBuf,
+}
+
+impl CapsuleDirs {
+    pub fn new(data_dir: &Path) -> Self {
+        Self { root: data_dir.join("capsules") }
+    }
+
+    pub fn dir(&self, intent_id: &str) -> PathBuf {
+        self.root.join(intent_id)
+    }
+
+    pub fn file(&self, intent_id: &str, path: &str) -> Option<PathBuf> {
+        check_path(path).ok().or(if path == MANIFEST_NAME { Some(()) } else { None })?;
+        Some(self.dir(intent_id).join("files").join(path))
+    }
+
+    pub fn artifact(&self, intent_id: &str, name: &str) -> PathBuf {
+        self.dir(intent_id).join("artifact").join(name)
+    }
+
+    /// Writes the files (manifest included) and the artifact, all or
+    /// nothing.
+    pub fn write(&self, intent_id: &str, files: &[File], artifact: Option<(&str, &[u8])>) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.root)?;
+        let final_dir = self.dir(intent_id);
+        let tmp = self.root.join(format!(".{intent_id}.tmp"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)?;
+        }
+        for file in files {
+            let path = tmp.join("files").join(&file.path);
+            std::fs::create_dir_all(path.parent().expect("joined paths have a parent"))?;
+            std::fs::write(path, &file.content)?;
+        }
+        if let Some((name, bytes)) = artifact {
+            std::fs::create_dir_all(tmp.join("artifact"))?;
+            std::fs::write(tmp.join("artifact").join(name), bytes)?;
+        }
+        if final_dir.exists() {
+            std::fs::remove_dir_all(&final_dir)?;
+        }
+        std::fs::rename(&tmp, &final_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str) -> File {
+        File { path: path.into(), content: content.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn paths_that_could_leave_the_capsule_are_refused() {
+        for bad in ["", "/etc/passwd", "../x", "a/../../b", "a//b", "./a", "a\\b", "a\nb", "a/", MANIFEST_NAME] {
+            assert!(check_path(bad).is_err(), "{bad:?} accepted");
+        }
+        for good in ["app/main.py", ".dockerignore", "tests/test_x.py", "a..b/c"] {
+            assert_eq!(check_path(good), Ok(()), "{good:?} refused");
+        }
+    }
+
+    #[test]
+    fn later_agents_replace_earlier_files() {
+        let mut project = BTreeMap::new();
+        merge(&mut project, vec![file("a.py", "1"), file("b.py", "1")]).unwrap();
+        merge(&mut project, vec![file("a.py", "2")]).unwrap();
+        assert_eq!(project["a.py"].content, b"2");
+        assert_eq!(project.len(), 2);
+    }
+
+    #[test]
+    fn too_many_files_are_refused() {
+        let mut project = BTreeMap::new();
+        let files = (0..=MAX_FILES).map(|i| file(&format!("f{i}"), "")).collect();
+        assert_eq!(merge(&mut project, files), Err(PathError::TooManyFiles));
+    }
+
+    #[test]
+    fn capsules_are_written_whole() {
+        let data = tempfile::tempdir().unwrap();
+        let dirs = CapsuleDirs::new(data.path());
+        dirs.write("id1", &[file("app/main.py", "print(1)\n")], Some(("c.zip", b"PK"))).unwrap();
+        assert_eq!(std::fs::read(dirs.file("id1", "app/main.py").unwrap()).unwrap(), b"print(1)\n");
+        assert_eq!(std::fs::read(dirs.artifact("id1", "c.zip")).unwrap(), b"PK");
+        assert!(dirs.file("id1", "../id2/x").is_none());
+        // Rewriting replaces the whole directory.
+        dirs.write("id1", &[file("other.txt", "x")], None).unwrap();
+        assert!(!dirs.file("id1", "app/main.py").unwrap().exists());
+    }
+}

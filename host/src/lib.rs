@@ -1,0 +1,17 @@
+//! QLP's host: the server that turns intents into capsules by running
+//! sandboxed WebAssembly plugins, and the `qlp` command line.
+//!
+//! Where to look: `api` (REST), `pipeline` (what an intent runs), `runtime`
+//! (wasmtime, limits, the plugin contract's host side), `capsule` (files,
+//! manifest), `store` (SQLite), `tiers` (pipeline configuration), `server`
+//! (start-up), `client` (`qlp submit`).
+
+pub mod api;
+pub mod capsule;
+pub mod client;
+pub mod model;
+pub mod pipeline;
+pub mod runtime;
+pub mod server;
+pub mod store;
+pub mod tiers;

@@ -1,0 +1,140 @@
+//! QLP's domain types: what the API returns, the store keeps and the
+//! pipeline passes around. They mirror the WIT contract's `types` interface;
+//! `runtime::convert` is the one place that translates between the two, so a
+//! future contract version only changes that boundary.
+
+use serde::{Deserialize, Serialize};
+
+/// The user's request, as accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intent {
+    pub id: String,
+    pub description: String,
+    pub requirements: Vec<String>,
+    pub constraints: Vec<(String, String)>,
+    pub tier: String,
+}
+
+/// One file of a project. Content is bytes; the API serves it raw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub path: String,
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    Agent,
+    Analyzer,
+    Validator,
+    Exporter,
+    Delivery,
+}
+
+impl PluginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Analyzer => "analyzer",
+            Self::Validator => "validator",
+            Self::Exporter => "exporter",
+            Self::Delivery => "delivery",
+        }
+    }
+}
+
+impl std::fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "kebab-case")]
+pub enum Capability {
+    DirectoryRead,
+    DirectoryWrite,
+    Http(String),
+    Secret(String),
+}
+
+/// What a plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    pub capabilities: Vec<Capability>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionMetrics {
+    pub name: String,
+    pub line: u32,
+    pub cyclomatic_complexity: u32,
+    pub documented: bool,
+}
+
+/// What an analyzer measured of one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub path: String,
+    pub language: String,
+    pub analyzer: String,
+    pub lines_of_code: u32,
+    pub comment_lines: u32,
+    pub blank_lines: u32,
+    pub functions: Vec<FunctionMetrics>,
+    pub imports: Vec<String>,
+    pub doc_coverage: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub score: u8,
+    pub summary: String,
+}
+
+/// A report together with the validator that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    pub validator: String,
+    pub report: Report,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Artifact {
+    pub media_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub location: String,
+    pub details: Vec<(String, String)>,
+}

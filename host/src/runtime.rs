@@ -1,0 +1,522 @@
+//! The WebAssembly runtime.
+//!
+//! One wasmtime [`Engine`] serves the whole process: component model on,
+//! pooling allocator, epoch interruption driven by a ticker thread. A loaded
+//! [`Plugin`] keeps an `InstancePre` for its world; every call gets a fresh
+//! store and instance under [`CallLimits`], so no state leaks from one call
+//! (or one intent) to the next, and a trap, a timeout or an invalid result
+//! fails that call with a [`CallError`] naming the cause while the server
+//! goes on. Compiled components are cached on disk (see [`cache`]).
+//!
+//! Next: `bindings` (generated from the WIT), `host_api` (what plugins may
+//! call), `limits`, `build` (`qlp plugin build`).
+
+pub mod bindings;
+pub mod build;
+mod cache;
+pub mod convert;
+mod host_api;
+pub mod limits;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use crate::model::{self, PluginInfo, PluginKind};
+use bindings::{agent, analyzer, delivery, exporter, validator, wit};
+pub use host_api::State;
+pub use limits::CallLimits;
+use limits::Limiter;
+
+/// How often the engine's epoch advances; the granularity of call
+/// deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Instances the pooling allocator keeps slots for: the most plugin calls
+/// that can run at once in this process.
+pub const POOL_INSTANCES: u32 = 128;
+
+/// Why loading a plugin failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the component is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("not a WebAssembly component{0}")]
+    NotAComponent(&'static str),
+    #[error("the component does not target a QLP world: it exports none of `generate`, `analyze`, `validate`, `export`, `deliver` with `describe`")]
+    UnknownWorld,
+    #[error("the component cannot be linked as a QLP {kind}: {reason}")]
+    Link { kind: PluginKind, reason: String },
+    #[error("invalid component: {0}")]
+    Invalid(String),
+    #[error("`describe` failed: {0}")]
+    Describe(CallError),
+    #[error("the component targets the {world} world but describes itself as a {declared}")]
+    KindMismatch { world: PluginKind, declared: PluginKind },
+    #[error("invalid plugin version `{version}`: {reason}")]
+    BadVersion { version: String, reason: String },
+}
+
+/// Why a plugin call failed. Each variant has a stable [`CallError::code`].
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    #[error("the call exceeded its time limit of {0:?}")]
+    Timeout(Duration),
+    #[error("the plugin exceeded its memory limit of {0} bytes")]
+    MemoryLimit(usize),
+    #[error("the plugin overflowed its stack")]
+    StackOverflow,
+    #[error("the plugin trapped: {0}")]
+    Trap(String),
+    #[error("the plugin returned an invalid result: {0}")]
+    InvalidOutput(String),
+    #[error("{code}: {message}")]
+    Plugin { code: String, message: String },
+    #[error("the plugin is of kind `{actual}` where `{expected}` is required")]
+    WrongKind { expected: PluginKind, actual: PluginKind },
+    #[error("the host failed: {0}")]
+    Host(String),
+}
+
+impl CallError {
+    /// The stable code an API client sees.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Timeout(_) => "TIMEOUT",
+            Self::MemoryLimit(_) => "MEMORY_LIMIT",
+            Self::StackOverflow => "STACK_OVERFLOW",
+            Self::Trap(_) => "TRAP",
+            Self::InvalidOutput(_) => "INVALID_OUTPUT",
+            Self::Plugin { code, .. } => code,
+            Self::WrongKind { .. } => "WRONG_KIND",
+            Self::Host(_) => "HOST_ERROR",
+        }
+    }
+
+    fn from_plugin(e: wit::PluginError) -> Self {
+        let code = host_api::sanitize(&e.code, 64);
+        let code = if code.is_empty() { "PLUGIN_ERROR".to_owned() } else { code };
+        Self::Plugin { code, message: host_api::sanitize(&e.message, 4096) }
+    }
+}
+
+/// What a call used, for the stage record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    pub wall_ms: u64,
+    pub peak_memory_bytes: u64,
+}
+
+enum Pre {
+    Agent(agent::AgentPre<State>),
+    Analyzer(analyzer::AnalyzerPre<State>),
+    Validator(validator::ValidatorPre<State>),
+    Exporter(exporter::ExporterPre<State>),
+    Delivery(delivery::DeliveryPre<State>),
+}
+
+impl Pre {
+    fn kind(&self) -> PluginKind {
+        match self {
+            Pre::Agent(_) => PluginKind::Agent,
+            Pre::Analyzer(_) => PluginKind::Analyzer,
+            Pre::Validator(_) => PluginKind::Validator,
+            Pre::Exporter(_) => PluginKind::Exporter,
+            Pre::Delivery(_) => PluginKind::Delivery,
+        }
+    }
+}
+
+/// A plugin ready to be called.
+pub struct Plugin {
+    pub info: PluginInfo,
+    /// blake3 of the component bytes.
+    pub digest: String,
+    pub size: usize,
+    /// For analyzers: the file extensions they handle.
+    pub extensions: Vec<String>,
+    pub languages: Vec<String>,
+    pre: Pre,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin").field("info", &self.info).field("digest", &self.digest).finish_non_exhaustive()
+    }
+}
+
+struct Linkers {
+    agent: Linker<State>,
+    analyzer: Linker<State>,
+    validator: Linker<State>,
+    exporter: Linker<State>,
+    delivery: Linker<State>,
+}
+
+/// Options of a call beyond its limits.
+#[derive(Default)]
+pub struct CallContext {
+    /// Configuration values the operator assigned to this plugin.
+    pub config: Arc<BTreeMap<String, String>>,
+    /// A directory granted to the plugin (delivery adapters).
+    pub workspace: Option<cap_std::fs::Dir>,
+}
+
+/// The process-wide runtime. Cheap to share behind an `Arc`.
+pub struct Runtime {
+    engine: Engine,
+    linkers: Linkers,
+    cache: cache::CompileCache,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+fn engine_config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(limits::MAX_WASM_STACK);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOL_INSTANCES);
+        pool.total_core_instances(POOL_INSTANCES * 4);
+        pool.total_memories(POOL_INSTANCES * 2);
+        pool.total_tables(POOL_INSTANCES * 4);
+        pool.max_memory_size(limits::DEFAULT_MEMORY_LIMIT);
+        pool.table_elements(limits::DEFAULT_TABLE_ELEMENTS);
+        pool.max_core_instances_per_component(limits::MAX_INSTANCES_PER_STORE as u32);
+        pool.max_memories_per_component(limits::MAX_MEMORIES_PER_STORE as u32);
+        pool.max_tables_per_component(limits::MAX_TABLES_PER_STORE as u32);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+impl Runtime {
+    /// Creates the engine, the linkers of every world and the epoch ticker.
+    /// Compiled components are cached under `cache_dir`.
+    pub fn new(cache_dir: PathBuf) -> anyhow::Result<Self> {
+        let engine = match Engine::new(&engine_config(true)) {
+            Ok(engine) => engine,
+            Err(e) => {
+                tracing::warn!(error = %e, "pooling allocator unavailable; falling back to on-demand allocation");
+                Engine::new(&engine_config(false)).map_err(|e| anyhow::anyhow!("{e}"))?
+            }
+        };
+        let linkers = Linkers {
+            agent: {
+                let mut l = Linker::new(&engine);
+                agent::Agent::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                l
+            },
+            analyzer: {
+                let mut l = Linker::new(&engine);
+                analyzer::Analyzer::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                l
+            },
+            validator: {
+                let mut l = Linker::new(&engine);
+                validator::Validator::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                l
+            },
+            exporter: {
+                let mut l = Linker::new(&engine);
+                exporter::Exporter::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                l
+            },
+            delivery: {
+                let mut l = Linker::new(&engine);
+                delivery::Delivery::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                l
+            },
+        };
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            std::thread::Builder::new().name("qlp-epoch".into()).spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        }
+        let cache = cache::CompileCache::new(cache_dir, &engine)?;
+        Ok(Self { engine, linkers, cache, stop_ticker })
+    }
+
+    /// Compiles (or loads from the cache) a component, checks which world it
+    /// targets, and asks it to describe itself.
+    pub fn load(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
+        if bytes.len() > limits::MAX_COMPONENT_SIZE {
+            return Err(LoadError::TooLarge { size: bytes.len(), limit: limits::MAX_COMPONENT_SIZE });
+        }
+        if !wasmparser::Parser::is_component(bytes) {
+            return Err(LoadError::NotAComponent(if wasmparser::Parser::is_core_wasm(bytes) {
+                " (it is a core module: run it through `qlp plugin build`)"
+            } else {
+                ""
+            }));
+        }
+        let digest = blake3::hash(bytes).to_hex().to_string();
+        let component = self.cache.load_or_compile(&self.engine, &digest, bytes).map_err(LoadError::Invalid)?;
+        let kind = self.world_of(&component)?;
+        let link_err = |e: wasmtime::Error| LoadError::Link { kind, reason: format!("{e:#}") };
+        let pre = match kind {
+            PluginKind::Agent => {
+                Pre::Agent(agent::AgentPre::new(self.linkers.agent.instantiate_pre(&component).map_err(link_err)?).map_err(link_err)?)
+            }
+            PluginKind::Analyzer => Pre::Analyzer(
+                analyzer::AnalyzerPre::new(self.linkers.analyzer.instantiate_pre(&component).map_err(link_err)?)
+                    .map_err(link_err)?,
+            ),
+            PluginKind::Validator => Pre::Validator(
+                validator::ValidatorPre::new(self.linkers.validator.instantiate_pre(&component).map_err(link_err)?)
+                    .map_err(link_err)?,
+            ),
+            PluginKind::Exporter => Pre::Exporter(
+                exporter::ExporterPre::new(self.linkers.exporter.instantiate_pre(&component).map_err(link_err)?)
+                    .map_err(link_err)?,
+            ),
+            PluginKind::Delivery => Pre::Delivery(
+                delivery::DeliveryPre::new(self.linkers.delivery.instantiate_pre(&component).map_err(link_err)?)
+                    .map_err(link_err)?,
+            ),
+        };
+        let mut plugin = Plugin {
+            info: PluginInfo {
+                name: String::new(),
+                version: String::new(),
+                kind,
+                description: String::new(),
+                capabilities: vec![],
+            },
+            digest,
+            size: bytes.len(),
+            extensions: vec![],
+            languages: vec![],
+            pre,
+        };
+        let limits = CallLimits::for_kind(PluginKind::Validator);
+        let info = self.describe(&plugin, limits).map_err(LoadError::Describe)?;
+        if info.kind != kind {
+            return Err(LoadError::KindMismatch { world: kind, declared: info.kind });
+        }
+        if let Err(e) = semver::Version::parse(&info.version) {
+            return Err(LoadError::BadVersion { version: info.version, reason: e.to_string() });
+        }
+        if kind == PluginKind::Analyzer {
+            let (languages, extensions) = self.analyzer_coverage(&plugin, limits).map_err(LoadError::Describe)?;
+            plugin.languages = languages;
+            plugin.extensions = extensions;
+        }
+        plugin.info = info;
+        Ok(plugin)
+    }
+
+    fn world_of(&self, component: &Component) -> Result<PluginKind, LoadError> {
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        let has = |n: &str| exports.iter().any(|e| e == n);
+        if !has("describe") {
+            return Err(LoadError::UnknownWorld);
+        }
+        [
+            ("generate", PluginKind::Agent),
+            ("analyze", PluginKind::Analyzer),
+            ("validate", PluginKind::Validator),
+            ("export", PluginKind::Exporter),
+            ("deliver", PluginKind::Delivery),
+        ]
+        .into_iter()
+        .find(|(name, _)| has(name))
+        .map(|(_, kind)| kind)
+        .ok_or(LoadError::UnknownWorld)
+    }
+
+    /// Runs `f` in a fresh store under `limits`, classifying any failure.
+    fn call<R>(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        f: impl FnOnce(&mut Store<State>) -> wasmtime::Result<R>,
+    ) -> (Result<R, CallError>, Usage) {
+        let started = Instant::now();
+        let state = State {
+            plugin: plugin.info.name.as_str().into(),
+            config: ctx.config,
+            limiter: Limiter::new(limits.memory),
+            log_lines: 0,
+            logs_dropped: 0,
+            workspace: ctx.workspace,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        let result = f(&mut store);
+        let state = store.data();
+        if state.logs_dropped > 0 {
+            tracing::warn!(plugin = %plugin.info.name, dropped = state.logs_dropped, "plugin log lines over the per-call limit were dropped");
+        }
+        let usage = Usage {
+            wall_ms: started.elapsed().as_millis() as u64,
+            peak_memory_bytes: state.limiter.peak_memory as u64,
+        };
+        let result = result.map_err(|e| {
+            if state.limiter.memory_exceeded {
+                return CallError::MemoryLimit(limits.memory);
+            }
+            match e.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => CallError::Timeout(limits.timeout),
+                Some(Trap::StackOverflow) => CallError::StackOverflow,
+                Some(trap) => CallError::Trap(trap.to_string()),
+                // Lifting a result checks UTF-8, enum and flag ranges: a
+                // failure there is the plugin's invalid output.
+                None => {
+                    let msg = format!("{e:#}");
+                    if msg.contains("invalid") || msg.contains("out of bounds") || msg.contains("utf-8") {
+                        CallError::InvalidOutput(host_api::sanitize(&msg, 1024))
+                    } else {
+                        CallError::Trap(host_api::sanitize(&msg, 1024))
+                    }
+                }
+            }
+        });
+        (result, usage)
+    }
+
+    fn describe(&self, plugin: &Plugin, limits: CallLimits) -> Result<PluginInfo, CallError> {
+        let (r, _) = self.call(plugin, limits, CallContext::default(), |store| match &plugin.pre {
+            Pre::Agent(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+            Pre::Analyzer(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+            Pre::Validator(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+            Pre::Exporter(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+            Pre::Delivery(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+        });
+        let info: PluginInfo = r?.into();
+        if info.name.is_empty() || info.name.len() > 128 || info.name.chars().any(char::is_control) {
+            return Err(CallError::InvalidOutput(format!("invalid plugin name `{}`", host_api::sanitize(&info.name, 128))));
+        }
+        Ok(info)
+    }
+
+    fn analyzer_coverage(&self, plugin: &Plugin, limits: CallLimits) -> Result<(Vec<String>, Vec<String>), CallError> {
+        let Pre::Analyzer(pre) = &plugin.pre else {
+            return Err(wrong_kind(PluginKind::Analyzer, plugin));
+        };
+        let (r, _) = self.call(plugin, limits, CallContext::default(), |store| {
+            let inst = pre.instantiate(&mut *store)?;
+            Ok((inst.call_languages(&mut *store)?, inst.call_extensions(&mut *store)?))
+        });
+        let (languages, extensions) = r?;
+        let norm = |v: Vec<String>| v.into_iter().map(|s| s.trim_start_matches('.').to_ascii_lowercase()).collect();
+        Ok((norm(languages), norm(extensions)))
+    }
+
+    /// Asks an agent to generate files.
+    pub fn generate(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        request: &wit::GenerationRequest,
+    ) -> (Result<Vec<model::File>, CallError>, Usage) {
+        let Pre::Agent(pre) = &plugin.pre else {
+            return (Err(wrong_kind(PluginKind::Agent, plugin)), Usage::default());
+        };
+        let (r, usage) = self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_generate(&mut *store, request));
+        (flatten(r).map(|files| files.into_iter().map(Into::into).collect()), usage)
+    }
+
+    /// Asks an analyzer to measure one file.
+    pub fn analyze(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        file: &wit::File,
+    ) -> (Result<model::Analysis, CallError>, Usage) {
+        let Pre::Analyzer(pre) = &plugin.pre else {
+            return (Err(wrong_kind(PluginKind::Analyzer, plugin)), Usage::default());
+        };
+        let (r, usage) = self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_analyze(&mut *store, file));
+        (flatten(r).map(|a| convert::analysis_from_wit(a, &plugin.info.name)), usage)
+    }
+
+    /// Asks a validator for its report on a capsule.
+    pub fn validate(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        view: &wit::CapsuleView,
+    ) -> (Result<model::Report, CallError>, Usage) {
+        let Pre::Validator(pre) = &plugin.pre else {
+            return (Err(wrong_kind(PluginKind::Validator, plugin)), Usage::default());
+        };
+        let (r, usage) = self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_validate(&mut *store, view));
+        let r = flatten(r).and_then(|report| {
+            if report.score > 100 {
+                Err(CallError::InvalidOutput(format!("score {} is over 100", report.score)))
+            } else {
+                Ok(report.into())
+            }
+        });
+        (r, usage)
+    }
+
+    /// Asks an exporter to package a capsule.
+    pub fn export(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        view: &wit::CapsuleView,
+        options: &wit::ExportOptions,
+    ) -> (Result<model::Artifact, CallError>, Usage) {
+        let Pre::Exporter(pre) = &plugin.pre else {
+            return (Err(wrong_kind(PluginKind::Exporter, plugin)), Usage::default());
+        };
+        let (r, usage) =
+            self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_export(&mut *store, view, options));
+        (flatten(r).map(Into::into), usage)
+    }
+
+    /// Asks a delivery adapter to hand an artifact over.
+    pub fn deliver(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        artifact: &wit::Artifact,
+        target: &wit::DeliveryTarget,
+    ) -> (Result<model::Receipt, CallError>, Usage) {
+        let Pre::Delivery(pre) = &plugin.pre else {
+            return (Err(wrong_kind(PluginKind::Delivery, plugin)), Usage::default());
+        };
+        let (r, usage) =
+            self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_deliver(&mut *store, artifact, target));
+        (flatten(r).map(Into::into), usage)
+    }
+}
+
+fn wrong_kind(expected: PluginKind, plugin: &Plugin) -> CallError {
+    CallError::WrongKind { expected, actual: plugin.pre.kind() }
+}
+
+fn flatten<T>(r: Result<Result<T, wit::PluginError>, CallError>) -> Result<T, CallError> {
+    r?.map_err(CallError::from_plugin)
+}

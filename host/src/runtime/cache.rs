@@ -1,0 +1,74 @@
+//! The on-disk cache of compiled components.
+//!
+//! Compiling a component with Cranelift takes from milliseconds to seconds;
+//! a restart should not pay it again. Artifacts are stored as
+//! `<blake3 of the component>-<engine hash>.cwasm`, where the engine hash
+//! covers wasmtime's version and every setting that affects compiled code
+//! (`Engine::precompile_compatibility_hash`), so an artifact compiled by
+//! another configuration is never loaded: it simply is not found.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+pub struct CompileCache {
+    dir: PathBuf,
+    engine_hash: String,
+}
+
+/// Feeds `Hash` output into blake3, so the engine hash is stable across
+/// processes (std's `DefaultHasher` makes no such promise).
+struct Blake3Hasher(blake3::Hasher);
+
+impl Hasher for Blake3Hasher {
+    fn finish(&self) -> u64 {
+        let bytes = self.0.finalize();
+        u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes"))
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+}
+
+impl CompileCache {
+    pub fn new(dir: PathBuf, engine: &Engine) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&dir)?;
+        let mut hasher = Blake3Hasher(blake3::Hasher::new());
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_hash = hasher.0.finalize().to_hex()[..16].to_owned();
+        Ok(Self { dir, engine_hash })
+    }
+
+    fn path(&self, digest: &str) -> PathBuf {
+        self.dir.join(format!("{digest}-{}.cwasm", self.engine_hash))
+    }
+
+    /// The compiled component for `bytes` (whose blake3 is `digest`), from
+    /// the cache when present, else compiled and stored.
+    pub fn load_or_compile(&self, engine: &Engine, digest: &str, bytes: &[u8]) -> Result<Component, String> {
+        let path = self.path(digest);
+        if path.exists() {
+            // SAFETY: the file is one this cache wrote from `Component::serialize`
+            // under a name that binds it to this engine configuration, inside
+            // the server's own data directory.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(component) => return Ok(component),
+                Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compiled artifact"),
+            }
+        }
+        let component = Component::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
+        match component.serialize() {
+            Ok(compiled) => {
+                let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+                if let Err(e) = std::fs::write(&tmp, compiled).and_then(|()| std::fs::rename(&tmp, &path)) {
+                    tracing::warn!(path = %path.display(), error = %e, "could not cache a compiled component");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not serialize a compiled component"),
+        }
+        Ok(component)
+    }
+}

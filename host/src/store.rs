@@ -1,0 +1,390 @@
+//! Persistence: intents, their stage runs and their capsules, in SQLite
+//! through sqlx. Migrations are embedded in the binary and run at start-up,
+//! so an operator never runs them by hand. Capsule files and artifacts live
+//! on disk beside the database (see `capsule`); the database holds their
+//! digests.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+
+use crate::model::Intent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("corrupt record: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where an intent is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntentStatus {
+    Queued,
+    Running,
+    /// The pipeline ran and the capsule passed its gate.
+    Completed,
+    /// The pipeline ran and the capsule failed its gate.
+    GateFailed,
+    /// A stage failed; the error says which and why.
+    Failed,
+}
+
+impl IntentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::GateFailed => "gate_failed",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "completed" => Self::Completed,
+            "gate_failed" => Self::GateFailed,
+            _ => Self::Failed,
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Completed | Self::GateFailed | Self::Failed)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntentRecord {
+    #[serde(flatten)]
+    pub intent: Intent,
+    pub status: IntentStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StageStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+impl StageStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "running" => Self::Running,
+            "succeeded" => Self::Succeeded,
+            "skipped" => Self::Skipped,
+            _ => Self::Failed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRecord {
+    pub seq: i64,
+    pub stage: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    pub status: StageStatus,
+    pub started_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// A capsule's row; JSON columns are kept as parsed values.
+#[derive(Debug, Clone, Serialize)]
+pub struct CapsuleRecord {
+    pub intent_id: String,
+    pub tier: String,
+    pub quality_score: u8,
+    pub gate_passed: bool,
+    pub gate_reasons: Vec<String>,
+    pub files: serde_json::Value,
+    pub analyses: serde_json::Value,
+    pub analysis_errors: serde_json::Value,
+    pub validations: serde_json::Value,
+    pub manifest: serde_json::Value,
+    pub artifact_name: Option<String>,
+    pub artifact_type: Option<String>,
+    pub receipt: Option<serde_json::Value>,
+    pub created_at: String,
+}
+
+/// RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and applies migrations.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn insert_intent(&self, intent: &Intent) -> Result<()> {
+        let now = now();
+        sqlx::query(
+            "INSERT INTO intents (id, description, requirements, constraints, tier, status, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+        )
+        .bind(&intent.id)
+        .bind(&intent.description)
+        .bind(serde_json::to_string(&intent.requirements)?)
+        .bind(serde_json::to_string(&intent.constraints)?)
+        .bind(&intent.tier)
+        .bind(&now)
+        .bind(&now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_status(&self, id: &str, status: IntentStatus, error: Option<ErrorInfo>) -> Result<()> {
+        let (code, message) = error.map(|e| (e.code, e.message)).unzip();
+        sqlx::query("UPDATE intents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(code)
+            .bind(message)
+            .bind(now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn intent_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<IntentRecord> {
+        let code: Option<String> = row.try_get("error_code")?;
+        let message: Option<String> = row.try_get("error_message")?;
+        Ok(IntentRecord {
+            intent: Intent {
+                id: row.try_get("id")?,
+                description: row.try_get("description")?,
+                requirements: serde_json::from_str(row.try_get("requirements")?)?,
+                constraints: serde_json::from_str(row.try_get("constraints")?)?,
+                tier: row.try_get("tier")?,
+            },
+            status: IntentStatus::parse(row.try_get("status")?),
+            error: code.map(|code| ErrorInfo { code, message: message.unwrap_or_default() }),
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+
+    pub async fn get_intent(&self, id: &str) -> Result<Option<IntentRecord>> {
+        let row = sqlx::query("SELECT * FROM intents WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(Self::intent_from_row).transpose()
+    }
+
+    /// The most recent intents first.
+    pub async fn list_intents(&self, limit: u32) -> Result<Vec<IntentRecord>> {
+        let rows = sqlx::query("SELECT * FROM intents ORDER BY created_at DESC, id LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::intent_from_row).collect()
+    }
+
+    /// Intents accepted but not finished, oldest first: after a restart they
+    /// run again.
+    pub async fn unfinished_intents(&self) -> Result<Vec<IntentRecord>> {
+        let rows = sqlx::query("SELECT * FROM intents WHERE status IN ('queued', 'running') ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Self::intent_from_row).collect()
+    }
+
+    /// Forgets the stage runs of an intent that is about to run again from
+    /// the start, and marks it queued.
+    pub async fn requeue(&self, id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM stage_runs WHERE intent_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM capsules WHERE intent_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE intents SET status = 'queued', error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the start of a stage and returns its row id.
+    pub async fn start_stage(&self, intent_id: &str, seq: i64, stage: &str, plugin: Option<&str>) -> Result<i64> {
+        let row = sqlx::query(
+            "INSERT INTO stage_runs (intent_id, seq, stage, plugin, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
+             RETURNING id",
+        )
+        .bind(intent_id)
+        .bind(seq)
+        .bind(stage)
+        .bind(plugin)
+        .bind(now())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    pub async fn finish_stage(
+        &self,
+        stage_id: i64,
+        status: StageStatus,
+        duration_ms: u64,
+        error: Option<ErrorInfo>,
+        detail: Option<serde_json::Value>,
+    ) -> Result<()> {
+        let (code, message) = error.map(|e| (e.code, e.message)).unzip();
+        sqlx::query(
+            "UPDATE stage_runs SET status = ?, finished_at = ?, duration_ms = ?, error_code = ?, error_message = ?, detail = ?
+             WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(now())
+        .bind(duration_ms as i64)
+        .bind(code)
+        .bind(message)
+        .bind(detail.map(|d| d.to_string()))
+        .bind(stage_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn stages(&self, intent_id: &str) -> Result<Vec<StageRecord>> {
+        let rows = sqlx::query("SELECT * FROM stage_runs WHERE intent_id = ? ORDER BY seq, id")
+            .bind(intent_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let code: Option<String> = row.try_get("error_code")?;
+                let message: Option<String> = row.try_get("error_message")?;
+                let detail: Option<String> = row.try_get("detail")?;
+                Ok(StageRecord {
+                    seq: row.try_get("seq")?,
+                    stage: row.try_get("stage")?,
+                    plugin: row.try_get("plugin")?,
+                    status: StageStatus::parse(row.try_get("status")?),
+                    started_at: row.try_get("started_at")?,
+                    finished_at: row.try_get("finished_at")?,
+                    duration_ms: row.try_get("duration_ms")?,
+                    error: code.map(|code| ErrorInfo { code, message: message.unwrap_or_default() }),
+                    detail: detail.map(|d| serde_json::from_str(&d)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_capsule(&self, c: &CapsuleRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO capsules (intent_id, tier, quality_score, gate_passed, gate_reasons, files, analyses,
+                analysis_errors, validations, manifest, artifact_name, artifact_type, receipt, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.intent_id)
+        .bind(&c.tier)
+        .bind(c.quality_score as i64)
+        .bind(c.gate_passed)
+        .bind(serde_json::to_string(&c.gate_reasons)?)
+        .bind(c.files.to_string())
+        .bind(c.analyses.to_string())
+        .bind(c.analysis_errors.to_string())
+        .bind(c.validations.to_string())
+        .bind(c.manifest.to_string())
+        .bind(&c.artifact_name)
+        .bind(&c.artifact_type)
+        .bind(c.receipt.as_ref().map(|r| r.to_string()))
+        .bind(&c.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records where delivery put the capsule.
+    pub async fn set_receipt(&self, intent_id: &str, receipt: &serde_json::Value) -> Result<()> {
+        sqlx::query("UPDATE capsules SET receipt = ? WHERE intent_id = ?")
+            .bind(receipt.to_string())
+            .bind(intent_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_capsule(&self, intent_id: &str) -> Result<Option<CapsuleRecord>> {
+        let Some(row) =
+            sqlx::query("SELECT * FROM capsules WHERE intent_id = ?").bind(intent_id).fetch_optional(&self.pool).await?
+        else {
+            return Ok(None);
+        };
+        let json = |col: &str| -> Result<serde_json::Value> { Ok(serde_json::from_str(row.try_get(col)?)?) };
+        let receipt: Option<String> = row.try_get("receipt")?;
+        Ok(Some(CapsuleRecord {
+            intent_id: row.try_get("intent_id")?,
+            tier: row.try_get("tier")?,
+            quality_score: row.try_get::<i64, _>("quality_score")?.clamp(0, 100) as u8,
+            gate_passed: row.try_get("gate_passed")?,
+            gate_reasons: serde_json::from_str(row.try_get("gate_reasons")?)?,
+            files: json("files")?,
+            analyses: json("analyses")?,
+            analysis_errors: json("analysis_errors")?,
+            validations: json("validations")?,
+            manifest: json("manifest")?,
+            artifact_name: row.try_get("artifact_name")?,
+            artifact_type: row.try_get("artifact_type")?,
+            receipt: receipt.map(|r| serde_json::from_str(&r)).transpose()?,
+            created_at: row.try_get("created_at")?,
+        }))
+    }
+}
