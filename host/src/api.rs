@@ -93,7 +93,10 @@ async fn submit_intent(
     let Json(body) = body?;
     let description = body.description.trim().to_owned();
     if description.is_empty() {
-        return Err(ApiError::invalid("EMPTY_DESCRIPTION", "the intent's description is empty"));
+        return Err(ApiError::invalid(
+            "EMPTY_DESCRIPTION",
+            "the intent's description is empty",
+        ));
     }
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(ApiError::invalid(
@@ -104,7 +107,10 @@ async fn submit_intent(
     let tier = body.tier.unwrap_or_else(|| DEFAULT_TIER.to_owned());
     if state.tiers.get(&tier).is_none() {
         let known: Vec<&str> = state.tiers.tiers.keys().map(String::as_str).collect();
-        return Err(ApiError::invalid("UNKNOWN_TIER", format!("unknown tier `{tier}`; known tiers: {}", known.join(", "))));
+        return Err(ApiError::invalid(
+            "UNKNOWN_TIER",
+            format!("unknown tier `{tier}`; known tiers: {}", known.join(", ")),
+        ));
     }
     let requirements: Vec<String> = match body.requirements {
         None => vec![],
@@ -115,13 +121,27 @@ async fn submit_intent(
     .map(|r| r.trim().to_owned())
     .filter(|r| !r.is_empty())
     .collect();
-    let constraints: Vec<(String, String)> = body.constraints.unwrap_or_default().into_iter().collect();
+    let constraints: Vec<(String, String)> =
+        body.constraints.unwrap_or_default().into_iter().collect();
     if requirements.len() > MAX_LIST_ITEMS || constraints.len() > MAX_LIST_ITEMS {
-        return Err(ApiError::invalid("TOO_MANY_ITEMS", format!("at most {MAX_LIST_ITEMS} requirements and constraints")));
+        return Err(ApiError::invalid(
+            "TOO_MANY_ITEMS",
+            format!("at most {MAX_LIST_ITEMS} requirements and constraints"),
+        ));
     }
-    let intent = Intent { id: uuid::Uuid::new_v4().to_string(), description, requirements, constraints, tier };
+    let intent = Intent {
+        id: uuid::Uuid::new_v4().to_string(),
+        description,
+        requirements,
+        constraints,
+        tier,
+    };
     state.store.insert_intent(&intent).await?;
-    state.dispatcher.submit(intent.clone()).await.map_err(ApiError::internal)?;
+    state
+        .dispatcher
+        .submit(intent.clone())
+        .await
+        .map_err(ApiError::internal)?;
     tracing::info!(intent = %intent.id, tier = %intent.tier, "intent accepted");
     let location = format!("/v1/intents/{}", intent.id);
     Ok((
@@ -142,12 +162,21 @@ struct ListQuery {
     limit: Option<u32>,
 }
 
-async fn list_intents(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<Json<serde_json::Value>, ApiError> {
-    let intents = state.store.list_intents(q.limit.unwrap_or(50).min(MAX_LISTED_INTENTS)).await?;
+async fn list_intents(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let intents = state
+        .store
+        .list_intents(q.limit.unwrap_or(50).min(MAX_LISTED_INTENTS))
+        .await?;
     Ok(Json(json!({ "intents": intents })))
 }
 
-async fn get_intent(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn get_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let record = state
         .store
         .get_intent(&id)
@@ -156,19 +185,31 @@ async fn get_intent(State(state): State<AppState>, Path(id): Path<String>) -> Re
     let stages = state.store.stages(&id).await?;
     let mut body = serde_json::to_value(&record).map_err(ApiError::internal)?;
     body["stages"] = serde_json::to_value(stages).map_err(ApiError::internal)?;
-    if matches!(record.status, crate::store::IntentStatus::Completed | crate::store::IntentStatus::GateFailed) {
+    if matches!(
+        record.status,
+        crate::store::IntentStatus::Completed | crate::store::IntentStatus::GateFailed
+    ) {
         body["links"] = json!({ "capsule": format!("/v1/capsules/{id}") });
     }
     Ok(Json(body))
 }
 
-async fn capsule_record(state: &AppState, id: &str) -> Result<crate::store::CapsuleRecord, ApiError> {
+async fn capsule_record(
+    state: &AppState,
+    id: &str,
+) -> Result<crate::store::CapsuleRecord, ApiError> {
     state.store.get_capsule(id).await?.ok_or_else(|| {
-        ApiError::not_found("CAPSULE_NOT_FOUND", format!("no capsule for intent `{id}` (it may still be running)"))
+        ApiError::not_found(
+            "CAPSULE_NOT_FOUND",
+            format!("no capsule for intent `{id}` (it may still be running)"),
+        )
     })
 }
 
-async fn get_capsule(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn get_capsule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let capsule = capsule_record(&state, &id).await?;
     let mut body = serde_json::to_value(&capsule).map_err(ApiError::internal)?;
     body["links"] = json!({
@@ -179,32 +220,55 @@ async fn get_capsule(State(state): State<AppState>, Path(id): Path<String>) -> R
     Ok(Json(body))
 }
 
-async fn download_capsule(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn download_capsule(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let capsule = capsule_record(&state, &id).await?;
     let (Some(name), Some(media_type)) = (capsule.artifact_name, capsule.artifact_type) else {
-        return Err(ApiError::not_found("ARTIFACT_NOT_FOUND", "this capsule has no exported artifact"));
+        return Err(ApiError::not_found(
+            "ARTIFACT_NOT_FOUND",
+            "this capsule has no exported artifact",
+        ));
     };
-    let bytes = tokio::fs::read(state.capsules.artifact(&id, &name)).await.map_err(ApiError::internal)?;
+    let bytes = tokio::fs::read(state.capsules.artifact(&id, &name))
+        .await
+        .map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, media_type),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         bytes,
     )
         .into_response())
 }
 
-async fn capsule_file(State(state): State<AppState>, Path((id, path)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn capsule_file(
+    State(state): State<AppState>,
+    Path((id, path)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     capsule_record(&state, &id).await?;
-    let not_found = || ApiError::not_found("FILE_NOT_FOUND", format!("capsule `{id}` has no file `{path}`"));
+    let not_found = || {
+        ApiError::not_found(
+            "FILE_NOT_FOUND",
+            format!("capsule `{id}` has no file `{path}`"),
+        )
+    };
     let file = state.capsules.file(&id, &path).ok_or_else(not_found)?;
     let bytes = match tokio::fs::read(&file).await {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
         Err(e) => return Err(ApiError::internal(e)),
     };
-    let media_type = if std::str::from_utf8(&bytes).is_ok() { "text/plain; charset=utf-8" } else { "application/octet-stream" };
+    let media_type = if std::str::from_utf8(&bytes).is_ok() {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    };
     Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
 }
 

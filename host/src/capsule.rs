@@ -102,9 +102,13 @@ pub fn check_path(path: &str) -> Result<(), PathError> {
         || path.starts_with('/')
         || path.contains('\\')
         || path.chars().any(char::is_control)
-        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..");
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..");
     if bad {
-        return Err(PathError::Invalid(crate::runtime::limits::sanitize_for_message(path)));
+        return Err(PathError::Invalid(
+            crate::runtime::limits::sanitize_for_message(path),
+        ));
     }
     if path == MANIFEST_NAME {
         return Err(PathError::Reserved(path.to_owned()));
@@ -136,7 +140,9 @@ pub struct CapsuleDirs {
 
 impl CapsuleDirs {
     pub fn new(data_dir: &Path) -> Self {
-        Self { root: data_dir.join("capsules") }
+        Self {
+            root: data_dir.join("capsules"),
+        }
     }
 
     pub fn dir(&self, intent_id: &str) -> PathBuf {
@@ -144,7 +150,11 @@ impl CapsuleDirs {
     }
 
     pub fn file(&self, intent_id: &str, path: &str) -> Option<PathBuf> {
-        check_path(path).ok().or(if path == MANIFEST_NAME { Some(()) } else { None })?;
+        check_path(path).ok().or(if path == MANIFEST_NAME {
+            Some(())
+        } else {
+            None
+        })?;
         Some(self.dir(intent_id).join("files").join(path))
     }
 
@@ -154,7 +164,12 @@ impl CapsuleDirs {
 
     /// Writes the files (manifest included) and the artifact, all or
     /// nothing.
-    pub fn write(&self, intent_id: &str, files: &[File], artifact: Option<(&str, &[u8])>) -> std::io::Result<()> {
+    pub fn write(
+        &self,
+        intent_id: &str,
+        files: &[File],
+        artifact: Option<(&str, &[u8])>,
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.root)?;
         let final_dir = self.dir(intent_id);
         let tmp = self.root.join(format!(".{intent_id}.tmp"));
@@ -182,12 +197,26 @@ mod tests {
     use super::*;
 
     fn file(path: &str, content: &str) -> File {
-        File { path: path.into(), content: content.as_bytes().to_vec() }
+        File {
+            path: path.into(),
+            content: content.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn paths_that_could_leave_the_capsule_are_refused() {
-        for bad in ["", "/etc/passwd", "../x", "a/../../b", "a//b", "./a", "a\\b", "a\nb", "a/", MANIFEST_NAME] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            "a//b",
+            "./a",
+            "a\\b",
+            "a\nb",
+            "a/",
+            MANIFEST_NAME,
+        ] {
             assert!(check_path(bad).is_err(), "{bad:?} accepted");
         }
         for good in ["app/main.py", ".dockerignore", "tests/test_x.py", "a..b/c"] {
@@ -207,7 +236,9 @@ mod tests {
     #[test]
     fn too_many_files_are_refused() {
         let mut project = BTreeMap::new();
-        let files = (0..=MAX_FILES).map(|i| file(&format!("f{i}"), "")).collect();
+        let files = (0..=MAX_FILES)
+            .map(|i| file(&format!("f{i}"), ""))
+            .collect();
         assert_eq!(merge(&mut project, files), Err(PathError::TooManyFiles));
     }
 
@@ -215,8 +246,16 @@ mod tests {
     fn capsules_are_written_whole() {
         let data = tempfile::tempdir().unwrap();
         let dirs = CapsuleDirs::new(data.path());
-        dirs.write("id1", &[file("app/main.py", "print(1)\n")], Some(("c.zip", b"PK"))).unwrap();
-        assert_eq!(std::fs::read(dirs.file("id1", "app/main.py").unwrap()).unwrap(), b"print(1)\n");
+        dirs.write(
+            "id1",
+            &[file("app/main.py", "print(1)\n")],
+            Some(("c.zip", b"PK")),
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read(dirs.file("id1", "app/main.py").unwrap()).unwrap(),
+            b"print(1)\n"
+        );
         assert_eq!(std::fs::read(dirs.artifact("id1", "c.zip")).unwrap(), b"PK");
         assert!(dirs.file("id1", "../id2/x").is_none());
         // Rewriting replaces the whole directory.

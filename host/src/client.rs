@@ -16,7 +16,10 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Self {
-        Self { base: base.trim_end_matches('/').to_owned(), http: reqwest::Client::new() }
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
     }
 
     async fn check(resp: reqwest::Response) -> anyhow::Result<reqwest::Response> {
@@ -34,7 +37,12 @@ impl Client {
     }
 
     async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
-        let resp = self.http.get(format!("{}{path}", self.base)).send().await.with_context(|| format!("cannot reach {}", self.base))?;
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
         Ok(Self::check(resp).await?.json().await?)
     }
 
@@ -52,7 +60,10 @@ impl Client {
             .await
             .with_context(|| format!("cannot reach {}", self.base))?;
         let v: Value = Self::check(resp).await?.json().await?;
-        Ok(v["id"].as_str().context("the server returned no id")?.to_owned())
+        Ok(v["id"]
+            .as_str()
+            .context("the server returned no id")?
+            .to_owned())
     }
 
     /// Polls until the intent finishes, printing each stage once it ends.
@@ -72,11 +83,17 @@ impl Client {
                     stage["plugin"].as_str().unwrap_or("-"),
                     stage["status"].as_str().unwrap_or(""),
                     stage["duration_ms"].as_i64().unwrap_or(0),
-                    stage["error"]["message"].as_str().map(|m| format!("  {m}")).unwrap_or_default()
+                    stage["error"]["message"]
+                        .as_str()
+                        .map(|m| format!("  {m}"))
+                        .unwrap_or_default()
                 );
                 printed += 1;
             }
-            if matches!(intent["status"].as_str(), Some("completed" | "gate_failed" | "failed")) {
+            if matches!(
+                intent["status"].as_str(),
+                Some("completed" | "gate_failed" | "failed")
+            ) {
                 return Ok(intent);
             }
             if started.elapsed() > timeout {
@@ -92,7 +109,11 @@ impl Client {
 
     /// Downloads the capsule's artifact into `out`.
     pub async fn download(&self, id: &str, out: &Path) -> anyhow::Result<u64> {
-        let resp = self.http.get(format!("{}/v1/capsules/{id}/download", self.base)).send().await?;
+        let resp = self
+            .http
+            .get(format!("{}/v1/capsules/{id}/download", self.base))
+            .send()
+            .await?;
         let bytes = Self::check(resp).await?.bytes().await?;
         std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
         Ok(bytes.len() as u64)

@@ -12,7 +12,11 @@ use qlp_host::runtime::build;
 use qlp_host::server::{self, ServeOptions};
 
 #[derive(Parser)]
-#[command(name = "qlp", version, about = "QLP: intents in, validated capsules out, through sandboxed WebAssembly plugins")]
+#[command(
+    name = "qlp",
+    version,
+    about = "QLP: intents in, validated capsules out, through sandboxed WebAssembly plugins"
+)]
 struct Cli {
     /// Log format.
     #[arg(long, global = true, env = "QLP_LOG_FORMAT", default_value = "pretty")]
@@ -47,6 +51,11 @@ enum Command {
         /// Intents run at once.
         #[arg(long, env = "QLP_WORKERS", default_value_t = 2)]
         workers: usize,
+        /// Where compiled components are cached (default: DATA_DIR/cache).
+        /// Its artifacts are loaded as native code: only the server may be
+        /// able to write there.
+        #[arg(long, env = "QLP_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
     /// Submit an intent to a server.
     Submit {
@@ -93,9 +102,12 @@ enum PluginCommand {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("QLP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,qlp=info,tower_http=warn,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QLP_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,qlp=info,tower_http=warn,sqlx=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -107,10 +119,32 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
-        Command::Serve { listen, data_dir, plugin_dirs, tiers, workers } => {
-            server::serve(ServeOptions { listen, data_dir, plugin_dirs, tiers, workers }).await
+        Command::Serve {
+            listen,
+            data_dir,
+            plugin_dirs,
+            tiers,
+            workers,
+            cache_dir,
+        } => {
+            server::serve(ServeOptions {
+                listen,
+                data_dir,
+                plugin_dirs,
+                tiers,
+                workers,
+                cache_dir,
+            })
+            .await
         }
-        Command::Submit { description, tier, wait, out, timeout, server } => {
+        Command::Submit {
+            description,
+            tier,
+            wait,
+            out,
+            timeout,
+            server,
+        } => {
             let client = Client::new(&server);
             let id = client.submit(&description, tier.as_deref()).await?;
             println!("{id}");
@@ -122,14 +156,20 @@ async fn main() -> anyhow::Result<()> {
             match status {
                 "failed" => anyhow::bail!(
                     "intent {id} failed: {}",
-                    intent["error"]["message"].as_str().unwrap_or("(no message)")
+                    intent["error"]["message"]
+                        .as_str()
+                        .unwrap_or("(no message)")
                 ),
                 _ => {
                     let capsule = client.capsule(&id).await?;
                     eprintln!(
                         "{status}: quality score {}, gate {}",
                         capsule["quality_score"],
-                        if capsule["gate_passed"] == true { "passed" } else { "failed" }
+                        if capsule["gate_passed"] == true {
+                            "passed"
+                        } else {
+                            "failed"
+                        }
                     );
                     for reason in capsule["gate_reasons"].as_array().into_iter().flatten() {
                         eprintln!("  - {}", reason.as_str().unwrap_or_default());
@@ -145,15 +185,20 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Plugin { command: PluginCommand::Build { crates, out_dir } } => {
+        Command::Plugin {
+            command: PluginCommand::Build { crates, out_dir },
+        } => {
             let toolchain = build::Toolchain::detect()?;
             for dir in crates {
-                let out = build::build(&toolchain, &dir, &out_dir).with_context(|| format!("building {}", dir.display()))?;
+                let out = build::build(&toolchain, &dir, &out_dir)
+                    .with_context(|| format!("building {}", dir.display()))?;
                 println!("{}", out.display());
             }
             Ok(())
         }
-        Command::Plugin { command: PluginCommand::List { server } } => {
+        Command::Plugin {
+            command: PluginCommand::List { server },
+        } => {
             let plugins = Client::new(&server).plugins().await?;
             for p in plugins["plugins"].as_array().into_iter().flatten() {
                 println!(
@@ -161,7 +206,8 @@ async fn main() -> anyhow::Result<()> {
                     p["name"].as_str().unwrap_or(""),
                     p["version"].as_str().unwrap_or(""),
                     p["kind"].as_str().unwrap_or(""),
-                    &p["digest"].as_str().unwrap_or("")[..12.min(p["digest"].as_str().unwrap_or("").len())]
+                    &p["digest"].as_str().unwrap_or("")
+                        [..12.min(p["digest"].as_str().unwrap_or("").len())]
                 );
             }
             Ok(())

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::capsule::{self, CapsuleDirs, FileEntry, Manifest, ManifestGate, ManifestIntent, PluginEntry};
+use crate::capsule::{
+    self, CapsuleDirs, FileEntry, Manifest, ManifestGate, ManifestIntent, PluginEntry,
+};
 use crate::model::{self, Capability, File, Intent, PluginKind, Severity, Validation};
 use crate::runtime::bindings::wit;
 use crate::runtime::{CallContext, CallError, CallLimits, Plugin, Runtime, Usage};
@@ -48,11 +50,17 @@ struct Failure {
 
 impl Failure {
     fn stage(stage: &str, plugin: &str, e: &CallError) -> Self {
-        Self { code: e.code().to_owned(), message: format!("stage `{stage}` ({plugin}) failed: {e}") }
+        Self {
+            code: e.code().to_owned(),
+            message: format!("stage `{stage}` ({plugin}) failed: {e}"),
+        }
     }
 
     fn host(e: impl std::fmt::Display) -> Self {
-        Self { code: "HOST_ERROR".into(), message: e.to_string() }
+        Self {
+            code: "HOST_ERROR".into(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -77,7 +85,10 @@ pub fn gate(gate: &Gate, validations: &[Validation]) -> Verdict {
     };
     let mut reasons = vec![];
     if score < gate.min_score {
-        reasons.push(format!("quality score {score} is below the tier's minimum of {}", gate.min_score));
+        reasons.push(format!(
+            "quality score {score} is below the tier's minimum of {}",
+            gate.min_score
+        ));
     }
     let critical: Vec<String> = validations
         .iter()
@@ -101,7 +112,11 @@ pub fn gate(gate: &Gate, validations: &[Validation]) -> Verdict {
             critical.join(", ")
         ));
     }
-    Verdict { score, passed: reasons.is_empty(), reasons }
+    Verdict {
+        score,
+        passed: reasons.is_empty(),
+        reasons,
+    }
 }
 
 impl Pipeline {
@@ -113,17 +128,31 @@ impl Pipeline {
     }
 
     fn context(&self, plugin: &Plugin) -> Result<CallContext, Failure> {
-        let grant = self.tiers.grants.get(&plugin.info.name).cloned().unwrap_or_default();
-        let mut ctx = CallContext { config: Arc::new(grant.config), workspace: None };
-        let wants_dir = plugin.info.capabilities.iter().any(|c| matches!(c, Capability::DirectoryWrite | Capability::DirectoryRead));
-        if wants_dir {
-            if let Some(dir) = grant.directory {
-                let dir = if dir.is_absolute() { dir } else { self.data_dir.join(dir) };
-                std::fs::create_dir_all(&dir).map_err(Failure::host)?;
-                let opened = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority())
-                    .map_err(|e| Failure::host(format!("cannot open {}: {e}", dir.display())))?;
-                ctx.workspace = Some(opened);
-            }
+        let grant = self
+            .tiers
+            .grants
+            .get(&plugin.info.name)
+            .cloned()
+            .unwrap_or_default();
+        let mut ctx = CallContext {
+            config: Arc::new(grant.config),
+            workspace: None,
+        };
+        let wants_dir = plugin
+            .info
+            .capabilities
+            .iter()
+            .any(|c| matches!(c, Capability::DirectoryWrite | Capability::DirectoryRead));
+        if wants_dir && let Some(dir) = grant.directory {
+            let dir = if dir.is_absolute() {
+                dir
+            } else {
+                self.data_dir.join(dir)
+            };
+            std::fs::create_dir_all(&dir).map_err(Failure::host)?;
+            let opened = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority())
+                .map_err(|e| Failure::host(format!("cannot open {}: {e}", dir.display())))?;
+            ctx.workspace = Some(opened);
         }
         Ok(ctx)
     }
@@ -139,12 +168,21 @@ impl Pipeline {
         detail: impl FnOnce(&T) -> serde_json::Value,
     ) -> Result<T, Failure> {
         *seq += 1;
-        let id = self.store.start_stage(intent_id, *seq, stage, Some(&plugin.info.name)).await.map_err(Failure::host)?;
+        let id = self
+            .store
+            .start_stage(intent_id, *seq, stage, Some(&plugin.info.name))
+            .await
+            .map_err(Failure::host)?;
         let runtime = self.runtime.clone();
         let p = plugin.clone();
         let (result, usage) = tokio::task::spawn_blocking(move || call(&runtime, &p))
             .await
-            .unwrap_or_else(|e| (Err(CallError::Host(format!("plugin call panicked: {e}"))), Usage::default()));
+            .unwrap_or_else(|e| {
+                (
+                    Err(CallError::Host(format!("plugin call panicked: {e}"))),
+                    Usage::default(),
+                )
+            });
         match result {
             Ok(value) => {
                 let mut d = detail(&value);
@@ -163,7 +201,10 @@ impl Pipeline {
                         id,
                         StageStatus::Failed,
                         usage.wall_ms,
-                        Some(ErrorInfo { code: e.code().to_owned(), message: e.to_string() }),
+                        Some(ErrorInfo {
+                            code: e.code().to_owned(),
+                            message: e.to_string(),
+                        }),
                         Some(json!({ "peak_memory_bytes": usage.peak_memory_bytes })),
                     )
                     .await
@@ -177,7 +218,11 @@ impl Pipeline {
     pub async fn run(&self, intent: Intent) {
         let id = intent.id.clone();
         tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
-        if let Err(e) = self.store.set_status(&id, IntentStatus::Running, None).await {
+        if let Err(e) = self
+            .store
+            .set_status(&id, IntentStatus::Running, None)
+            .await
+        {
             tracing::error!(intent = %id, error = %e, "cannot mark intent running");
             return;
         }
@@ -185,7 +230,13 @@ impl Pipeline {
         let (status, error) = match outcome {
             Ok(true) => (IntentStatus::Completed, None),
             Ok(false) => (IntentStatus::GateFailed, None),
-            Err(f) => (IntentStatus::Failed, Some(ErrorInfo { code: f.code, message: f.message })),
+            Err(f) => (
+                IntentStatus::Failed,
+                Some(ErrorInfo {
+                    code: f.code,
+                    message: f.message,
+                }),
+            ),
         };
         tracing::info!(intent = %id, status = status.as_str(), "pipeline finished");
         if let Err(e) = self.store.set_status(&id, status, error).await {
@@ -195,10 +246,14 @@ impl Pipeline {
 
     /// Returns whether the capsule passed its gate.
     async fn run_stages(&self, intent: &Intent) -> Result<bool, Failure> {
-        let tier: Tier = self.tiers.get(&intent.tier).cloned().ok_or_else(|| Failure {
-            code: "UNKNOWN_TIER".into(),
-            message: format!("tier `{}` is no longer configured", intent.tier),
-        })?;
+        let tier: Tier = self
+            .tiers
+            .get(&intent.tier)
+            .cloned()
+            .ok_or_else(|| Failure {
+                code: "UNKNOWN_TIER".into(),
+                message: format!("tier `{}` is no longer configured", intent.tier),
+            })?;
         let id = intent.id.as_str();
         let wit_intent = wit::Intent::from(intent);
         let mut seq = 0;
@@ -217,9 +272,14 @@ impl Pipeline {
             };
             let limits = CallLimits::for_kind(PluginKind::Agent);
             let files = self
-                .stage(&mut seq, id, "generate", &plugin, move |rt, p| rt.generate(p, limits, ctx, &request), |files| {
-                    json!({ "files": files.len() })
-                })
+                .stage(
+                    &mut seq,
+                    id,
+                    "generate",
+                    &plugin,
+                    move |rt, p| rt.generate(p, limits, ctx, &request),
+                    |files| json!({ "files": files.len() }),
+                )
                 .await?;
             capsule::merge(&mut project, files).map_err(|e| Failure {
                 code: "INVALID_OUTPUT".into(),
@@ -228,7 +288,10 @@ impl Pipeline {
             ran.push(plugin);
         }
         if project.is_empty() {
-            return Err(Failure { code: "EMPTY_PROJECT".into(), message: "the agents generated no files".into() });
+            return Err(Failure {
+                code: "EMPTY_PROJECT".into(),
+                message: "the agents generated no files".into(),
+            });
         }
         let files: Vec<File> = project.into_values().collect();
 
@@ -242,7 +305,11 @@ impl Pipeline {
             let mine: Vec<wit::File> = files
                 .iter()
                 .filter(|f| {
-                    let ext = f.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+                    let ext = f
+                        .path
+                        .rsplit_once('.')
+                        .map(|(_, e)| e.to_ascii_lowercase())
+                        .unwrap_or_default();
                     plugin.extensions.contains(&ext)
                         && !analyses.iter().any(|a: &model::Analysis| a.path == f.path)
                 })
@@ -294,12 +361,14 @@ impl Pipeline {
 
         // Validators.
         let mut validations: Vec<Validation> = vec![];
-        let view = |validations: &[Validation], files: &[File], quality_score: Option<u8>| wit::CapsuleView {
-            intent: wit_intent.clone(),
-            files: files.iter().map(Into::into).collect(),
-            analyses: analyses.iter().map(Into::into).collect(),
-            validations: validations.iter().map(Into::into).collect(),
-            quality_score,
+        let view = |validations: &[Validation], files: &[File], quality_score: Option<u8>| {
+            wit::CapsuleView {
+                intent: wit_intent.clone(),
+                files: files.iter().map(Into::into).collect(),
+                analyses: analyses.iter().map(Into::into).collect(),
+                validations: validations.iter().map(Into::into).collect(),
+                quality_score,
+            }
         };
         for name in &tier.validators {
             let plugin = self.plugin(name)?;
@@ -307,17 +376,29 @@ impl Pipeline {
             let v = view(&[], &files, None);
             let limits = CallLimits::for_kind(PluginKind::Validator);
             let report = self
-                .stage(&mut seq, id, "validate", &plugin, move |rt, p| rt.validate(p, limits, ctx, &v), |r: &model::Report| {
-                    json!({ "score": r.score, "findings": r.findings.len() })
-                })
+                .stage(
+                    &mut seq,
+                    id,
+                    "validate",
+                    &plugin,
+                    move |rt, p| rt.validate(p, limits, ctx, &v),
+                    |r: &model::Report| json!({ "score": r.score, "findings": r.findings.len() }),
+                )
                 .await?;
-            validations.push(Validation { validator: plugin.info.name.clone(), report });
+            validations.push(Validation {
+                validator: plugin.info.name.clone(),
+                report,
+            });
             ran.push(plugin);
         }
 
         // The quality gate.
         seq += 1;
-        let gate_id = self.store.start_stage(id, seq, "gate", None).await.map_err(Failure::host)?;
+        let gate_id = self
+            .store
+            .start_stage(id, seq, "gate", None)
+            .await
+            .map_err(Failure::host)?;
         let verdict = gate(&tier.gate, &validations);
         self.store
             .finish_stage(
@@ -332,24 +413,41 @@ impl Pipeline {
 
         // The manifest, then the exporter, which packages it with the files.
         let exporter = self.plugin(&tier.exporter)?;
-        let mut plugin_entries: Vec<PluginEntry> = ran.iter().chain(std::iter::once(&exporter)).map(|p| plugin_entry(p)).collect();
+        let mut plugin_entries: Vec<PluginEntry> = ran
+            .iter()
+            .chain(std::iter::once(&exporter))
+            .map(|p| plugin_entry(p))
+            .collect();
         if let (true, Some(delivery)) = (verdict.passed, &tier.delivery) {
             plugin_entries.push(plugin_entry(&*self.plugin(delivery)?));
         }
         let manifest = Manifest {
             format: capsule::MANIFEST_FORMAT.into(),
-            intent: ManifestIntent { id: intent.id.clone(), description: intent.description.clone(), tier: intent.tier.clone() },
+            intent: ManifestIntent {
+                id: intent.id.clone(),
+                description: intent.description.clone(),
+                tier: intent.tier.clone(),
+            },
             created_at: crate::store::now(),
             quality_score: verdict.score,
-            gate: ManifestGate { passed: verdict.passed, reasons: verdict.reasons.clone() },
+            gate: ManifestGate {
+                passed: verdict.passed,
+                reasons: verdict.reasons.clone(),
+            },
             files: files.iter().map(FileEntry::of).collect(),
             plugins: plugin_entries,
         };
         let manifest_text = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         let mut packaged = files.clone();
-        packaged.push(File { path: capsule::MANIFEST_NAME.into(), content: manifest_text.clone().into_bytes() });
+        packaged.push(File {
+            path: capsule::MANIFEST_NAME.into(),
+            content: manifest_text.clone().into_bytes(),
+        });
         let export_view = view(&validations, &packaged, Some(verdict.score));
-        let options = wit::ExportOptions { base_name: base_name(intent), options: vec![] };
+        let options = wit::ExportOptions {
+            base_name: base_name(intent),
+            options: vec![],
+        };
         let ctx = self.context(&exporter)?;
         let limits = CallLimits::for_kind(PluginKind::Exporter);
         let artifact = self
@@ -365,7 +463,10 @@ impl Pipeline {
         if capsule::check_path(&artifact.file_name).is_err() || artifact.file_name.contains('/') {
             return Err(Failure {
                 code: "INVALID_OUTPUT".into(),
-                message: format!("stage `export` ({}) failed: invalid artifact file name", exporter.info.name),
+                message: format!(
+                    "stage `export` ({}) failed: invalid artifact file name",
+                    exporter.info.name
+                ),
             });
         }
 
@@ -373,7 +474,12 @@ impl Pipeline {
         // delivery does.
         {
             let dirs = self.capsules.clone();
-            let (id, packaged, name, bytes) = (id.to_owned(), packaged.clone(), artifact.file_name.clone(), artifact.bytes.clone());
+            let (id, packaged, name, bytes) = (
+                id.to_owned(),
+                packaged.clone(),
+                artifact.file_name.clone(),
+                artifact.bytes.clone(),
+            );
             tokio::task::spawn_blocking(move || dirs.write(&id, &packaged, Some((&name, &bytes))))
                 .await
                 .map_err(Failure::host)?
@@ -404,21 +510,39 @@ impl Pipeline {
             let plugin = self.plugin(name)?;
             if !verdict.passed {
                 seq += 1;
-                let sid = self.store.start_stage(id, seq, "deliver", Some(name)).await.map_err(Failure::host)?;
+                let sid = self
+                    .store
+                    .start_stage(id, seq, "deliver", Some(name))
+                    .await
+                    .map_err(Failure::host)?;
                 self.store
-                    .finish_stage(sid, StageStatus::Skipped, 0, None, Some(json!({ "reason": "the capsule failed its gate" })))
+                    .finish_stage(
+                        sid,
+                        StageStatus::Skipped,
+                        0,
+                        None,
+                        Some(json!({ "reason": "the capsule failed its gate" })),
+                    )
                     .await
                     .map_err(Failure::host)?;
                 return Ok(false);
             }
             let ctx = self.context(&plugin)?;
-            let target = wit::DeliveryTarget { destination: intent.id.clone(), options: vec![] };
+            let target = wit::DeliveryTarget {
+                destination: intent.id.clone(),
+                options: vec![],
+            };
             let wit_artifact = wit::Artifact::from(&artifact);
             let limits = CallLimits::for_kind(PluginKind::Delivery);
             let receipt = self
-                .stage(&mut seq, id, "deliver", &plugin, move |rt, p| rt.deliver(p, limits, ctx, &wit_artifact, &target), |r: &model::Receipt| {
-                    json!({ "location": r.location })
-                })
+                .stage(
+                    &mut seq,
+                    id,
+                    "deliver",
+                    &plugin,
+                    move |rt, p| rt.deliver(p, limits, ctx, &wit_artifact, &target),
+                    |r: &model::Receipt| json!({ "location": r.location }),
+                )
                 .await?;
             self.store
                 .set_receipt(id, &serde_json::to_value(&receipt).expect("serializes"))
@@ -470,7 +594,10 @@ impl Dispatcher {
 
     /// Queues an intent, waiting for room if the queue is full.
     pub async fn submit(&self, intent: Intent) -> anyhow::Result<()> {
-        self.tx.send(intent).await.map_err(|_| anyhow::anyhow!("the worker pool has stopped"))
+        self.tx
+            .send(intent)
+            .await
+            .map_err(|_| anyhow::anyhow!("the worker pool has stopped"))
     }
 }
 
@@ -501,28 +628,57 @@ mod tests {
 
     #[test]
     fn the_score_is_the_rounded_mean_of_validator_scores() {
-        let g = Gate { min_score: 70, max_critical: 0 };
+        let g = Gate {
+            min_score: 70,
+            max_critical: 0,
+        };
         assert_eq!(gate(&g, &[]).score, 100);
-        assert_eq!(gate(&g, &[validation(80, &[]), validation(61, &[])]).score, 71);
+        assert_eq!(
+            gate(&g, &[validation(80, &[]), validation(61, &[])]).score,
+            71
+        );
         assert!(gate(&g, &[validation(80, &[]), validation(61, &[])]).passed);
     }
 
     #[test]
     fn a_low_score_fails_with_the_reason() {
-        let v = gate(&Gate { min_score: 70, max_critical: 0 }, &[validation(69, &[])]);
+        let v = gate(
+            &Gate {
+                min_score: 70,
+                max_critical: 0,
+            },
+            &[validation(69, &[])],
+        );
         assert!(!v.passed);
-        assert_eq!(v.reasons, vec!["quality score 69 is below the tier's minimum of 70"]);
+        assert_eq!(
+            v.reasons,
+            vec!["quality score 69 is below the tier's minimum of 70"]
+        );
     }
 
     #[test]
     fn critical_findings_fail_the_gate_naming_file_and_line() {
-        let v = gate(&Gate { min_score: 0, max_critical: 0 }, &[validation(60, &[Severity::Critical, Severity::High])]);
+        let v = gate(
+            &Gate {
+                min_score: 0,
+                max_critical: 0,
+            },
+            &[validation(60, &[Severity::Critical, Severity::High])],
+        );
         assert!(!v.passed);
         assert_eq!(
             v.reasons,
-            vec!["1 critical finding over the tier's maximum of 0: secrets/private-key (qlp/secrets) at keys/id_rsa:3"]
+            vec![
+                "1 critical finding over the tier's maximum of 0: secrets/private-key (qlp/secrets) at keys/id_rsa:3"
+            ]
         );
-        let v = gate(&Gate { min_score: 0, max_critical: 1 }, &[validation(60, &[Severity::Critical])]);
+        let v = gate(
+            &Gate {
+                min_score: 0,
+                max_critical: 1,
+            },
+            &[validation(60, &[Severity::Critical])],
+        );
         assert!(v.passed);
     }
 }

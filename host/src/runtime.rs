@@ -48,7 +48,9 @@ pub enum LoadError {
     TooLarge { size: usize, limit: usize },
     #[error("not a WebAssembly component{0}")]
     NotAComponent(&'static str),
-    #[error("the component does not target a QLP world: it exports none of `generate`, `analyze`, `validate`, `export`, `deliver` with `describe`")]
+    #[error(
+        "the component does not target a QLP world: it exports none of `generate`, `analyze`, `validate`, `export`, `deliver` with `describe`"
+    )]
     UnknownWorld,
     #[error("the component cannot be linked as a QLP {kind}: {reason}")]
     Link { kind: PluginKind, reason: String },
@@ -57,7 +59,10 @@ pub enum LoadError {
     #[error("`describe` failed: {0}")]
     Describe(CallError),
     #[error("the component targets the {world} world but describes itself as a {declared}")]
-    KindMismatch { world: PluginKind, declared: PluginKind },
+    KindMismatch {
+        world: PluginKind,
+        declared: PluginKind,
+    },
     #[error("invalid plugin version `{version}`: {reason}")]
     BadVersion { version: String, reason: String },
 }
@@ -78,7 +83,10 @@ pub enum CallError {
     #[error("{code}: {message}")]
     Plugin { code: String, message: String },
     #[error("the plugin is of kind `{actual}` where `{expected}` is required")]
-    WrongKind { expected: PluginKind, actual: PluginKind },
+    WrongKind {
+        expected: PluginKind,
+        actual: PluginKind,
+    },
     #[error("the host failed: {0}")]
     Host(String),
 }
@@ -100,8 +108,15 @@ impl CallError {
 
     fn from_plugin(e: wit::PluginError) -> Self {
         let code = host_api::sanitize(&e.code, 64);
-        let code = if code.is_empty() { "PLUGIN_ERROR".to_owned() } else { code };
-        Self::Plugin { code, message: host_api::sanitize(&e.message, 4096) }
+        let code = if code.is_empty() {
+            "PLUGIN_ERROR".to_owned()
+        } else {
+            code
+        };
+        Self::Plugin {
+            code,
+            message: host_api::sanitize(&e.message, 4096),
+        }
     }
 }
 
@@ -146,7 +161,10 @@ pub struct Plugin {
 
 impl std::fmt::Debug for Plugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin").field("info", &self.info).field("digest", &self.digest).finish_non_exhaustive()
+        f.debug_struct("Plugin")
+            .field("info", &self.info)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
     }
 }
 
@@ -244,53 +262,97 @@ impl Runtime {
         {
             let engine = engine.clone();
             let stop = stop_ticker.clone();
-            std::thread::Builder::new().name("qlp-epoch".into()).spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })?;
+            std::thread::Builder::new()
+                .name("qlp-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })?;
         }
         let cache = cache::CompileCache::new(cache_dir, &engine)?;
-        Ok(Self { engine, linkers, cache, stop_ticker })
+        Ok(Self {
+            engine,
+            linkers,
+            cache,
+            stop_ticker,
+        })
     }
 
     /// Compiles (or loads from the cache) a component, checks which world it
     /// targets, and asks it to describe itself.
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
         if bytes.len() > limits::MAX_COMPONENT_SIZE {
-            return Err(LoadError::TooLarge { size: bytes.len(), limit: limits::MAX_COMPONENT_SIZE });
+            return Err(LoadError::TooLarge {
+                size: bytes.len(),
+                limit: limits::MAX_COMPONENT_SIZE,
+            });
         }
         if !wasmparser::Parser::is_component(bytes) {
-            return Err(LoadError::NotAComponent(if wasmparser::Parser::is_core_wasm(bytes) {
-                " (it is a core module: run it through `qlp plugin build`)"
-            } else {
-                ""
-            }));
+            return Err(LoadError::NotAComponent(
+                if wasmparser::Parser::is_core_wasm(bytes) {
+                    " (it is a core module: run it through `qlp plugin build`)"
+                } else {
+                    ""
+                },
+            ));
         }
         let digest = blake3::hash(bytes).to_hex().to_string();
-        let component = self.cache.load_or_compile(&self.engine, &digest, bytes).map_err(LoadError::Invalid)?;
+        let component = self
+            .cache
+            .load_or_compile(&self.engine, &digest, bytes)
+            .map_err(LoadError::Invalid)?;
         let kind = self.world_of(&component)?;
-        let link_err = |e: wasmtime::Error| LoadError::Link { kind, reason: format!("{e:#}") };
+        let link_err = |e: wasmtime::Error| LoadError::Link {
+            kind,
+            reason: format!("{e:#}"),
+        };
         let pre = match kind {
-            PluginKind::Agent => {
-                Pre::Agent(agent::AgentPre::new(self.linkers.agent.instantiate_pre(&component).map_err(link_err)?).map_err(link_err)?)
-            }
+            PluginKind::Agent => Pre::Agent(
+                agent::AgentPre::new(
+                    self.linkers
+                        .agent
+                        .instantiate_pre(&component)
+                        .map_err(link_err)?,
+                )
+                .map_err(link_err)?,
+            ),
             PluginKind::Analyzer => Pre::Analyzer(
-                analyzer::AnalyzerPre::new(self.linkers.analyzer.instantiate_pre(&component).map_err(link_err)?)
-                    .map_err(link_err)?,
+                analyzer::AnalyzerPre::new(
+                    self.linkers
+                        .analyzer
+                        .instantiate_pre(&component)
+                        .map_err(link_err)?,
+                )
+                .map_err(link_err)?,
             ),
             PluginKind::Validator => Pre::Validator(
-                validator::ValidatorPre::new(self.linkers.validator.instantiate_pre(&component).map_err(link_err)?)
-                    .map_err(link_err)?,
+                validator::ValidatorPre::new(
+                    self.linkers
+                        .validator
+                        .instantiate_pre(&component)
+                        .map_err(link_err)?,
+                )
+                .map_err(link_err)?,
             ),
             PluginKind::Exporter => Pre::Exporter(
-                exporter::ExporterPre::new(self.linkers.exporter.instantiate_pre(&component).map_err(link_err)?)
-                    .map_err(link_err)?,
+                exporter::ExporterPre::new(
+                    self.linkers
+                        .exporter
+                        .instantiate_pre(&component)
+                        .map_err(link_err)?,
+                )
+                .map_err(link_err)?,
             ),
             PluginKind::Delivery => Pre::Delivery(
-                delivery::DeliveryPre::new(self.linkers.delivery.instantiate_pre(&component).map_err(link_err)?)
-                    .map_err(link_err)?,
+                delivery::DeliveryPre::new(
+                    self.linkers
+                        .delivery
+                        .instantiate_pre(&component)
+                        .map_err(link_err)?,
+                )
+                .map_err(link_err)?,
             ),
         };
         let mut plugin = Plugin {
@@ -308,15 +370,25 @@ impl Runtime {
             pre,
         };
         let limits = CallLimits::for_kind(PluginKind::Validator);
-        let info = self.describe(&plugin, limits).map_err(LoadError::Describe)?;
+        let info = self
+            .describe(&plugin, limits)
+            .map_err(LoadError::Describe)?;
         if info.kind != kind {
-            return Err(LoadError::KindMismatch { world: kind, declared: info.kind });
+            return Err(LoadError::KindMismatch {
+                world: kind,
+                declared: info.kind,
+            });
         }
         if let Err(e) = semver::Version::parse(&info.version) {
-            return Err(LoadError::BadVersion { version: info.version, reason: e.to_string() });
+            return Err(LoadError::BadVersion {
+                version: info.version,
+                reason: e.to_string(),
+            });
         }
         if kind == PluginKind::Analyzer {
-            let (languages, extensions) = self.analyzer_coverage(&plugin, limits).map_err(LoadError::Describe)?;
+            let (languages, extensions) = self
+                .analyzer_coverage(&plugin, limits)
+                .map_err(LoadError::Describe)?;
             plugin.languages = languages;
             plugin.extensions = extensions;
         }
@@ -326,7 +398,10 @@ impl Runtime {
 
     fn world_of(&self, component: &Component) -> Result<PluginKind, LoadError> {
         let ty = component.component_type();
-        let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        let exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
         let has = |n: &str| exports.iter().any(|e| e == n);
         if !has("describe") {
             return Err(LoadError::UnknownWorld);
@@ -387,7 +462,10 @@ impl Runtime {
                 // failure there is the plugin's invalid output.
                 None => {
                     let msg = format!("{e:#}");
-                    if msg.contains("invalid") || msg.contains("out of bounds") || msg.contains("utf-8") {
+                    if msg.contains("invalid")
+                        || msg.contains("out of bounds")
+                        || msg.contains("utf-8")
+                    {
                         CallError::InvalidOutput(host_api::sanitize(&msg, 1024))
                     } else {
                         CallError::Trap(host_api::sanitize(&msg, 1024))
@@ -399,30 +477,50 @@ impl Runtime {
     }
 
     fn describe(&self, plugin: &Plugin, limits: CallLimits) -> Result<PluginInfo, CallError> {
-        let (r, _) = self.call(plugin, limits, CallContext::default(), |store| match &plugin.pre {
-            Pre::Agent(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            Pre::Analyzer(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            Pre::Validator(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            Pre::Exporter(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            Pre::Delivery(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-        });
+        let (r, _) = self.call(
+            plugin,
+            limits,
+            CallContext::default(),
+            |store| match &plugin.pre {
+                Pre::Agent(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+                Pre::Analyzer(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+                Pre::Validator(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+                Pre::Exporter(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+                Pre::Delivery(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+            },
+        );
         let info: PluginInfo = r?.into();
-        if info.name.is_empty() || info.name.len() > 128 || info.name.chars().any(char::is_control) {
-            return Err(CallError::InvalidOutput(format!("invalid plugin name `{}`", host_api::sanitize(&info.name, 128))));
+        if info.name.is_empty() || info.name.len() > 128 || info.name.chars().any(char::is_control)
+        {
+            return Err(CallError::InvalidOutput(format!(
+                "invalid plugin name `{}`",
+                host_api::sanitize(&info.name, 128)
+            )));
         }
         Ok(info)
     }
 
-    fn analyzer_coverage(&self, plugin: &Plugin, limits: CallLimits) -> Result<(Vec<String>, Vec<String>), CallError> {
+    fn analyzer_coverage(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+    ) -> Result<(Vec<String>, Vec<String>), CallError> {
         let Pre::Analyzer(pre) = &plugin.pre else {
             return Err(wrong_kind(PluginKind::Analyzer, plugin));
         };
         let (r, _) = self.call(plugin, limits, CallContext::default(), |store| {
             let inst = pre.instantiate(&mut *store)?;
-            Ok((inst.call_languages(&mut *store)?, inst.call_extensions(&mut *store)?))
+            Ok((
+                inst.call_languages(&mut *store)?,
+                inst.call_extensions(&mut *store)?,
+            ))
         });
         let (languages, extensions) = r?;
-        let norm = |v: Vec<String>| v.into_iter().map(|s| s.trim_start_matches('.').to_ascii_lowercase()).collect();
+        let norm = |v: Vec<String>| {
+            v.into_iter()
+                .map(|s| s.trim_start_matches('.').to_ascii_lowercase())
+                .collect()
+        };
         Ok((norm(languages), norm(extensions)))
     }
 
@@ -437,8 +535,14 @@ impl Runtime {
         let Pre::Agent(pre) = &plugin.pre else {
             return (Err(wrong_kind(PluginKind::Agent, plugin)), Usage::default());
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_generate(&mut *store, request));
-        (flatten(r).map(|files| files.into_iter().map(Into::into).collect()), usage)
+        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+            pre.instantiate(&mut *store)?
+                .call_generate(&mut *store, request)
+        });
+        (
+            flatten(r).map(|files| files.into_iter().map(Into::into).collect()),
+            usage,
+        )
     }
 
     /// Asks an analyzer to measure one file.
@@ -450,10 +554,19 @@ impl Runtime {
         file: &wit::File,
     ) -> (Result<model::Analysis, CallError>, Usage) {
         let Pre::Analyzer(pre) = &plugin.pre else {
-            return (Err(wrong_kind(PluginKind::Analyzer, plugin)), Usage::default());
+            return (
+                Err(wrong_kind(PluginKind::Analyzer, plugin)),
+                Usage::default(),
+            );
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_analyze(&mut *store, file));
-        (flatten(r).map(|a| convert::analysis_from_wit(a, &plugin.info.name)), usage)
+        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+            pre.instantiate(&mut *store)?
+                .call_analyze(&mut *store, file)
+        });
+        (
+            flatten(r).map(|a| convert::analysis_from_wit(a, &plugin.info.name)),
+            usage,
+        )
     }
 
     /// Asks a validator for its report on a capsule.
@@ -465,12 +578,21 @@ impl Runtime {
         view: &wit::CapsuleView,
     ) -> (Result<model::Report, CallError>, Usage) {
         let Pre::Validator(pre) = &plugin.pre else {
-            return (Err(wrong_kind(PluginKind::Validator, plugin)), Usage::default());
+            return (
+                Err(wrong_kind(PluginKind::Validator, plugin)),
+                Usage::default(),
+            );
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_validate(&mut *store, view));
+        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+            pre.instantiate(&mut *store)?
+                .call_validate(&mut *store, view)
+        });
         let r = flatten(r).and_then(|report| {
             if report.score > 100 {
-                Err(CallError::InvalidOutput(format!("score {} is over 100", report.score)))
+                Err(CallError::InvalidOutput(format!(
+                    "score {} is over 100",
+                    report.score
+                )))
             } else {
                 Ok(report.into())
             }
@@ -488,10 +610,15 @@ impl Runtime {
         options: &wit::ExportOptions,
     ) -> (Result<model::Artifact, CallError>, Usage) {
         let Pre::Exporter(pre) = &plugin.pre else {
-            return (Err(wrong_kind(PluginKind::Exporter, plugin)), Usage::default());
+            return (
+                Err(wrong_kind(PluginKind::Exporter, plugin)),
+                Usage::default(),
+            );
         };
-        let (r, usage) =
-            self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_export(&mut *store, view, options));
+        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+            pre.instantiate(&mut *store)?
+                .call_export(&mut *store, view, options)
+        });
         (flatten(r).map(Into::into), usage)
     }
 
@@ -505,16 +632,24 @@ impl Runtime {
         target: &wit::DeliveryTarget,
     ) -> (Result<model::Receipt, CallError>, Usage) {
         let Pre::Delivery(pre) = &plugin.pre else {
-            return (Err(wrong_kind(PluginKind::Delivery, plugin)), Usage::default());
+            return (
+                Err(wrong_kind(PluginKind::Delivery, plugin)),
+                Usage::default(),
+            );
         };
-        let (r, usage) =
-            self.call(plugin, limits, ctx, |store| pre.instantiate(&mut *store)?.call_deliver(&mut *store, artifact, target));
+        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+            pre.instantiate(&mut *store)?
+                .call_deliver(&mut *store, artifact, target)
+        });
         (flatten(r).map(Into::into), usage)
     }
 }
 
 fn wrong_kind(expected: PluginKind, plugin: &Plugin) -> CallError {
-    CallError::WrongKind { expected, actual: plugin.pre.kind() }
+    CallError::WrongKind {
+        expected,
+        actual: plugin.pre.kind(),
+    }
 }
 
 fn flatten<T>(r: Result<Result<T, wit::PluginError>, CallError>) -> Result<T, CallError> {

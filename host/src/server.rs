@@ -30,27 +30,51 @@ pub struct ServeOptions {
     /// The operator's tiers file; the shipped tiers when absent.
     pub tiers: Option<PathBuf>,
     pub workers: usize,
+    /// Where compiled components are cached; `<data_dir>/cache` when absent.
+    /// Artifacts found there are loaded as native code, so only the server
+    /// may be able to write to it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Imports every component found in `dirs` into the registry. A component
 /// that does not load is reported and skipped.
-fn import_plugins(runtime: &Runtime, registry: &qlp_registry::Registry, dirs: &[PathBuf]) -> anyhow::Result<()> {
+fn import_plugins(
+    runtime: &Runtime,
+    registry: &qlp_registry::Registry,
+    dirs: &[PathBuf],
+) -> anyhow::Result<()> {
     for dir in dirs {
-        let entries = std::fs::read_dir(dir).with_context(|| format!("cannot read plugin directory {}", dir.display()))?;
-        let mut paths: Vec<PathBuf> =
-            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "wasm")).collect();
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read plugin directory {}", dir.display()))?;
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+            .collect();
         paths.sort();
         for path in paths {
-            let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
             match runtime.load(&bytes) {
                 Ok(plugin) => {
                     let version = semver::Version::parse(&plugin.info.version)?;
-                    match registry.publish(&plugin.info.name, &version, plugin.info.kind.as_str(), &bytes) {
-                        Ok(entry) => tracing::info!(plugin = %entry.name, version = %entry.version, digest = %entry.digest, "plugin imported"),
-                        Err(e) => tracing::error!(path = %path.display(), error = %e, "plugin not imported"),
+                    match registry.publish(
+                        &plugin.info.name,
+                        &version,
+                        plugin.info.kind.as_str(),
+                        &bytes,
+                    ) {
+                        Ok(entry) => {
+                            tracing::info!(plugin = %entry.name, version = %entry.version, digest = %entry.digest, "plugin imported")
+                        }
+                        Err(e) => {
+                            tracing::error!(path = %path.display(), error = %e, "plugin not imported")
+                        }
                     }
                 }
-                Err(e) => tracing::error!(path = %path.display(), error = %e, "plugin not imported"),
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = %e, "plugin not imported")
+                }
             }
         }
     }
@@ -63,9 +87,15 @@ fn load_plugins(runtime: &Runtime, registry: &qlp_registry::Registry) -> anyhow:
     let mut plugins = HashMap::new();
     for entry in registry.latest()? {
         let bytes = registry.read_blob(&entry.digest)?;
-        let plugin = runtime.load(&bytes).with_context(|| format!("cannot load {}@{}", entry.name, entry.version))?;
+        let plugin = runtime
+            .load(&bytes)
+            .with_context(|| format!("cannot load {}@{}", entry.name, entry.version))?;
         if plugin.info.name != entry.name {
-            anyhow::bail!("registry entry {} holds a component that calls itself {}", entry.name, plugin.info.name);
+            anyhow::bail!(
+                "registry entry {} holds a component that calls itself {}",
+                entry.name,
+                plugin.info.name
+            );
         }
         plugins.insert(entry.name.clone(), Arc::new(plugin));
     }
@@ -75,13 +105,21 @@ fn load_plugins(runtime: &Runtime, registry: &qlp_registry::Registry) -> anyhow:
 /// Everything `serve` builds before it binds: also used by tests.
 pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipeline>)> {
     let data = &options.data_dir;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create data directory {}", data.display()))?;
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
     let tiers = match &options.tiers {
         Some(path) => Tiers::load(path)?,
         None => Tiers::defaults(),
     };
-    let store = Store::open(&data.join("qlp.db")).await.context("cannot open the database")?;
-    let runtime = Arc::new(Runtime::new(data.join("cache"))?);
+    let store = Store::open(&data.join("qlp.db"))
+        .await
+        .context("cannot open the database")?;
+    let runtime = Arc::new(Runtime::new(
+        options
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| data.join("cache")),
+    )?);
     let registry = qlp_registry::Registry::open(data.join("registry"))?;
     let plugins = {
         let runtime = runtime.clone();
@@ -113,7 +151,16 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         store.requeue(&record.intent.id).await?;
         dispatcher.submit(record.intent).await?;
     }
-    Ok((AppState { store, tiers, plugins, dispatcher, capsules }, pipeline))
+    Ok((
+        AppState {
+            store,
+            tiers,
+            plugins,
+            dispatcher,
+            capsules,
+        },
+        pipeline,
+    ))
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -126,7 +173,9 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     // Scripts and tests read this line to find an ephemeral port.
     println!("qlp listening on http://{addr}");
     tracing::info!(%addr, data_dir = %options.data_dir.display(), "serving");
-    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
 }
 

@@ -9,8 +9,10 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::model::Intent;
 
@@ -169,7 +171,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -192,7 +197,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_status(&self, id: &str, status: IntentStatus, error: Option<ErrorInfo>) -> Result<()> {
+    pub async fn set_status(
+        &self,
+        id: &str,
+        status: IntentStatus,
+        error: Option<ErrorInfo>,
+    ) -> Result<()> {
         let (code, message) = error.map(|e| (e.code, e.message)).unzip();
         sqlx::query("UPDATE intents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?")
             .bind(status.as_str())
@@ -217,14 +227,20 @@ impl Store {
                 tier: row.try_get("tier")?,
             },
             status: IntentStatus::parse(row.try_get("status")?),
-            error: code.map(|code| ErrorInfo { code, message: message.unwrap_or_default() }),
+            error: code.map(|code| ErrorInfo {
+                code,
+                message: message.unwrap_or_default(),
+            }),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
     }
 
     pub async fn get_intent(&self, id: &str) -> Result<Option<IntentRecord>> {
-        let row = sqlx::query("SELECT * FROM intents WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM intents WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(Self::intent_from_row).transpose()
     }
 
@@ -240,9 +256,11 @@ impl Store {
     /// Intents accepted but not finished, oldest first: after a restart they
     /// run again.
     pub async fn unfinished_intents(&self) -> Result<Vec<IntentRecord>> {
-        let rows = sqlx::query("SELECT * FROM intents WHERE status IN ('queued', 'running') ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT * FROM intents WHERE status IN ('queued', 'running') ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(Self::intent_from_row).collect()
     }
 
@@ -250,8 +268,14 @@ impl Store {
     /// the start, and marks it queued.
     pub async fn requeue(&self, id: &str) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM stage_runs WHERE intent_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM capsules WHERE intent_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM stage_runs WHERE intent_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM capsules WHERE intent_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE intents SET status = 'queued', error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?")
             .bind(now())
             .bind(id)
@@ -262,7 +286,13 @@ impl Store {
     }
 
     /// Records the start of a stage and returns its row id.
-    pub async fn start_stage(&self, intent_id: &str, seq: i64, stage: &str, plugin: Option<&str>) -> Result<i64> {
+    pub async fn start_stage(
+        &self,
+        intent_id: &str,
+        seq: i64,
+        stage: &str,
+        plugin: Option<&str>,
+    ) -> Result<i64> {
         let row = sqlx::query(
             "INSERT INTO stage_runs (intent_id, seq, stage, plugin, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
              RETURNING id",
@@ -320,7 +350,10 @@ impl Store {
                     started_at: row.try_get("started_at")?,
                     finished_at: row.try_get("finished_at")?,
                     duration_ms: row.try_get("duration_ms")?,
-                    error: code.map(|code| ErrorInfo { code, message: message.unwrap_or_default() }),
+                    error: code.map(|code| ErrorInfo {
+                        code,
+                        message: message.unwrap_or_default(),
+                    }),
                     detail: detail.map(|d| serde_json::from_str(&d)).transpose()?,
                 })
             })
@@ -363,12 +396,16 @@ impl Store {
     }
 
     pub async fn get_capsule(&self, intent_id: &str) -> Result<Option<CapsuleRecord>> {
-        let Some(row) =
-            sqlx::query("SELECT * FROM capsules WHERE intent_id = ?").bind(intent_id).fetch_optional(&self.pool).await?
+        let Some(row) = sqlx::query("SELECT * FROM capsules WHERE intent_id = ?")
+            .bind(intent_id)
+            .fetch_optional(&self.pool)
+            .await?
         else {
             return Ok(None);
         };
-        let json = |col: &str| -> Result<serde_json::Value> { Ok(serde_json::from_str(row.try_get(col)?)?) };
+        let json = |col: &str| -> Result<serde_json::Value> {
+            Ok(serde_json::from_str(row.try_get(col)?)?)
+        };
         let receipt: Option<String> = row.try_get("receipt")?;
         Ok(Some(CapsuleRecord {
             intent_id: row.try_get("intent_id")?,

@@ -22,7 +22,10 @@ pub const DEFAULT_TIER: &str = "standard";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read tiers file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid tiers file {origin}: {message}")]
     Parse { origin: String, message: String },
     #[error("tier `{tier}`: {message}")]
@@ -91,26 +94,43 @@ impl Tiers {
 
     /// Reads an operator's tiers file.
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
-        let file: File =
-            toml::from_str(text).map_err(|e| Error::Parse { origin: origin.to_owned(), message: e.to_string() })?;
+        let file: File = toml::from_str(text).map_err(|e| Error::Parse {
+            origin: origin.to_owned(),
+            message: e.to_string(),
+        })?;
         if file.tiers.is_empty() {
-            return Err(Error::Parse { origin: origin.to_owned(), message: "no tiers are defined".into() });
+            return Err(Error::Parse {
+                origin: origin.to_owned(),
+                message: "no tiers are defined".into(),
+            });
         }
         for (name, tier) in &file.tiers {
-            let err = |message: String| Error::Tier { tier: name.clone(), message };
+            let err = |message: String| Error::Tier {
+                tier: name.clone(),
+                message,
+            };
             if tier.agents.is_empty() {
                 return Err(err("names no agent".into()));
             }
             if tier.gate.min_score > 100 {
-                return Err(err(format!("gate.min_score {} is over 100", tier.gate.min_score)));
+                return Err(err(format!(
+                    "gate.min_score {} is over 100",
+                    tier.gate.min_score
+                )));
             }
         }
-        Ok(Self { tiers: file.tiers, grants: file.plugins })
+        Ok(Self {
+            tiers: file.tiers,
+            grants: file.plugins,
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Tier> {
@@ -140,7 +160,9 @@ impl Tiers {
                     Some(actual) if actual != expected => {
                         return Err(Error::Tier {
                             tier: name.clone(),
-                            message: format!("plugin `{plugin}` is of kind {actual}, but is listed as kind {expected}"),
+                            message: format!(
+                                "plugin `{plugin}` is of kind {actual}, but is listed as kind {expected}"
+                            ),
                         });
                     }
                     Some(_) => {}
@@ -174,12 +196,21 @@ mod tests {
         let err = Tiers::parse("[tiers.x]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=50,max_critical=0}\ncolour='red'\n", "t")
             .unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
-        let err = Tiers::parse("[tiers.x]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=150,max_critical=0}\n", "t")
-            .unwrap_err();
+        let err = Tiers::parse(
+            "[tiers.x]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=150,max_critical=0}\n",
+            "t",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("over 100"), "{err}");
-        let err =
-            Tiers::parse("[tiers.x]\nagents=[]\nexporter='a/z'\ngate={min_score=50,max_critical=0}\n", "t").unwrap_err();
-        assert!(err.to_string().contains("tier `x`: names no agent"), "{err}");
+        let err = Tiers::parse(
+            "[tiers.x]\nagents=[]\nexporter='a/z'\ngate={min_score=50,max_critical=0}\n",
+            "t",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("tier `x`: names no agent"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -188,9 +219,18 @@ mod tests {
         let err = tiers.check_plugins(|_| None).unwrap_err().to_string();
         assert!(err.contains("is not installed"), "{err}");
         let err = tiers
-            .check_plugins(|name| Some(if name == "qlp/zip" { PluginKind::Validator } else { PluginKind::Agent }))
+            .check_plugins(|name| {
+                Some(if name == "qlp/zip" {
+                    PluginKind::Validator
+                } else {
+                    PluginKind::Agent
+                })
+            })
             .unwrap_err()
             .to_string();
-        assert!(err.contains("is of kind agent, but is listed as kind analyzer"), "{err}");
+        assert!(
+            err.contains("is of kind agent, but is listed as kind analyzer"),
+            "{err}"
+        );
     }
 }

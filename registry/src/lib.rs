@@ -22,16 +22,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("i/o error on {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the registry index {path} is corrupt: {source}")]
-    CorruptIndex { path: PathBuf, source: serde_json::Error },
+    CorruptIndex {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("blob {digest} is missing from the registry")]
     MissingBlob { digest: Digest },
     #[error("blob {expected} was changed on disk: its content now hashes to {actual}")]
     Tampered { expected: Digest, actual: Digest },
-    #[error("{name}@{version} is already published with digest {existing}; a version cannot be republished with other content")]
-    VersionConflict { name: String, version: String, existing: Digest },
-    #[error("invalid plugin name `{0}`: expected `namespace/name` in lower-case letters, digits and `-`")]
+    #[error(
+        "{name}@{version} is already published with digest {existing}; a version cannot be republished with other content"
+    )]
+    VersionConflict {
+        name: String,
+        version: String,
+        existing: Digest,
+    },
+    #[error(
+        "invalid plugin name `{0}`: expected `namespace/name` in lower-case letters, digits and `-`"
+    )]
     InvalidName(String),
 }
 
@@ -54,8 +68,11 @@ impl Digest {
 
     /// Parses a hex digest as written by [`Digest::as_str`].
     pub fn parse(hex: &str) -> Option<Self> {
-        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            .then(|| Self(hex.to_owned()))
+        (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| Self(hex.to_owned()))
     }
 }
 
@@ -93,7 +110,10 @@ impl Registry {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         let blobs = root.join("blobs");
-        fs::create_dir_all(&blobs).map_err(|source| Error::Io { path: blobs, source })?;
+        fs::create_dir_all(&blobs).map_err(|source| Error::Io {
+            path: blobs,
+            source,
+        })?;
         Ok(Self { root })
     }
 
@@ -108,7 +128,8 @@ impl Registry {
     fn read_index(&self) -> Result<Index> {
         let path = self.index_path();
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| Error::CorruptIndex { path, source }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|source| Error::CorruptIndex { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
             Err(source) => Err(Error::Io { path, source }),
         }
@@ -121,7 +142,13 @@ impl Registry {
 
     /// Stores a component under its digest and records it as `name@version`.
     /// Publishing the same bytes again is a no-op.
-    pub fn publish(&self, name: &str, version: &semver::Version, kind: &str, bytes: &[u8]) -> Result<Entry> {
+    pub fn publish(
+        &self,
+        name: &str,
+        version: &semver::Version,
+        kind: &str,
+        bytes: &[u8],
+    ) -> Result<Entry> {
         validate_name(name)?;
         let digest = Digest::of(bytes);
         let mut index = self.read_index()?;
@@ -146,7 +173,11 @@ impl Registry {
             digest,
             size: bytes.len() as u64,
         };
-        index.plugins.entry(name.to_owned()).or_default().insert(version.clone(), entry.clone());
+        index
+            .plugins
+            .entry(name.to_owned())
+            .or_default()
+            .insert(version.clone(), entry.clone());
         self.write_index(&index)?;
         Ok(entry)
     }
@@ -163,7 +194,12 @@ impl Registry {
 
     /// Every published version of every plugin.
     pub fn list(&self) -> Result<Vec<Entry>> {
-        Ok(self.read_index()?.plugins.into_values().flat_map(|v| v.into_values()).collect())
+        Ok(self
+            .read_index()?
+            .plugins
+            .into_values()
+            .flat_map(|v| v.into_values())
+            .collect())
     }
 
     /// The bytes of a blob, after checking they still hash to its digest.
@@ -172,13 +208,18 @@ impl Registry {
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::MissingBlob { digest: digest.clone() });
+                return Err(Error::MissingBlob {
+                    digest: digest.clone(),
+                });
             }
             Err(source) => return Err(Error::Io { path, source }),
         };
         let actual = Digest::of(&bytes);
         if &actual != digest {
-            return Err(Error::Tampered { expected: digest.clone(), actual });
+            return Err(Error::Tampered {
+                expected: digest.clone(),
+                actual,
+            });
         }
         Ok(bytes)
     }
@@ -190,7 +231,8 @@ fn validate_name(name: &str) -> Result<()> {
     let part_ok = |p: &str| {
         p.len() <= 64
             && p.starts_with(|c: char| c.is_ascii_lowercase())
-            && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && p.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     };
     match name.split_once('/') {
         Some((ns, n)) if part_ok(ns) && part_ok(n) => Ok(()),
@@ -201,7 +243,10 @@ fn validate_name(name: &str) -> Result<()> {
 /// Writes through a temporary file in the same directory and renames it into
 /// place, so a reader never sees a half-written file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io { path: path.to_owned(), source };
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
@@ -226,7 +271,9 @@ mod tests {
     fn publish_then_read_back_the_same_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(dir.path()).unwrap();
-        let entry = reg.publish("qlp/zip", &v("0.1.0"), "exporter", b"component").unwrap();
+        let entry = reg
+            .publish("qlp/zip", &v("0.1.0"), "exporter", b"component")
+            .unwrap();
         assert_eq!(entry.digest, Digest::of(b"component"));
         assert_eq!(reg.read_blob(&entry.digest).unwrap(), b"component");
         // Reopening sees the same index.
@@ -238,8 +285,10 @@ mod tests {
     fn latest_picks_the_highest_semver_not_the_last_published() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(dir.path()).unwrap();
-        reg.publish("qlp/zip", &v("0.10.0"), "exporter", b"ten").unwrap();
-        reg.publish("qlp/zip", &v("0.9.0"), "exporter", b"nine").unwrap();
+        reg.publish("qlp/zip", &v("0.10.0"), "exporter", b"ten")
+            .unwrap();
+        reg.publish("qlp/zip", &v("0.9.0"), "exporter", b"nine")
+            .unwrap();
         let latest = reg.latest().unwrap();
         assert_eq!(latest.len(), 1);
         assert_eq!(latest[0].version, v("0.10.0"));
@@ -250,10 +299,14 @@ mod tests {
     fn a_version_cannot_be_republished_with_other_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(dir.path()).unwrap();
-        reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"one").unwrap();
+        reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"one")
+            .unwrap();
         // Same bytes: fine.
-        reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"one").unwrap();
-        let err = reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"two").unwrap_err();
+        reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"one")
+            .unwrap();
+        let err = reg
+            .publish("qlp/zip", &v("1.0.0"), "exporter", b"two")
+            .unwrap_err();
         assert!(matches!(err, Error::VersionConflict { .. }), "{err}");
     }
 
@@ -261,8 +314,14 @@ mod tests {
     fn a_blob_changed_on_disk_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(dir.path()).unwrap();
-        let entry = reg.publish("acme/rules", &v("1.0.0"), "validator", b"original").unwrap();
-        fs::write(dir.path().join("blobs").join(entry.digest.as_str()), b"modified").unwrap();
+        let entry = reg
+            .publish("acme/rules", &v("1.0.0"), "validator", b"original")
+            .unwrap();
+        fs::write(
+            dir.path().join("blobs").join(entry.digest.as_str()),
+            b"modified",
+        )
+        .unwrap();
         let err = reg.read_blob(&entry.digest).unwrap_err();
         assert!(matches!(err, Error::Tampered { .. }), "{err}");
     }
@@ -271,7 +330,15 @@ mod tests {
     fn names_must_be_namespaced() {
         let dir = tempfile::tempdir().unwrap();
         let reg = Registry::open(dir.path()).unwrap();
-        for bad in ["zip", "/zip", "qlp/", "QLP/zip", "qlp/zip/extra", "qlp/../x", "qlp/9zip"] {
+        for bad in [
+            "zip",
+            "/zip",
+            "qlp/",
+            "QLP/zip",
+            "qlp/zip/extra",
+            "qlp/../x",
+            "qlp/9zip",
+        ] {
             let err = reg.publish(bad, &v("1.0.0"), "exporter", b"x").unwrap_err();
             assert!(matches!(err, Error::InvalidName(_)), "{bad}: {err}");
         }

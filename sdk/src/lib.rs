@@ -31,6 +31,7 @@ pub use wit_bindgen::rt as __rt;
 
 /// Bindings generated from the WIT package, one module per world. Plugin
 /// authors use the friendlier re-exports below.
+#[allow(clippy::too_many_arguments)] // generated code mirrors the WIT records
 pub mod bindings {
     /// The `agent` world; it also defines the shared `types` and `host`
     /// interfaces that the other worlds reuse.
@@ -173,14 +174,20 @@ pub mod delivery {
 impl PluginError {
     /// A plugin error with a stable code and a message for the user.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into() }
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl File {
     /// A file from a path and UTF-8 text.
     pub fn text(path: impl Into<String>, text: impl Into<String>) -> Self {
-        Self { path: path.into(), content: text.into().into_bytes() }
+        Self {
+            path: path.into(),
+            content: text.into().into_bytes(),
+        }
     }
 
     /// The content as text, if it is valid UTF-8.
@@ -196,8 +203,10 @@ pub mod log {
     fn write(level: LogLevel, message: &str, fields: &[(&str, &str)]) {
         #[cfg(target_arch = "wasm32")]
         {
-            let fields: Vec<(String, String)> =
-                fields.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let fields: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             crate::bindings::agent::qlp::plugin::host::log(level, message, &fields);
         }
         #[cfg(not(target_arch = "wasm32"))]
@@ -232,7 +241,13 @@ pub fn config(key: &str) -> Option<String> {
     {
         let var: String = key
             .chars()
-            .map(|c| if c == '-' || c == '.' { '_' } else { c.to_ascii_uppercase() })
+            .map(|c| {
+                if c == '-' || c == '.' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
             .collect();
         std::env::var(format!("QLP_PLUGIN_CONFIG_{var}")).ok()
     }

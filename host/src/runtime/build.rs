@@ -36,24 +36,39 @@ pub struct Toolchain {
 
 fn sysroot() -> anyhow::Result<PathBuf> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let out = Command::new(&rustc).args(["--print", "sysroot"]).output().with_context(|| {
-        format!("cannot run `{}`: is Rust installed? (deploy/setup.sh installs it)", rustc.to_string_lossy())
-    })?;
+    let out = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run `{}`: is Rust installed? (deploy/setup.sh installs it)",
+                rustc.to_string_lossy()
+            )
+        })?;
     if !out.status.success() {
-        bail!("`rustc --print sysroot` failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "`rustc --print sysroot` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(PathBuf::from(String::from_utf8(out.stdout)?.trim()))
 }
 
 fn find_on_path(names: &[String]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    names.iter().find_map(|name| std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file()))
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
 }
 
 impl Toolchain {
     /// Inspects the active toolchain.
     pub fn detect() -> anyhow::Result<Self> {
-        let cargo = std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| "cargo".into());
+        let cargo = std::env::var_os("CARGO")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "cargo".into());
         let sysroot = sysroot()?;
         let rustlib = sysroot.join("lib/rustlib");
         let std = if rustlib.join(TARGET).join("lib").is_dir() {
@@ -73,7 +88,8 @@ impl Toolchain {
             .flatten()
             .map(|e| e.path().join("bin/rust-lld"))
             .find(|p| p.is_file());
-        let linker = if std::env::var_os("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER").is_some() || host_bin.is_some()
+        let linker = if std::env::var_os("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER").is_some()
+            || host_bin.is_some()
         {
             None
         } else {
@@ -91,8 +107,10 @@ impl Toolchain {
 /// `out_dir`. Returns the component's path.
 pub fn build(toolchain: &Toolchain, crate_dir: &Path, out_dir: &Path) -> anyhow::Result<PathBuf> {
     let manifest = crate_dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    let parsed: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", manifest.display()))?;
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let parsed: toml::Table = toml::from_str(&text)
+        .with_context(|| format!("{} is not valid TOML", manifest.display()))?;
     let package = parsed
         .get("package")
         .and_then(|p| p.get("name"))
@@ -101,25 +119,38 @@ pub fn build(toolchain: &Toolchain, crate_dir: &Path, out_dir: &Path) -> anyhow:
         .to_owned();
 
     let mut cmd = Command::new(&toolchain.cargo);
-    cmd.args(["build", "--release", "--target", TARGET, "--message-format=json-render-diagnostics", "-p", &package])
-        .arg("--manifest-path")
-        .arg(&manifest)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    cmd.args([
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "--message-format=json-render-diagnostics",
+        "-p",
+        &package,
+    ])
+    .arg("--manifest-path")
+    .arg(&manifest)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     if toolchain.std == StdSource::BuildStd {
-        cmd.arg("-Zbuild-std=std,panic_abort").env("RUSTC_BOOTSTRAP", "1");
+        cmd.arg("-Zbuild-std=std,panic_abort")
+            .env("RUSTC_BOOTSTRAP", "1");
     }
     if let Some(linker) = &toolchain.linker {
         cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
     }
-    let output = cmd.output().with_context(|| format!("cannot run {}", toolchain.cargo.display()))?;
+    let output = cmd
+        .output()
+        .with_context(|| format!("cannot run {}", toolchain.cargo.display()))?;
     if !output.status.success() {
         bail!("cargo failed to build {package} for {TARGET}");
     }
-    let wasm = core_module_path(&output.stdout, &package)
-        .with_context(|| format!("cargo built {package} but produced no .wasm: is it a `cdylib`?"))?;
+    let wasm = core_module_path(&output.stdout, &package).with_context(|| {
+        format!("cargo built {package} but produced no .wasm: is it a `cdylib`?")
+    })?;
     let module = std::fs::read(&wasm).with_context(|| format!("cannot read {}", wasm.display()))?;
-    let component = componentize(&module).with_context(|| format!("cannot make a component of {}", wasm.display()))?;
+    let component = componentize(&module)
+        .with_context(|| format!("cannot make a component of {}", wasm.display()))?;
     std::fs::create_dir_all(out_dir)?;
     let out = out_dir.join(format!("{}.wasm", package.replace('-', "_")));
     std::fs::write(&out, component).with_context(|| format!("cannot write {}", out.display()))?;
@@ -129,18 +160,29 @@ pub fn build(toolchain: &Toolchain, crate_dir: &Path, out_dir: &Path) -> anyhow:
 /// Finds the `.wasm` of `package` in cargo's JSON messages.
 fn core_module_path(messages: &[u8], package: &str) -> Option<PathBuf> {
     let target_name = package.replace('-', "_");
-    String::from_utf8_lossy(messages).lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find_map(
-        |msg| {
-            if msg["reason"] != "compiler-artifact" || msg["target"]["name"].as_str()? != target_name {
+    String::from_utf8_lossy(messages)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find_map(|msg| {
+            if msg["reason"] != "compiler-artifact"
+                || msg["target"]["name"].as_str()? != target_name
+            {
                 return None;
             }
-            msg["filenames"].as_array()?.iter().filter_map(|f| f.as_str()).find(|f| f.ends_with(".wasm")).map(PathBuf::from)
-        },
-    )
+            msg["filenames"]
+                .as_array()?
+                .iter()
+                .filter_map(|f| f.as_str())
+                .find(|f| f.ends_with(".wasm"))
+                .map(PathBuf::from)
+        })
 }
 
 /// Encodes a core module carrying `wit-bindgen` type information as a
 /// component.
 pub fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
-    wit_component::ComponentEncoder::default().module(module)?.validate(true).encode()
+    wit_component::ComponentEncoder::default()
+        .module(module)?
+        .validate(true)
+        .encode()
 }

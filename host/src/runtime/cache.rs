@@ -43,12 +43,18 @@ impl CompileCache {
     }
 
     fn path(&self, digest: &str) -> PathBuf {
-        self.dir.join(format!("{digest}-{}.cwasm", self.engine_hash))
+        self.dir
+            .join(format!("{digest}-{}.cwasm", self.engine_hash))
     }
 
     /// The compiled component for `bytes` (whose blake3 is `digest`), from
     /// the cache when present, else compiled and stored.
-    pub fn load_or_compile(&self, engine: &Engine, digest: &str, bytes: &[u8]) -> Result<Component, String> {
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        digest: &str,
+        bytes: &[u8],
+    ) -> Result<Component, String> {
         let path = self.path(digest);
         if path.exists() {
             // SAFETY: the file is one this cache wrote from `Component::serialize`
@@ -56,14 +62,18 @@ impl CompileCache {
             // the server's own data directory.
             match unsafe { Component::deserialize_file(engine, &path) } {
                 Ok(component) => return Ok(component),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compiled artifact"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compiled artifact")
+                }
             }
         }
         let component = Component::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
         match component.serialize() {
             Ok(compiled) => {
                 let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-                if let Err(e) = std::fs::write(&tmp, compiled).and_then(|()| std::fs::rename(&tmp, &path)) {
+                if let Err(e) =
+                    std::fs::write(&tmp, compiled).and_then(|()| std::fs::rename(&tmp, &path))
+                {
                     tracing::warn!(path = %path.display(), error = %e, "could not cache a compiled component");
                 }
             }

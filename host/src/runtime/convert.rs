@@ -19,13 +19,19 @@ impl From<&model::Intent> for wit::Intent {
 
 impl From<&model::File> for wit::File {
     fn from(f: &model::File) -> Self {
-        Self { path: f.path.clone(), content: f.content.clone() }
+        Self {
+            path: f.path.clone(),
+            content: f.content.clone(),
+        }
     }
 }
 
 impl From<wit::File> for model::File {
     fn from(f: wit::File) -> Self {
-        Self { path: f.path, content: f.content }
+        Self {
+            path: f.path,
+            content: f.content,
+        }
     }
 }
 
@@ -55,7 +61,13 @@ impl From<model::Severity> for wit::Severity {
 
 impl From<wit::Finding> for model::Finding {
     fn from(f: wit::Finding) -> Self {
-        Self { rule_id: f.rule_id, severity: f.severity.into(), message: f.message, path: f.path, line: f.line }
+        Self {
+            rule_id: f.rule_id,
+            severity: f.severity.into(),
+            message: f.message,
+            path: f.path,
+            line: f.line,
+        }
     }
 }
 
@@ -108,7 +120,12 @@ impl From<wit::PluginInfo> for model::PluginInfo {
 
 impl From<wit::FunctionMetrics> for model::FunctionMetrics {
     fn from(f: wit::FunctionMetrics) -> Self {
-        Self { name: f.name, line: f.line, cyclomatic_complexity: f.cyclomatic_complexity, documented: f.documented }
+        Self {
+            name: f.name,
+            line: f.line,
+            cyclomatic_complexity: f.cyclomatic_complexity,
+            documented: f.documented,
+        }
     }
 }
 
@@ -155,7 +172,11 @@ impl From<&model::Analysis> for wit::Analysis {
 
 impl From<wit::Report> for model::Report {
     fn from(r: wit::Report) -> Self {
-        Self { findings: r.findings.into_iter().map(Into::into).collect(), score: r.score, summary: r.summary }
+        Self {
+            findings: r.findings.into_iter().map(Into::into).collect(),
+            score: r.score,
+            summary: r.summary,
+        }
     }
 }
 
@@ -174,18 +195,29 @@ impl From<&model::Validation> for wit::Validation {
 
 impl From<wit::Artifact> for model::Artifact {
     fn from(a: wit::Artifact) -> Self {
-        Self { media_type: a.media_type, file_name: a.file_name, bytes: a.bytes }
+        Self {
+            media_type: a.media_type,
+            file_name: a.file_name,
+            bytes: a.bytes,
+        }
     }
 }
 
 impl From<&model::Artifact> for wit::Artifact {
     fn from(a: &model::Artifact) -> Self {
-        Self { media_type: a.media_type.clone(), file_name: a.file_name.clone(), bytes: a.bytes.clone() }
+        Self {
+            media_type: a.media_type.clone(),
+            file_name: a.file_name.clone(),
+            bytes: a.bytes.clone(),
+        }
     }
 }
 
 impl From<wit::Receipt> for model::Receipt {
     fn from(r: wit::Receipt) -> Self {
-        Self { location: r.location, details: r.details }
+        Self {
+            location: r.location,
+            details: r.details,
+        }
     }
 }

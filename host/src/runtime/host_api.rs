@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::bindings::{agent, delivery, LogLevel};
+use super::bindings::{LogLevel, agent, delivery};
 use super::limits::{Limiter, MAX_LOG_LINES_PER_CALL, MAX_LOG_MESSAGE_BYTES};
 
 /// The store data of one call.
@@ -71,7 +71,9 @@ pub const MAX_WORKSPACE_READ: u64 = 64 << 20;
 
 impl State {
     fn workspace(&self) -> Result<&cap_std::fs::Dir, String> {
-        self.workspace.as_ref().ok_or_else(|| "no directory was granted to this plugin".to_owned())
+        self.workspace
+            .as_ref()
+            .ok_or_else(|| "no directory was granted to this plugin".to_owned())
     }
 }
 
@@ -80,10 +82,19 @@ impl State {
 fn relative_path(path: &str) -> Result<&std::path::Path, String> {
     let p = std::path::Path::new(path);
     if path.is_empty() || path.contains('\0') || path.contains('\\') || p.is_absolute() {
-        return Err(format!("path `{}` is not a relative path", sanitize(path, 256)));
+        return Err(format!(
+            "path `{}` is not a relative path",
+            sanitize(path, 256)
+        ));
     }
-    if path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
-        return Err(format!("path `{}` may not contain empty, `.` or `..` components", sanitize(path, 256)));
+    if path
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Err(format!(
+            "path `{}` may not contain empty, `.` or `..` components",
+            sanitize(path, 256)
+        ));
     }
     Ok(p)
 }
@@ -93,19 +104,26 @@ impl delivery::qlp::plugin::workspace::Host for State {
         let dir = self.workspace()?;
         let rel = relative_path(&path)?;
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
-            dir.create_dir_all(parent).map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+            dir.create_dir_all(parent)
+                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         }
-        dir.write(rel, &contents).map_err(|e| format!("cannot write `{path}`: {e}"))
+        dir.write(rel, &contents)
+            .map_err(|e| format!("cannot write `{path}`: {e}"))
     }
 
     fn read_file(&mut self, path: String) -> Result<Vec<u8>, String> {
         let dir = self.workspace()?;
         let rel = relative_path(&path)?;
-        let meta = dir.metadata(rel).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+        let meta = dir
+            .metadata(rel)
+            .map_err(|e| format!("cannot read `{path}`: {e}"))?;
         if meta.len() > MAX_WORKSPACE_READ {
-            return Err(format!("`{path}` is larger than {MAX_WORKSPACE_READ} bytes"));
+            return Err(format!(
+                "`{path}` is larger than {MAX_WORKSPACE_READ} bytes"
+            ));
         }
-        dir.read(rel).map_err(|e| format!("cannot read `{path}`: {e}"))
+        dir.read(rel)
+            .map_err(|e| format!("cannot read `{path}`: {e}"))
     }
 
     fn exists(&mut self, path: String) -> Result<bool, String> {
@@ -131,7 +149,15 @@ mod tests {
 
     #[test]
     fn relative_path_refuses_escapes() {
-        for bad in ["", "/etc/passwd", "../x", "a/../../x", "a/./b", "a\\b", "a\0b"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a/./b",
+            "a\\b",
+            "a\0b",
+        ] {
             assert!(relative_path(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(relative_path("out/capsule.zip").is_ok());

@@ -62,7 +62,10 @@ impl CallLimits {
             PluginKind::Analyzer | PluginKind::Validator => DEFAULT_CHECK_TIMEOUT,
             PluginKind::Exporter | PluginKind::Delivery => DEFAULT_PACKAGE_TIMEOUT,
         };
-        Self { timeout, memory: DEFAULT_MEMORY_LIMIT }
+        Self {
+            timeout,
+            memory: DEFAULT_MEMORY_LIMIT,
+        }
     }
 }
 
@@ -77,23 +80,42 @@ pub struct Limiter {
 
 impl Limiter {
     pub fn new(memory_limit: usize) -> Self {
-        Self { memory_limit, peak_memory: 0, memory_exceeded: false }
+        Self {
+            memory_limit,
+            peak_memory: 0,
+            memory_exceeded: false,
+        }
     }
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.memory_limit {
             self.memory_exceeded = true;
-            wasmtime::bail!("memory limit of {} bytes exceeded (asked for {desired})", self.memory_limit);
+            wasmtime::bail!(
+                "memory limit of {} bytes exceeded (asked for {desired})",
+                self.memory_limit
+            );
         }
         self.peak_memory = self.peak_memory.max(desired);
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > DEFAULT_TABLE_ELEMENTS {
-            wasmtime::bail!("table limit of {DEFAULT_TABLE_ELEMENTS} elements exceeded (asked for {desired})");
+            wasmtime::bail!(
+                "table limit of {DEFAULT_TABLE_ELEMENTS} elements exceeded (asked for {desired})"
+            );
         }
         Ok(true)
     }
