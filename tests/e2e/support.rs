@@ -1,0 +1,245 @@
+//! Starting the real `qlp` binary and talking to it over HTTP.
+//!
+//! The components the server loads are built once per run by
+//! `deploy/dev.sh test` (into `target/plugins` and `target/test-plugins`);
+//! `QLP_TEST_PLUGINS` and `QLP_TEST_FIXTURES` point elsewhere. A test fails
+//! with that instruction when they are missing rather than passing vacuously.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// How long a server may take to start: the first start of a run compiles
+/// every component (a few seconds each in a debug build).
+const START_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How long an intent may take to finish.
+pub const INTENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_owned()
+}
+
+fn components(var: &str, default: &str) -> PathBuf {
+    let dir = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join(default));
+    let has_wasm = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.path().extension().is_some_and(|x| x == "wasm"))
+        })
+        .unwrap_or(false);
+    assert!(
+        has_wasm,
+        "no components in {}: build them with `deploy/dev.sh test` (or set {var})",
+        dir.display()
+    );
+    dir
+}
+
+/// The first-party plugins.
+pub fn plugins() -> PathBuf {
+    components("QLP_TEST_PLUGINS", "target/plugins")
+}
+
+/// The test fixture plugins.
+pub fn fixtures() -> PathBuf {
+    components("QLP_TEST_FIXTURES", "target/test-plugins")
+}
+
+/// The tiers the fixtures run in.
+pub fn test_tiers() -> PathBuf {
+    workspace().join("tests/data/tiers.toml")
+}
+
+/// A `qlp serve` process on an ephemeral loopback port.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    /// Starts the server on `data_dir` with `args` after the common ones.
+    pub fn start(data_dir: &Path, args: &[&str]) -> Self {
+        let cache = workspace().join("target/qlp-test-cache");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
+            .args([
+                "--log-format",
+                "json",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--workers",
+                "2",
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start qlp");
+
+        // The server prints its address on stdout once it is listening.
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("qlp listening on ") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log_path = data_dir.join("server.log");
+        std::fs::create_dir_all(data_dir).expect("data dir");
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .expect("server log");
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut BufReader::new(stderr), &mut log);
+        });
+
+        let url = match rx.recv_timeout(START_TIMEOUT) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("qlp did not start (exit: {status:?}); its log:\n{log}");
+            }
+        };
+        Self {
+            child,
+            url,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Starts the server with the first-party plugins and shipped tiers.
+    pub fn start_default(data_dir: &Path) -> Self {
+        let plugins = plugins();
+        Self::start(
+            data_dir,
+            &["--plugin-dir", plugins.to_str().expect("utf-8 path")],
+        )
+    }
+
+    /// Starts the server with the fixtures too, on the test tiers.
+    pub fn start_with_fixtures(data_dir: &Path) -> Self {
+        let dirs = format!("{}:{}", plugins().display(), fixtures().display());
+        let tiers = test_tiers();
+        Self::start(
+            data_dir,
+            &[
+                "--plugin-dir",
+                &dirs,
+                "--tiers",
+                tiers.to_str().expect("utf-8 path"),
+            ],
+        )
+    }
+
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.endpoint(path))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.expect("JSON body")
+    }
+
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.bytes().await.expect("body").to_vec()
+    }
+
+    /// Submits an intent and returns its id.
+    pub async fn submit(&self, body: Value) -> String {
+        let response = self
+            .http
+            .post(self.endpoint("/v1/intents"))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), 202, "POST /v1/intents {body}");
+        let body: Value = response.json().await.expect("JSON body");
+        body["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Polls the intent until it reaches a final status and returns it.
+    pub async fn wait(&self, id: &str) -> Value {
+        let deadline = Instant::now() + INTENT_TIMEOUT;
+        loop {
+            let intent = self.get_json(&format!("/v1/intents/{id}")).await;
+            if matches!(
+                intent["status"].as_str(),
+                Some("completed" | "gate_failed" | "failed")
+            ) {
+                return intent;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "intent {id} did not finish: {intent:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server with SIGTERM and waits for it to exit.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "qlp exited with {status} on SIGTERM");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("qlp did not stop within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The stage records of an intent, by stage name.
+pub fn stage<'a>(intent: &'a Value, name: &str) -> &'a Value {
+    intent["stages"]
+        .as_array()
+        .and_then(|stages| stages.iter().find(|s| s["stage"] == name))
+        .unwrap_or_else(|| panic!("intent has no `{name}` stage: {intent:#}"))
+}
