@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Make this machine able to build QLP and its plugins, and run its tests.
+#
+# Idempotent: every step first checks whether its result is already there and
+# does nothing if so. What it ensures:
+#   - a Rust toolchain of at least 1.96 as the default (wasmtime 49 needs it).
+#     When the default toolchain is older, Debian's rustc-web/cargo-web are
+#     installed and linked into rustup as the toolchain `qlp-web`;
+#   - the standard library's sources (rust-web-src), so plugins can be built
+#     for wasm32-unknown-unknown with -Zbuild-std when the toolchain has no
+#     wasm32 std, and a wasm linker (wasm-ld-16 from lld-16);
+#   - clippy for that toolchain;
+#   - Python with pytest, FastAPI and httpx, which the tests use to run the
+#     test suites of generated projects.
+set -euo pipefail
+
+need_rust="1.96"
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        log "need root for: $*"; exit 1
+    fi
+}
+
+apt_updated=0
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ $apt_updated -eq 0 ]; then
+        log "apt-get update"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        apt_updated=1
+    fi
+    log "installing ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+
+rustc_version() { rustc --version 2>/dev/null | awk '{print $2}' | sed 's/-.*//'; }
+
+# 1. The Rust toolchain.
+current="$(rustc_version || true)"
+if [ -z "$current" ] || ! version_ge "$current" "$need_rust"; then
+    log "rustc ${current:-missing} is older than $need_rust; using Debian's rustc-web"
+    apt_install rustc-web cargo-web rust-web-src lld-16 rust-web-clippy
+    if command -v rustup >/dev/null; then
+        rustup toolchain list | grep -q '^qlp-web' || rustup toolchain link qlp-web /usr
+        rustup default qlp-web >/dev/null
+    fi
+    current="$(rustc_version)"
+    version_ge "$current" "$need_rust" || { log "rustc is still $current"; exit 1; }
+fi
+
+# 2. A wasm32 standard library, or its sources for -Zbuild-std, and a linker.
+sysroot="$(rustc --print sysroot)"
+if [ ! -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ]; then
+    if [ ! -d "$sysroot/lib/rustlib/src/rust/library" ]; then
+        apt_install rust-web-src
+    fi
+    if ! command -v rust-lld >/dev/null && [ ! -x "$sysroot/lib/rustlib/$(rustc -vV | sed -n 's/host: //p')/bin/rust-lld" ]; then
+        command -v wasm-ld >/dev/null || command -v wasm-ld-16 >/dev/null || apt_install lld-16
+    fi
+fi
+
+# 3. clippy (used by .ci/run).
+cargo clippy --version >/dev/null 2>&1 || apt_install rust-web-clippy
+
+# 4. Python for the generated projects' own tests.
+command -v python3 >/dev/null || apt_install python3 python3-pip
+if ! python3 -c 'import fastapi, httpx, pytest' >/dev/null 2>&1; then
+    log "installing fastapi, httpx and pytest for python3"
+    python3 -m pip install --quiet --disable-pip-version-check fastapi httpx pytest \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages fastapi httpx pytest
+fi
+
+log "ready: $(rustc --version)"
