@@ -252,3 +252,8 @@ pub fn config(key: &str) -> Option<String> {
         std::env::var(format!("QLP_PLUGIN_CONFIG_{var}")).ok()
     }
 }
+
+/// The README's example is compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
