@@ -21,9 +21,9 @@ use crate::capsule::{
 };
 use crate::model::{self, Capability, File, Intent, PluginKind, Severity, Validation};
 use crate::runtime::bindings::wit;
-use crate::runtime::{CallContext, CallError, CallLimits, Plugin, Runtime, Usage};
+use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store};
-use crate::tiers::{Gate, Tier, Tiers};
+use crate::tiers::{Access, Gate, Tier, Tiers};
 
 /// The loaded plugins by name.
 pub type Plugins = HashMap<String, Arc<Plugin>>;
@@ -138,12 +138,14 @@ impl Pipeline {
             config: Arc::new(grant.config),
             workspace: None,
         };
-        let wants_dir = plugin
-            .info
-            .capabilities
-            .iter()
-            .any(|c| matches!(c, Capability::DirectoryWrite | Capability::DirectoryRead));
-        if wants_dir && let Some(dir) = grant.directory {
+        // A directory is linked only when the plugin asked for it and the
+        // operator granted it; writing needs both to say so.
+        let asks = |cap: Capability| plugin.info.capabilities.contains(&cap);
+        let asks_read = asks(Capability::DirectoryRead);
+        let asks_write = asks(Capability::DirectoryWrite);
+        if (asks_read || asks_write)
+            && let Some(dir) = grant.directory
+        {
             let dir = if dir.is_absolute() {
                 dir
             } else {
@@ -152,7 +154,10 @@ impl Pipeline {
             std::fs::create_dir_all(&dir).map_err(Failure::host)?;
             let opened = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority())
                 .map_err(|e| Failure::host(format!("cannot open {}: {e}", dir.display())))?;
-            ctx.workspace = Some(opened);
+            ctx.workspace = Some(Workspace {
+                dir: opened,
+                writable: asks_write && grant.access == Access::ReadWrite,
+            });
         }
         Ok(ctx)
     }
@@ -187,6 +192,9 @@ impl Pipeline {
             Ok(value) => {
                 let mut d = detail(&value);
                 d["peak_memory_bytes"] = json!(usage.peak_memory_bytes);
+                if let Some(fuel) = usage.fuel_consumed {
+                    d["fuel_consumed"] = json!(fuel);
+                }
                 self.store
                     .finish_stage(id, StageStatus::Succeeded, usage.wall_ms, None, Some(d))
                     .await
@@ -205,7 +213,7 @@ impl Pipeline {
                             code: e.code().to_owned(),
                             message: e.to_string(),
                         }),
-                        Some(json!({ "peak_memory_bytes": usage.peak_memory_bytes })),
+                        Some(serde_json::to_value(usage).map_err(Failure::host)?),
                     )
                     .await
                     .map_err(Failure::host)?;
@@ -270,7 +278,9 @@ impl Pipeline {
                 findings: vec![],
                 iteration: 0,
             };
-            let limits = CallLimits::for_kind(PluginKind::Agent);
+            let limits = self
+                .tiers
+                .limits(&tier, &plugin.info.name, PluginKind::Agent);
             let files = self
                 .stage(
                     &mut seq,
@@ -318,7 +328,9 @@ impl Pipeline {
             if mine.is_empty() {
                 continue;
             }
-            let limits = CallLimits::for_kind(PluginKind::Analyzer);
+            let limits = self
+                .tiers
+                .limits(&tier, &plugin.info.name, PluginKind::Analyzer);
             let (done, errors) = self
                 .stage(
                     &mut seq,
@@ -374,7 +386,9 @@ impl Pipeline {
             let plugin = self.plugin(name)?;
             let ctx = self.context(&plugin)?;
             let v = view(&[], &files, None);
-            let limits = CallLimits::for_kind(PluginKind::Validator);
+            let limits = self
+                .tiers
+                .limits(&tier, &plugin.info.name, PluginKind::Validator);
             let report = self
                 .stage(
                     &mut seq,
@@ -449,7 +463,9 @@ impl Pipeline {
             options: vec![],
         };
         let ctx = self.context(&exporter)?;
-        let limits = CallLimits::for_kind(PluginKind::Exporter);
+        let limits = self
+            .tiers
+            .limits(&tier, &exporter.info.name, PluginKind::Exporter);
         let artifact = self
             .stage(
                 &mut seq,
@@ -533,7 +549,9 @@ impl Pipeline {
                 options: vec![],
             };
             let wit_artifact = wit::Artifact::from(&artifact);
-            let limits = CallLimits::for_kind(PluginKind::Delivery);
+            let limits = self
+                .tiers
+                .limits(&tier, &plugin.info.name, PluginKind::Delivery);
             let receipt = self
                 .stage(
                     &mut seq,

@@ -17,6 +17,7 @@ mod cache;
 pub mod convert;
 mod host_api;
 pub mod limits;
+mod size;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,9 +30,10 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 
 use crate::model::{self, PluginInfo, PluginKind};
 use bindings::{agent, analyzer, delivery, exporter, validator, wit};
-pub use host_api::State;
+pub use host_api::{State, Workspace};
 pub use limits::CallLimits;
 use limits::Limiter;
+use size::WireSize;
 
 /// How often the engine's epoch advances; the granularity of call
 /// deadlines.
@@ -56,6 +58,8 @@ pub enum LoadError {
     Link { kind: PluginKind, reason: String },
     #[error("invalid component: {0}")]
     Invalid(String),
+    #[error("compiling the component took longer than {0:?}")]
+    CompileTimeout(Duration),
     #[error("`describe` failed: {0}")]
     Describe(CallError),
     #[error("the component targets the {world} world but describes itself as a {declared}")]
@@ -72,6 +76,12 @@ pub enum LoadError {
 pub enum CallError {
     #[error("the call exceeded its time limit of {0:?}")]
     Timeout(Duration),
+    #[error("the plugin ran out of fuel ({0} units)")]
+    OutOfFuel(u64),
+    #[error("the plugin returned {size} bytes, over the limit of {limit} bytes")]
+    OutputTooLarge { size: usize, limit: usize },
+    #[error("the plugin's input is {size} bytes, over the limit of {limit} bytes")]
+    InputTooLarge { size: usize, limit: usize },
     #[error("the plugin exceeded its memory limit of {0} bytes")]
     MemoryLimit(usize),
     #[error("the plugin overflowed its stack")]
@@ -97,6 +107,9 @@ impl CallError {
         match self {
             Self::Timeout(_) => "TIMEOUT",
             Self::MemoryLimit(_) => "MEMORY_LIMIT",
+            Self::OutOfFuel(_) => "OUT_OF_FUEL",
+            Self::OutputTooLarge { .. } => "OUTPUT_TOO_LARGE",
+            Self::InputTooLarge { .. } => "INPUT_TOO_LARGE",
             Self::StackOverflow => "STACK_OVERFLOW",
             Self::Trap(_) => "TRAP",
             Self::InvalidOutput(_) => "INVALID_OUTPUT",
@@ -125,6 +138,21 @@ impl CallError {
 pub struct Usage {
     pub wall_ms: u64,
     pub peak_memory_bytes: u64,
+    /// Fuel burnt, when the engine meters fuel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fuel_consumed: Option<u64>,
+}
+
+/// Engine-wide choices, fixed for the life of the process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuntimeOptions {
+    /// Meter fuel on every call, so a call's instruction budget can be
+    /// capped deterministically and what it burnt recorded. Costs some
+    /// speed on every call (see BENCHMARKS.md); the server turns it on when
+    /// a tier or plugin sets a fuel limit.
+    pub fuel: bool,
+    /// Use the on-demand allocator rather than the pooling allocator.
+    pub on_demand: bool,
 }
 
 enum Pre {
@@ -182,7 +210,7 @@ pub struct CallContext {
     /// Configuration values the operator assigned to this plugin.
     pub config: Arc<BTreeMap<String, String>>,
     /// A directory granted to the plugin (delivery adapters).
-    pub workspace: Option<cap_std::fs::Dir>,
+    pub workspace: Option<Workspace>,
 }
 
 /// The process-wide runtime. Cheap to share behind an `Arc`.
@@ -191,6 +219,7 @@ pub struct Runtime {
     linkers: Linkers,
     cache: cache::CompileCache,
     stop_ticker: Arc<AtomicBool>,
+    fuel: bool,
 }
 
 impl Drop for Runtime {
@@ -199,10 +228,11 @@ impl Drop for Runtime {
     }
 }
 
-fn engine_config(pooling: bool) -> Config {
+fn engine_config(pooling: bool, fuel: bool) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    config.consume_fuel(fuel);
     config.max_wasm_stack(limits::MAX_WASM_STACK);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
@@ -210,7 +240,7 @@ fn engine_config(pooling: bool) -> Config {
         pool.total_core_instances(POOL_INSTANCES * 4);
         pool.total_memories(POOL_INSTANCES * 2);
         pool.total_tables(POOL_INSTANCES * 4);
-        pool.max_memory_size(limits::DEFAULT_MEMORY_LIMIT);
+        pool.max_memory_size(limits::MAX_MEMORY_LIMIT);
         pool.table_elements(limits::DEFAULT_TABLE_ELEMENTS);
         pool.max_core_instances_per_component(limits::MAX_INSTANCES_PER_STORE as u32);
         pool.max_memories_per_component(limits::MAX_MEMORIES_PER_STORE as u32);
@@ -224,12 +254,26 @@ impl Runtime {
     /// Creates the engine, the linkers of every world and the epoch ticker.
     /// Compiled components are cached under `cache_dir`.
     pub fn new(cache_dir: PathBuf) -> anyhow::Result<Self> {
-        let engine = match Engine::new(&engine_config(true)) {
-            Ok(engine) => engine,
-            Err(e) => {
-                tracing::warn!(error = %e, "pooling allocator unavailable; falling back to on-demand allocation");
-                Engine::new(&engine_config(false)).map_err(|e| anyhow::anyhow!("{e}"))?
+        Self::with_options(cache_dir, RuntimeOptions::default())
+    }
+
+    /// [`Runtime::new`] with engine-wide options.
+    pub fn with_options(cache_dir: PathBuf, options: RuntimeOptions) -> anyhow::Result<Self> {
+        let pooled = if options.on_demand {
+            None
+        } else {
+            match Engine::new(&engine_config(true, options.fuel)) {
+                Ok(engine) => Some(engine),
+                Err(e) => {
+                    tracing::warn!(error = %e, "pooling allocator unavailable; falling back to on-demand allocation");
+                    None
+                }
             }
+        };
+        let engine = match pooled {
+            Some(engine) => engine,
+            None => Engine::new(&engine_config(false, options.fuel))
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
         };
         let linkers = Linkers {
             agent: {
@@ -277,6 +321,7 @@ impl Runtime {
             linkers,
             cache,
             stop_ticker,
+            fuel: options.fuel,
         })
     }
 
@@ -298,11 +343,15 @@ impl Runtime {
                 },
             ));
         }
+        // Malformed input is refused by the validator, before the compiler
+        // sees it.
+        let mut validator =
+            wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all());
+        validator
+            .validate_all(bytes)
+            .map_err(|e| LoadError::Invalid(format!("malformed component: {e}")))?;
         let digest = blake3::hash(bytes).to_hex().to_string();
-        let component = self
-            .cache
-            .load_or_compile(&self.engine, &digest, bytes)
-            .map_err(LoadError::Invalid)?;
+        let component = self.compile(&digest, bytes)?;
         let kind = self.world_of(&component)?;
         let link_err = |e: wasmtime::Error| LoadError::Link {
             kind,
@@ -396,6 +445,30 @@ impl Runtime {
         Ok(plugin)
     }
 
+    /// Compiles on a separate thread and gives up after
+    /// [`limits::MAX_COMPILE_TIME`]. Cranelift cannot be interrupted, so the
+    /// thread finishes in the background; the component is refused either way.
+    fn compile(&self, digest: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        if let Some(component) = self.cache.load(&self.engine, digest) {
+            return Ok(component);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let engine = self.engine.clone();
+        let cache = self.cache.clone();
+        let digest = digest.to_owned();
+        let bytes = bytes.to_vec();
+        std::thread::Builder::new()
+            .name("qlp-compile".into())
+            .spawn(move || {
+                let _ = tx.send(cache.compile_and_store(&engine, &digest, &bytes));
+            })
+            .map_err(|e| LoadError::Invalid(format!("cannot start the compiler: {e}")))?;
+        match rx.recv_timeout(limits::MAX_COMPILE_TIME) {
+            Ok(result) => result.map_err(LoadError::Invalid),
+            Err(_) => Err(LoadError::CompileTimeout(limits::MAX_COMPILE_TIME)),
+        }
+    }
+
     fn world_of(&self, component: &Component) -> Result<PluginKind, LoadError> {
         let ty = component.component_type();
         let exports: Vec<String> = ty
@@ -420,13 +493,26 @@ impl Runtime {
     }
 
     /// Runs `f` in a fresh store under `limits`, classifying any failure.
-    fn call<R>(
+    ///
+    /// `input` is the size of the call's arguments: over
+    /// [`CallLimits::max_input`] the plugin is not even instantiated. The
+    /// result is measured against [`CallLimits::max_output`] as soon as it
+    /// is lifted.
+    fn call<R: WireSize>(
         &self,
         plugin: &Plugin,
         limits: CallLimits,
         ctx: CallContext,
+        input: usize,
         f: impl FnOnce(&mut Store<State>) -> wasmtime::Result<R>,
     ) -> (Result<R, CallError>, Usage) {
+        if input > limits.max_input {
+            let e = CallError::InputTooLarge {
+                size: input,
+                limit: limits.max_input,
+            };
+            return (Err(e), Usage::default());
+        }
         let started = Instant::now();
         let state = State {
             plugin: plugin.info.name.as_str().into(),
@@ -441,7 +527,21 @@ impl Runtime {
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
+        let fuel = limits.fuel.unwrap_or(u64::MAX);
+        if self.fuel
+            && let Err(e) = store.set_fuel(fuel)
+        {
+            return (
+                Err(CallError::Host(format!("cannot set fuel: {e}"))),
+                Usage::default(),
+            );
+        }
         let result = f(&mut store);
+        let fuel_consumed = if self.fuel {
+            store.get_fuel().ok().map(|left| fuel - left)
+        } else {
+            None
+        };
         let state = store.data();
         if state.logs_dropped > 0 {
             tracing::warn!(plugin = %plugin.info.name, dropped = state.logs_dropped, "plugin log lines over the per-call limit were dropped");
@@ -449,6 +549,7 @@ impl Runtime {
         let usage = Usage {
             wall_ms: started.elapsed().as_millis() as u64,
             peak_memory_bytes: state.limiter.peak_memory as u64,
+            fuel_consumed,
         };
         let result = result.map_err(|e| {
             if state.limiter.memory_exceeded {
@@ -457,6 +558,7 @@ impl Runtime {
             match e.downcast_ref::<Trap>() {
                 Some(Trap::Interrupt) => CallError::Timeout(limits.timeout),
                 Some(Trap::StackOverflow) => CallError::StackOverflow,
+                Some(Trap::OutOfFuel) => CallError::OutOfFuel(fuel),
                 Some(trap) => CallError::Trap(trap.to_string()),
                 // Lifting a result checks UTF-8, enum and flag ranges: a
                 // failure there is the plugin's invalid output.
@@ -473,6 +575,17 @@ impl Runtime {
                 }
             }
         });
+        let result = result.and_then(|r| {
+            let size = r.wire_size();
+            if size > limits.max_output {
+                Err(CallError::OutputTooLarge {
+                    size,
+                    limit: limits.max_output,
+                })
+            } else {
+                Ok(r)
+            }
+        });
         (result, usage)
     }
 
@@ -481,6 +594,7 @@ impl Runtime {
             plugin,
             limits,
             CallContext::default(),
+            0,
             |store| match &plugin.pre {
                 Pre::Agent(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
                 Pre::Analyzer(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
@@ -508,7 +622,7 @@ impl Runtime {
         let Pre::Analyzer(pre) = &plugin.pre else {
             return Err(wrong_kind(PluginKind::Analyzer, plugin));
         };
-        let (r, _) = self.call(plugin, limits, CallContext::default(), |store| {
+        let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
             let inst = pre.instantiate(&mut *store)?;
             Ok((
                 inst.call_languages(&mut *store)?,
@@ -535,7 +649,7 @@ impl Runtime {
         let Pre::Agent(pre) = &plugin.pre else {
             return (Err(wrong_kind(PluginKind::Agent, plugin)), Usage::default());
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+        let (r, usage) = self.call(plugin, limits, ctx, request.wire_size(), |store| {
             pre.instantiate(&mut *store)?
                 .call_generate(&mut *store, request)
         });
@@ -559,7 +673,7 @@ impl Runtime {
                 Usage::default(),
             );
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+        let (r, usage) = self.call(plugin, limits, ctx, file.wire_size(), |store| {
             pre.instantiate(&mut *store)?
                 .call_analyze(&mut *store, file)
         });
@@ -583,7 +697,7 @@ impl Runtime {
                 Usage::default(),
             );
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| {
+        let (r, usage) = self.call(plugin, limits, ctx, view.wire_size(), |store| {
             pre.instantiate(&mut *store)?
                 .call_validate(&mut *store, view)
         });
@@ -615,10 +729,16 @@ impl Runtime {
                 Usage::default(),
             );
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| {
-            pre.instantiate(&mut *store)?
-                .call_export(&mut *store, view, options)
-        });
+        let (r, usage) = self.call(
+            plugin,
+            limits,
+            ctx,
+            view.wire_size() + options.wire_size(),
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_export(&mut *store, view, options)
+            },
+        );
         (flatten(r).map(Into::into), usage)
     }
 
@@ -637,10 +757,16 @@ impl Runtime {
                 Usage::default(),
             );
         };
-        let (r, usage) = self.call(plugin, limits, ctx, |store| {
-            pre.instantiate(&mut *store)?
-                .call_deliver(&mut *store, artifact, target)
-        });
+        let (r, usage) = self.call(
+            plugin,
+            limits,
+            ctx,
+            artifact.wire_size() + target.wire_size(),
+            |store| {
+                pre.instantiate(&mut *store)?
+                    .call_deliver(&mut *store, artifact, target)
+            },
+        );
         (flatten(r).map(Into::into), usage)
     }
 }

@@ -16,7 +16,7 @@ use anyhow::Context;
 use crate::api::{self, AppState};
 use crate::capsule::CapsuleDirs;
 use crate::pipeline::{Dispatcher, Pipeline, Plugins};
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, RuntimeOptions};
 use crate::store::Store;
 use crate::tiers::Tiers;
 
@@ -114,11 +114,20 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     let store = Store::open(&data.join("qlp.db"))
         .await
         .context("cannot open the database")?;
-    let runtime = Arc::new(Runtime::new(
-        options
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| data.join("cache")),
+    let cache_dir = options
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| data.join("cache"));
+    let fuel = tiers.uses_fuel();
+    if fuel {
+        tracing::info!("fuel metering is on: a tier or plugin sets a fuel limit");
+    }
+    let runtime = Arc::new(Runtime::with_options(
+        cache_dir,
+        RuntimeOptions {
+            fuel,
+            on_demand: false,
+        },
     )?);
     let registry = qlp_registry::Registry::open(data.join("registry"))?;
     let plugins = {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::model::PluginKind;
+use crate::runtime::limits::{CallLimits, LimitOverrides};
 
 /// The tiers shipped with QLP.
 pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
@@ -57,18 +58,37 @@ pub struct Tier {
     #[serde(default)]
     pub delivery: Option<String>,
     pub gate: Gate,
+    /// Limits for every plugin call of this tier, over the defaults.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+}
+
+/// Access to a granted directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    #[default]
+    ReadOnly,
+    ReadWrite,
 }
 
 /// What the operator grants one plugin.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginGrant {
-    /// A directory the plugin may write into (delivery adapters).
+    /// A directory the plugin may use (delivery adapters), relative to the
+    /// data directory unless absolute.
     #[serde(default)]
     pub directory: Option<PathBuf>,
+    /// What the plugin may do in `directory`; read-only unless granted.
+    #[serde(default)]
+    pub access: Access,
     /// Configuration values only this plugin can read.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// Limits for this plugin's calls, over the tier's.
+    #[serde(default)]
+    pub limits: LimitOverrides,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,12 +140,21 @@ impl Tiers {
             if tier.agents.is_empty() {
                 return Err(err("names no agent".into()));
             }
+            tier.limits
+                .check()
+                .map_err(|m| err(format!("limits: {m}")))?;
             if tier.gate.min_score > 100 {
                 return Err(err(format!(
                     "gate.min_score {} is over 100",
                     tier.gate.min_score
                 )));
             }
+        }
+        for (name, grant) in &file.plugins {
+            grant.limits.check().map_err(|m| Error::Parse {
+                origin: origin.to_owned(),
+                message: format!("plugin `{name}`: limits: {m}"),
+            })?;
         }
         Ok(Self {
             tiers: file.tiers,
@@ -135,6 +164,22 @@ impl Tiers {
 
     pub fn get(&self, name: &str) -> Option<&Tier> {
         self.tiers.get(name)
+    }
+
+    /// The limits of a call of `plugin` (of `kind`) in `tier`: the defaults
+    /// for the kind, then the tier's overrides, then the plugin's.
+    pub fn limits(&self, tier: &Tier, plugin: &str, kind: PluginKind) -> CallLimits {
+        let limits = CallLimits::for_kind(kind).with(&tier.limits);
+        match self.grants.get(plugin) {
+            Some(grant) => limits.with(&grant.limits),
+            None => limits,
+        }
+    }
+
+    /// Whether any tier or plugin caps fuel, so the engine must meter it.
+    pub fn uses_fuel(&self) -> bool {
+        self.tiers.values().any(|t| t.limits.fuel.is_some())
+            || self.grants.values().any(|g| g.limits.fuel.is_some())
     }
 
     /// Checks that every plugin a tier names is loaded and of the right
@@ -176,6 +221,54 @@ impl Tiers {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const WITH_LIMITS: &str = r#"
+        [tiers.t]
+        agents = ["a/agent"]
+        exporter = "a/zip"
+        gate = { min_score = 0, max_critical = 0 }
+        limits = { timeout_ms = 1500, memory_mib = 32 }
+
+        [plugins."a/agent"]
+        limits = { memory_mib = 128, fuel = 1000 }
+    "#;
+
+    #[test]
+    fn limits_apply_defaults_then_the_tier_then_the_plugin() {
+        let tiers = Tiers::parse(WITH_LIMITS, "test").unwrap();
+        let tier = tiers.get("t").unwrap();
+        let agent = tiers.limits(tier, "a/agent", PluginKind::Agent);
+        assert_eq!(agent.timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(agent.memory, 128 << 20);
+        assert_eq!(agent.fuel, Some(1000));
+        let zip = tiers.limits(tier, "a/zip", PluginKind::Exporter);
+        assert_eq!(zip.memory, 32 << 20);
+        assert_eq!(zip.fuel, None);
+        assert_eq!(
+            zip.max_output,
+            CallLimits::for_kind(PluginKind::Exporter).max_output
+        );
+        assert!(tiers.uses_fuel());
+        assert!(!Tiers::defaults().uses_fuel());
+    }
+
+    #[test]
+    fn limits_the_host_cannot_enforce_are_refused_with_the_tier_named() {
+        let text = WITH_LIMITS.replace("memory_mib = 32", "memory_mib = 4096");
+        let err = Tiers::parse(&text, "test").unwrap_err().to_string();
+        assert!(
+            err.contains("tier `t`") && err.contains("memory_mib 4096"),
+            "{err}"
+        );
+        let text = WITH_LIMITS.replace("fuel = 1000", "fuel = 0");
+        let err = Tiers::parse(&text, "test").unwrap_err().to_string();
+        assert!(err.contains("a/agent") && err.contains("fuel"), "{err}");
+        let text = WITH_LIMITS.replace("timeout_ms = 1500", "timeout_secs = 1");
+        assert!(
+            Tiers::parse(&text, "test").is_err(),
+            "an unknown limit was accepted"
+        );
+    }
 
     #[test]
     fn the_shipped_tiers_define_the_four_tiers() {

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+#[derive(Clone)]
 pub struct CompileCache {
     dir: PathBuf,
     engine_hash: String,
@@ -47,26 +48,33 @@ impl CompileCache {
             .join(format!("{digest}-{}.cwasm", self.engine_hash))
     }
 
-    /// The compiled component for `bytes` (whose blake3 is `digest`), from
-    /// the cache when present, else compiled and stored.
-    pub fn load_or_compile(
+    /// The compiled component for `digest`, if this engine configuration
+    /// compiled it before.
+    pub fn load(&self, engine: &Engine, digest: &str) -> Option<Component> {
+        let path = self.path(digest);
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: the file is one this cache wrote from `Component::serialize`
+        // under a name that binds it to this engine configuration, inside a
+        // directory only the server writes to.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => Some(component),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compiled artifact");
+                None
+            }
+        }
+    }
+
+    /// Compiles `bytes` (whose blake3 is `digest`) and stores the result.
+    pub fn compile_and_store(
         &self,
         engine: &Engine,
         digest: &str,
         bytes: &[u8],
     ) -> Result<Component, String> {
         let path = self.path(digest);
-        if path.exists() {
-            // SAFETY: the file is one this cache wrote from `Component::serialize`
-            // under a name that binds it to this engine configuration, inside
-            // the server's own data directory.
-            match unsafe { Component::deserialize_file(engine, &path) } {
-                Ok(component) => return Ok(component),
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "ignoring unreadable compiled artifact")
-                }
-            }
-        }
         let component = Component::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
         match component.serialize() {
             Ok(compiled) => {

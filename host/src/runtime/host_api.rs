@@ -16,7 +16,15 @@ pub struct State {
     pub log_lines: u32,
     pub logs_dropped: u32,
     /// The directory granted to a delivery adapter, if any.
-    pub workspace: Option<cap_std::fs::Dir>,
+    pub workspace: Option<Workspace>,
+}
+
+/// A directory granted to a plugin, opened with cap-std: no path outside it
+/// is reachable through it, whatever the plugin asks.
+pub struct Workspace {
+    pub dir: cap_std::fs::Dir,
+    /// Whether the operator granted writing, and the plugin asked for it.
+    pub writable: bool,
 }
 
 /// Removes control characters (ANSI escapes included) and cuts the text to
@@ -71,9 +79,19 @@ pub const MAX_WORKSPACE_READ: u64 = 64 << 20;
 
 impl State {
     fn workspace(&self) -> Result<&cap_std::fs::Dir, String> {
-        self.workspace
-            .as_ref()
-            .ok_or_else(|| "no directory was granted to this plugin".to_owned())
+        self.workspace.as_ref().map(|w| &w.dir).ok_or_else(|| {
+            "capability not granted: no directory was granted to this plugin".to_owned()
+        })
+    }
+
+    fn writable_workspace(&self) -> Result<&cap_std::fs::Dir, String> {
+        match &self.workspace {
+            Some(w) if w.writable => Ok(&w.dir),
+            Some(_) => {
+                Err("capability not granted: the directory was granted read-only".to_owned())
+            }
+            None => self.workspace(),
+        }
     }
 }
 
@@ -100,15 +118,31 @@ fn relative_path(path: &str) -> Result<&std::path::Path, String> {
 }
 
 impl delivery::qlp::plugin::workspace::Host for State {
+    /// Writes through a temporary file renamed into place: a reader never
+    /// sees half a file, and an existing hard link to a file elsewhere is
+    /// replaced rather than written through. A symbolic link is refused
+    /// rather than followed or replaced.
     fn write_file(&mut self, path: String, contents: Vec<u8>) -> Result<(), String> {
-        let dir = self.workspace()?;
+        let dir = self.writable_workspace()?;
         let rel = relative_path(&path)?;
+        if dir
+            .symlink_metadata(rel)
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(format!("cannot write `{path}`: it is a symbolic link"));
+        }
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
             dir.create_dir_all(parent)
                 .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         }
-        dir.write(rel, &contents)
-            .map_err(|e| format!("cannot write `{path}`: {e}"))
+        let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let tmp = rel.with_file_name(format!(".{name}.qlp-tmp-{}", std::process::id()));
+        dir.write(&tmp, &contents)
+            .and_then(|()| dir.rename(&tmp, dir, rel))
+            .map_err(|e| {
+                let _ = dir.remove_file(&tmp);
+                format!("cannot write `{path}`: {e}")
+            })
     }
 
     fn read_file(&mut self, path: String) -> Result<Vec<u8>, String> {
@@ -161,5 +195,71 @@ mod tests {
             assert!(relative_path(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(relative_path("out/capsule.zip").is_ok());
+    }
+
+    fn state(dir: &std::path::Path, writable: bool) -> State {
+        let dir = cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority()).unwrap();
+        State {
+            plugin: "test/plugin".into(),
+            config: Arc::default(),
+            limiter: Limiter::new(1 << 20),
+            log_lines: 0,
+            logs_dropped: 0,
+            workspace: Some(Workspace { dir, writable }),
+        }
+    }
+
+    use delivery::qlp::plugin::workspace::Host as _;
+
+    #[test]
+    fn a_read_only_grant_refuses_writes_and_allows_reads() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("in.txt"), "hello").unwrap();
+        let mut s = state(tmp.path(), false);
+        let err = s.write_file("out.txt".into(), b"x".to_vec()).unwrap_err();
+        assert!(err.contains("read-only"), "{err}");
+        assert!(!tmp.path().join("out.txt").exists());
+        assert_eq!(s.read_file("in.txt".into()).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn writing_a_hard_link_replaces_it_and_leaves_the_other_file_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let granted = tmp.path().join("granted");
+        std::fs::create_dir(&granted).unwrap();
+        let outside = tmp.path().join("outside.txt");
+        std::fs::write(&outside, "original").unwrap();
+        std::fs::hard_link(&outside, granted.join("linked.txt")).unwrap();
+        let mut s = state(&granted, true);
+        s.write_file("linked.txt".into(), b"replaced".to_vec())
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "original");
+        assert_eq!(
+            std::fs::read_to_string(granted.join("linked.txt")).unwrap(),
+            "replaced"
+        );
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&granted).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn without_a_grant_every_call_is_refused() {
+        let mut s = state(std::path::Path::new("."), true);
+        s.workspace = None;
+        assert!(
+            s.write_file("a".into(), vec![])
+                .unwrap_err()
+                .contains("capability not granted")
+        );
+        assert!(
+            s.read_file("a".into())
+                .unwrap_err()
+                .contains("capability not granted")
+        );
+        assert!(
+            s.exists("a".into())
+                .unwrap_err()
+                .contains("capability not granted")
+        );
     }
 }

@@ -10,6 +10,31 @@ use crate::model::PluginKind;
 /// server's memory.
 pub const DEFAULT_MEMORY_LIMIT: usize = 256 << 20;
 
+/// The most memory an operator may grant one call: the size of each slot
+/// of the pooling allocator, which reserves address space (not memory) for
+/// every slot up front.
+pub const MAX_MEMORY_LIMIT: usize = 1 << 30;
+
+/// The longest deadline an operator may give one call.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Bytes a call may receive (strings and byte lists of its arguments). A
+/// capsule view carries every file, so this bounds the capsules a plugin is
+/// asked about; larger inputs fail before the plugin is instantiated.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 16 << 20;
+
+/// Bytes a call may return. A generated project, a report or a receipt is
+/// far smaller; exporters get [`DEFAULT_MAX_ARTIFACT_BYTES`].
+pub const DEFAULT_MAX_OUTPUT_BYTES: usize = 8 << 20;
+
+/// Bytes an exporter's artifact may have: an archive of a full capsule.
+pub const DEFAULT_MAX_ARTIFACT_BYTES: usize = 16 << 20;
+
+/// Compiling a component longer than this refuses it: a component built
+/// to make the compiler work for minutes is a denial of service. First-party
+/// plugins compile in under 3 s on 2 cores in a release build.
+pub const MAX_COMPILE_TIME: Duration = Duration::from_secs(60);
+
 /// Table elements one instance may hold. Rust components need a few hundred
 /// for indirect calls; the cap stops a guest from growing tables to exhaust
 /// host memory.
@@ -50,8 +75,63 @@ pub const MAX_WASM_STACK: usize = 1 << 20;
 /// The limits of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallLimits {
+    /// Wall-clock deadline, enforced by epoch interruption.
     pub timeout: Duration,
+    /// Linear memory the instance may grow to.
     pub memory: usize,
+    /// Fuel (roughly, wasm instructions) the call may burn, when the engine
+    /// meters fuel; `None` is unmetered.
+    pub fuel: Option<u64>,
+    pub max_input: usize,
+    pub max_output: usize,
+}
+
+/// Overrides of the defaults, per tier and per plugin, as written in the
+/// tiers file (`limits = { timeout_ms = 5000, memory_mib = 64 }`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    pub timeout_ms: Option<u64>,
+    pub memory_mib: Option<u64>,
+    pub fuel: Option<u64>,
+    pub max_input_mib: Option<u64>,
+    pub max_output_mib: Option<u64>,
+}
+
+impl LimitOverrides {
+    /// Refuses values outside what the host can enforce.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(ms) = self.timeout_ms
+            && (ms == 0 || Duration::from_millis(ms) > MAX_TIMEOUT)
+        {
+            return Err(format!(
+                "timeout_ms {ms} is not between 1 and {}",
+                MAX_TIMEOUT.as_millis()
+            ));
+        }
+        if let Some(mib) = self.memory_mib
+            && (mib == 0 || mib > (MAX_MEMORY_LIMIT >> 20) as u64)
+        {
+            return Err(format!(
+                "memory_mib {mib} is not between 1 and {}",
+                MAX_MEMORY_LIMIT >> 20
+            ));
+        }
+        if self.fuel == Some(0) {
+            return Err("fuel 0 would refuse every call".into());
+        }
+        for (name, v) in [
+            ("max_input_mib", self.max_input_mib),
+            ("max_output_mib", self.max_output_mib),
+        ] {
+            if let Some(mib) = v
+                && (mib == 0 || mib > 1024)
+            {
+                return Err(format!("{name} {mib} is not between 1 and 1024"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl CallLimits {
@@ -62,10 +142,37 @@ impl CallLimits {
             PluginKind::Analyzer | PluginKind::Validator => DEFAULT_CHECK_TIMEOUT,
             PluginKind::Exporter | PluginKind::Delivery => DEFAULT_PACKAGE_TIMEOUT,
         };
+        let max_output = match kind {
+            PluginKind::Exporter => DEFAULT_MAX_ARTIFACT_BYTES,
+            _ => DEFAULT_MAX_OUTPUT_BYTES,
+        };
         Self {
             timeout,
             memory: DEFAULT_MEMORY_LIMIT,
+            fuel: None,
+            max_input: DEFAULT_MAX_INPUT_BYTES,
+            max_output,
         }
+    }
+
+    /// These limits with `overrides` applied on top.
+    pub fn with(mut self, overrides: &LimitOverrides) -> Self {
+        if let Some(ms) = overrides.timeout_ms {
+            self.timeout = Duration::from_millis(ms);
+        }
+        if let Some(mib) = overrides.memory_mib {
+            self.memory = (mib as usize) << 20;
+        }
+        if let Some(fuel) = overrides.fuel {
+            self.fuel = Some(fuel);
+        }
+        if let Some(mib) = overrides.max_input_mib {
+            self.max_input = (mib as usize) << 20;
+        }
+        if let Some(mib) = overrides.max_output_mib {
+            self.max_output = (mib as usize) << 20;
+        }
+        self
     }
 }
 

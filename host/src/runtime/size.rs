@@ -1,0 +1,149 @@
+//! The size of what crosses the sandbox boundary, for the per-call input
+//! and output caps: the bytes of every string and list, ignoring the fixed
+//! overhead of records. A call's input is checked before the plugin is
+//! instantiated; its output right after it is lifted, before the host keeps
+//! or copies it.
+
+use super::bindings::wit;
+
+pub trait WireSize {
+    fn wire_size(&self) -> usize;
+}
+
+impl WireSize for String {
+    fn wire_size(&self) -> usize {
+        self.len()
+    }
+}
+
+impl WireSize for u8 {
+    fn wire_size(&self) -> usize {
+        1
+    }
+}
+
+impl<T: WireSize> WireSize for Vec<T> {
+    fn wire_size(&self) -> usize {
+        self.iter().map(WireSize::wire_size).sum()
+    }
+}
+
+impl<T: WireSize> WireSize for Option<T> {
+    fn wire_size(&self) -> usize {
+        self.as_ref().map_or(0, WireSize::wire_size)
+    }
+}
+
+impl<A: WireSize, B: WireSize> WireSize for (A, B) {
+    fn wire_size(&self) -> usize {
+        self.0.wire_size() + self.1.wire_size()
+    }
+}
+
+impl<T: WireSize, E: WireSize> WireSize for Result<T, E> {
+    fn wire_size(&self) -> usize {
+        match self {
+            Ok(t) => t.wire_size(),
+            Err(e) => e.wire_size(),
+        }
+    }
+}
+
+/// Implements `WireSize` for a record as the sum of the named fields (the
+/// others are fixed-size numbers and enums).
+macro_rules! record {
+    ($ty:ty { $($field:ident),* }) => {
+        impl WireSize for $ty {
+            fn wire_size(&self) -> usize {
+                0 $(+ self.$field.wire_size())*
+            }
+        }
+    };
+}
+
+record!(wit::PluginError { code, message });
+record!(wit::File { path, content });
+record!(wit::Intent {
+    id,
+    description,
+    requirements,
+    constraints,
+    tier
+});
+record!(wit::Finding {
+    rule_id,
+    message,
+    path
+});
+record!(wit::FunctionMetrics { name });
+record!(wit::Analysis {
+    path,
+    language,
+    functions,
+    imports
+});
+record!(wit::Report { findings, summary });
+record!(wit::Validation { validator, report });
+record!(wit::CapsuleView {
+    intent,
+    files,
+    analyses,
+    validations
+});
+record!(wit::GenerationRequest {
+    intent,
+    files,
+    findings
+});
+record!(wit::ExportOptions { base_name, options });
+record!(wit::Artifact {
+    media_type,
+    file_name,
+    bytes
+});
+record!(wit::DeliveryTarget {
+    destination,
+    options
+});
+record!(wit::Receipt { location, details });
+
+impl WireSize for wit::Capability {
+    fn wire_size(&self) -> usize {
+        match self {
+            wit::Capability::Http(s) | wit::Capability::Secret(s) => s.len(),
+            wit::Capability::DirectoryRead | wit::Capability::DirectoryWrite => 0,
+        }
+    }
+}
+
+record!(wit::PluginInfo {
+    name,
+    version,
+    description,
+    capabilities
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_every_string_and_byte() {
+        let files = vec![
+            wit::File {
+                path: "a.py".into(),
+                content: vec![0; 100],
+            },
+            wit::File {
+                path: "b".into(),
+                content: vec![],
+            },
+        ];
+        assert_eq!(files.wire_size(), 4 + 100 + 1);
+        let r: Result<Vec<wit::File>, wit::PluginError> = Err(wit::PluginError {
+            code: "X".into(),
+            message: "no".into(),
+        });
+        assert_eq!(r.wire_size(), 3);
+    }
+}
