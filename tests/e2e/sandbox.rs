@@ -1,0 +1,340 @@
+//! The sandbox against adversarial plugins: each case asserts the exact
+//! error a stage fails with, and that the server goes on serving.
+
+use std::time::Duration;
+
+use qlp_host::runtime::{LoadError, Runtime};
+use serde_json::{Value, json};
+
+use crate::support::{Server, fixtures, plugins, stage};
+
+const INTENT: &str = "A FastAPI service for invoices";
+
+/// Submits one intent on `tier` and returns it once finished.
+async fn run(server: &Server, tier: &str) -> Value {
+    let id = server
+        .submit(json!({ "description": INTENT, "tier": tier }))
+        .await;
+    server.wait(&id).await
+}
+
+/// Asserts that `intent` failed at `stage_name` with `code`, and returns
+/// that stage's record.
+fn failed_with<'a>(intent: &'a Value, stage_name: &str, code: &str) -> &'a Value {
+    assert_eq!(intent["status"], "failed", "{intent:#}");
+    assert_eq!(intent["error"]["code"], code, "{intent:#}");
+    let s = stage(intent, stage_name);
+    assert_eq!(s["status"], "failed", "{s:#}");
+    assert_eq!(s["error"]["code"], code, "{s:#}");
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resource_abuse_fails_the_stage_with_the_limit_named() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+
+    // memory.grow to 4 GiB under the tier's 64 MiB cap.
+    let intent = run(&server, "memory-hog").await;
+    let s = failed_with(&intent, "validate", "MEMORY_LIMIT");
+    assert!(
+        s["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&(64u64 << 20).to_string()),
+        "{s:#}"
+    );
+    assert!(
+        s["detail"]["peak_memory_bytes"].as_u64().unwrap() <= 64 << 20,
+        "{s:#}"
+    );
+
+    // Unbounded recursion is a trap, not a crash of the host thread.
+    failed_with(
+        &run(&server, "deep-recursion").await,
+        "validate",
+        "STACK_OVERFLOW",
+    );
+
+    // 16 MiB returned by an agent whose output cap is 8 MiB.
+    let intent = run(&server, "output-flood").await;
+    let s = failed_with(&intent, "generate", "OUTPUT_TOO_LARGE");
+    let message = s["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("over the limit of {}", 8u64 << 20)),
+        "{s:#}"
+    );
+
+    // A string that is not UTF-8 is refused while the result is lifted.
+    failed_with(
+        &run(&server, "bad-utf8").await,
+        "validate",
+        "INVALID_OUTPUT",
+    );
+
+    // The server is still serving.
+    assert_eq!(run(&server, "standard").await["status"], "completed");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fuel_stops_a_loop_at_the_same_point_and_meters_a_finite_call_exactly() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+
+    let mut burnt = vec![];
+    for _ in 0..2 {
+        let intent = run(&server, "fuel-spin").await;
+        let s = failed_with(&intent, "validate", "OUT_OF_FUEL");
+        // Out of fuel, not out of time: the 2 s deadline did not fire.
+        assert!(
+            s["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("200000000"),
+            "{s:#}"
+        );
+        burnt.push(
+            s["detail"]["fuel_consumed"]
+                .as_u64()
+                .expect("fuel recorded"),
+        );
+    }
+    assert_eq!(burnt, vec![200_000_000, 200_000_000]);
+
+    let mut metered = vec![];
+    for _ in 0..2 {
+        let intent = run(&server, "slow").await;
+        assert_eq!(intent["status"], "completed", "{intent:#}");
+        metered.push(
+            stage(&intent, "validate")["detail"]["fuel_consumed"]
+                .as_u64()
+                .expect("fuel recorded"),
+        );
+    }
+    assert!(metered[0] > 300_000_000, "{metered:?}");
+    assert_eq!(metered[0], metered[1], "the same call burnt different fuel");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_flooding_is_capped_and_stripped_of_control_characters() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let intent = run(&server, "log-flood").await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    server.stop();
+
+    let log = std::fs::read_to_string(data.path().join("server.log")).unwrap();
+    let from_plugin: Vec<&str> = log.lines().filter(|l| l.contains("forged")).collect();
+    assert_eq!(from_plugin.len(), 200, "the per-call cap of log lines");
+    assert!(
+        !log.contains('\u{1b}') && !log.contains("\\u001b"),
+        "an escape sequence reached the log"
+    );
+    assert!(!log.contains("\\r"), "a carriage return reached the log");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("dropped") && l.contains("9800")),
+        "the dropped lines were not counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_adapter_cannot_leave_its_directory() {
+    let data = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let granted = data.path().join("escape");
+    std::fs::create_dir_all(&granted).unwrap();
+    std::fs::write(outside.path().join("target.txt"), "untouched").unwrap();
+    std::fs::write(data.path().join("secret.txt"), "top secret").unwrap();
+    std::os::unix::fs::symlink(outside.path(), granted.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("target.txt"), granted.join("link-file"))
+        .unwrap();
+    let absolute = std::path::Path::new("/tmp/qlp-escape-absolute.txt");
+    let _ = std::fs::remove_file(absolute);
+
+    let server = Server::start_with_fixtures(data.path());
+    let intent = run(&server, "escape").await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let id = intent["id"].as_str().unwrap();
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    let details: Vec<(String, String)> =
+        serde_json::from_value(capsule["receipt"]["details"].clone()).unwrap();
+    assert_eq!(details.len(), 9, "{details:?}");
+    for (path, outcome) in &details {
+        if path == "inside.txt" {
+            assert_eq!(outcome, "written");
+        } else {
+            assert!(
+                outcome.starts_with("refused: "),
+                "`{path}` was not refused: {outcome}"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(outside.path().join("target.txt")).unwrap(),
+        "untouched"
+    );
+    assert!(!outside.path().join("escaped.txt").exists());
+    assert!(!data.path().join("escaped.txt").exists());
+    assert!(!absolute.exists());
+    assert!(granted.join("inside.txt").is_file());
+    assert!(
+        std::fs::symlink_metadata(granted.join("link-file"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capability_used_without_a_grant_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let intent = run(&server, "ungranted").await;
+    let s = failed_with(&intent, "deliver", "WRITE_FAILED");
+    assert!(
+        s["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("capability not granted"),
+        "{s:#}"
+    );
+    assert!(
+        std::fs::read_dir(data.path())
+            .unwrap()
+            .flatten()
+            .all(|e| e.file_name() != "out.bin")
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_concurrent_intents_on_a_slow_plugin_queue_and_all_finish() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let mut ids = vec![];
+    for _ in 0..8 {
+        ids.push(
+            server
+                .submit(json!({ "description": INTENT, "tier": "slow" }))
+                .await,
+        );
+    }
+    // While they queue, the API still answers.
+    let health = tokio::time::timeout(Duration::from_secs(5), server.get_json("/healthz")).await;
+    assert!(health.is_ok(), "the API stalled behind slow plugins");
+
+    let mut spans = vec![];
+    for id in &ids {
+        let intent = server.wait(id).await;
+        assert_eq!(intent["status"], "completed", "{intent:#}");
+        let s = stage(&intent, "validate");
+        let time = |k: &str| humantime::parse_rfc3339(s[k].as_str().unwrap()).unwrap();
+        spans.push((time("started_at"), time("finished_at")));
+    }
+    // The server runs two intents at a time (--workers 2): at no instant
+    // were more than two slow calls running.
+    for (start, _) in &spans {
+        let running = spans
+            .iter()
+            .filter(|(s, e)| s <= start && start < e)
+            .count();
+        assert!(running <= 2, "{running} slow calls ran at once");
+    }
+    server.stop();
+}
+
+fn runtime() -> (Runtime, tempfile::TempDir) {
+    let cache = tempfile::tempdir().unwrap();
+    (Runtime::new(cache.path().to_owned()).unwrap(), cache)
+}
+
+#[test]
+fn malformed_oversized_and_foreign_components_are_refused_before_they_run() {
+    let (rt, _cache) = runtime();
+
+    let too_large = vec![0u8; 100 << 20];
+    assert!(matches!(
+        rt.load(&too_large),
+        Err(LoadError::TooLarge { .. })
+    ));
+
+    // A component header followed by garbage: refused by the validator.
+    let mut garbage = b"\0asm\x0d\x00\x01\x00".to_vec();
+    garbage.extend_from_slice(&[0xff; 64]);
+    let err = rt.load(&garbage).unwrap_err();
+    assert!(
+        matches!(err, LoadError::Invalid(ref m) if m.contains("malformed")),
+        "{err}"
+    );
+
+    assert!(matches!(
+        rt.load(b"not wasm at all"),
+        Err(LoadError::NotAComponent(_))
+    ));
+    let core_module = b"\0asm\x01\x00\x00\x00";
+    let err = rt.load(core_module).unwrap_err();
+    assert!(err.to_string().contains("core module"), "{err}");
+
+    let wrong_world = std::fs::read(fixtures().join("qlp_fixture_wrong_world.wasm")).unwrap();
+    assert!(matches!(
+        rt.load(&wrong_world),
+        Err(LoadError::UnknownWorld)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_skips_components_it_refuses_and_serves_the_rest() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("components");
+    std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(plugins()).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(
+        fixtures().join("qlp_fixture_wrong_world.wasm"),
+        dir.join("wrong_world.wasm"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("garbage.wasm"),
+        b"\0asm\x0d\x00\x01\x00\xff\xff\xff",
+    )
+    .unwrap();
+
+    let server = Server::start(
+        &data.path().join("data"),
+        &["--plugin-dir", dir.to_str().unwrap()],
+    );
+    let loaded = server.get_json("/v1/plugins").await;
+    let names: Vec<&str> = loaded["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "qlp/filesystem",
+            "qlp/python",
+            "qlp/secrets",
+            "qlp/template-fastapi",
+            "qlp/zip"
+        ]
+    );
+    assert_eq!(run(&server, "standard").await["status"], "completed");
+    server.stop();
+    let log = std::fs::read_to_string(data.path().join("data/server.log")).unwrap();
+    assert!(
+        log.contains("garbage.wasm") && log.contains("malformed"),
+        "the refusal was not logged"
+    );
+    assert!(
+        log.contains("wrong_world.wasm") && log.contains("QLP world"),
+        "the refusal was not logged"
+    );
+}
