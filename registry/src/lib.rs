@@ -1,40 +1,66 @@
-//! QLP's plugin store.
+//! QLP's plugin store and supply-chain core.
 //!
-//! Components are kept content-addressed: a blob's file name is the blake3
-//! digest of its bytes, and every read re-hashes the bytes and refuses a blob
-//! whose content no longer matches its name (a file changed on disk). An
-//! index maps plugin name and version to a digest. Publishing a version that
-//! already exists with other content is refused, so a name and version always
-//! mean the same bytes.
+//! A plugin travels as a *package*: a [`Manifest`] (name, version, kind, the
+//! WIT version it targets, the capabilities it asks for, and the blake3 and
+//! sha256 digests of its component), one or more [`Signature`]s over the
+//! manifest's canonical bytes, and the component itself. Because the
+//! manifest carries the component's digests, a signature vouches for both.
 //!
-//! The host decides what a component *is* (it instantiates it and asks
-//! `describe()`); this crate only stores what it is told and guarantees the
-//! bytes it hands back are the bytes that were stored.
+//! Where to look:
+//! - [`manifest`]: the manifest, its JSON form and its canonical signing bytes.
+//! - [`signing`]: ed25519 keys, their text files, and signatures.
+//! - [`trust`]: the operator's [`TrustPolicy`] (TOML) and
+//!   [`TrustPolicy::verify`], which decides whether a package may load.
+//! - [`blob`]: the [`BlobStore`] trait and its directory implementation.
+//! - [`store`]: the [`Registry`]: publishing, yanking and loading packages,
+//!   every load re-checking digests and signatures.
+//! - [`resolve`]: `name@requirement` resolution and [`Lock`] files.
+//! - [`wit`]: whether a plugin's `qlp:plugin` version runs on this host.
+//!
+//! Nothing read back from storage is trusted: blobs are re-hashed, manifests
+//! re-verified against the policy, and the index is only a pointer that the
+//! signed manifest must agree with.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+pub mod blob;
+pub mod digest;
+pub mod manifest;
+pub mod resolve;
+pub mod signing;
+pub mod store;
+pub mod trust;
+pub mod wit;
 
-use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
-/// Errors of the plugin store.
+pub use blob::{BlobStore, DirBlobStore, MAX_BLOB_BYTES};
+pub use digest::{ComponentDigests, Digest, Sha256Digest};
+pub use manifest::{Capability, Kind, Manifest};
+pub use resolve::{Lock, PackageSpec, Resolved};
+pub use signing::{KeyId, PublicKey, SecretKey, Signature};
+pub use store::{Entry, Package, PackageEntry, Registry};
+pub use trust::{NamePattern, TrustBasis, TrustError, TrustPolicy, TrustedKey, Verified};
+pub use wit::check_wit;
+
+/// Errors of the plugin store. Each has a stable code ([`Error::code`]) for
+/// the API and the CLI to show; refusals by the trust policy keep theirs.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("i/o error on {path}: {source}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("the registry index {path} is corrupt: {source}")]
-    CorruptIndex {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    #[error("the registry index {path} is corrupt: {reason}")]
+    CorruptIndex { path: PathBuf, reason: String },
     #[error("blob {digest} is missing from the registry")]
     MissingBlob { digest: Digest },
-    #[error("blob {expected} was changed on disk: its content now hashes to {actual}")]
+    #[error("blob {expected} was changed in storage: its content now hashes to {actual}")]
     Tampered { expected: Digest, actual: Digest },
+    #[error("blob {digest} is larger than the {limit}-byte limit")]
+    BlobTooLarge { digest: Digest, limit: u64 },
+    #[error("the component is {size} bytes, over the {limit}-byte limit")]
+    ComponentTooLarge { size: u64, limit: u64 },
     #[error(
         "{name}@{version} is already published with digest {existing}; a version cannot be republished with other content"
     )]
@@ -47,307 +73,107 @@ pub enum Error {
         "invalid plugin name `{0}`: expected `namespace/name` in lower-case letters, digits and `-`"
     )]
     InvalidName(String),
+    #[error("invalid manifest: {0}")]
+    InvalidManifest(String),
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+    #[error("invalid signature list: {0}")]
+    InvalidSignatures(String),
+    #[error("invalid trust policy: {0}")]
+    InvalidPolicy(String),
+    #[error("cannot generate a key: the system random number generator failed: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error(
+        "the plugin targets qlp:plugin@{plugin} but this host serves qlp:plugin@{host}; {rule}"
+    )]
+    WitIncompatible {
+        plugin: semver::Version,
+        host: semver::Version,
+        rule: &'static str,
+    },
+    #[error("the registry's index maps {indexed} to a manifest for {found}")]
+    IndexMismatch { indexed: String, found: String },
+    #[error("{name}@{version} is not in the registry")]
+    PackageNotFound { name: String, version: String },
+    #[error("invalid package spec `{spec}`: {reason}")]
+    InvalidSpec { spec: String, reason: String },
+    #[error("no published, unyanked version of {name} matches `{requirement}`{detail}")]
+    NoMatchingVersion {
+        name: String,
+        requirement: String,
+        detail: String,
+    },
+    #[error("invalid lock: {0}")]
+    InvalidLock(String),
+    #[error("the locked {name}@{version} is no longer in the registry")]
+    LockedVersionGone { name: String, version: String },
+    #[error("the locked {name}@{version} has been yanked")]
+    LockedVersionYanked { name: String, version: String },
+    #[error("the locked {name}@{version} was {locked} and is now {current}")]
+    LockedDigestChanged {
+        name: String,
+        version: String,
+        locked: Digest,
+        current: Digest,
+    },
+}
+
+impl Error {
+    /// A stable, upper-case code naming the kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "IO",
+            Error::CorruptIndex { .. } => "CORRUPT_INDEX",
+            Error::MissingBlob { .. } => "MISSING_BLOB",
+            Error::Tampered { .. } => "TAMPERED_BLOB",
+            Error::BlobTooLarge { .. } => "BLOB_TOO_LARGE",
+            Error::ComponentTooLarge { .. } => "COMPONENT_TOO_LARGE",
+            Error::VersionConflict { .. } => "VERSION_CONFLICT",
+            Error::InvalidName(_) => "INVALID_NAME",
+            Error::InvalidManifest(_) => "INVALID_MANIFEST",
+            Error::InvalidKey(_) => "INVALID_KEY",
+            Error::InvalidSignatures(_) => "INVALID_SIGNATURES",
+            Error::InvalidPolicy(_) => "INVALID_POLICY",
+            Error::Random(_) => "RANDOM_UNAVAILABLE",
+            Error::Trust(e) => e.code(),
+            Error::WitIncompatible { .. } => "WIT_INCOMPATIBLE",
+            Error::IndexMismatch { .. } => "INDEX_MISMATCH",
+            Error::PackageNotFound { .. } => "PACKAGE_NOT_FOUND",
+            Error::InvalidSpec { .. } => "INVALID_SPEC",
+            Error::NoMatchingVersion { .. } => "NO_MATCHING_VERSION",
+            Error::InvalidLock(_) => "INVALID_LOCK",
+            Error::LockedVersionGone { .. } => "LOCKED_VERSION_GONE",
+            Error::LockedVersionYanked { .. } => "LOCKED_VERSION_YANKED",
+            Error::LockedDigestChanged { .. } => "LOCKED_DIGEST_CHANGED",
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A blake3 digest, written as 64 lower-case hex characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Digest(String);
+/// The longest namespace or plugin name part: names appear in file names,
+/// logs and lock files, and nothing legitimate needs more.
+pub const MAX_NAME_PART_LEN: usize = 64;
 
-impl Digest {
-    /// The digest of some bytes.
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(blake3::hash(bytes).to_hex().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Parses a hex digest as written by [`Digest::as_str`].
-    pub fn parse(hex: &str) -> Option<Self> {
-        (hex.len() == 64
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then(|| Self(hex.to_owned()))
-    }
-}
-
-impl std::fmt::Display for Digest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// One published plugin version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub name: String,
-    pub version: semver::Version,
-    /// `agent`, `analyzer`, `validator`, `exporter` or `delivery`.
-    pub kind: String,
-    pub digest: Digest,
-    pub size: u64,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Index {
-    /// name → version → entry
-    plugins: BTreeMap<String, BTreeMap<semver::Version, Entry>>,
-}
-
-/// A registry kept in a directory: `blobs/<digest>` and `index.json`.
-#[derive(Debug)]
-pub struct Registry {
-    root: PathBuf,
-}
-
-impl Registry {
-    /// Opens (creating if needed) the registry rooted at `root`.
-    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
-        let root = root.into();
-        let blobs = root.join("blobs");
-        fs::create_dir_all(&blobs).map_err(|source| Error::Io {
-            path: blobs,
-            source,
-        })?;
-        Ok(Self { root })
-    }
-
-    fn index_path(&self) -> PathBuf {
-        self.root.join("index.json")
-    }
-
-    fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs").join(digest.as_str())
-    }
-
-    fn read_index(&self) -> Result<Index> {
-        let path = self.index_path();
-        match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|source| Error::CorruptIndex { path, source }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
-            Err(source) => Err(Error::Io { path, source }),
-        }
-    }
-
-    fn write_index(&self, index: &Index) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(index).expect("the index always serializes");
-        write_atomically(&self.index_path(), &bytes)
-    }
-
-    /// Stores a component under its digest and records it as `name@version`.
-    /// Publishing the same bytes again is a no-op.
-    pub fn publish(
-        &self,
-        name: &str,
-        version: &semver::Version,
-        kind: &str,
-        bytes: &[u8],
-    ) -> Result<Entry> {
-        validate_name(name)?;
-        let digest = Digest::of(bytes);
-        let mut index = self.read_index()?;
-        if let Some(existing) = index.plugins.get(name).and_then(|v| v.get(version)) {
-            if existing.digest != digest {
-                return Err(Error::VersionConflict {
-                    name: name.to_owned(),
-                    version: version.to_string(),
-                    existing: existing.digest.clone(),
-                });
-            }
-            return Ok(existing.clone());
-        }
-        let path = self.blob_path(&digest);
-        if !path.exists() {
-            write_atomically(&path, bytes)?;
-        }
-        let entry = Entry {
-            name: name.to_owned(),
-            version: version.clone(),
-            kind: kind.to_owned(),
-            digest,
-            size: bytes.len() as u64,
-        };
-        index
-            .plugins
-            .entry(name.to_owned())
-            .or_default()
-            .insert(version.clone(), entry.clone());
-        self.write_index(&index)?;
-        Ok(entry)
-    }
-
-    /// The newest version of every plugin.
-    pub fn latest(&self) -> Result<Vec<Entry>> {
-        Ok(self
-            .read_index()?
-            .plugins
-            .into_values()
-            .filter_map(|versions| versions.into_values().next_back())
-            .collect())
-    }
-
-    /// Every published version of every plugin.
-    pub fn list(&self) -> Result<Vec<Entry>> {
-        Ok(self
-            .read_index()?
-            .plugins
-            .into_values()
-            .flat_map(|v| v.into_values())
-            .collect())
-    }
-
-    /// The bytes of a blob, after checking they still hash to its digest.
-    pub fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>> {
-        let path = self.blob_path(digest);
-        let bytes = match fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::MissingBlob {
-                    digest: digest.clone(),
-                });
-            }
-            Err(source) => return Err(Error::Io { path, source }),
-        };
-        let actual = Digest::of(&bytes);
-        if &actual != digest {
-            return Err(Error::Tampered {
-                expected: digest.clone(),
-                actual,
-            });
-        }
-        Ok(bytes)
-    }
-}
-
-/// `namespace/name`, each part lower-case ASCII letters, digits and `-`,
-/// starting with a letter.
-fn validate_name(name: &str) -> Result<()> {
-    let part_ok = |p: &str| {
-        p.len() <= 64
-            && p.starts_with(|c: char| c.is_ascii_lowercase())
-            && p.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    };
+/// Checks a plugin name: `namespace/name`, each part lower-case ASCII
+/// letters, digits and `-`, starting with a letter, at most
+/// [`MAX_NAME_PART_LEN`] characters.
+pub fn validate_name(name: &str) -> Result<()> {
     match name.split_once('/') {
-        Some((ns, n)) if part_ok(ns) && part_ok(n) => Ok(()),
+        Some((ns, n)) if valid_name_part(ns) && valid_name_part(n) => Ok(()),
         _ => Err(Error::InvalidName(name.to_owned())),
     }
 }
 
-/// Writes through a temporary file in the same directory and renames it into
-/// place, so a reader never sees a half-written file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("blob"),
-        std::process::id()
-    ));
-    let mut file = fs::File::create(&tmp).map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    fs::rename(&tmp, path).map_err(io)
+/// One part of a plugin name (a namespace, or the name within it).
+pub(crate) fn valid_name_part(p: &str) -> bool {
+    p.len() <= MAX_NAME_PART_LEN
+        && p.starts_with(|c: char| c.is_ascii_lowercase())
+        && p.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v(s: &str) -> semver::Version {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn publish_then_read_back_the_same_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::open(dir.path()).unwrap();
-        let entry = reg
-            .publish("qlp/zip", &v("0.1.0"), "exporter", b"component")
-            .unwrap();
-        assert_eq!(entry.digest, Digest::of(b"component"));
-        assert_eq!(reg.read_blob(&entry.digest).unwrap(), b"component");
-        // Reopening sees the same index.
-        let reg = Registry::open(dir.path()).unwrap();
-        assert_eq!(reg.latest().unwrap(), vec![entry]);
-    }
-
-    #[test]
-    fn latest_picks_the_highest_semver_not_the_last_published() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::open(dir.path()).unwrap();
-        reg.publish("qlp/zip", &v("0.10.0"), "exporter", b"ten")
-            .unwrap();
-        reg.publish("qlp/zip", &v("0.9.0"), "exporter", b"nine")
-            .unwrap();
-        let latest = reg.latest().unwrap();
-        assert_eq!(latest.len(), 1);
-        assert_eq!(latest[0].version, v("0.10.0"));
-        assert_eq!(reg.list().unwrap().len(), 2);
-    }
-
-    #[test]
-    fn a_version_cannot_be_republished_with_other_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::open(dir.path()).unwrap();
-        reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"one")
-            .unwrap();
-        // Same bytes: fine.
-        reg.publish("qlp/zip", &v("1.0.0"), "exporter", b"one")
-            .unwrap();
-        let err = reg
-            .publish("qlp/zip", &v("1.0.0"), "exporter", b"two")
-            .unwrap_err();
-        assert!(matches!(err, Error::VersionConflict { .. }), "{err}");
-    }
-
-    #[test]
-    fn a_blob_changed_on_disk_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::open(dir.path()).unwrap();
-        let entry = reg
-            .publish("acme/rules", &v("1.0.0"), "validator", b"original")
-            .unwrap();
-        fs::write(
-            dir.path().join("blobs").join(entry.digest.as_str()),
-            b"modified",
-        )
-        .unwrap();
-        let err = reg.read_blob(&entry.digest).unwrap_err();
-        assert!(matches!(err, Error::Tampered { .. }), "{err}");
-    }
-
-    #[test]
-    fn names_must_be_namespaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::open(dir.path()).unwrap();
-        for bad in [
-            "zip",
-            "/zip",
-            "qlp/",
-            "QLP/zip",
-            "qlp/zip/extra",
-            "qlp/../x",
-            "qlp/9zip",
-        ] {
-            let err = reg.publish(bad, &v("1.0.0"), "exporter", b"x").unwrap_err();
-            assert!(matches!(err, Error::InvalidName(_)), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn digests_parse_only_from_hex() {
-        let d = Digest::of(b"x");
-        assert_eq!(Digest::parse(d.as_str()), Some(d));
-        assert_eq!(Digest::parse("../../etc/passwd"), None);
-    }
-}
+pub(crate) mod testing;
