@@ -134,10 +134,12 @@ impl Pipeline {
             .get(&plugin.info.name)
             .cloned()
             .unwrap_or_default();
-        let mut ctx = CallContext {
-            config: Arc::new(grant.config),
-            workspace: None,
-        };
+        let mut ctx = CallContext { config: Arc::new(grant.config.clone()), workspace: None, http: None };
+        // HTTP is linked for plugins that declare it and were granted hosts.
+        let asks_http = plugin.info.capabilities.iter().any(|c| matches!(c, Capability::Http(_)));
+        if asks_http && !grant.http.is_empty() {
+            ctx.http = Some(Arc::new(grant.http_grant().map_err(Failure::host)?));
+        }
         // A directory is linked only when the plugin asked for it and the
         // operator granted it; writing needs both to say so.
         let asks = |cap: Capability| plugin.info.capabilities.contains(&cap);
@@ -311,7 +313,8 @@ impl Pipeline {
         let mut analysis_errors = vec![];
         for name in &tier.analyzers {
             let plugin = self.plugin(name)?;
-            let ctx_config = self.context(&plugin)?.config;
+            let base = self.context(&plugin)?;
+            let (ctx_config, ctx_http) = (base.config, base.http);
             let mine: Vec<wit::File> = files
                 .iter()
                 .filter(|f| {
@@ -342,10 +345,13 @@ impl Pipeline {
                         let mut done = vec![];
                         let mut errors = vec![];
                         for file in &mine {
-                            let ctx = CallContext { config: ctx_config.clone(), workspace: None };
+                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone() };
                             let (r, u) = rt.analyze(p, limits, ctx, file);
                             usage.wall_ms += u.wall_ms;
                             usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);
+                            if let Some(f) = u.fuel_consumed {
+                                usage.fuel_consumed = Some(usage.fuel_consumed.unwrap_or(0) + f);
+                            }
                             match r {
                                 Ok(mut a) => {
                                     a.path = file.path.clone();

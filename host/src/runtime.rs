@@ -16,6 +16,7 @@ pub mod build;
 mod cache;
 pub mod convert;
 mod host_api;
+pub mod http;
 pub mod limits;
 mod size;
 
@@ -211,6 +212,8 @@ pub struct CallContext {
     pub config: Arc<BTreeMap<String, String>>,
     /// A directory granted to the plugin (delivery adapters).
     pub workspace: Option<Workspace>,
+    /// The hosts the plugin may reach over HTTP.
+    pub http: Option<Arc<http::Grant>>,
 }
 
 /// The process-wide runtime. Cheap to share behind an `Arc`.
@@ -521,6 +524,9 @@ impl Runtime {
             log_lines: 0,
             logs_dropped: 0,
             workspace: ctx.workspace,
+            http: ctx.http,
+            http_requests: 0,
+            deadline: started + limits.timeout,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -768,6 +774,46 @@ impl Runtime {
             },
         );
         (flatten(r).map(Into::into), usage)
+    }
+}
+
+impl Runtime {
+    /// For `qlp bench`: instantiates a validator once and times `n` calls
+    /// of `validate` on that one instance, the cost a fresh instance per
+    /// call is compared against. Never used to serve intents: state would
+    /// leak from one call to the next.
+    pub fn bench_reused_instance(
+        &self,
+        plugin: &Plugin,
+        view: &wit::CapsuleView,
+        n: usize,
+    ) -> anyhow::Result<Vec<Duration>> {
+        let Pre::Validator(pre) = &plugin.pre else {
+            anyhow::bail!("{} is not a validator", plugin.info.name);
+        };
+        let limits = CallLimits::for_kind(PluginKind::Validator);
+        let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
+            store.set_epoch_deadline(u64::MAX / 2);
+            let instance = pre.instantiate(&mut *store)?;
+            let mut times = Vec::with_capacity(n);
+            for _ in 0..n {
+                let started = Instant::now();
+                instance
+                    .call_validate(&mut *store, view)?
+                    .map_err(|e| wasmtime::format_err!("{}", e.message))?;
+                times.push(started.elapsed());
+            }
+            Ok(BenchTimes(times))
+        });
+        Ok(r.map_err(|e| anyhow::anyhow!("{e}"))?.0)
+    }
+}
+
+struct BenchTimes(Vec<Duration>);
+
+impl WireSize for BenchTimes {
+    fn wire_size(&self) -> usize {
+        0
     }
 }
 

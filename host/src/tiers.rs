@@ -89,6 +89,17 @@ pub struct PluginGrant {
     /// Limits for this plugin's calls, over the tier's.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// `host:port` destinations the plugin may reach over HTTP.
+    #[serde(default)]
+    pub http: Vec<String>,
+}
+
+impl PluginGrant {
+    /// The HTTP grant, parsed; checked when the tiers file is loaded.
+    pub fn http_grant(&self) -> Result<crate::runtime::http::Grant, String> {
+        let allowed = self.http.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+        Ok(crate::runtime::http::Grant { allowed })
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +162,10 @@ impl Tiers {
             }
         }
         for (name, grant) in &file.plugins {
+            grant.http_grant().map_err(|m| Error::Parse {
+                origin: origin.to_owned(),
+                message: format!("plugin `{name}`: http: {m}"),
+            })?;
             grant.limits.check().map_err(|m| Error::Parse {
                 origin: origin.to_owned(),
                 message: format!("plugin `{name}`: limits: {m}"),

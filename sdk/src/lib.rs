@@ -58,6 +58,7 @@ pub mod bindings {
             with: {
                 "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
                 "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
             },
         });
     }
@@ -74,6 +75,7 @@ pub mod bindings {
             with: {
                 "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
                 "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
             },
         });
     }
@@ -90,6 +92,7 @@ pub mod bindings {
             with: {
                 "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
                 "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
             },
         });
     }
@@ -106,6 +109,7 @@ pub mod bindings {
             with: {
                 "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
                 "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
             },
         });
     }
@@ -224,6 +228,32 @@ pub mod log {
     }
     pub fn error(message: &str, fields: &[(&str, &str)]) {
         write(LogLevel::Error, message, fields)
+    }
+}
+
+/// Outbound HTTP to the hosts the operator allowed for this plugin. A plugin
+/// that uses it declares `Capability::Http(..)` in `describe()`; the operator
+/// grants hosts in the tiers file (`http = ["api.example.com:80"]`).
+pub mod http {
+    pub use crate::bindings::agent::qlp::plugin::http::{Request, Response};
+
+    /// Sends one request. Outside WebAssembly (in unit tests) every request
+    /// fails: there is no host to grant it.
+    pub fn fetch(request: &Request) -> Result<Response, String> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            crate::bindings::agent::qlp::plugin::http::fetch(request)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = request;
+            Err("capability not granted: HTTP is only available inside QLP".into())
+        }
+    }
+
+    /// A `GET` of `url` with no extra headers.
+    pub fn get(url: &str) -> Result<Response, String> {
+        fetch(&Request { method: "GET".into(), url: url.into(), headers: vec![], body: vec![] })
     }
 }
 

@@ -338,3 +338,96 @@ async fn a_server_skips_components_it_refuses_and_serves_the_rest() {
         "the refusal was not logged"
     );
 }
+
+/// A loopback HTTP server that answers `hello` and records each request's
+/// head.
+fn receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
+            log.lock().unwrap().push(head);
+            let _ = (&stream).write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+        }
+    });
+    (port, seen)
+}
+
+fn http_tiers(dir: &std::path::Path, grant: &str, urls: &str) -> std::path::PathBuf {
+    let path = dir.join("http-tiers.toml");
+    let text = format!(
+        r#"
+[tiers.http]
+agents = ["qlp/template-fastapi"]
+validators = ["fixture/http-probe"]
+exporter = "qlp/zip"
+gate = {{ min_score = 0, max_critical = 0 }}
+
+[plugins."fixture/http-probe"]
+{grant}
+config = {{ urls = "{urls}" }}
+"#
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+async fn probe_summary(data: &std::path::Path, tiers: &std::path::Path) -> Vec<String> {
+    let dirs = format!("{}:{}", plugins().display(), fixtures().display());
+    let server = Server::start(data, &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()]);
+    let intent = run(&server, "http").await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let id = intent["id"].as_str().unwrap();
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    server.stop();
+    let summary = capsule["validations"][0]["report"]["summary"].as_str().unwrap();
+    summary.lines().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
+    let (port, seen) = receiver();
+    let (rebound_port, rebound_seen) = receiver();
+    let data = tempfile::tempdir().unwrap();
+    let urls = [
+        format!("http://127.0.0.1:{port}/allowed"),
+        // On the list by name, but the name resolves to loopback.
+        format!("http://localhost:{rebound_port}/rebound"),
+        // A private address that is not on the list.
+        "http://10.0.0.1/private".to_owned(),
+        // Same address, another port.
+        format!("http://127.0.0.1:{}/other-port", port.wrapping_add(1)),
+        format!("https://127.0.0.1:{port}/tls"),
+    ];
+    let grant = format!(r#"http = ["127.0.0.1:{port}", "localhost:{rebound_port}"]"#);
+    let tiers = http_tiers(data.path(), &grant, &urls.join(" "));
+    let lines = probe_summary(&data.path().join("granted"), &tiers).await;
+
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines[0], "ok 200 hello");
+    assert!(lines[1].starts_with("refused: capability not granted") && lines[1].contains("non-public"), "{}", lines[1]);
+    assert!(lines[2].starts_with("refused: capability not granted") && lines[2].contains("allow-list"), "{}", lines[2]);
+    assert!(lines[3].contains("allow-list"), "{}", lines[3]);
+    assert!(lines[4].contains("plain `http` only"), "{}", lines[4]);
+
+    // Only the allowed request arrived, with the Host header the host wrote.
+    let heads = seen.lock().unwrap().clone();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert!(heads[0].starts_with("GET /allowed HTTP/1.1\r\n"), "{}", heads[0]);
+    assert!(heads[0].contains(&format!("Host: 127.0.0.1:{port}\r\n")), "{}", heads[0]);
+    assert!(!heads[0].contains("evil.example"), "the forged Host header went out: {}", heads[0]);
+    assert!(heads[0].contains("X-Probe: 1\r\n"));
+    assert!(rebound_seen.lock().unwrap().is_empty(), "a name resolving to loopback was let through");
+
+    // Without a grant, nothing goes out at all.
+    let tiers = http_tiers(data.path(), "", &urls[0]);
+    let lines = probe_summary(&data.path().join("ungranted"), &tiers).await;
+    assert!(lines[0].starts_with("refused: capability not granted"), "{lines:?}");
+    assert_eq!(seen.lock().unwrap().len(), 1, "a request went out without a grant");
+}

@@ -17,6 +17,7 @@ pub mod analyzer {
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
             "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
         },
     });
 }
@@ -28,6 +29,7 @@ pub mod validator {
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
             "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
         },
     });
 }
@@ -39,6 +41,7 @@ pub mod exporter {
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
             "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
         },
     });
 }
@@ -50,6 +53,7 @@ pub mod delivery {
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
             "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
         },
     });
 }

@@ -17,6 +17,12 @@ pub struct State {
     pub logs_dropped: u32,
     /// The directory granted to a delivery adapter, if any.
     pub workspace: Option<Workspace>,
+    /// The hosts this plugin may reach over HTTP, if any.
+    pub http: Option<Arc<super::http::Grant>>,
+    pub http_requests: u32,
+    /// When the call's deadline passes; host calls that block (HTTP) give
+    /// up then too, since epoch interruption only stops wasm code.
+    pub deadline: std::time::Instant,
 }
 
 /// A directory granted to a plugin, opened with cap-std: no path outside it
@@ -71,6 +77,31 @@ impl agent::qlp::plugin::host::Host for State {
 
     fn config(&mut self, key: String) -> Option<String> {
         self.config.get(&key).cloned()
+    }
+}
+
+impl agent::qlp::plugin::http::Host for State {
+    fn fetch(
+        &mut self,
+        request: agent::qlp::plugin::http::Request,
+    ) -> Result<agent::qlp::plugin::http::Response, String> {
+        use super::http;
+        let Some(grant) = self.http.clone() else {
+            return Err("capability not granted: no HTTP destination was granted to this plugin".into());
+        };
+        if self.http_requests >= http::MAX_REQUESTS_PER_CALL {
+            return Err(format!("over {} HTTP requests in one call", http::MAX_REQUESTS_PER_CALL));
+        }
+        self.http_requests += 1;
+        let request =
+            http::Request { method: request.method, url: request.url, headers: request.headers, body: request.body };
+        let url = sanitize(&request.url, 256);
+        let result = http::fetch(&grant, request, self.deadline);
+        match &result {
+            Ok(r) => tracing::info!(target: "qlp::plugin", plugin = &*self.plugin, %url, status = r.status, "http request"),
+            Err(e) => tracing::warn!(target: "qlp::plugin", plugin = &*self.plugin, %url, error = %e, "http request refused or failed"),
+        }
+        result.map(|r| agent::qlp::plugin::http::Response { status: r.status, headers: r.headers, body: r.body })
     }
 }
 
@@ -206,6 +237,9 @@ mod tests {
             log_lines: 0,
             logs_dropped: 0,
             workspace: Some(Workspace { dir, writable }),
+            http: None,
+            http_requests: 0,
+            deadline: std::time::Instant::now(),
         }
     }
 
