@@ -7,6 +7,7 @@
 #   deploy/dev.sh test    set up, build the plugins and the test fixtures,
 #                         run every test of the workspace
 #   deploy/dev.sh plugins only build the components
+#   deploy/dev.sh bench   release build, then `qlp bench` (see BENCHMARKS.md)
 #
 # Extra arguments are passed to `qlp serve` or `cargo test`.
 set -euo pipefail
@@ -17,15 +18,34 @@ cd "$root"
 command="${1:-}"
 [ $# -gt 0 ] && shift
 
-# The components are built by the `qlp` binary of the profile in use.
+# A development signing key, trusted for the `qlp` and `fixture`
+# namespaces by target/dev-trust.toml. Production servers get a policy with
+# the publishers' keys instead (README: plugin authors).
+dev_keys() {
+    local qlp="$1"
+    [ -f target/dev-signing.key ] || "$qlp" key generate target/dev-signing.key >/dev/null
+    [ -f target/dev-trust.toml ] || "$qlp" key trust target/dev-signing.key.pub \
+        --namespace 'qlp/*' --namespace 'fixture/*' --policy target/dev-trust.toml
+}
+
+# The components are built, and signed, by the `qlp` binary of the profile
+# in use.
 build_plugins() {
     local qlp="$1"
-    "$qlp" plugin build plugins/*/ --out-dir target/plugins
+    dev_keys "$qlp"
+    "$qlp" plugin build plugins/*/ --out-dir target/plugins --sign-with target/dev-signing.key
 }
 
 build_fixtures() {
     local qlp="$1"
-    "$qlp" plugin build tests/fixtures/plugins/*/ --out-dir target/test-plugins
+    dev_keys "$qlp"
+    local signed=()
+    for dir in tests/fixtures/plugins/*/; do
+        # wrong-world is not a QLP plugin at all: nothing to sign.
+        [ "$(basename "$dir")" = wrong-world ] || signed+=("$dir")
+    done
+    "$qlp" plugin build "${signed[@]}" --out-dir target/test-plugins --sign-with target/dev-signing.key
+    "$qlp" plugin build tests/fixtures/plugins/wrong-world/ --out-dir target/test-plugins
 }
 
 case "$command" in
@@ -33,7 +53,7 @@ case "$command" in
         deploy/setup.sh
         cargo build --release -p qlp-host --bin qlp
         build_plugins target/release/qlp
-        exec target/release/qlp serve --plugin-dir target/plugins "$@"
+        exec target/release/qlp serve --plugin-dir target/plugins --trust target/dev-trust.toml "$@"
         ;;
     test)
         deploy/setup.sh
@@ -42,6 +62,13 @@ case "$command" in
         build_fixtures target/debug/qlp
         exec cargo test --workspace "$@"
         ;;
+    bench)
+        deploy/setup.sh
+        cargo build --release -p qlp-host --bin qlp
+        build_plugins target/release/qlp
+        build_fixtures target/release/qlp
+        QLP_LOG="${QLP_LOG:-warn}" exec target/release/qlp bench "$@"
+        ;;
     plugins)
         deploy/setup.sh
         cargo build -p qlp-host --bin qlp
@@ -49,7 +76,7 @@ case "$command" in
         build_fixtures target/debug/qlp
         ;;
     *)
-        echo "usage: deploy/dev.sh serve|test|plugins [args...]" >&2
+        echo "usage: deploy/dev.sh serve|test|plugins|bench [args...]" >&2
         exit 2
         ;;
 esac

@@ -7,9 +7,11 @@
 //! (start-up), `client` (`qlp submit`).
 
 pub mod api;
+pub mod bench;
 pub mod capsule;
 pub mod client;
 pub mod model;
+pub mod packages;
 pub mod pipeline;
 pub mod runtime;
 pub mod server;

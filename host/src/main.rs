@@ -56,6 +56,10 @@ enum Command {
         /// able to write there.
         #[arg(long, env = "QLP_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+        /// The trust policy (TOML): which keys may publish which
+        /// namespaces. Without it no plugin is trusted.
+        #[arg(long, env = "QLP_TRUST")]
+        trust: Option<PathBuf>,
     },
     /// Submit an intent to a server.
     Submit {
@@ -76,10 +80,53 @@ enum Command {
         #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
     },
+    /// Measure what isolation costs: fresh instances, fuel, the pooling
+    /// allocator, a reused instance and a whole pipeline (method in
+    /// `host/src/bench.rs`). Prints a Markdown table of medians.
+    Bench {
+        /// The trivial validator component timed by the call cases.
+        #[arg(long, default_value = "target/test-plugins/qlp_fixture_noop.wasm")]
+        validator: PathBuf,
+        /// The first-party components, for the pipeline case.
+        #[arg(long, default_value = "target/plugins")]
+        plugin_dir: PathBuf,
+        /// Timed calls per call case.
+        #[arg(long, default_value_t = 5000)]
+        iterations: usize,
+        /// Timed intents for the pipeline case.
+        #[arg(long, default_value_t = 50)]
+        pipeline_iterations: usize,
+        /// The trust policy the pipeline case loads plugins under.
+        #[arg(long, env = "QLP_TRUST", default_value = "target/dev-trust.toml")]
+        trust: PathBuf,
+    },
+    /// Manage signing keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Build, inspect and list plugins.
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Generate an ed25519 signing key: the secret in FILE (mode 0600, never
+    /// overwritten), the public key in FILE.pub and on stdout.
+    Generate { out: PathBuf },
+    /// Trust a public key for some namespaces in a policy file (created if
+    /// absent).
+    Trust {
+        /// The public key file (`FILE.pub` of `qlp key generate`).
+        public: PathBuf,
+        /// Namespace patterns the key may publish, e.g. `acme/*`.
+        #[arg(long = "namespace", required = true)]
+        namespaces: Vec<String>,
+        #[arg(long)]
+        policy: PathBuf,
     },
 }
 
@@ -93,6 +140,18 @@ enum PluginCommand {
         /// Where the components are written.
         #[arg(long, env = "QLP_PLUGIN_OUT", default_value = "target/plugins")]
         out_dir: PathBuf,
+        /// Sign each component with this secret key file as it is built.
+        #[arg(long, env = "QLP_SIGNING_KEY")]
+        sign_with: Option<PathBuf>,
+    },
+    /// Sign components: writes NAME.manifest.json (from the component's own
+    /// describe()) and adds a signature to NAME.sig.json beside each.
+    Sign {
+        #[arg(required = true)]
+        components: Vec<PathBuf>,
+        /// The secret key file (`qlp key generate`).
+        #[arg(long, env = "QLP_SIGNING_KEY")]
+        key: PathBuf,
     },
     /// List the plugins a server has loaded.
     List {
@@ -126,6 +185,7 @@ async fn main() -> anyhow::Result<()> {
             tiers,
             workers,
             cache_dir,
+            trust,
         } => {
             server::serve(ServeOptions {
                 listen,
@@ -134,6 +194,7 @@ async fn main() -> anyhow::Result<()> {
                 tiers,
                 workers,
                 cache_dir,
+                trust,
             })
             .await
         }
@@ -185,13 +246,104 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench {
+            validator,
+            plugin_dir,
+            iterations,
+            pipeline_iterations,
+            trust,
+        } => {
+            anyhow::ensure!(
+                iterations >= 10 && pipeline_iterations >= 1,
+                "too few iterations to take a median"
+            );
+            let options = qlp_host::bench::Options {
+                validator,
+                plugin_dir,
+                iterations,
+                pipeline_iterations,
+                trust,
+            };
+            let cases = qlp_host::bench::run(&options).await?;
+            print!("{}", qlp_host::bench::table(&cases));
+            Ok(())
+        }
+        Command::Key {
+            command: KeyCommand::Generate { out },
+        } => {
+            let key = qlp_registry::SecretKey::generate()?;
+            key.write_new_file(&out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let public = key.public_key().to_text();
+            let pub_path = PathBuf::from(format!("{}.pub", out.display()));
+            std::fs::write(&pub_path, format!("{public}\n"))?;
+            println!("{public}");
+            eprintln!(
+                "secret key in {}, public key in {}",
+                out.display(),
+                pub_path.display()
+            );
+            Ok(())
+        }
+        Command::Key {
+            command:
+                KeyCommand::Trust {
+                    public,
+                    namespaces,
+                    policy,
+                },
+        } => {
+            let text = std::fs::read_to_string(&public)
+                .with_context(|| format!("cannot read {}", public.display()))?;
+            let key = qlp_registry::PublicKey::parse(&text)?;
+            let mut trust = if policy.exists() {
+                qlp_registry::TrustPolicy::load(&policy)?
+            } else {
+                qlp_registry::TrustPolicy::new()
+            };
+            let patterns: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+            if !trust.keys().any(|k| k.key.id() == key.id()) {
+                trust.add_key(qlp_registry::TrustedKey::new(key, &patterns)?)?;
+            }
+            std::fs::write(&policy, trust.to_toml())?;
+            Ok(())
+        }
         Command::Plugin {
-            command: PluginCommand::Build { crates, out_dir },
+            command: PluginCommand::Sign { components, key },
+        } => {
+            let key = read_secret_key(&key)?;
+            let scratch = tempfile::tempdir()?;
+            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            for component in components {
+                let (manifest, sigs) = qlp_host::packages::sign(&runtime, &component, &key)?;
+                println!("{} {}", manifest.display(), sigs.display());
+            }
+            Ok(())
+        }
+        Command::Plugin {
+            command:
+                PluginCommand::Build {
+                    crates,
+                    out_dir,
+                    sign_with,
+                },
         } => {
             let toolchain = build::Toolchain::detect()?;
+            let signer = match &sign_with {
+                Some(path) => {
+                    let scratch = tempfile::tempdir()?;
+                    let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+                    Some((read_secret_key(path)?, runtime, scratch))
+                }
+                None => None,
+            };
             for dir in crates {
                 let out = build::build(&toolchain, &dir, &out_dir)
                     .with_context(|| format!("building {}", dir.display()))?;
+                if let Some((key, runtime, _)) = &signer {
+                    qlp_host::packages::sign(runtime, &out, key)
+                        .with_context(|| format!("signing {}", out.display()))?;
+                }
                 println!("{}", out.display());
             }
             Ok(())
@@ -213,4 +365,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn read_secret_key(path: &std::path::Path) -> anyhow::Result<qlp_registry::SecretKey> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(qlp_registry::SecretKey::parse(&text)?)
 }

@@ -6,7 +6,6 @@
 //! index), `cache/` (compiled components), `capsules/`, and whatever
 //! directories the tiers file grants to plugins.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,10 +14,12 @@ use anyhow::Context;
 
 use crate::api::{self, AppState};
 use crate::capsule::CapsuleDirs;
+use crate::packages;
 use crate::pipeline::{Dispatcher, Pipeline, Plugins};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::store::Store;
 use crate::tiers::Tiers;
+use qlp_registry::TrustPolicy;
 
 /// How `qlp serve` runs.
 #[derive(Debug, Clone)]
@@ -34,72 +35,9 @@ pub struct ServeOptions {
     /// Artifacts found there are loaded as native code, so only the server
     /// may be able to write to it.
     pub cache_dir: Option<PathBuf>,
-}
-
-/// Imports every component found in `dirs` into the registry. A component
-/// that does not load is reported and skipped.
-fn import_plugins(
-    runtime: &Runtime,
-    registry: &qlp_registry::Registry,
-    dirs: &[PathBuf],
-) -> anyhow::Result<()> {
-    for dir in dirs {
-        let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read plugin directory {}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            match runtime.load(&bytes) {
-                Ok(plugin) => {
-                    let version = semver::Version::parse(&plugin.info.version)?;
-                    match registry.publish(
-                        &plugin.info.name,
-                        &version,
-                        plugin.info.kind.as_str(),
-                        &bytes,
-                    ) {
-                        Ok(entry) => {
-                            tracing::info!(plugin = %entry.name, version = %entry.version, digest = %entry.digest, "plugin imported")
-                        }
-                        Err(e) => {
-                            tracing::error!(path = %path.display(), error = %e, "plugin not imported")
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(path = %path.display(), error = %e, "plugin not imported")
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Loads the newest version of every plugin in the registry, re-checking
-/// each blob's digest.
-fn load_plugins(runtime: &Runtime, registry: &qlp_registry::Registry) -> anyhow::Result<Plugins> {
-    let mut plugins = HashMap::new();
-    for entry in registry.latest()? {
-        let bytes = registry.read_blob(&entry.digest)?;
-        let plugin = runtime
-            .load(&bytes)
-            .with_context(|| format!("cannot load {}@{}", entry.name, entry.version))?;
-        if plugin.info.name != entry.name {
-            anyhow::bail!(
-                "registry entry {} holds a component that calls itself {}",
-                entry.name,
-                plugin.info.name
-            );
-        }
-        plugins.insert(entry.name.clone(), Arc::new(plugin));
-    }
-    Ok(plugins)
+    /// The trust policy that decides which plugins may be imported and
+    /// loaded. Without one no key is trusted and nothing loads.
+    pub trust: Option<PathBuf>,
 }
 
 /// Everything `serve` builds before it binds: also used by tests.
@@ -130,12 +68,23 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         },
     )?);
     let registry = qlp_registry::Registry::open(data.join("registry"))?;
+    let policy = match &options.trust {
+        Some(path) => TrustPolicy::load(path)
+            .with_context(|| format!("cannot load the trust policy {}", path.display()))?,
+        None => {
+            tracing::warn!("no trust policy (--trust): no plugin will be trusted");
+            TrustPolicy::new()
+        }
+    };
+    for rule in policy.allow_unsigned_rules() {
+        tracing::warn!(%rule, "development relaxation on: unsigned plugins of this namespace are accepted");
+    }
     let plugins = {
         let runtime = runtime.clone();
         let dirs = options.plugin_dirs.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<Plugins> {
-            import_plugins(&runtime, &registry, &dirs)?;
-            load_plugins(&runtime, &registry)
+            packages::import(&runtime, &registry, &policy, &dirs)?;
+            packages::load(&runtime, &registry, &policy)
         })
         .await??
     };

@@ -312,6 +312,12 @@ impl TrustPolicy {
         self.revoked.insert(id);
     }
 
+    /// The development relaxations: namespaces whose unsigned packages are
+    /// accepted. A server logs each at start-up.
+    pub fn allow_unsigned_rules(&self) -> &[NamePattern] {
+        &self.allow_unsigned
+    }
+
     /// Lets packages under `pattern` (`local/*` or an exact name) go
     /// unsigned. For development; refuses `*` and any namespace a trusted
     /// key signs for.

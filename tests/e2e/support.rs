@@ -56,6 +56,20 @@ pub fn fixtures() -> PathBuf {
     components("QLP_TEST_FIXTURES", "target/test-plugins")
 }
 
+/// The trust policy the test servers load plugins under: the development
+/// key `deploy/dev.sh` signs every component with.
+pub fn trust() -> PathBuf {
+    let path = std::env::var_os("QLP_TEST_TRUST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target/dev-trust.toml"));
+    assert!(
+        path.is_file(),
+        "no trust policy at {}: run `deploy/dev.sh test` (or set QLP_TEST_TRUST)",
+        path.display()
+    );
+    path
+}
+
 /// The tiers the fixtures run in.
 pub fn test_tiers() -> PathBuf {
     workspace().join("tests/data/tiers.toml")
@@ -86,6 +100,8 @@ impl Server {
             .arg(data_dir)
             .arg("--cache-dir")
             .arg(&cache)
+            .arg("--trust")
+            .arg(trust())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,0 +1,176 @@
+//! Nothing unsigned, untrusted or tampered with runs: at import and again
+//! at every load.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Server, fixtures, plugins};
+
+fn qlp(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "qlp {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The first-party components with their signatures, copied into `dir`.
+fn signed_first_party(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for entry in std::fs::read_dir(plugins()).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+}
+
+async fn loaded(server: &Server) -> Vec<String> {
+    let listed = server.get_json("/v1/plugins").await;
+    listed["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unsigned_untrusted_and_mismatched_plugins_are_refused_at_import() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("components");
+    signed_first_party(&dir);
+
+    // Unsigned: the component alone.
+    std::fs::copy(
+        fixtures().join("qlp_fixture_noop.wasm"),
+        dir.join("noop.wasm"),
+    )
+    .unwrap();
+    // Signed, but by a key the policy does not know.
+    let stranger = tmp.path().join("stranger.key");
+    qlp(&["key", "generate", stranger.to_str().unwrap()]);
+    let trap = dir.join("trap.wasm");
+    std::fs::copy(fixtures().join("qlp_fixture_trap.wasm"), &trap).unwrap();
+    qlp(&[
+        "plugin",
+        "sign",
+        trap.to_str().unwrap(),
+        "--key",
+        stranger.to_str().unwrap(),
+    ]);
+    // Signed by the trusted key, but the manifest was edited afterwards.
+    let spin = dir.join("spin.wasm");
+    std::fs::copy(fixtures().join("qlp_fixture_spin.wasm"), &spin).unwrap();
+    let manifest =
+        std::fs::read_to_string(fixtures().join("qlp_fixture_spin.manifest.json")).unwrap();
+    std::fs::write(
+        dir.join("spin.manifest.json"),
+        manifest.replace("Never returns", "Returns at once"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("qlp_fixture_spin.sig.json"),
+        dir.join("spin.sig.json"),
+    )
+    .unwrap();
+    // Signed, but the component is not the one the manifest describes.
+    let slow = dir.join("slow.wasm");
+    std::fs::copy(fixtures().join("qlp_fixture_log_flood.wasm"), &slow).unwrap();
+    std::fs::copy(
+        fixtures().join("qlp_fixture_slow.manifest.json"),
+        dir.join("slow.manifest.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("qlp_fixture_slow.sig.json"),
+        dir.join("slow.sig.json"),
+    )
+    .unwrap();
+
+    let data = tmp.path().join("data");
+    let server = Server::start(&data, &["--plugin-dir", dir.to_str().unwrap()]);
+    assert_eq!(
+        loaded(&server).await,
+        [
+            "qlp/filesystem",
+            "qlp/python",
+            "qlp/secrets",
+            "qlp/template-fastapi",
+            "qlp/zip"
+        ]
+    );
+    server.stop();
+
+    let log = std::fs::read_to_string(data.join("server.log")).unwrap();
+    let refusal = |file: &str| {
+        log.lines()
+            .find(|l| l.contains(file) && l.contains("plugin not imported"))
+            .unwrap_or_else(|| panic!("no refusal logged for {file}:\n{log}"))
+            .to_owned()
+    };
+    assert!(
+        refusal("noop.wasm").contains("no signature"),
+        "{}",
+        refusal("noop.wasm")
+    );
+    assert!(
+        refusal("trap.wasm").contains("key"),
+        "{}",
+        refusal("trap.wasm")
+    );
+    assert!(
+        refusal("spin.wasm").contains("description") || refusal("spin.wasm").contains("signature"),
+        "{}",
+        refusal("spin.wasm")
+    );
+    assert!(
+        refusal("slow.wasm").contains("manifest"),
+        "{}",
+        refusal("slow.wasm")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_component_changed_in_the_registry_is_refused_at_the_next_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("components");
+    signed_first_party(&dir);
+    for name in [
+        "qlp_fixture_noop.wasm",
+        "qlp_fixture_noop.manifest.json",
+        "qlp_fixture_noop.sig.json",
+    ] {
+        std::fs::copy(fixtures().join(name), dir.join(name)).unwrap();
+    }
+    let data = tmp.path().join("data");
+    let server = Server::start(&data, &["--plugin-dir", dir.to_str().unwrap()]);
+    assert!(loaded(&server).await.contains(&"fixture/noop".to_owned()));
+    server.stop();
+
+    // Flip one byte of the stored component.
+    let bytes = std::fs::read(fixtures().join("qlp_fixture_noop.wasm")).unwrap();
+    let blob = data
+        .join("registry/blobs")
+        .join(blake3::hash(&bytes).to_hex().as_str());
+    let mut stored = std::fs::read(&blob).expect("the component is stored under its blake3");
+    let last = stored.len() - 1;
+    stored[last] ^= 0xff;
+    std::fs::write(&blob, stored).unwrap();
+
+    let server = Server::start(&data, &[]);
+    let names = loaded(&server).await;
+    assert!(
+        !names.contains(&"fixture/noop".to_owned()),
+        "a tampered component was loaded"
+    );
+    assert!(names.contains(&"qlp/zip".to_owned()));
+    server.stop();
+    let log = std::fs::read_to_string(data.join("server.log")).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("fixture/noop") && l.contains("refused at load")),
+        "{log}"
+    );
+}
