@@ -134,9 +134,17 @@ impl Pipeline {
             .get(&plugin.info.name)
             .cloned()
             .unwrap_or_default();
-        let mut ctx = CallContext { config: Arc::new(grant.config.clone()), workspace: None, http: None };
+        let mut ctx = CallContext {
+            config: Arc::new(grant.config.clone()),
+            workspace: None,
+            http: None,
+        };
         // HTTP is linked for plugins that declare it and were granted hosts.
-        let asks_http = plugin.info.capabilities.iter().any(|c| matches!(c, Capability::Http(_)));
+        let asks_http = plugin
+            .info
+            .capabilities
+            .iter()
+            .any(|c| matches!(c, Capability::Http(_)));
         if asks_http && !grant.http.is_empty() {
             ctx.http = Some(Arc::new(grant.http_grant().map_err(Failure::host)?));
         }

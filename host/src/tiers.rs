@@ -97,7 +97,11 @@ pub struct PluginGrant {
 impl PluginGrant {
     /// The HTTP grant, parsed; checked when the tiers file is loaded.
     pub fn http_grant(&self) -> Result<crate::runtime::http::Grant, String> {
-        let allowed = self.http.iter().map(|s| s.parse()).collect::<Result<_, _>>()?;
+        let allowed = self
+            .http
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()?;
         Ok(crate::runtime::http::Grant { allowed })
     }
 }

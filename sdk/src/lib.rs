@@ -253,7 +253,12 @@ pub mod http {
 
     /// A `GET` of `url` with no extra headers.
     pub fn get(url: &str) -> Result<Response, String> {
-        fetch(&Request { method: "GET".into(), url: url.into(), headers: vec![], body: vec![] })
+        fetch(&Request {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![],
+            body: vec![],
+        })
     }
 }
 

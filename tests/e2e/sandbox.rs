@@ -353,7 +353,9 @@ fn receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             let mut head = String::new();
             while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
             log.lock().unwrap().push(head);
-            let _ = (&stream).write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+            let _ = (&stream).write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+            );
         }
     });
     (port, seen)
@@ -380,13 +382,18 @@ config = {{ urls = "{urls}" }}
 
 async fn probe_summary(data: &std::path::Path, tiers: &std::path::Path) -> Vec<String> {
     let dirs = format!("{}:{}", plugins().display(), fixtures().display());
-    let server = Server::start(data, &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()]);
+    let server = Server::start(
+        data,
+        &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()],
+    );
     let intent = run(&server, "http").await;
     assert_eq!(intent["status"], "completed", "{intent:#}");
     let id = intent["id"].as_str().unwrap();
     let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
     server.stop();
-    let summary = capsule["validations"][0]["report"]["summary"].as_str().unwrap();
+    let summary = capsule["validations"][0]["report"]["summary"]
+        .as_str()
+        .unwrap();
     summary.lines().map(str::to_owned).collect()
 }
 
@@ -411,23 +418,53 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
 
     assert_eq!(lines.len(), 5, "{lines:?}");
     assert_eq!(lines[0], "ok 200 hello");
-    assert!(lines[1].starts_with("refused: capability not granted") && lines[1].contains("non-public"), "{}", lines[1]);
-    assert!(lines[2].starts_with("refused: capability not granted") && lines[2].contains("allow-list"), "{}", lines[2]);
+    assert!(
+        lines[1].starts_with("refused: capability not granted") && lines[1].contains("non-public"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("refused: capability not granted") && lines[2].contains("allow-list"),
+        "{}",
+        lines[2]
+    );
     assert!(lines[3].contains("allow-list"), "{}", lines[3]);
     assert!(lines[4].contains("plain `http` only"), "{}", lines[4]);
 
     // Only the allowed request arrived, with the Host header the host wrote.
     let heads = seen.lock().unwrap().clone();
     assert_eq!(heads.len(), 1, "{heads:?}");
-    assert!(heads[0].starts_with("GET /allowed HTTP/1.1\r\n"), "{}", heads[0]);
-    assert!(heads[0].contains(&format!("Host: 127.0.0.1:{port}\r\n")), "{}", heads[0]);
-    assert!(!heads[0].contains("evil.example"), "the forged Host header went out: {}", heads[0]);
+    assert!(
+        heads[0].starts_with("GET /allowed HTTP/1.1\r\n"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[0].contains(&format!("Host: 127.0.0.1:{port}\r\n")),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        !heads[0].contains("evil.example"),
+        "the forged Host header went out: {}",
+        heads[0]
+    );
     assert!(heads[0].contains("X-Probe: 1\r\n"));
-    assert!(rebound_seen.lock().unwrap().is_empty(), "a name resolving to loopback was let through");
+    assert!(
+        rebound_seen.lock().unwrap().is_empty(),
+        "a name resolving to loopback was let through"
+    );
 
     // Without a grant, nothing goes out at all.
     let tiers = http_tiers(data.path(), "", &urls[0]);
     let lines = probe_summary(&data.path().join("ungranted"), &tiers).await;
-    assert!(lines[0].starts_with("refused: capability not granted"), "{lines:?}");
-    assert_eq!(seen.lock().unwrap().len(), 1, "a request went out without a grant");
+    assert!(
+        lines[0].starts_with("refused: capability not granted"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "a request went out without a grant"
+    );
 }

@@ -87,21 +87,38 @@ impl agent::qlp::plugin::http::Host for State {
     ) -> Result<agent::qlp::plugin::http::Response, String> {
         use super::http;
         let Some(grant) = self.http.clone() else {
-            return Err("capability not granted: no HTTP destination was granted to this plugin".into());
+            return Err(
+                "capability not granted: no HTTP destination was granted to this plugin".into(),
+            );
         };
         if self.http_requests >= http::MAX_REQUESTS_PER_CALL {
-            return Err(format!("over {} HTTP requests in one call", http::MAX_REQUESTS_PER_CALL));
+            return Err(format!(
+                "over {} HTTP requests in one call",
+                http::MAX_REQUESTS_PER_CALL
+            ));
         }
         self.http_requests += 1;
-        let request =
-            http::Request { method: request.method, url: request.url, headers: request.headers, body: request.body };
+        let request = http::Request {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+        };
         let url = sanitize(&request.url, 256);
         let result = http::fetch(&grant, request, self.deadline);
         match &result {
-            Ok(r) => tracing::info!(target: "qlp::plugin", plugin = &*self.plugin, %url, status = r.status, "http request"),
-            Err(e) => tracing::warn!(target: "qlp::plugin", plugin = &*self.plugin, %url, error = %e, "http request refused or failed"),
+            Ok(r) => {
+                tracing::info!(target: "qlp::plugin", plugin = &*self.plugin, %url, status = r.status, "http request")
+            }
+            Err(e) => {
+                tracing::warn!(target: "qlp::plugin", plugin = &*self.plugin, %url, error = %e, "http request refused or failed")
+            }
         }
-        result.map(|r| agent::qlp::plugin::http::Response { status: r.status, headers: r.headers, body: r.body })
+        result.map(|r| agent::qlp::plugin::http::Response {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        })
     }
 }
 

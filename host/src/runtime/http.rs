@@ -38,9 +38,16 @@ impl std::str::FromStr for Allowed {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        let (host, port) = s.rsplit_once(':').ok_or_else(|| format!("`{s}` is not host:port"))?;
-        let port = port.parse().map_err(|_| format!("`{s}` has an invalid port"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let (host, port) = s
+            .rsplit_once(':')
+            .ok_or_else(|| format!("`{s}` is not host:port"))?;
+        let port = port
+            .parse()
+            .map_err(|_| format!("`{s}` has an invalid port"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
         if host.is_empty() || host.contains(['/', '@', ' ', '*']) {
             return Err(format!("`{s}` is not host:port"));
         }
@@ -103,19 +110,30 @@ pub fn is_public(ip: IpAddr) -> bool {
 fn parse_url(url: &str) -> Result<(String, u16, String), String> {
     let rest = match url.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-        Some((scheme, _)) => return Err(format!("scheme `{scheme}` is not supported: plain `http` only")),
+        Some((scheme, _)) => {
+            return Err(format!(
+                "scheme `{scheme}` is not supported: plain `http` only"
+            ));
+        }
         None => return Err(format!("`{url}` is not an absolute http URL")),
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, target) = rest.split_at(end);
     let target = target.split('#').next().unwrap_or("");
-    let target = if target.is_empty() || target.starts_with('?') { format!("/{target}") } else { target.to_owned() };
+    let target = if target.is_empty() || target.starts_with('?') {
+        format!("/{target}")
+    } else {
+        target.to_owned()
+    };
     if authority.contains('@') {
         return Err("credentials in the URL are not allowed".into());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6.split_once(']').ok_or("unclosed `[` in the URL")?;
-        let port = after.strip_prefix(':').map_or(Ok(80), str::parse).map_err(|_| "invalid port")?;
+        let port = after
+            .strip_prefix(':')
+            .map_or(Ok(80), str::parse)
+            .map_err(|_| "invalid port")?;
         (host.to_owned(), port)
     } else {
         match authority.rsplit_once(':') {
@@ -133,7 +151,9 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
 }
 
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Checks `host:port` against the grant and returns the address to connect
@@ -141,10 +161,14 @@ fn is_token(s: &str) -> bool {
 fn destination(grant: &Grant, host: &str, port: u16) -> Result<SocketAddr, String> {
     let listed = |h: &str| grant.allowed.iter().any(|a| a.host == h && a.port == port);
     if !listed(host) {
-        return Err(format!("{DENIED}: {host}:{port} is not on this plugin's allow-list"));
+        return Err(format!(
+            "{DENIED}: {host}:{port} is not on this plugin's allow-list"
+        ));
     }
-    let addrs: Vec<SocketAddr> =
-        (host, port).to_socket_addrs().map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+    let addrs: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
     if addrs.is_empty() {
         return Err(format!("{host} resolves to no address"));
     }
@@ -162,30 +186,48 @@ fn destination(grant: &Grant, host: &str, port: u16) -> Result<SocketAddr, Strin
 /// Sends `request` if `grant` allows it, giving up at `deadline` (the
 /// calling plugin's own).
 pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
-    let remaining = deadline.saturating_duration_since(Instant::now()).min(TIMEOUT);
+    let remaining = deadline
+        .saturating_duration_since(Instant::now())
+        .min(TIMEOUT);
     if remaining.is_zero() {
         return Err("the plugin's deadline has passed".into());
     }
     let method = request.method.to_ascii_uppercase();
     if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
-        return Err(format!("method `{}` is not supported", super::host_api::sanitize(&method, 16)));
+        return Err(format!(
+            "method `{}` is not supported",
+            super::host_api::sanitize(&method, 16)
+        ));
     }
     if request.body.len() > MAX_REQUEST_BYTES {
-        return Err(format!("the request body is over {MAX_REQUEST_BYTES} bytes"));
+        return Err(format!(
+            "the request body is over {MAX_REQUEST_BYTES} bytes"
+        ));
     }
     let (host, port, target) = parse_url(&request.url)?;
     let addr = destination(grant, &host, port)?;
 
     let mut head = format!("{method} {target} HTTP/1.1\r\n");
-    let host_header = if host.contains(':') { format!("[{host}]") } else { host.clone() };
-    head.push_str(&format!("Host: {host_header}:{port}\r\nConnection: close\r\n"));
+    let host_header = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.clone()
+    };
+    head.push_str(&format!(
+        "Host: {host_header}:{port}\r\nConnection: close\r\n"
+    ));
     head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
     for (name, value) in &request.headers {
         if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(format!("invalid header `{}`", super::host_api::sanitize(name, 64)));
+            return Err(format!(
+                "invalid header `{}`",
+                super::host_api::sanitize(name, 64)
+            ));
         }
         // The host owns these: a plugin cannot redirect or smuggle with them.
-        if ["host", "content-length", "connection", "transfer-encoding"].contains(&name.to_ascii_lowercase().as_str()) {
+        if ["host", "content-length", "connection", "transfer-encoding"]
+            .contains(&name.to_ascii_lowercase().as_str())
+        {
             continue;
         }
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -199,15 +241,23 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
     stream.write_all(head.as_bytes()).map_err(io)?;
     stream.write_all(&request.body).map_err(io)?;
     let mut raw = Vec::new();
-    stream.take(MAX_RESPONSE_BYTES as u64 + 1).read_to_end(&mut raw).map_err(io)?;
+    stream
+        .take(MAX_RESPONSE_BYTES as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(io)?;
     if raw.len() > MAX_RESPONSE_BYTES {
-        return Err(format!("the response from {host}:{port} is over {MAX_RESPONSE_BYTES} bytes"));
+        return Err(format!(
+            "the response from {host}:{port} is over {MAX_RESPONSE_BYTES} bytes"
+        ));
     }
     parse_response(&raw, method == "HEAD")
 }
 
 fn parse_response(raw: &[u8], head_only: bool) -> Result<Response, String> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("the response has no complete head")?;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("the response has no complete head")?;
     let head = std::str::from_utf8(&raw[..end]).map_err(|_| "the response head is not UTF-8")?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -216,12 +266,22 @@ fn parse_response(raw: &[u8], head_only: bool) -> Result<Response, String> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .filter(|_| status_line.starts_with("HTTP/1."))
-        .ok_or_else(|| format!("invalid status line `{}`", super::host_api::sanitize(status_line, 64)))?;
+        .ok_or_else(|| {
+            format!(
+                "invalid status line `{}`",
+                super::host_api::sanitize(status_line, 64)
+            )
+        })?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    let header = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
     let mut body = raw[end + 4..].to_vec();
     if head_only {
         body.clear();
@@ -233,13 +293,20 @@ fn parse_response(raw: &[u8], head_only: bool) -> Result<Response, String> {
         }
         body.truncate(len);
     }
-    Ok(Response { status, headers, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = vec![];
     loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").ok_or("truncated chunked body")?;
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("truncated chunked body")?;
         let size_text = std::str::from_utf8(&data[..line_end]).map_err(|_| "invalid chunk size")?;
         let size_text = size_text.split(';').next().unwrap_or_default().trim();
         let size = usize::from_str_radix(size_text, 16).map_err(|_| "invalid chunk size")?;
@@ -260,12 +327,26 @@ mod tests {
     use super::*;
 
     fn grant(list: &[&str]) -> Grant {
-        Grant { allowed: list.iter().map(|s| s.parse().unwrap()).collect() }
+        Grant {
+            allowed: list.iter().map(|s| s.parse().unwrap()).collect(),
+        }
     }
 
     #[test]
     fn private_and_loopback_ranges_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
@@ -275,10 +356,23 @@ mod tests {
 
     #[test]
     fn urls_split_into_host_port_and_target() {
-        assert_eq!(parse_url("http://Example.com/a?b=1#frag").unwrap(), ("example.com".into(), 80, "/a?b=1".into()));
-        assert_eq!(parse_url("http://127.0.0.1:8080").unwrap(), ("127.0.0.1".into(), 8080, "/".into()));
-        assert_eq!(parse_url("http://[::1]:81/x").unwrap(), ("::1".into(), 81, "/x".into()));
-        assert!(parse_url("https://example.com/").unwrap_err().contains("plain `http` only"));
+        assert_eq!(
+            parse_url("http://Example.com/a?b=1#frag").unwrap(),
+            ("example.com".into(), 80, "/a?b=1".into())
+        );
+        assert_eq!(
+            parse_url("http://127.0.0.1:8080").unwrap(),
+            ("127.0.0.1".into(), 8080, "/".into())
+        );
+        assert_eq!(
+            parse_url("http://[::1]:81/x").unwrap(),
+            ("::1".into(), 81, "/x".into())
+        );
+        assert!(
+            parse_url("https://example.com/")
+                .unwrap_err()
+                .contains("plain `http` only")
+        );
         assert!(parse_url("http://user:pw@example.com/").is_err());
         assert!(parse_url("http://example.com/a b").is_err());
         assert!(parse_url("file:///etc/passwd").is_err());
@@ -289,12 +383,26 @@ mod tests {
         let g = grant(&["localhost:8080", "127.0.0.1:9090"]);
         // Listed by name, but the name resolves to loopback, which is not.
         let err = destination(&g, "localhost", 8080).unwrap_err();
-        assert!(err.starts_with(DENIED) && err.contains("non-public"), "{err}");
+        assert!(
+            err.starts_with(DENIED) && err.contains("non-public"),
+            "{err}"
+        );
         // Listed as the address itself.
-        assert_eq!(destination(&g, "127.0.0.1", 9090).unwrap(), "127.0.0.1:9090".parse().unwrap());
+        assert_eq!(
+            destination(&g, "127.0.0.1", 9090).unwrap(),
+            "127.0.0.1:9090".parse().unwrap()
+        );
         // Same address, another port.
-        assert!(destination(&g, "127.0.0.1", 9091).unwrap_err().contains("allow-list"));
-        assert!(destination(&g, "10.0.0.1", 80).unwrap_err().contains("allow-list"));
+        assert!(
+            destination(&g, "127.0.0.1", 9091)
+                .unwrap_err()
+                .contains("allow-list")
+        );
+        assert!(
+            destination(&g, "10.0.0.1", 80)
+                .unwrap_err()
+                .contains("allow-list")
+        );
     }
 
     #[test]
@@ -302,7 +410,13 @@ mod tests {
         let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n";
         let r = parse_response(raw, false).unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, &b"hello world"[..]));
-        assert!(parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", false).is_err());
+        assert!(
+            parse_response(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+                false
+            )
+            .is_err()
+        );
         assert!(parse_response(b"garbage", false).is_err());
     }
 }

@@ -1,0 +1,228 @@
+//! `qlp bench`: what isolation costs, measured.
+//!
+//! Method. Every figure is the median of `iterations` timed repetitions,
+//! after `iterations / 10` untimed ones that warm caches and the pooling
+//! allocator's slots. All cases run in one process, one after another, on
+//! the same input: a capsule view of one small file, the smallest validator
+//! (`fixture/noop`: no findings, score 100), and for the pipeline case the
+//! shipped standard tier. Times are wall-clock (`Instant`), one call at a
+//! time, so they include what a caller waits for and nothing else.
+//!
+//! Cases:
+//! - `fresh`: the path every intent takes: a new store with its memory
+//!   limiter and epoch deadline, a new instance from the `InstancePre`,
+//!   one `validate` call, result lifted and size-checked.
+//! - `fresh, fuel metered`: the same on an engine that meters fuel.
+//! - `fresh, on-demand allocator`: the same without the pooling allocator.
+//! - `reused instance`: one instance, `validate` called again and again;
+//!   what a fresh instance per call is compared against.
+//! - `standard pipeline`: a whole intent on the standard tier in process,
+//!   SQLite writes included (the template agent's generation takes about
+//!   a millisecond of it).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::model::{Intent, PluginKind};
+use crate::runtime::bindings::wit;
+use crate::runtime::{CallContext, CallLimits, Plugin, Runtime, RuntimeOptions};
+
+/// One measured case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub iterations: usize,
+    pub median: Duration,
+    pub p90: Duration,
+}
+
+fn summarize(name: &str, mut times: Vec<Duration>) -> Case {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    Case {
+        name: name.to_owned(),
+        iterations: times.len(),
+        median: at(0.5),
+        p90: at(0.9),
+    }
+}
+
+fn view() -> wit::CapsuleView {
+    wit::CapsuleView {
+        intent: wit::Intent {
+            id: "bench".into(),
+            description: "A FastAPI service for invoices".into(),
+            requirements: vec![],
+            constraints: vec![],
+            tier: "standard".into(),
+        },
+        files: vec![wit::File {
+            path: "app/main.py".into(),
+            content: b"print('hello')\n".to_vec(),
+        }],
+        analyses: vec![],
+        validations: vec![],
+        quality_score: None,
+    }
+}
+
+fn load(runtime: &Runtime, component: &Path) -> anyhow::Result<Plugin> {
+    let bytes =
+        std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
+    let plugin = runtime.load(&bytes)?;
+    anyhow::ensure!(
+        plugin.info.kind == PluginKind::Validator,
+        "{} is not a validator",
+        component.display()
+    );
+    Ok(plugin)
+}
+
+fn fresh_calls(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    iterations: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let view = view();
+    let limits = CallLimits::for_kind(PluginKind::Validator);
+    let mut times = Vec::with_capacity(iterations);
+    for i in 0..iterations + iterations / 10 {
+        let started = Instant::now();
+        let (r, _) = runtime.validate(plugin, limits, CallContext::default(), &view);
+        let elapsed = started.elapsed();
+        r?;
+        if i >= iterations / 10 {
+            times.push(elapsed);
+        }
+    }
+    Ok(times)
+}
+
+/// What `qlp bench` needs.
+pub struct Options {
+    /// The trivial validator's component.
+    pub validator: PathBuf,
+    /// The first-party components, for the pipeline case.
+    pub plugin_dir: PathBuf,
+    pub iterations: usize,
+    pub pipeline_iterations: usize,
+    /// The trust policy the pipeline case loads plugins under.
+    pub trust: PathBuf,
+}
+
+/// Runs every case.
+pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
+    let scratch = tempfile::tempdir()?;
+    let mut cases = vec![];
+    let n = options.iterations;
+    for (name, runtime_options) in [
+        (
+            "fresh instance + call (limits, epoch deadline, pooling)",
+            RuntimeOptions::default(),
+        ),
+        (
+            "fresh instance + call, fuel metered",
+            RuntimeOptions {
+                fuel: true,
+                on_demand: false,
+            },
+        ),
+        (
+            "fresh instance + call, on-demand allocator",
+            RuntimeOptions {
+                fuel: false,
+                on_demand: true,
+            },
+        ),
+    ] {
+        let runtime = Runtime::with_options(scratch.path().join("cache"), runtime_options)?;
+        let plugin = load(&runtime, &options.validator)?;
+        cases.push(summarize(name, fresh_calls(&runtime, &plugin, n)?));
+    }
+
+    let runtime = Runtime::new(scratch.path().join("cache"))?;
+    let plugin = load(&runtime, &options.validator)?;
+    let mut times = runtime.bench_reused_instance(&plugin, &view(), n + n / 10)?;
+    times.drain(..n / 10);
+    cases.push(summarize("call on a reused instance", times));
+    drop(runtime);
+
+    cases.push(summarize(
+        "standard-tier pipeline, in process",
+        pipeline(options, scratch.path()).await?,
+    ));
+    Ok(cases)
+}
+
+async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Duration>> {
+    let serve = crate::server::ServeOptions {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: scratch.join("data"),
+        plugin_dirs: vec![options.plugin_dir.clone()],
+        tiers: None,
+        workers: 1,
+        cache_dir: Some(scratch.join("cache")),
+        trust: Some(options.trust.clone()),
+    };
+    let (state, pipeline) = crate::server::build(&serve).await?;
+    let n = options.pipeline_iterations;
+    let mut times = vec![];
+    for i in 0..n + n / 10 {
+        let intent = Intent {
+            id: uuid::Uuid::new_v4().to_string(),
+            description: "Create a FastAPI service for invoices with JWT auth".into(),
+            requirements: vec![],
+            constraints: vec![],
+            tier: "standard".into(),
+        };
+        state.store.insert_intent(&intent).await?;
+        let id = intent.id.clone();
+        let started = Instant::now();
+        pipeline.run(intent).await;
+        let elapsed = started.elapsed();
+        let record = state
+            .store
+            .get_intent(&id)
+            .await?
+            .context("the intent vanished")?;
+        anyhow::ensure!(
+            matches!(record.status, crate::store::IntentStatus::Completed),
+            "the benchmark intent did not complete: {:?}",
+            record.error
+        );
+        if i >= n / 10 {
+            times.push(elapsed);
+        }
+    }
+    Ok(times)
+}
+
+/// The cases as a Markdown table, with each median's ratio to the first.
+pub fn table(cases: &[Case]) -> String {
+    let base = cases.first().map_or(1.0, |c| c.median.as_secs_f64());
+    let mut out = String::from(
+        "| case | iterations | median | p90 | median / first |\n|---|---:|---:|---:|---:|\n",
+    );
+    for c in cases {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {:.2} |\n",
+            c.name,
+            c.iterations,
+            human(c.median),
+            human(c.p90),
+            c.median.as_secs_f64() / base
+        ));
+    }
+    out
+}
+
+fn human(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else {
+        format!("{:.2} ms", us / 1000.0)
+    }
+}
