@@ -14,6 +14,8 @@
 //!   one `validate` call, result lifted and size-checked.
 //! - `fresh, fuel metered`: the same on an engine that meters fuel.
 //! - `fresh, on-demand allocator`: the same without the pooling allocator.
+//! - `keeps … resident`: the pooling allocator resetting the first bytes of
+//!   each memory with memset instead of madvise.
 //! - `reused instance`: one instance, `validate` called again and again;
 //!   what a fresh instance per call is compared against.
 //! - `standard pipeline`: a whole intent on the standard tier in process,
@@ -126,14 +128,28 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
             "fresh instance + call, fuel metered",
             RuntimeOptions {
                 fuel: true,
-                on_demand: false,
+                ..RuntimeOptions::default()
             },
         ),
         (
             "fresh instance + call, on-demand allocator",
             RuntimeOptions {
-                fuel: false,
                 on_demand: true,
+                ..RuntimeOptions::default()
+            },
+        ),
+        (
+            "fresh instance + call, pooling keeps 64 KiB resident",
+            RuntimeOptions {
+                keep_resident: 64 << 10,
+                ..RuntimeOptions::default()
+            },
+        ),
+        (
+            "fresh instance + call, pooling keeps 1 MiB resident",
+            RuntimeOptions {
+                keep_resident: 1 << 20,
+                ..RuntimeOptions::default()
             },
         ),
     ] {

@@ -40,6 +40,10 @@ use size::WireSize;
 /// deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 
+/// Most bytes of each pooled table reset in place between instances when
+/// [`RuntimeOptions::keep_resident`] is set.
+pub const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+
 /// Instances the pooling allocator keeps slots for: the most plugin calls
 /// that can run at once in this process.
 pub const POOL_INSTANCES: u32 = 128;
@@ -154,6 +158,11 @@ pub struct RuntimeOptions {
     pub fuel: bool,
     /// Use the on-demand allocator rather than the pooling allocator.
     pub on_demand: bool,
+    /// Bytes of each pooled memory reset with memset instead of madvise
+    /// between instances (wasmtime's `linear_memory_keep_resident`). 0, the
+    /// default, measured fastest for first-party plugins, whose stack sits
+    /// at the top of their first MiB.
+    pub keep_resident: usize,
 }
 
 enum Pre {
@@ -231,7 +240,7 @@ impl Drop for Runtime {
     }
 }
 
-fn engine_config(pooling: bool, fuel: bool) -> Config {
+fn engine_config(pooling: bool, fuel: bool, keep_resident: usize) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -245,6 +254,9 @@ fn engine_config(pooling: bool, fuel: bool) -> Config {
         pool.total_tables(POOL_INSTANCES * 4);
         pool.max_memory_size(limits::MAX_MEMORY_LIMIT);
         pool.table_elements(limits::DEFAULT_TABLE_ELEMENTS);
+        // Off by default: measured slower for our plugins (BENCHMARKS.md).
+        pool.linear_memory_keep_resident(keep_resident);
+        pool.table_keep_resident(keep_resident.min(KEEP_RESIDENT_TABLE));
         pool.max_core_instances_per_component(limits::MAX_INSTANCES_PER_STORE as u32);
         pool.max_memories_per_component(limits::MAX_MEMORIES_PER_STORE as u32);
         pool.max_tables_per_component(limits::MAX_TABLES_PER_STORE as u32);
@@ -265,7 +277,7 @@ impl Runtime {
         let pooled = if options.on_demand {
             None
         } else {
-            match Engine::new(&engine_config(true, options.fuel)) {
+            match Engine::new(&engine_config(true, options.fuel, options.keep_resident)) {
                 Ok(engine) => Some(engine),
                 Err(e) => {
                     tracing::warn!(error = %e, "pooling allocator unavailable; falling back to on-demand allocation");
@@ -275,7 +287,7 @@ impl Runtime {
         };
         let engine = match pooled {
             Some(engine) => engine,
-            None => Engine::new(&engine_config(false, options.fuel))
+            None => Engine::new(&engine_config(false, options.fuel, 0))
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         };
         let linkers = Linkers {

@@ -64,7 +64,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         cache_dir,
         RuntimeOptions {
             fuel,
-            on_demand: false,
+            ..RuntimeOptions::default()
         },
     )?);
     let registry = qlp_registry::Registry::open(data.join("registry"))?;
