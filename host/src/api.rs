@@ -86,10 +86,61 @@ struct SubmitIntent {
     tier: Option<String>,
 }
 
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// The `Idempotency-Key` header, if present and well-formed.
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().ok().filter(|k| {
+        !k.is_empty()
+            && k.len() <= MAX_IDEMPOTENCY_KEY_LEN
+            && k.bytes().all(|b| b.is_ascii_graphic())
+    });
+    match key {
+        Some(k) => Ok(Some(k.to_owned())),
+        None => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_IDEMPOTENCY_KEY",
+            format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+            ),
+        )),
+    }
+}
+
+/// The 202 of an accepted intent; `replayed` marks a response repeated for
+/// a retried `Idempotency-Key`.
+fn accepted(intent_id: &str, tier: &str, replayed: bool) -> Response {
+    let location = format!("/v1/intents/{intent_id}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location.clone())],
+        Json(json!({
+            "id": intent_id,
+            "status": "queued",
+            "tier": tier,
+            "links": { "self": location, "capsule": format!("/v1/capsules/{intent_id}") },
+        })),
+    )
+        .into_response();
+    if replayed {
+        response.headers_mut().insert(
+            "idempotent-replayed",
+            header::HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
 async fn submit_intent(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
     let Json(body) = body?;
     let description = body.description.trim().to_owned();
     if description.is_empty() {
@@ -136,25 +187,51 @@ async fn submit_intent(
         constraints,
         tier,
     };
-    state.store.insert_intent(&intent).await?;
+    if let Some(key) = key {
+        // The digest covers the request as understood (description,
+        // requirements, constraints, tier), not its bytes.
+        let body_digest = {
+            let fields = (
+                &intent.description,
+                &intent.requirements,
+                &intent.constraints,
+                &intent.tier,
+            );
+            blake3::hash(&serde_json::to_vec(&fields).map_err(ApiError::internal)?)
+                .to_hex()
+                .to_string()
+        };
+        if let Some((first, digest)) = state
+            .store
+            .insert_intent_idempotent(&intent, &key, &body_digest)
+            .await?
+        {
+            if digest != body_digest {
+                return Err(ApiError::invalid(
+                    "IDEMPOTENCY_KEY_REUSED",
+                    format!(
+                        "Idempotency-Key `{key}` was used for another request (intent {first})"
+                    ),
+                ));
+            }
+            let tier = state
+                .store
+                .get_intent(&first)
+                .await?
+                .map(|r| r.intent.tier)
+                .unwrap_or(intent.tier);
+            return Ok(accepted(&first, &tier, true));
+        }
+    } else {
+        state.store.insert_intent(&intent).await?;
+    }
     state
         .dispatcher
         .submit(intent.clone())
         .await
         .map_err(ApiError::internal)?;
     tracing::info!(intent = %intent.id, tier = %intent.tier, "intent accepted");
-    let location = format!("/v1/intents/{}", intent.id);
-    Ok((
-        StatusCode::ACCEPTED,
-        [(header::LOCATION, location.clone())],
-        Json(json!({
-            "id": intent.id,
-            "status": "queued",
-            "tier": intent.tier,
-            "links": { "self": location, "capsule": format!("/v1/capsules/{}", intent.id) },
-        })),
-    )
-        .into_response())
+    Ok(accepted(&intent.id, &intent.tier, false))
 }
 
 #[derive(Deserialize)]

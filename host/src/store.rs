@@ -197,6 +197,49 @@ impl Store {
         Ok(())
     }
 
+    /// Inserts `intent` under an idempotency key, atomically: when the key
+    /// is already taken, nothing is inserted and the earlier intent's id and
+    /// body digest are returned instead.
+    pub async fn insert_intent_idempotent(
+        &self,
+        intent: &Intent,
+        key: &str,
+        body_digest: &str,
+    ) -> Result<Option<(String, String)>> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT intent_id, body_digest FROM idempotency_keys WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if existing.is_some() {
+            return Ok(existing);
+        }
+        let now = now();
+        sqlx::query(
+            "INSERT INTO intents (id, description, requirements, constraints, tier, status, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+        )
+        .bind(&intent.id)
+        .bind(&intent.description)
+        .bind(serde_json::to_string(&intent.requirements)?)
+        .bind(serde_json::to_string(&intent.constraints)?)
+        .bind(&intent.tier)
+        .bind(&now)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO idempotency_keys (key, body_digest, intent_id, created_at) VALUES (?, ?, ?, ?)")
+            .bind(key)
+            .bind(body_digest)
+            .bind(&intent.id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(None)
+    }
+
     pub async fn set_status(
         &self,
         id: &str,

@@ -458,3 +458,62 @@ async fn the_cli_submits_waits_and_downloads() {
     }
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_replays_the_first_response_and_refuses_another_body() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let body = json!({ "description": INVOICES, "tier": "starter" });
+    let (status, replayed, first) = post_on(&server, "order-42", body.clone()).await;
+    assert_eq!((status, replayed), (202, false), "{first}");
+    let (status, replayed, again) = post_on(&server, "order-42", body.clone()).await;
+    assert_eq!((status, replayed), (202, true), "{again}");
+    assert_eq!(again, first, "a retry got another response");
+
+    let (status, _, other) = post_on(
+        &server,
+        "order-42",
+        json!({ "description": "Something else" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{other}");
+    assert_eq!(other["code"], "IDEMPOTENCY_KEY_REUSED");
+    let (status, _, bad) = post_on(&server, "", body.clone()).await;
+    assert_eq!(
+        (status, bad["code"].as_str()),
+        (400, Some("INVALID_IDEMPOTENCY_KEY"))
+    );
+
+    let id = first["id"].as_str().unwrap();
+    server.wait(id).await;
+    assert_eq!(
+        server.get_json("/v1/intents").await["intents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a retry ran twice"
+    );
+    server.stop();
+
+    // The key outlives a restart.
+    let server = Server::start_default(data.path());
+    let (status, replayed, after) = post_on(&server, "order-42", body).await;
+    assert_eq!((status, replayed), (202, true));
+    assert_eq!(after["id"], first["id"]);
+    server.stop();
+}
+
+async fn post_on(server: &Server, key: &str, body: Value) -> (u16, bool, Value) {
+    let response = server
+        .http
+        .post(server.endpoint("/v1/intents"))
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let replayed = response.headers().get("idempotent-replayed").is_some();
+    (status, replayed, response.json().await.unwrap())
+}
