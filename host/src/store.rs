@@ -151,6 +151,29 @@ pub struct CapsuleRecord {
     pub created_at: String,
 }
 
+/// The one INSERT of a new, queued intent, on a pooled connection or
+/// inside a transaction.
+async fn insert_intent_row(
+    conn: &mut sqlx::SqliteConnection,
+    intent: &Intent,
+    now: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO intents (id, description, requirements, constraints, tier, status, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+    )
+    .bind(&intent.id)
+    .bind(&intent.description)
+    .bind(serde_json::to_string(&intent.requirements)?)
+    .bind(serde_json::to_string(&intent.constraints)?)
+    .bind(&intent.tier)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
@@ -180,21 +203,8 @@ impl Store {
     }
 
     pub async fn insert_intent(&self, intent: &Intent) -> Result<()> {
-        let now = now();
-        sqlx::query(
-            "INSERT INTO intents (id, description, requirements, constraints, tier, status, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-        )
-        .bind(&intent.id)
-        .bind(&intent.description)
-        .bind(serde_json::to_string(&intent.requirements)?)
-        .bind(serde_json::to_string(&intent.constraints)?)
-        .bind(&intent.tier)
-        .bind(&now)
-        .bind(&now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_intent_row(&mut conn, intent, &now()).await
     }
 
     /// Inserts `intent` under an idempotency key, atomically: when the key
@@ -216,19 +226,7 @@ impl Store {
             return Ok(existing);
         }
         let now = now();
-        sqlx::query(
-            "INSERT INTO intents (id, description, requirements, constraints, tier, status, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-        )
-        .bind(&intent.id)
-        .bind(&intent.description)
-        .bind(serde_json::to_string(&intent.requirements)?)
-        .bind(serde_json::to_string(&intent.constraints)?)
-        .bind(&intent.tier)
-        .bind(&now)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        insert_intent_row(&mut tx, intent, &now).await?;
         sqlx::query("INSERT INTO idempotency_keys (key, body_digest, intent_id, created_at) VALUES (?, ?, ?, ?)")
             .bind(key)
             .bind(body_digest)
