@@ -20,7 +20,7 @@ pub use error::ApiError;
 use crate::capsule::CapsuleDirs;
 use crate::model::Intent;
 use crate::pipeline::{Dispatcher, Plugins};
-use crate::store::Store;
+use crate::store::{Approval, DecideError, IntentStatus, Store};
 use crate::tiers::{DEFAULT_TIER, Tiers};
 
 /// Largest request body accepted. An intent is a paragraph of text with a
@@ -44,21 +44,70 @@ pub struct AppState {
     pub plugins: Arc<Plugins>,
     pub dispatcher: Dispatcher,
     pub capsules: CapsuleDirs,
+    /// Most intents waiting for a worker before submissions get 429.
+    pub max_queued: u32,
 }
+
+/// The `Retry-After` of a 429: long enough for a worker to finish a
+/// typical intent, short enough that a client does not idle.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// Longest `by` of an approval decision, in characters.
+pub const MAX_DECIDER_CHARS: usize = 200;
+
+/// Longest approval comment, in characters.
+pub const MAX_COMMENT_CHARS: usize = 4_000;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/intents", post(submit_intent).get(list_intents))
         .route("/v1/intents/{id}", get(get_intent))
+        .route("/v1/intents/{id}/cancel", post(cancel_intent))
+        .route("/v1/intents/{id}/approve", post(approve_intent))
+        .route("/v1/intents/{id}/reject", post(reject_intent))
         .route("/v1/capsules/{id}", get(get_capsule))
         .route("/v1/capsules/{id}/download", get(download_capsule))
         .route("/v1/capsules/{id}/files/{*path}", get(capsule_file))
         .route("/v1/plugins", get(list_plugins))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(refuse_oversized))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Most bytes of an oversized body read and thrown away before answering
+/// 413. Closing a connection with the body unread resets it, and the client
+/// would see a broken connection instead of the answer; past this much the
+/// connection is closed anyway.
+pub const MAX_DRAINED_BYTES: usize = 4 << 20;
+
+/// Answers 413 to a body whose declared length is over the limit, after
+/// draining it so the client reads the answer.
+async fn refuse_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_none_or(|n| n <= MAX_BODY_BYTES as u64) {
+        return next.run(request).await;
+    }
+    let _ = axum::body::to_bytes(request.into_body(), MAX_DRAINED_BYTES).await;
+    let mut response = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        format!("the request body is over {MAX_BODY_BYTES} bytes"),
+    )
+    .into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
@@ -187,6 +236,35 @@ async fn submit_intent(
         constraints,
         tier,
     };
+    // Back-pressure: past the queue's depth nothing new is accepted (a
+    // retry under an Idempotency-Key already accepted still replays).
+    let queued = state.store.queued_count().await?;
+    if queued >= i64::from(state.max_queued) {
+        let replay = match &key {
+            Some(k) => state.store.idempotent_intent(k).await?.is_some(),
+            None => false,
+        };
+        if !replay {
+            tracing::warn!(
+                queued,
+                max = state.max_queued,
+                "queue full; submission refused"
+            );
+            let err = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "QUEUE_FULL",
+                format!(
+                    "{queued} intents are waiting, the most this server queues; retry after {RETRY_AFTER_SECS} s"
+                ),
+            );
+            let mut response = err.into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(RETRY_AFTER_SECS),
+            );
+            return Ok(response);
+        }
+    }
     if let Some(key) = key {
         // The digest covers the request as understood (description,
         // requirements, constraints, tier), not its bytes.
@@ -225,11 +303,7 @@ async fn submit_intent(
     } else {
         state.store.insert_intent(&intent).await?;
     }
-    state
-        .dispatcher
-        .submit(intent.clone())
-        .await
-        .map_err(ApiError::internal)?;
+    state.dispatcher.wake();
     tracing::info!(intent = %intent.id, tier = %intent.tier, "intent accepted");
     Ok(accepted(&intent.id, &intent.tier, false))
 }
@@ -264,11 +338,132 @@ async fn get_intent(
     body["stages"] = serde_json::to_value(stages).map_err(ApiError::internal)?;
     if matches!(
         record.status,
-        crate::store::IntentStatus::Completed | crate::store::IntentStatus::GateFailed
+        IntentStatus::Completed
+            | IntentStatus::GateFailed
+            | IntentStatus::AwaitingApproval
+            | IntentStatus::Rejected
     ) {
         body["links"] = json!({ "capsule": format!("/v1/capsules/{id}") });
     }
     Ok(Json(body))
+}
+
+async fn cancel_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let status = state
+        .store
+        .request_cancel(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("INTENT_NOT_FOUND", format!("no intent `{id}`")))?;
+    match status {
+        IntentStatus::Running => {
+            state.dispatcher.cancel(&id);
+            tracing::info!(intent = %id, "cancellation requested");
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "id": id, "status": "running", "cancel_requested": true })),
+            )
+                .into_response())
+        }
+        IntentStatus::Cancelled => {
+            Ok(Json(json!({ "id": id, "status": "cancelled" })).into_response())
+        }
+        finished => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "INTENT_FINISHED",
+            format!(
+                "intent `{id}` already ended ({}); nothing to cancel",
+                finished.as_str()
+            ),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    /// Who decides: a name or an account.
+    by: String,
+    #[serde(default)]
+    comment: String,
+}
+
+async fn approve_intent(
+    state: State<AppState>,
+    id: Path<String>,
+    body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    decide(state, id, body, "approved").await
+}
+
+async fn reject_intent(
+    state: State<AppState>,
+    id: Path<String>,
+    body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    decide(state, id, body, "rejected").await
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
+    decision: &str,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(body) = body?;
+    let by = body.by.trim();
+    if by.is_empty() || by.chars().count() > MAX_DECIDER_CHARS || by.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "INVALID_DECIDER",
+            format!("`by` must name who decides, in 1 to {MAX_DECIDER_CHARS} printable characters"),
+        ));
+    }
+    if body.comment.chars().count() > MAX_COMMENT_CHARS {
+        return Err(ApiError::invalid(
+            "COMMENT_TOO_LONG",
+            format!("the comment is over {MAX_COMMENT_CHARS} characters"),
+        ));
+    }
+    let approval = Approval {
+        decision: decision.to_owned(),
+        by: by.to_owned(),
+        comment: body.comment,
+        at: crate::store::now(),
+    };
+    match state.store.decide(&id, &approval).await {
+        Ok(()) => {}
+        Err(DecideError::NotFound) => {
+            return Err(ApiError::not_found(
+                "INTENT_NOT_FOUND",
+                format!("no intent `{id}`"),
+            ));
+        }
+        Err(DecideError::NotAwaiting(status)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "NOT_AWAITING_APPROVAL",
+                format!(
+                    "intent `{id}` is {}, not awaiting approval",
+                    status.as_str()
+                ),
+            ));
+        }
+        Err(DecideError::Store(e)) => return Err(e.into()),
+    }
+    tracing::info!(intent = %id, decision, by = %approval.by, "approval decided");
+    if decision == "approved" {
+        state.dispatcher.wake();
+    }
+    let status = if decision == "approved" {
+        "queued"
+    } else {
+        "rejected"
+    };
+    Ok(Json(
+        json!({ "id": id, "status": status, "approval": approval }),
+    ))
 }
 
 async fn capsule_record(

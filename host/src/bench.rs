@@ -178,7 +178,10 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         data_dir: scratch.join("data"),
         plugin_dirs: vec![options.plugin_dir.clone()],
         tiers: None,
-        workers: 1,
+        // The benchmark runs each intent itself, with no worker racing it.
+        workers: 0,
+        max_queued: crate::server::DEFAULT_MAX_QUEUED,
+        node_id: Some("bench".into()),
         cache_dir: Some(scratch.join("cache")),
         trust: Some(options.trust.clone()),
     };
@@ -196,7 +199,14 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         state.store.insert_intent(&intent).await?;
         let id = intent.id.clone();
         let started = Instant::now();
-        pipeline.run(intent).await;
+        let claimed = state
+            .store
+            .claim("bench", crate::pipeline::LEASE)
+            .await?
+            .context("the intent was not claimable")?;
+        pipeline
+            .run(claimed, "bench", std::sync::Arc::default())
+            .await;
         let elapsed = started.elapsed();
         let record = state
             .store

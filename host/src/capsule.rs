@@ -62,7 +62,25 @@ pub struct ManifestIntent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestGate {
     pub passed: bool,
+    /// `pass`, `fail` or `needs-review`.
+    pub decision: String,
     pub reasons: Vec<String>,
+    /// The repair round the capsule's files come from; 0 is the first
+    /// generation.
+    pub iteration: u32,
+    /// Why the rounds stopped.
+    pub stopped: String,
+    /// Every round's score and decision, in order.
+    pub iterations: Vec<IterationSummary>,
+}
+
+/// One round of generation and validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IterationSummary {
+    pub iteration: u32,
+    pub score: u8,
+    pub decision: String,
+    pub findings: usize,
 }
 
 /// The capsule manifest.

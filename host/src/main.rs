@@ -1,7 +1,6 @@
 //! `qlp`: the QLP server and its command line. Every flag can also be set
 //! from the environment variable named in its help.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,33 +33,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve {
-        /// Address to listen on; port 0 picks a free one.
-        #[arg(long, env = "QLP_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
-        /// Where intents, capsules, plugins and caches are kept.
-        #[arg(long, env = "QLP_DATA_DIR", default_value = ".qlp")]
-        data_dir: PathBuf,
-        /// Directories of built components (`*.wasm`) imported into the
-        /// registry at start-up; repeat or separate with `:`.
-        #[arg(long = "plugin-dir", env = "QLP_PLUGIN_DIRS", value_delimiter = ':')]
-        plugin_dirs: Vec<PathBuf>,
-        /// The tiers file; the shipped tiers when absent.
-        #[arg(long, env = "QLP_TIERS")]
-        tiers: Option<PathBuf>,
-        /// Intents run at once.
-        #[arg(long, env = "QLP_WORKERS", default_value_t = 2)]
-        workers: usize,
-        /// Where compiled components are cached (default: DATA_DIR/cache).
-        /// Its artifacts are loaded as native code: only the server may be
-        /// able to write there.
-        #[arg(long, env = "QLP_CACHE_DIR")]
-        cache_dir: Option<PathBuf>,
-        /// The trust policy (TOML): which keys may publish which
-        /// namespaces. Without it no plugin is trusted.
-        #[arg(long, env = "QLP_TRUST")]
-        trust: Option<PathBuf>,
-    },
+    Serve(ServeOptions),
     /// Submit an intent to a server.
     Submit {
         /// What to build, e.g. "Create a FastAPI service for invoices with JWT auth".
@@ -178,26 +151,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            plugin_dirs,
-            tiers,
-            workers,
-            cache_dir,
-            trust,
-        } => {
-            server::serve(ServeOptions {
-                listen,
-                data_dir,
-                plugin_dirs,
-                tiers,
-                workers,
-                cache_dir,
-                trust,
-            })
-            .await
-        }
+        Command::Serve(options) => server::serve(options).await,
         Command::Submit {
             description,
             tier,

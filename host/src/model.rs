@@ -15,11 +15,29 @@ pub struct Intent {
     pub tier: String,
 }
 
-/// One file of a project. Content is bytes; the API serves it raw.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file of a project. Content is bytes; the API serves it raw and the
+/// store keeps it as base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct File {
     pub path: String,
+    #[serde(with = "base64_bytes")]
     pub content: Vec<u8>,
+}
+
+/// Bytes as one base64 string in JSON, not an array of numbers.
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -126,10 +144,11 @@ pub struct Validation {
     pub report: Report,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
     pub media_type: String,
     pub file_name: String,
+    #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
 }
 

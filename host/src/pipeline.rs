@@ -5,32 +5,43 @@
 //! synchronous and bounded by their epoch deadline) and is recorded as a
 //! stage run with its timing, outcome and usage before the next begins. A
 //! failing stage fails the intent with the stage, the plugin and the cause
-//! named; the server goes on. Intents are queued to a fixed number of
-//! workers; at start-up, intents a previous process accepted but did not
-//! finish are queued again.
+//! named; the server goes on.
+//!
+//! When the gate fails and the tier allows repair rounds, the findings go
+//! back to the agents and the whole round runs again. A capsule that passes
+//! waits for a person's approval where the tier or the gate asks for one,
+//! then is delivered.
+//!
+//! Intents are durable jobs ([`Dispatcher`]): a worker claims one with a
+//! lease and renews it; each completed stage's output is kept in the
+//! database with the stage record, so a run that dies resumes at its first
+//! unfinished stage, and a delivery that completed is never repeated.
+//! Cancellation reaches a running plugin through its epoch callback.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use crate::capsule::{
-    self, CapsuleDirs, FileEntry, Manifest, ManifestGate, ManifestIntent, PluginEntry,
+    self, CapsuleDirs, FileEntry, IterationSummary, Manifest, ManifestGate, ManifestIntent,
+    PluginEntry,
 };
-use crate::model::{self, Capability, File, Intent, PluginKind, Severity, Validation};
+use crate::gate::{self, Decision, Verdict};
+use crate::model::{self, Capability, File, Intent, PluginKind, Validation};
 use crate::runtime::bindings::wit;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store};
-use crate::tiers::{Access, Gate, Tier, Tiers};
+use crate::tiers::{Access, Tier, Tiers};
 
 /// The loaded plugins by name.
 pub type Plugins = HashMap<String, Arc<Plugin>>;
-
-/// Intents waiting for a worker beyond those running. Submissions wait for
-/// room rather than being dropped.
-pub const QUEUE_CAPACITY: usize = 1024;
 
 /// Everything a pipeline run needs.
 pub struct Pipeline {
@@ -64,61 +75,6 @@ impl Failure {
     }
 }
 
-/// The result of the quality gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub score: u8,
-    pub passed: bool,
-    pub reasons: Vec<String>,
-}
-
-/// Combines validator reports into a score and a verdict: the score is the
-/// rounded mean of the validators' scores (100 when there are none); the
-/// capsule passes when the score reaches the gate's minimum and the critical
-/// findings do not exceed its maximum. Each reason names what failed.
-pub fn gate(gate: &Gate, validations: &[Validation]) -> Verdict {
-    let score = if validations.is_empty() {
-        100
-    } else {
-        let sum: u32 = validations.iter().map(|v| u32::from(v.report.score)).sum();
-        ((sum as f64 / validations.len() as f64).round() as u32).min(100) as u8
-    };
-    let mut reasons = vec![];
-    if score < gate.min_score {
-        reasons.push(format!(
-            "quality score {score} is below the tier's minimum of {}",
-            gate.min_score
-        ));
-    }
-    let critical: Vec<String> = validations
-        .iter()
-        .flat_map(|v| v.report.findings.iter().map(move |f| (v, f)))
-        .filter(|(_, f)| f.severity == Severity::Critical)
-        .map(|(v, f)| {
-            let at = match (&f.path, f.line) {
-                (Some(p), Some(l)) => format!(" at {p}:{l}"),
-                (Some(p), None) => format!(" in {p}"),
-                _ => String::new(),
-            };
-            format!("{} ({}){at}", f.rule_id, v.validator)
-        })
-        .collect();
-    if critical.len() as u32 > gate.max_critical {
-        reasons.push(format!(
-            "{} critical finding{} over the tier's maximum of {}: {}",
-            critical.len(),
-            if critical.len() == 1 { "" } else { "s" },
-            gate.max_critical,
-            critical.join(", ")
-        ));
-    }
-    Verdict {
-        score,
-        passed: reasons.is_empty(),
-        reasons,
-    }
-}
-
 impl Pipeline {
     fn plugin(&self, name: &str) -> Result<Arc<Plugin>, Failure> {
         self.plugins.get(name).cloned().ok_or_else(|| Failure {
@@ -138,6 +94,7 @@ impl Pipeline {
             config: Arc::new(grant.config.clone()),
             workspace: None,
             http: None,
+            cancel: None,
         };
         // HTTP is linked for plugins that declare it and were granted hosts.
         let asks_http = plugin
@@ -172,23 +129,140 @@ impl Pipeline {
         Ok(ctx)
     }
 
-    /// Runs one plugin call as a recorded stage.
-    async fn stage<T: Send + 'static>(
-        &self,
-        seq: &mut i64,
-        intent_id: &str,
+    /// Runs an intent `owner` claimed until it ends or waits for approval,
+    /// and records the outcome unless the lease was lost meanwhile.
+    pub async fn run(&self, intent: Intent, owner: &str, cancel: Arc<AtomicBool>) {
+        let id = intent.id.clone();
+        tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
+        let outcome = match Run::start(self, &intent, cancel).await {
+            Ok(mut run) => run.stages().await,
+            Err(f) => Err(f),
+        };
+        let (status, error) = match outcome {
+            Ok(Outcome::Completed) => (IntentStatus::Completed, None),
+            Ok(Outcome::GateFailed) => (IntentStatus::GateFailed, None),
+            Ok(Outcome::AwaitingApproval) => (IntentStatus::AwaitingApproval, None),
+            Ok(Outcome::Rejected) => (IntentStatus::Rejected, None),
+            Err(f) => (
+                if f.code == "CANCELLED" {
+                    IntentStatus::Cancelled
+                } else {
+                    IntentStatus::Failed
+                },
+                Some(ErrorInfo {
+                    code: f.code,
+                    message: f.message,
+                }),
+            ),
+        };
+        match self.store.finish_run(&id, owner, status, error).await {
+            Ok(true) => {
+                tracing::info!(intent = %id, status = status.as_str(), "pipeline finished")
+            }
+            Ok(false) => {
+                tracing::warn!(intent = %id, "the intent's lease passed to another worker; its outcome is theirs to record")
+            }
+            Err(e) => tracing::error!(intent = %id, error = %e, "cannot record intent outcome"),
+        }
+    }
+}
+
+/// How a run ended, short of a failure.
+enum Outcome {
+    Completed,
+    GateFailed,
+    AwaitingApproval,
+    Rejected,
+}
+
+/// One run of one intent: where it is and what earlier runs of it already
+/// completed.
+struct Run<'a> {
+    p: &'a Pipeline,
+    intent: &'a Intent,
+    tier: Tier,
+    wit_intent: wit::Intent,
+    /// The last stage sequence number used.
+    seq: i64,
+    iteration: u32,
+    /// Outputs of stages an earlier run completed, by key.
+    done: HashMap<String, serde_json::Value>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl<'a> Run<'a> {
+    async fn start(
+        p: &'a Pipeline,
+        intent: &'a Intent,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<Self, Failure> {
+        let tier = p.tiers.get(&intent.tier).cloned().ok_or_else(|| Failure {
+            code: "UNKNOWN_TIER".into(),
+            message: format!("tier `{}` is no longer configured", intent.tier),
+        })?;
+        let done = p.store.outputs(&intent.id).await.map_err(Failure::host)?;
+        if !done.is_empty() {
+            tracing::info!(intent = %intent.id, completed = done.len(), "resuming after the stages an earlier run completed");
+        }
+        Ok(Self {
+            p,
+            intent,
+            tier,
+            wit_intent: wit::Intent::from(intent),
+            seq: p.store.last_seq(&intent.id).await.map_err(Failure::host)?,
+            iteration: 0,
+            done,
+            cancel,
+        })
+    }
+
+    fn check_cancelled(&self) -> Result<(), Failure> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Err(Failure {
+                code: "CANCELLED".into(),
+                message: "the intent was cancelled".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The output an earlier run kept under `key`, if any.
+    fn earlier<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Failure> {
+        self.done
+            .get(key)
+            .map(|v| serde_json::from_value(v.clone()))
+            .transpose()
+            .map_err(|e| Failure::host(format!("stored output `{key}` is unreadable: {e}")))
+    }
+
+    /// Runs one plugin call as a recorded stage whose output is kept under
+    /// `key`; a stage an earlier run completed is not run again.
+    async fn stage<T: Serialize + DeserializeOwned + Send + 'static>(
+        &mut self,
+        key: String,
         stage: &str,
         plugin: &Arc<Plugin>,
         call: impl FnOnce(&Runtime, &Plugin) -> (Result<T, CallError>, Usage) + Send + 'static,
         detail: impl FnOnce(&T) -> serde_json::Value,
     ) -> Result<T, Failure> {
-        *seq += 1;
-        let id = self
-            .store
-            .start_stage(intent_id, *seq, stage, Some(&plugin.info.name))
+        if let Some(value) = self.earlier(&key)? {
+            return Ok(value);
+        }
+        self.check_cancelled()?;
+        let store = &self.p.store;
+        let intent_id = self.intent.id.as_str();
+        self.seq += 1;
+        let id = store
+            .start_stage(
+                intent_id,
+                self.seq,
+                self.iteration,
+                stage,
+                Some(&plugin.info.name),
+            )
             .await
             .map_err(Failure::host)?;
-        let runtime = self.runtime.clone();
+        let runtime = self.p.runtime.clone();
         let p = plugin.clone();
         let (result, usage) = tokio::task::spawn_blocking(move || call(&runtime, &p))
             .await
@@ -205,16 +279,18 @@ impl Pipeline {
                 if let Some(fuel) = usage.fuel_consumed {
                     d["fuel_consumed"] = json!(fuel);
                 }
-                self.store
-                    .finish_stage(id, StageStatus::Succeeded, usage.wall_ms, None, Some(d))
+                let output = serde_json::to_value(&value).map_err(Failure::host)?;
+                store
+                    .complete_stage(id, usage.wall_ms, &d, (intent_id, &key, &output))
                     .await
                     .map_err(Failure::host)?;
+                self.done.insert(key, output);
                 Ok(value)
             }
             Err(e) => {
                 let failure = Failure::stage(stage, &plugin.info.name, &e);
                 tracing::warn!(intent = intent_id, stage, plugin = %plugin.info.name, code = e.code(), error = %e, "stage failed");
-                self.store
+                store
                     .finish_stage(
                         id,
                         StageStatus::Failed,
@@ -232,80 +308,96 @@ impl Pipeline {
         }
     }
 
-    /// Runs an intent to the end and records its outcome.
-    pub async fn run(&self, intent: Intent) {
-        let id = intent.id.clone();
-        tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
-        if let Err(e) = self
-            .store
-            .set_status(&id, IntentStatus::Running, None)
-            .await
-        {
-            tracing::error!(intent = %id, error = %e, "cannot mark intent running");
-            return;
+    /// A step of the host's own (the gate, the manifest) computed once and
+    /// kept under `key`, recorded as a stage when `record` says so.
+    async fn step<T: Serialize + DeserializeOwned>(
+        &mut self,
+        key: &str,
+        record: Option<&str>,
+        compute: impl FnOnce() -> (T, StageStatus, Option<ErrorInfo>, serde_json::Value),
+    ) -> Result<T, Failure> {
+        if let Some(value) = self.earlier(key)? {
+            return Ok(value);
         }
-        let outcome = self.run_stages(&intent).await;
-        let (status, error) = match outcome {
-            Ok(true) => (IntentStatus::Completed, None),
-            Ok(false) => (IntentStatus::GateFailed, None),
-            Err(f) => (
-                IntentStatus::Failed,
-                Some(ErrorInfo {
-                    code: f.code,
-                    message: f.message,
-                }),
-            ),
-        };
-        tracing::info!(intent = %id, status = status.as_str(), "pipeline finished");
-        if let Err(e) = self.store.set_status(&id, status, error).await {
-            tracing::error!(intent = %id, error = %e, "cannot record intent outcome");
+        let (value, status, error, detail) = compute();
+        let output = serde_json::to_value(&value).map_err(Failure::host)?;
+        let store = &self.p.store;
+        let intent_id = self.intent.id.as_str();
+        match record {
+            Some(stage) => {
+                self.seq += 1;
+                let id = store
+                    .start_stage(intent_id, self.seq, self.iteration, stage, None)
+                    .await
+                    .map_err(Failure::host)?;
+                if status == StageStatus::Succeeded {
+                    store
+                        .complete_stage(id, 0, &detail, (intent_id, key, &output))
+                        .await
+                } else {
+                    store
+                        .finish_stage(id, status, 0, error, Some(detail))
+                        .await
+                        .and(store.put_output(intent_id, key, &output).await)
+                }
+                .map_err(Failure::host)?;
+            }
+            None => store
+                .put_output(intent_id, key, &output)
+                .await
+                .map_err(Failure::host)?,
         }
+        self.done.insert(key.to_owned(), output);
+        Ok(value)
     }
 
-    /// Returns whether the capsule passed its gate.
-    async fn run_stages(&self, intent: &Intent) -> Result<bool, Failure> {
-        let tier: Tier = self
-            .tiers
-            .get(&intent.tier)
-            .cloned()
-            .ok_or_else(|| Failure {
-                code: "UNKNOWN_TIER".into(),
-                message: format!("tier `{}` is no longer configured", intent.tier),
-            })?;
-        let id = intent.id.as_str();
-        let wit_intent = wit::Intent::from(intent);
-        let mut seq = 0;
-        let mut ran: Vec<Arc<Plugin>> = vec![];
+    /// Generation, analysis, validation and the gate for one iteration.
+    async fn iteration(
+        &mut self,
+        project: &mut BTreeMap<String, File>,
+        findings: &[model::Finding],
+        ran: &mut Vec<Arc<Plugin>>,
+    ) -> Result<
+        (
+            Vec<File>,
+            Vec<model::Analysis>,
+            Vec<serde_json::Value>,
+            Vec<Validation>,
+            Verdict,
+        ),
+        Failure,
+    > {
+        let it = self.iteration;
+        let tier = self.tier.clone();
+        let p = self.p;
 
-        // Agents.
-        let mut project: BTreeMap<String, File> = BTreeMap::new();
-        for name in &tier.agents {
-            let plugin = self.plugin(name)?;
-            let ctx = self.context(&plugin)?;
+        // Agents, in order: each sees the files of those before it and the
+        // findings of the previous iteration.
+        for (i, name) in tier.agents.iter().enumerate() {
+            let plugin = p.plugin(name)?;
+            let mut ctx = p.context(&plugin)?;
+            ctx.cancel = Some(self.cancel.clone());
             let request = wit::GenerationRequest {
-                intent: wit_intent.clone(),
+                intent: self.wit_intent.clone(),
                 files: project.values().map(Into::into).collect(),
-                findings: vec![],
-                iteration: 0,
+                findings: findings.iter().map(Into::into).collect(),
+                iteration: it,
             };
-            let limits = self
-                .tiers
-                .limits(&tier, &plugin.info.name, PluginKind::Agent);
-            let files = self
+            let limits = p.tiers.limits(&tier, &plugin.info.name, PluginKind::Agent);
+            let files: Vec<File> = self
                 .stage(
-                    &mut seq,
-                    id,
+                    format!("{it}/generate/{i}"),
                     "generate",
                     &plugin,
                     move |rt, p| rt.generate(p, limits, ctx, &request),
-                    |files| json!({ "files": files.len() }),
+                    |files: &Vec<File>| json!({ "files": files.len() }),
                 )
                 .await?;
-            capsule::merge(&mut project, files).map_err(|e| Failure {
+            capsule::merge(project, files).map_err(|e| Failure {
                 code: "INVALID_OUTPUT".into(),
                 message: format!("stage `generate` ({name}) failed: {e}"),
             })?;
-            ran.push(plugin);
+            push_once(ran, plugin);
         }
         if project.is_empty() {
             return Err(Failure {
@@ -313,16 +405,17 @@ impl Pipeline {
                 message: "the agents generated no files".into(),
             });
         }
-        let files: Vec<File> = project.into_values().collect();
+        let files: Vec<File> = project.values().cloned().collect();
 
         // Analyzers: each file goes to the first analyzer of the tier that
         // handles its extension.
-        let mut analyses = vec![];
+        let mut analyses: Vec<model::Analysis> = vec![];
         let mut analysis_errors = vec![];
         for name in &tier.analyzers {
-            let plugin = self.plugin(name)?;
-            let base = self.context(&plugin)?;
+            let plugin = p.plugin(name)?;
+            let base = p.context(&plugin)?;
             let (ctx_config, ctx_http) = (base.config, base.http);
+            let cancel = self.cancel.clone();
             let mine: Vec<wit::File> = files
                 .iter()
                 .filter(|f| {
@@ -331,21 +424,19 @@ impl Pipeline {
                         .rsplit_once('.')
                         .map(|(_, e)| e.to_ascii_lowercase())
                         .unwrap_or_default();
-                    plugin.extensions.contains(&ext)
-                        && !analyses.iter().any(|a: &model::Analysis| a.path == f.path)
+                    plugin.extensions.contains(&ext) && !analyses.iter().any(|a| a.path == f.path)
                 })
                 .map(Into::into)
                 .collect();
             if mine.is_empty() {
                 continue;
             }
-            let limits = self
+            let limits = p
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Analyzer);
             let (done, errors) = self
                 .stage(
-                    &mut seq,
-                    id,
+                    format!("{it}/analyze/{name}"),
                     "analyze",
                     &plugin,
                     move |rt, p| {
@@ -353,7 +444,7 @@ impl Pipeline {
                         let mut done = vec![];
                         let mut errors = vec![];
                         for file in &mine {
-                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone() };
+                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone(), cancel: Some(cancel.clone()) };
                             let (r, u) = rt.analyze(p, limits, ctx, file);
                             usage.wall_ms += u.wall_ms;
                             usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);
@@ -382,31 +473,22 @@ impl Pipeline {
                 .await?;
             analyses.extend(done);
             analysis_errors.extend(errors);
-            ran.push(plugin);
+            push_once(ran, plugin);
         }
 
         // Validators.
         let mut validations: Vec<Validation> = vec![];
-        let view = |validations: &[Validation], files: &[File], quality_score: Option<u8>| {
-            wit::CapsuleView {
-                intent: wit_intent.clone(),
-                files: files.iter().map(Into::into).collect(),
-                analyses: analyses.iter().map(Into::into).collect(),
-                validations: validations.iter().map(Into::into).collect(),
-                quality_score,
-            }
-        };
         for name in &tier.validators {
-            let plugin = self.plugin(name)?;
-            let ctx = self.context(&plugin)?;
-            let v = view(&[], &files, None);
-            let limits = self
+            let plugin = p.plugin(name)?;
+            let mut ctx = p.context(&plugin)?;
+            ctx.cancel = Some(self.cancel.clone());
+            let v = view(&self.wit_intent, &files, &analyses, &[], None);
+            let limits = p
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Validator);
             let report = self
                 .stage(
-                    &mut seq,
-                    id,
+                    format!("{it}/validate/{name}"),
                     "validate",
                     &plugin,
                     move |rt, p| rt.validate(p, limits, ctx, &v),
@@ -417,73 +499,153 @@ impl Pipeline {
                 validator: plugin.info.name.clone(),
                 report,
             });
-            ran.push(plugin);
+            push_once(ran, plugin);
         }
 
         // The quality gate.
-        seq += 1;
-        let gate_id = self
-            .store
-            .start_stage(id, seq, "gate", None)
-            .await
-            .map_err(Failure::host)?;
-        let verdict = gate(&tier.gate, &validations);
-        self.store
-            .finish_stage(
-                gate_id,
-                if verdict.passed { StageStatus::Succeeded } else { StageStatus::Failed },
-                0,
-                (!verdict.passed).then(|| ErrorInfo { code: "GATE_FAILED".into(), message: verdict.reasons.join("; ") }),
-                Some(json!({ "score": verdict.score, "passed": verdict.passed, "min_score": tier.gate.min_score, "max_critical": tier.gate.max_critical })),
-            )
-            .await
-            .map_err(Failure::host)?;
+        let verdict = gate::evaluate(&tier.gate, &validations);
+        let verdict: Verdict = self
+            .step(&format!("{it}/gate"), Some("gate"), || {
+                let failed = verdict.decision == Decision::Fail;
+                let detail = json!({
+                    "score": verdict.score,
+                    "decision": verdict.decision,
+                    "passed": verdict.passed(),
+                    "reasons": verdict.reasons,
+                    "min_score": tier.gate.min_score,
+                    "max_critical": tier.gate.max_critical,
+                });
+                (
+                    verdict.clone(),
+                    if failed {
+                        StageStatus::Failed
+                    } else {
+                        StageStatus::Succeeded
+                    },
+                    failed.then(|| ErrorInfo {
+                        code: "GATE_FAILED".into(),
+                        message: verdict.reasons.join("; "),
+                    }),
+                    detail,
+                )
+            })
+            .await?;
+        Ok((files, analyses, analysis_errors, validations, verdict))
+    }
+
+    /// Runs the intent from its first unfinished stage to its end.
+    async fn stages(&mut self) -> Result<Outcome, Failure> {
+        let tier = self.tier.clone();
+        let p = self.p;
+        let intent = self.intent;
+        let id = intent.id.as_str();
+        let mut ran: Vec<Arc<Plugin>> = vec![];
+        let mut project: BTreeMap<String, File> = BTreeMap::new();
+        let mut findings: Vec<model::Finding> = vec![];
+        let mut history: Vec<IterationSummary> = vec![];
+
+        // Rounds of generation and validation until the gate passes or the
+        // tier's repair rounds run out.
+        let (files, analyses, analysis_errors, validations, verdict) = loop {
+            let round = self.iteration(&mut project, &findings, &mut ran).await?;
+            let verdict = &round.4;
+            history.push(IterationSummary {
+                iteration: self.iteration,
+                score: verdict.score,
+                decision: verdict.decision.as_str().into(),
+                findings: round.3.iter().map(|v| v.report.findings.len()).sum(),
+            });
+            if verdict.decision != Decision::Fail || self.iteration >= tier.max_iterations {
+                break round;
+            }
+            findings = round
+                .3
+                .iter()
+                .flat_map(|v| v.report.findings.iter().cloned())
+                .collect();
+            self.iteration += 1;
+            tracing::info!(
+                intent = id,
+                iteration = self.iteration,
+                findings = findings.len(),
+                "gate failed; starting a repair round"
+            );
+        };
+        let stopped = match verdict.decision {
+            Decision::Pass => "the gate passed".to_owned(),
+            Decision::NeedsReview => "the gate asks for a review".to_owned(),
+            Decision::Fail if tier.max_iterations == 0 => {
+                "the gate failed and the tier allows no repair rounds".to_owned()
+            }
+            Decision::Fail => format!(
+                "the gate still failed after {} repair round{}",
+                tier.max_iterations,
+                if tier.max_iterations == 1 { "" } else { "s" }
+            ),
+        };
+        let needs_approval =
+            verdict.passed() && (tier.approval || verdict.decision == Decision::NeedsReview);
 
         // The manifest, then the exporter, which packages it with the files.
-        let exporter = self.plugin(&tier.exporter)?;
+        let exporter = p.plugin(&tier.exporter)?;
         let mut plugin_entries: Vec<PluginEntry> = ran
             .iter()
             .chain(std::iter::once(&exporter))
             .map(|p| plugin_entry(p))
             .collect();
-        if let (true, Some(delivery)) = (verdict.passed, &tier.delivery) {
-            plugin_entries.push(plugin_entry(&*self.plugin(delivery)?));
+        if let (true, Some(delivery)) = (verdict.passed(), &tier.delivery) {
+            plugin_entries.push(plugin_entry(&*p.plugin(delivery)?));
         }
-        let manifest = Manifest {
-            format: capsule::MANIFEST_FORMAT.into(),
-            intent: ManifestIntent {
-                id: intent.id.clone(),
-                description: intent.description.clone(),
-                tier: intent.tier.clone(),
-            },
-            created_at: crate::store::now(),
-            quality_score: verdict.score,
-            gate: ManifestGate {
-                passed: verdict.passed,
-                reasons: verdict.reasons.clone(),
-            },
-            files: files.iter().map(FileEntry::of).collect(),
-            plugins: plugin_entries,
-        };
+        let manifest: Manifest = self
+            .step("manifest", None, || {
+                let manifest = Manifest {
+                    format: capsule::MANIFEST_FORMAT.into(),
+                    intent: ManifestIntent {
+                        id: intent.id.clone(),
+                        description: intent.description.clone(),
+                        tier: intent.tier.clone(),
+                    },
+                    created_at: crate::store::now(),
+                    quality_score: verdict.score,
+                    gate: ManifestGate {
+                        passed: verdict.passed(),
+                        decision: verdict.decision.as_str().into(),
+                        reasons: verdict.reasons.clone(),
+                        iteration: history.last().map_or(0, |h| h.iteration),
+                        stopped,
+                        iterations: history.clone(),
+                    },
+                    files: files.iter().map(FileEntry::of).collect(),
+                    plugins: plugin_entries,
+                };
+                (manifest, StageStatus::Succeeded, None, json!({}))
+            })
+            .await?;
         let manifest_text = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
         let mut packaged = files.clone();
         packaged.push(File {
             path: capsule::MANIFEST_NAME.into(),
-            content: manifest_text.clone().into_bytes(),
+            content: manifest_text.into_bytes(),
         });
-        let export_view = view(&validations, &packaged, Some(verdict.score));
+        let export_view = view(
+            &self.wit_intent,
+            &packaged,
+            &analyses,
+            &validations,
+            Some(verdict.score),
+        );
         let options = wit::ExportOptions {
             base_name: base_name(intent),
             options: vec![],
         };
-        let ctx = self.context(&exporter)?;
-        let limits = self
+        let mut ctx = p.context(&exporter)?;
+        ctx.cancel = Some(self.cancel.clone());
+        let limits = p
             .tiers
             .limits(&tier, &exporter.info.name, PluginKind::Exporter);
-        let artifact = self
+        let artifact: model::Artifact = self
             .stage(
-                &mut seq,
-                id,
+                "export".into(),
                 "export",
                 &exporter,
                 move |rt, p| rt.export(p, limits, ctx, &export_view, &options),
@@ -501,9 +663,9 @@ impl Pipeline {
         }
 
         // Store the capsule before delivering it, so it is visible whatever
-        // delivery does.
+        // delivery does. Rewriting it on a resumed run gives the same files.
         {
-            let dirs = self.capsules.clone();
+            let dirs = p.capsules.clone();
             let (id, packaged, name, bytes) = (
                 id.to_owned(),
                 packaged.clone(),
@@ -515,12 +677,13 @@ impl Pipeline {
                 .map_err(Failure::host)?
                 .map_err(|e| Failure::host(format!("cannot write the capsule: {e}")))?;
         }
-        self.store
+        let receipt: Option<model::Receipt> = self.earlier("deliver")?;
+        p.store
             .insert_capsule(&CapsuleRecord {
                 intent_id: id.to_owned(),
                 tier: intent.tier.clone(),
                 quality_score: verdict.score,
-                gate_passed: verdict.passed,
+                gate_passed: verdict.passed(),
                 gate_reasons: verdict.reasons.clone(),
                 files: serde_json::to_value(&manifest.files).expect("serializes"),
                 analyses: serde_json::to_value(&analyses).expect("serializes"),
@@ -529,23 +692,25 @@ impl Pipeline {
                 manifest: serde_json::to_value(&manifest).expect("serializes"),
                 artifact_name: Some(artifact.file_name.clone()),
                 artifact_type: Some(artifact.media_type.clone()),
-                receipt: None,
+                receipt: receipt
+                    .as_ref()
+                    .map(|r| serde_json::to_value(r).expect("serializes")),
                 created_at: manifest.created_at.clone(),
             })
             .await
             .map_err(Failure::host)?;
 
-        // Delivery, for capsules that passed.
-        if let Some(name) = &tier.delivery {
-            let plugin = self.plugin(name)?;
-            if !verdict.passed {
-                seq += 1;
-                let sid = self
+        if !verdict.passed() {
+            if let Some(name) = &tier.delivery
+                && self.earlier::<()>("deliver-skipped")?.is_none()
+            {
+                self.seq += 1;
+                let sid = p
                     .store
-                    .start_stage(id, seq, "deliver", Some(name))
+                    .start_stage(id, self.seq, self.iteration, "deliver", Some(name))
                     .await
                     .map_err(Failure::host)?;
-                self.store
+                p.store
                     .finish_stage(
                         sid,
                         StageStatus::Skipped,
@@ -555,33 +720,80 @@ impl Pipeline {
                     )
                     .await
                     .map_err(Failure::host)?;
-                return Ok(false);
+                p.store
+                    .put_output(id, "deliver-skipped", &serde_json::Value::Null)
+                    .await
+                    .map_err(Failure::host)?;
             }
-            let ctx = self.context(&plugin)?;
+            return Ok(Outcome::GateFailed);
+        }
+
+        // A person decides, when the tier or the gate asks for it.
+        if needs_approval {
+            let record = p.store.get_intent(id).await.map_err(Failure::host)?;
+            match record.and_then(|r| r.approval) {
+                None => {
+                    tracing::info!(intent = id, "capsule awaits approval");
+                    return Ok(Outcome::AwaitingApproval);
+                }
+                Some(a) if a.decision != "approved" => return Ok(Outcome::Rejected),
+                Some(_) => {}
+            }
+        }
+
+        // Delivery. Its output is kept like any stage's, so a resumed
+        // intent never delivers twice.
+        if let Some(name) = &tier.delivery {
+            let plugin = p.plugin(name)?;
+            let mut ctx = p.context(&plugin)?;
+            ctx.cancel = Some(self.cancel.clone());
             let target = wit::DeliveryTarget {
                 destination: intent.id.clone(),
                 options: vec![],
             };
             let wit_artifact = wit::Artifact::from(&artifact);
-            let limits = self
+            let limits = p
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Delivery);
-            let receipt = self
+            let receipt: model::Receipt = self
                 .stage(
-                    &mut seq,
-                    id,
+                    "deliver".into(),
                     "deliver",
                     &plugin,
                     move |rt, p| rt.deliver(p, limits, ctx, &wit_artifact, &target),
                     |r: &model::Receipt| json!({ "location": r.location }),
                 )
                 .await?;
-            self.store
+            p.store
                 .set_receipt(id, &serde_json::to_value(&receipt).expect("serializes"))
                 .await
                 .map_err(Failure::host)?;
         }
-        Ok(verdict.passed)
+        Ok(Outcome::Completed)
+    }
+}
+
+/// What validators and exporters see of a capsule.
+fn view(
+    intent: &wit::Intent,
+    files: &[File],
+    analyses: &[model::Analysis],
+    validations: &[Validation],
+    quality_score: Option<u8>,
+) -> wit::CapsuleView {
+    wit::CapsuleView {
+        intent: intent.clone(),
+        files: files.iter().map(Into::into).collect(),
+        analyses: analyses.iter().map(Into::into).collect(),
+        validations: validations.iter().map(Into::into).collect(),
+        quality_score,
+    }
+}
+
+/// Adds a plugin to the list of those that ran, once.
+fn push_once(ran: &mut Vec<Arc<Plugin>>, plugin: Arc<Plugin>) {
+    if !ran.iter().any(|p| Arc::ptr_eq(p, &plugin)) {
+        ran.push(plugin);
     }
 }
 
@@ -599,118 +811,119 @@ fn base_name(intent: &Intent) -> String {
     format!("capsule-{}", intent.id.chars().take(8).collect::<String>())
 }
 
-/// Queues intents to a fixed number of workers.
+/// How long a worker's claim on an intent lasts without a heartbeat. A
+/// worker that dies is replaced after this; one that lives renews every
+/// third of it.
+pub const LEASE: Duration = Duration::from_secs(30);
+
+/// How often an idle worker looks for work it was not woken for: intents
+/// whose lease expired, or that another replica accepted.
+pub const POLL: Duration = Duration::from_millis(500);
+
+/// Runs intents from the database on a fixed number of workers. Intents
+/// are jobs: a worker claims one with a lease, renews it while running,
+/// and another worker takes it over once the lease expires.
 #[derive(Clone)]
 pub struct Dispatcher {
-    tx: mpsc::Sender<Intent>,
+    wake: Arc<Notify>,
+    running: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
 }
 
 impl Dispatcher {
-    /// Starts `workers` workers running intents through `pipeline`.
-    pub fn start(pipeline: Arc<Pipeline>, workers: usize) -> Self {
-        let (tx, rx) = mpsc::channel::<Intent>(QUEUE_CAPACITY);
-        let rx = Arc::new(tokio::sync::Mutex::new(rx));
-        for _ in 0..workers.max(1) {
-            let rx = rx.clone();
-            let pipeline = pipeline.clone();
-            tokio::spawn(async move {
-                loop {
-                    let next = rx.lock().await.recv().await;
-                    let Some(intent) = next else { break };
-                    pipeline.run(intent).await;
-                }
-            });
+    /// Releases `node`'s earlier leases (it restarted, so they are dead)
+    /// and starts `workers` workers claiming intents as `node`.
+    pub async fn start(
+        pipeline: Arc<Pipeline>,
+        workers: usize,
+        node: String,
+    ) -> anyhow::Result<Self> {
+        let released = pipeline.store.release_leases(&node).await?;
+        if released > 0 {
+            tracing::info!(
+                intents = released,
+                "resuming intents this node was running before it stopped"
+            );
         }
-        Self { tx }
-    }
-
-    /// Queues an intent, waiting for room if the queue is full.
-    pub async fn submit(&self, intent: Intent) -> anyhow::Result<()> {
-        self.tx
-            .send(intent)
-            .await
-            .map_err(|_| anyhow::anyhow!("the worker pool has stopped"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Finding, Report};
-
-    fn validation(score: u8, severities: &[Severity]) -> Validation {
-        Validation {
-            validator: "qlp/secrets".into(),
-            report: Report {
-                findings: severities
-                    .iter()
-                    .map(|&severity| Finding {
-                        rule_id: "secrets/private-key".into(),
-                        severity,
-                        message: "m".into(),
-                        path: Some("keys/id_rsa".into()),
-                        line: Some(3),
-                    })
-                    .collect(),
-                score,
-                summary: String::new(),
-            },
-        }
-    }
-
-    #[test]
-    fn the_score_is_the_rounded_mean_of_validator_scores() {
-        let g = Gate {
-            min_score: 70,
-            max_critical: 0,
+        let this = Self {
+            wake: Arc::new(Notify::new()),
+            running: Arc::default(),
         };
-        assert_eq!(gate(&g, &[]).score, 100);
-        assert_eq!(
-            gate(&g, &[validation(80, &[]), validation(61, &[])]).score,
-            71
-        );
-        assert!(gate(&g, &[validation(80, &[]), validation(61, &[])]).passed);
+        for _ in 0..workers {
+            let (this, pipeline, node) = (this.clone(), pipeline.clone(), node.clone());
+            tokio::spawn(async move { this.work(&pipeline, &node).await });
+        }
+        Ok(this)
     }
 
-    #[test]
-    fn a_low_score_fails_with_the_reason() {
-        let v = gate(
-            &Gate {
-                min_score: 70,
-                max_critical: 0,
-            },
-            &[validation(69, &[])],
-        );
-        assert!(!v.passed);
-        assert_eq!(
-            v.reasons,
-            vec!["quality score 69 is below the tier's minimum of 70"]
-        );
+    async fn work(&self, pipeline: &Pipeline, node: &str) {
+        loop {
+            let intent = match pipeline.store.claim(node, LEASE).await {
+                Ok(Some(intent)) => intent,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(POLL) => {}
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot claim an intent");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            let id = intent.id.clone();
+            let cancel = Arc::new(AtomicBool::new(false));
+            self.running
+                .lock()
+                .expect("the running map is never poisoned")
+                .insert(id.clone(), cancel.clone());
+            let heartbeat = {
+                let (store, id, node, cancel) = (
+                    pipeline.store.clone(),
+                    id.clone(),
+                    node.to_owned(),
+                    cancel.clone(),
+                );
+                tokio::spawn(async move {
+                    loop {
+                        tokio::time::sleep(LEASE / 3).await;
+                        match store.heartbeat(&id, &node, LEASE).await {
+                            Ok(Some(false)) => {}
+                            Ok(Some(true)) => cancel.store(true, Ordering::Relaxed),
+                            Ok(None) => {
+                                tracing::warn!(intent = %id, "lost the lease; stopping");
+                                cancel.store(true, Ordering::Relaxed);
+                            }
+                            Err(e) => tracing::error!(intent = %id, error = %e, "heartbeat failed"),
+                        }
+                    }
+                })
+            };
+            pipeline.run(intent, node, cancel).await;
+            heartbeat.abort();
+            self.running
+                .lock()
+                .expect("the running map is never poisoned")
+                .remove(&id);
+        }
     }
 
-    #[test]
-    fn critical_findings_fail_the_gate_naming_file_and_line() {
-        let v = gate(
-            &Gate {
-                min_score: 0,
-                max_critical: 0,
-            },
-            &[validation(60, &[Severity::Critical, Severity::High])],
-        );
-        assert!(!v.passed);
-        assert_eq!(
-            v.reasons,
-            vec![
-                "1 critical finding over the tier's maximum of 0: secrets/private-key (qlp/secrets) at keys/id_rsa:3"
-            ]
-        );
-        let v = gate(
-            &Gate {
-                min_score: 0,
-                max_critical: 1,
-            },
-            &[validation(60, &[Severity::Critical])],
-        );
-        assert!(v.passed);
+    /// Wakes a worker: an intent was queued.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Interrupts an intent this process is running. Other replicas see
+    /// the request at their next heartbeat.
+    pub fn cancel(&self, id: &str) {
+        if let Some(flag) = self
+            .running
+            .lock()
+            .expect("the running map is never poisoned")
+            .get(id)
+        {
+            flag.store(true, Ordering::Relaxed);
+        }
     }
 }

@@ -27,7 +27,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
+};
 
 use crate::model::{self, PluginInfo, PluginKind};
 use bindings::{agent, analyzer, delivery, exporter, validator, wit};
@@ -102,6 +105,8 @@ pub enum CallError {
         expected: PluginKind,
         actual: PluginKind,
     },
+    #[error("the intent was cancelled")]
+    Cancelled,
     #[error("the host failed: {0}")]
     Host(String),
 }
@@ -120,6 +125,7 @@ impl CallError {
             Self::InvalidOutput(_) => "INVALID_OUTPUT",
             Self::Plugin { code, .. } => code,
             Self::WrongKind { .. } => "WRONG_KIND",
+            Self::Cancelled => "CANCELLED",
             Self::Host(_) => "HOST_ERROR",
         }
     }
@@ -223,6 +229,9 @@ pub struct CallContext {
     pub workspace: Option<Workspace>,
     /// The hosts the plugin may reach over HTTP.
     pub http: Option<Arc<http::Grant>>,
+    /// Raised to cancel the call: the plugin is interrupted at its next
+    /// epoch tick.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// The process-wide runtime. Cheap to share behind an `Arc`.
@@ -528,6 +537,13 @@ impl Runtime {
             };
             return (Err(e), Usage::default());
         }
+        if ctx
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return (Err(CallError::Cancelled), Usage::default());
+        }
         let started = Instant::now();
         let state = State {
             plugin: plugin.info.name.as_str().into(),
@@ -539,12 +555,35 @@ impl Runtime {
             http: ctx.http,
             http_requests: 0,
             deadline: started + limits.timeout,
+            cancelled: false,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        match ctx.cancel {
+            // A cancellable call looks at its flag on every tick and counts
+            // the ticks to its deadline itself.
+            Some(flag) => {
+                let mut left = ticks;
+                store.set_epoch_deadline(1);
+                store.epoch_deadline_callback(move |mut cx| {
+                    if flag.load(Ordering::Relaxed) {
+                        cx.data_mut().cancelled = true;
+                        return Ok(UpdateDeadline::Interrupt);
+                    }
+                    left = left.saturating_sub(1);
+                    Ok(if left == 0 {
+                        UpdateDeadline::Interrupt
+                    } else {
+                        UpdateDeadline::Continue(1)
+                    })
+                });
+            }
+            None => {
+                store.set_epoch_deadline(ticks);
+                store.epoch_deadline_trap();
+            }
+        }
         let fuel = limits.fuel.unwrap_or(u64::MAX);
         if self.fuel
             && let Err(e) = store.set_fuel(fuel)
@@ -570,6 +609,9 @@ impl Runtime {
             fuel_consumed,
         };
         let result = result.map_err(|e| {
+            if state.cancelled {
+                return CallError::Cancelled;
+            }
             if state.limiter.memory_exceeded {
                 return CallError::MemoryLimit(limits.memory);
             }

@@ -1,6 +1,7 @@
 //! Start-up of `qlp serve`: open the data directory, import plugins into the
-//! registry, load them, check the tiers against them, queue unfinished
-//! intents again, and serve the API until SIGINT or SIGTERM.
+//! registry, load them, check the tiers against them, start the workers
+//! (which resume this node's unfinished intents), and serve the API until
+//! SIGINT or SIGTERM.
 //!
 //! Data directory layout: `qlp.db` (SQLite), `registry/` (plugin blobs and
 //! index), `cache/` (compiled components), `capsules/`, and whatever
@@ -21,23 +22,64 @@ use crate::store::Store;
 use crate::tiers::Tiers;
 use qlp_registry::TrustPolicy;
 
-/// How `qlp serve` runs.
-#[derive(Debug, Clone)]
+/// Most intents waiting for a worker before submissions get 429.
+pub const DEFAULT_MAX_QUEUED: u32 = 1000;
+
+/// How `qlp serve` runs. Every flag has an environment variable.
+#[derive(Debug, Clone, clap::Args)]
 pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free one.
+    #[arg(long, env = "QLP_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Where intents, capsules, plugins and caches are kept.
+    #[arg(long, env = "QLP_DATA_DIR", default_value = ".qlp")]
     pub data_dir: PathBuf,
-    /// Components (`*.wasm`) to import into the registry at start-up.
+    /// Directories of built components (`*.wasm`) imported into the
+    /// registry at start-up; repeat or separate with `:`.
+    #[arg(long = "plugin-dir", env = "QLP_PLUGIN_DIRS", value_delimiter = ':')]
     pub plugin_dirs: Vec<PathBuf>,
-    /// The operator's tiers file; the shipped tiers when absent.
+    /// The tiers file; the shipped tiers when absent.
+    #[arg(long, env = "QLP_TIERS")]
     pub tiers: Option<PathBuf>,
+    /// Intents run at once by this server.
+    #[arg(long, env = "QLP_WORKERS", default_value_t = 2)]
     pub workers: usize,
-    /// Where compiled components are cached; `<data_dir>/cache` when absent.
-    /// Artifacts found there are loaded as native code, so only the server
-    /// may be able to write to it.
+    /// Most intents waiting for a worker; past it, submissions get 429
+    /// with Retry-After and nothing is stored.
+    #[arg(long, env = "QLP_MAX_QUEUED", default_value_t = DEFAULT_MAX_QUEUED)]
+    pub max_queued: u32,
+    /// This server's name in intent leases. Replicas sharing a database
+    /// need distinct names; the default is generated once and kept in
+    /// DATA_DIR/node-id.
+    #[arg(long, env = "QLP_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Where compiled components are cached (default: DATA_DIR/cache).
+    /// Its artifacts are loaded as native code: only the server may be
+    /// able to write there.
+    #[arg(long, env = "QLP_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// The trust policy that decides which plugins may be imported and
-    /// loaded. Without one no key is trusted and nothing loads.
+    /// The trust policy (TOML): which keys may publish which namespaces.
+    /// Without it no plugin is trusted.
+    #[arg(long, env = "QLP_TRUST")]
     pub trust: Option<PathBuf>,
+}
+
+/// This node's lease name: the one given, else the one kept in the data
+/// directory (created on first start).
+fn node_id(options: &ServeOptions) -> anyhow::Result<String> {
+    if let Some(id) = &options.node_id {
+        return Ok(id.clone());
+    }
+    let path = options.data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        _ => {
+            let id = format!("node-{}", uuid::Uuid::new_v4());
+            std::fs::write(&path, &id)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(id)
+        }
+    }
 }
 
 /// Everything `serve` builds before it binds: also used by tests.
@@ -103,12 +145,9 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         data_dir: data.to_owned(),
         capsules: capsules.clone(),
     });
-    let dispatcher = Dispatcher::start(pipeline.clone(), options.workers);
-    for record in store.unfinished_intents().await? {
-        tracing::info!(intent = %record.intent.id, "resuming an intent accepted before the restart");
-        store.requeue(&record.intent.id).await?;
-        dispatcher.submit(record.intent).await?;
-    }
+    let node = node_id(options)?;
+    tracing::info!(%node, "claiming intents as this node");
+    let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node).await?;
     Ok((
         AppState {
             store,
@@ -116,6 +155,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             plugins,
             dispatcher,
             capsules,
+            max_queued: options.max_queued,
         },
         pipeline,
     ))
@@ -123,6 +163,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(options.workers > 0, "--workers must be at least 1");
     let (state, _pipeline) = build(&options).await?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

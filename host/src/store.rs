@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use sqlx::Row;
@@ -40,6 +40,13 @@ pub enum IntentStatus {
     GateFailed,
     /// A stage failed; the error says which and why.
     Failed,
+    /// The capsule is built and waits for a person to approve or reject
+    /// its delivery.
+    AwaitingApproval,
+    /// A person rejected the capsule; it was not delivered.
+    Rejected,
+    /// Cancelled on request; running plugins were interrupted.
+    Cancelled,
 }
 
 impl IntentStatus {
@@ -50,6 +57,9 @@ impl IntentStatus {
             Self::Completed => "completed",
             Self::GateFailed => "gate_failed",
             Self::Failed => "failed",
+            Self::AwaitingApproval => "awaiting_approval",
+            Self::Rejected => "rejected",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -59,12 +69,19 @@ impl IntentStatus {
             "running" => Self::Running,
             "completed" => Self::Completed,
             "gate_failed" => Self::GateFailed,
+            "awaiting_approval" => Self::AwaitingApproval,
+            "rejected" => Self::Rejected,
+            "cancelled" => Self::Cancelled,
             _ => Self::Failed,
         }
     }
 
+    /// Whether the intent has reached an end: nothing more will run.
     pub fn is_finished(self) -> bool {
-        matches!(self, Self::Completed | Self::GateFailed | Self::Failed)
+        matches!(
+            self,
+            Self::Completed | Self::GateFailed | Self::Failed | Self::Rejected | Self::Cancelled
+        )
     }
 }
 
@@ -81,8 +98,42 @@ pub struct IntentRecord {
     pub status: IntentStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
+    /// The approval decision, once a person made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A person's decision on a capsule awaiting approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Approval {
+    /// `approved` or `rejected`.
+    pub decision: String,
+    pub by: String,
+    pub comment: String,
+    pub at: String,
+}
+
+/// Why an approval decision was not recorded.
+#[derive(Debug)]
+pub enum DecideError {
+    NotFound,
+    /// The intent is not awaiting approval; its status is given.
+    NotAwaiting(IntentStatus),
+    Store(Error),
+}
+
+impl From<Error> for DecideError {
+    fn from(e: Error) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<sqlx::Error> for DecideError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,6 +143,9 @@ pub enum StageStatus {
     Succeeded,
     Failed,
     Skipped,
+    /// The process running it died (or lost its lease) before it finished;
+    /// the stage ran again when the intent resumed.
+    Interrupted,
 }
 
 impl StageStatus {
@@ -101,6 +155,7 @@ impl StageStatus {
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
             Self::Skipped => "skipped",
+            Self::Interrupted => "interrupted",
         }
     }
 
@@ -109,6 +164,7 @@ impl StageStatus {
             "running" => Self::Running,
             "succeeded" => Self::Succeeded,
             "skipped" => Self::Skipped,
+            "interrupted" => Self::Interrupted,
             _ => Self::Failed,
         }
     }
@@ -117,6 +173,8 @@ impl StageStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct StageRecord {
     pub seq: i64,
+    /// The repair round the stage belongs to; 0 is the first generation.
+    pub iteration: i64,
     pub stage: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
@@ -179,6 +237,14 @@ pub fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
+/// Milliseconds since the Unix epoch: lease expiry times.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
@@ -205,6 +271,16 @@ impl Store {
     pub async fn insert_intent(&self, intent: &Intent) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         insert_intent_row(&mut conn, intent, &now()).await
+    }
+
+    /// The intent accepted under an idempotency key, if any.
+    pub async fn idempotent_intent(&self, key: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT intent_id FROM idempotency_keys WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id,)| id))
     }
 
     /// Inserts `intent` under an idempotency key, atomically: when the key
@@ -238,27 +314,10 @@ impl Store {
         Ok(None)
     }
 
-    pub async fn set_status(
-        &self,
-        id: &str,
-        status: IntentStatus,
-        error: Option<ErrorInfo>,
-    ) -> Result<()> {
-        let (code, message) = error.map(|e| (e.code, e.message)).unzip();
-        sqlx::query("UPDATE intents SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE id = ?")
-            .bind(status.as_str())
-            .bind(code)
-            .bind(message)
-            .bind(now())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     fn intent_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<IntentRecord> {
         let code: Option<String> = row.try_get("error_code")?;
         let message: Option<String> = row.try_get("error_message")?;
+        let approval: Option<String> = row.try_get("approval")?;
         Ok(IntentRecord {
             intent: Intent {
                 id: row.try_get("id")?,
@@ -272,6 +331,7 @@ impl Store {
                 code,
                 message: message.unwrap_or_default(),
             }),
+            approval: approval.map(|a| serde_json::from_str(&a)).transpose()?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -294,30 +354,163 @@ impl Store {
         rows.iter().map(Self::intent_from_row).collect()
     }
 
-    /// Intents accepted but not finished, oldest first: after a restart they
-    /// run again.
-    pub async fn unfinished_intents(&self) -> Result<Vec<IntentRecord>> {
-        let rows = sqlx::query(
-            "SELECT * FROM intents WHERE status IN ('queued', 'running') ORDER BY created_at, id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(Self::intent_from_row).collect()
+    /// Intents waiting for a worker.
+    pub async fn queued_count(&self) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM intents WHERE status = 'queued'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
     }
 
-    /// Forgets the stage runs of an intent that is about to run again from
-    /// the start, and marks it queued.
-    pub async fn requeue(&self, id: &str) -> Result<()> {
+    /// Takes the oldest intent that is queued, or running under a lease
+    /// that expired, for `owner` until `lease` from now. One statement, so
+    /// two workers never take the same intent.
+    pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Intent>> {
+        let now_ms = now_ms();
+        let row = sqlx::query(
+            "UPDATE intents SET status = 'running', lease_owner = ?, lease_expires = ?, updated_at = ?
+             WHERE id = (SELECT id FROM intents
+                         WHERE status = 'queued' OR (status = 'running' AND lease_expires < ?)
+                         ORDER BY created_at, id LIMIT 1)
+             RETURNING *",
+        )
+        .bind(owner)
+        .bind(now_ms + lease.as_millis() as i64)
+        .bind(now())
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let record = Self::intent_from_row(&row)?;
+        // Stages a dead worker left running did not finish.
+        sqlx::query(
+            "UPDATE stage_runs SET status = 'interrupted', finished_at = ? WHERE intent_id = ? AND status = 'running'",
+        )
+        .bind(now())
+        .bind(&record.intent.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(Some(record.intent))
+    }
+
+    /// Renews `owner`'s lease on an intent. Returns `Some(cancel_requested)`
+    /// while the lease is still `owner`'s, `None` once it was lost.
+    pub async fn heartbeat(&self, id: &str, owner: &str, lease: Duration) -> Result<Option<bool>> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE intents SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND status = 'running'
+             RETURNING cancel_requested",
+        )
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(c,)| c != 0))
+    }
+
+    /// Makes every intent `owner` held claimable at once: a node that
+    /// restarts knows its earlier leases died with it.
+    pub async fn release_leases(&self, owner: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = ?
+             WHERE status = 'running' AND lease_owner = ?",
+        )
+        .bind(now())
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records the end of a run by `owner`: nothing is written when the
+    /// lease passed to someone else or the intent was cancelled meanwhile.
+    pub async fn finish_run(
+        &self,
+        id: &str,
+        owner: &str,
+        status: IntentStatus,
+        error: Option<ErrorInfo>,
+    ) -> Result<bool> {
+        let (code, message) = error.map(|e| (e.code, e.message)).unzip();
+        let done = sqlx::query(
+            "UPDATE intents SET status = ?, error_code = ?, error_message = ?, lease_owner = NULL,
+                lease_expires = NULL, updated_at = ?
+             WHERE id = ? AND lease_owner = ? AND status = 'running'",
+        )
+        .bind(status.as_str())
+        .bind(code)
+        .bind(message)
+        .bind(now())
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Asks for an intent to stop. A queued or waiting intent is cancelled
+    /// at once; a running one is flagged for its worker, which interrupts
+    /// its plugin. Returns the status after the request, or `None` when
+    /// there is no such intent.
+    pub async fn request_cancel(&self, id: &str) -> Result<Option<IntentStatus>> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM stage_runs WHERE intent_id = ?")
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM capsules WHERE intent_id = ?")
+        let Some((status,)) = status else {
+            return Ok(None);
+        };
+        let status = IntentStatus::parse(&status);
+        let after = match status {
+            IntentStatus::Queued | IntentStatus::AwaitingApproval => {
+                sqlx::query(
+                    "UPDATE intents SET status = 'cancelled', cancel_requested = 1, error_code = 'CANCELLED',
+                        error_message = 'cancelled on request', updated_at = ? WHERE id = ?",
+                )
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                IntentStatus::Cancelled
+            }
+            IntentStatus::Running => {
+                sqlx::query("UPDATE intents SET cancel_requested = 1, updated_at = ? WHERE id = ?")
+                    .bind(now())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                IntentStatus::Running
+            }
+            finished => finished,
+        };
+        tx.commit().await?;
+        Ok(Some(after))
+    }
+
+    /// Records a person's decision on an intent awaiting approval: an
+    /// approved intent is queued again to deliver, a rejected one ends.
+    pub async fn decide(&self, id: &str, approval: &Approval) -> Result<(), DecideError> {
+        let mut tx = self.pool.begin().await?;
+        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        sqlx::query("UPDATE intents SET status = 'queued', error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?")
+        let Some((status,)) = status else {
+            return Err(DecideError::NotFound);
+        };
+        let status = IntentStatus::parse(&status);
+        if status != IntentStatus::AwaitingApproval {
+            return Err(DecideError::NotAwaiting(status));
+        }
+        let next = if approval.decision == "approved" {
+            IntentStatus::Queued
+        } else {
+            IntentStatus::Rejected
+        };
+        sqlx::query("UPDATE intents SET status = ?, approval = ?, updated_at = ? WHERE id = ?")
+            .bind(next.as_str())
+            .bind(serde_json::to_string(approval).map_err(Error::from)?)
             .bind(now())
             .bind(id)
             .execute(&mut *tx)
@@ -326,20 +519,67 @@ impl Store {
         Ok(())
     }
 
+    /// The outputs of the stages an intent completed, by key.
+    pub async fn outputs(
+        &self,
+        intent_id: &str,
+    ) -> Result<std::collections::HashMap<String, serde_json::Value>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, output FROM stage_outputs WHERE intent_id = ?")
+                .bind(intent_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(k, v)| Ok((k, serde_json::from_str(&v)?)))
+            .collect()
+    }
+
+    /// Keeps a completed stage's output.
+    pub async fn put_output(
+        &self,
+        intent_id: &str,
+        key: &str,
+        output: &serde_json::Value,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (intent_id, key) DO UPDATE SET output = excluded.output",
+        )
+        .bind(intent_id)
+        .bind(key)
+        .bind(output.to_string())
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The highest stage sequence number an intent has used.
+    pub async fn last_seq(&self, intent_id: &str) -> Result<i64> {
+        let (n,): (Option<i64>,) =
+            sqlx::query_as("SELECT MAX(seq) FROM stage_runs WHERE intent_id = ?")
+                .bind(intent_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n.unwrap_or(0))
+    }
+
     /// Records the start of a stage and returns its row id.
     pub async fn start_stage(
         &self,
         intent_id: &str,
         seq: i64,
+        iteration: u32,
         stage: &str,
         plugin: Option<&str>,
     ) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO stage_runs (intent_id, seq, stage, plugin, status, started_at) VALUES (?, ?, ?, ?, 'running', ?)
+            "INSERT INTO stage_runs (intent_id, seq, iteration, stage, plugin, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)
              RETURNING id",
         )
         .bind(intent_id)
         .bind(seq)
+        .bind(iteration as i64)
         .bind(stage)
         .bind(plugin)
         .bind(now())
@@ -373,6 +613,39 @@ impl Store {
         Ok(())
     }
 
+    /// Records a stage's success and keeps its output, in one transaction,
+    /// so a resumed intent either has both or reruns the stage.
+    pub async fn complete_stage(
+        &self,
+        stage_id: i64,
+        duration_ms: u64,
+        detail: &serde_json::Value,
+        (intent_id, key, output): (&str, &str, &serde_json::Value),
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE stage_runs SET status = 'succeeded', finished_at = ?, duration_ms = ?, detail = ? WHERE id = ?",
+        )
+        .bind(now())
+        .bind(duration_ms as i64)
+        .bind(detail.to_string())
+        .bind(stage_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (intent_id, key) DO UPDATE SET output = excluded.output",
+        )
+        .bind(intent_id)
+        .bind(key)
+        .bind(output.to_string())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn stages(&self, intent_id: &str) -> Result<Vec<StageRecord>> {
         let rows = sqlx::query("SELECT * FROM stage_runs WHERE intent_id = ? ORDER BY seq, id")
             .bind(intent_id)
@@ -385,6 +658,7 @@ impl Store {
                 let detail: Option<String> = row.try_get("detail")?;
                 Ok(StageRecord {
                     seq: row.try_get("seq")?,
+                    iteration: row.try_get("iteration")?,
                     stage: row.try_get("stage")?,
                     plugin: row.try_get("plugin")?,
                     status: StageStatus::parse(row.try_get("status")?),
@@ -403,7 +677,7 @@ impl Store {
 
     pub async fn insert_capsule(&self, c: &CapsuleRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO capsules (intent_id, tier, quality_score, gate_passed, gate_reasons, files, analyses,
+            "INSERT OR REPLACE INTO capsules (intent_id, tier, quality_score, gate_passed, gate_reasons, files, analyses,
                 analysis_errors, validations, manifest, artifact_name, artifact_type, receipt, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )

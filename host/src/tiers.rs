@@ -11,11 +11,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::model::PluginKind;
+use crate::model::{PluginKind, Severity};
 use crate::runtime::limits::{CallLimits, LimitOverrides};
 
 /// The tiers shipped with QLP.
 pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
+
+/// Most repair rounds a tier may allow: each is a full generation and
+/// validation, and a generator that cannot fix its findings in five rounds
+/// is not converging.
+pub const MAX_ITERATIONS: u32 = 5;
 
 /// The tier an intent runs when it names none.
 pub const DEFAULT_TIER: &str = "standard";
@@ -34,13 +39,30 @@ pub enum Error {
 }
 
 /// The gate a capsule must pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Gate {
     /// Lowest acceptable quality score, 0–100.
     pub min_score: u8,
     /// Most critical findings a passing capsule may have.
+    #[serde(default)]
     pub max_critical: u32,
+    /// Most findings a passing capsule may have per severity, e.g.
+    /// `{ high = 0, medium = 10 }`; `critical` here overrides
+    /// `max_critical`.
+    #[serde(default)]
+    pub max_findings: BTreeMap<Severity, u32>,
+    /// Each validator's weight in the score (1 when not listed).
+    #[serde(default)]
+    pub weights: BTreeMap<String, u32>,
+    /// Validators whose own score must reach `min_score`, whatever the
+    /// others score.
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Scores from `min_score` up to, not including, this one pass only
+    /// after a person approves.
+    #[serde(default)]
+    pub review_below: Option<u8>,
 }
 
 /// One tier's pipeline.
@@ -58,6 +80,14 @@ pub struct Tier {
     #[serde(default)]
     pub delivery: Option<String>,
     pub gate: Gate,
+    /// Repair rounds allowed after a failed gate: the findings go back to
+    /// the agents, which produce the next iteration. At most
+    /// [`MAX_ITERATIONS`].
+    #[serde(default)]
+    pub max_iterations: u32,
+    /// Whether a person must approve every capsule before delivery.
+    #[serde(default)]
+    pub approval: bool,
     /// Limits for every plugin call of this tier, over the defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
@@ -158,10 +188,35 @@ impl Tiers {
             tier.limits
                 .check()
                 .map_err(|m| err(format!("limits: {m}")))?;
-            if tier.gate.min_score > 100 {
+            let gate = &tier.gate;
+            if gate.min_score > 100 {
                 return Err(err(format!(
                     "gate.min_score {} is over 100",
-                    tier.gate.min_score
+                    gate.min_score
+                )));
+            }
+            if let Some(r) = gate.review_below
+                && (r <= gate.min_score || r > 100)
+            {
+                return Err(err(format!(
+                    "gate.review_below {r} must be above min_score {} and at most 100",
+                    gate.min_score
+                )));
+            }
+            for v in gate.weights.keys().chain(&gate.required) {
+                if !tier.validators.contains(v) {
+                    return Err(err(format!(
+                        "gate names validator `{v}`, which is not among the tier's validators"
+                    )));
+                }
+            }
+            if gate.weights.values().all(|w| *w == 0) && !gate.weights.is_empty() {
+                return Err(err("gate.weights are all zero".into()));
+            }
+            if tier.max_iterations > MAX_ITERATIONS {
+                return Err(err(format!(
+                    "max_iterations {} is over the most allowed, {MAX_ITERATIONS}",
+                    tier.max_iterations
                 )));
             }
         }

@@ -87,15 +87,7 @@ impl Server {
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {
         let cache = workspace().join("target/qlp-test-cache");
         let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
-            .args([
-                "--log-format",
-                "json",
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--workers",
-                "2",
-            ])
+            .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--cache-dir")
@@ -210,21 +202,48 @@ impl Server {
 
     /// Polls the intent until it reaches a final status and returns it.
     pub async fn wait(&self, id: &str) -> Value {
+        self.wait_until(id, |intent| {
+            matches!(
+                intent["status"].as_str(),
+                Some("completed" | "gate_failed" | "failed" | "rejected" | "cancelled")
+            )
+        })
+        .await
+    }
+
+    /// Polls the intent until `done` holds for it and returns it.
+    pub async fn wait_until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + INTENT_TIMEOUT;
         loop {
             let intent = self.get_json(&format!("/v1/intents/{id}")).await;
-            if matches!(
-                intent["status"].as_str(),
-                Some("completed" | "gate_failed" | "failed")
-            ) {
+            if done(&intent) {
                 return intent;
             }
             assert!(
                 Instant::now() < deadline,
-                "intent {id} did not finish: {intent:#}"
+                "intent {id} did not get there: {intent:#}"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// POSTs a JSON body; returns the status and the JSON answer.
+    pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.endpoint(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Kills the server with SIGKILL: no shutdown code runs.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
     }
 
     /// Stops the server with SIGTERM and waits for it to exit.
@@ -250,6 +269,14 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Every stage record of an intent named `name`, in order.
+pub fn stages<'a>(intent: &'a Value, name: &str) -> Vec<&'a Value> {
+    intent["stages"]
+        .as_array()
+        .map(|stages| stages.iter().filter(|s| s["stage"] == name).collect())
+        .unwrap_or_default()
 }
 
 /// The stage records of an intent, by stage name.

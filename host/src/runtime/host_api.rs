@@ -23,6 +23,8 @@ pub struct State {
     /// When the call's deadline passes; host calls that block (HTTP) give
     /// up then too, since epoch interruption only stops wasm code.
     pub deadline: std::time::Instant,
+    /// Set when the call stopped because its intent was cancelled.
+    pub cancelled: bool,
 }
 
 /// A directory granted to a plugin, opened with cap-std: no path outside it
@@ -257,6 +259,7 @@ mod tests {
             http: None,
             http_requests: 0,
             deadline: std::time::Instant::now(),
+            cancelled: false,
         }
     }
 

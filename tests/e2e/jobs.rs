@@ -1,0 +1,352 @@
+//! The pipeline engine as a user relies on it: repair rounds, approval,
+//! resuming after a crash, cancellation and back-pressure.
+
+use serde_json::{Value, json};
+
+use crate::INVOICES;
+use crate::support::{Server, stage, stages};
+
+/// Whether the intent has a stage `name` in status `status`.
+fn has_stage(intent: &Value, name: &str, status: &str) -> bool {
+    stages(intent, name).iter().any(|s| s["status"] == status)
+}
+
+/// A `durable`-tier intent whose validator burns `steps` steps.
+fn burning(steps: u64) -> Value {
+    json!({ "description": INVOICES, "tier": "durable", "constraints": { "burn": steps.to_string() } })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_gate_is_repaired_in_a_later_round() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let repaired = server
+        .submit(json!({ "description": INVOICES, "tier": "repairing" }))
+        .await;
+    let unrepaired = server
+        .submit(json!({ "description": INVOICES, "tier": "unrepaired" }))
+        .await;
+
+    let intent = server.wait(&repaired).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    // Round 0 failed on the planted key, round 1 passed.
+    let gates = stages(&intent, "gate");
+    assert_eq!(gates.len(), 2, "{intent:#}");
+    assert_eq!(gates[0]["iteration"], 0);
+    assert_eq!(gates[0]["status"], "failed");
+    assert_eq!(gates[0]["error"]["code"], "GATE_FAILED");
+    assert!(
+        gates[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("app/settings.py"),
+        "{intent:#}"
+    );
+    assert_eq!(gates[1]["iteration"], 1);
+    assert_eq!(gates[1]["status"], "succeeded");
+    // Both agents ran in both rounds.
+    let generate = stages(&intent, "generate");
+    assert_eq!(
+        generate
+            .iter()
+            .map(|s| (
+                s["iteration"].as_u64().unwrap(),
+                s["plugin"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (0, "qlp/template-fastapi"),
+            (0, "fixture/repairing-agent"),
+            (1, "qlp/template-fastapi"),
+            (1, "fixture/repairing-agent"),
+        ]
+    );
+
+    // The capsule says which round it came from and why the rounds stopped.
+    let capsule = server.get_json(&format!("/v1/capsules/{repaired}")).await;
+    let gate = &capsule["manifest"]["gate"];
+    assert_eq!(gate["iteration"], 1, "{gate:#}");
+    assert_eq!(gate["decision"], "pass");
+    assert_eq!(gate["stopped"], "the gate passed");
+    assert_eq!(gate["iterations"][0]["decision"], "fail");
+    assert_eq!(gate["iterations"][1]["decision"], "pass");
+    let settings = server
+        .get_bytes(&format!("/v1/capsules/{repaired}/files/app/settings.py"))
+        .await;
+    let settings = String::from_utf8(settings).unwrap();
+    assert!(
+        settings.contains("os.environ") && !settings.contains("PRIVATE KEY"),
+        "{settings}"
+    );
+    assert!(has_stage(&intent, "deliver", "succeeded"), "{intent:#}");
+
+    // Without repair rounds the same leak fails the gate and says so.
+    let intent = server.wait(&unrepaired).await;
+    assert_eq!(intent["status"], "gate_failed", "{intent:#}");
+    assert_eq!(stages(&intent, "gate").len(), 1);
+    let capsule = server.get_json(&format!("/v1/capsules/{unrepaired}")).await;
+    assert_eq!(
+        capsule["manifest"]["gate"]["stopped"],
+        "the gate failed and the tier allows no repair rounds"
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn approval_holds_delivery_until_a_person_decides() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let approved = server
+        .submit(json!({ "description": INVOICES, "tier": "reviewed" }))
+        .await;
+    let rejected = server
+        .submit(json!({ "description": INVOICES, "tier": "reviewed" }))
+        .await;
+    let awaiting = |i: &Value| i["status"] == "awaiting_approval";
+    for id in [&approved, &rejected] {
+        let intent = server.wait_until(id, awaiting).await;
+        // The capsule is built and visible, but not delivered.
+        assert!(
+            stages(&intent, "deliver").is_empty(),
+            "delivered before approval: {intent:#}"
+        );
+        let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+        assert_eq!(capsule["receipt"], Value::Null);
+    }
+    assert!(!data.path().join("deliveries").join(&approved).exists());
+
+    // Bad decisions change nothing.
+    let (status, body) = server
+        .post_json(
+            &format!("/v1/intents/{approved}/approve"),
+            json!({ "by": " " }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_DECIDER"))
+    );
+    let (status, body) = server
+        .post_json(
+            "/v1/intents/00000000-0000-0000-0000-000000000000/approve",
+            json!({ "by": "ana" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("INTENT_NOT_FOUND"))
+    );
+
+    let (status, body) = server
+        .post_json(
+            &format!("/v1/intents/{approved}/approve"),
+            json!({ "by": "ana@example.com", "comment": "reviewed the auth module" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+    let intent = server.wait(&approved).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    assert_eq!(intent["approval"]["decision"], "approved");
+    assert_eq!(intent["approval"]["by"], "ana@example.com");
+    assert_eq!(intent["approval"]["comment"], "reviewed the auth module");
+    assert!(intent["approval"]["at"].is_string());
+    assert_eq!(stages(&intent, "deliver").len(), 1, "{intent:#}");
+    assert_eq!(stage(&intent, "deliver")["status"], "succeeded");
+    // Every earlier stage ran once: approval resumed, it did not restart.
+    assert_eq!(stages(&intent, "generate").len(), 1, "{intent:#}");
+    assert_eq!(stages(&intent, "export").len(), 1, "{intent:#}");
+    let capsule = server.get_json(&format!("/v1/capsules/{approved}")).await;
+    let location = capsule["receipt"]["location"].as_str().expect("a receipt");
+    assert!(data.path().join("deliveries").join(location).is_file());
+
+    let (status, body) = server
+        .post_json(
+            &format!("/v1/intents/{rejected}/reject"),
+            json!({ "by": "bo", "comment": "wrong database" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body:#}");
+    let intent = server.wait(&rejected).await;
+    assert_eq!(intent["status"], "rejected", "{intent:#}");
+    assert_eq!(intent["approval"]["by"], "bo");
+    assert!(stages(&intent, "deliver").is_empty(), "{intent:#}");
+
+    // A decision is made once.
+    let (status, body) = server
+        .post_json(
+            &format!("/v1/intents/{rejected}/approve"),
+            json!({ "by": "ana" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("NOT_AWAITING_APPROVAL"))
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_server_resumes_at_the_first_unfinished_stage_and_delivers_once() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let id = server.submit(burning(2_000_000_000)).await;
+    server
+        .wait_until(&id, |i| has_stage(i, "validate", "running"))
+        .await;
+    server.kill();
+
+    let server = Server::start_with_fixtures(data.path());
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let statuses = |name: &str| -> Vec<String> {
+        stages(&intent, name)
+            .iter()
+            .map(|s| s["status"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Generation finished before the kill and did not run again; the
+    // validator was interrupted and ran once more; the rest ran once.
+    assert_eq!(statuses("generate"), ["succeeded"], "{intent:#}");
+    assert_eq!(
+        statuses("validate"),
+        ["interrupted", "succeeded"],
+        "{intent:#}"
+    );
+    assert_eq!(statuses("gate"), ["succeeded"]);
+    assert_eq!(statuses("export"), ["succeeded"]);
+    assert_eq!(statuses("deliver"), ["succeeded"]);
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    let location = capsule["receipt"]["location"].as_str().expect("a receipt");
+    let delivered = std::fs::read(data.path().join("deliveries").join(location)).unwrap();
+    let zip = server
+        .get_bytes(&format!("/v1/capsules/{id}/download"))
+        .await;
+    assert_eq!(delivered, zip);
+
+    // A further restart finds nothing to do: still one delivery.
+    server.stop();
+    let server = Server::start_with_fixtures(data.path());
+    let again = server.get_json(&format!("/v1/intents/{id}")).await;
+    assert_eq!(again["stages"], intent["stages"]);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_interrupts_a_running_plugin() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    // Far more work than the stage's 60 s deadline: only cancellation
+    // ends it within the test's wait.
+    let id = server.submit(burning(1_000_000_000_000)).await;
+    server
+        .wait_until(&id, |i| has_stage(i, "validate", "running"))
+        .await;
+    let (status, body) = server
+        .post_json(&format!("/v1/intents/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, 202, "{body:#}");
+    assert_eq!(body["cancel_requested"], true);
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "cancelled", "{intent:#}");
+    assert_eq!(intent["error"]["code"], "CANCELLED");
+    let validate = stage(&intent, "validate");
+    assert_eq!(validate["status"], "failed");
+    assert_eq!(validate["error"]["code"], "CANCELLED");
+    assert!(
+        validate["duration_ms"].as_u64().unwrap() < 60_000,
+        "{validate:#}"
+    );
+    assert!(stages(&intent, "export").is_empty(), "{intent:#}");
+
+    // Cancelling again says the same; an intent that ended otherwise has
+    // nothing left to cancel.
+    let (status, body) = server
+        .post_json(&format!("/v1/intents/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("cancelled")));
+    let (status, _) = server
+        .post_json(
+            "/v1/intents/00000000-0000-0000-0000-000000000000/cancel",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // The server goes on serving.
+    let fine = server.submit(burning(1_000)).await;
+    assert_eq!(server.wait(&fine).await["status"], "completed");
+    let (status, body) = server
+        .post_json(&format!("/v1/intents/{fine}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("INTENT_FINISHED"))
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_past_the_queue_depth_gets_429_and_loses_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let dirs = format!(
+        "{}:{}",
+        crate::support::plugins().display(),
+        crate::support::fixtures().display()
+    );
+    let tiers = crate::support::test_tiers();
+    let server = Server::start(
+        data.path(),
+        &[
+            "--plugin-dir",
+            &dirs,
+            "--tiers",
+            tiers.to_str().unwrap(),
+            "--workers",
+            "1",
+            "--max-queued",
+            "3",
+        ],
+    );
+    let mut accepted = vec![];
+    let mut refused = 0;
+    for _ in 0..12 {
+        let response = server
+            .http
+            .post(server.endpoint("/v1/intents"))
+            .json(&burning(300_000_000))
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            202 => {
+                let body: Value = response.json().await.unwrap();
+                accepted.push(body["id"].as_str().unwrap().to_owned());
+            }
+            429 => {
+                assert_eq!(
+                    response.headers()["retry-after"].to_str().unwrap(),
+                    "5",
+                    "429 without Retry-After"
+                );
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["code"], "QUEUE_FULL");
+                refused += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // One worker, three queued: about four of twelve fit.
+    assert!(refused >= 6, "only {refused} of 12 refused");
+    assert!(accepted.len() >= 3, "{accepted:?}");
+    // Everything accepted runs to the end; nothing refused was stored.
+    for id in &accepted {
+        assert_eq!(server.wait(id).await["status"], "completed");
+    }
+    let listed = server.get_json("/v1/intents").await;
+    assert_eq!(
+        listed["intents"].as_array().unwrap().len(),
+        accepted.len(),
+        "{listed:#}"
+    );
+    server.stop();
+}
