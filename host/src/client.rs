@@ -66,7 +66,8 @@ impl Client {
             .to_owned())
     }
 
-    /// Polls until the intent finishes, printing each stage once it ends.
+    /// Polls until the intent finishes or waits for approval, printing each
+    /// stage once it ends.
     pub async fn wait(&self, id: &str, timeout: Duration) -> anyhow::Result<Value> {
         let started = Instant::now();
         let mut printed = 0;
@@ -92,7 +93,14 @@ impl Client {
             }
             if matches!(
                 intent["status"].as_str(),
-                Some("completed" | "gate_failed" | "failed")
+                Some(
+                    "completed"
+                        | "gate_failed"
+                        | "failed"
+                        | "rejected"
+                        | "cancelled"
+                        | "awaiting_approval"
+                )
             ) {
                 return Ok(intent);
             }

@@ -169,8 +169,8 @@ async fn main() -> anyhow::Result<()> {
             let intent = client.wait(&id, Duration::from_secs(timeout)).await?;
             let status = intent["status"].as_str().unwrap_or("unknown");
             match status {
-                "failed" => anyhow::bail!(
-                    "intent {id} failed: {}",
+                "failed" | "cancelled" => anyhow::bail!(
+                    "intent {id} {status}: {}",
                     intent["error"]["message"]
                         .as_str()
                         .unwrap_or("(no message)")
@@ -195,10 +195,16 @@ async fn main() -> anyhow::Result<()> {
                 let bytes = client.download(&id, &out).await?;
                 eprintln!("wrote {} ({bytes} bytes)", out.display());
             }
-            if status == "gate_failed" {
-                std::process::exit(3);
+            match status {
+                "gate_failed" | "rejected" => std::process::exit(3),
+                "awaiting_approval" => {
+                    eprintln!(
+                        "awaiting approval: POST {server}/v1/intents/{id}/approve (or /reject) with {{\"by\": \"…\"}}"
+                    );
+                    std::process::exit(4)
+                }
+                _ => Ok(()),
             }
-            Ok(())
         }
         Command::Bench {
             validator,

@@ -359,6 +359,34 @@ mod tests {
     }
 
     #[test]
+    fn gates_and_repair_rounds_are_checked_with_the_tier_named() {
+        let tier = |extra: &str| {
+            format!("[tiers.t]\nagents=['a/b']\nvalidators=['a/v']\nexporter='a/z'\n{extra}\n")
+        };
+        let refused = |extra: &str| Tiers::parse(&tier(extra), "t").unwrap_err().to_string();
+        let err = refused("gate={min_score=50, weights={'a/w'=2}}");
+        assert!(err.contains("tier `t`") && err.contains("`a/w`"), "{err}");
+        let err = refused("gate={min_score=50, required=['a/x']}");
+        assert!(err.contains("`a/x`"), "{err}");
+        let err = refused("gate={min_score=50, review_below=40}");
+        assert!(err.contains("review_below 40"), "{err}");
+        let err = refused("gate={min_score=50}\nmax_iterations=6");
+        assert!(err.contains("max_iterations 6"), "{err}");
+        let ok = Tiers::parse(
+            &tier("gate={min_score=50, review_below=80, weights={'a/v'=3}, required=['a/v'], max_findings={high=1}}\nmax_iterations=5\napproval=true"),
+            "t",
+        )
+        .unwrap();
+        let t = ok.get("t").unwrap();
+        assert_eq!(t.max_iterations, 5);
+        assert!(t.approval);
+        assert_eq!(t.gate.max_findings.get(&Severity::High), Some(&1));
+        let mission = Tiers::defaults();
+        let mission = mission.get("mission-critical").unwrap();
+        assert!(mission.approval && mission.max_iterations == MAX_ITERATIONS);
+    }
+
+    #[test]
     fn unknown_fields_and_bad_gates_are_refused() {
         let err = Tiers::parse("[tiers.x]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=50,max_critical=0}\ncolour='red'\n", "t")
             .unwrap_err();
