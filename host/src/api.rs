@@ -70,6 +70,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/capsules/{id}/download", get(download_capsule))
         .route("/v1/capsules/{id}/files/{*path}", get(capsule_file))
         .route("/v1/plugins", get(list_plugins))
+        .route("/v1/webhooks", post(register_webhook).get(list_webhooks))
+        .route("/v1/webhooks/{id}", axum::routing::delete(remove_webhook))
+        .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
@@ -464,6 +467,66 @@ async fn decide(
     Ok(Json(
         json!({ "id": id, "status": status, "approval": approval }),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterWebhook {
+    url: String,
+    events: Vec<String>,
+    /// The HMAC key; generated when absent.
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+async fn register_webhook(
+    State(state): State<AppState>,
+    body: Result<Json<RegisterWebhook>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let (hook, secret) =
+        match crate::webhooks::register(&state.store, &body.url, &body.events, body.secret).await {
+            Ok(done) => done,
+            Err(crate::webhooks::RegisterError::Invalid(m)) => {
+                return Err(ApiError::invalid("INVALID_WEBHOOK", m));
+            }
+            Err(crate::webhooks::RegisterError::Store(e)) => return Err(e.into()),
+        };
+    tracing::info!(webhook = %hook.id, url = %hook.url, "webhook registered");
+    let mut body = serde_json::to_value(&hook).map_err(ApiError::internal)?;
+    // The secret is shown once, here.
+    body["secret"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn list_webhooks(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        json!({ "webhooks": crate::webhooks::list(&state.store).await? }),
+    ))
+}
+
+async fn remove_webhook(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if crate::webhooks::remove(&state.store, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(
+            "WEBHOOK_NOT_FOUND",
+            format!("no webhook `{id}`"),
+        ))
+    }
+}
+
+async fn webhook_deliveries(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let deliveries = crate::webhooks::deliveries(&state.store, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("WEBHOOK_NOT_FOUND", format!("no webhook `{id}`")))?;
+    Ok(Json(json!({ "deliveries": deliveries })))
 }
 
 async fn capsule_record(

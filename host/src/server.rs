@@ -148,6 +148,9 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     let node = node_id(options)?;
     tracing::info!(%node, "claiming intents as this node");
     let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node).await?;
+    if options.workers > 0 {
+        crate::webhooks::start_sender(store.clone());
+    }
     Ok((
         AppState {
             store,

@@ -268,6 +268,11 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// The connection pool, for modules that keep their own tables here.
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub async fn insert_intent(&self, intent: &Intent) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
         insert_intent_row(&mut conn, intent, &now()).await
@@ -431,21 +436,26 @@ impl Store {
         status: IntentStatus,
         error: Option<ErrorInfo>,
     ) -> Result<bool> {
-        let (code, message) = error.map(|e| (e.code, e.message)).unzip();
+        let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE intents SET status = ?, error_code = ?, error_message = ?, lease_owner = NULL,
                 lease_expires = NULL, updated_at = ?
              WHERE id = ? AND lease_owner = ? AND status = 'running'",
         )
         .bind(status.as_str())
-        .bind(code)
-        .bind(message)
+        .bind(error.as_ref().map(|e| &e.code))
+        .bind(error.as_ref().map(|e| &e.message))
         .bind(now())
         .bind(id)
         .bind(owner)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        crate::webhooks::enqueue(&mut tx, id, status, error.as_ref()).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Asks for an intent to stop. A queued or waiting intent is cancelled
@@ -472,6 +482,12 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                let error = ErrorInfo {
+                    code: "CANCELLED".into(),
+                    message: "cancelled on request".into(),
+                };
+                crate::webhooks::enqueue(&mut tx, id, IntentStatus::Cancelled, Some(&error))
+                    .await?;
                 IntentStatus::Cancelled
             }
             IntentStatus::Running => {
@@ -515,6 +531,9 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if next == IntentStatus::Rejected {
+            crate::webhooks::enqueue(&mut tx, id, next, None).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

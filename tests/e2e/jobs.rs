@@ -350,3 +350,144 @@ async fn a_flood_past_the_queue_depth_gets_429_and_loses_nothing() {
     );
     server.stop();
 }
+
+/// What the test receiver saw of one request.
+#[derive(Clone, Debug)]
+struct Received {
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
+    use std::sync::{Arc, Mutex};
+
+    // A receiver on loopback that fails its first two requests.
+    let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let app = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let seen = seen.clone();
+                    async move {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(Received {
+                            headers,
+                            body: body.to_vec(),
+                        });
+                        if seen.len() <= 2 {
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                        } else {
+                            axum::http::StatusCode::NO_CONTENT
+                        }
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let receiver = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    // Bad registrations are refused with the reason.
+    let (status, body) = server
+        .post_json(
+            "/v1/webhooks",
+            json!({ "url": receiver, "events": ["intent.exploded"] }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_WEBHOOK"))
+    );
+    let (status, body) = server
+        .post_json(
+            "/v1/webhooks",
+            json!({ "url": "ftp://example.com/x", "events": ["intent.completed"] }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_WEBHOOK"))
+    );
+
+    let (status, hook) = server
+        .post_json(
+            "/v1/webhooks",
+            json!({ "url": receiver, "events": ["intent.completed", "approval.required"] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook:#}");
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    let hook_id = hook["id"].as_str().unwrap().to_owned();
+    let listed = server.get_json("/v1/webhooks").await;
+    assert_eq!(listed["webhooks"][0]["id"], hook_id.as_str());
+    assert!(
+        listed["webhooks"][0].get("secret").is_none(),
+        "secrets are shown once"
+    );
+
+    let id = server.submit(burning(1_000)).await;
+    assert_eq!(server.wait(&id).await["status"], "completed");
+
+    // Three attempts: two failures, then the delivery (backoff 0.5 s, then
+    // 1 s, with jitter).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deliveries = loop {
+        let d = server
+            .get_json(&format!("/v1/webhooks/{hook_id}/deliveries"))
+            .await;
+        if d["deliveries"][0]["status"] != "pending" {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the webhook was not delivered: {d:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let delivery = &deliveries["deliveries"][0];
+    assert_eq!(delivery["status"], "delivered", "{deliveries:#}");
+    assert_eq!(delivery["event"], "intent.completed");
+    assert_eq!(delivery["intent_id"], id.as_str());
+    assert_eq!(delivery["attempts"], 3);
+    let codes: Vec<u64> = delivery["attempt_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status_code"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [500, 500, 204]);
+
+    // Every attempt carried the same body and a valid signature over its
+    // timestamp and that body.
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    for r in &seen {
+        let header = |name: &str| r.headers[name].to_str().unwrap().to_owned();
+        assert_eq!(header("x-qlp-event"), "intent.completed");
+        assert_eq!(header("x-qlp-delivery"), delivery["id"].as_str().unwrap());
+        let timestamp: u64 = header("x-qlp-timestamp").parse().unwrap();
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{timestamp}.").as_bytes());
+        mac.update(&r.body);
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(header("x-qlp-signature"), format!("v1={expected}"));
+        assert_eq!(r.body, seen[0].body);
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["event"], "intent.completed");
+        assert_eq!(body["intent"]["id"], id.as_str());
+        assert_eq!(body["intent"]["status"], "completed");
+    }
+    server.stop();
+}
