@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/v1/intents", post(submit_intent).get(list_intents))
         .route("/v1/intents/{id}", get(get_intent))
+        .route("/v1/intents/{id}/events", get(intent_events))
         .route("/v1/intents/{id}/cancel", post(cancel_intent))
         .route("/v1/intents/{id}/approve", post(approve_intent))
         .route("/v1/intents/{id}/reject", post(reject_intent))
@@ -349,6 +350,127 @@ async fn get_intent(
         body["links"] = json!({ "capsule": format!("/v1/capsules/{id}") });
     }
     Ok(Json(body))
+}
+
+/// How often an event stream looks for news.
+const EVENTS_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The longest an event stream stays open.
+const EVENTS_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// What an event stream has already told its client.
+struct EventCursor {
+    state: AppState,
+    id: String,
+    /// The status of every stage record sent, by sequence number.
+    stages: BTreeMap<i64, String>,
+    status: Option<String>,
+    iteration: i64,
+    pending: std::collections::VecDeque<axum::response::sse::Event>,
+    ended: bool,
+    opened: std::time::Instant,
+}
+
+impl EventCursor {
+    /// Queues an event for every change since the last look.
+    async fn look(&mut self) -> Result<(), crate::store::Error> {
+        use axum::response::sse::Event;
+        let Some(record) = self.state.store.get_intent(&self.id).await? else {
+            self.ended = true;
+            return Ok(());
+        };
+        for stage in self.state.store.stages(&self.id).await? {
+            let status = serde_json::to_value(stage.status)?
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if self.stages.get(&stage.seq) == Some(&status) {
+                continue;
+            }
+            if stage.iteration > self.iteration {
+                self.iteration = stage.iteration;
+                self.pending.push_back(
+                    Event::default()
+                        .event("iteration")
+                        .json_data(json!({ "iteration": stage.iteration }))
+                        .expect("serializes"),
+                );
+            }
+            let kind = match (stage.stage.as_str(), stage.status) {
+                ("gate", s) if s != crate::store::StageStatus::Running => "gate",
+                (_, crate::store::StageStatus::Running) => "stage.started",
+                _ => "stage.finished",
+            };
+            self.pending.push_back(
+                Event::default()
+                    .event(kind)
+                    .id(format!("{}:{status}", stage.seq))
+                    .json_data(&stage)
+                    .expect("serializes"),
+            );
+            self.stages.insert(stage.seq, status);
+        }
+        let status = record.status.as_str().to_owned();
+        if self.status.as_deref() != Some(status.as_str()) {
+            self.pending.push_back(
+                Event::default()
+                    .event("status")
+                    .json_data(json!({ "status": status, "error": record.error }))
+                    .expect("serializes"),
+            );
+            self.status = Some(status);
+        }
+        if record.status.is_finished() || self.opened.elapsed() > EVENTS_MAX {
+            self.ended = true;
+        }
+        Ok(())
+    }
+}
+
+/// Server-sent events for an intent: `stage.started`, `stage.finished`,
+/// `iteration`, `gate` and `status`, from the first stage on; the stream
+/// ends after the intent does.
+async fn intent_events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    if state.store.get_intent(&id).await?.is_none() {
+        return Err(ApiError::not_found(
+            "INTENT_NOT_FOUND",
+            format!("no intent `{id}`"),
+        ));
+    }
+    let cursor = EventCursor {
+        state,
+        id,
+        stages: BTreeMap::new(),
+        status: None,
+        iteration: 0,
+        pending: Default::default(),
+        ended: false,
+        opened: std::time::Instant::now(),
+    };
+    let stream = futures_util::stream::unfold(cursor, |mut c| async move {
+        loop {
+            if let Some(event) = c.pending.pop_front() {
+                return Some((Ok::<Event, std::convert::Infallible>(event), c));
+            }
+            if c.ended {
+                return None;
+            }
+            if let Err(e) = c.look().await {
+                tracing::error!(intent = %c.id, error = %e, "event stream stopped");
+                return None;
+            }
+            if c.pending.is_empty() && !c.ended {
+                tokio::time::sleep(EVENTS_POLL).await;
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn cancel_intent(

@@ -491,3 +491,83 @@ async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
     }
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_event_stream_follows_an_intent_to_its_end() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "repairing" }))
+        .await;
+    // The stream ends by itself once the intent has.
+    let response = tokio::time::timeout(
+        crate::support::INTENT_TIMEOUT,
+        server.get(&format!("/v1/intents/{id}/events")),
+    )
+    .await
+    .expect("the stream opens");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "text/event-stream"
+    );
+    let text = tokio::time::timeout(crate::support::INTENT_TIMEOUT, response.text())
+        .await
+        .expect("the stream ends")
+        .unwrap();
+    let events: Vec<(String, Value)> = text
+        .split("\n\n")
+        .filter_map(|block| {
+            let mut name = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("event: ") {
+                    name = Some(v.to_owned());
+                }
+                if let Some(v) = line.strip_prefix("data: ") {
+                    data = Some(serde_json::from_str::<Value>(v).unwrap());
+                }
+            }
+            Some((name?, data?))
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    // Every stage that ran finished on the stream, in order; the repair
+    // round and both gate decisions are there; the last word is the end.
+    let intent = server.get_json(&format!("/v1/intents/{id}")).await;
+    let finished: Vec<(i64, String)> = events
+        .iter()
+        .filter(|(n, _)| n == "stage.finished" || n == "gate")
+        .map(|(_, d)| {
+            (
+                d["seq"].as_i64().unwrap(),
+                d["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let recorded: Vec<(i64, String)> = intent["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["seq"].as_i64().unwrap(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(finished, recorded, "{names:?}");
+    let gates: Vec<&str> = events
+        .iter()
+        .filter(|(n, _)| n == "gate")
+        .map(|(_, d)| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(gates, ["failed", "succeeded"]);
+    assert!(names.contains(&"iteration"), "{names:?}");
+    let (last, data) = events.last().unwrap();
+    assert_eq!(
+        (last.as_str(), &data["status"]),
+        ("status", &json!("completed"))
+    );
+    server.stop();
+}
