@@ -181,6 +181,7 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         // The benchmark runs each intent itself, with no worker racing it.
         workers: 0,
         max_queued: crate::server::DEFAULT_MAX_QUEUED,
+        max_calls: 0,
         node_id: Some("bench".into()),
         cache_dir: Some(scratch.join("cache")),
         trust: Some(options.trust.clone()),

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,6 +51,8 @@ pub struct Pipeline {
     pub store: Store,
     pub data_dir: PathBuf,
     pub capsules: CapsuleDirs,
+    /// Plugin calls running at once across the server.
+    pub calls: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why an intent failed.
@@ -183,10 +185,10 @@ struct Run<'a> {
     tier: Tier,
     wit_intent: wit::Intent,
     /// The last stage sequence number used.
-    seq: i64,
+    seq: AtomicI64,
     iteration: u32,
     /// Outputs of stages an earlier run completed, by key.
-    done: HashMap<String, serde_json::Value>,
+    done: Mutex<HashMap<String, serde_json::Value>>,
     cancel: Arc<AtomicBool>,
 }
 
@@ -209,11 +211,15 @@ impl<'a> Run<'a> {
             intent,
             tier,
             wit_intent: wit::Intent::from(intent),
-            seq: p.store.last_seq(&intent.id).await.map_err(Failure::host)?,
+            seq: AtomicI64::new(p.store.last_seq(&intent.id).await.map_err(Failure::host)?),
             iteration: 0,
-            done,
+            done: Mutex::new(done),
             cancel,
         })
+    }
+
+    fn next_seq(&self) -> i64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     fn check_cancelled(&self) -> Result<(), Failure> {
@@ -229,6 +235,8 @@ impl<'a> Run<'a> {
     /// The output an earlier run kept under `key`, if any.
     fn earlier<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Failure> {
         self.done
+            .lock()
+            .expect("never poisoned")
             .get(key)
             .map(|v| serde_json::from_value(v.clone()))
             .transpose()
@@ -238,7 +246,7 @@ impl<'a> Run<'a> {
     /// Runs one plugin call as a recorded stage whose output is kept under
     /// `key`; a stage an earlier run completed is not run again.
     async fn stage<T: Serialize + DeserializeOwned + Send + 'static>(
-        &mut self,
+        &self,
         key: String,
         stage: &str,
         plugin: &Arc<Plugin>,
@@ -251,11 +259,14 @@ impl<'a> Run<'a> {
         self.check_cancelled()?;
         let store = &self.p.store;
         let intent_id = self.intent.id.as_str();
-        self.seq += 1;
+        // Plugin calls across the server are bounded; the stage starts
+        // when it gets its turn.
+        let _turn = self.p.calls.acquire().await.map_err(Failure::host)?;
+        let seq = self.next_seq();
         let id = store
             .start_stage(
                 intent_id,
-                self.seq,
+                seq,
                 self.iteration,
                 stage,
                 Some(&plugin.info.name),
@@ -284,7 +295,10 @@ impl<'a> Run<'a> {
                     .complete_stage(id, usage.wall_ms, &d, (intent_id, &key, &output))
                     .await
                     .map_err(Failure::host)?;
-                self.done.insert(key, output);
+                self.done
+                    .lock()
+                    .expect("never poisoned")
+                    .insert(key, output);
                 Ok(value)
             }
             Err(e) => {
@@ -311,7 +325,7 @@ impl<'a> Run<'a> {
     /// A step of the host's own (the gate, the manifest) computed once and
     /// kept under `key`, recorded as a stage when `record` says so.
     async fn step<T: Serialize + DeserializeOwned>(
-        &mut self,
+        &self,
         key: &str,
         record: Option<&str>,
         compute: impl FnOnce() -> (T, StageStatus, Option<ErrorInfo>, serde_json::Value),
@@ -325,9 +339,9 @@ impl<'a> Run<'a> {
         let intent_id = self.intent.id.as_str();
         match record {
             Some(stage) => {
-                self.seq += 1;
+                let seq = self.next_seq();
                 let id = store
-                    .start_stage(intent_id, self.seq, self.iteration, stage, None)
+                    .start_stage(intent_id, seq, self.iteration, stage, None)
                     .await
                     .map_err(Failure::host)?;
                 if status == StageStatus::Succeeded {
@@ -347,13 +361,16 @@ impl<'a> Run<'a> {
                 .await
                 .map_err(Failure::host)?,
         }
-        self.done.insert(key.to_owned(), output);
+        self.done
+            .lock()
+            .expect("never poisoned")
+            .insert(key.to_owned(), output);
         Ok(value)
     }
 
     /// Generation, analysis, validation and the gate for one iteration.
     async fn iteration(
-        &mut self,
+        &self,
         project: &mut BTreeMap<String, File>,
         findings: &[model::Finding],
         ran: &mut Vec<Arc<Plugin>>,
@@ -408,14 +425,13 @@ impl<'a> Run<'a> {
         let files: Vec<File> = project.values().cloned().collect();
 
         // Analyzers: each file goes to the first analyzer of the tier that
-        // handles its extension.
-        let mut analyses: Vec<model::Analysis> = vec![];
-        let mut analysis_errors = vec![];
+        // handles its extension; the analyzers then run concurrently, as do
+        // the validators after them, up to the tier's concurrency.
+        let turns = tokio::sync::Semaphore::new(tier.concurrency());
+        let mut assigned: std::collections::HashSet<&str> = Default::default();
+        let mut analyzer_runs = vec![];
         for name in &tier.analyzers {
             let plugin = p.plugin(name)?;
-            let base = p.context(&plugin)?;
-            let (ctx_config, ctx_http) = (base.config, base.http);
-            let cancel = self.cancel.clone();
             let mine: Vec<wit::File> = files
                 .iter()
                 .filter(|f| {
@@ -424,18 +440,29 @@ impl<'a> Run<'a> {
                         .rsplit_once('.')
                         .map(|(_, e)| e.to_ascii_lowercase())
                         .unwrap_or_default();
-                    plugin.extensions.contains(&ext) && !analyses.iter().any(|a| a.path == f.path)
+                    plugin.extensions.contains(&ext) && !assigned.contains(f.path.as_str())
                 })
                 .map(Into::into)
                 .collect();
             if mine.is_empty() {
                 continue;
             }
+            assigned.extend(
+                files
+                    .iter()
+                    .filter(|f| mine.iter().any(|m| m.path == f.path))
+                    .map(|f| f.path.as_str()),
+            );
+            let base = p.context(&plugin)?;
+            let (ctx_config, ctx_http) = (base.config, base.http);
+            let cancel = self.cancel.clone();
             let limits = p
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Analyzer);
-            let (done, errors) = self
-                .stage(
+            let turns = &turns;
+            analyzer_runs.push(async move {
+                let _turn = turns.acquire().await.map_err(Failure::host)?;
+                let result = self.stage(
                     format!("{it}/analyze/{name}"),
                     "analyze",
                     &plugin,
@@ -470,14 +497,24 @@ impl<'a> Run<'a> {
                         json!({ "files": done.len(), "errors": errors.len() })
                     },
                 )
-                .await?;
+                .await;
+                result.map(|r| (plugin, r))
+            });
+        }
+        // Every run ends (and is recorded) before the first failure, in tier
+        // order, is reported.
+        let mut analyses: Vec<model::Analysis> = vec![];
+        let mut analysis_errors = vec![];
+        for run in futures_util::future::join_all(analyzer_runs).await {
+            let (plugin, (done, errors)) = run?;
             analyses.extend(done);
             analysis_errors.extend(errors);
             push_once(ran, plugin);
         }
+        analyses.sort_by(|a, b| a.path.cmp(&b.path));
 
-        // Validators.
-        let mut validations: Vec<Validation> = vec![];
+        // Validators, concurrently.
+        let mut validator_runs = vec![];
         for name in &tier.validators {
             let plugin = p.plugin(name)?;
             let mut ctx = p.context(&plugin)?;
@@ -486,15 +523,24 @@ impl<'a> Run<'a> {
             let limits = p
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Validator);
-            let report = self
-                .stage(
-                    format!("{it}/validate/{name}"),
-                    "validate",
-                    &plugin,
-                    move |rt, p| rt.validate(p, limits, ctx, &v),
-                    |r: &model::Report| json!({ "score": r.score, "findings": r.findings.len() }),
-                )
-                .await?;
+            let turns = &turns;
+            validator_runs.push(async move {
+                let _turn = turns.acquire().await.map_err(Failure::host)?;
+                let report = self
+                    .stage(
+                        format!("{it}/validate/{name}"),
+                        "validate",
+                        &plugin,
+                        move |rt, p| rt.validate(p, limits, ctx, &v),
+                        |r: &model::Report| json!({ "score": r.score, "findings": r.findings.len() }),
+                    )
+                    .await?;
+                Ok::<_, Failure>((plugin, report))
+            });
+        }
+        let mut validations: Vec<Validation> = vec![];
+        for run in futures_util::future::join_all(validator_runs).await {
+            let (plugin, report) = run?;
             validations.push(Validation {
                 validator: plugin.info.name.clone(),
                 report,
@@ -704,10 +750,9 @@ impl<'a> Run<'a> {
             if let Some(name) = &tier.delivery
                 && self.earlier::<()>("deliver-skipped")?.is_none()
             {
-                self.seq += 1;
                 let sid = p
                     .store
-                    .start_stage(id, self.seq, self.iteration, "deliver", Some(name))
+                    .start_stage(id, self.next_seq(), self.iteration, "deliver", Some(name))
                     .await
                     .map_err(Failure::host)?;
                 p.store

@@ -44,6 +44,9 @@ pub struct ServeOptions {
     /// Intents run at once by this server.
     #[arg(long, env = "QLP_WORKERS", default_value_t = 2)]
     pub workers: usize,
+    /// Plugin calls running at once across all intents (0: one per CPU).
+    #[arg(long, env = "QLP_MAX_CALLS", default_value_t = 0)]
+    pub max_calls: usize,
     /// Most intents waiting for a worker; past it, submissions get 429
     /// with Retry-After and nothing is stored.
     #[arg(long, env = "QLP_MAX_QUEUED", default_value_t = DEFAULT_MAX_QUEUED)]
@@ -144,6 +147,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         store: store.clone(),
         data_dir: data.to_owned(),
         capsules: capsules.clone(),
+        calls: Arc::new(tokio::sync::Semaphore::new(match options.max_calls {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        })),
     });
     let node = node_id(options)?;
     tracing::info!(%node, "claiming intents as this node");

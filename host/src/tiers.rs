@@ -22,6 +22,9 @@ pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
 /// is not converging.
 pub const MAX_ITERATIONS: u32 = 5;
 
+/// Analyzers or validators of one intent that run at once by default.
+pub const DEFAULT_CONCURRENCY: u32 = 4;
+
 /// The tier an intent runs when it names none.
 pub const DEFAULT_TIER: &str = "standard";
 
@@ -88,9 +91,20 @@ pub struct Tier {
     /// Whether a person must approve every capsule before delivery.
     #[serde(default)]
     pub approval: bool,
+    /// Plugin calls of one intent that run at once (analyzers, then
+    /// validators); [`DEFAULT_CONCURRENCY`] when absent.
+    #[serde(default)]
+    pub concurrency: Option<u32>,
     /// Limits for every plugin call of this tier, over the defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
+}
+
+impl Tier {
+    /// Plugin calls of one intent that may run at once.
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1) as usize
+    }
 }
 
 /// Access to a granted directory.
@@ -212,6 +226,9 @@ impl Tiers {
             }
             if gate.weights.values().all(|w| *w == 0) && !gate.weights.is_empty() {
                 return Err(err("gate.weights are all zero".into()));
+            }
+            if tier.concurrency == Some(0) {
+                return Err(err("concurrency must be at least 1".into()));
             }
             if tier.max_iterations > MAX_ITERATIONS {
                 return Err(err(format!(

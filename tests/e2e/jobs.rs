@@ -571,3 +571,63 @@ async fn the_event_stream_follows_an_intent_to_its_end() {
     );
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn independent_validators_run_concurrently_within_the_tiers_bound() {
+    let data = tempfile::tempdir().unwrap();
+    let dirs = format!(
+        "{}:{}",
+        crate::support::plugins().display(),
+        crate::support::fixtures().display()
+    );
+    let tiers = crate::support::test_tiers();
+    let server = Server::start(
+        data.path(),
+        &[
+            "--plugin-dir",
+            &dirs,
+            "--tiers",
+            tiers.to_str().unwrap(),
+            "--max-calls",
+            "4",
+        ],
+    );
+    let burn = json!({ "burn": "500000000" });
+    let parallel = server
+        .submit(json!({ "description": INVOICES, "tier": "parallel", "constraints": burn }))
+        .await;
+    let serial = server
+        .submit(json!({ "description": INVOICES, "tier": "one-at-a-time", "constraints": burn }))
+        .await;
+    // The times recorded for the two validate stages: (start, end) each,
+    // RFC 3339 UTC with milliseconds, so they order as strings.
+    let spans = |intent: &Value| -> Vec<(String, String)> {
+        stages(intent, "validate")
+            .iter()
+            .map(|s| {
+                (
+                    s["started_at"].as_str().unwrap().to_owned(),
+                    s["finished_at"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    let intent = server.wait(&parallel).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let s = spans(&intent);
+    assert_eq!(s.len(), 2);
+    assert!(
+        s[0].0 < s[1].1 && s[1].0 < s[0].1,
+        "the validators did not overlap: {s:?}"
+    );
+
+    let intent = server.wait(&serial).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let s = spans(&intent);
+    assert!(
+        s[0].1 <= s[1].0 || s[1].1 <= s[0].0,
+        "concurrency = 1 let validators overlap: {s:?}"
+    );
+    server.stop();
+}
