@@ -46,6 +46,8 @@ pub struct AppState {
     pub capsules: CapsuleDirs,
     /// Most intents waiting for a worker before submissions get 429.
     pub max_queued: u32,
+    /// The pipeline, for the planner.
+    pub pipeline: Arc<crate::pipeline::Pipeline>,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/intents", post(submit_intent).get(list_intents))
+        .route("/v1/analyses", post(analyze_intent))
         .route("/v1/intents/{id}", get(get_intent))
         .route("/v1/intents/{id}/events", get(intent_events))
         .route("/v1/intents/{id}/cancel", post(cancel_intent))
@@ -188,13 +191,9 @@ fn accepted(intent_id: &str, tier: &str, replayed: bool) -> Response {
     response
 }
 
-async fn submit_intent(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let Json(body) = body?;
+/// Checks a submitted intent; returns it with a new id, and whether it
+/// named its tier (when not, `tier` is empty).
+fn intent_of(body: SubmitIntent, tiers: &Tiers) -> Result<(Intent, bool), ApiError> {
     let description = body.description.trim().to_owned();
     if description.is_empty() {
         return Err(ApiError::invalid(
@@ -208,9 +207,10 @@ async fn submit_intent(
             format!("the description is over {MAX_DESCRIPTION_CHARS} characters"),
         ));
     }
-    let tier = body.tier.unwrap_or_else(|| DEFAULT_TIER.to_owned());
-    if state.tiers.get(&tier).is_none() {
-        let known: Vec<&str> = state.tiers.tiers.keys().map(String::as_str).collect();
+    if let Some(tier) = &body.tier
+        && tiers.get(tier).is_none()
+    {
+        let known: Vec<&str> = tiers.tiers.keys().map(String::as_str).collect();
         return Err(ApiError::invalid(
             "UNKNOWN_TIER",
             format!("unknown tier `{tier}`; known tiers: {}", known.join(", ")),
@@ -233,13 +233,44 @@ async fn submit_intent(
             format!("at most {MAX_LIST_ITEMS} requirements and constraints"),
         ));
     }
-    let intent = Intent {
-        id: uuid::Uuid::new_v4().to_string(),
-        description,
-        requirements,
-        constraints,
-        tier,
-    };
+    let tier_given = body.tier.is_some();
+    Ok((
+        Intent {
+            id: uuid::Uuid::new_v4().to_string(),
+            description,
+            requirements,
+            constraints,
+            tier: body.tier.unwrap_or_default(),
+        },
+        tier_given,
+    ))
+}
+
+async fn submit_intent(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let Json(body) = body?;
+    let (mut intent, tier_given) = intent_of(body, &state.tiers)?;
+    // Without a tier the planner's recommendation runs (the default tier
+    // when no planner is configured).
+    if !tier_given {
+        intent.tier = match state.pipeline.plan(&intent).await {
+            Ok(Some(plan)) if state.tiers.get(&plan.recommended_tier).is_some() => {
+                plan.recommended_tier
+            }
+            Ok(_) => DEFAULT_TIER.to_owned(),
+            Err(f) => {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "PLANNER_FAILED",
+                    format!("{}: {}", f.code, f.message),
+                ));
+            }
+        };
+    }
     // Back-pressure: past the queue's depth nothing new is accepted (a
     // retry under an Idempotency-Key already accepted still replays).
     let queued = state.store.queued_count().await?;
@@ -277,7 +308,7 @@ async fn submit_intent(
                 &intent.description,
                 &intent.requirements,
                 &intent.constraints,
-                &intent.tier,
+                tier_given.then_some(&intent.tier),
             );
             blake3::hash(&serde_json::to_vec(&fields).map_err(ApiError::internal)?)
                 .to_hex()
@@ -315,6 +346,29 @@ async fn submit_intent(
 #[derive(Deserialize)]
 struct ListQuery {
     limit: Option<u32>,
+}
+
+/// `POST /v1/analyses`: the planner's reading of an intent, without
+/// running it.
+async fn analyze_intent(
+    State(state): State<AppState>,
+    body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(body) = body?;
+    let (intent, _) = intent_of(body, &state.tiers)?;
+    match state.pipeline.plan(&intent).await {
+        Ok(Some(plan)) => Ok(Json(json!({ "analysis": plan }))),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "NO_PLANNER",
+            "no planner is configured (`[planner]` in the tiers file)",
+        )),
+        Err(f) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "PLANNER_FAILED",
+            format!("{}: {}", f.code, f.message),
+        )),
+    }
 }
 
 async fn list_intents(

@@ -69,6 +69,7 @@ pub enum PluginKind {
     Validator,
     Exporter,
     Delivery,
+    Planner,
 }
 
 impl PluginKind {
@@ -79,6 +80,7 @@ impl PluginKind {
             Self::Validator => "validator",
             Self::Exporter => "exporter",
             Self::Delivery => "delivery",
+            Self::Planner => "planner",
         }
     }
 }
@@ -150,6 +152,20 @@ pub struct Artifact {
     pub file_name: String,
     #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
+}
+
+/// What a planner concluded about an intent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// 0.0 (a static page) to 1.0.
+    pub complexity: f32,
+    pub recommended_tier: String,
+    pub justification: Vec<String>,
+    pub stack: Vec<String>,
+    pub constraints: Vec<(String, String)>,
+    pub compliance: Vec<String>,
+    pub estimated_files: u32,
+    pub estimated_stages: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

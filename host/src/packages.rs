@@ -39,6 +39,7 @@ fn kind(kind: PluginKind) -> Kind {
         PluginKind::Validator => Kind::Validator,
         PluginKind::Exporter => Kind::Exporter,
         PluginKind::Delivery => Kind::Delivery,
+        PluginKind::Planner => Kind::Planner,
     }
 }
 

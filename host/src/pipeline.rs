@@ -56,9 +56,9 @@ pub struct Pipeline {
 }
 
 /// Why an intent failed.
-struct Failure {
-    code: String,
-    message: String,
+pub struct Failure {
+    pub code: String,
+    pub message: String,
 }
 
 impl Failure {
@@ -129,6 +129,30 @@ impl Pipeline {
             });
         }
         Ok(ctx)
+    }
+
+    /// Runs the configured planner on `intent` outside any stage, for
+    /// `POST /v1/analyses` and submissions that name no tier. `None` when
+    /// no planner is configured.
+    pub async fn plan(&self, intent: &Intent) -> Result<Option<model::Plan>, Failure> {
+        let Some(name) = self.tiers.planner.as_ref().map(|p| p.plugin.clone()) else {
+            return Ok(None);
+        };
+        let plugin = self.plugin(&name)?;
+        let ctx = self.context(&plugin)?;
+        let limits = self.tiers.plugin_limits(&name, PluginKind::Planner);
+        let request = wit::PlanningRequest {
+            intent: intent.into(),
+            tiers: self.tiers.planner_tiers(),
+        };
+        let runtime = self.runtime.clone();
+        let (result, _) =
+            tokio::task::spawn_blocking(move || runtime.plan(&plugin, limits, ctx, &request))
+                .await
+                .map_err(Failure::host)?;
+        result
+            .map(Some)
+            .map_err(|e| Failure::stage("plan", &name, &e))
     }
 
     /// Runs an intent `owner` claimed until it ends or waits for approval,
@@ -589,6 +613,28 @@ impl<'a> Run<'a> {
         let mut project: BTreeMap<String, File> = BTreeMap::new();
         let mut findings: Vec<model::Finding> = vec![];
         let mut history: Vec<IterationSummary> = vec![];
+
+        // The planner reads the intent first; its plan is on the record.
+        if let Some(name) = p.tiers.planner.as_ref().map(|c| &c.plugin) {
+            let plugin = p.plugin(name)?;
+            let mut ctx = p.context(&plugin)?;
+            ctx.cancel = Some(self.cancel.clone());
+            let limits = p.tiers.plugin_limits(name, PluginKind::Planner);
+            let request = wit::PlanningRequest {
+                intent: self.wit_intent.clone(),
+                tiers: p.tiers.planner_tiers(),
+            };
+            let _plan: model::Plan = self
+                .stage(
+                    "plan".into(),
+                    "plan",
+                    &plugin,
+                    move |rt, p| rt.plan(p, limits, ctx, &request),
+                    |plan: &model::Plan| serde_json::to_value(plan).unwrap_or_default(),
+                )
+                .await?;
+            push_once(&mut ran, plugin);
+        }
 
         // Rounds of generation and validation until the gate passes or the
         // tier's repair rounds run out.

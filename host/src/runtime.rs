@@ -33,7 +33,7 @@ use wasmtime::{
 };
 
 use crate::model::{self, PluginInfo, PluginKind};
-use bindings::{agent, analyzer, delivery, exporter, validator, wit};
+use bindings::{agent, analyzer, delivery, exporter, planner, validator, wit};
 pub use host_api::{State, Workspace};
 pub use limits::CallLimits;
 use limits::Limiter;
@@ -177,6 +177,7 @@ enum Pre {
     Validator(validator::ValidatorPre<State>),
     Exporter(exporter::ExporterPre<State>),
     Delivery(delivery::DeliveryPre<State>),
+    Planner(planner::PlannerPre<State>),
 }
 
 impl Pre {
@@ -187,6 +188,7 @@ impl Pre {
             Pre::Validator(_) => PluginKind::Validator,
             Pre::Exporter(_) => PluginKind::Exporter,
             Pre::Delivery(_) => PluginKind::Delivery,
+            Pre::Planner(_) => PluginKind::Planner,
         }
     }
 }
@@ -218,6 +220,7 @@ struct Linkers {
     validator: Linker<State>,
     exporter: Linker<State>,
     delivery: Linker<State>,
+    planner: Linker<State>,
 }
 
 /// Options of a call beyond its limits.
@@ -325,6 +328,11 @@ impl Runtime {
                 delivery::Delivery::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
                 l
             },
+            planner: {
+                let mut l = Linker::new(&engine);
+                planner::Planner::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                l
+            },
         };
         let stop_ticker = Arc::new(AtomicBool::new(false));
         {
@@ -427,6 +435,15 @@ impl Runtime {
                 )
                 .map_err(link_err)?,
             ),
+            PluginKind::Planner => Pre::Planner(
+                planner::PlannerPre::new(
+                    self.linkers
+                        .planner
+                        .instantiate_pre(&component)
+                        .map_err(link_err)?,
+                )
+                .map_err(link_err)?,
+            ),
         };
         let mut plugin = Plugin {
             info: PluginInfo {
@@ -509,6 +526,7 @@ impl Runtime {
             ("validate", PluginKind::Validator),
             ("export", PluginKind::Exporter),
             ("deliver", PluginKind::Delivery),
+            ("plan", PluginKind::Planner),
         ]
         .into_iter()
         .find(|(name, _)| has(name))
@@ -661,6 +679,7 @@ impl Runtime {
                 Pre::Validator(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
                 Pre::Exporter(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
                 Pre::Delivery(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
+                Pre::Planner(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
             },
         );
         let info: PluginInfo = r?.into();
@@ -800,6 +819,27 @@ impl Runtime {
             },
         );
         (flatten(r).map(Into::into), usage)
+    }
+
+    /// Asks a planner to read an intent.
+    pub fn plan(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        request: &wit::PlanningRequest,
+    ) -> (Result<model::Plan, CallError>, Usage) {
+        let Pre::Planner(pre) = &plugin.pre else {
+            return (
+                Err(wrong_kind(PluginKind::Planner, plugin)),
+                Usage::default(),
+            );
+        };
+        let (r, usage) = self.call(plugin, limits, ctx, request.wire_size(), |store| {
+            pre.instantiate(&mut *store)?
+                .call_plan(&mut *store, request)
+        });
+        (flatten(r).map(model::Plan::from), usage)
     }
 
     /// Asks a delivery adapter to hand an artifact over.

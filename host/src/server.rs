@@ -166,6 +166,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             dispatcher,
             capsules,
             max_queued: options.max_queued,
+            pipeline: pipeline.clone(),
         },
         pipeline,
     ))

@@ -153,14 +153,28 @@ impl PluginGrant {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
+    #[serde(default)]
+    planner: Option<PlannerConfig>,
     tiers: BTreeMap<String, Tier>,
     #[serde(default)]
     plugins: BTreeMap<String, PluginGrant>,
 }
 
+/// The planner that reads every intent first and recommends a tier.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannerConfig {
+    pub plugin: String,
+    /// The tiers it chooses from, from the least to the most demanding;
+    /// every tier by its gate's minimum score when absent.
+    #[serde(default)]
+    pub tiers: Vec<String>,
+}
+
 /// The loaded tiers file.
 #[derive(Debug, Clone)]
 pub struct Tiers {
+    pub planner: Option<PlannerConfig>,
     pub tiers: BTreeMap<String, Tier>,
     pub grants: BTreeMap<String, PluginGrant>,
 }
@@ -237,6 +251,16 @@ impl Tiers {
                 )));
             }
         }
+        if let Some(p) = &file.planner {
+            for t in &p.tiers {
+                if !file.tiers.contains_key(t) {
+                    return Err(Error::Parse {
+                        origin: origin.to_owned(),
+                        message: format!("planner.tiers names tier `{t}`, which is not defined"),
+                    });
+                }
+            }
+        }
         for (name, grant) in &file.plugins {
             grant.http_grant().map_err(|m| Error::Parse {
                 origin: origin.to_owned(),
@@ -248,6 +272,7 @@ impl Tiers {
             })?;
         }
         Ok(Self {
+            planner: file.planner,
             tiers: file.tiers,
             grants: file.plugins,
         })
@@ -257,10 +282,38 @@ impl Tiers {
         self.tiers.get(name)
     }
 
+    /// The tiers the planner chooses from, from the least to the most
+    /// demanding: the ones it is configured with, or all of them by the
+    /// gate's minimum score, then by name.
+    pub fn planner_tiers(&self) -> Vec<String> {
+        if let Some(p) = &self.planner
+            && !p.tiers.is_empty()
+        {
+            return p.tiers.clone();
+        }
+        let mut names: Vec<(&u8, &String)> = self
+            .tiers
+            .iter()
+            .map(|(name, t)| (&t.gate.min_score, name))
+            .collect();
+        names.sort();
+        names.into_iter().map(|(_, n)| n.clone()).collect()
+    }
+
     /// The limits of a call of `plugin` (of `kind`) in `tier`: the defaults
     /// for the kind, then the tier's overrides, then the plugin's.
     pub fn limits(&self, tier: &Tier, plugin: &str, kind: PluginKind) -> CallLimits {
         let limits = CallLimits::for_kind(kind).with(&tier.limits);
+        match self.grants.get(plugin) {
+            Some(grant) => limits.with(&grant.limits),
+            None => limits,
+        }
+    }
+
+    /// The limits of a call of `plugin` (of `kind`) outside any tier: the
+    /// defaults for the kind, then the plugin's.
+    pub fn plugin_limits(&self, plugin: &str, kind: PluginKind) -> CallLimits {
+        let limits = CallLimits::for_kind(kind);
         match self.grants.get(plugin) {
             Some(grant) => limits.with(&grant.limits),
             None => limits,
@@ -276,6 +329,25 @@ impl Tiers {
     /// Checks that every plugin a tier names is loaded and of the right
     /// kind.
     pub fn check_plugins(&self, kind_of: impl Fn(&str) -> Option<PluginKind>) -> Result<(), Error> {
+        if let Some(PlannerConfig {
+            plugin: planner, ..
+        }) = &self.planner
+        {
+            match kind_of(planner) {
+                Some(PluginKind::Planner) => {}
+                found => {
+                    return Err(Error::Parse {
+                        origin: "tiers".into(),
+                        message: match found {
+                            None => format!("planner `{planner}` is not installed"),
+                            Some(k) => format!(
+                                "planner `{planner}` is of kind {k}, but is named as the planner"
+                            ),
+                        },
+                    });
+                }
+            }
+        }
         for (name, tier) in &self.tiers {
             let stages = tier
                 .agents
@@ -404,6 +476,26 @@ mod tests {
     }
 
     #[test]
+    fn the_planner_chooses_among_defined_tiers_only() {
+        let text = "[planner]\nplugin='qlp/planner'\ntiers=['t', 'nope']\n[tiers.t]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=50}\n";
+        let err = Tiers::parse(text, "f").unwrap_err().to_string();
+        assert!(err.contains("`nope`"), "{err}");
+        let shipped = Tiers::defaults();
+        assert_eq!(
+            shipped.planner_tiers(),
+            ["starter", "standard", "enterprise", "mission-critical"]
+        );
+        let err = shipped
+            .check_plugins(|_| Some(PluginKind::Validator))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("planner `qlp/planner` is of kind validator"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_fields_and_bad_gates_are_refused() {
         let err = Tiers::parse("[tiers.x]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=50,max_critical=0}\ncolour='red'\n", "t")
             .unwrap_err();
@@ -432,10 +524,10 @@ mod tests {
         assert!(err.contains("is not installed"), "{err}");
         let err = tiers
             .check_plugins(|name| {
-                Some(if name == "qlp/zip" {
-                    PluginKind::Validator
-                } else {
-                    PluginKind::Agent
+                Some(match name {
+                    "qlp/zip" => PluginKind::Validator,
+                    "qlp/planner" => PluginKind::Planner,
+                    _ => PluginKind::Agent,
                 })
             })
             .unwrap_err()

@@ -87,15 +87,17 @@ pub enum Kind {
     Validator,
     Exporter,
     Delivery,
+    Planner,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Agent,
         Kind::Analyzer,
         Kind::Validator,
         Kind::Exporter,
         Kind::Delivery,
+        Kind::Planner,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -105,6 +107,7 @@ impl Kind {
             Kind::Validator => "validator",
             Kind::Exporter => "exporter",
             Kind::Delivery => "delivery",
+            Kind::Planner => "planner",
         }
     }
 }

@@ -113,19 +113,43 @@ pub mod bindings {
             },
         });
     }
+
+    /// The `planner` world.
+    pub mod planner {
+        wit_bindgen::generate!({
+            path: "../wit",
+            world: "planner",
+            runtime_path: "::qlp_sdk::__rt",
+            pub_export_macro: true,
+            export_macro_name: "export_planner",
+            default_bindings_module: "::qlp_sdk::bindings::planner",
+            with: {
+                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
+                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
+            },
+        });
+    }
 }
 
 pub use bindings::agent::export_agent;
 pub use bindings::analyzer::export_analyzer;
 pub use bindings::delivery::export_delivery;
 pub use bindings::exporter::export_exporter;
+pub use bindings::planner::export_planner;
 pub use bindings::validator::export_validator;
 
 pub use bindings::agent::qlp::plugin::types::{
     Analysis, Artifact, Capability, CapsuleView, DeliveryTarget, ExportOptions, File, Finding,
-    FunctionMetrics, GenerationRequest, Intent, PluginError, PluginInfo, PluginKind, Receipt,
-    Report, Severity, Validation,
+    FunctionMetrics, GenerationRequest, Intent, Plan, PlanningRequest, PluginError, PluginInfo,
+    PluginKind, Receipt, Report, Severity, Validation,
 };
+
+/// Planners read an intent before anything runs and recommend a tier.
+pub mod planner {
+    pub use crate::bindings::planner::Guest as Planner;
+    pub use crate::{Intent, Plan, PlanningRequest, PluginError, PluginInfo};
+}
 
 /// Agents generate or repair project files.
 pub mod agent {

@@ -631,3 +631,65 @@ async fn independent_validators_run_concurrently_within_the_tiers_bound() {
     );
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_planner_recommends_a_tier_and_runs_it_when_none_is_named() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let analyze = |description: &'static str| {
+        let server = &server;
+        async move {
+            let (status, body) = server
+                .post_json("/v1/analyses", json!({ "description": description }))
+                .await;
+            assert_eq!(status, 200, "{body:#}");
+            body["analysis"].clone()
+        }
+    };
+
+    let payments =
+        analyze("A checkout service that takes card payments with Stripe, FastAPI and PostgreSQL")
+            .await;
+    assert_eq!(
+        payments["recommended_tier"], "mission-critical",
+        "{payments:#}"
+    );
+    assert_eq!(payments["compliance"], json!(["payments"]));
+    let complexity = payments["complexity"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&complexity));
+    assert!(
+        payments["justification"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j.as_str().unwrap().contains("payments")),
+        "{payments:#}"
+    );
+    assert!(payments["estimated_files"].as_u64().unwrap() > 0);
+
+    let page = analyze("A static landing page for a bakery").await;
+    assert_eq!(page["recommended_tier"], "starter", "{page:#}");
+    assert!(page["complexity"].as_f64().unwrap() < payments["complexity"].as_f64().unwrap());
+    assert_eq!(page["compliance"], json!([]));
+
+    // Bad input gets the same answers as a submission.
+    let (status, body) = server
+        .post_json("/v1/analyses", json!({ "description": " " }))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("EMPTY_DESCRIPTION"))
+    );
+
+    // An intent without a tier runs the recommended one, and its first
+    // stage is the plan.
+    let id = server
+        .submit(json!({ "description": "A static landing page for a bakery" }))
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["tier"], "starter", "{intent:#}");
+    assert_eq!(intent["stages"][0]["stage"], "plan");
+    assert_eq!(intent["stages"][0]["plugin"], "qlp/planner");
+    assert_eq!(intent["stages"][0]["detail"]["recommended_tier"], "starter");
+    server.stop();
+}

@@ -44,7 +44,7 @@ async fn an_intent_becomes_a_capsule_whose_files_match_the_manifest_and_whose_te
     let intent = server.wait(&id).await;
     assert_eq!(intent["status"], "completed", "{intent:#}");
     for name in [
-        "generate", "analyze", "validate", "gate", "export", "deliver",
+        "plan", "generate", "analyze", "validate", "gate", "export", "deliver",
     ] {
         let s = stage(&intent, name);
         assert_eq!(s["status"], "succeeded", "{s:#}");
@@ -321,7 +321,8 @@ async fn a_trapping_or_looping_plugin_fails_its_stage_and_the_server_keeps_servi
         "{validate:#}"
     );
 
-    assert_eq!(server.wait(&fine).await["status"], "completed");
+    let intent = server.wait(&fine).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
     // No capsule for a failed intent, with a code saying so.
     let response = server.get(&format!("/v1/capsules/{trapped}")).await;
     assert_eq!(response.status(), 404);

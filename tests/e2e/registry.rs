@@ -95,6 +95,7 @@ async fn unsigned_untrusted_and_mismatched_plugins_are_refused_at_import() {
         loaded(&server).await,
         [
             "qlp/filesystem",
+            "qlp/planner",
             "qlp/python",
             "qlp/secrets",
             "qlp/template-fastapi",

@@ -320,6 +320,7 @@ async fn a_server_skips_components_it_refuses_and_serves_the_rest() {
         names,
         [
             "qlp/filesystem",
+            "qlp/planner",
             "qlp/python",
             "qlp/secrets",
             "qlp/template-fastapi",

@@ -58,5 +58,17 @@ pub mod delivery {
     });
 }
 
+pub mod planner {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "planner",
+        with: {
+            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+        },
+    });
+}
+
 pub use agent::qlp::plugin::host::LogLevel;
 pub use agent::qlp::plugin::types as wit;

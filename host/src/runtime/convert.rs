@@ -3,6 +3,7 @@
 //! version changes.
 
 use super::bindings::wit;
+use super::host_api;
 use crate::model;
 
 impl From<&model::Intent> for wit::Intent {
@@ -91,6 +92,7 @@ impl From<wit::PluginKind> for model::PluginKind {
             wit::PluginKind::Validator => Self::Validator,
             wit::PluginKind::Exporter => Self::Exporter,
             wit::PluginKind::Delivery => Self::Delivery,
+            wit::PluginKind::Planner => Self::Planner,
         }
     }
 }
@@ -218,6 +220,30 @@ impl From<wit::Receipt> for model::Receipt {
         Self {
             location: r.location,
             details: r.details,
+        }
+    }
+}
+
+impl From<wit::Plan> for model::Plan {
+    fn from(p: wit::Plan) -> Self {
+        let text = |s: String| host_api::sanitize(&s, 1024);
+        Self {
+            complexity: if p.complexity.is_finite() {
+                p.complexity.clamp(0.0, 1.0)
+            } else {
+                0.0
+            },
+            recommended_tier: text(p.recommended_tier),
+            justification: p.justification.into_iter().map(text).collect(),
+            stack: p.stack.into_iter().map(text).collect(),
+            constraints: p
+                .constraints
+                .into_iter()
+                .map(|(k, v)| (text(k), text(v)))
+                .collect(),
+            compliance: p.compliance.into_iter().map(text).collect(),
+            estimated_files: p.estimated_files,
+            estimated_stages: p.estimated_stages,
         }
     }
 }

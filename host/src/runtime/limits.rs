@@ -139,7 +139,9 @@ impl CallLimits {
     pub fn for_kind(kind: PluginKind) -> Self {
         let timeout = match kind {
             PluginKind::Agent => DEFAULT_AGENT_TIMEOUT,
-            PluginKind::Analyzer | PluginKind::Validator => DEFAULT_CHECK_TIMEOUT,
+            PluginKind::Analyzer | PluginKind::Validator | PluginKind::Planner => {
+                DEFAULT_CHECK_TIMEOUT
+            }
             PluginKind::Exporter | PluginKind::Delivery => DEFAULT_PACKAGE_TIMEOUT,
         };
         let max_output = match kind {

@@ -106,6 +106,14 @@ record!(wit::DeliveryTarget {
     options
 });
 record!(wit::Receipt { location, details });
+record!(wit::PlanningRequest { intent, tiers });
+record!(wit::Plan {
+    recommended_tier,
+    justification,
+    stack,
+    constraints,
+    compliance
+});
 
 impl WireSize for wit::Capability {
     fn wire_size(&self) -> usize {
