@@ -32,6 +32,9 @@ pub struct FileEntry {
     pub path: String,
     pub size: u64,
     pub blake3: String,
+    /// The agent that wrote the file's final content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 impl FileEntry {
@@ -40,7 +43,100 @@ impl FileEntry {
             path: file.path.clone(),
             size: file.content.len() as u64,
             blake3: blake3::hash(&file.content).to_hex().to_string(),
+            author: None,
         }
+    }
+}
+
+/// What happens when two agents of one round write the same path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conflicts {
+    /// The later agent's file replaces the earlier one's.
+    #[default]
+    LastWins,
+    /// The earlier agent's file stays.
+    FirstWins,
+    /// The intent fails, naming the path and both agents.
+    Fail,
+}
+
+/// Who wrote what: the project's files with their authors, and the paths
+/// each agent of the current round wrote.
+#[derive(Debug, Default)]
+pub struct Authored {
+    pub files: BTreeMap<String, File>,
+    pub authors: BTreeMap<String, String>,
+    round: BTreeMap<String, String>,
+}
+
+/// What one agent's files did to the project.
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MergeReport {
+    /// Paths another agent of this round had written, now replaced.
+    pub replaced: Vec<String>,
+    /// Paths another agent of this round had written, kept as they were.
+    pub kept: Vec<String>,
+}
+
+/// Why an agent's files were not merged.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MergeError {
+    #[error(transparent)]
+    Path(#[from] PathError),
+    #[error("`{path}` was written by both {first} and {second}, and the tier refuses conflicts")]
+    Conflict {
+        path: String,
+        first: String,
+        second: String,
+    },
+}
+
+impl Authored {
+    /// Starts a new round: files stay, but conflicts are counted afresh
+    /// (a repair round may fix any agent's file).
+    pub fn new_round(&mut self) {
+        self.round.clear();
+    }
+
+    /// Merges `agent`'s files under `rule`, all or nothing.
+    pub fn merge(
+        &mut self,
+        agent: &str,
+        files: Vec<File>,
+        rule: Conflicts,
+    ) -> Result<MergeReport, MergeError> {
+        let mut report = MergeReport::default();
+        let mut accepted = vec![];
+        for file in files {
+            check_path(&file.path)?;
+            match self.round.get(&file.path) {
+                Some(first) if first != agent => match rule {
+                    Conflicts::LastWins => {
+                        report.replaced.push(file.path.clone());
+                        accepted.push(file);
+                    }
+                    Conflicts::FirstWins => report.kept.push(file.path.clone()),
+                    Conflicts::Fail => {
+                        return Err(MergeError::Conflict {
+                            path: file.path,
+                            first: first.clone(),
+                            second: agent.to_owned(),
+                        });
+                    }
+                },
+                _ => accepted.push(file),
+            }
+        }
+        let mut next = self.files.clone();
+        let paths: Vec<String> = accepted.iter().map(|f| f.path.clone()).collect();
+        merge(&mut next, accepted)?;
+        self.files = next;
+        for path in paths {
+            self.authors.insert(path.clone(), agent.to_owned());
+            self.round.insert(path, agent.to_owned());
+        }
+        Ok(report)
     }
 }
 
@@ -213,6 +309,63 @@ impl CapsuleDirs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn authored() -> Authored {
+        let mut a = Authored::default();
+        a.merge(
+            "a/one",
+            vec![file("x.py", "1"), file("y.py", "1")],
+            Conflicts::Fail,
+        )
+        .unwrap();
+        a
+    }
+
+    #[test]
+    fn the_tiers_rule_settles_two_agents_writing_one_path() {
+        let mut a = authored();
+        let r = a
+            .merge("a/two", vec![file("x.py", "2")], Conflicts::LastWins)
+            .unwrap();
+        assert_eq!(r.replaced, ["x.py"]);
+        assert_eq!(a.files["x.py"].content, b"2");
+        assert_eq!(a.authors["x.py"], "a/two");
+
+        let mut a = authored();
+        let r = a
+            .merge("a/two", vec![file("x.py", "2")], Conflicts::FirstWins)
+            .unwrap();
+        assert_eq!(r.kept, ["x.py"]);
+        assert_eq!(a.files["x.py"].content, b"1");
+        assert_eq!(a.authors["x.py"], "a/one");
+
+        let mut a = authored();
+        let err = a
+            .merge(
+                "a/two",
+                vec![file("z.py", "2"), file("y.py", "2")],
+                Conflicts::Fail,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`y.py` was written by both a/one and a/two, and the tier refuses conflicts"
+        );
+        // All or nothing: z.py was not merged either.
+        assert!(!a.files.contains_key("z.py"));
+    }
+
+    #[test]
+    fn a_repair_round_may_rewrite_any_agents_file() {
+        let mut a = authored();
+        a.new_round();
+        a.merge("a/fixer", vec![file("x.py", "fixed")], Conflicts::Fail)
+            .unwrap();
+        assert_eq!(a.authors["x.py"], "a/fixer");
+        // An agent rewriting its own file is no conflict.
+        a.merge("a/fixer", vec![file("x.py", "again")], Conflicts::Fail)
+            .unwrap();
+    }
 
     fn file(path: &str, content: &str) -> File {
         File {

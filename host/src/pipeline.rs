@@ -18,7 +18,7 @@
 //! unfinished stage, and a delivery that completed is never repeated.
 //! Cancellation reaches a running plugin through its epoch callback.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,8 +30,8 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::capsule::{
-    self, CapsuleDirs, FileEntry, IterationSummary, Manifest, ManifestGate, ManifestIntent,
-    PluginEntry,
+    self, Authored, CapsuleDirs, FileEntry, IterationSummary, Manifest, ManifestGate,
+    ManifestIntent, MergeError, PluginEntry,
 };
 use crate::gate::{self, Decision, Verdict};
 use crate::model::{self, Capability, File, Intent, PluginKind, Validation};
@@ -395,7 +395,7 @@ impl<'a> Run<'a> {
     /// Generation, analysis, validation and the gate for one iteration.
     async fn iteration(
         &self,
-        project: &mut BTreeMap<String, File>,
+        project: &mut Authored,
         findings: &[model::Finding],
         ran: &mut Vec<Arc<Plugin>>,
     ) -> Result<
@@ -413,16 +413,19 @@ impl<'a> Run<'a> {
         let p = self.p;
 
         // Agents, in order: each sees the files of those before it and the
-        // findings of the previous iteration.
+        // findings of the previous iteration; the tier's rule settles two
+        // agents writing one path.
+        project.new_round();
         for (i, name) in tier.agents.iter().enumerate() {
             let plugin = p.plugin(name)?;
             let mut ctx = p.context(&plugin)?;
             ctx.cancel = Some(self.cancel.clone());
             let request = wit::GenerationRequest {
                 intent: self.wit_intent.clone(),
-                files: project.values().map(Into::into).collect(),
+                files: project.files.values().map(Into::into).collect(),
                 findings: findings.iter().map(Into::into).collect(),
                 iteration: it,
+                role: tier.roles.get(name).map_or("", |r| r.as_str()).to_owned(),
             };
             let limits = p.tiers.limits(&tier, &plugin.info.name, PluginKind::Agent);
             let files: Vec<File> = self
@@ -434,19 +437,27 @@ impl<'a> Run<'a> {
                     |files: &Vec<File>| json!({ "files": files.len() }),
                 )
                 .await?;
-            capsule::merge(project, files).map_err(|e| Failure {
-                code: "INVALID_OUTPUT".into(),
-                message: format!("stage `generate` ({name}) failed: {e}"),
-            })?;
+            let merged = project
+                .merge(name, files, tier.conflicts)
+                .map_err(|e| Failure {
+                    code: match e {
+                        MergeError::Conflict { .. } => "WRITE_CONFLICT".into(),
+                        MergeError::Path(_) => "INVALID_OUTPUT".into(),
+                    },
+                    message: format!("stage `generate` ({name}) failed: {e}"),
+                })?;
+            if !merged.replaced.is_empty() || !merged.kept.is_empty() {
+                tracing::info!(intent = %self.intent.id, agent = %name, replaced = ?merged.replaced, kept = ?merged.kept, "agents wrote the same paths");
+            }
             push_once(ran, plugin);
         }
-        if project.is_empty() {
+        if project.files.is_empty() {
             return Err(Failure {
                 code: "EMPTY_PROJECT".into(),
                 message: "the agents generated no files".into(),
             });
         }
-        let files: Vec<File> = project.values().cloned().collect();
+        let files: Vec<File> = project.files.values().cloned().collect();
 
         // Analyzers: each file goes to the first analyzer of the tier that
         // handles its extension; the analyzers then run concurrently, as do
@@ -610,7 +621,7 @@ impl<'a> Run<'a> {
         let intent = self.intent;
         let id = intent.id.as_str();
         let mut ran: Vec<Arc<Plugin>> = vec![];
-        let mut project: BTreeMap<String, File> = BTreeMap::new();
+        let mut project = Authored::default();
         let mut findings: Vec<model::Finding> = vec![];
         let mut history: Vec<IterationSummary> = vec![];
 
@@ -707,7 +718,13 @@ impl<'a> Run<'a> {
                         stopped,
                         iterations: history.clone(),
                     },
-                    files: files.iter().map(FileEntry::of).collect(),
+                    files: files
+                        .iter()
+                        .map(|f| FileEntry {
+                            author: project.authors.get(&f.path).cloned(),
+                            ..FileEntry::of(f)
+                        })
+                        .collect(),
                     plugins: plugin_entries,
                 };
                 (manifest, StageStatus::Succeeded, None, json!({}))

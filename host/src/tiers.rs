@@ -22,6 +22,29 @@ pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
 /// is not converging.
 pub const MAX_ITERATIONS: u32 = 5;
 
+/// What an agent is asked to be in a tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Architect,
+    Implementer,
+    Tests,
+    Security,
+    Documentation,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Architect => "architect",
+            Self::Implementer => "implementer",
+            Self::Tests => "tests",
+            Self::Security => "security",
+            Self::Documentation => "documentation",
+        }
+    }
+}
+
 /// Analyzers or validators of one intent that run at once by default.
 pub const DEFAULT_CONCURRENCY: u32 = 4;
 
@@ -91,6 +114,13 @@ pub struct Tier {
     /// Whether a person must approve every capsule before delivery.
     #[serde(default)]
     pub approval: bool,
+    /// The role of each agent (`architect`, `implementer`, `tests`,
+    /// `security`, `documentation`), passed to it with every request.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Role>,
+    /// What happens when two agents of one round write the same path.
+    #[serde(default)]
+    pub conflicts: crate::capsule::Conflicts,
     /// Plugin calls of one intent that run at once (analyzers, then
     /// validators); [`DEFAULT_CONCURRENCY`] when absent.
     #[serde(default)]
@@ -240,6 +270,11 @@ impl Tiers {
             }
             if gate.weights.values().all(|w| *w == 0) && !gate.weights.is_empty() {
                 return Err(err("gate.weights are all zero".into()));
+            }
+            if let Some(a) = tier.roles.keys().find(|a| !tier.agents.contains(a)) {
+                return Err(err(format!(
+                    "roles names `{a}`, which is not among the tier's agents"
+                )));
             }
             if tier.concurrency == Some(0) {
                 return Err(err("concurrency must be at least 1".into()));

@@ -78,6 +78,24 @@ async fn a_failing_gate_is_repaired_in_a_later_round() {
         settings.contains("os.environ") && !settings.contains("PRIVATE KEY"),
         "{settings}"
     );
+    // The agent was told its role, and the manifest says who wrote what.
+    assert!(
+        settings.contains("repaired by the security agent"),
+        "{settings}"
+    );
+    let author = |path: &str| {
+        capsule["manifest"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["author"].clone())
+    };
+    assert_eq!(
+        author("app/settings.py"),
+        Some(json!("fixture/repairing-agent"))
+    );
+    assert_eq!(author("app/main.py"), Some(json!("qlp/template-fastapi")));
     assert!(has_stage(&intent, "deliver", "succeeded"), "{intent:#}");
 
     // Without repair rounds the same leak fails the gate and says so.

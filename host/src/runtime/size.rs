@@ -93,7 +93,8 @@ record!(wit::CapsuleView {
 record!(wit::GenerationRequest {
     intent,
     files,
-    findings
+    findings,
+    role
 });
 record!(wit::ExportOptions { base_name, options });
 record!(wit::Artifact {

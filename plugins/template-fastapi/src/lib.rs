@@ -91,6 +91,7 @@ mod tests {
             files: vec![],
             findings: vec![],
             iteration,
+            role: "implementer".into(),
         }
     }
 
