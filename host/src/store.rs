@@ -368,14 +368,16 @@ impl Store {
     }
 
     /// Takes the oldest intent that is queued, or running under a lease
-    /// that expired, for `owner` until `lease` from now. One statement, so
-    /// two workers never take the same intent.
+    /// that expired (or under none: accepted before leases existed), for
+    /// `owner` until `lease` from now. One statement, so two workers never
+    /// take the same intent.
     pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Intent>> {
         let now_ms = now_ms();
         let row = sqlx::query(
             "UPDATE intents SET status = 'running', lease_owner = ?, lease_expires = ?, updated_at = ?
              WHERE id = (SELECT id FROM intents
-                         WHERE status = 'queued' OR (status = 'running' AND lease_expires < ?)
+                         WHERE status = 'queued'
+                            OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < ?))
                          ORDER BY created_at, id LIMIT 1)
              RETURNING *",
         )
