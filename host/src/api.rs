@@ -40,7 +40,6 @@ pub const MAX_LISTED_INTENTS: u32 = 100;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub tiers: Arc<Tiers>,
     pub plugins: Arc<Plugins>,
     pub dispatcher: Dispatcher,
     pub capsules: CapsuleDirs,
@@ -253,14 +252,13 @@ async fn submit_intent(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let Json(body) = body?;
-    let (mut intent, tier_given) = intent_of(body, &state.tiers)?;
+    let tiers = state.pipeline.tiers();
+    let (mut intent, tier_given) = intent_of(body, &tiers)?;
     // Without a tier the planner's recommendation runs (the default tier
     // when no planner is configured).
     if !tier_given {
         intent.tier = match state.pipeline.plan(&intent).await {
-            Ok(Some(plan)) if state.tiers.get(&plan.recommended_tier).is_some() => {
-                plan.recommended_tier
-            }
+            Ok(Some(plan)) if tiers.get(&plan.recommended_tier).is_some() => plan.recommended_tier,
             Ok(_) => DEFAULT_TIER.to_owned(),
             Err(f) => {
                 return Err(ApiError::new(
@@ -355,7 +353,7 @@ async fn analyze_intent(
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(body) = body?;
-    let (intent, _) = intent_of(body, &state.tiers)?;
+    let (intent, _) = intent_of(body, &state.pipeline.tiers())?;
     match state.pipeline.plan(&intent).await {
         Ok(Some(plan)) => Ok(Json(json!({ "analysis": plan }))),
         Ok(None) => Err(ApiError::new(

@@ -47,7 +47,9 @@ pub type Plugins = HashMap<String, Arc<Plugin>>;
 pub struct Pipeline {
     pub runtime: Arc<Runtime>,
     pub plugins: Arc<Plugins>,
-    pub tiers: Arc<Tiers>,
+    /// The tiers in force; [`Pipeline::reload_tiers`] replaces them. A run
+    /// keeps the ones it started with.
+    pub tiers: std::sync::RwLock<Arc<Tiers>>,
     pub store: Store,
     pub data_dir: PathBuf,
     pub capsules: CapsuleDirs,
@@ -85,9 +87,28 @@ impl Pipeline {
         })
     }
 
-    fn context(&self, plugin: &Plugin) -> Result<CallContext, Failure> {
-        let grant = self
-            .tiers
+    /// The tiers in force now.
+    pub fn tiers(&self) -> Arc<Tiers> {
+        self.tiers.read().expect("never poisoned").clone()
+    }
+
+    /// Reads and checks a tiers file and puts it in force for intents that
+    /// start from now on; a file that fails a check changes nothing.
+    pub fn reload_tiers(&self, path: &std::path::Path) -> Result<(), crate::tiers::Error> {
+        let tiers = Tiers::load(path)?;
+        tiers.check_plugins(|name| self.plugins.get(name).map(|p| p.info.kind))?;
+        if tiers.uses_fuel() && !self.runtime.meters_fuel() {
+            return Err(crate::tiers::Error::Parse {
+                origin: path.display().to_string(),
+                message: "a fuel limit needs fuel metering, which is chosen at start-up: restart to add one".into(),
+            });
+        }
+        *self.tiers.write().expect("never poisoned") = Arc::new(tiers);
+        Ok(())
+    }
+
+    fn context(&self, tiers: &Tiers, plugin: &Plugin) -> Result<CallContext, Failure> {
+        let grant = tiers
             .grants
             .get(&plugin.info.name)
             .cloned()
@@ -135,15 +156,16 @@ impl Pipeline {
     /// `POST /v1/analyses` and submissions that name no tier. `None` when
     /// no planner is configured.
     pub async fn plan(&self, intent: &Intent) -> Result<Option<model::Plan>, Failure> {
-        let Some(name) = self.tiers.planner.as_ref().map(|p| p.plugin.clone()) else {
+        let tiers = self.tiers();
+        let Some(name) = tiers.planner.as_ref().map(|p| p.plugin.clone()) else {
             return Ok(None);
         };
         let plugin = self.plugin(&name)?;
-        let ctx = self.context(&plugin)?;
-        let limits = self.tiers.plugin_limits(&name, PluginKind::Planner);
+        let ctx = self.context(&tiers, &plugin)?;
+        let limits = tiers.plugin_limits(&name, PluginKind::Planner);
         let request = wit::PlanningRequest {
             intent: intent.into(),
-            tiers: self.tiers.planner_tiers(),
+            tiers: tiers.planner_tiers(),
         };
         let runtime = self.runtime.clone();
         let (result, _) =
@@ -206,6 +228,8 @@ enum Outcome {
 struct Run<'a> {
     p: &'a Pipeline,
     intent: &'a Intent,
+    /// The tiers in force when the run started, and its own.
+    tiers: Arc<Tiers>,
     tier: Tier,
     wit_intent: wit::Intent,
     /// The last stage sequence number used.
@@ -222,7 +246,8 @@ impl<'a> Run<'a> {
         intent: &'a Intent,
         cancel: Arc<AtomicBool>,
     ) -> Result<Self, Failure> {
-        let tier = p.tiers.get(&intent.tier).cloned().ok_or_else(|| Failure {
+        let tiers = p.tiers();
+        let tier = tiers.get(&intent.tier).cloned().ok_or_else(|| Failure {
             code: "UNKNOWN_TIER".into(),
             message: format!("tier `{}` is no longer configured", intent.tier),
         })?;
@@ -233,6 +258,7 @@ impl<'a> Run<'a> {
         Ok(Self {
             p,
             intent,
+            tiers,
             tier,
             wit_intent: wit::Intent::from(intent),
             seq: AtomicI64::new(p.store.last_seq(&intent.id).await.map_err(Failure::host)?),
@@ -418,7 +444,7 @@ impl<'a> Run<'a> {
         project.new_round();
         for (i, name) in tier.agents.iter().enumerate() {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&plugin)?;
+            let mut ctx = p.context(&self.tiers, &plugin)?;
             ctx.cancel = Some(self.cancel.clone());
             let request = wit::GenerationRequest {
                 intent: self.wit_intent.clone(),
@@ -427,7 +453,9 @@ impl<'a> Run<'a> {
                 iteration: it,
                 role: tier.roles.get(name).map_or("", |r| r.as_str()).to_owned(),
             };
-            let limits = p.tiers.limits(&tier, &plugin.info.name, PluginKind::Agent);
+            let limits = self
+                .tiers
+                .limits(&tier, &plugin.info.name, PluginKind::Agent);
             let files: Vec<File> = self
                 .stage(
                     format!("{it}/generate/{i}"),
@@ -488,10 +516,10 @@ impl<'a> Run<'a> {
                     .filter(|f| mine.iter().any(|m| m.path == f.path))
                     .map(|f| f.path.as_str()),
             );
-            let base = p.context(&plugin)?;
+            let base = p.context(&self.tiers, &plugin)?;
             let (ctx_config, ctx_http) = (base.config, base.http);
             let cancel = self.cancel.clone();
-            let limits = p
+            let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Analyzer);
             let turns = &turns;
@@ -552,10 +580,10 @@ impl<'a> Run<'a> {
         let mut validator_runs = vec![];
         for name in &tier.validators {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&plugin)?;
+            let mut ctx = p.context(&self.tiers, &plugin)?;
             ctx.cancel = Some(self.cancel.clone());
             let v = view(&self.wit_intent, &files, &analyses, &[], None);
-            let limits = p
+            let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Validator);
             let turns = &turns;
@@ -626,14 +654,14 @@ impl<'a> Run<'a> {
         let mut history: Vec<IterationSummary> = vec![];
 
         // The planner reads the intent first; its plan is on the record.
-        if let Some(name) = p.tiers.planner.as_ref().map(|c| &c.plugin) {
+        if let Some(name) = self.tiers.planner.as_ref().map(|c| &c.plugin) {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&plugin)?;
+            let mut ctx = p.context(&self.tiers, &plugin)?;
             ctx.cancel = Some(self.cancel.clone());
-            let limits = p.tiers.plugin_limits(name, PluginKind::Planner);
+            let limits = self.tiers.plugin_limits(name, PluginKind::Planner);
             let request = wit::PlanningRequest {
                 intent: self.wit_intent.clone(),
-                tiers: p.tiers.planner_tiers(),
+                tiers: self.tiers.planner_tiers(),
             };
             let _plan: model::Plan = self
                 .stage(
@@ -747,9 +775,9 @@ impl<'a> Run<'a> {
             base_name: base_name(intent),
             options: vec![],
         };
-        let mut ctx = p.context(&exporter)?;
+        let mut ctx = p.context(&self.tiers, &exporter)?;
         ctx.cancel = Some(self.cancel.clone());
-        let limits = p
+        let limits = self
             .tiers
             .limits(&tier, &exporter.info.name, PluginKind::Exporter);
         let artifact: model::Artifact = self
@@ -853,14 +881,14 @@ impl<'a> Run<'a> {
         // intent never delivers twice.
         if let Some(name) = &tier.delivery {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&plugin)?;
+            let mut ctx = p.context(&self.tiers, &plugin)?;
             ctx.cancel = Some(self.cancel.clone());
             let target = wit::DeliveryTarget {
                 destination: intent.id.clone(),
                 options: vec![],
             };
             let wit_artifact = wit::Artifact::from(&artifact);
-            let limits = p
+            let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Delivery);
             let receipt: model::Receipt = self

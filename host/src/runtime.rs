@@ -821,6 +821,11 @@ impl Runtime {
         (flatten(r).map(Into::into), usage)
     }
 
+    /// Whether the engine meters fuel (chosen when it was created).
+    pub fn meters_fuel(&self) -> bool {
+        self.fuel
+    }
+
     /// Asks a planner to read an intent.
     pub fn plan(
         &self,

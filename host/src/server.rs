@@ -143,7 +143,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     let pipeline = Arc::new(Pipeline {
         runtime,
         plugins: plugins.clone(),
-        tiers: tiers.clone(),
+        tiers: std::sync::RwLock::new(tiers),
         store: store.clone(),
         data_dir: data.to_owned(),
         capsules: capsules.clone(),
@@ -161,7 +161,6 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     Ok((
         AppState {
             store,
-            tiers,
             plugins,
             dispatcher,
             capsules,
@@ -172,10 +171,14 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     ))
 }
 
-/// Runs the server until SIGINT or SIGTERM.
+/// Runs the server until SIGINT or SIGTERM; SIGHUP reloads the tiers
+/// file.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     anyhow::ensure!(options.workers > 0, "--workers must be at least 1");
-    let (state, _pipeline) = build(&options).await?;
+    let (state, pipeline) = build(&options).await?;
+    if let Some(path) = options.tiers.clone() {
+        reload_on_hangup(pipeline, path)?;
+    }
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -186,6 +189,26 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     axum::serve(listener, api::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    Ok(())
+}
+
+/// Reloads the tiers file on every SIGHUP. A file that fails its checks is
+/// refused with the reason logged, and the tiers in force stay.
+fn reload_on_hangup(pipeline: Arc<Pipeline>, path: PathBuf) -> anyhow::Result<()> {
+    let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            let (pipeline, path) = (pipeline.clone(), path.clone());
+            let result = tokio::task::spawn_blocking(move || pipeline.reload_tiers(&path)).await;
+            match result {
+                Ok(Ok(())) => tracing::info!("tiers reloaded"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "tiers file refused; the tiers in force stay")
+                }
+                Err(e) => tracing::error!(error = %e, "tiers reload failed"),
+            }
+        }
+    });
     Ok(())
 }
 

@@ -711,3 +711,72 @@ async fn the_planner_recommends_a_tier_and_runs_it_when_none_is_named() {
     assert_eq!(intent["stages"][0]["detail"]["recommended_tier"], "starter");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reloads_the_tiers_file_and_a_bad_file_changes_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let tiers = data.path().join("tiers.toml");
+    let original = std::fs::read_to_string(crate::support::test_tiers()).unwrap();
+    std::fs::write(&tiers, &original).unwrap();
+    let dirs = format!(
+        "{}:{}",
+        crate::support::plugins().display(),
+        crate::support::fixtures().display()
+    );
+    let server = Server::start(
+        data.path(),
+        &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()],
+    );
+    let extra = json!({ "description": INVOICES, "tier": "extra" });
+    let (status, body) = server.post_json("/v1/intents", extra.clone()).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("UNKNOWN_TIER")));
+
+    // A new tier, then SIGHUP: the next intent can use it, no restart.
+    std::fs::write(
+        &tiers,
+        format!(
+            "{original}\n[tiers.extra]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = {{ min_score = 0 }}\n"
+        ),
+    )
+    .unwrap();
+    server.signal("HUP");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let id = loop {
+        let (status, body) = server.post_json("/v1/intents", extra.clone()).await;
+        if status == 202 {
+            break body["id"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reload did not take"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(server.wait(&id).await["status"], "completed");
+
+    // A file naming a plugin that is not installed is refused, with the
+    // tier named in the log, and the tiers in force stay.
+    std::fs::write(
+        &tiers,
+        "[tiers.broken]\nagents = [\"nope/agent\"]\nexporter = \"qlp/zip\"\ngate = { min_score = 0 }\n",
+    )
+    .unwrap();
+    server.signal("HUP");
+    let log = data.path().join("server.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("tiers file refused") {
+            assert!(text.contains("nope/agent"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bad file was not refused"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (status, body) = server.post_json("/v1/intents", extra).await;
+    assert_eq!(status, 202, "{body:#}");
+    server.stop();
+}

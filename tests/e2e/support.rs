@@ -240,6 +240,16 @@ impl Server {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// Sends the server a signal, e.g. `HUP`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
     /// Kills the server with SIGKILL: no shutdown code runs.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
