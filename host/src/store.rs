@@ -232,6 +232,27 @@ async fn insert_intent_row(
     Ok(())
 }
 
+/// The one write of a completed stage's output, on a pooled connection or
+/// inside a transaction.
+async fn insert_output(
+    conn: &mut sqlx::SqliteConnection,
+    intent_id: &str,
+    key: &str,
+    output: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (intent_id, key) DO UPDATE SET output = excluded.output",
+    )
+    .bind(intent_id)
+    .bind(key)
+    .bind(output.to_string())
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
@@ -562,17 +583,8 @@ impl Store {
         key: &str,
         output: &serde_json::Value,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (intent_id, key) DO UPDATE SET output = excluded.output",
-        )
-        .bind(intent_id)
-        .bind(key)
-        .bind(output.to_string())
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_output(&mut conn, intent_id, key, output).await
     }
 
     /// The highest stage sequence number an intent has used.
@@ -653,16 +665,7 @@ impl Store {
         .bind(stage_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (intent_id, key) DO UPDATE SET output = excluded.output",
-        )
-        .bind(intent_id)
-        .bind(key)
-        .bind(output.to_string())
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+        insert_output(&mut tx, intent_id, key, output).await?;
         tx.commit().await?;
         Ok(())
     }

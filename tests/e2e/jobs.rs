@@ -306,24 +306,10 @@ async fn cancel_interrupts_a_running_plugin() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_flood_past_the_queue_depth_gets_429_and_loses_nothing() {
     let data = tempfile::tempdir().unwrap();
-    let dirs = format!(
-        "{}:{}",
-        crate::support::plugins().display(),
-        crate::support::fixtures().display()
-    );
-    let tiers = crate::support::test_tiers();
-    let server = Server::start(
+    let server = Server::start_with_fixtures_on(
         data.path(),
-        &[
-            "--plugin-dir",
-            &dirs,
-            "--tiers",
-            tiers.to_str().unwrap(),
-            "--workers",
-            "1",
-            "--max-queued",
-            "3",
-        ],
+        &crate::support::test_tiers(),
+        &["--workers", "1", "--max-queued", "3"],
     );
     let mut accepted = vec![];
     let mut refused = 0;
@@ -593,22 +579,10 @@ async fn the_event_stream_follows_an_intent_to_its_end() {
 #[tokio::test(flavor = "multi_thread")]
 async fn independent_validators_run_concurrently_within_the_tiers_bound() {
     let data = tempfile::tempdir().unwrap();
-    let dirs = format!(
-        "{}:{}",
-        crate::support::plugins().display(),
-        crate::support::fixtures().display()
-    );
-    let tiers = crate::support::test_tiers();
-    let server = Server::start(
+    let server = Server::start_with_fixtures_on(
         data.path(),
-        &[
-            "--plugin-dir",
-            &dirs,
-            "--tiers",
-            tiers.to_str().unwrap(),
-            "--max-calls",
-            "4",
-        ],
+        &crate::support::test_tiers(),
+        &["--max-calls", "4"],
     );
     let burn = json!({ "burn": "500000000" });
     let parallel = server
@@ -718,15 +692,7 @@ async fn sighup_reloads_the_tiers_file_and_a_bad_file_changes_nothing() {
     let tiers = data.path().join("tiers.toml");
     let original = std::fs::read_to_string(crate::support::test_tiers()).unwrap();
     std::fs::write(&tiers, &original).unwrap();
-    let dirs = format!(
-        "{}:{}",
-        crate::support::plugins().display(),
-        crate::support::fixtures().display()
-    );
-    let server = Server::start(
-        data.path(),
-        &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()],
-    );
+    let server = Server::start_with_fixtures_on(data.path(), &tiers, &[]);
     let extra = json!({ "description": INVOICES, "tier": "extra" });
     let (status, body) = server.post_json("/v1/intents", extra.clone()).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("UNKNOWN_TIER")));

@@ -149,17 +149,22 @@ impl Server {
 
     /// Starts the server with the fixtures too, on the test tiers.
     pub fn start_with_fixtures(data_dir: &Path) -> Self {
-        let dirs = format!("{}:{}", plugins().display(), fixtures().display());
         let tiers = test_tiers();
-        Self::start(
-            data_dir,
-            &[
-                "--plugin-dir",
-                &dirs,
-                "--tiers",
-                tiers.to_str().expect("utf-8 path"),
-            ],
-        )
+        Self::start_with_fixtures_on(data_dir, &tiers, &[])
+    }
+
+    /// Starts the server with the fixtures too, on the tiers file `tiers`,
+    /// with `args` after the common ones.
+    pub fn start_with_fixtures_on(data_dir: &Path, tiers: &Path, args: &[&str]) -> Self {
+        let dirs = format!("{}:{}", plugins().display(), fixtures().display());
+        let mut all = vec![
+            "--plugin-dir",
+            &dirs,
+            "--tiers",
+            tiers.to_str().expect("utf-8 path"),
+        ];
+        all.extend_from_slice(args);
+        Self::start(data_dir, &all)
     }
 
     pub fn endpoint(&self, path: &str) -> String {
