@@ -19,8 +19,9 @@ pub use error::ApiError;
 
 use crate::capsule::CapsuleDirs;
 use crate::model::Intent;
+use crate::pipeline::Failure;
 use crate::pipeline::{Dispatcher, Plugins};
-use crate::store::{Approval, DecideError, IntentStatus, Store};
+use crate::store::{Approval, DecideError, IntentStatus, StageStatus, Store};
 use crate::tiers::{DEFAULT_TIER, Tiers};
 
 /// Largest request body accepted. An intent is a paragraph of text with a
@@ -254,21 +255,6 @@ async fn submit_intent(
     let Json(body) = body?;
     let tiers = state.pipeline.tiers();
     let (mut intent, tier_given) = intent_of(body, &tiers)?;
-    // Without a tier the planner's recommendation runs (the default tier
-    // when no planner is configured).
-    if !tier_given {
-        intent.tier = match state.pipeline.plan(&intent).await {
-            Ok(Some(plan)) if tiers.get(&plan.recommended_tier).is_some() => plan.recommended_tier,
-            Ok(_) => DEFAULT_TIER.to_owned(),
-            Err(f) => {
-                return Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "PLANNER_FAILED",
-                    format!("{}: {}", f.code, f.message),
-                ));
-            }
-        };
-    }
     // Back-pressure: past the queue's depth nothing new is accepted (a
     // retry under an Idempotency-Key already accepted still replays).
     let queued = state.store.queued_count().await?;
@@ -297,6 +283,15 @@ async fn submit_intent(
             );
             return Ok(response);
         }
+    }
+    // Without a tier the planner's recommendation runs (the default tier
+    // when no planner is configured).
+    if !tier_given {
+        intent.tier = match state.pipeline.plan(&tiers, &intent).await {
+            Ok(Some(plan)) if tiers.get(&plan.recommended_tier).is_some() => plan.recommended_tier,
+            Ok(_) => DEFAULT_TIER.to_owned(),
+            Err(f) => return Err(planner_failed(f)),
+        };
     }
     if let Some(key) = key {
         // The digest covers the request as understood (description,
@@ -353,20 +348,26 @@ async fn analyze_intent(
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(body) = body?;
-    let (intent, _) = intent_of(body, &state.pipeline.tiers())?;
-    match state.pipeline.plan(&intent).await {
+    let tiers = state.pipeline.tiers();
+    let (intent, _) = intent_of(body, &tiers)?;
+    match state.pipeline.plan(&tiers, &intent).await {
         Ok(Some(plan)) => Ok(Json(json!({ "analysis": plan }))),
         Ok(None) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "NO_PLANNER",
             "no planner is configured (`[planner]` in the tiers file)",
         )),
-        Err(f) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "PLANNER_FAILED",
-            format!("{}: {}", f.code, f.message),
-        )),
+        Err(f) => Err(planner_failed(f)),
     }
+}
+
+/// The 503 of a planner that failed its call.
+fn planner_failed(f: Failure) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "PLANNER_FAILED",
+        format!("{}: {}", f.code, f.message),
+    )
 }
 
 async fn list_intents(
@@ -415,8 +416,8 @@ struct EventCursor {
     state: AppState,
     id: String,
     /// The status of every stage record sent, by sequence number.
-    stages: BTreeMap<i64, String>,
-    status: Option<String>,
+    stages: BTreeMap<i64, StageStatus>,
+    status: Option<IntentStatus>,
     iteration: i64,
     pending: std::collections::VecDeque<axum::response::sse::Event>,
     ended: bool,
@@ -432,10 +433,7 @@ impl EventCursor {
             return Ok(());
         };
         for stage in self.state.store.stages(&self.id).await? {
-            let status = serde_json::to_value(stage.status)?
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let status = stage.status;
             if self.stages.get(&stage.seq) == Some(&status) {
                 continue;
             }
@@ -456,21 +454,20 @@ impl EventCursor {
             self.pending.push_back(
                 Event::default()
                     .event(kind)
-                    .id(format!("{}:{status}", stage.seq))
+                    .id(format!("{}:{}", stage.seq, status.as_str()))
                     .json_data(&stage)
                     .expect("serializes"),
             );
             self.stages.insert(stage.seq, status);
         }
-        let status = record.status.as_str().to_owned();
-        if self.status.as_deref() != Some(status.as_str()) {
+        if self.status != Some(record.status) {
             self.pending.push_back(
                 Event::default()
                     .event("status")
-                    .json_data(json!({ "status": status, "error": record.error }))
+                    .json_data(json!({ "status": record.status, "error": record.error }))
                     .expect("serializes"),
             );
-            self.status = Some(status);
+            self.status = Some(record.status);
         }
         if record.status.is_finished() || self.opened.elapsed() > EVENTS_MAX {
             self.ended = true;

@@ -36,6 +36,7 @@ use crate::capsule::{
 use crate::gate::{self, Decision, Verdict};
 use crate::model::{self, Capability, File, Intent, PluginKind, Validation};
 use crate::runtime::bindings::wit;
+use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store};
 use crate::tiers::{Access, Tier, Tiers};
@@ -152,29 +153,48 @@ impl Pipeline {
         Ok(ctx)
     }
 
-    /// Runs the configured planner on `intent` outside any stage, for
+    /// Runs the planner `tiers` configure on `intent` outside any stage, for
     /// `POST /v1/analyses` and submissions that name no tier. `None` when
     /// no planner is configured.
-    pub async fn plan(&self, intent: &Intent) -> Result<Option<model::Plan>, Failure> {
-        let tiers = self.tiers();
-        let Some(name) = tiers.planner.as_ref().map(|p| p.plugin.clone()) else {
+    pub async fn plan(
+        &self,
+        tiers: &Tiers,
+        intent: &Intent,
+    ) -> Result<Option<model::Plan>, Failure> {
+        let Some(call) = self.planner_call(tiers, intent.into())? else {
             return Ok(None);
         };
-        let plugin = self.plugin(&name)?;
-        let ctx = self.context(&tiers, &plugin)?;
-        let limits = tiers.plugin_limits(&name, PluginKind::Planner);
-        let request = wit::PlanningRequest {
-            intent: intent.into(),
-            tiers: tiers.planner_tiers(),
-        };
         let runtime = self.runtime.clone();
-        let (result, _) =
-            tokio::task::spawn_blocking(move || runtime.plan(&plugin, limits, ctx, &request))
-                .await
-                .map_err(Failure::host)?;
+        let plugin = call.plugin.clone();
+        let (result, _) = tokio::task::spawn_blocking(move || {
+            runtime.plan(&call.plugin, call.limits, call.ctx, &call.request)
+        })
+        .await
+        .map_err(Failure::host)?;
         result
             .map(Some)
-            .map_err(|e| Failure::stage("plan", &name, &e))
+            .map_err(|e| Failure::stage("plan", &plugin.info.name, &e))
+    }
+
+    /// The call of the planner `tiers` name, if any, on `intent`.
+    fn planner_call(
+        &self,
+        tiers: &Tiers,
+        intent: wit::Intent,
+    ) -> Result<Option<PlannerCall>, Failure> {
+        let Some(config) = &tiers.planner else {
+            return Ok(None);
+        };
+        let plugin = self.plugin(&config.plugin)?;
+        Ok(Some(PlannerCall {
+            ctx: self.context(tiers, &plugin)?,
+            limits: tiers.plugin_limits(&config.plugin, PluginKind::Planner),
+            request: wit::PlanningRequest {
+                intent,
+                tiers: tiers.planner_tiers(),
+            },
+            plugin,
+        }))
     }
 
     /// Runs an intent `owner` claimed until it ends or waits for approval,
@@ -213,6 +233,14 @@ impl Pipeline {
             Err(e) => tracing::error!(intent = %id, error = %e, "cannot record intent outcome"),
         }
     }
+}
+
+/// A planner call ready to make.
+struct PlannerCall {
+    plugin: Arc<Plugin>,
+    ctx: CallContext,
+    limits: CallLimits,
+    request: wit::PlanningRequest,
 }
 
 /// How a run ended, short of a failure.
@@ -270,6 +298,14 @@ impl<'a> Run<'a> {
 
     fn next_seq(&self) -> i64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// What a call of `plugin` in this run is granted, cancellable with
+    /// the run.
+    fn context(&self, plugin: &Plugin) -> Result<CallContext, Failure> {
+        let mut ctx = self.p.context(&self.tiers, plugin)?;
+        ctx.cancel = Some(self.cancel.clone());
+        Ok(ctx)
     }
 
     fn check_cancelled(&self) -> Result<(), Failure> {
@@ -342,7 +378,11 @@ impl<'a> Run<'a> {
                 }
                 let output = serde_json::to_value(&value).map_err(Failure::host)?;
                 store
-                    .complete_stage(id, usage.wall_ms, &d, (intent_id, &key, &output))
+                    .complete_stage(
+                        id,
+                        (StageStatus::Succeeded, usage.wall_ms, None, d),
+                        (intent_id, &key, &output),
+                    )
                     .await
                     .map_err(Failure::host)?;
                 self.done
@@ -372,12 +412,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// A step of the host's own (the gate, the manifest) computed once and
-    /// kept under `key`, recorded as a stage when `record` says so.
+    /// A step of the host's own (the gate, the manifest, a skipped
+    /// delivery) computed once and kept under `key`; recorded as a stage
+    /// (with the plugin it stands for, if any) when `record` says so.
     async fn step<T: Serialize + DeserializeOwned>(
         &self,
         key: &str,
-        record: Option<&str>,
+        record: Option<(&str, Option<&str>)>,
         compute: impl FnOnce() -> (T, StageStatus, Option<ErrorInfo>, serde_json::Value),
     ) -> Result<T, Failure> {
         if let Some(value) = self.earlier(key)? {
@@ -388,23 +429,16 @@ impl<'a> Run<'a> {
         let store = &self.p.store;
         let intent_id = self.intent.id.as_str();
         match record {
-            Some(stage) => {
+            Some((stage, plugin)) => {
                 let seq = self.next_seq();
                 let id = store
-                    .start_stage(intent_id, seq, self.iteration, stage, None)
+                    .start_stage(intent_id, seq, self.iteration, stage, plugin)
                     .await
                     .map_err(Failure::host)?;
-                if status == StageStatus::Succeeded {
-                    store
-                        .complete_stage(id, 0, &detail, (intent_id, key, &output))
-                        .await
-                } else {
-                    store
-                        .finish_stage(id, status, 0, error, Some(detail))
-                        .await
-                        .and(store.put_output(intent_id, key, &output).await)
-                }
-                .map_err(Failure::host)?;
+                store
+                    .complete_stage(id, (status, 0, error, detail), (intent_id, key, &output))
+                    .await
+                    .map_err(Failure::host)?;
             }
             None => store
                 .put_output(intent_id, key, &output)
@@ -444,8 +478,7 @@ impl<'a> Run<'a> {
         project.new_round();
         for (i, name) in tier.agents.iter().enumerate() {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&self.tiers, &plugin)?;
-            ctx.cancel = Some(self.cancel.clone());
+            let ctx = self.context(&plugin)?;
             let request = wit::GenerationRequest {
                 intent: self.wit_intent.clone(),
                 files: project.files.values().map(Into::into).collect(),
@@ -516,9 +549,8 @@ impl<'a> Run<'a> {
                     .filter(|f| mine.iter().any(|m| m.path == f.path))
                     .map(|f| f.path.as_str()),
             );
-            let base = p.context(&self.tiers, &plugin)?;
-            let (ctx_config, ctx_http) = (base.config, base.http);
-            let cancel = self.cancel.clone();
+            let base = self.context(&plugin)?;
+            let (ctx_config, ctx_http, ctx_cancel) = (base.config, base.http, base.cancel);
             let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Analyzer);
@@ -534,7 +566,7 @@ impl<'a> Run<'a> {
                         let mut done = vec![];
                         let mut errors = vec![];
                         for file in &mine {
-                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone(), cancel: Some(cancel.clone()) };
+                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone() };
                             let (r, u) = rt.analyze(p, limits, ctx, file);
                             usage.wall_ms += u.wall_ms;
                             usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);
@@ -580,8 +612,7 @@ impl<'a> Run<'a> {
         let mut validator_runs = vec![];
         for name in &tier.validators {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&self.tiers, &plugin)?;
-            ctx.cancel = Some(self.cancel.clone());
+            let ctx = self.context(&plugin)?;
             let v = view(&self.wit_intent, &files, &analyses, &[], None);
             let limits = self
                 .tiers
@@ -612,9 +643,9 @@ impl<'a> Run<'a> {
         }
 
         // The quality gate.
-        let verdict = gate::evaluate(&tier.gate, &validations);
         let verdict: Verdict = self
-            .step(&format!("{it}/gate"), Some("gate"), || {
+            .step(&format!("{it}/gate"), Some(("gate", None)), || {
+                let verdict = gate::evaluate(&tier.gate, &validations);
                 let failed = verdict.decision == Decision::Fail;
                 let detail = json!({
                     "score": verdict.score,
@@ -654,15 +685,14 @@ impl<'a> Run<'a> {
         let mut history: Vec<IterationSummary> = vec![];
 
         // The planner reads the intent first; its plan is on the record.
-        if let Some(name) = self.tiers.planner.as_ref().map(|c| &c.plugin) {
-            let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&self.tiers, &plugin)?;
+        if let Some(call) = p.planner_call(&self.tiers, self.wit_intent.clone())? {
+            let PlannerCall {
+                plugin,
+                mut ctx,
+                limits,
+                request,
+            } = call;
             ctx.cancel = Some(self.cancel.clone());
-            let limits = self.tiers.plugin_limits(name, PluginKind::Planner);
-            let request = wit::PlanningRequest {
-                intent: self.wit_intent.clone(),
-                tiers: self.tiers.planner_tiers(),
-            };
             let _plan: model::Plan = self
                 .stage(
                     "plan".into(),
@@ -775,8 +805,7 @@ impl<'a> Run<'a> {
             base_name: base_name(intent),
             options: vec![],
         };
-        let mut ctx = p.context(&self.tiers, &exporter)?;
-        ctx.cancel = Some(self.cancel.clone());
+        let ctx = self.context(&exporter)?;
         let limits = self
             .tiers
             .limits(&tier, &exporter.info.name, PluginKind::Exporter);
@@ -838,28 +867,12 @@ impl<'a> Run<'a> {
             .map_err(Failure::host)?;
 
         if !verdict.passed() {
-            if let Some(name) = &tier.delivery
-                && self.earlier::<()>("deliver-skipped")?.is_none()
-            {
-                let sid = p
-                    .store
-                    .start_stage(id, self.next_seq(), self.iteration, "deliver", Some(name))
-                    .await
-                    .map_err(Failure::host)?;
-                p.store
-                    .finish_stage(
-                        sid,
-                        StageStatus::Skipped,
-                        0,
-                        None,
-                        Some(json!({ "reason": "the capsule failed its gate" })),
-                    )
-                    .await
-                    .map_err(Failure::host)?;
-                p.store
-                    .put_output(id, "deliver-skipped", &serde_json::Value::Null)
-                    .await
-                    .map_err(Failure::host)?;
+            if let Some(name) = &tier.delivery {
+                self.step("deliver-skipped", Some(("deliver", Some(name))), || {
+                    let reason = json!({ "reason": "the capsule failed its gate" });
+                    ((), StageStatus::Skipped, None, reason)
+                })
+                .await?;
             }
             return Ok(Outcome::GateFailed);
         }
@@ -881,8 +894,7 @@ impl<'a> Run<'a> {
         // intent never delivers twice.
         if let Some(name) = &tier.delivery {
             let plugin = p.plugin(name)?;
-            let mut ctx = p.context(&self.tiers, &plugin)?;
-            ctx.cancel = Some(self.cancel.clone());
+            let ctx = self.context(&plugin)?;
             let target = wit::DeliveryTarget {
                 destination: intent.id.clone(),
                 options: vec![],

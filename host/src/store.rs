@@ -149,7 +149,7 @@ pub enum StageStatus {
 }
 
 impl StageStatus {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Running => "running",
             Self::Succeeded => "succeeded",
@@ -253,13 +253,48 @@ async fn insert_output(
     Ok(())
 }
 
+/// An intent's status, read on `conn` (inside the caller's transaction).
+async fn status_of(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Option<IntentStatus>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = ?")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|(s,)| IntentStatus::parse(&s)))
+}
+
+/// The one UPDATE that ends a stage record.
+async fn update_stage(
+    conn: &mut sqlx::SqliteConnection,
+    stage_id: i64,
+    status: StageStatus,
+    duration_ms: u64,
+    error: Option<ErrorInfo>,
+    detail: Option<serde_json::Value>,
+) -> Result<()> {
+    let (code, message) = error.map(|e| (e.code, e.message)).unzip();
+    sqlx::query(
+        "UPDATE stage_runs SET status = ?, finished_at = ?, duration_ms = ?, error_code = ?, error_message = ?, detail = ?
+         WHERE id = ?",
+    )
+    .bind(status.as_str())
+    .bind(now())
+    .bind(duration_ms as i64)
+    .bind(code)
+    .bind(message)
+    .bind(detail.map(|d| d.to_string()))
+    .bind(stage_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// RFC 3339 UTC with milliseconds.
 pub fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-/// Milliseconds since the Unix epoch: lease expiry times.
-fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch: lease expiry and retry times.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -487,14 +522,9 @@ impl Store {
     /// there is no such intent.
     pub async fn request_cancel(&self, id: &str) -> Result<Option<IntentStatus>> {
         let mut tx = self.pool.begin().await?;
-        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((status,)) = status else {
+        let Some(status) = status_of(&mut tx, id).await? else {
             return Ok(None);
         };
-        let status = IntentStatus::parse(&status);
         let after = match status {
             IntentStatus::Queued | IntentStatus::AwaitingApproval => {
                 sqlx::query(
@@ -531,14 +561,9 @@ impl Store {
     /// approved intent is queued again to deliver, a rejected one ends.
     pub async fn decide(&self, id: &str, approval: &Approval) -> Result<(), DecideError> {
         let mut tx = self.pool.begin().await?;
-        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((status,)) = status else {
+        let Some(status) = status_of(&mut tx, id).await? else {
             return Err(DecideError::NotFound);
         };
-        let status = IntentStatus::parse(&status);
         if status != IntentStatus::AwaitingApproval {
             return Err(DecideError::NotAwaiting(status));
         }
@@ -629,42 +654,25 @@ impl Store {
         error: Option<ErrorInfo>,
         detail: Option<serde_json::Value>,
     ) -> Result<()> {
-        let (code, message) = error.map(|e| (e.code, e.message)).unzip();
-        sqlx::query(
-            "UPDATE stage_runs SET status = ?, finished_at = ?, duration_ms = ?, error_code = ?, error_message = ?, detail = ?
-             WHERE id = ?",
-        )
-        .bind(status.as_str())
-        .bind(now())
-        .bind(duration_ms as i64)
-        .bind(code)
-        .bind(message)
-        .bind(detail.map(|d| d.to_string()))
-        .bind(stage_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        update_stage(&mut conn, stage_id, status, duration_ms, error, detail).await
     }
 
-    /// Records a stage's success and keeps its output, in one transaction,
-    /// so a resumed intent either has both or reruns the stage.
+    /// Records a stage's end and keeps its output, in one transaction, so a
+    /// resumed intent either has both or runs the stage again.
     pub async fn complete_stage(
         &self,
         stage_id: i64,
-        duration_ms: u64,
-        detail: &serde_json::Value,
+        (status, duration_ms, error, detail): (
+            StageStatus,
+            u64,
+            Option<ErrorInfo>,
+            serde_json::Value,
+        ),
         (intent_id, key, output): (&str, &str, &serde_json::Value),
     ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE stage_runs SET status = 'succeeded', finished_at = ?, duration_ms = ?, detail = ? WHERE id = ?",
-        )
-        .bind(now())
-        .bind(duration_ms as i64)
-        .bind(detail.to_string())
-        .bind(stage_id)
-        .execute(&mut *tx)
-        .await?;
+        update_stage(&mut tx, stage_id, status, duration_ms, error, Some(detail)).await?;
         insert_output(&mut tx, intent_id, key, output).await?;
         tx.commit().await?;
         Ok(())

@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::Sha256;
 use sqlx::SqliteConnection;
 
-use crate::store::{self, ErrorInfo, IntentStatus, Store};
+use crate::store::{self, ErrorInfo, IntentStatus, Store, now_ms};
 
 /// The events a webhook may subscribe to.
 pub const EVENTS: [&str; 3] = ["intent.completed", "intent.failed", "approval.required"];
@@ -72,13 +72,6 @@ pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
 pub fn backoff(attempts: u32, jitter: f64) -> Duration {
     let exp = BASE_BACKOFF.saturating_mul(1 << attempts.saturating_sub(1).min(16));
     exp.min(MAX_BACKOFF).mul_f64(0.5 + jitter.clamp(0.0, 1.0))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// A random number in [0, 1).
