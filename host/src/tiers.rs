@@ -496,6 +496,10 @@ mod tests {
         assert!(err.contains("review_below 40"), "{err}");
         let err = refused("gate={min_score=50}\nmax_iterations=6");
         assert!(err.contains("max_iterations 6"), "{err}");
+        let err = refused("gate={min_score=50}\nconcurrency=0");
+        assert!(err.contains("concurrency must be at least 1"), "{err}");
+        let err = refused("gate={min_score=50}\nroles={'a/x'='tests'}");
+        assert!(err.contains("roles names `a/x`"), "{err}");
         let ok = Tiers::parse(
             &tier("gate={min_score=50, review_below=80, weights={'a/v'=3}, required=['a/v'], max_findings={high=1}}\nmax_iterations=5\napproval=true"),
             "t",

@@ -146,6 +146,16 @@ async fn approval_holds_delivery_until_a_person_decides() {
     );
     let (status, body) = server
         .post_json(
+            &format!("/v1/intents/{approved}/approve"),
+            json!({ "by": "ana", "comment": "x".repeat(4_001) }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("COMMENT_TOO_LONG"))
+    );
+    let (status, body) = server
+        .post_json(
             "/v1/intents/00000000-0000-0000-0000-000000000000/approve",
             json!({ "by": "ana" }),
         )
@@ -270,10 +280,6 @@ async fn cancel_interrupts_a_running_plugin() {
     let validate = stage(&intent, "validate");
     assert_eq!(validate["status"], "failed");
     assert_eq!(validate["error"]["code"], "CANCELLED");
-    assert!(
-        validate["duration_ms"].as_u64().unwrap() < 60_000,
-        "{validate:#}"
-    );
     assert!(stages(&intent, "export").is_empty(), "{intent:#}");
 
     // Cancelling again says the same; an intent that ended otherwise has
@@ -419,6 +425,34 @@ async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
         (422, Some("INVALID_WEBHOOK"))
     );
 
+    let (status, body) = server
+        .post_json(
+            "/v1/webhooks",
+            json!({ "url": receiver, "events": ["intent.completed"], "secret": "short" }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_WEBHOOK"))
+    );
+    let long = format!("http://127.0.0.1/{}", "a".repeat(2048));
+    let (status, body) = server
+        .post_json(
+            "/v1/webhooks",
+            json!({ "url": long, "events": ["intent.completed"] }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_WEBHOOK"))
+    );
+    let missing = server.get("/v1/webhooks/no-such-hook/deliveries").await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.json::<Value>().await.unwrap()["code"],
+        "WEBHOOK_NOT_FOUND"
+    );
+
     let (status, hook) = server
         .post_json(
             "/v1/webhooks",
@@ -493,6 +527,24 @@ async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
         assert_eq!(body["intent"]["id"], id.as_str());
         assert_eq!(body["intent"]["status"], "completed");
     }
+
+    // Removed, it is gone, and removing it again is a 404.
+    let delete = |path: String| server.http.delete(server.endpoint(&path)).send();
+    assert_eq!(
+        delete(format!("/v1/webhooks/{hook_id}"))
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(server.get_json("/v1/webhooks").await["webhooks"], json!([]));
+    assert_eq!(
+        delete(format!("/v1/webhooks/{hook_id}"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     server.stop();
 }
 
