@@ -736,6 +736,38 @@ async fn the_planner_recommends_a_tier_and_runs_it_when_none_is_named() {
     assert_eq!(intent["stages"][0]["plugin"], "qlp/planner");
     assert_eq!(intent["stages"][0]["detail"]["recommended_tier"], "starter");
     server.stop();
+
+    // Without a planner, analyses are unavailable and an intent without a
+    // tier runs the default one.
+    let plain = data.path().join("plain-tiers.toml");
+    std::fs::write(
+        &plain,
+        "[tiers.standard]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = { min_score = 0 }\n",
+    )
+    .unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let plugins = crate::support::plugins();
+    let server = Server::start(
+        other.path(),
+        &[
+            "--plugin-dir",
+            plugins.to_str().unwrap(),
+            "--tiers",
+            plain.to_str().unwrap(),
+        ],
+    );
+    let (status, body) = server
+        .post_json("/v1/analyses", json!({ "description": "A static page" }))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("NO_PLANNER")));
+    let id = server
+        .submit(json!({ "description": "A static page" }))
+        .await;
+    assert_eq!(
+        server.get_json(&format!("/v1/intents/{id}")).await["tier"],
+        "standard"
+    );
+    server.stop();
 }
 
 #[tokio::test(flavor = "multi_thread")]
