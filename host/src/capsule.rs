@@ -63,7 +63,7 @@ pub enum Conflicts {
 
 /// Who wrote what: the project's files with their authors, and the paths
 /// each agent of the current round wrote.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Authored {
     pub files: BTreeMap<String, File>,
     pub authors: BTreeMap<String, String>,

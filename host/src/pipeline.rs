@@ -1,11 +1,12 @@
-//! The pipeline an intent runs: agents, analyzers, validators, the quality
-//! gate, the exporter and delivery, in that order, as its tier names them.
+//! The pipeline an intent runs: the stages of its tier's graph (agents,
+//! analyzers, validators), each started once the stages it needs ended,
+//! then the quality gate, the exporter and delivery.
 //!
 //! Every plugin call runs on a blocking thread (wasmtime calls are
 //! synchronous and bounded by their epoch deadline) and is recorded as a
-//! stage run with its timing, outcome and usage before the next begins. A
-//! failing stage fails the intent with the stage, the plugin and the cause
-//! named; the server goes on.
+//! stage run with its timing, outcome and usage. A failing stage fails the
+//! intent with the stage, the plugin and the cause named; the server goes
+//! on.
 //!
 //! When the gate fails and the tier allows repair rounds, the findings go
 //! back to the agents and the whole round runs again. A capsule that passes
@@ -39,7 +40,7 @@ use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store};
-use crate::tiers::{Access, Tier, Tiers};
+use crate::tiers::{Access, Stage, StageKind, Tier, Tiers};
 
 /// The loaded plugins by name.
 pub type Plugins = HashMap<String, Arc<Plugin>>;
@@ -452,7 +453,9 @@ impl<'a> Run<'a> {
         Ok(value)
     }
 
-    /// Generation, analysis, validation and the gate for one iteration.
+    /// Generation, analysis, validation and the gate for one iteration:
+    /// the tier's stages, each started once every stage it needs ended,
+    /// at most the tier's concurrency of plugin calls at a time.
     async fn iteration(
         &self,
         project: &mut Authored,
@@ -468,50 +471,66 @@ impl<'a> Run<'a> {
         ),
         Failure,
     > {
-        let it = self.iteration;
         let tier = self.tier.clone();
-        let p = self.p;
-
-        // Agents, in order: each sees the files of those before it and the
-        // findings of the previous iteration; the tier's rule settles two
-        // agents writing one path.
+        let stages = &tier.stages;
         project.new_round();
-        for (i, name) in tier.agents.iter().enumerate() {
-            let plugin = p.plugin(name)?;
-            let ctx = self.context(&plugin)?;
-            let request = wit::GenerationRequest {
-                intent: self.wit_intent.clone(),
-                files: project.files.values().map(Into::into).collect(),
-                findings: findings.iter().map(Into::into).collect(),
-                iteration: it,
-                role: tier.roles.get(name).map_or("", |r| r.as_str()).to_owned(),
-            };
-            let limits = self
-                .tiers
-                .limits(&tier, &plugin.info.name, PluginKind::Agent);
-            let files: Vec<File> = self
-                .stage(
-                    format!("{it}/generate/{i}"),
-                    "generate",
-                    &plugin,
-                    move |rt, p| rt.generate(p, limits, ctx, &request),
-                    |files: &Vec<File>| json!({ "files": files.len() }),
-                )
-                .await?;
-            let merged = project
-                .merge(name, files, tier.conflicts)
-                .map_err(|e| Failure {
-                    code: match e {
-                        MergeError::Conflict { .. } => "WRITE_CONFLICT".into(),
-                        MergeError::Path(_) => "INVALID_OUTPUT".into(),
-                    },
-                    message: format!("stage `generate` ({name}) failed: {e}"),
-                })?;
-            if !merged.replaced.is_empty() || !merged.kept.is_empty() {
-                tracing::info!(intent = %self.intent.id, agent = %name, replaced = ?merged.replaced, kept = ?merged.kept, "agents wrote the same paths");
-            }
-            push_once(ran, plugin);
+        let base = std::mem::take(project);
+        let findings: Arc<Vec<wit::Finding>> = Arc::new(findings.iter().map(Into::into).collect());
+        let turns = tokio::sync::Semaphore::new(tier.concurrency());
+
+        // Where each stage is in the tier's order, and what ended.
+        let mut rank = vec![0; stages.len()];
+        for (at, &i) in tier.order.iter().enumerate() {
+            rank[i] = at;
         }
+        let mut waiting: Vec<usize> = stages.iter().map(|s| s.needs.len()).collect();
+        let mut outputs: Vec<Option<StageOutput>> = (0..stages.len()).map(|_| None).collect();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        let mut failure: Option<(usize, Failure)> = None;
+        let mut ready: Vec<usize> = tier
+            .order
+            .iter()
+            .copied()
+            .filter(|&i| waiting[i] == 0)
+            .collect();
+        loop {
+            for i in ready.drain(..) {
+                let input = self.stage_input(&tier, i, &base, &outputs)?;
+                running.push(self.run_stage(i, input, findings.clone(), &turns));
+            }
+            let Some((i, result)) = futures_util::StreamExt::next(&mut running).await else {
+                break;
+            };
+            match result {
+                Ok(output) => {
+                    outputs[i] = Some(output);
+                    // Nothing new starts once a stage failed; the running
+                    // ones end and are recorded first.
+                    if failure.is_none() {
+                        for &j in &tier.order {
+                            if stages[j].needs.contains(&stages[i].name) {
+                                waiting[j] -= 1;
+                                if waiting[j] == 0 {
+                                    ready.push(j);
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(f) => {
+                    if failure.as_ref().is_none_or(|(r, _)| rank[i] < *r) {
+                        failure = Some((rank[i], f));
+                    }
+                }
+            }
+        }
+        if let Some((_, f)) = failure {
+            return Err(f);
+        }
+
+        // The round's files: every agent stage's, merged in the tier's
+        // order; the analyses and reports of every other stage.
+        *project = compose(&tier, &base, &outputs, tier.order.iter().copied())?;
         if project.files.is_empty() {
             return Err(Failure {
                 code: "EMPTY_PROJECT".into(),
@@ -519,128 +538,36 @@ impl<'a> Run<'a> {
             });
         }
         let files: Vec<File> = project.files.values().cloned().collect();
-
-        // Analyzers: each file goes to the first analyzer of the tier that
-        // handles its extension; the analyzers then run concurrently, as do
-        // the validators after them, up to the tier's concurrency.
-        let turns = tokio::sync::Semaphore::new(tier.concurrency());
-        let mut assigned: std::collections::HashSet<&str> = Default::default();
-        let mut analyzer_runs = vec![];
-        for name in &tier.analyzers {
-            let plugin = p.plugin(name)?;
-            let mine: Vec<wit::File> = files
-                .iter()
-                .filter(|f| {
-                    let ext = f
-                        .path
-                        .rsplit_once('.')
-                        .map(|(_, e)| e.to_ascii_lowercase())
-                        .unwrap_or_default();
-                    plugin.extensions.contains(&ext) && !assigned.contains(f.path.as_str())
-                })
-                .map(Into::into)
-                .collect();
-            if mine.is_empty() {
-                continue;
-            }
-            assigned.extend(
-                files
-                    .iter()
-                    .filter(|f| mine.iter().any(|m| m.path == f.path))
-                    .map(|f| f.path.as_str()),
-            );
-            let base = self.context(&plugin)?;
-            let (ctx_config, ctx_http, ctx_cancel) = (base.config, base.http, base.cancel);
-            let limits = self
-                .tiers
-                .limits(&tier, &plugin.info.name, PluginKind::Analyzer);
-            let turns = &turns;
-            analyzer_runs.push(async move {
-                let _turn = turns.acquire().await.map_err(Failure::host)?;
-                let result = self.stage(
-                    format!("{it}/analyze/{name}"),
-                    "analyze",
-                    &plugin,
-                    move |rt, p| {
-                        let mut usage = Usage::default();
-                        let mut done = vec![];
-                        let mut errors = vec![];
-                        for file in &mine {
-                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone() };
-                            let (r, u) = rt.analyze(p, limits, ctx, file);
-                            usage.wall_ms += u.wall_ms;
-                            usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);
-                            if let Some(f) = u.fuel_consumed {
-                                usage.fuel_consumed = Some(usage.fuel_consumed.unwrap_or(0) + f);
-                            }
-                            match r {
-                                Ok(mut a) => {
-                                    a.path = file.path.clone();
-                                    done.push(a);
-                                }
-                                // The plugin's own verdict on a file (a syntax
-                                // error, say) is a result, not a failure.
-                                Err(CallError::Plugin { code, message }) => {
-                                    errors.push(json!({ "path": file.path, "code": code, "message": message }))
-                                }
-                                Err(e) => return (Err(e), usage),
-                            }
-                        }
-                        (Ok((done, errors)), usage)
-                    },
-                    |(done, errors): &(Vec<model::Analysis>, Vec<serde_json::Value>)| {
-                        json!({ "files": done.len(), "errors": errors.len() })
-                    },
-                )
-                .await;
-                result.map(|r| (plugin, r))
-            });
-        }
-        // Every run ends (and is recorded) before the first failure, in tier
-        // order, is reported.
         let mut analyses: Vec<model::Analysis> = vec![];
         let mut analysis_errors = vec![];
-        for run in futures_util::future::join_all(analyzer_runs).await {
-            let (plugin, (done, errors)) = run?;
-            analyses.extend(done);
-            analysis_errors.extend(errors);
-            push_once(ran, plugin);
+        let mut validations: Vec<Validation> = vec![];
+        for &i in &tier.order {
+            match outputs[i].take().expect("every stage ended") {
+                StageOutput::Agents(written) => {
+                    for (plugin, _) in written {
+                        push_once(ran, plugin);
+                    }
+                }
+                StageOutput::Analyses(runs) => {
+                    for (plugin, (done, errors)) in runs {
+                        analyses.extend(done);
+                        analysis_errors.extend(errors);
+                        push_once(ran, plugin);
+                    }
+                }
+                StageOutput::Reports(reports) => {
+                    for (plugin, report) in reports {
+                        validations.push(Validation {
+                            validator: plugin.info.name.clone(),
+                            report,
+                        });
+                        push_once(ran, plugin);
+                    }
+                }
+            }
         }
         analyses.sort_by(|a, b| a.path.cmp(&b.path));
-
-        // Validators, concurrently.
-        let mut validator_runs = vec![];
-        for name in &tier.validators {
-            let plugin = p.plugin(name)?;
-            let ctx = self.context(&plugin)?;
-            let v = view(&self.wit_intent, &files, &analyses, &[], None);
-            let limits = self
-                .tiers
-                .limits(&tier, &plugin.info.name, PluginKind::Validator);
-            let turns = &turns;
-            validator_runs.push(async move {
-                let _turn = turns.acquire().await.map_err(Failure::host)?;
-                let report = self
-                    .stage(
-                        format!("{it}/validate/{name}"),
-                        "validate",
-                        &plugin,
-                        move |rt, p| rt.validate(p, limits, ctx, &v),
-                        |r: &model::Report| json!({ "score": r.score, "findings": r.findings.len() }),
-                    )
-                    .await?;
-                Ok::<_, Failure>((plugin, report))
-            });
-        }
-        let mut validations: Vec<Validation> = vec![];
-        for run in futures_util::future::join_all(validator_runs).await {
-            let (plugin, report) = run?;
-            validations.push(Validation {
-                validator: plugin.info.name.clone(),
-                report,
-            });
-            push_once(ran, plugin);
-        }
+        let it = self.iteration;
 
         // The quality gate.
         let verdict: Verdict = self
@@ -671,6 +598,247 @@ impl<'a> Run<'a> {
             })
             .await?;
         Ok((files, analyses, analysis_errors, validations, verdict))
+    }
+
+    /// What stage `i` starts from, given the outputs of the stages it
+    /// needs (all ended).
+    fn stage_input(
+        &self,
+        tier: &Tier,
+        i: usize,
+        base: &Authored,
+        outputs: &[Option<StageOutput>],
+    ) -> Result<StageInput, Failure> {
+        let ancestors = tier.ancestors(i);
+        let before: Vec<usize> = tier
+            .order
+            .iter()
+            .copied()
+            .filter(|j| ancestors.contains(j))
+            .collect();
+        let project = compose(tier, base, outputs, before.iter().copied())?;
+        if tier.stages[i].kind == StageKind::Agent {
+            return Ok(StageInput::Project(project));
+        }
+        // Every agent stage is among those an analyzer or validator stage
+        // needs (the tier's check), so this is the round's project.
+        if project.files.is_empty() {
+            return Err(Failure {
+                code: "EMPTY_PROJECT".into(),
+                message: "the agents generated no files".into(),
+            });
+        }
+        let mut analyses: Vec<model::Analysis> = vec![];
+        for &j in &before {
+            if let Some(StageOutput::Analyses(runs)) = &outputs[j] {
+                for (_, (done, _)) in runs {
+                    analyses.extend(done.iter().cloned());
+                }
+            }
+        }
+        analyses.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(StageInput::Capsule {
+            files: project.files.into_values().collect(),
+            analyses,
+        })
+    }
+
+    /// Runs stage `i` of the tier from `input`.
+    async fn run_stage(
+        &self,
+        i: usize,
+        input: StageInput,
+        findings: Arc<Vec<wit::Finding>>,
+        turns: &tokio::sync::Semaphore,
+    ) -> (usize, Result<StageOutput, Failure>) {
+        let stage = &self.tier.stages[i];
+        let result = match input {
+            StageInput::Project(project) => self
+                .agent_stage(stage, project, &findings, turns)
+                .await
+                .map(StageOutput::Agents),
+            StageInput::Capsule { files, analyses } => match stage.kind {
+                StageKind::Analyzer => self
+                    .analyzer_stage(stage, &files, turns)
+                    .await
+                    .map(StageOutput::Analyses),
+                _ => self
+                    .validator_stage(stage, &files, &analyses, turns)
+                    .await
+                    .map(StageOutput::Reports),
+            },
+        };
+        (i, result)
+    }
+
+    /// An agent stage: its agents in order, each seeing the files of those
+    /// before it and the findings of the previous iteration; the tier's
+    /// rule settles two agents writing one path.
+    async fn agent_stage(
+        &self,
+        stage: &Stage,
+        mut project: Authored,
+        findings: &[wit::Finding],
+        turns: &tokio::sync::Semaphore,
+    ) -> Result<Vec<(Arc<Plugin>, Vec<File>)>, Failure> {
+        let it = self.iteration;
+        let tier = &self.tier;
+        let mut written = vec![];
+        for (n, name) in stage.plugins.iter().enumerate() {
+            let plugin = self.p.plugin(name)?;
+            let ctx = self.context(&plugin)?;
+            let request = wit::GenerationRequest {
+                intent: self.wit_intent.clone(),
+                files: project.files.values().map(Into::into).collect(),
+                findings: findings.to_vec(),
+                iteration: it,
+                role: tier.roles.get(name).map_or("", |r| r.as_str()).to_owned(),
+            };
+            let limits = self.tiers.limits(tier, name, PluginKind::Agent);
+            let files: Vec<File> = {
+                let _turn = turns.acquire().await.map_err(Failure::host)?;
+                self.stage(
+                    format!("{it}/{}/{n}", stage.name),
+                    &stage.name,
+                    &plugin,
+                    move |rt, p| rt.generate(p, limits, ctx, &request),
+                    |files: &Vec<File>| json!({ "files": files.len() }),
+                )
+                .await?
+            };
+            let merged = project
+                .merge(name, files.clone(), tier.conflicts)
+                .map_err(|e| merge_failure(&stage.name, name, e))?;
+            if !merged.replaced.is_empty() || !merged.kept.is_empty() {
+                tracing::info!(intent = %self.intent.id, agent = %name, replaced = ?merged.replaced, kept = ?merged.kept, "agents wrote the same paths");
+            }
+            written.push((plugin, files));
+        }
+        Ok(written)
+    }
+
+    /// An analyzer stage: each file goes to the stage's first analyzer that
+    /// handles its extension; the analyzers run side by side.
+    async fn analyzer_stage(
+        &self,
+        stage: &Stage,
+        files: &[File],
+        turns: &tokio::sync::Semaphore,
+    ) -> Result<Vec<(Arc<Plugin>, AnalyzerOutput)>, Failure> {
+        let it = self.iteration;
+        let tier = &self.tier;
+        let mut assigned: std::collections::HashSet<&str> = Default::default();
+        let mut runs = vec![];
+        for name in &stage.plugins {
+            let plugin = self.p.plugin(name)?;
+            let mine: Vec<wit::File> = files
+                .iter()
+                .filter(|f| {
+                    let ext = f
+                        .path
+                        .rsplit_once('.')
+                        .map(|(_, e)| e.to_ascii_lowercase())
+                        .unwrap_or_default();
+                    plugin.extensions.contains(&ext) && !assigned.contains(f.path.as_str())
+                })
+                .map(Into::into)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            assigned.extend(
+                files
+                    .iter()
+                    .filter(|f| mine.iter().any(|m| m.path == f.path))
+                    .map(|f| f.path.as_str()),
+            );
+            let base = self.context(&plugin)?;
+            let (ctx_config, ctx_http, ctx_cancel) = (base.config, base.http, base.cancel);
+            let limits = self.tiers.limits(tier, name, PluginKind::Analyzer);
+            runs.push(async move {
+                let _turn = turns.acquire().await.map_err(Failure::host)?;
+                let result = self.stage(
+                    format!("{it}/{}/{name}", stage.name),
+                    &stage.name,
+                    &plugin,
+                    move |rt, p| {
+                        let mut usage = Usage::default();
+                        let mut done = vec![];
+                        let mut errors = vec![];
+                        for file in &mine {
+                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone() };
+                            let (r, u) = rt.analyze(p, limits, ctx, file);
+                            usage.wall_ms += u.wall_ms;
+                            usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);
+                            if let Some(f) = u.fuel_consumed {
+                                usage.fuel_consumed = Some(usage.fuel_consumed.unwrap_or(0) + f);
+                            }
+                            match r {
+                                Ok(mut a) => {
+                                    a.path = file.path.clone();
+                                    done.push(a);
+                                }
+                                // The plugin's own verdict on a file (a syntax
+                                // error, say) is a result, not a failure.
+                                Err(CallError::Plugin { code, message }) => {
+                                    errors.push(json!({ "path": file.path, "code": code, "message": message }))
+                                }
+                                Err(e) => return (Err(e), usage),
+                            }
+                        }
+                        (Ok((done, errors)), usage)
+                    },
+                    |(done, errors): &AnalyzerOutput| {
+                        json!({ "files": done.len(), "errors": errors.len() })
+                    },
+                )
+                .await;
+                result.map(|r| (plugin, r))
+            });
+        }
+        // Every run ends (and is recorded) before the first failure, in the
+        // stage's order, is reported.
+        futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// A validator stage: its validators side by side, on the round's
+    /// files and the analyses of the stages it needs.
+    async fn validator_stage(
+        &self,
+        stage: &Stage,
+        files: &[File],
+        analyses: &[model::Analysis],
+        turns: &tokio::sync::Semaphore,
+    ) -> Result<Vec<(Arc<Plugin>, model::Report)>, Failure> {
+        let it = self.iteration;
+        let tier = &self.tier;
+        let mut runs = vec![];
+        for name in &stage.plugins {
+            let plugin = self.p.plugin(name)?;
+            let ctx = self.context(&plugin)?;
+            let v = view(&self.wit_intent, files, analyses, &[], None);
+            let limits = self.tiers.limits(tier, name, PluginKind::Validator);
+            runs.push(async move {
+                let _turn = turns.acquire().await.map_err(Failure::host)?;
+                let report = self
+                    .stage(
+                        format!("{it}/{}/{name}", stage.name),
+                        &stage.name,
+                        &plugin,
+                        move |rt, p| rt.validate(p, limits, ctx, &v),
+                        |r: &model::Report| json!({ "score": r.score, "findings": r.findings.len() }),
+                    )
+                    .await?;
+                Ok::<_, Failure>((plugin, report))
+            });
+        }
+        futures_util::future::join_all(runs)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// Runs the intent from its first unfinished stage to its end.
@@ -918,6 +1086,59 @@ impl<'a> Run<'a> {
                 .map_err(Failure::host)?;
         }
         Ok(Outcome::Completed)
+    }
+}
+
+/// What an analyzer produced: its analyses and the files it refused.
+type AnalyzerOutput = (Vec<model::Analysis>, Vec<serde_json::Value>);
+
+/// What a stage of a round starts from.
+enum StageInput {
+    /// For an agent stage: the project as the agent stages it needs left it.
+    Project(Authored),
+    /// For the others: the round's files, and the analyses of the stages
+    /// it needs.
+    Capsule {
+        files: Vec<File>,
+        analyses: Vec<model::Analysis>,
+    },
+}
+
+/// What a stage of a round produced, by plugin in the stage's order.
+enum StageOutput {
+    Agents(Vec<(Arc<Plugin>, Vec<File>)>),
+    Analyses(Vec<(Arc<Plugin>, AnalyzerOutput)>),
+    Reports(Vec<(Arc<Plugin>, model::Report)>),
+}
+
+/// `base` with the files of the agent stages among `stages` merged in, in
+/// that order, under the tier's rule.
+fn compose(
+    tier: &Tier,
+    base: &Authored,
+    outputs: &[Option<StageOutput>],
+    stages: impl Iterator<Item = usize>,
+) -> Result<Authored, Failure> {
+    let mut project = base.clone();
+    for i in stages {
+        if let Some(StageOutput::Agents(written)) = &outputs[i] {
+            for (plugin, files) in written {
+                project
+                    .merge(&plugin.info.name, files.clone(), tier.conflicts)
+                    .map_err(|e| merge_failure(&tier.stages[i].name, &plugin.info.name, e))?;
+            }
+        }
+    }
+    Ok(project)
+}
+
+fn merge_failure(stage: &str, agent: &str, e: MergeError) -> Failure {
+    Failure {
+        code: match e {
+            MergeError::Conflict { .. } => "WRITE_CONFLICT".into(),
+            MergeError::Path(_) => "INVALID_OUTPUT".into(),
+        },
+        message: format!("stage `{stage}` ({agent}) failed: {e}"),
     }
 }
 

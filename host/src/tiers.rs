@@ -6,7 +6,7 @@
 //! ([`Tiers::check_plugins`]), so a typo is refused at start-up with the
 //! tier and plugin named rather than found by the first intent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -45,7 +45,7 @@ impl Role {
     }
 }
 
-/// Analyzers or validators of one intent that run at once by default.
+/// Plugin calls of one intent that run at once by default.
 pub const DEFAULT_CONCURRENCY: u32 = 4;
 
 /// The tier an intent runs when it names none.
@@ -91,17 +91,76 @@ pub struct Gate {
     pub review_below: Option<u8>,
 }
 
+/// What the plugins of a stage are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StageKind {
+    Agent,
+    Analyzer,
+    Validator,
+}
+
+impl StageKind {
+    pub fn plugin_kind(self) -> PluginKind {
+        match self {
+            Self::Agent => PluginKind::Agent,
+            Self::Analyzer => PluginKind::Analyzer,
+            Self::Validator => PluginKind::Validator,
+        }
+    }
+
+    /// Agents come first, analyzers after them and validators last: a
+    /// stage may need stages of its own rank or lower only.
+    pub fn as_str(self) -> &'static str {
+        self.plugin_kind().as_str()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::Agent => 0,
+            Self::Analyzer => 1,
+            Self::Validator => 2,
+        }
+    }
+}
+
+/// One stage of a tier's graph: the plugins it runs and the stages that
+/// must end before it starts. An agent stage runs its agents in order, each
+/// seeing the files of the ones before it and of every agent stage it
+/// needs; an analyzer or validator stage runs its plugins side by side.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub name: String,
+    pub kind: StageKind,
+    pub plugins: Vec<String>,
+    #[serde(default)]
+    pub needs: Vec<String>,
+}
+
+/// Names of the host's own steps, which a stage may not take.
+const RESERVED_STAGES: &[&str] = &["plan", "gate", "manifest", "export", "deliver"];
+
 /// One tier's pipeline.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     #[serde(default)]
     pub description: String,
+    /// The tier's plugins as lists, which make the graph generate →
+    /// analyze → validate; or filled in from `stages`.
+    #[serde(default)]
     pub agents: Vec<String>,
     #[serde(default)]
     pub analyzers: Vec<String>,
     #[serde(default)]
     pub validators: Vec<String>,
+    /// The tier's stages as a graph, when it gives one.
+    #[serde(default)]
+    pub stages: Vec<Stage>,
+    /// `stages` in an order where every stage comes after those it needs.
+    #[serde(skip)]
+    pub order: Vec<usize>,
     pub exporter: String,
     #[serde(default)]
     pub delivery: Option<String>,
@@ -121,8 +180,8 @@ pub struct Tier {
     /// What happens when two agents of one round write the same path.
     #[serde(default)]
     pub conflicts: crate::capsule::Conflicts,
-    /// Plugin calls of one intent that run at once (analyzers, then
-    /// validators); [`DEFAULT_CONCURRENCY`] when absent.
+    /// Plugin calls of one intent that run at once;
+    /// [`DEFAULT_CONCURRENCY`] when absent.
     #[serde(default)]
     pub concurrency: Option<u32>,
     /// Limits for every plugin call of this tier, over the defaults.
@@ -135,6 +194,217 @@ impl Tier {
     pub fn concurrency(&self) -> usize {
         self.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1) as usize
     }
+
+    /// Makes `stages` and the plugin lists describe the same graph (each
+    /// from the other, whichever the file gave) and checks the graph.
+    fn build_graph(&mut self) -> Result<(), String> {
+        let lists =
+            !self.agents.is_empty() || !self.analyzers.is_empty() || !self.validators.is_empty();
+        if self.stages.is_empty() {
+            if self.agents.is_empty() {
+                return Err("names no agent".into());
+            }
+            let mut stages = vec![Stage {
+                name: "generate".into(),
+                kind: StageKind::Agent,
+                plugins: self.agents.clone(),
+                needs: vec![],
+            }];
+            for (name, kind, plugins) in [
+                ("analyze", StageKind::Analyzer, &self.analyzers),
+                ("validate", StageKind::Validator, &self.validators),
+            ] {
+                if !plugins.is_empty() {
+                    let before = stages.last().expect("generate comes first").name.clone();
+                    stages.push(Stage {
+                        name: name.into(),
+                        kind,
+                        plugins: plugins.clone(),
+                        needs: vec![before],
+                    });
+                }
+            }
+            self.stages = stages;
+        } else if lists {
+            return Err(
+                "gives both `stages` and agents/analyzers/validators lists; use one".into(),
+            );
+        }
+        self.order = check_graph(&self.stages)?;
+        if !lists {
+            for &i in &self.order {
+                let stage = &self.stages[i];
+                match stage.kind {
+                    StageKind::Agent => &mut self.agents,
+                    StageKind::Analyzer => &mut self.analyzers,
+                    StageKind::Validator => &mut self.validators,
+                }
+                .extend(stage.plugins.iter().cloned());
+            }
+        }
+        Ok(())
+    }
+
+    /// The indices of the stages `stage` needs, directly or through others.
+    pub fn ancestors(&self, stage: usize) -> BTreeSet<usize> {
+        ancestors(&self.stages, stage)
+    }
+}
+
+/// The indices of the stages `stage` needs, directly or through others;
+/// every need names a stage.
+fn ancestors(stages: &[Stage], stage: usize) -> BTreeSet<usize> {
+    let mut found = BTreeSet::new();
+    let mut todo = vec![stage];
+    while let Some(i) = todo.pop() {
+        for need in &stages[i].needs {
+            let j = stages
+                .iter()
+                .position(|s| &s.name == need)
+                .expect("needs are checked");
+            if found.insert(j) {
+                todo.push(j);
+            }
+        }
+    }
+    found
+}
+
+/// Checks a tier's stage graph and returns its stages in an order where
+/// each comes after every stage it needs (Kahn's algorithm). Refused:
+/// duplicate or reserved names, unknown needs, a plugin named twice,
+/// cycles and the stages behind them, a stage needing one of a later kind,
+/// and an analyzer or validator stage that does not see every agent's
+/// files.
+fn check_graph(stages: &[Stage]) -> Result<Vec<usize>, String> {
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut plugins: BTreeMap<&str, &str> = BTreeMap::new();
+    for (i, stage) in stages.iter().enumerate() {
+        let name = stage.name.as_str();
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(format!(
+                "stage name `{name}` must be 1 to 64 of a-z, 0-9, `-` and `_`"
+            ));
+        }
+        if RESERVED_STAGES.contains(&name) {
+            return Err(format!(
+                "stage name `{name}` is reserved for the host's own step"
+            ));
+        }
+        if index.insert(name, i).is_some() {
+            return Err(format!("stage `{name}` is defined twice"));
+        }
+        if stage.plugins.is_empty() {
+            return Err(format!("stage `{name}` names no plugin"));
+        }
+        for plugin in &stage.plugins {
+            if let Some(other) = plugins.insert(plugin, name) {
+                return Err(format!(
+                    "plugin `{plugin}` is named by stage `{other}` and again by stage `{name}`"
+                ));
+            }
+        }
+    }
+    for stage in stages {
+        for need in &stage.needs {
+            if need == &stage.name {
+                return Err(format!("stage `{}` needs itself", stage.name));
+            }
+            let Some(&j) = index.get(need.as_str()) else {
+                return Err(format!(
+                    "stage `{}` needs `{need}`, which is not a stage of the tier",
+                    stage.name
+                ));
+            };
+            let other = &stages[j];
+            if other.kind.rank() > stage.kind.rank() {
+                return Err(format!(
+                    "{} stage `{}` needs {} stage `{need}`, but {}s run before {}s",
+                    stage.kind.as_str(),
+                    stage.name,
+                    other.kind.as_str(),
+                    stage.kind.as_str(),
+                    other.kind.as_str()
+                ));
+            }
+        }
+    }
+
+    // Kahn: take stages whose needs are all taken.
+    let mut waiting: Vec<usize> = stages.iter().map(|s| s.needs.len()).collect();
+    let mut ready: std::collections::VecDeque<usize> =
+        (0..stages.len()).filter(|&i| waiting[i] == 0).collect();
+    let mut order = vec![];
+    while let Some(i) = ready.pop_front() {
+        order.push(i);
+        for (j, s) in stages.iter().enumerate() {
+            if s.needs.iter().any(|n| n == &stages[i].name) {
+                waiting[j] -= 1;
+                if waiting[j] == 0 {
+                    ready.push_back(j);
+                }
+            }
+        }
+    }
+    if order.len() < stages.len() {
+        let left: Vec<usize> = (0..stages.len()).filter(|i| !order.contains(i)).collect();
+        // Walk needs among the stages left until one repeats: that is a
+        // cycle. Every stage left off it waits on a cycle, so never runs.
+        let mut path = vec![left[0]];
+        let cycle = loop {
+            let last = *path.last().expect("never empty");
+            let next = stages[last]
+                .needs
+                .iter()
+                .map(|n| index[n.as_str()])
+                .find(|j| left.contains(j))
+                .expect("a stage left by Kahn needs another stage left");
+            if let Some(at) = path.iter().position(|&p| p == next) {
+                break path[at..].to_vec();
+            }
+            path.push(next);
+        };
+        let names: Vec<&str> = cycle
+            .iter()
+            .chain(std::iter::once(&cycle[0]))
+            .map(|&i| stages[i].name.as_str())
+            .collect();
+        let mut message = format!("stages form a cycle: {}", names.join(" → "));
+        let behind: Vec<String> = left
+            .iter()
+            .filter(|i| !cycle.contains(i))
+            .map(|&i| format!("`{}`", stages[i].name))
+            .collect();
+        if !behind.is_empty() {
+            message.push_str(&format!("; unreachable behind it: {}", behind.join(", ")));
+        }
+        return Err(message);
+    }
+
+    let agents: Vec<usize> = (0..stages.len())
+        .filter(|&i| stages[i].kind == StageKind::Agent)
+        .collect();
+    if agents.is_empty() {
+        return Err("has no agent stage".into());
+    }
+    for (i, stage) in stages.iter().enumerate() {
+        if stage.kind == StageKind::Agent {
+            continue;
+        }
+        let seen = ancestors(stages, i);
+        if let Some(&a) = agents.iter().find(|a| !seen.contains(a)) {
+            return Err(format!(
+                "stage `{}` does not need agent stage `{}`, so it would not see that stage's files",
+                stage.name, stages[a].name
+            ));
+        }
+    }
+    Ok(order)
 }
 
 /// Access to a granted directory.
@@ -225,7 +495,7 @@ impl Tiers {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
-        let file: File = toml::from_str(text).map_err(|e| Error::Parse {
+        let mut file: File = toml::from_str(text).map_err(|e| Error::Parse {
             origin: origin.to_owned(),
             message: e.to_string(),
         })?;
@@ -235,14 +505,12 @@ impl Tiers {
                 message: "no tiers are defined".into(),
             });
         }
-        for (name, tier) in &file.tiers {
+        for (name, tier) in &mut file.tiers {
             let err = |message: String| Error::Tier {
                 tier: name.clone(),
                 message,
             };
-            if tier.agents.is_empty() {
-                return Err(err("names no agent".into()));
-            }
+            tier.build_graph().map_err(err)?;
             tier.limits
                 .check()
                 .map_err(|m| err(format!("limits: {m}")))?;
@@ -385,31 +653,35 @@ impl Tiers {
         }
         for (name, tier) in &self.tiers {
             let stages = tier
-                .agents
+                .stages
                 .iter()
-                .map(|p| (p, PluginKind::Agent))
-                .chain(tier.analyzers.iter().map(|p| (p, PluginKind::Analyzer)))
-                .chain(tier.validators.iter().map(|p| (p, PluginKind::Validator)))
-                .chain(std::iter::once((&tier.exporter, PluginKind::Exporter)))
-                .chain(tier.delivery.iter().map(|p| (p, PluginKind::Delivery)));
-            for (plugin, expected) in stages {
-                match kind_of(plugin) {
-                    None => {
-                        return Err(Error::Tier {
-                            tier: name.clone(),
-                            message: format!("plugin `{plugin}` is not installed"),
-                        });
-                    }
-                    Some(actual) if actual != expected => {
-                        return Err(Error::Tier {
-                            tier: name.clone(),
-                            message: format!(
-                                "plugin `{plugin}` is of kind {actual}, but is listed as kind {expected}"
-                            ),
-                        });
-                    }
-                    Some(_) => {}
-                }
+                .flat_map(|s| {
+                    s.plugins
+                        .iter()
+                        .map(move |p| (s.name.as_str(), p, s.kind.plugin_kind()))
+                })
+                .chain(std::iter::once((
+                    "export",
+                    &tier.exporter,
+                    PluginKind::Exporter,
+                )))
+                .chain(
+                    tier.delivery
+                        .iter()
+                        .map(|p| ("deliver", p, PluginKind::Delivery)),
+                );
+            for (stage, plugin, expected) in stages {
+                let message = match kind_of(plugin) {
+                    None => format!("stage `{stage}`: plugin `{plugin}` is not installed"),
+                    Some(actual) if actual != expected => format!(
+                        "stage `{stage}`: plugin `{plugin}` is of kind {actual}, but is listed as kind {expected}"
+                    ),
+                    Some(_) => continue,
+                };
+                return Err(Error::Tier {
+                    tier: name.clone(),
+                    message,
+                });
             }
         }
         Ok(())
@@ -573,6 +845,164 @@ mod tests {
             .to_string();
         assert!(
             err.contains("is of kind agent, but is listed as kind analyzer"),
+            "{err}"
+        );
+    }
+
+    /// A tier of `stages` (TOML array-of-tables bodies, one per stage).
+    fn graph(stages: &[&str]) -> Result<Tiers, String> {
+        let mut text = String::from("[tiers.g]\nexporter='a/z'\ngate={min_score=0}\n");
+        for body in stages {
+            text.push_str("[[tiers.g.stages]]\n");
+            text.push_str(body);
+            text.push('\n');
+        }
+        Tiers::parse(&text, "f").map_err(|e| e.to_string())
+    }
+
+    const SCAFFOLD: &str = "name='scaffold'\nkind='agent'\nplugins=['a/gen']";
+
+    #[test]
+    fn a_stage_graph_runs_each_stage_after_the_ones_it_needs() {
+        let tiers = graph(&[
+            "name='check'\nkind='validator'\nplugins=['a/v']\nneeds=['measure','docs']",
+            "name='docs'\nkind='agent'\nplugins=['a/docs']\nneeds=['scaffold']",
+            "name='measure'\nkind='analyzer'\nplugins=['a/py']\nneeds=['docs']",
+            SCAFFOLD,
+        ])
+        .unwrap();
+        let tier = tiers.get("g").unwrap();
+        let names: Vec<&str> = tier
+            .order
+            .iter()
+            .map(|&i| tier.stages[i].name.as_str())
+            .collect();
+        assert_eq!(names, ["scaffold", "docs", "measure", "check"]);
+        // The lists follow the graph, so gates and roles can name them.
+        assert_eq!(tier.agents, ["a/gen", "a/docs"]);
+        assert_eq!(tier.analyzers, ["a/py"]);
+        assert_eq!(tier.validators, ["a/v"]);
+        assert_eq!(tier.ancestors(0), BTreeSet::from([1, 2, 3]));
+    }
+
+    #[test]
+    fn the_lists_make_the_linear_graph() {
+        let tiers = Tiers::defaults();
+        let tier = tiers.get("standard").unwrap();
+        let stages: Vec<(&str, StageKind, Vec<&str>)> = tier
+            .order
+            .iter()
+            .map(|&i| {
+                let s = &tier.stages[i];
+                (
+                    s.name.as_str(),
+                    s.kind,
+                    s.needs.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                ("generate", StageKind::Agent, vec![]),
+                ("analyze", StageKind::Analyzer, vec!["generate"]),
+                ("validate", StageKind::Validator, vec!["analyze"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_graphs_are_refused_with_the_tier_and_stage_named() {
+        let refused = |stages: &[&str], expected: &str| {
+            let err = graph(stages).unwrap_err();
+            assert!(
+                err.contains("tier `g`") && err.contains(expected),
+                "expected `{expected}` in: {err}"
+            );
+        };
+        refused(
+            &[
+                SCAFFOLD,
+                "name='a'\nkind='validator'\nplugins=['a/v1']\nneeds=['scaffold','b']",
+                "name='b'\nkind='validator'\nplugins=['a/v2']\nneeds=['c']",
+                "name='c'\nkind='validator'\nplugins=['a/v3']\nneeds=['b']",
+            ],
+            "stages form a cycle: b → c → b; unreachable behind it: `a`",
+        );
+        refused(
+            &[
+                SCAFFOLD,
+                "name='v'\nkind='validator'\nplugins=['a/v']\nneeds=['scafold']",
+            ],
+            "stage `v` needs `scafold`, which is not a stage of the tier",
+        );
+        refused(
+            &[
+                SCAFFOLD,
+                "name='docs'\nkind='agent'\nplugins=['a/docs']",
+                "name='v'\nkind='validator'\nplugins=['a/v']\nneeds=['scaffold']",
+            ],
+            "stage `v` does not need agent stage `docs`",
+        );
+        refused(
+            &[
+                SCAFFOLD,
+                "name='v'\nkind='validator'\nplugins=['a/v']\nneeds=['scaffold']",
+                "name='fix'\nkind='agent'\nplugins=['a/fix']\nneeds=['v']",
+            ],
+            "agent stage `fix` needs validator stage `v`",
+        );
+        refused(
+            &["name='v'\nkind='validator'\nplugins=['a/v']"],
+            "has no agent stage",
+        );
+        refused(
+            &[SCAFFOLD, "name='scaffold'\nkind='agent'\nplugins=['a/b']"],
+            "stage `scaffold` is defined twice",
+        );
+        refused(
+            &[
+                SCAFFOLD,
+                "name='gate'\nkind='validator'\nplugins=['a/v']\nneeds=['scaffold']",
+            ],
+            "`gate` is reserved",
+        );
+        refused(
+            &[
+                SCAFFOLD,
+                "name='v'\nkind='validator'\nplugins=['a/gen']\nneeds=['scaffold']",
+            ],
+            "plugin `a/gen` is named by stage `scaffold` and again by stage `v`",
+        );
+        let err = graph(&[SCAFFOLD, "name='x'\nkind='exporter'\nplugins=['a/z']"]).unwrap_err();
+        assert!(err.contains("unknown variant `exporter`"), "{err}");
+        let err = Tiers::parse(
+            "[tiers.g]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=0}\n[[tiers.g.stages]]\nname='s'\nkind='agent'\nplugins=['a/c']\n",
+            "f",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("both `stages` and"), "{err}");
+    }
+
+    #[test]
+    fn a_plugin_of_the_wrong_kind_names_its_stage() {
+        let tiers = graph(&[
+            SCAFFOLD,
+            "name='measure'\nkind='analyzer'\nplugins=['a/py']\nneeds=['scaffold']",
+        ])
+        .unwrap();
+        let err = tiers
+            .check_plugins(|name| {
+                Some(match name {
+                    "a/z" => PluginKind::Exporter,
+                    _ => PluginKind::Agent,
+                })
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("tier `g`: stage `measure`: plugin `a/py` is of kind agent, but is listed as kind analyzer"),
             "{err}"
         );
     }

@@ -677,6 +677,68 @@ async fn independent_validators_run_concurrently_within_the_tiers_bound() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_graph_tier_runs_independent_stages_together_and_dependent_ones_after() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures_on(
+        data.path(),
+        &crate::support::test_tiers(),
+        &["--max-calls", "4"],
+    );
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "graph", "constraints": { "burn": "500000000" } }))
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    // (start, end) of a stage: RFC 3339 UTC with milliseconds, so they
+    // order as strings.
+    let span = |name: &str| {
+        let s = stage(&intent, name);
+        assert_eq!(s["status"], "succeeded", "{s:#}");
+        (
+            s["started_at"].as_str().unwrap().to_owned(),
+            s["finished_at"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (scaffold, measure, burn, secrets) = (
+        span("scaffold"),
+        span("measure"),
+        span("burn"),
+        span("secrets"),
+    );
+    for (name, s) in [("measure", &measure), ("burn", &burn)] {
+        assert!(scaffold.1 <= s.0, "{name} started before the agent ended");
+    }
+    // `burn` needs only the agent's files: it runs beside the analysis...
+    assert!(
+        burn.0 < measure.1 && measure.0 < burn.1,
+        "independent stages did not overlap: measure {measure:?}, burn {burn:?}"
+    );
+    // ...and `secrets`, which needs the analysis, starts after it ends.
+    assert!(
+        measure.1 <= secrets.0,
+        "secrets started before measure ended"
+    );
+    assert!(
+        secrets.0 < burn.1,
+        "secrets waited for a stage it does not need"
+    );
+    let capsule: Value = server
+        .get(&format!("/v1/capsules/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let validators: Vec<&str> = capsule["validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["validator"].as_str().unwrap())
+        .collect();
+    assert_eq!(validators, ["fixture/slow", "qlp/secrets"]);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_planner_recommends_a_tier_and_runs_it_when_none_is_named() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_default(data.path());
