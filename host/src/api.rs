@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/capsules/{id}/download", get(download_capsule))
         .route("/v1/capsules/{id}/files/{*path}", get(capsule_file))
         .route("/v1/plugins", get(list_plugins))
+        .route("/v1/tiers", get(list_tiers))
         .route("/v1/webhooks", post(register_webhook).get(list_webhooks))
         .route("/v1/webhooks/{id}", axum::routing::delete(remove_webhook))
         .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
@@ -798,4 +799,32 @@ async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> 
         .collect();
     plugins.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
     Json(json!({ "plugins": plugins }))
+}
+
+/// The tiers in force: each one's stages in the order they may run, its
+/// gate, repair rounds, approval and concurrency; and the planner.
+async fn list_tiers(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let tiers = state.pipeline.tiers();
+    let list: Vec<serde_json::Value> = tiers
+        .tiers
+        .iter()
+        .map(|(name, tier)| {
+            json!({
+                "name": name,
+                "description": tier.description,
+                "stages": tier.order.iter().map(|&i| &tier.stages[i]).collect::<Vec<_>>(),
+                "exporter": tier.exporter,
+                "delivery": tier.delivery,
+                "gate": tier.gate,
+                "max_iterations": tier.max_iterations,
+                "approval": tier.approval,
+                "concurrency": tier.concurrency(),
+                "conflicts": tier.conflicts,
+            })
+        })
+        .collect();
+    Json(json!({
+        "tiers": list,
+        "planner": tiers.planner.as_ref().map(|p| &p.plugin),
+    }))
 }

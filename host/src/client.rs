@@ -66,51 +66,78 @@ impl Client {
             .to_owned())
     }
 
-    /// Polls until the intent finishes or waits for approval, printing each
-    /// stage once it ends.
+    /// Follows the intent's event stream until it finishes or waits for
+    /// approval, showing its progress on stderr, and returns the intent.
+    /// A dropped stream is reopened; the server replays it from the start
+    /// and events already shown are skipped.
     pub async fn wait(&self, id: &str, timeout: Duration) -> anyhow::Result<Value> {
-        let started = Instant::now();
-        let mut printed = 0;
-        loop {
-            let intent = self.get_json(&format!("/v1/intents/{id}")).await?;
-            let stages = intent["stages"].as_array().cloned().unwrap_or_default();
-            for stage in stages.iter().skip(printed) {
-                if stage["status"] == "running" {
-                    break;
+        let expected = self.expected_calls(id).await;
+        let mut progress = Progress::new(expected);
+        let follow = async {
+            loop {
+                match self.follow(id, &mut progress).await {
+                    Ok(true) => return self.get_json(&format!("/v1/intents/{id}")).await,
+                    Ok(false) => {}
+                    Err(e) => tracing::debug!(error = %e, "event stream broke; reopening"),
                 }
-                eprintln!(
-                    "  {:<9} {:<24} {:<9} {:>6} ms{}",
-                    stage["stage"].as_str().unwrap_or(""),
-                    stage["plugin"].as_str().unwrap_or("-"),
-                    stage["status"].as_str().unwrap_or(""),
-                    stage["duration_ms"].as_i64().unwrap_or(0),
-                    stage["error"]["message"]
-                        .as_str()
-                        .map(|m| format!("  {m}"))
-                        .unwrap_or_default()
-                );
-                printed += 1;
+                tokio::time::sleep(POLL_INTERVAL).await;
             }
-            if matches!(
-                intent["status"].as_str(),
-                Some(
-                    "completed"
-                        | "gate_failed"
-                        | "failed"
-                        | "rejected"
-                        | "cancelled"
-                        | "awaiting_approval"
-                )
-            ) {
-                return Ok(intent);
-            }
-            if started.elapsed() > timeout {
-                bail!("intent {id} did not finish within {timeout:?}");
-            }
-            tokio::time::sleep(POLL_INTERVAL).await;
-        }
+        };
+        let result = tokio::time::timeout(timeout, follow).await;
+        progress.clear();
+        result.map_err(|_| anyhow::anyhow!("intent {id} did not finish within {timeout:?}"))?
     }
 
+    /// Reads one opening of the event stream; true once the intent ended
+    /// or waits for approval.
+    async fn follow(&self, id: &str, progress: &mut Progress) -> anyhow::Result<bool> {
+        let resp = self
+            .http
+            .get(format!("{}/v1/intents/{id}/events", self.base))
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let mut resp = Self::check(resp).await?;
+        let mut buffer = String::new();
+        let mut event = SseEvent::default();
+        while let Some(chunk) = resp.chunk().await? {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find('\n') {
+                let line: String = buffer.drain(..=end).collect();
+                let line = line.trim_end_matches(['\n', '\r']);
+                if !line.is_empty() {
+                    event.push(line);
+                    continue;
+                }
+                let done = std::mem::take(&mut event);
+                if progress.show(&done) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// About how many stage records a run of the intent makes, from its
+    /// tier's graph: the bar's length. `None` when the tier is unknown.
+    async fn expected_calls(&self, id: &str) -> Option<u64> {
+        let intent = self.get_json(&format!("/v1/intents/{id}")).await.ok()?;
+        let tiers = self.get_json("/v1/tiers").await.ok()?;
+        let tier = tiers["tiers"]
+            .as_array()?
+            .iter()
+            .find(|t| t["name"] == intent["tier"])?;
+        let plugins: u64 = tier["stages"]
+            .as_array()?
+            .iter()
+            .map(|s| s["plugins"].as_array().map_or(0, |p| p.len() as u64))
+            .sum();
+        let planner = u64::from(tiers["planner"].is_string());
+        let delivery = u64::from(tier["delivery"].is_string());
+        // Plugins of the graph, the gate, the exporter, delivery.
+        Some(planner + plugins + 2 + delivery)
+    }
     pub async fn capsule(&self, id: &str) -> anyhow::Result<Value> {
         self.get_json(&format!("/v1/capsules/{id}")).await
     }
@@ -130,4 +157,173 @@ impl Client {
     pub async fn plugins(&self) -> anyhow::Result<Value> {
         self.get_json("/v1/plugins").await
     }
+}
+
+/// One server-sent event as read off the stream.
+#[derive(Debug, Default)]
+struct SseEvent {
+    event: String,
+    id: String,
+    data: String,
+}
+
+impl SseEvent {
+    fn push(&mut self, line: &str) {
+        if line.starts_with(':') {
+            return; // a comment: the server's keep-alive
+        }
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "event" => self.event = value.to_owned(),
+            "id" => self.id = value.to_owned(),
+            "data" => {
+                if !self.data.is_empty() {
+                    self.data.push('\n');
+                }
+                self.data.push_str(value);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What `--wait` shows: a line per finished stage, and on a terminal a
+/// progress bar of finished stages over the tier's expected count with the
+/// stages running now.
+struct Progress {
+    expected: Option<u64>,
+    finished: u64,
+    running: std::collections::BTreeMap<i64, (String, Instant)>,
+    seen: std::collections::HashSet<String>,
+    terminal: bool,
+    drawn: bool,
+}
+
+impl Progress {
+    fn new(expected: Option<u64>) -> Self {
+        use std::io::IsTerminal;
+        Self {
+            expected,
+            finished: 0,
+            running: Default::default(),
+            seen: Default::default(),
+            terminal: std::io::stderr().is_terminal(),
+            drawn: false,
+        }
+    }
+
+    /// Shows one event; true when it says the wait is over.
+    fn show(&mut self, event: &SseEvent) -> bool {
+        if event.event.is_empty() {
+            return false;
+        }
+        // A reopened stream replays what was shown already.
+        if !event.id.is_empty() && !self.seen.insert(event.id.clone()) {
+            return false;
+        }
+        let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
+        match event.event.as_str() {
+            "stage.started" => {
+                let label = format!(
+                    "{} {}",
+                    data["stage"].as_str().unwrap_or(""),
+                    data["plugin"].as_str().unwrap_or("")
+                );
+                self.running
+                    .insert(data["seq"].as_i64().unwrap_or(0), (label, Instant::now()));
+            }
+            "stage.finished" | "gate" => {
+                self.running.remove(&data["seq"].as_i64().unwrap_or(0));
+                self.finished += 1;
+                self.line(&stage_line(&data));
+            }
+            "iteration" => {
+                let round = data["iteration"].as_u64().unwrap_or(0);
+                if let Some(expected) = &mut self.expected {
+                    // A repair round runs the graph and the gate again.
+                    *expected += (*expected).saturating_sub(self.finished).max(1);
+                }
+                self.line(&format!("  -- repair round {round}"));
+            }
+            "status" => {
+                let status = data["status"].as_str().unwrap_or("");
+                return matches!(
+                    status,
+                    "completed"
+                        | "gate_failed"
+                        | "failed"
+                        | "rejected"
+                        | "cancelled"
+                        | "awaiting_approval"
+                );
+            }
+            _ => {}
+        }
+        self.draw();
+        false
+    }
+
+    /// Prints a line above the bar.
+    fn line(&mut self, text: &str) {
+        self.clear();
+        eprintln!("{text}");
+    }
+
+    fn draw(&mut self) {
+        if !self.terminal {
+            return;
+        }
+        const WIDTH: u64 = 24;
+        let (bar, count) = match self.expected {
+            Some(expected) => {
+                let total = expected.max(self.finished).max(1);
+                let filled = (self.finished * WIDTH / total) as usize;
+                (
+                    format!(
+                        "{}{}",
+                        "#".repeat(filled),
+                        ".".repeat(WIDTH as usize - filled)
+                    ),
+                    format!("{}/{total}", self.finished),
+                )
+            }
+            None => (".".repeat(WIDTH as usize), format!("{}", self.finished)),
+        };
+        let now: Vec<String> = self
+            .running
+            .values()
+            .map(|(label, since)| format!("{label} {:.1}s", since.elapsed().as_secs_f64()))
+            .collect();
+        eprint!("\r\x1b[2K[{bar}] {count}  {}", now.join(", "));
+        self.drawn = true;
+    }
+
+    /// Removes the bar, if drawn.
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            self.drawn = false;
+        }
+    }
+}
+
+/// A finished stage as a line: name, plugin, status, time, error.
+fn stage_line(stage: &Value) -> String {
+    let mark = match stage["status"].as_str() {
+        Some("succeeded") => "ok",
+        Some("skipped") => "--",
+        _ => "!!",
+    };
+    format!(
+        "  {mark} {:<10} {:<24} {:<11} {:>6} ms{}",
+        stage["stage"].as_str().unwrap_or(""),
+        stage["plugin"].as_str().unwrap_or("-"),
+        stage["status"].as_str().unwrap_or(""),
+        stage["duration_ms"].as_i64().unwrap_or(0),
+        stage["error"]["message"]
+            .as_str()
+            .map(|m| format!("  {m}"))
+            .unwrap_or_default()
+    )
 }

@@ -431,6 +431,44 @@ async fn the_cli_submits_waits_and_downloads() {
         "starter"
     );
     assert!(stderr.contains("gate passed"), "{stderr}");
+    // --wait follows the event stream: one line per finished stage, in the
+    // order the server recorded them.
+    let intent = server.get_json(&format!("/v1/intents/{id}")).await;
+    let recorded: Vec<String> = intent["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["stage"].as_str().unwrap(),
+                s["plugin"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    let shown: Vec<String> = stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("ok "))
+        .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(shown, recorded, "{stderr}");
+    assert!(recorded.len() >= 6, "{recorded:?}");
+    // The tiers the bar is sized from.
+    let tiers = server.get_json("/v1/tiers").await;
+    let starter = tiers["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "starter")
+        .unwrap();
+    let stage_names: Vec<&str> = starter["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stage_names, ["generate", "analyze", "validate"]);
+    assert_eq!(tiers["planner"], "qlp/planner");
     let downloaded = std::fs::read(&out).expect("--out wrote the artifact");
     assert_eq!(
         downloaded,
