@@ -395,10 +395,7 @@ impl Client {
             http: reqwest::Client::builder()
                 .user_agent(concat!("qlp/", env!("CARGO_PKG_VERSION")))
                 .build()?,
-            base: format!(
-                "http://{}/v2/{}",
-                reference.registry, reference.repository
-            ),
+            base: format!("http://{}/v2/{}", reference.registry, reference.repository),
             reference: reference.clone(),
             credentials: options.credentials.clone(),
             bearer: Mutex::new(None),
@@ -463,7 +460,12 @@ impl Client {
             .as_str()
             .or(body["access_token"].as_str())
             .map(str::to_owned)
-            .ok_or_else(|| anyhow!("{}: the token service {realm} gave no token", self.reference))
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: the token service {realm} gave no token",
+                    self.reference
+                )
+            })
     }
 
     /// Pushes `package` under the reference's tag; returns the digest of
@@ -552,7 +554,10 @@ impl Client {
     pub async fn pull(&self) -> anyhow::Result<Package> {
         let url = format!("{}/manifests/{}", self.base, self.reference.reference);
         let response = self
-            .send(|http| http.get(&url).header(reqwest::header::ACCEPT, MANIFEST_MEDIA_TYPE))
+            .send(|http| {
+                http.get(&url)
+                    .header(reqwest::header::ACCEPT, MANIFEST_MEDIA_TYPE)
+            })
             .await
             .with_context(|| format!("cannot fetch the manifest of {}", self.reference))?;
         let response = expect(response, reqwest::StatusCode::OK, || {
@@ -571,14 +576,23 @@ impl Client {
             );
         }
         let image: ImageManifest = serde_json::from_slice(&body).with_context(|| {
-            format!("the manifest of {} is not an OCI image manifest", self.reference)
+            format!(
+                "the manifest of {} is not an OCI image manifest",
+                self.reference
+            )
         })?;
         ensure!(
             image.schema_version == 2
-                && image.media_type.as_deref().is_none_or(|m| m == MANIFEST_MEDIA_TYPE),
+                && image
+                    .media_type
+                    .as_deref()
+                    .is_none_or(|m| m == MANIFEST_MEDIA_TYPE),
             "{} is a {}, not an OCI image manifest",
             self.reference,
-            image.media_type.as_deref().unwrap_or("manifest of schema version 1")
+            image
+                .media_type
+                .as_deref()
+                .unwrap_or("manifest of schema version 1")
         );
         ensure!(
             image.config.media_type == CONFIG_MEDIA_TYPE,
@@ -610,8 +624,12 @@ impl Client {
             }
         };
         if let Some(other) = image.layers.iter().find(|l| {
-            ![WASM_MEDIA_TYPE, QLP_MANIFEST_MEDIA_TYPE, QLP_SIGNATURES_MEDIA_TYPE]
-                .contains(&l.media_type.as_str())
+            ![
+                WASM_MEDIA_TYPE,
+                QLP_MANIFEST_MEDIA_TYPE,
+                QLP_SIGNATURES_MEDIA_TYPE,
+            ]
+            .contains(&l.media_type.as_str())
         }) {
             bail!(
                 "{} has a layer of unexpected media type {}",
@@ -661,7 +679,10 @@ impl Client {
             .send(|http| http.get(&url))
             .await
             .with_context(|| format!("cannot fetch {what}"))?;
-        let response = expect(response, reqwest::StatusCode::OK, || format!("fetching {what}")).await?;
+        let response = expect(response, reqwest::StatusCode::OK, || {
+            format!("fetching {what}")
+        })
+        .await?;
         let bytes = read_limited(response, limit)
             .await
             .with_context(|| what.clone())?;
@@ -826,15 +847,15 @@ mod tests {
         );
         assert_eq!(layers[0]["digest"], sha256(&component));
         assert_eq!(layers[0]["size"], component.len());
-        assert_eq!(
-            layers[0]["annotations"][TITLE],
-            "qlp_plugin_secrets.wasm"
-        );
+        assert_eq!(layers[0]["annotations"][TITLE], "qlp_plugin_secrets.wasm");
         assert_eq!(
             layers[1]["annotations"][TITLE],
             "qlp_plugin_secrets.manifest.json"
         );
-        assert_eq!(layers[2]["annotations"][TITLE], "qlp_plugin_secrets.sig.json");
+        assert_eq!(
+            layers[2]["annotations"][TITLE],
+            "qlp_plugin_secrets.sig.json"
+        );
         assert_eq!(json["annotations"][TITLE], "qlp/secrets");
         assert_eq!(json["annotations"][VERSION], "0.1.0");
 
@@ -848,7 +869,14 @@ mod tests {
     #[test]
     fn only_plain_component_file_names_are_written() {
         assert!(safe_file_name("qlp_plugin_secrets.wasm"));
-        for bad in ["../x.wasm", "a/b.wasm", ".wasm", ".hidden.wasm", "x.so", "-x.wasm"] {
+        for bad in [
+            "../x.wasm",
+            "a/b.wasm",
+            ".wasm",
+            ".hidden.wasm",
+            "x.so",
+            "-x.wasm",
+        ] {
             assert!(!safe_file_name(bad), "{bad}");
         }
     }

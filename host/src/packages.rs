@@ -121,7 +121,12 @@ pub fn verify(
     component: &[u8],
 ) -> anyhow::Result<qlp_registry::Verified> {
     let verified = policy
-        .verify(manifest, signatures, component, std::time::SystemTime::now())
+        .verify(
+            manifest,
+            signatures,
+            component,
+            std::time::SystemTime::now(),
+        )
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
     let plugin = runtime.load(component)?;
     check_matches(manifest, &plugin, component)?;
