@@ -169,9 +169,15 @@ fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-fn push(component: &Path, reference: &str) {
+/// Pushes `component`; returns its reference by digest.
+fn push(component: &Path, reference: &str) -> String {
     let out = succeeds(&["plugin", "push", path(component), reference]);
-    assert!(out.starts_with(&format!("{reference}@sha256:")), "{out}");
+    let digest = out
+        .trim()
+        .strip_prefix(&format!("{reference}@"))
+        .unwrap_or_else(|| panic!("push printed {out}"));
+    let (repository, _tag) = reference.rsplit_once(':').unwrap();
+    format!("{repository}@{digest}")
 }
 
 fn pull(reference: &str, out_dir: &Path, policy: &Path) -> Output {
@@ -243,8 +249,16 @@ async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() 
     }
 
     // Pushing again is idempotent: the blobs are there, the tag moves to
-    // the same manifest.
-    push(&plugins().join(format!("{SECRETS}.wasm")), &reference);
+    // the same manifest, which can also be pulled by its digest.
+    let by_digest = push(&plugins().join(format!("{SECRETS}.wasm")), &reference);
+    let again = tmp.path().join("by-digest");
+    let out = pull(&by_digest, &again, &trust());
+    assert!(
+        out.status.success(),
+        "{by_digest}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files(&again), names);
 
     // A fresh server whose only copy of qlp/secrets came from the registry
     // (the other first-party plugins it needs from their own directory).
