@@ -11,7 +11,9 @@
 #     wasm32 std, and a wasm linker (wasm-ld-16 from lld-16);
 #   - clippy for that toolchain;
 #   - Python with pytest, FastAPI and httpx, which the tests use to run the
-#     test suites of generated projects.
+#     test suites of generated projects;
+#   - the CNCF distribution registry (Debian's docker-registry), which the
+#     OCI push/pull tests start on loopback.
 set -euo pipefail
 
 need_rust="1.96"
@@ -77,5 +79,9 @@ if ! python3 -c 'import fastapi, httpx, pytest' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check fastapi httpx pytest \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages fastapi httpx pytest
 fi
+
+# 5. An OCI registry for the push/pull tests (tests/e2e/oci.rs start their
+#    own on a loopback port; the package's system service is not used).
+command -v docker-registry >/dev/null || apt_install docker-registry
 
 log "ready: $(rustc --version)"

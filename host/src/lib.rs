@@ -4,7 +4,8 @@
 //! Where to look: `api` (REST), `pipeline` (what an intent runs), `runtime`
 //! (wasmtime, limits, the plugin contract's host side), `capsule` (files,
 //! manifest), `store` (SQLite), `tiers` (pipeline configuration), `server`
-//! (start-up), `client` (`qlp submit`).
+//! (start-up), `client` (`qlp submit`), `packages` (signed plugins) and
+//! `oci` (mirroring them through an OCI registry).
 
 pub mod api;
 pub mod bench;
@@ -12,6 +13,7 @@ pub mod capsule;
 pub mod client;
 pub mod gate;
 pub mod model;
+pub mod oci;
 pub mod packages;
 pub mod pipeline;
 pub mod runtime;

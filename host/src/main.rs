@@ -126,11 +126,66 @@ enum PluginCommand {
         #[arg(long, env = "QLP_SIGNING_KEY")]
         key: PathBuf,
     },
+    /// Push a signed component (with NAME.manifest.json and NAME.sig.json
+    /// beside it) to an OCI registry as a WebAssembly artifact.
+    Push {
+        component: PathBuf,
+        /// Where to, e.g. `registry.example.com/acme/rules:1.0.0`.
+        reference: String,
+        #[command(flatten)]
+        registry: OciArgs,
+    },
+    /// Pull a plugin from an OCI registry, verify it against a trust
+    /// policy as `qlp serve` would, and only then write NAME.wasm and its
+    /// sidecars into a directory.
+    Pull {
+        /// e.g. `registry.example.com/acme/rules:1.0.0`.
+        reference: String,
+        #[arg(long, env = "QLP_PLUGIN_OUT")]
+        out_dir: PathBuf,
+        /// The trust policy the package must pass.
+        #[arg(long, env = "QLP_TRUST")]
+        trust: PathBuf,
+        #[command(flatten)]
+        registry: OciArgs,
+    },
     /// List the plugins a server has loaded.
     List {
         #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
     },
+}
+
+/// How `qlp plugin push` and `pull` reach a registry.
+#[derive(clap::Args)]
+struct OciArgs {
+    /// Plain http to a registry that is not on loopback.
+    #[arg(long, env = "QLP_OCI_INSECURE")]
+    insecure: bool,
+    /// HTTP basic user name (anonymous when unset).
+    #[arg(long, env = "QLP_OCI_USERNAME")]
+    username: Option<String>,
+    /// HTTP basic password; prefer the environment variable.
+    #[arg(long, env = "QLP_OCI_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+}
+
+impl OciArgs {
+    fn client(self, reference: &str) -> anyhow::Result<qlp_host::oci::Client> {
+        let reference: qlp_host::oci::Reference = reference.parse()?;
+        let credentials = match (self.username, self.password) {
+            (Some(user), Some(password)) => Some((user, password)),
+            (None, None) => None,
+            _ => anyhow::bail!("give both QLP_OCI_USERNAME and QLP_OCI_PASSWORD, or neither"),
+        };
+        qlp_host::oci::Client::new(
+            &reference,
+            &qlp_host::oci::Options {
+                insecure: self.insecure,
+                credentials,
+            },
+        )
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -306,6 +361,47 @@ async fn main() -> anyhow::Result<()> {
                 }
                 println!("{}", out.display());
             }
+            Ok(())
+        }
+        Command::Plugin {
+            command:
+                PluginCommand::Push {
+                    component,
+                    reference,
+                    registry,
+                },
+        } => {
+            let package = qlp_host::oci::Package::read(&component)?;
+            let digest = registry.client(&reference)?.push(&package).await?;
+            println!("{reference}@{digest}");
+            Ok(())
+        }
+        Command::Plugin {
+            command:
+                PluginCommand::Pull {
+                    reference,
+                    out_dir,
+                    trust,
+                    registry,
+                },
+        } => {
+            let policy = qlp_registry::TrustPolicy::load(&trust)
+                .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
+            let package = registry.client(&reference)?.pull().await?;
+            let (manifest, signatures) = package.parse()?;
+            let scratch = tempfile::tempdir()?;
+            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            qlp_host::packages::verify(
+                &runtime,
+                &policy,
+                &manifest,
+                &signatures,
+                &package.component,
+            )
+            .with_context(|| format!("refused {reference}"))?;
+            let path = package.write_to(&out_dir)?;
+            println!("{}", path.display());
+            eprintln!("{}@{} verified", manifest.name, manifest.version);
             Ok(())
         }
         Command::Plugin {

@@ -109,6 +109,30 @@ pub fn check_matches(manifest: &Manifest, plugin: &Plugin, bytes: &[u8]) -> anyh
     Ok(())
 }
 
+/// Verifies a package as `qlp serve` does before it imports one: the
+/// trust policy (digests, signatures, keys, namespaces), then that the
+/// component loads and its manifest says what it declares. A refusal
+/// starts with the registry's stable code, e.g. `UNKNOWN_KEY: …`.
+pub fn verify(
+    runtime: &Runtime,
+    policy: &TrustPolicy,
+    manifest: &Manifest,
+    signatures: &[Signature],
+    component: &[u8],
+) -> anyhow::Result<qlp_registry::Verified> {
+    let verified = policy
+        .verify(
+            manifest,
+            signatures,
+            component,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    let plugin = runtime.load(component)?;
+    check_matches(manifest, &plugin, component)?;
+    Ok(verified)
+}
+
 /// `qlp plugin sign`: writes the manifest and a signature beside
 /// `component`, adding to signatures already there (a rotation signs with
 /// both keys).

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `qlp` binary, real components, real HTTP.
 
 mod jobs;
+mod oci;
 mod registry;
 mod sandbox;
 mod support;

@@ -27,10 +27,18 @@ pub fn workspace() -> PathBuf {
         .to_owned()
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (a relative one
+/// taken from the workspace), else `target/`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| workspace().join(dir))
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
 fn components(var: &str, default: &str) -> PathBuf {
     let dir = std::env::var_os(var)
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join(default));
+        .unwrap_or_else(|| target_dir().join(default));
     let has_wasm = std::fs::read_dir(&dir)
         .map(|entries| {
             entries
@@ -48,12 +56,12 @@ fn components(var: &str, default: &str) -> PathBuf {
 
 /// The first-party plugins.
 pub fn plugins() -> PathBuf {
-    components("QLP_TEST_PLUGINS", "target/plugins")
+    components("QLP_TEST_PLUGINS", "plugins")
 }
 
 /// The test fixture plugins.
 pub fn fixtures() -> PathBuf {
-    components("QLP_TEST_FIXTURES", "target/test-plugins")
+    components("QLP_TEST_FIXTURES", "test-plugins")
 }
 
 /// The trust policy the test servers load plugins under: the development
@@ -61,7 +69,7 @@ pub fn fixtures() -> PathBuf {
 pub fn trust() -> PathBuf {
     let path = std::env::var_os("QLP_TEST_TRUST")
         .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target/dev-trust.toml"));
+        .unwrap_or_else(|| target_dir().join("dev-trust.toml"));
     assert!(
         path.is_file(),
         "no trust policy at {}: run `deploy/dev.sh test` (or set QLP_TEST_TRUST)",
@@ -85,7 +93,7 @@ pub struct Server {
 impl Server {
     /// Starts the server on `data_dir` with `args` after the common ones.
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {
-        let cache = workspace().join("target/qlp-test-cache");
+        let cache = target_dir().join("qlp-test-cache");
         let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
             .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
