@@ -647,10 +647,16 @@ impl Client {
             .blob(layer(QLP_SIGNATURES_MEDIA_TYPE)?, MAX_SMALL_BLOB_BYTES)
             .await?;
         let parsed = Manifest::from_json(&manifest).map_err(coded)?;
-        let file_name = match wasm.annotations.get(TITLE) {
-            Some(title) if safe_file_name(title) => title.clone(),
-            _ => format!("{}.wasm", parsed.name.replace(['/', '-'], "_")),
-        };
+        // Named from the signed manifest, never from the image's
+        // annotations, which nobody signed: `acme/rules` 1.2.0 is
+        // `acme_rules-1.2.0.wasm`.
+        let file_name = format!("{}-{}.wasm", parsed.name.replace('/', "_"), parsed.version);
+        ensure!(
+            safe_file_name(&file_name),
+            "{}: plugin name `{}` does not make a file name",
+            self.reference,
+            parsed.name
+        );
         Ok(Package {
             file_name,
             component,

@@ -234,16 +234,17 @@ async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() 
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let names = [
-        format!("{SECRETS}.manifest.json"),
-        format!("{SECRETS}.sig.json"),
-        format!("{SECRETS}.wasm"),
-    ];
+    // Files are named from the signed manifest, not the pushed file name.
+    let suffixes = [".manifest.json", ".sig.json", ".wasm"];
+    let names: Vec<String> = suffixes
+        .iter()
+        .map(|s| format!("qlp_secrets-0.1.0{s}"))
+        .collect();
     assert_eq!(files(&pulled), names, "only the package is written");
-    for name in &names {
+    for (name, suffix) in names.iter().zip(suffixes) {
         assert_eq!(
             std::fs::read(pulled.join(name)).unwrap(),
-            std::fs::read(plugins().join(name)).unwrap(),
+            std::fs::read(plugins().join(format!("{SECRETS}{suffix}"))).unwrap(),
             "{name} differs after the round trip"
         );
     }
