@@ -19,8 +19,8 @@ pub use error::ApiError;
 
 use crate::capsule::CapsuleDirs;
 use crate::model::Intent;
+use crate::pipeline::Dispatcher;
 use crate::pipeline::Failure;
-use crate::pipeline::{Dispatcher, Plugins};
 use crate::store::{Approval, DecideError, IntentStatus, StageStatus, Store};
 use crate::tiers::{DEFAULT_TIER, Tiers};
 
@@ -41,7 +41,6 @@ pub const MAX_LISTED_INTENTS: u32 = 100;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub plugins: Arc<Plugins>,
     pub dispatcher: Dispatcher,
     pub capsules: CapsuleDirs,
     /// Most intents waiting for a worker before submissions get 429.
@@ -119,7 +118,7 @@ async fn refuse_oversized(
 }
 
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "plugins": state.plugins.len() }))
+    Json(json!({ "status": "ok", "plugins": state.pipeline.catalog().plugins.len() }))
 }
 
 /// `requirements` may be a list or one comma-separated string.
@@ -254,8 +253,9 @@ async fn submit_intent(
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let Json(body) = body?;
-    let tiers = state.pipeline.tiers();
-    let (mut intent, tier_given) = intent_of(body, &tiers)?;
+    let catalog = state.pipeline.catalog();
+    let tiers = &catalog.tiers;
+    let (mut intent, tier_given) = intent_of(body, tiers)?;
     // Back-pressure: past the queue's depth nothing new is accepted (a
     // retry under an Idempotency-Key already accepted still replays).
     let queued = state.store.queued_count().await?;
@@ -288,7 +288,7 @@ async fn submit_intent(
     // Without a tier the planner's recommendation runs (the default tier
     // when no planner is configured).
     if !tier_given {
-        intent.tier = match state.pipeline.plan(&tiers, &intent).await {
+        intent.tier = match state.pipeline.plan(&catalog, &intent).await {
             Ok(Some(plan)) if tiers.get(&plan.recommended_tier).is_some() => plan.recommended_tier,
             Ok(_) => DEFAULT_TIER.to_owned(),
             Err(f) => return Err(planner_failed(f)),
@@ -349,9 +349,9 @@ async fn analyze_intent(
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(body) = body?;
-    let tiers = state.pipeline.tiers();
-    let (intent, _) = intent_of(body, &tiers)?;
-    match state.pipeline.plan(&tiers, &intent).await {
+    let catalog = state.pipeline.catalog();
+    let (intent, _) = intent_of(body, &catalog.tiers)?;
+    match state.pipeline.plan(&catalog, &intent).await {
         Ok(Some(plan)) => Ok(Json(json!({ "analysis": plan }))),
         Ok(None) => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -780,7 +780,8 @@ async fn capsule_file(
 }
 
 async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let mut plugins: Vec<_> = state
+    let catalog = state.pipeline.catalog();
+    let mut plugins: Vec<_> = catalog
         .plugins
         .values()
         .map(|p| {

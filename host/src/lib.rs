@@ -10,6 +10,7 @@
 pub mod api;
 pub mod bench;
 pub mod capsule;
+pub mod catalog;
 pub mod client;
 pub mod gate;
 pub mod model;

@@ -9,7 +9,6 @@
 //! decides at import and again at every load.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use qlp_registry::manifest::{Capability as ManifestCapability, Kind, Manifest};
@@ -229,41 +228,18 @@ fn import_one(
     Ok(registry.publish_package(&manifest, &signatures, &bytes, policy)?)
 }
 
-/// Loads the newest non-yanked version of every package, re-checking its
-/// digests and signatures against the policy before compiling it. A
-/// package that fails is logged and left out.
-pub fn load(
+/// Loads one version of a package, re-checking its digests and signatures
+/// against the policy before compiling it, and its manifest against what
+/// the component declares.
+pub fn load_one(
     runtime: &Runtime,
     registry: &Registry,
     policy: &TrustPolicy,
-) -> anyhow::Result<std::collections::HashMap<String, Arc<Plugin>>> {
-    let mut newest: std::collections::BTreeMap<String, Version> = Default::default();
-    for entry in registry.packages()?.into_iter().filter(|e| !e.yanked) {
-        let slot = newest
-            .entry(entry.name.clone())
-            .or_insert_with(|| entry.version.clone());
-        if entry.version > *slot {
-            *slot = entry.version.clone();
-        }
-    }
-    let mut plugins = std::collections::HashMap::new();
-    for (name, version) in newest {
-        let loaded = registry
-            .load_package(&name, &version, policy)
-            .map_err(anyhow::Error::from)
-            .and_then(|package| {
-                let plugin = runtime.load(&package.component)?;
-                check_matches(&package.manifest, &plugin, &package.component)?;
-                Ok(plugin)
-            });
-        match loaded {
-            Ok(plugin) => {
-                plugins.insert(name, Arc::new(plugin));
-            }
-            Err(e) => {
-                tracing::error!(plugin = %name, %version, error = format!("{e:#}"), "plugin refused at load")
-            }
-        }
-    }
-    Ok(plugins)
+    name: &str,
+    version: &Version,
+) -> anyhow::Result<Plugin> {
+    let package = registry.load_package(name, version, policy)?;
+    let plugin = runtime.load(&package.component)?;
+    check_matches(&package.manifest, &plugin, &package.component)?;
+    Ok(plugin)
 }

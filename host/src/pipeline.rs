@@ -34,6 +34,7 @@ use crate::capsule::{
     self, Authored, CapsuleDirs, FileEntry, IterationSummary, Manifest, ManifestGate,
     ManifestIntent, MergeError, PluginEntry,
 };
+use crate::catalog::{Catalog, Source};
 use crate::gate::{self, Decision, Verdict};
 use crate::model::{self, Capability, File, Intent, PluginKind, Validation};
 use crate::runtime::bindings::wit;
@@ -48,10 +49,11 @@ pub type Plugins = HashMap<String, Arc<Plugin>>;
 /// Everything a pipeline run needs.
 pub struct Pipeline {
     pub runtime: Arc<Runtime>,
-    pub plugins: Arc<Plugins>,
-    /// The tiers in force; [`Pipeline::reload_tiers`] replaces them. A run
-    /// keeps the ones it started with.
-    pub tiers: std::sync::RwLock<Arc<Tiers>>,
+    /// The tiers in force and their plugins; [`Pipeline::reload`] replaces
+    /// them. A run keeps the ones it started with.
+    pub catalog: std::sync::RwLock<Arc<Catalog>>,
+    /// Where the catalog's plugins come from.
+    pub source: Source,
     pub store: Store,
     pub data_dir: PathBuf,
     pub capsules: CapsuleDirs,
@@ -82,30 +84,32 @@ impl Failure {
 }
 
 impl Pipeline {
-    fn plugin(&self, name: &str) -> Result<Arc<Plugin>, Failure> {
-        self.plugins.get(name).cloned().ok_or_else(|| Failure {
-            code: "PLUGIN_NOT_FOUND".into(),
-            message: format!("plugin `{name}` is not installed"),
-        })
+    /// The tiers and plugins in force now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().expect("never poisoned").clone()
     }
 
     /// The tiers in force now.
     pub fn tiers(&self) -> Arc<Tiers> {
-        self.tiers.read().expect("never poisoned").clone()
+        self.catalog().tiers.clone()
     }
 
-    /// Reads and checks a tiers file and puts it in force for intents that
-    /// start from now on; a file that fails a check changes nothing.
-    pub fn reload_tiers(&self, path: &std::path::Path) -> Result<(), crate::tiers::Error> {
-        let tiers = Tiers::load(path)?;
-        tiers.check_plugins(|name| self.plugins.get(name).map(|p| p.info.kind))?;
+    /// Imports the plugin directories again, reads and checks the tiers
+    /// file (the built-in tiers without one), resolves every tier's
+    /// plugins, and puts the result in force for intents that start from
+    /// now on; anything that fails a check changes nothing.
+    pub fn reload(&self, tiers_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+        let tiers = match tiers_file {
+            Some(path) => Tiers::load(path)?,
+            None => Tiers::defaults(),
+        };
         if tiers.uses_fuel() && !self.runtime.meters_fuel() {
-            return Err(crate::tiers::Error::Parse {
-                origin: path.display().to_string(),
-                message: "a fuel limit needs fuel metering, which is chosen at start-up: restart to add one".into(),
-            });
+            anyhow::bail!(
+                "a fuel limit needs fuel metering, which is chosen at start-up: restart to add one"
+            );
         }
-        *self.tiers.write().expect("never poisoned") = Arc::new(tiers);
+        let catalog = Catalog::build(&self.runtime, &self.source, tiers)?;
+        *self.catalog.write().expect("never poisoned") = Arc::new(catalog);
         Ok(())
     }
 
@@ -159,10 +163,10 @@ impl Pipeline {
     /// no planner is configured.
     pub async fn plan(
         &self,
-        tiers: &Tiers,
+        catalog: &Catalog,
         intent: &Intent,
     ) -> Result<Option<model::Plan>, Failure> {
-        let Some(call) = self.planner_call(tiers, intent.into())? else {
+        let Some(call) = self.planner_call(catalog, intent.into())? else {
             return Ok(None);
         };
         let runtime = self.runtime.clone();
@@ -177,16 +181,17 @@ impl Pipeline {
             .map_err(|e| Failure::stage("plan", &plugin.info.name, &e))
     }
 
-    /// The call of the planner `tiers` name, if any, on `intent`.
+    /// The call of the catalog's planner, if any, on `intent`.
     fn planner_call(
         &self,
-        tiers: &Tiers,
+        catalog: &Catalog,
         intent: wit::Intent,
     ) -> Result<Option<PlannerCall>, Failure> {
-        let Some(config) = &tiers.planner else {
+        let tiers = &catalog.tiers;
+        let (Some(config), Some(plugin)) = (&tiers.planner, &catalog.planner) else {
             return Ok(None);
         };
-        let plugin = self.plugin(&config.plugin)?;
+        let plugin = plugin.clone();
         Ok(Some(PlannerCall {
             ctx: self.context(tiers, &plugin)?,
             limits: tiers.plugin_limits(&config.plugin, PluginKind::Planner),
@@ -257,9 +262,12 @@ enum Outcome {
 struct Run<'a> {
     p: &'a Pipeline,
     intent: &'a Intent,
-    /// The tiers in force when the run started, and its own.
+    /// The tiers and plugins in force when the run started, its tier, and
+    /// the plugins of its tier.
+    catalog: Arc<Catalog>,
     tiers: Arc<Tiers>,
     tier: Tier,
+    plugins: Arc<Plugins>,
     wit_intent: wit::Intent,
     /// The last stage sequence number used.
     seq: AtomicI64,
@@ -275,11 +283,14 @@ impl<'a> Run<'a> {
         intent: &'a Intent,
         cancel: Arc<AtomicBool>,
     ) -> Result<Self, Failure> {
-        let tiers = p.tiers();
-        let tier = tiers.get(&intent.tier).cloned().ok_or_else(|| Failure {
+        let catalog = p.catalog();
+        let tiers = catalog.tiers.clone();
+        let unknown = || Failure {
             code: "UNKNOWN_TIER".into(),
             message: format!("tier `{}` is no longer configured", intent.tier),
-        })?;
+        };
+        let tier = tiers.get(&intent.tier).cloned().ok_or_else(unknown)?;
+        let plugins = catalog.tier_plugins(&intent.tier).ok_or_else(unknown)?;
         let done = p.store.outputs(&intent.id).await.map_err(Failure::host)?;
         if !done.is_empty() {
             tracing::info!(intent = %intent.id, completed = done.len(), "resuming after the stages an earlier run completed");
@@ -287,13 +298,23 @@ impl<'a> Run<'a> {
         Ok(Self {
             p,
             intent,
+            catalog,
             tiers,
             tier,
+            plugins,
             wit_intent: wit::Intent::from(intent),
             seq: AtomicI64::new(p.store.last_seq(&intent.id).await.map_err(Failure::host)?),
             iteration: 0,
             done: Mutex::new(done),
             cancel,
+        })
+    }
+
+    /// The plugin `name` of the run's tier.
+    fn plugin(&self, name: &str) -> Result<Arc<Plugin>, Failure> {
+        self.plugins.get(name).cloned().ok_or_else(|| Failure {
+            code: "PLUGIN_NOT_FOUND".into(),
+            message: format!("plugin `{name}` is not installed"),
         })
     }
 
@@ -685,7 +706,7 @@ impl<'a> Run<'a> {
         let tier = &self.tier;
         let mut written = vec![];
         for (n, name) in stage.plugins.iter().enumerate() {
-            let plugin = self.p.plugin(name)?;
+            let plugin = self.plugin(name)?;
             let ctx = self.context(&plugin)?;
             let request = wit::GenerationRequest {
                 intent: self.wit_intent.clone(),
@@ -730,7 +751,7 @@ impl<'a> Run<'a> {
         let mut assigned: std::collections::HashSet<&str> = Default::default();
         let mut runs = vec![];
         for name in &stage.plugins {
-            let plugin = self.p.plugin(name)?;
+            let plugin = self.plugin(name)?;
             let mine: Vec<wit::File> = files
                 .iter()
                 .filter(|f| {
@@ -817,7 +838,7 @@ impl<'a> Run<'a> {
         let tier = &self.tier;
         let mut runs = vec![];
         for name in &stage.plugins {
-            let plugin = self.p.plugin(name)?;
+            let plugin = self.plugin(name)?;
             let ctx = self.context(&plugin)?;
             let v = view(&self.wit_intent, files, analyses, &[], None);
             let limits = self.tiers.limits(tier, name, PluginKind::Validator);
@@ -853,7 +874,7 @@ impl<'a> Run<'a> {
         let mut history: Vec<IterationSummary> = vec![];
 
         // The planner reads the intent first; its plan is on the record.
-        if let Some(call) = p.planner_call(&self.tiers, self.wit_intent.clone())? {
+        if let Some(call) = p.planner_call(&self.catalog, self.wit_intent.clone())? {
             let PlannerCall {
                 plugin,
                 mut ctx,
@@ -916,14 +937,14 @@ impl<'a> Run<'a> {
             verdict.passed() && (tier.approval || verdict.decision == Decision::NeedsReview);
 
         // The manifest, then the exporter, which packages it with the files.
-        let exporter = p.plugin(&tier.exporter)?;
+        let exporter = self.plugin(&tier.exporter)?;
         let mut plugin_entries: Vec<PluginEntry> = ran
             .iter()
             .chain(std::iter::once(&exporter))
             .map(|p| plugin_entry(p))
             .collect();
         if let (true, Some(delivery)) = (verdict.passed(), &tier.delivery) {
-            plugin_entries.push(plugin_entry(&*p.plugin(delivery)?));
+            plugin_entries.push(plugin_entry(&*self.plugin(delivery)?));
         }
         let manifest: Manifest = self
             .step("manifest", None, || {
@@ -1061,7 +1082,7 @@ impl<'a> Run<'a> {
         // Delivery. Its output is kept like any stage's, so a resumed
         // intent never delivers twice.
         if let Some(name) = &tier.delivery {
-            let plugin = p.plugin(name)?;
+            let plugin = self.plugin(name)?;
             let ctx = self.context(&plugin)?;
             let target = wit::DeliveryTarget {
                 destination: intent.id.clone(),

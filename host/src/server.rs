@@ -15,8 +15,8 @@ use anyhow::Context;
 
 use crate::api::{self, AppState};
 use crate::capsule::CapsuleDirs;
-use crate::packages;
-use crate::pipeline::{Dispatcher, Pipeline, Plugins};
+use crate::catalog::{Catalog, Source};
+use crate::pipeline::{Dispatcher, Pipeline};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::store::Store;
 use crate::tiers::Tiers;
@@ -65,6 +65,14 @@ pub struct ServeOptions {
     /// Without it no plugin is trusted.
     #[arg(long, env = "QLP_TRUST")]
     pub trust: Option<PathBuf>,
+    /// The lock: the plugin versions each tier resolved to, written at
+    /// every start and reload (default: DATA_DIR/tiers.lock).
+    #[arg(long, env = "QLP_LOCK")]
+    pub lock: Option<PathBuf>,
+    /// Run exactly the versions of the lock, refusing to start when one is
+    /// gone, yanked or changed, instead of resolving the tiers afresh.
+    #[arg(long, env = "QLP_LOCKED")]
+    pub locked: bool,
 }
 
 /// This node's lease name: the one given, else the one kept in the data
@@ -112,7 +120,6 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             ..RuntimeOptions::default()
         },
     )?);
-    let registry = qlp_registry::Registry::open(data.join("registry"))?;
     let policy = match &options.trust {
         Some(path) => TrustPolicy::load(path)
             .with_context(|| format!("cannot load the trust policy {}", path.display()))?,
@@ -124,26 +131,31 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     for rule in policy.allow_unsigned_rules() {
         tracing::warn!(%rule, "development relaxation on: unsigned plugins of this namespace are accepted");
     }
-    let plugins = {
+    let source = Source {
+        registry: data.join("registry"),
+        policy,
+        plugin_dirs: options.plugin_dirs.clone(),
+        lock: options
+            .lock
+            .clone()
+            .unwrap_or_else(|| data.join("tiers.lock")),
+        locked: options.locked,
+    };
+    let (catalog, source) = {
         let runtime = runtime.clone();
-        let dirs = options.plugin_dirs.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Plugins> {
-            packages::import(&runtime, &registry, &policy, &dirs)?;
-            packages::load(&runtime, &registry, &policy)
+        tokio::task::spawn_blocking(move || -> anyhow::Result<(Catalog, Source)> {
+            Ok((Catalog::build(&runtime, &source, tiers)?, source))
         })
         .await??
     };
-    tiers.check_plugins(|name| plugins.get(name).map(|p| p.info.kind))?;
-    for p in plugins.values() {
+    for p in catalog.plugins.values() {
         tracing::info!(plugin = %p.info.name, version = %p.info.version, kind = %p.info.kind, "plugin loaded");
     }
     let capsules = CapsuleDirs::new(data);
-    let plugins = Arc::new(plugins);
-    let tiers = Arc::new(tiers);
     let pipeline = Arc::new(Pipeline {
         runtime,
-        plugins: plugins.clone(),
-        tiers: std::sync::RwLock::new(tiers),
+        catalog: std::sync::RwLock::new(Arc::new(catalog)),
+        source,
         store: store.clone(),
         data_dir: data.to_owned(),
         capsules: capsules.clone(),
@@ -161,7 +173,6 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     Ok((
         AppState {
             store,
-            plugins,
             dispatcher,
             capsules,
             max_queued: options.max_queued,
@@ -176,9 +187,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     anyhow::ensure!(options.workers > 0, "--workers must be at least 1");
     let (state, pipeline) = build(&options).await?;
-    if let Some(path) = options.tiers.clone() {
-        reload_on_hangup(pipeline, path)?;
-    }
+    reload_on_hangup(pipeline, options.tiers.clone())?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -192,18 +201,24 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reloads the tiers file on every SIGHUP. A file that fails its checks is
-/// refused with the reason logged, and the tiers in force stay.
-fn reload_on_hangup(pipeline: Arc<Pipeline>, path: PathBuf) -> anyhow::Result<()> {
+/// On every SIGHUP, imports the plugin directories again, re-reads the
+/// tiers file and resolves the tiers' plugins afresh. Anything that fails
+/// its checks is refused with the reason logged, and what is in force
+/// stays.
+fn reload_on_hangup(pipeline: Arc<Pipeline>, path: Option<PathBuf>) -> anyhow::Result<()> {
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     tokio::spawn(async move {
         while hangups.recv().await.is_some() {
             let (pipeline, path) = (pipeline.clone(), path.clone());
-            let result = tokio::task::spawn_blocking(move || pipeline.reload_tiers(&path)).await;
+            let result =
+                tokio::task::spawn_blocking(move || pipeline.reload(path.as_deref())).await;
             match result {
-                Ok(Ok(())) => tracing::info!("tiers reloaded"),
+                Ok(Ok(())) => tracing::info!("tiers and plugins reloaded"),
                 Ok(Err(e)) => {
-                    tracing::error!(error = %e, "tiers file refused; the tiers in force stay")
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "tiers file refused; the tiers in force stay"
+                    )
                 }
                 Err(e) => tracing::error!(error = %e, "tiers reload failed"),
             }

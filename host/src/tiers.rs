@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use semver::VersionReq;
 use serde::Deserialize;
 
 use crate::model::{PluginKind, Severity};
@@ -138,6 +139,20 @@ pub struct Stage {
     pub needs: Vec<String>,
 }
 
+/// A plugin reference of the tiers file, `name` or `name@requirement`
+/// (`qlp/secrets@^1.2`, `acme/rules@=2.0.1`).
+pub fn split_reference(reference: &str) -> Result<(String, Option<VersionReq>), String> {
+    match reference.split_once('@') {
+        None => Ok((reference.to_owned(), None)),
+        Some((name, req)) => {
+            let req = req
+                .parse::<VersionReq>()
+                .map_err(|e| format!("`{reference}`: `{req}` is not a version requirement: {e}"))?;
+            Ok((name.to_owned(), Some(req)))
+        }
+    }
+}
+
 /// Names of the host's own steps, which a stage may not take.
 const RESERVED_STAGES: &[&str] = &["plan", "gate", "manifest", "export", "deliver"];
 
@@ -161,6 +176,10 @@ pub struct Tier {
     /// `stages` in an order where every stage comes after those it needs.
     #[serde(skip)]
     pub order: Vec<usize>,
+    /// The versions the tier accepts of its plugins, from references like
+    /// `qlp/secrets@^1.2`; any version of a plugin not listed.
+    #[serde(skip)]
+    pub versions: BTreeMap<String, VersionReq>,
     pub exporter: String,
     #[serde(default)]
     pub delivery: Option<String>,
@@ -195,9 +214,40 @@ impl Tier {
         self.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1) as usize
     }
 
+    /// Takes the version requirements off the tier's plugin references
+    /// (`name@^1.2` → `name`) into `versions`.
+    fn take_versions(&mut self) -> Result<(), String> {
+        let mut versions: BTreeMap<String, VersionReq> = BTreeMap::new();
+        let references = self
+            .agents
+            .iter_mut()
+            .chain(self.analyzers.iter_mut())
+            .chain(self.validators.iter_mut())
+            .chain(self.stages.iter_mut().flat_map(|s| s.plugins.iter_mut()))
+            .chain(std::iter::once(&mut self.exporter))
+            .chain(self.delivery.iter_mut());
+        for reference in references {
+            let (name, req) = split_reference(reference)?;
+            if let Some(req) = req {
+                if let Some(other) = versions.get(&name)
+                    && *other != req
+                {
+                    return Err(format!(
+                        "plugin `{name}` is required both as {other} and as {req}"
+                    ));
+                }
+                versions.insert(name.clone(), req);
+            }
+            *reference = name;
+        }
+        self.versions = versions;
+        Ok(())
+    }
+
     /// Makes `stages` and the plugin lists describe the same graph (each
     /// from the other, whichever the file gave) and checks the graph.
     fn build_graph(&mut self) -> Result<(), String> {
+        self.take_versions()?;
         let lists =
             !self.agents.is_empty() || !self.analyzers.is_empty() || !self.validators.is_empty();
         if self.stages.is_empty() {
@@ -465,6 +515,9 @@ struct File {
 #[serde(deny_unknown_fields)]
 pub struct PlannerConfig {
     pub plugin: String,
+    /// The planner versions accepted, from `plugin = "name@^1"`.
+    #[serde(skip)]
+    pub version: Option<VersionReq>,
     /// The tiers it chooses from, from the least to the most demanding;
     /// every tier by its gate's minimum score when absent.
     #[serde(default)]
@@ -554,7 +607,13 @@ impl Tiers {
                 )));
             }
         }
-        if let Some(p) = &file.planner {
+        if let Some(p) = &mut file.planner {
+            let (name, version) = split_reference(&p.plugin).map_err(|message| Error::Parse {
+                origin: origin.to_owned(),
+                message: format!("planner: {message}"),
+            })?;
+            p.plugin = name;
+            p.version = version;
             for t in &p.tiers {
                 if !file.tiers.contains_key(t) {
                     return Err(Error::Parse {
@@ -630,13 +689,17 @@ impl Tiers {
     }
 
     /// Checks that every plugin a tier names is loaded and of the right
-    /// kind.
-    pub fn check_plugins(&self, kind_of: impl Fn(&str) -> Option<PluginKind>) -> Result<(), Error> {
+    /// kind: `kind_of(Some(tier), name)` for a tier's plugin,
+    /// `kind_of(None, name)` for the planner.
+    pub fn check_plugins(
+        &self,
+        kind_of: impl Fn(Option<&str>, &str) -> Option<PluginKind>,
+    ) -> Result<(), Error> {
         if let Some(PlannerConfig {
             plugin: planner, ..
         }) = &self.planner
         {
-            match kind_of(planner) {
+            match kind_of(None, planner) {
                 Some(PluginKind::Planner) => {}
                 found => {
                     return Err(Error::Parse {
@@ -671,7 +734,7 @@ impl Tiers {
                         .map(|p| ("deliver", p, PluginKind::Delivery)),
                 );
             for (stage, plugin, expected) in stages {
-                let message = match kind_of(plugin) {
+                let message = match kind_of(Some(name), plugin) {
                     None => format!("stage `{stage}`: plugin `{plugin}` is not installed"),
                     Some(actual) if actual != expected => format!(
                         "stage `{stage}`: plugin `{plugin}` is of kind {actual}, but is listed as kind {expected}"
@@ -797,7 +860,7 @@ mod tests {
             ["starter", "standard", "enterprise", "mission-critical"]
         );
         let err = shipped
-            .check_plugins(|_| Some(PluginKind::Validator))
+            .check_plugins(|_, _| Some(PluginKind::Validator))
             .unwrap_err()
             .to_string();
         assert!(
@@ -831,10 +894,10 @@ mod tests {
     #[test]
     fn plugins_are_checked_by_name_and_kind() {
         let tiers = Tiers::defaults();
-        let err = tiers.check_plugins(|_| None).unwrap_err().to_string();
+        let err = tiers.check_plugins(|_, _| None).unwrap_err().to_string();
         assert!(err.contains("is not installed"), "{err}");
         let err = tiers
-            .check_plugins(|name| {
+            .check_plugins(|_, name| {
                 Some(match name {
                     "qlp/zip" => PluginKind::Validator,
                     "qlp/planner" => PluginKind::Planner,
@@ -993,7 +1056,7 @@ mod tests {
         ])
         .unwrap();
         let err = tiers
-            .check_plugins(|name| {
+            .check_plugins(|_, name| {
                 Some(match name {
                     "a/z" => PluginKind::Exporter,
                     _ => PluginKind::Agent,
@@ -1003,6 +1066,36 @@ mod tests {
             .to_string();
         assert!(
             err.contains("tier `g`: stage `measure`: plugin `a/py` is of kind agent, but is listed as kind analyzer"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn version_requirements_come_off_the_references() {
+        let text = "[planner]\nplugin='qlp/planner@^0.1'\n[tiers.t]\nagents=['a/gen@^1.2']\nvalidators=['a/v@=2.0.1']\nexporter='a/zip'\ngate={min_score=0, weights={'a/v'=2}}\n";
+        let tiers = Tiers::parse(text, "f").unwrap();
+        let t = tiers.get("t").unwrap();
+        assert_eq!(t.agents, ["a/gen"]);
+        assert_eq!(t.stages[0].plugins, ["a/gen"]);
+        assert_eq!(t.versions["a/gen"].to_string(), "^1.2");
+        assert_eq!(t.versions["a/v"].to_string(), "=2.0.1");
+        assert!(!t.versions.contains_key("a/zip"));
+        let planner = tiers.planner.as_ref().unwrap();
+        assert_eq!(planner.plugin, "qlp/planner");
+        assert_eq!(planner.version.as_ref().unwrap().to_string(), "^0.1");
+
+        let err = Tiers::parse(&text.replace("=2.0.1", "two"), "f")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`two` is not a version requirement"), "{err}");
+        let err = Tiers::parse(
+            &text.replace("exporter='a/zip'", "exporter='a/zip'\ndelivery='a/gen@^2'"),
+            "f",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`a/gen` is required both as ^1.2 and as ^2"),
             "{err}"
         );
     }

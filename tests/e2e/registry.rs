@@ -175,3 +175,149 @@ async fn a_component_changed_in_the_registry_is_refused_at_the_next_load() {
         "{log}"
     );
 }
+
+/// Copies a fixture's component and signed sidecars into `dir`.
+fn copy_fixture(stem: &str, dir: &Path) {
+    for suffix in [".wasm", ".manifest.json", ".sig.json"] {
+        let name = format!("{stem}{suffix}");
+        std::fs::copy(fixtures().join(&name), dir.join(&name)).unwrap();
+    }
+}
+
+/// The version of `plugin` a completed intent's capsule manifest cites.
+async fn version_used(server: &Server, id: &str, plugin: &str) -> String {
+    let intent = server.wait(id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    capsule["manifest"]["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == plugin)
+        .unwrap_or_else(|| panic!("{plugin} not in the manifest: {capsule:#}"))["version"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const VERSIONED_TIERS: &str = r#"
+[tiers.pinned]
+agents = ["qlp/template-fastapi"]
+validators = ["fixture/noop@~0.1"]
+exporter = "qlp/zip"
+gate = { min_score = 0 }
+
+[tiers.latest]
+agents = ["qlp/template-fastapi"]
+validators = ["fixture/noop@>=0.1"]
+exporter = "qlp/zip"
+gate = { min_score = 0 }
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tiers_follow_their_version_requirements_and_a_new_version_needs_no_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("components");
+    signed_first_party(&dir);
+    copy_fixture("qlp_fixture_noop", &dir);
+    let tiers = tmp.path().join("tiers.toml");
+    std::fs::write(&tiers, VERSIONED_TIERS).unwrap();
+    let data = tmp.path().join("data");
+    let args = [
+        "--plugin-dir",
+        dir.to_str().unwrap(),
+        "--tiers",
+        tiers.to_str().unwrap(),
+    ];
+    let server = Server::start(&data, &args);
+    let id = submit_to(&server, "latest").await;
+    assert_eq!(version_used(&server, &id, "fixture/noop").await, "0.1.0");
+
+    // The lock names each tier's version and digest.
+    let lock = std::fs::read_to_string(data.join("tiers.lock")).unwrap();
+    let v1 = std::fs::read(fixtures().join("qlp_fixture_noop.wasm")).unwrap();
+    assert!(
+        lock.contains("0.1.0") && lock.contains(blake3::hash(&v1).to_hex().as_str()),
+        "{lock}"
+    );
+
+    // 0.2.0 arrives: after SIGHUP, no restart, `latest` runs it and
+    // `pinned` (~0.1) stays on 0.1.0.
+    copy_fixture("qlp_fixture_noop_next", &dir);
+    server.signal("HUP");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let id = submit_to(&server, "latest").await;
+        if version_used(&server, &id, "fixture/noop").await == "0.2.0" {
+            let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+            assert_eq!(
+                capsule["validations"][0]["report"]["summary"],
+                "fixture/noop 0.2.0"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new version was not picked up"
+        );
+    }
+    let id = submit_to(&server, "pinned").await;
+    assert_eq!(version_used(&server, &id, "fixture/noop").await, "0.1.0");
+    let lock = std::fs::read_to_string(data.join("tiers.lock")).unwrap();
+    assert!(lock.contains("0.2.0") && lock.contains("0.1.0"), "{lock}");
+
+    // A requirement nothing published meets is refused on reload, named.
+    std::fs::write(&tiers, VERSIONED_TIERS.replace(">=0.1", "^3")).unwrap();
+    server.signal("HUP");
+    let log = data.join("server.log");
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("tiers file refused")) {
+            assert!(
+                line.contains("tier `latest`")
+                    && line.contains("fixture/noop")
+                    && line.contains("^3"),
+                "{line}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the unmet requirement was not refused"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.stop();
+
+    // --locked runs the lock's versions, and refuses to start when one
+    // is not published.
+    std::fs::write(&tiers, VERSIONED_TIERS).unwrap();
+    let locked: Vec<&str> = args.iter().copied().chain(["--locked"]).collect();
+    let server = Server::start(&data, &locked);
+    let id = submit_to(&server, "latest").await;
+    assert_eq!(version_used(&server, &id, "fixture/noop").await, "0.2.0");
+    server.stop();
+    let lock_path = data.join("tiers.lock");
+    let lock = std::fs::read_to_string(&lock_path).unwrap();
+    std::fs::write(&lock_path, lock.replace("0.2.0", "0.9.0")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .arg("--trust")
+        .arg(crate::support::trust())
+        .args(&locked)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started on a lock naming 0.9.0");
+    assert!(
+        stderr.contains("fixture/noop") && stderr.contains("0.9.0"),
+        "{stderr}"
+    );
+}
+
+async fn submit_to(server: &Server, tier: &str) -> String {
+    server
+        .submit(serde_json::json!({ "description": crate::INVOICES, "tier": tier }))
+        .await
+}

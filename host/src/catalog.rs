@@ -1,0 +1,240 @@
+//! The plugins each tier runs. Every plugin reference of the tiers file
+//! (`qlp/secrets`, `acme/rules@^1.2`) is resolved against the registry to
+//! the highest published, unyanked version that matches and targets a
+//! `qlp:plugin` this host serves; each tier gets its own versions, so two
+//! tiers may run two versions of one plugin. The result is written as a
+//! lock (per tier: name, version, blake3), and a server started with
+//! `--locked` runs exactly the locked versions or refuses to start.
+//!
+//! A catalog is built at start-up and again on SIGHUP, after importing the
+//! plugin directories once more: a plugin published meanwhile is picked up
+//! by the tiers whose requirements it matches, without a restart; a run
+//! keeps the catalog it started with.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use qlp_registry::resolve::PackageSpec;
+use qlp_registry::{Lock, Registry, Resolved, TrustPolicy};
+use semver::{Version, VersionReq};
+
+use crate::packages::{self, HOST_WIT};
+use crate::pipeline::Plugins;
+use crate::runtime::{Plugin, Runtime};
+use crate::tiers::Tiers;
+
+/// Where plugins come from and where the lock goes.
+pub struct Source {
+    /// The registry's directory.
+    pub registry: PathBuf,
+    pub policy: TrustPolicy,
+    /// Directories of signed components imported at every build.
+    pub plugin_dirs: Vec<PathBuf>,
+    /// The lock file: written after resolving, or read with `locked`.
+    pub lock: PathBuf,
+    /// Run the locked versions instead of resolving.
+    pub locked: bool,
+}
+
+/// The tiers in force and the plugins they resolved to.
+pub struct Catalog {
+    pub tiers: Arc<Tiers>,
+    /// Each tier's plugins by name, at the versions resolved for it.
+    pub by_tier: BTreeMap<String, Arc<Plugins>>,
+    /// The planner, at the version resolved for it.
+    pub planner: Option<Arc<Plugin>>,
+    /// The newest loadable version of every published plugin, and every
+    /// version a tier resolved to: what `GET /v1/plugins` lists.
+    pub plugins: Arc<Plugins>,
+    pub lock: Lock,
+}
+
+impl Catalog {
+    /// Imports the plugin directories, resolves every tier's references
+    /// (or takes the lock's), loads what they resolved to, checks each
+    /// tier against its plugins, and writes the lock. Blocking: it may
+    /// compile components.
+    pub fn build(runtime: &Runtime, source: &Source, tiers: Tiers) -> anyhow::Result<Self> {
+        let registry = Registry::open(&source.registry)?;
+        packages::import(runtime, &registry, &source.policy, &source.plugin_dirs)?;
+        let locked = if source.locked {
+            let text = std::fs::read_to_string(&source.lock).with_context(|| {
+                format!(
+                    "--locked: cannot read the lock {}; start once without --locked to write it",
+                    source.lock.display()
+                )
+            })?;
+            Some(Lock::from_toml(&text).with_context(|| {
+                format!("--locked: the lock {} is invalid", source.lock.display())
+            })?)
+        } else {
+            None
+        };
+
+        // What each tier runs.
+        let mut lock = Lock::new();
+        for (tier_name, tier) in &tiers.tiers {
+            let names: BTreeSet<&String> = tier
+                .stages
+                .iter()
+                .flat_map(|s| &s.plugins)
+                .chain(std::iter::once(&tier.exporter))
+                .chain(&tier.delivery)
+                .collect();
+            for name in names {
+                let resolved = match &locked {
+                    Some(previous) => {
+                        let entry = previous.get(tier_name, name).ok_or_else(|| {
+                            anyhow!(
+                                "tier `{tier_name}`: plugin `{name}` is not in the lock {}; start without --locked to resolve it",
+                                source.lock.display()
+                            )
+                        })?;
+                        registry
+                            .resolve_locked(entry)
+                            .with_context(|| format!("tier `{tier_name}` (--locked)"))?
+                    }
+                    None => resolve(&registry, name, tier.versions.get(name.as_str()))
+                        .with_context(|| format!("tier `{tier_name}`"))?,
+                };
+                lock.insert(tier_name, resolved)?;
+            }
+        }
+        let planner = match &tiers.planner {
+            Some(config) => Some(
+                resolve(&registry, &config.plugin, config.version.as_ref()).context("planner")?,
+            ),
+            None => None,
+        };
+
+        // Load the newest version of everything, as before, and each
+        // version a tier or the planner resolved to.
+        let mut loaded: HashMap<(String, Version), Arc<Plugin>> = HashMap::new();
+        let mut refused: HashMap<(String, Version), String> = HashMap::new();
+        let mut newest: BTreeMap<String, Version> = BTreeMap::new();
+        for entry in registry.packages()?.into_iter().filter(|e| !e.yanked) {
+            let slot = newest
+                .entry(entry.name.clone())
+                .or_insert_with(|| entry.version.clone());
+            if entry.version > *slot {
+                *slot = entry.version.clone();
+            }
+        }
+        let wanted: BTreeSet<(String, Version)> = newest
+            .into_iter()
+            .chain(
+                lock.tiers()
+                    .flat_map(|(_, entries)| entries.iter())
+                    .chain(planner.as_ref())
+                    .map(|r| (r.name.clone(), r.version.clone())),
+            )
+            .collect();
+        for (name, version) in wanted {
+            match packages::load_one(runtime, &registry, &source.policy, &name, &version) {
+                Ok(plugin) => {
+                    loaded.insert((name, version), Arc::new(plugin));
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    tracing::error!(plugin = %name, %version, error = %reason, "plugin refused at load");
+                    refused.insert((name, version), reason);
+                }
+            }
+        }
+        let pick = |r: &Resolved| -> anyhow::Result<Arc<Plugin>> {
+            let key = (r.name.clone(), r.version.clone());
+            loaded.get(&key).cloned().ok_or_else(|| {
+                anyhow!(
+                    "plugin `{}` {} was refused at load: {}",
+                    r.name,
+                    r.version,
+                    refused.get(&key).map_or("not loaded", String::as_str)
+                )
+            })
+        };
+        let mut by_tier = BTreeMap::new();
+        for (tier_name, entries) in lock.tiers() {
+            let mut plugins = Plugins::new();
+            for r in entries {
+                plugins.insert(
+                    r.name.clone(),
+                    pick(r).with_context(|| format!("tier `{tier_name}`"))?,
+                );
+            }
+            by_tier.insert(tier_name.to_owned(), Arc::new(plugins));
+        }
+        let planner = planner
+            .as_ref()
+            .map(|r| pick(r).context("planner"))
+            .transpose()?;
+        tiers.check_plugins(|tier, name| match tier {
+            Some(tier) => by_tier
+                .get(tier)
+                .and_then(|p| p.get(name))
+                .map(|p| p.info.kind),
+            None => planner.as_ref().map(|p| p.info.kind),
+        })?;
+
+        // Listed: the newest loaded version of each plugin.
+        let mut plugins = Plugins::new();
+        for ((name, version), plugin) in &loaded {
+            let newer = plugins
+                .get(name)
+                .is_none_or(|p| Version::parse(&p.info.version).is_ok_and(|v| v < *version));
+            if newer {
+                plugins.insert(name.clone(), plugin.clone());
+            }
+        }
+        if !source.locked {
+            write_lock(&source.lock, &lock)?;
+        }
+        for (tier, entries) in lock.tiers() {
+            for r in entries {
+                tracing::debug!(%tier, plugin = %r.name, version = %r.version, digest = %r.blake3, "resolved");
+            }
+        }
+        Ok(Self {
+            tiers: Arc::new(tiers),
+            by_tier,
+            planner,
+            plugins: Arc::new(plugins),
+            lock,
+        })
+    }
+
+    /// The plugins `tier` runs, if it is a tier of this catalog.
+    pub fn tier_plugins(&self, tier: &str) -> Option<Arc<Plugins>> {
+        self.by_tier.get(tier).cloned()
+    }
+}
+
+/// The highest published, unyanked version of `name` matching `req` (any,
+/// when `None`) whose `qlp:plugin` version this host serves.
+fn resolve(registry: &Registry, name: &str, req: Option<&VersionReq>) -> anyhow::Result<Resolved> {
+    let spec = PackageSpec {
+        name: name.to_owned(),
+        requirement: req.cloned().unwrap_or(VersionReq::STAR),
+    };
+    Ok(registry.resolve_spec(&spec, Some(&HOST_WIT))?)
+}
+
+/// Writes the lock through a temporary file and a rename.
+fn write_lock(path: &Path, lock: &Lock) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write the lock in {}", dir.display()))?;
+    std::io::Write::write_all(
+        &mut tmp,
+        format!(
+            "# Written by qlp serve: the plugin versions each tier resolved to.\n# `qlp serve --locked` runs exactly these.\n{}",
+            lock.to_toml()
+        )
+        .as_bytes(),
+    )?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write the lock {}", path.display()))?;
+    Ok(())
+}
