@@ -286,6 +286,61 @@ fn malformed_oversized_and_foreign_components_are_refused_before_they_run() {
     ));
 }
 
+/// Sets every table of a core module to start at `elements`.
+struct BigTables {
+    elements: u64,
+}
+
+impl wasm_encoder::reencode::Reencode for BigTables {
+    type Error = std::convert::Infallible;
+
+    fn table_type(
+        &mut self,
+        table: wasmparser::TableType,
+    ) -> Result<wasm_encoder::TableType, wasm_encoder::reencode::Error<Self::Error>> {
+        Ok(wasm_encoder::TableType {
+            element_type: self.ref_type(table.element_type)?,
+            minimum: self.elements,
+            maximum: None,
+            table64: table.table64,
+            shared: table.shared,
+        })
+    }
+}
+
+#[test]
+fn a_table_of_a_million_elements_is_refused_before_it_runs() {
+    use wasm_encoder::reencode::Reencode;
+    // The noop validator's own core module, its function table declared
+    // with a million elements, made a component the way `qlp plugin build`
+    // makes one.
+    let core = std::fs::read(
+        crate::support::target_dir().join("wasm32-unknown-unknown/release/qlp_fixture_noop.wasm"),
+    )
+    .expect("the fixtures are built (deploy/dev.sh plugins)");
+    let mut module = wasm_encoder::Module::new();
+    BigTables {
+        elements: 1_000_000,
+    }
+    .parse_core_module(&mut module, wasmparser::Parser::new(0), &core)
+    .unwrap();
+    let component = qlp_host::runtime::build::componentize(&module.finish()).unwrap();
+
+    let (rt, _cache) = runtime();
+    let err = rt.load(&component).unwrap_err().to_string();
+    assert!(
+        err.contains("table") && err.contains("1000000"),
+        "a table of a million elements was accepted: {err}"
+    );
+    // The same module with the table it was built with loads.
+    let mut module = wasm_encoder::Module::new();
+    wasm_encoder::reencode::RoundtripReencoder
+        .parse_core_module(&mut module, wasmparser::Parser::new(0), &core)
+        .unwrap();
+    let component = qlp_host::runtime::build::componentize(&module.finish()).unwrap();
+    rt.load(&component).expect("the unchanged module loads");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_skips_components_it_refuses_and_serves_the_rest() {
     let data = tempfile::tempdir().unwrap();
