@@ -19,6 +19,7 @@ mod host_api;
 pub mod http;
 pub mod limits;
 mod size;
+mod wasi;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -306,31 +307,37 @@ impl Runtime {
             agent: {
                 let mut l = Linker::new(&engine);
                 agent::Agent::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                wasi::add_to_linker(&mut l)?;
                 l
             },
             analyzer: {
                 let mut l = Linker::new(&engine);
                 analyzer::Analyzer::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                wasi::add_to_linker(&mut l)?;
                 l
             },
             validator: {
                 let mut l = Linker::new(&engine);
                 validator::Validator::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                wasi::add_to_linker(&mut l)?;
                 l
             },
             exporter: {
                 let mut l = Linker::new(&engine);
                 exporter::Exporter::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                wasi::add_to_linker(&mut l)?;
                 l
             },
             delivery: {
                 let mut l = Linker::new(&engine);
                 delivery::Delivery::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                wasi::add_to_linker(&mut l)?;
                 l
             },
             planner: {
                 let mut l = Linker::new(&engine);
                 planner::Planner::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                wasi::add_to_linker(&mut l)?;
                 l
             },
         };
@@ -574,6 +581,7 @@ impl Runtime {
             http_requests: 0,
             deadline: started + limits.timeout,
             cancelled: false,
+            wasi: None,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -653,7 +661,13 @@ impl Runtime {
                 }
             }
         });
+        // Epoch interruption stops wasm code, not a host wait; a wait is
+        // cut at the deadline, and a call still running then has had its
+        // time.
         let result = result.and_then(|r| {
+            if started.elapsed() >= limits.timeout {
+                return Err(CallError::Timeout(limits.timeout));
+            }
             let size = r.wire_size();
             if size > limits.max_output {
                 Err(CallError::OutputTooLarge {

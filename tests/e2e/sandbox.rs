@@ -524,3 +524,46 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
         "a request went out without a grant"
     );
 }
+
+#[test]
+fn a_wasip2_component_asking_for_sockets_is_refused_at_load_with_the_import_named() {
+    let (rt, _cache) = runtime();
+    let socket = std::fs::read(fixtures().join("qlp_fixture_wasi_socket.wasm")).unwrap();
+    let err = rt.load(&socket).unwrap_err().to_string();
+    assert!(
+        err.contains("component imports instance `wasi:sockets/"),
+        "the refusal does not name the import: {err}"
+    );
+    // Clocks and random need no grant.
+    let clock = std::fs::read(fixtures().join("qlp_fixture_wasi_clock.wasm")).unwrap();
+    let plugin = rt
+        .load(&clock)
+        .expect("a component importing clocks and random loads");
+    assert_eq!(plugin.info.name, "fixture/wasi-clock");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wasip2_component_gets_clocks_and_random_and_cannot_sleep_past_its_deadline() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let intent = run(&server, "wasi").await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let capsule = server
+        .get_json(&format!("/v1/capsules/{}", intent["id"].as_str().unwrap()))
+        .await;
+    let summary = capsule["validations"][0]["report"]["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(summary.contains("16 random bytes"), "{summary}");
+
+    // Ten minutes of sleep on the monotonic clock, under a one-second
+    // deadline: the wait ends at the deadline and the call with TIMEOUT.
+    let id = server
+        .submit(json!({ "description": INTENT, "tier": "wasi", "constraints": { "sleep_ms": "600000" } }))
+        .await;
+    let slept = server.wait(&id).await;
+    failed_with(&slept, "validate", "TIMEOUT");
+    assert_eq!(run(&server, "standard").await["status"], "completed");
+    server.stop();
+}

@@ -25,6 +25,8 @@ pub struct State {
     pub deadline: std::time::Instant,
     /// Set when the call stopped because its intent was cancelled.
     pub cancelled: bool,
+    /// WASI for components built for wasm32-wasip2, made on first use.
+    pub wasi: Option<Box<super::wasi::Wasi>>,
 }
 
 /// A directory granted to a plugin, opened with cap-std: no path outside it
@@ -260,6 +262,7 @@ mod tests {
             http_requests: 0,
             deadline: std::time::Instant::now(),
             cancelled: false,
+            wasi: None,
         }
     }
 
