@@ -185,6 +185,7 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         node_id: Some("bench".into()),
         cache_dir: Some(scratch.join("cache")),
         trust: Some(options.trust.clone()),
+        publishers: None,
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

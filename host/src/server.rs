@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, RegistryState};
 use crate::capsule::CapsuleDirs;
 use crate::packages;
 use crate::pipeline::{Dispatcher, Pipeline, Plugins};
+use crate::publishers::Publishers;
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::store::Store;
 use crate::tiers::Tiers;
@@ -65,6 +66,11 @@ pub struct ServeOptions {
     /// Without it no plugin is trusted.
     #[arg(long, env = "QLP_TRUST")]
     pub trust: Option<PathBuf>,
+    /// The publishers file (TOML): who may publish and yank packages
+    /// through the registry API, by the hash of their token (`qlp
+    /// publisher add`). Without it the registry API is read-only.
+    #[arg(long, env = "QLP_PUBLISHERS")]
+    pub publishers: Option<PathBuf>,
 }
 
 /// This node's lease name: the one given, else the one kept in the data
@@ -113,6 +119,16 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         },
     )?);
     let registry = qlp_registry::Registry::open(data.join("registry"))?;
+    let publishers = match &options.publishers {
+        Some(path) => {
+            let publishers = Publishers::load(path)?;
+            if publishers.is_empty() {
+                tracing::warn!(file = %path.display(), "the publishers file names no publisher: nothing can be published");
+            }
+            publishers
+        }
+        None => Publishers::default(),
+    };
     let policy = match &options.trust {
         Some(path) => TrustPolicy::load(path)
             .with_context(|| format!("cannot load the trust policy {}", path.display()))?,
@@ -124,12 +140,19 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     for rule in policy.allow_unsigned_rules() {
         tracing::warn!(%rule, "development relaxation on: unsigned plugins of this namespace are accepted");
     }
+    let registry = Arc::new(RegistryState {
+        registry,
+        policy,
+        publishers,
+        runtime: runtime.clone(),
+    });
     let plugins = {
         let runtime = runtime.clone();
         let dirs = options.plugin_dirs.clone();
+        let registry = registry.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<Plugins> {
-            packages::import(&runtime, &registry, &policy, &dirs)?;
-            packages::load(&runtime, &registry, &policy)
+            packages::import(&runtime, &registry.registry, &registry.policy, &dirs)?;
+            packages::load(&runtime, &registry.registry, &registry.policy)
         })
         .await??
     };
@@ -166,6 +189,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             capsules,
             max_queued: options.max_queued,
             pipeline: pipeline.clone(),
+            registry,
         },
         pipeline,
     ))
