@@ -649,7 +649,8 @@ async fn registry_command(command: PluginCommand) -> anyhow::Result<()> {
             qlp_host::packages::verify(&runtime, &policy, &manifest, &signatures, &component)
                 .with_context(|| format!("refused {spec}"))?;
             let package = qlp_host::oci::Package {
-                file_name: format!("{}.wasm", name.replace(['/', '-'], "_")),
+                // Named as `qlp plugin pull` names it, from the signed manifest.
+                file_name: format!("{}-{}.wasm", name.replace('/', "_"), version),
                 component,
                 manifest: manifest.to_json_pretty().into_bytes(),
                 signatures: qlp_registry::Signature::list_to_json(&signatures).into_bytes(),

@@ -411,6 +411,10 @@ async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_n
     ]);
     let fetched = PathBuf::from(fetched.trim());
     assert_eq!(
+        fetched,
+        fetched_dir.join(format!("qlp_python-{python_version}.wasm"))
+    );
+    assert_eq!(
         std::fs::read(&fetched).unwrap(),
         std::fs::read(&python).unwrap()
     );
@@ -450,7 +454,7 @@ async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_n
         &server.url,
     ]);
     assert!(!out.status.success());
-    assert!(!nowhere.join("qlp_python.wasm").exists());
+    assert!(!nowhere.exists() || std::fs::read_dir(&nowhere).unwrap().next().is_none());
     qlp_ok(&[
         "plugin",
         "yank",
