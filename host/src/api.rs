@@ -3,6 +3,7 @@
 //! `serve` binds it to a socket.
 
 mod error;
+pub mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 pub use error::ApiError;
+pub use registry::RegistryState;
 
 use crate::capsule::CapsuleDirs;
 use crate::model::Intent;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub max_queued: u32,
     /// The pipeline, for the planner.
     pub pipeline: Arc<crate::pipeline::Pipeline>,
+    /// The plugin registry and who may publish to it.
+    pub registry: Arc<RegistryState>,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
@@ -77,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhooks", post(register_webhook).get(list_webhooks))
         .route("/v1/webhooks/{id}", axum::routing::delete(remove_webhook))
         .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
+        .merge(registry::routes())
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
@@ -100,14 +105,15 @@ async fn refuse_oversized(
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_none_or(|n| n <= MAX_BODY_BYTES as u64) {
+    let limit = registry::body_limit(request.method(), request.uri().path());
+    if declared.is_none_or(|n| n <= limit as u64) {
         return next.run(request).await;
     }
     let _ = axum::body::to_bytes(request.into_body(), MAX_DRAINED_BYTES).await;
     let mut response = ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "PAYLOAD_TOO_LARGE",
-        format!("the request body is over {MAX_BODY_BYTES} bytes"),
+        format!("the request body is over {limit} bytes"),
     )
     .into_response();
     response.headers_mut().insert(

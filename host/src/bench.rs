@@ -187,6 +187,7 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         trust: Some(options.trust.clone()),
         lock: None,
         locked: false,
+        publishers: None,
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

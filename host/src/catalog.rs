@@ -36,6 +36,9 @@ pub struct Source {
     pub lock: PathBuf,
     /// Run the locked versions instead of resolving.
     pub locked: bool,
+    /// The tiers file, read again at every reload; the built-in tiers
+    /// without one.
+    pub tiers: Option<PathBuf>,
 }
 
 /// The tiers in force and the plugins they resolved to.

@@ -1,4 +1,5 @@
-//! `qlp submit` and `qlp plugin list`: a small client of the REST API.
+//! `qlp submit`, `qlp plugin list` and the registry commands (`publish`,
+//! `versions`, `fetch`, `yank`): a small client of the REST API.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -156,6 +157,105 @@ impl Client {
 
     pub async fn plugins(&self) -> anyhow::Result<Value> {
         self.get_json("/v1/plugins").await
+    }
+
+    // --- The registry -----------------------------------------------------
+
+    /// Publishes a signed package; returns the entry and whether it was
+    /// already published with the same content.
+    pub async fn publish(
+        &self,
+        package: &crate::oci::Package,
+        token: &str,
+    ) -> anyhow::Result<(Value, bool)> {
+        use base64::Engine;
+        let manifest: Value = serde_json::from_slice(&package.manifest)?;
+        let signatures: Value = serde_json::from_slice(&package.signatures)?;
+        let body = json!({
+            "component": base64::engine::general_purpose::STANDARD.encode(&package.component),
+            "manifest": manifest,
+            "signatures": signatures,
+        });
+        let resp = self
+            .http
+            .post(format!("{}/v1/registry/packages", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let resp = Self::check(resp).await?;
+        let replay = resp.status() == reqwest::StatusCode::OK;
+        Ok((resp.json().await?, replay))
+    }
+
+    /// Packages of the registry, optionally of one kind and whose name
+    /// contains `query`.
+    pub async fn registry_packages(
+        &self,
+        kind: Option<&str>,
+        query: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let mut url = reqwest::Url::parse(&format!("{}/v1/registry/packages", self.base))?;
+        if let Some(kind) = kind {
+            url.query_pairs_mut().append_pair("kind", kind);
+        }
+        if let Some(q) = query {
+            url.query_pairs_mut().append_pair("q", q);
+        }
+        let resp = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        Ok(Self::check(resp).await?.json().await?)
+    }
+
+    /// Every version of `name`.
+    pub async fn versions(&self, name: &str) -> anyhow::Result<Value> {
+        self.get_json(&format!("/v1/registry/packages/{name}"))
+            .await
+    }
+
+    /// `name@version`'s manifest, signatures and component.
+    pub async fn fetch(&self, name: &str, version: &str) -> anyhow::Result<(Value, Vec<u8>)> {
+        let meta = self
+            .get_json(&format!("/v1/registry/packages/{name}/{version}"))
+            .await?;
+        let resp = self
+            .http
+            .get(format!(
+                "{}/v1/registry/packages/{name}/{version}/component",
+                self.base
+            ))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let bytes = Self::check(resp).await?.bytes().await?;
+        Ok((meta, bytes.to_vec()))
+    }
+
+    /// Yanks `name@version`, or unyanks it with `undo`.
+    pub async fn yank(
+        &self,
+        name: &str,
+        version: &str,
+        undo: bool,
+        token: &str,
+    ) -> anyhow::Result<Value> {
+        let action = if undo { "unyank" } else { "yank" };
+        let resp = self
+            .http
+            .post(format!(
+                "{}/v1/registry/packages/{name}/{version}/{action}",
+                self.base
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        Ok(Self::check(resp).await?.json().await?)
     }
 }
 

@@ -83,6 +83,27 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Manage who may publish to a server's registry.
+    Publisher {
+        #[command(subcommand)]
+        command: PublisherCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PublisherCommand {
+    /// Add a publisher to a publishers file (created if absent): generates
+    /// its token, prints it once on stdout and stores only its hash.
+    Add {
+        /// The publisher's name, as the server logs it.
+        name: String,
+        /// Namespace patterns it may publish and yank, e.g. `acme/*`.
+        #[arg(long = "namespace", required = true)]
+        namespaces: Vec<String>,
+        /// The publishers file `qlp serve --publishers` reads.
+        #[arg(long, env = "QLP_PUBLISHERS")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,11 +170,100 @@ enum PluginCommand {
         #[command(flatten)]
         registry: OciArgs,
     },
-    /// List the plugins a server has loaded.
+    /// List the plugins a server has loaded; with --registry, --kind or
+    /// --query, search the packages of its registry instead.
     List {
         #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
+        /// List the registry's packages rather than the loaded plugins.
+        #[arg(long)]
+        registry: bool,
+        /// Only packages of this kind (implies --registry).
+        #[arg(long, env = "QLP_PLUGIN_KIND")]
+        kind: Option<String>,
+        /// Only packages whose name contains this (implies --registry).
+        #[arg(long, env = "QLP_PLUGIN_QUERY")]
+        query: Option<String>,
     },
+    /// Publish a signed component (NAME.manifest.json and NAME.sig.json
+    /// beside it) to a server's registry. Unsigned components are refused
+    /// before anything is sent.
+    Publish {
+        component: PathBuf,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The publisher token (`qlp publisher add`); prefer the
+        /// environment variable.
+        #[arg(long, env = "QLP_PUBLISH_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Every version of a package in a server's registry, yanked ones
+    /// marked.
+    Versions {
+        /// `namespace/name`.
+        name: String,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Download NAME@VERSION from a server's registry, verify it against a
+    /// trust policy as `qlp serve` would, and only then write NAME.wasm and
+    /// its sidecars into a directory.
+    Fetch {
+        /// `namespace/name@version`.
+        spec: String,
+        #[arg(long, env = "QLP_PLUGIN_OUT")]
+        out_dir: PathBuf,
+        /// The trust policy the package must pass.
+        #[arg(long, env = "QLP_TRUST")]
+        trust: PathBuf,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Verify a signed component offline, as `qlp serve` does at import:
+    /// signatures and trust policy, WIT version, and the component against
+    /// its manifest. Exits 1 naming the rule that refused it.
+    Verify {
+        component: PathBuf,
+        /// The trust policy.
+        #[arg(long, env = "QLP_TRUST")]
+        trust: PathBuf,
+    },
+    /// Yank NAME@VERSION in a server's registry (hidden from resolution,
+    /// still fetchable by exact version), or unyank it with --undo.
+    Yank {
+        /// `namespace/name@version`.
+        spec: String,
+        /// Unyank instead.
+        #[arg(long)]
+        undo: bool,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "QLP_PUBLISH_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Write a new plugin crate: Cargo.toml, src/lib.rs implementing the
+    /// kind's SDK trait with a unit test, and a README with the commands
+    /// that build, sign and publish it.
+    New {
+        /// agent, analyzer, validator, exporter, delivery or planner.
+        kind: String,
+        /// `namespace/name`, e.g. `acme/no-todo`.
+        name: String,
+        /// Where to write it (default: ./NAMESPACE-NAME).
+        #[arg(long, env = "QLP_PLUGIN_DIR_NEW")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `namespace/name@version` → its two parts, the version checked.
+fn name_at_version(spec: &str) -> anyhow::Result<(String, semver::Version)> {
+    let (name, version) = spec
+        .split_once('@')
+        .with_context(|| format!("`{spec}`: expected NAMESPACE/NAME@VERSION"))?;
+    qlp_registry::validate_name(name).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    let version = semver::Version::parse(version)
+        .with_context(|| format!("`{version}` is not a semantic version"))?;
+    Ok((name.to_owned(), version))
 }
 
 /// How `qlp plugin push` and `pull` reach a registry.
@@ -405,7 +515,30 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin {
-            command: PluginCommand::List { server },
+            command:
+                PluginCommand::List {
+                    server,
+                    registry,
+                    kind,
+                    query,
+                },
+        } if registry || kind.is_some() || query.is_some() => {
+            let listed = Client::new(&server)
+                .registry_packages(kind.as_deref(), query.as_deref())
+                .await?;
+            for p in listed["packages"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<28} {:<8} {:<10} {} version(s)",
+                    p["name"].as_str().unwrap_or(""),
+                    p["latest"].as_str().unwrap_or("(yanked)"),
+                    p["kind"].as_str().unwrap_or(""),
+                    p["versions"]
+                );
+            }
+            Ok(())
+        }
+        Command::Plugin {
+            command: PluginCommand::List { server, .. },
         } => {
             let plugins = Client::new(&server).plugins().await?;
             for p in plugins["plugins"].as_array().into_iter().flatten() {
@@ -420,6 +553,168 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Plugin {
+            command:
+                command @ (PluginCommand::Publish { .. }
+                | PluginCommand::Versions { .. }
+                | PluginCommand::Fetch { .. }
+                | PluginCommand::Verify { .. }
+                | PluginCommand::Yank { .. }
+                | PluginCommand::New { .. }),
+        } => registry_command(command).await,
+        Command::Publisher {
+            command:
+                PublisherCommand::Add {
+                    name,
+                    namespaces,
+                    file,
+                },
+        } => {
+            let token = qlp_host::publishers::add(&file, &name, &namespaces)?;
+            println!("{token}");
+            eprintln!(
+                "publisher `{name}` added to {}; the token above is shown only once and stored nowhere (only its hash is in the file)",
+                file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn registry_command(command: PluginCommand) -> anyhow::Result<()> {
+    match command {
+        PluginCommand::Publish {
+            component,
+            server,
+            token,
+        } => {
+            let package = qlp_host::oci::Package::read(&component)?;
+            let (entry, replay) = Client::new(&server).publish(&package, &token).await?;
+            let what = format!(
+                "{}@{}",
+                entry["name"].as_str().unwrap_or(""),
+                entry["version"].as_str().unwrap_or("")
+            );
+            println!("{what} {}", entry["digest"].as_str().unwrap_or(""));
+            eprintln!(
+                "{what} {}; servers load it at their next start",
+                if replay {
+                    "was already published with this content"
+                } else {
+                    "published"
+                }
+            );
+            Ok(())
+        }
+        PluginCommand::Versions { name, server } => {
+            let listed = Client::new(&server).versions(&name).await?;
+            for v in listed["versions"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<10} {:<10} wit {:<8} {}{}",
+                    v["version"].as_str().unwrap_or(""),
+                    v["kind"].as_str().unwrap_or(""),
+                    v["wit"].as_str().unwrap_or(""),
+                    v["digest"].as_str().unwrap_or(""),
+                    if v["yanked"] == true { "  yanked" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        PluginCommand::Fetch {
+            spec,
+            out_dir,
+            trust,
+            server,
+        } => {
+            let (name, version) = name_at_version(&spec)?;
+            let policy = qlp_registry::TrustPolicy::load(&trust)
+                .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
+            let (meta, component) = Client::new(&server)
+                .fetch(&name, &version.to_string())
+                .await?;
+            let manifest =
+                qlp_registry::Manifest::from_json(&serde_json::to_vec(&meta["manifest"])?)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+            let signatures =
+                qlp_registry::Signature::list_from_json(&serde_json::to_vec(&meta["signatures"])?)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+            anyhow::ensure!(
+                manifest.name == name && manifest.version == version,
+                "INDEX_MISMATCH: asked for {spec}, the server sent {}@{}",
+                manifest.name,
+                manifest.version
+            );
+            let scratch = tempfile::tempdir()?;
+            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            qlp_host::packages::verify(&runtime, &policy, &manifest, &signatures, &component)
+                .with_context(|| format!("refused {spec}"))?;
+            let package = qlp_host::oci::Package {
+                // Named as `qlp plugin pull` names it, from the signed manifest.
+                file_name: format!("{}-{}.wasm", name.replace('/', "_"), version),
+                component,
+                manifest: manifest.to_json_pretty().into_bytes(),
+                signatures: qlp_registry::Signature::list_to_json(&signatures).into_bytes(),
+            };
+            let path = package.write_to(&out_dir)?;
+            println!("{}", path.display());
+            eprintln!("{spec} verified");
+            Ok(())
+        }
+        PluginCommand::Verify { component, trust } => {
+            let policy = qlp_registry::TrustPolicy::load(&trust)
+                .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
+            let package = qlp_host::oci::Package::read(&component)?;
+            let (manifest, signatures) = package.parse()?;
+            let scratch = tempfile::tempdir()?;
+            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            let verified = qlp_host::packages::verify(
+                &runtime,
+                &policy,
+                &manifest,
+                &signatures,
+                &package.component,
+            )?;
+            println!(
+                "{}@{} {} wit {}: verified ({:?})",
+                manifest.name, manifest.version, manifest.kind, manifest.wit, verified.basis
+            );
+            Ok(())
+        }
+        PluginCommand::Yank {
+            spec,
+            undo,
+            server,
+            token,
+        } => {
+            let (name, version) = name_at_version(&spec)?;
+            Client::new(&server)
+                .yank(&name, &version.to_string(), undo, &token)
+                .await?;
+            eprintln!("{spec} {}", if undo { "unyanked" } else { "yanked" });
+            Ok(())
+        }
+        PluginCommand::New { kind, name, dir } => {
+            let kind: qlp_registry::Kind = kind.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "unknown kind `{kind}`: agent, analyzer, validator, exporter, delivery or planner"
+                )
+            })?;
+            let scaffold = qlp_host::scaffold::write(kind, &name, dir.as_deref())?;
+            println!("{}", scaffold.dir.display());
+            match &scaffold.sdk {
+                Some(root) => eprintln!("{kind} {name}: uses the SDK of {}", root.display()),
+                None => eprintln!(
+                    "{kind} {name}: point `qlp-sdk` in {} at the QLP SDK before building",
+                    scaffold.dir.join("Cargo.toml").display()
+                ),
+            }
+            eprintln!(
+                "build it with `qlp plugin build {}`",
+                scaffold.dir.display()
+            );
+            Ok(())
+        }
+        _ => unreachable!("not a registry command"),
     }
 }
 

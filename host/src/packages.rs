@@ -127,8 +127,12 @@ pub fn verify(
             std::time::SystemTime::now(),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
-    let plugin = runtime.load(component)?;
-    check_matches(manifest, &plugin, component)?;
+    check_wit(&manifest.wit, &HOST_WIT).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    let plugin = runtime
+        .load(component)
+        .map_err(|e| anyhow::anyhow!("INVALID_COMPONENT: the component does not load: {e:#}"))?;
+    check_matches(manifest, &plugin, component)
+        .map_err(|e| anyhow::anyhow!("MANIFEST_MISMATCH: {e:#}"))?;
     Ok(verified)
 }
 

@@ -54,6 +54,8 @@ pub struct Pipeline {
     pub catalog: std::sync::RwLock<Arc<Catalog>>,
     /// Where the catalog's plugins come from.
     pub source: Source,
+    /// Held by the reload in progress.
+    pub reloading: Mutex<()>,
     pub store: Store,
     pub data_dir: PathBuf,
     pub capsules: CapsuleDirs,
@@ -97,9 +99,11 @@ impl Pipeline {
     /// Imports the plugin directories again, reads and checks the tiers
     /// file (the built-in tiers without one), resolves every tier's
     /// plugins, and puts the result in force for intents that start from
-    /// now on; anything that fails a check changes nothing.
-    pub fn reload(&self, tiers_file: Option<&std::path::Path>) -> anyhow::Result<()> {
-        let tiers = match tiers_file {
+    /// now on; anything that fails a check changes nothing. Blocking.
+    pub fn reload(&self) -> anyhow::Result<()> {
+        // One reload at a time, so an older result never replaces a newer.
+        let _one = self.reloading.lock().expect("never poisoned");
+        let tiers = match &self.source.tiers {
             Some(path) => Tiers::load(path)?,
             None => Tiers::defaults(),
         };
@@ -111,6 +115,20 @@ impl Pipeline {
         let catalog = Catalog::build(&self.runtime, &self.source, tiers)?;
         *self.catalog.write().expect("never poisoned") = Arc::new(catalog);
         Ok(())
+    }
+
+    /// [`Pipeline::reload`] on a blocking thread, the outcome logged with
+    /// `why` it was asked for.
+    pub fn reload_in_background(self: &Arc<Self>, why: &'static str) {
+        let pipeline = self.clone();
+        tokio::task::spawn_blocking(move || match pipeline.reload() {
+            Ok(()) => tracing::info!(why, "tiers and plugins reloaded"),
+            Err(e) => tracing::error!(
+                why,
+                error = format!("{e:#}"),
+                "tiers file refused; the tiers in force stay"
+            ),
+        });
     }
 
     fn context(&self, tiers: &Tiers, plugin: &Plugin) -> Result<CallContext, Failure> {

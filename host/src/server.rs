@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, RegistryState};
 use crate::capsule::CapsuleDirs;
 use crate::catalog::{Catalog, Source};
 use crate::pipeline::{Dispatcher, Pipeline};
+use crate::publishers::Publishers;
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::store::Store;
 use crate::tiers::Tiers;
@@ -73,6 +74,11 @@ pub struct ServeOptions {
     /// gone, yanked or changed, instead of resolving the tiers afresh.
     #[arg(long, env = "QLP_LOCKED")]
     pub locked: bool,
+    /// The publishers file (TOML): who may publish and yank packages
+    /// through the registry API, by the hash of their token (`qlp
+    /// publisher add`). Without it the registry API is read-only.
+    #[arg(long, env = "QLP_PUBLISHERS")]
+    pub publishers: Option<PathBuf>,
 }
 
 /// This node's lease name: the one given, else the one kept in the data
@@ -120,6 +126,17 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             ..RuntimeOptions::default()
         },
     )?);
+    let registry = qlp_registry::Registry::open(data.join("registry"))?;
+    let publishers = match &options.publishers {
+        Some(path) => {
+            let publishers = Publishers::load(path)?;
+            if publishers.is_empty() {
+                tracing::warn!(file = %path.display(), "the publishers file names no publisher: nothing can be published");
+            }
+            publishers
+        }
+        None => Publishers::default(),
+    };
     let policy = match &options.trust {
         Some(path) => TrustPolicy::load(path)
             .with_context(|| format!("cannot load the trust policy {}", path.display()))?,
@@ -131,6 +148,12 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     for rule in policy.allow_unsigned_rules() {
         tracing::warn!(%rule, "development relaxation on: unsigned plugins of this namespace are accepted");
     }
+    let registry = Arc::new(RegistryState {
+        registry,
+        policy: policy.clone(),
+        publishers,
+        runtime: runtime.clone(),
+    });
     let source = Source {
         registry: data.join("registry"),
         policy,
@@ -140,6 +163,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             .clone()
             .unwrap_or_else(|| data.join("tiers.lock")),
         locked: options.locked,
+        tiers: options.tiers.clone(),
     };
     let (catalog, source) = {
         let runtime = runtime.clone();
@@ -156,6 +180,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         runtime,
         catalog: std::sync::RwLock::new(Arc::new(catalog)),
         source,
+        reloading: Default::default(),
         store: store.clone(),
         data_dir: data.to_owned(),
         capsules: capsules.clone(),
@@ -177,17 +202,18 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             capsules,
             max_queued: options.max_queued,
             pipeline: pipeline.clone(),
+            registry,
         },
         pipeline,
     ))
 }
 
-/// Runs the server until SIGINT or SIGTERM; SIGHUP reloads the tiers
-/// file.
+/// Runs the server until SIGINT or SIGTERM; SIGHUP reloads the tiers file
+/// and the plugin directories.
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     anyhow::ensure!(options.workers > 0, "--workers must be at least 1");
     let (state, pipeline) = build(&options).await?;
-    reload_on_hangup(pipeline, options.tiers.clone())?;
+    reload_on_hangup(pipeline)?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -205,23 +231,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 /// tiers file and resolves the tiers' plugins afresh. Anything that fails
 /// its checks is refused with the reason logged, and what is in force
 /// stays.
-fn reload_on_hangup(pipeline: Arc<Pipeline>, path: Option<PathBuf>) -> anyhow::Result<()> {
+fn reload_on_hangup(pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     tokio::spawn(async move {
         while hangups.recv().await.is_some() {
-            let (pipeline, path) = (pipeline.clone(), path.clone());
-            let result =
-                tokio::task::spawn_blocking(move || pipeline.reload(path.as_deref())).await;
-            match result {
-                Ok(Ok(())) => tracing::info!("tiers and plugins reloaded"),
-                Ok(Err(e)) => {
-                    tracing::error!(
-                        error = format!("{e:#}"),
-                        "tiers file refused; the tiers in force stay"
-                    )
-                }
-                Err(e) => tracing::error!(error = %e, "tiers reload failed"),
-            }
+            pipeline.reload_in_background("SIGHUP");
         }
     });
     Ok(())

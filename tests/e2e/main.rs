@@ -2,6 +2,7 @@
 
 mod jobs;
 mod oci;
+mod publish;
 mod registry;
 mod sandbox;
 mod support;

@@ -1,0 +1,490 @@
+//! The registry's REST API: publish signed packages, list and search them,
+//! read their versions, manifests, signatures and components, yank and
+//! unyank.
+//!
+//! Reads are open. Publishing and yanking need `Authorization: Bearer
+//! TOKEN` of a publisher ([`crate::publishers`]) whose namespaces cover the
+//! package; the package itself is then verified exactly as `qlp serve`
+//! verifies a component it imports ([`crate::packages`]): the trust policy
+//! (digests, signatures, keys, namespaces), the WIT version, and the
+//! component loaded by the runtime against what its manifest says. Nothing
+//! refused is stored. A stored package is loaded by the server at its next
+//! start.
+//!
+//! `POST /v1/registry/packages` takes `application/json`:
+//! `{"component": BASE64, "manifest": {…}, "signatures": […]}`, the
+//! manifest and signatures as `qlp plugin sign` writes them.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use qlp_registry::{Kind, Manifest, PackageEntry, Registry, Signature, TrustPolicy};
+use semver::Version;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiError, AppState};
+use crate::packages::{self, HOST_WIT};
+use crate::publishers::{Publisher, Publishers};
+use crate::runtime::Runtime;
+
+/// Largest publish request: a component of the registry's size limit in
+/// base64 (4/3 of it), plus room for the manifest and signatures.
+pub const MAX_PUBLISH_BODY_BYTES: usize =
+    (qlp_registry::MAX_BLOB_BYTES as usize).div_ceil(3) * 4 + 256 * 1024;
+
+/// Most packages a search answers with.
+pub const MAX_LISTED_PACKAGES: usize = 500;
+
+/// Longest search string, in characters.
+pub const MAX_QUERY_CHARS: usize = 128;
+
+/// What the registry routes share: the server's registry and trust policy,
+/// the publishers, and the runtime that checks a component against its
+/// manifest.
+pub struct RegistryState {
+    pub registry: Registry,
+    pub policy: TrustPolicy,
+    pub publishers: Publishers,
+    pub runtime: Arc<Runtime>,
+}
+
+/// The routes, to merge into the API's router.
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route(
+            "/v1/registry/packages",
+            post(publish)
+                .layer(DefaultBodyLimit::max(MAX_PUBLISH_BODY_BYTES))
+                .get(list),
+        )
+        .route("/v1/registry/packages/{namespace}/{name}", get(versions))
+        .route(
+            "/v1/registry/packages/{namespace}/{name}/{version}",
+            get(package),
+        )
+        .route(
+            "/v1/registry/packages/{namespace}/{name}/{version}/component",
+            get(component),
+        )
+        .route(
+            "/v1/registry/packages/{namespace}/{name}/{version}/yank",
+            post(yank),
+        )
+        .route(
+            "/v1/registry/packages/{namespace}/{name}/{version}/unyank",
+            post(unyank),
+        )
+}
+
+/// The body limit of a request to `path` with `method`: the publish route
+/// takes components, every other route the API's default.
+pub fn body_limit(method: &axum::http::Method, path: &str) -> usize {
+    if method == axum::http::Method::POST && path == "/v1/registry/packages" {
+        MAX_PUBLISH_BODY_BYTES
+    } else {
+        super::MAX_BODY_BYTES
+    }
+}
+
+/// A registry error as the API answers it; refusals keep the registry's
+/// and the trust policy's stable codes.
+fn registry_error(e: qlp_registry::Error) -> ApiError {
+    use qlp_registry::Error as E;
+    let status = match &e {
+        E::VersionConflict { .. } => StatusCode::CONFLICT,
+        E::PackageNotFound { .. } => StatusCode::NOT_FOUND,
+        E::ComponentTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::InvalidName(_)
+        | E::InvalidManifest(_)
+        | E::InvalidSignatures(_)
+        | E::Trust(_)
+        | E::WitIncompatible { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => return ApiError::internal(format!("{}: {e}", e.code())),
+    };
+    ApiError::new(status, e.code(), e.to_string())
+}
+
+/// Runs registry work on a blocking thread: it reads and hashes files.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// The publisher of the request's bearer token.
+fn authenticate<'a>(
+    headers: &HeaderMap,
+    publishers: &'a Publishers,
+) -> Result<&'a Publisher, ApiError> {
+    let unauthenticated =
+        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        unauthenticated("publishing and yanking need `Authorization: Bearer TOKEN` of a publisher")
+    })?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthenticated("expected `Authorization: Bearer TOKEN`"))?;
+    publishers
+        .authenticate(token)
+        .ok_or_else(|| unauthenticated("the token is not one of this server's publishers"))
+}
+
+fn check_namespace(publisher: &Publisher, package: &str) -> Result<(), ApiError> {
+    if publisher.may_publish(package) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "NAMESPACE_NOT_ALLOWED_FOR_PUBLISHER",
+        format!(
+            "publisher `{}` may publish only {}, not {package}",
+            publisher.name,
+            publisher.namespaces_text()
+        ),
+    ))
+}
+
+fn entry_json(e: &PackageEntry) -> serde_json::Value {
+    json!({
+        "name": e.name,
+        "version": e.version.to_string(),
+        "kind": e.kind,
+        "wit": e.wit.to_string(),
+        "digest": e.digest,
+        "size": e.size,
+        "yanked": e.yanked,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    /// The component, base64 (standard alphabet, padded).
+    component: String,
+    manifest: serde_json::Value,
+    signatures: serde_json::Value,
+}
+
+/// `POST /v1/registry/packages`.
+async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let reg = state.registry.clone();
+    let publisher = authenticate(&headers, &reg.publishers)?.clone();
+    let body: PublishBody = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            format!(
+                "expected {{\"component\": BASE64, \"manifest\": {{…}}, \"signatures\": […]}}: {e}"
+            ),
+        )
+    })?;
+    let component = base64::engine::general_purpose::STANDARD
+        .decode(body.component.as_bytes())
+        .map_err(|e| {
+            ApiError::invalid("INVALID_REQUEST", format!("`component` is not base64: {e}"))
+        })?;
+    let manifest_bytes = serde_json::to_vec(&body.manifest).map_err(ApiError::internal)?;
+    let manifest = Manifest::from_json(&manifest_bytes).map_err(registry_error)?;
+    let signatures_bytes = serde_json::to_vec(&body.signatures).map_err(ApiError::internal)?;
+    let signatures = Signature::list_from_json(&signatures_bytes).map_err(registry_error)?;
+    check_namespace(&publisher, &manifest.name)?;
+
+    let package = format!("{}@{}", manifest.name, manifest.version);
+    let result = blocking(move || {
+        verify(&reg, &manifest, &signatures, &component)?;
+        let existed = reg
+            .registry
+            .package(&manifest.name, &manifest.version)
+            .is_ok();
+        let entry = reg
+            .registry
+            .publish_package(&manifest, &signatures, &component, &reg.policy)
+            .map_err(registry_error)?;
+        Ok((entry, existed))
+    })
+    .await;
+    match result {
+        Ok((entry, existed)) => {
+            tracing::info!(publisher = %publisher.name, %package, digest = %entry.digest, replay = existed, "package published");
+            if !existed {
+                // Tiers whose requirements the new version matches run it
+                // from their next intent on.
+                state.pipeline.reload_in_background("package published");
+            }
+            let status = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            let location = format!("/v1/registry/packages/{}/{}", entry.name, entry.version);
+            Ok((
+                status,
+                [(header::LOCATION, location)],
+                Json(entry_json(&entry)),
+            )
+                .into_response())
+        }
+        Err(e) => {
+            tracing::warn!(publisher = %publisher.name, %package, code = e.code, reason = %e.message, "package refused");
+            Err(e)
+        }
+    }
+}
+
+/// What `qlp serve` checks before importing a component, with each
+/// refusal's stable code: the trust policy, the WIT version, then the
+/// component as the runtime loads it against its manifest.
+fn verify(
+    reg: &RegistryState,
+    manifest: &Manifest,
+    signatures: &[Signature],
+    component: &[u8],
+) -> Result<(), ApiError> {
+    if component.len() as u64 > qlp_registry::MAX_BLOB_BYTES {
+        return Err(registry_error(qlp_registry::Error::ComponentTooLarge {
+            size: component.len() as u64,
+            limit: qlp_registry::MAX_BLOB_BYTES,
+        }));
+    }
+    reg.policy
+        .verify(
+            manifest,
+            signatures,
+            component,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| registry_error(e.into()))?;
+    qlp_registry::check_wit(&manifest.wit, &HOST_WIT).map_err(registry_error)?;
+    let plugin = reg.runtime.load(component).map_err(|e| {
+        ApiError::invalid(
+            "INVALID_COMPONENT",
+            format!("the component does not load: {e:#}"),
+        )
+    })?;
+    packages::check_matches(manifest, &plugin, component)
+        .map_err(|e| ApiError::invalid("MANIFEST_MISMATCH", format!("{e:#}")))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    kind: Option<String>,
+    q: Option<String>,
+}
+
+/// `GET /v1/registry/packages?kind=K&q=TEXT`: every package, newest
+/// unyanked version as `latest` (null when all are yanked).
+async fn list(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let kind = match query.kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) => Some(k.parse::<Kind>().map_err(|_| {
+            let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            ApiError::invalid(
+                "INVALID_KIND",
+                format!("unknown kind `{k}`; known kinds: {}", known.join(", ")),
+            )
+        })?),
+        None => None,
+    };
+    let q = query.q.unwrap_or_default().to_lowercase();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::invalid(
+            "QUERY_TOO_LONG",
+            format!("the search is over {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let reg = state.registry.clone();
+    let entries = blocking(move || reg.registry.packages().map_err(registry_error)).await?;
+    let mut by_name: std::collections::BTreeMap<String, Vec<PackageEntry>> = Default::default();
+    for e in entries {
+        by_name.entry(e.name.clone()).or_default().push(e);
+    }
+    let packages: Vec<serde_json::Value> = by_name
+        .into_iter()
+        .filter(|(name, _)| name.contains(&q))
+        .filter_map(|(name, mut versions)| {
+            versions.sort_by(|a, b| a.version.cmp(&b.version));
+            let newest = versions.last()?;
+            let latest = versions.iter().rev().find(|e| !e.yanked);
+            let shown = latest.unwrap_or(newest);
+            if kind.is_some_and(|k| k != shown.kind) {
+                return None;
+            }
+            Some(json!({
+                "name": name,
+                "kind": shown.kind,
+                "latest": latest.map(|e| e.version.to_string()),
+                "wit": shown.wit.to_string(),
+                "digest": latest.map(|e| e.digest.clone()),
+                "versions": versions.len(),
+            }))
+        })
+        .take(MAX_LISTED_PACKAGES)
+        .collect();
+    Ok(Json(json!({ "packages": packages })))
+}
+
+fn version_of(text: &str) -> Result<Version, ApiError> {
+    Version::parse(text).map_err(|e| {
+        ApiError::invalid(
+            "INVALID_VERSION",
+            format!("`{text}` is not a semantic version: {e}"),
+        )
+    })
+}
+
+/// `GET /v1/registry/packages/{namespace}/{name}`: every version, yanked
+/// ones flagged.
+async fn versions(
+    State(state): State<AppState>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let full = format!("{namespace}/{name}");
+    qlp_registry::validate_name(&full).map_err(registry_error)?;
+    let reg = state.registry.clone();
+    let wanted = full.clone();
+    let mut versions: Vec<PackageEntry> = blocking(move || {
+        Ok(reg
+            .registry
+            .packages()
+            .map_err(registry_error)?
+            .into_iter()
+            .filter(|e| e.name == wanted)
+            .collect())
+    })
+    .await?;
+    if versions.is_empty() {
+        return Err(ApiError::not_found(
+            "PACKAGE_NOT_FOUND",
+            format!("{full} is not in the registry"),
+        ));
+    }
+    versions.sort_by(|a, b| b.version.cmp(&a.version));
+    let latest = versions
+        .iter()
+        .find(|e| !e.yanked)
+        .map(|e| e.version.to_string());
+    Ok(Json(json!({
+        "name": full,
+        "latest": latest,
+        "versions": versions.iter().map(entry_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// Loads a package, re-verifying its blobs and signatures.
+async fn load(
+    state: &AppState,
+    namespace: String,
+    name: String,
+    version: &str,
+) -> Result<qlp_registry::Package, ApiError> {
+    let full = format!("{namespace}/{name}");
+    qlp_registry::validate_name(&full).map_err(registry_error)?;
+    let version = version_of(version)?;
+    let reg = state.registry.clone();
+    blocking(move || {
+        reg.registry
+            .load_package(&full, &version, &reg.policy)
+            .map_err(registry_error)
+    })
+    .await
+}
+
+/// `GET …/{namespace}/{name}/{version}`: the manifest and signatures.
+async fn package(
+    State(state): State<AppState>,
+    Path((namespace, name, version)): Path<(String, String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let package = load(&state, namespace, name, &version).await?;
+    Ok(Json(json!({
+        "entry": entry_json(&package.entry),
+        "manifest": package.manifest,
+        "signatures": package.signatures,
+    })))
+}
+
+/// `GET …/{version}/component`: the component, its digests checked again
+/// just before sending.
+async fn component(
+    State(state): State<AppState>,
+    Path((namespace, name, version)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let package = load(&state, namespace, name, &version).await?;
+    let disposition = format!(
+        "attachment; filename=\"{}.wasm\"",
+        package.entry.name.replace('/', "_")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/wasm".to_owned()),
+            (header::ETAG, format!("\"{}\"", package.entry.digest)),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        package.component,
+    )
+        .into_response())
+}
+
+async fn yank(
+    state: State<AppState>,
+    headers: HeaderMap,
+    path: Path<(String, String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    set_yanked(state, headers, path, true).await
+}
+
+async fn unyank(
+    state: State<AppState>,
+    headers: HeaderMap,
+    path: Path<(String, String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    set_yanked(state, headers, path, false).await
+}
+
+/// `POST …/{version}/yank` and `/unyank`.
+async fn set_yanked(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((namespace, name, version)): Path<(String, String, String)>,
+    yanked: bool,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let reg = state.registry.clone();
+    let publisher = authenticate(&headers, &reg.publishers)?.clone();
+    let full = format!("{namespace}/{name}");
+    qlp_registry::validate_name(&full).map_err(registry_error)?;
+    check_namespace(&publisher, &full)?;
+    let version = version_of(&version)?;
+    let (n, v) = (full.clone(), version.clone());
+    blocking(move || {
+        if yanked {
+            reg.registry.yank(&n, &v)
+        } else {
+            reg.registry.unyank(&n, &v)
+        }
+        .map_err(registry_error)
+    })
+    .await?;
+    tracing::info!(publisher = %publisher.name, package = %format!("{full}@{version}"), yanked, "package yank changed");
+    state.pipeline.reload_in_background("package yank changed");
+    Ok(Json(
+        json!({ "name": full, "version": version.to_string(), "yanked": yanked }),
+    ))
+}
