@@ -118,7 +118,7 @@ pub fn verify(
     manifest: &Manifest,
     signatures: &[Signature],
     component: &[u8],
-) -> anyhow::Result<qlp_registry::Verified> {
+) -> anyhow::Result<(qlp_registry::Verified, Plugin)> {
     let verified = policy
         .verify(
             manifest,
@@ -129,7 +129,7 @@ pub fn verify(
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
     let plugin = runtime.load(component)?;
     check_matches(manifest, &plugin, component)?;
-    Ok(verified)
+    Ok((verified, plugin))
 }
 
 /// `qlp plugin sign`: writes the manifest and a signature beside
