@@ -47,17 +47,32 @@ fn bundle() -> &'static Path {
     })
 }
 
+/// `qlp bundle create` of the first-party plugins and the shipped tiers.
 fn create(out: &Path, trust: &Path, key: &Path, precompile: bool) {
     let tiers = support::workspace().join("host/tiers.toml");
-    let plugins = support::plugins();
+    create_from(out, &support::plugins(), &tiers, trust, key, precompile);
+}
+
+fn create_from(
+    out: &Path,
+    plugins: &Path,
+    tiers: &Path,
+    trust: &Path,
+    key: &Path,
+    precompile: bool,
+) {
+    // One at a time: concurrent first compiles of the same components on
+    // a small machine can exceed the runtime's compile time limit.
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
     let mut args = vec![
         "bundle",
         "create",
         s(out),
         "--plugin-dir",
-        s(&plugins),
+        s(plugins),
         "--tiers",
-        s(&tiers),
+        s(tiers),
         "--trust",
         s(trust),
         "--sign-with",
@@ -212,7 +227,8 @@ fn a_bundle_signed_by_an_untrusted_key_is_refused() {
     ]);
     assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stderr));
     let out = dir.path().join("other.tar.gz");
-    create(&out, &policy, &key, false);
+    let (plugins, tiers) = small_plugin_dir(dir.path());
+    create_from(&out, &plugins, &tiers, &policy, &key, false);
     assert_refused(&out, &support::trust(), "BUNDLE_SIGNATURE", "index.sig.json");
 }
 
