@@ -209,7 +209,9 @@ enum EntryKind {
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
-    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == len
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn classify(path: &str) -> Option<EntryKind> {
@@ -379,7 +381,7 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
             .cache_dir
             .clone()
             .unwrap_or_else(|| scratch.path().join("cache")),
-        options.engine.clone().unwrap_or_else(|| serve_engine(&tiers)),
+        options.engine.unwrap_or_else(|| serve_engine(&tiers)),
     )?;
 
     let mut packed: Vec<Packed> = vec![];
@@ -395,16 +397,18 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
         for path in paths {
             let component = read_file(&path)?;
             let (manifest_path, sig_path) = packages::sidecars(&path);
-            let (manifest_bytes, sig_bytes) =
-                match (std::fs::read(&manifest_path), std::fs::read(&sig_path)) {
-                    (Ok(m), Ok(s)) => (m, s),
-                    _ => anyhow::bail!(
-                        "BUNDLE_UNSIGNED: {} is not signed (no {} and {} beside it): sign it with `qlp plugin sign`",
-                        path.display(),
-                        manifest_path.display(),
-                        sig_path.display()
-                    ),
-                };
+            let (manifest_bytes, sig_bytes) = match (
+                std::fs::read(&manifest_path),
+                std::fs::read(&sig_path),
+            ) {
+                (Ok(m), Ok(s)) => (m, s),
+                _ => anyhow::bail!(
+                    "BUNDLE_UNSIGNED: {} is not signed (no {} and {} beside it): sign it with `qlp plugin sign`",
+                    path.display(),
+                    manifest_path.display(),
+                    sig_path.display()
+                ),
+            };
             let manifest = Manifest::from_json(&manifest_bytes)
                 .with_context(|| format!("{}", manifest_path.display()))?;
             let signatures = Signature::list_from_json(&sig_bytes)
@@ -448,14 +452,20 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
             });
         }
     }
-    anyhow::ensure!(!packed.is_empty(), "no plugin (`*.wasm`) in the plugin directories");
+    anyhow::ensure!(
+        !packed.is_empty(),
+        "no plugin (`*.wasm`) in the plugin directories"
+    );
     tiers.check_plugins(|name| kinds.get(name).copied())?;
     let by_name = packed
         .iter()
         .map(|p| {
             (
                 p.manifest.name.clone(),
-                (p.manifest.version.clone(), p.manifest.digests.blake3.clone()),
+                (
+                    p.manifest.version.clone(),
+                    p.manifest.digests.blake3.clone(),
+                ),
             )
         })
         .collect();
@@ -623,14 +633,14 @@ fn read_entry(
     if (bytes.len() as u64) < size {
         return Err(BundleError::Truncated {
             entry: path.to_owned(),
-            reason: format!(
-                "the archive ends after {} of its {size} bytes",
-                bytes.len()
-            ),
+            reason: format!("the archive ends after {} of its {size} bytes", bytes.len()),
         });
     }
     Ok(bytes)
 }
+
+/// An archive entry with its path.
+type NamedEntry<'a> = (String, tar::Entry<'a, Box<dyn Read>>);
 
 /// The verified, staged contents of a bundle.
 struct Staged {
@@ -648,9 +658,10 @@ fn stage(
     staging: tempfile::TempDir,
 ) -> anyhow::Result<Staged> {
     let mut archive = open_archive(bundle)?;
-    let mut entries = archive.entries().with_context(|| format!("cannot read {}", bundle.display()))?;
-    let mut last = "(start of the archive)".to_owned();
-    let mut next = |last: &str| -> Result<Option<(String, tar::Entry<'_, Box<dyn Read>>)>, BundleError> {
+    let mut entries = archive
+        .entries()
+        .with_context(|| format!("cannot read {}", bundle.display()))?;
+    let mut next = |last: &str| -> Result<Option<NamedEntry<'_>>, BundleError> {
         match entries.next() {
             None => Ok(None),
             Some(Err(e)) => Err(BundleError::Truncated {
@@ -682,10 +693,13 @@ fn stage(
             }),
         }
     };
-    let index_bytes = fixed(INDEX, &last, MAX_INDEX_BYTES).map_err(refuse)?;
-    let sig_bytes = fixed(INDEX_SIG, INDEX, qlp_registry::signing::MAX_SIGNATURES_BYTES as u64)
-        .map_err(refuse)?;
-    drop(fixed);
+    let index_bytes = fixed(INDEX, "(start of the archive)", MAX_INDEX_BYTES).map_err(refuse)?;
+    let sig_bytes = fixed(
+        INDEX_SIG,
+        INDEX,
+        qlp_registry::signing::MAX_SIGNATURES_BYTES as u64,
+    )
+    .map_err(refuse)?;
     let malformed = |entry: &str, reason: String| {
         refuse(BundleError::Malformed {
             entry: entry.to_owned(),
@@ -710,7 +724,10 @@ fn stage(
     let mut listed: BTreeMap<&str, &IndexEntry> = BTreeMap::new();
     for e in &index.entries {
         if classify(&e.path).is_none() {
-            return Err(malformed(&e.path, "not a path an install bundle holds".into()));
+            return Err(malformed(
+                &e.path,
+                "not a path an install bundle holds".into(),
+            ));
         }
         if listed.insert(e.path.as_str(), e).is_some() {
             return Err(refuse(BundleError::Duplicate {
@@ -724,7 +741,7 @@ fn stage(
         }
     }
 
-    last = INDEX_SIG.to_owned();
+    let mut last = INDEX_SIG.to_owned();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     while let Some((path, mut entry)) = next(&last).map_err(refuse)? {
         let Some(listing) = listed.get(path.as_str()) else {
@@ -762,7 +779,6 @@ fn stage(
             reason: "listed in the index but not in the archive".into(),
         }));
     }
-    drop(entries);
     Ok(Staged {
         dir: staging,
         index,
@@ -890,16 +906,17 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
     let mut verified = vec![];
     for (entry, manifest, signatures) in packages {
         let component = std::fs::read(root.join(&entry))?;
-        let (_, plugin) =
-            packages::verify(&runtime, &policy, &manifest, &signatures, &component).map_err(
-                |e| {
-                    refuse(BundleError::Plugin {
-                        entry: entry.clone(),
-                        reason: format!("{e:#}"),
-                    })
-                },
-            )?;
-        if kinds.insert(manifest.name.clone(), plugin.info.kind).is_some() {
+        let (_, plugin) = packages::verify(&runtime, &policy, &manifest, &signatures, &component)
+            .map_err(|e| {
+            refuse(BundleError::Plugin {
+                entry: entry.clone(),
+                reason: format!("{e:#}"),
+            })
+        })?;
+        if kinds
+            .insert(manifest.name.clone(), plugin.info.kind)
+            .is_some()
+        {
             return Err(refuse(BundleError::Duplicate { entry }));
         }
         verified.push((entry, manifest, signatures, component));
@@ -1026,4 +1043,87 @@ pub fn check_lock(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qlp_registry::trust::TrustedKey;
+
+    #[test]
+    fn only_bundle_paths_are_accepted() {
+        assert_eq!(classify("tiers.toml"), Some(EntryKind::Tiers));
+        assert_eq!(
+            classify("plugins/qlp_plugin_zip.sig.json"),
+            Some(EntryKind::Plugin("qlp_plugin_zip.sig.json".into()))
+        );
+        let digest = "ab".repeat(32);
+        assert!(matches!(
+            classify(&format!("precompiled/0123456789abcdef/{digest}.cwasm")),
+            Some(EntryKind::Precompiled { .. })
+        ));
+        for bad in [
+            "../tiers.toml",
+            "/etc/passwd",
+            "plugins/../qlp.db",
+            "plugins/.wasm",
+            "plugins/a/b.wasm",
+            "plugins/x.txt",
+            "registry/packages.json",
+            "precompiled/../x.cwasm",
+            "precompiled/0123456789abcdef/../../qlp.db.cwasm",
+            "index.json",
+        ] {
+            assert_eq!(classify(bad), None, "{bad} was accepted");
+        }
+    }
+
+    fn policy_with(key: &SecretKey, namespaces: &[&str]) -> TrustPolicy {
+        let mut policy = TrustPolicy::new();
+        policy
+            .add_key(TrustedKey::new(key.public_key(), namespaces).expect("key"))
+            .expect("add");
+        policy
+    }
+
+    #[test]
+    fn the_index_key_must_be_trusted_for_every_bundled_plugin() {
+        let key = SecretKey::from_seed(&[3; 32]);
+        let index = br#"{"format":1}"#;
+        let signature = key.sign_bundle_index(index);
+        let names = vec![
+            ("plugins/a.wasm".to_owned(), "acme/a".to_owned()),
+            ("plugins/b.wasm".to_owned(), "qlp/zip".to_owned()),
+        ];
+        let code = |policy: &TrustPolicy, index: &[u8]| {
+            check_index_signature(policy, index, &signature, &names)
+                .map_err(|e| (e.code(), e.entry().to_owned()))
+        };
+        assert_eq!(
+            code(&policy_with(&key, &["acme/*", "qlp/*"]), index),
+            Ok(())
+        );
+        // Trusted for one namespace only: refused, naming the other plugin.
+        assert_eq!(
+            code(&policy_with(&key, &["acme/*"]), index),
+            Err(("BUNDLE_SIGNATURE", "plugins/b.wasm".to_owned()))
+        );
+        // Another index, an unknown key, a revoked key, an expired key.
+        let sig = Err(("BUNDLE_SIGNATURE", INDEX_SIG.to_owned()));
+        let all = policy_with(&key, &["acme/*", "qlp/*"]);
+        assert_eq!(code(&all, br#"{"format":2}"#), sig);
+        assert_eq!(code(&TrustPolicy::new(), index), sig);
+        let mut revoked = all.clone();
+        revoked.revoke(key.id().clone());
+        assert_eq!(code(&revoked, index), sig);
+        let mut expired = TrustPolicy::new();
+        expired
+            .add_key(
+                TrustedKey::new(key.public_key(), &["acme/*", "qlp/*"])
+                    .expect("key")
+                    .expiring(std::time::SystemTime::UNIX_EPOCH),
+            )
+            .expect("add");
+        assert_eq!(code(&expired, index), sig);
+    }
 }

@@ -132,7 +132,11 @@ fn assert_refused(bundle: &Path, trust: &Path, code: &str, entry: &str) {
         stderr.contains(code) && stderr.contains(&format!("`{entry}`")),
         "expected {code} naming `{entry}`, got: {stderr}"
     );
-    assert_eq!(snapshot(data.path()), before, "a refused import changed the data directory");
+    assert_eq!(
+        snapshot(data.path()),
+        before,
+        "a refused import changed the data directory"
+    );
 }
 
 /// The offset and size of `path`'s data inside a plain tar.
@@ -203,7 +207,12 @@ fn an_entry_the_index_does_not_list_is_refused() {
         .expect("append");
     builder.finish().expect("finish");
     drop(builder);
-    assert_refused(&out, &support::trust(), "BUNDLE_UNLISTED", "plugins/extra.wasm");
+    assert_refused(
+        &out,
+        &support::trust(),
+        "BUNDLE_UNLISTED",
+        "plugins/extra.wasm",
+    );
 }
 
 #[test]
@@ -225,11 +234,20 @@ fn a_bundle_signed_by_an_untrusted_key_is_refused() {
         "--policy",
         s(&policy),
     ]);
-    assert!(trusted.status.success(), "{}", String::from_utf8_lossy(&trusted.stderr));
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
     let out = dir.path().join("other.tar.gz");
     let (plugins, tiers) = small_plugin_dir(dir.path());
     create_from(&out, &plugins, &tiers, &policy, &key, false);
-    assert_refused(&out, &support::trust(), "BUNDLE_SIGNATURE", "index.sig.json");
+    assert_refused(
+        &out,
+        &support::trust(),
+        "BUNDLE_SIGNATURE",
+        "index.sig.json",
+    );
 }
 
 #[test]
@@ -284,7 +302,10 @@ async fn a_bundle_round_trips_into_a_server_without_plugin_dirs() {
     );
     // What was imported: the digests of the components in the plugin dir.
     let mut expected = BTreeMap::new();
-    for entry in std::fs::read_dir(support::plugins()).expect("plugins").flatten() {
+    for entry in std::fs::read_dir(support::plugins())
+        .expect("plugins")
+        .flatten()
+    {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "wasm") {
             let manifest: serde_json::Value = serde_json::from_slice(
@@ -345,7 +366,11 @@ async fn a_bundle_round_trips_into_a_server_without_plugin_dirs() {
         "--cache-dir",
         s(cache.path()),
     ]);
-    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
 }
 
 /// Two plugins and a tier that needs only them, so compiling for a second
@@ -398,10 +423,8 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
             plugin_dirs: vec![plugins.clone()],
             tiers: tiers.clone(),
             trust: support::trust(),
-            key: qlp_registry::SecretKey::parse(
-                &std::fs::read_to_string(key()).expect("key"),
-            )
-            .expect("key"),
+            key: qlp_registry::SecretKey::parse(&std::fs::read_to_string(key()).expect("key"))
+                .expect("key"),
             precompile: true,
             engine,
             cache_dir: Some(test_cache()),
@@ -432,7 +455,10 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
     );
     let (data, imported) = import(&fuel);
     assert_eq!(imported.plugins.len(), 2);
-    assert_eq!((imported.artifacts_installed, imported.artifacts_skipped), (0, 2));
+    assert_eq!(
+        (imported.artifacts_installed, imported.artifacts_skipped),
+        (0, 2)
+    );
     let cache = data.join("cache");
     assert_eq!(cwasm_files(&cache), Vec::<PathBuf>::new());
     // The server's engine compiles the component itself, under its own hash.
@@ -450,7 +476,10 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
     // Made for the engine the tiers call for, the same artifacts install.
     let same = bundle("same.tar", None);
     let (data, imported) = import(&same);
-    assert_eq!((imported.artifacts_installed, imported.artifacts_skipped), (2, 0));
+    assert_eq!(
+        (imported.artifacts_installed, imported.artifacts_skipped),
+        (2, 0)
+    );
     assert_eq!(cwasm_files(&data.join("cache")).len(), 2);
     let _ = std::fs::remove_dir_all(&data);
 }
@@ -593,11 +622,28 @@ exec "$0" --log-format json serve --listen 127.0.0.1:0 --data-dir "$2" --trust "
     );
     assert!(status.status.success());
 
-    let delta = |name: &str| after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
-    assert_eq!(after.get("IpOutNoRoutes").copied().unwrap_or(0), 0, "something tried to leave loopback: {after:?}");
-    assert_eq!(after.get("Ip6OutNoRoutes").copied().unwrap_or(0), 0, "something tried to leave loopback over IPv6");
-    assert_eq!(after.get("UdpOutDatagrams").copied().unwrap_or(0), 0, "a datagram was sent (DNS?)");
-    assert_eq!(after.get("Udp6OutDatagrams").copied().unwrap_or(0), 0, "a datagram was sent (DNS?)");
+    let delta =
+        |name: &str| after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
+    assert_eq!(
+        after.get("IpOutNoRoutes").copied().unwrap_or(0),
+        0,
+        "something tried to leave loopback: {after:?}"
+    );
+    assert_eq!(
+        after.get("Ip6OutNoRoutes").copied().unwrap_or(0),
+        0,
+        "something tried to leave loopback over IPv6"
+    );
+    assert_eq!(
+        after.get("UdpOutDatagrams").copied().unwrap_or(0),
+        0,
+        "a datagram was sent (DNS?)"
+    );
+    assert_eq!(
+        after.get("Udp6OutDatagrams").copied().unwrap_or(0),
+        0,
+        "a datagram was sent (DNS?)"
+    );
     assert!(delta("TcpActiveOpens") > 0, "the client never connected");
     assert_eq!(
         after.get("TcpActiveOpens"),
@@ -608,7 +654,10 @@ exec "$0" --log-format json serve --listen 127.0.0.1:0 --data-dir "$2" --trust "
     // The detector works: a connect to a routable address from inside the
     // namespace is counted.
     let _ = nsenter(&["plugin", "list", "--server", "http://192.0.2.1:8080"]);
-    assert!(snmp(pid)["IpOutNoRoutes"] > 0, "OutNoRoutes did not count a connect off loopback");
+    assert!(
+        snmp(pid)["IpOutNoRoutes"] > 0,
+        "OutNoRoutes did not count a connect off loopback"
+    );
 
     let _ = Command::new("kill").arg(pid.to_string()).status();
     let _ = server.wait();
