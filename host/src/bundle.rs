@@ -48,8 +48,9 @@
 //! Entries are staged in a temporary directory inside the data directory;
 //! only when every check passed are the plugins published into
 //! `DATA_DIR/registry`, the tiers and lock written to `DATA_DIR/tiers.toml`
-//! and `DATA_DIR/tiers.lock` (which `qlp serve` uses when given no
-//! `--tiers`), and the precompiled artifacts whose engine hash is the
+//! (which `qlp serve` runs when given no `--tiers`) and `DATA_DIR/tiers.lock`
+//! (the lock `qlp serve` reads with `--locked`, in the format it writes),
+//! and the precompiled artifacts whose engine hash is the
 //! running engine's copied into the compile cache; the others are skipped
 //! with a log line and the components are compiled on first load.
 
@@ -266,32 +267,46 @@ struct Packed {
 }
 
 /// The lock of `tiers` over the plugins `by_name` (name → version,
-/// blake3): every plugin a tier runs, and the planner in the tiers it
-/// plans. Fails naming a plugin the tiers run but `by_name` lacks.
+/// blake3), as `qlp serve` writes it ([`crate::catalog`]): per tier, every
+/// plugin its stages, exporter and delivery run. Fails naming a plugin
+/// the tiers run but `by_name` lacks, or whose version a tier's (or the
+/// planner's) requirement refuses.
 fn lock_of(
     tiers: &Tiers,
     by_name: &BTreeMap<String, (semver::Version, Digest)>,
 ) -> Result<Lock, String> {
+    let find = |owner: &str, name: &str, req: Option<&semver::VersionReq>| {
+        let (version, blake3) = by_name.get(name).ok_or_else(|| {
+            format!("{owner} runs plugin `{name}`, which the bundle does not carry")
+        })?;
+        match req {
+            Some(req) if !req.matches(version) => Err(format!(
+                "{owner} wants `{name}@{req}`, but the bundle carries {version}"
+            )),
+            _ => Ok((version.clone(), blake3.clone())),
+        }
+    };
+    if let Some(planner) = &tiers.planner {
+        find("the planner", &planner.plugin, planner.version.as_ref())?;
+    }
     let mut lock = Lock::new();
     for (tier_name, tier) in &tiers.tiers {
-        let mut names: BTreeSet<&String> = tier.stages.iter().flat_map(|s| &s.plugins).collect();
-        names.insert(&tier.exporter);
-        names.extend(tier.delivery.iter());
-        if let Some(planner) = &tiers.planner
-            && (planner.tiers.is_empty() || planner.tiers.contains(tier_name))
-        {
-            names.insert(&planner.plugin);
-        }
+        let names: BTreeSet<&String> = tier
+            .stages
+            .iter()
+            .flat_map(|s| &s.plugins)
+            .chain(std::iter::once(&tier.exporter))
+            .chain(&tier.delivery)
+            .collect();
         for name in names {
-            let (version, blake3) = by_name.get(name).ok_or_else(|| {
-                format!("tier `{tier_name}` runs plugin `{name}`, which the bundle does not carry")
-            })?;
+            let owner = format!("tier `{tier_name}`");
+            let (version, blake3) = find(&owner, name, tier.versions.get(name.as_str()))?;
             lock.insert(
                 tier_name,
                 Resolved {
                     name: name.clone(),
-                    version: version.clone(),
-                    blake3: blake3.clone(),
+                    version,
+                    blake3,
                 },
             )
             .map_err(|e| e.to_string())?;
@@ -456,7 +471,7 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
         !packed.is_empty(),
         "no plugin (`*.wasm`) in the plugin directories"
     );
-    tiers.check_plugins(|name| kinds.get(name).copied())?;
+    tiers.check_plugins(|_, name| kinds.get(name).copied())?;
     let by_name = packed
         .iter()
         .map(|p| {
@@ -922,7 +937,7 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
         verified.push((entry, manifest, signatures, component));
     }
     tiers
-        .check_plugins(|name| kinds.get(name).copied())
+        .check_plugins(|_, name| kinds.get(name).copied())
         .map_err(|e| {
             refuse(BundleError::Tiers {
                 entry: TIERS.into(),
@@ -1013,35 +1028,6 @@ fn place(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::copy(from, &tmp)
         .and_then(|_| std::fs::rename(&tmp, to))
         .with_context(|| format!("cannot write {}", to.display()))?;
-    Ok(())
-}
-
-/// Checks that the plugins `qlp serve` loaded are those `lock` pins for
-/// the tiers that run them.
-pub fn check_lock(
-    lock: &Lock,
-    loaded: impl Fn(&str) -> Option<(String, String)>,
-) -> anyhow::Result<()> {
-    for (tier, entries) in lock.tiers() {
-        for e in entries {
-            match loaded(&e.name) {
-                Some((version, digest))
-                    if version == e.version.to_string() && digest == e.blake3.as_str() => {}
-                Some((version, digest)) => anyhow::bail!(
-                    "LOCK_MISMATCH: tier `{tier}` is locked to {}@{} ({}), but {}@{version} ({digest}) is installed",
-                    e.name,
-                    e.version,
-                    e.blake3,
-                    e.name
-                ),
-                None => anyhow::bail!(
-                    "LOCK_MISMATCH: tier `{tier}` is locked to {}@{}, which is not installed",
-                    e.name,
-                    e.version
-                ),
-            }
-        }
-    }
     Ok(())
 }
 

@@ -337,8 +337,9 @@ async fn a_bundle_round_trips_into_a_server_without_plugin_dirs() {
     assert!(data.path().join("tiers.toml").is_file());
     assert!(data.path().join("tiers.lock").is_file());
 
-    // No --plugin-dir and no --tiers: the registry and DATA_DIR/tiers.toml.
-    let server = Server::start(data.path(), &[]);
+    // No --plugin-dir and no --tiers: the registry and DATA_DIR/tiers.toml,
+    // at exactly the versions of the bundle's lock.
+    let server = Server::start(data.path(), &["--locked"]);
     let plugins = server.get_json("/v1/plugins").await;
     let loaded: BTreeMap<String, String> = plugins["plugins"]
         .as_array()
