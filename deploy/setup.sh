@@ -13,7 +13,9 @@
 #   - Python with pytest, FastAPI and httpx, which the tests use to run the
 #     test suites of generated projects;
 #   - the CNCF distribution registry (Debian's docker-registry), which the
-#     OCI push/pull tests start on loopback.
+#     OCI push/pull tests start on loopback;
+#   - unshare, nsenter (util-linux) and ip (iproute2), with which the
+#     air-gapped bundle test runs a server in a loopback-only namespace.
 set -euo pipefail
 
 need_rust="1.96"
@@ -83,5 +85,10 @@ fi
 # 5. An OCI registry for the push/pull tests (tests/e2e/oci.rs start their
 #    own on a loopback port; the package's system service is not used).
 command -v docker-registry >/dev/null || apt_install docker-registry
+
+# 6. Network namespaces for the air-gapped bundle test (tests/e2e/bundle.rs
+#    runs `qlp serve` under `unshare -n` and drives it with `nsenter`).
+command -v unshare >/dev/null && command -v nsenter >/dev/null || apt_install util-linux
+command -v ip >/dev/null || apt_install iproute2
 
 log "ready: $(rustc --version)"

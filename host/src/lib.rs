@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod bundle;
 pub mod capsule;
 pub mod catalog;
 pub mod client;

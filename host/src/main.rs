@@ -88,6 +88,12 @@ enum Command {
         #[command(subcommand)]
         command: PublisherCommand,
     },
+    /// Air-gapped install bundles: every signed plugin, the tiers, their
+    /// lock and optionally compiled code, in one signed archive.
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,6 +109,47 @@ enum PublisherCommand {
         /// The publishers file `qlp serve --publishers` reads.
         #[arg(long, env = "QLP_PUBLISHERS")]
         file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Make a bundle on a connected machine (gzipped when OUT ends in .gz
+    /// or .tgz). Every plugin must be signed and pass the trust policy.
+    Create {
+        out: PathBuf,
+        /// Directories of signed components; repeat for several.
+        #[arg(long = "plugin-dir", required = true)]
+        plugin_dirs: Vec<PathBuf>,
+        /// The tiers file the servers will run.
+        #[arg(long, env = "QLP_TIERS")]
+        tiers: PathBuf,
+        /// The trust policy the plugins and the signing key must pass.
+        #[arg(long, env = "QLP_TRUST")]
+        trust: PathBuf,
+        /// The secret key file that signs the bundle's index.
+        #[arg(long, env = "QLP_SIGNING_KEY")]
+        sign_with: PathBuf,
+        /// Also carry every component compiled for this qlp's engine, so
+        /// servers of the same build and configuration skip compiling.
+        #[arg(long)]
+        precompile: bool,
+        /// A compile cache to reuse (default: a scratch one).
+        #[arg(long, env = "QLP_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
+    },
+    /// Verify a bundle offline and install it into a data directory; on
+    /// any failure nothing is installed.
+    Import {
+        bundle: PathBuf,
+        #[arg(long, env = "QLP_DATA_DIR", default_value = ".qlp")]
+        data_dir: PathBuf,
+        /// The trust policy the bundle and every plugin must pass.
+        #[arg(long, env = "QLP_TRUST")]
+        trust: PathBuf,
+        /// The compile cache `qlp serve` uses (default: DATA_DIR/cache).
+        #[arg(long, env = "QLP_CACHE_DIR")]
+        cache_dir: Option<PathBuf>,
     },
 }
 
@@ -514,6 +561,65 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("{}@{} verified", manifest.name, manifest.version);
             Ok(())
         }
+        Command::Bundle {
+            command:
+                BundleCommand::Create {
+                    out,
+                    plugin_dirs,
+                    tiers,
+                    trust,
+                    sign_with,
+                    precompile,
+                    cache_dir,
+                },
+        } => {
+            let options = qlp_host::bundle::CreateOptions {
+                out,
+                plugin_dirs,
+                tiers,
+                trust,
+                key: read_secret_key(&sign_with)?,
+                precompile,
+                engine: None,
+                cache_dir,
+            };
+            let entries = qlp_host::bundle::create(&options)?;
+            for (path, size) in &entries {
+                eprintln!("{size:>10}  {path}");
+            }
+            println!("{}", options.out.display());
+            Ok(())
+        }
+        Command::Bundle {
+            command:
+                BundleCommand::Import {
+                    bundle,
+                    data_dir,
+                    trust,
+                    cache_dir,
+                },
+        } => {
+            let imported = qlp_host::bundle::import(
+                &bundle,
+                &qlp_host::bundle::ImportOptions {
+                    data_dir: data_dir.clone(),
+                    trust,
+                    cache_dir,
+                },
+            )
+            .with_context(|| format!("refused {}", bundle.display()))?;
+            for (name, version, digest) in &imported.plugins {
+                println!("{name} {version} {digest}");
+            }
+            eprintln!(
+                "{} plugins imported into {}; precompiled artifacts: {} installed, {} skipped (another engine)",
+                imported.plugins.len(),
+                data_dir.display(),
+                imported.artifacts_installed,
+                imported.artifacts_skipped
+            );
+            Ok(())
+        }
         Command::Plugin {
             command:
                 PluginCommand::List {
@@ -667,7 +773,7 @@ async fn registry_command(command: PluginCommand) -> anyhow::Result<()> {
             let (manifest, signatures) = package.parse()?;
             let scratch = tempfile::tempdir()?;
             let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
-            let verified = qlp_host::packages::verify(
+            let (verified, _) = qlp_host::packages::verify(
                 &runtime,
                 &policy,
                 &manifest,

@@ -118,7 +118,7 @@ pub fn verify(
     manifest: &Manifest,
     signatures: &[Signature],
     component: &[u8],
-) -> anyhow::Result<qlp_registry::Verified> {
+) -> anyhow::Result<(qlp_registry::Verified, Plugin)> {
     let verified = policy
         .verify(
             manifest,
@@ -133,7 +133,7 @@ pub fn verify(
         .map_err(|e| anyhow::anyhow!("INVALID_COMPONENT: the component does not load: {e:#}"))?;
     check_matches(manifest, &plugin, component)
         .map_err(|e| anyhow::anyhow!("MANIFEST_MISMATCH: {e:#}"))?;
-    Ok(verified)
+    Ok((verified, plugin))
 }
 
 /// `qlp plugin sign`: writes the manifest and a signature beside

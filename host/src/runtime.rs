@@ -35,6 +35,7 @@ use wasmtime::{
 
 use crate::model::{self, PluginInfo, PluginKind};
 use bindings::{agent, analyzer, delivery, exporter, planner, validator, wit};
+pub use cache::file_name as artifact_file_name;
 pub use host_api::{State, Workspace};
 pub use limits::CallLimits;
 use limits::Limiter;
@@ -833,6 +834,19 @@ impl Runtime {
             },
         );
         (flatten(r).map(Into::into), usage)
+    }
+
+    /// The hash of this engine's configuration that names its compiled
+    /// artifacts in the cache (see [`cache`]): artifacts under another hash
+    /// are never loaded by this runtime.
+    pub fn engine_hash(&self) -> &str {
+        self.cache.engine_hash()
+    }
+
+    /// Where this runtime caches the compiled component whose blake3 is
+    /// `digest` (the file exists once it has loaded that component).
+    pub fn artifact_path(&self, digest: &str) -> PathBuf {
+        self.cache.path(digest)
     }
 
     /// Whether the engine meters fuel (chosen when it was created).

@@ -4,8 +4,10 @@
 //! SIGINT or SIGTERM.
 //!
 //! Data directory layout: `qlp.db` (SQLite), `registry/` (plugin blobs and
-//! index), `cache/` (compiled components), `capsules/`, and whatever
-//! directories the tiers file grants to plugins.
+//! index), `cache/` (compiled components), `capsules/`, `tiers.lock`,
+//! `tiers.toml` when `qlp bundle import` installed one (see
+//! [`crate::bundle`]), and whatever directories the tiers file grants to
+//! plugins.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -39,7 +41,8 @@ pub struct ServeOptions {
     /// registry at start-up; repeat or separate with `:`.
     #[arg(long = "plugin-dir", env = "QLP_PLUGIN_DIRS", value_delimiter = ':')]
     pub plugin_dirs: Vec<PathBuf>,
-    /// The tiers file; the shipped tiers when absent.
+    /// The tiers file; when absent, DATA_DIR/tiers.toml if an install
+    /// bundle put one there, else the shipped tiers.
     #[arg(long, env = "QLP_TIERS")]
     pub tiers: Option<PathBuf>,
     /// Intents run at once by this server.
@@ -99,13 +102,27 @@ fn node_id(options: &ServeOptions) -> anyhow::Result<String> {
     }
 }
 
+/// The tiers file in force: `--tiers`, else the one an install bundle put
+/// in the data directory, else none (the shipped tiers).
+fn tiers_path(options: &ServeOptions) -> Option<PathBuf> {
+    options.tiers.clone().or_else(|| {
+        let (installed, _) = crate::bundle::installed_tiers(&options.data_dir);
+        installed.is_file().then_some(installed)
+    })
+}
+
 /// Everything `serve` builds before it binds: also used by tests.
 pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipeline>)> {
     let data = &options.data_dir;
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    let tiers = match &options.tiers {
-        Some(path) => Tiers::load(path)?,
+    let tiers = match tiers_path(options) {
+        Some(path) => {
+            if options.tiers.is_none() {
+                tracing::info!(tiers = %path.display(), "using the tiers an install bundle put in the data directory");
+            }
+            Tiers::load(&path)?
+        }
         None => Tiers::defaults(),
     };
     let store = Store::open(&data.join("qlp.db"))
@@ -163,7 +180,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             .clone()
             .unwrap_or_else(|| data.join("tiers.lock")),
         locked: options.locked,
-        tiers: options.tiers.clone(),
+        tiers: tiers_path(options),
     };
     let (catalog, source) = {
         let runtime = runtime.clone();

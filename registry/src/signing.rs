@@ -28,6 +28,11 @@
 //! ([`Signature::list_to_json`]). Verification is ed25519 *strict*
 //! (`verify_strict`): non-canonical signatures and small-order keys are
 //! refused, so a signature cannot be re-encoded into a second valid one.
+//!
+//! The same keys sign the index of an air-gapped install bundle
+//! ([`SecretKey::sign_bundle_index`]), over [`BUNDLE_INDEX_CONTEXT`] and the
+//! index's bytes; the distinct context keeps a manifest signature and an
+//! index signature from ever standing in for each other.
 
 use std::fmt;
 use std::path::Path;
@@ -49,6 +54,16 @@ pub const PUBLIC_KEY_TAG: &str = "qlp-ed25519-public";
 
 /// First word of a secret key file.
 pub const SECRET_KEY_TAG: &str = "qlp-ed25519-secret";
+
+/// What an install bundle's index signature is made over, before the
+/// index's bytes (see the module documentation).
+pub const BUNDLE_INDEX_CONTEXT: &[u8] = b"qlp-bundle-index-v1\n";
+
+fn bundle_index_message(index: &[u8]) -> Vec<u8> {
+    let mut message = BUNDLE_INDEX_CONTEXT.to_vec();
+    message.extend_from_slice(index);
+    message
+}
 
 /// The most signatures one package may carry: rotation needs two or three,
 /// and each costs a verification on every load.
@@ -175,6 +190,23 @@ impl PublicKey {
     /// Checks that `signature` is this key's over `manifest`. The error is
     /// the reason it is not, for [`crate::TrustError::BadSignature`].
     pub fn verify(&self, manifest: &Manifest, signature: &Signature) -> Result<(), String> {
+        self.verify_message(&manifest.signing_message(), signature, "manifest")
+    }
+
+    /// Checks that `signature` is this key's over an install bundle's
+    /// index (`index` being its exact bytes).
+    pub fn verify_bundle_index(&self, index: &[u8], signature: &Signature) -> Result<(), String> {
+        self.verify_message(&bundle_index_message(index), signature, "bundle index")
+    }
+
+    /// The reason `signature` is not this key's over `message` (the
+    /// signing message of `what`), if it is not.
+    fn verify_message(
+        &self,
+        message: &[u8],
+        signature: &Signature,
+        what: &str,
+    ) -> Result<(), String> {
         if signature.key_id != self.id {
             return Err(format!(
                 "it names key {}, not {}",
@@ -194,8 +226,8 @@ impl PublicKey {
             .map_err(|_| format!("{} bytes, not 64", signature.signature.len()))?;
         let sig = ed25519_dalek::Signature::from_bytes(&bytes);
         self.key
-            .verify_strict(&manifest.signing_message(), &sig)
-            .map_err(|_| "the signature does not match the manifest".to_owned())
+            .verify_strict(message, &sig)
+            .map_err(|_| format!("the signature does not match the {what}"))
     }
 }
 
@@ -246,6 +278,15 @@ impl SecretKey {
             key_id: self.id.clone(),
             algorithm: ALGORITHM.to_owned(),
             signature: self.key.sign(&manifest.signing_message()).to_vec(),
+        }
+    }
+
+    /// Signs an install bundle's index (its exact bytes).
+    pub fn sign_bundle_index(&self, index: &[u8]) -> Signature {
+        Signature {
+            key_id: self.id.clone(),
+            algorithm: ALGORITHM.to_owned(),
+            signature: self.key.sign(&bundle_index_message(index)).to_vec(),
         }
     }
 
@@ -407,6 +448,23 @@ mod base64_bytes {
 mod tests {
     use super::*;
     use crate::testing::{key, manifest_for};
+
+    #[test]
+    fn bundle_index_signatures_are_not_manifest_signatures() {
+        let key = key(7);
+        let index = br#"{"format":1,"entries":[]}"#;
+        let signature = key.sign_bundle_index(index);
+        let public = key.public_key();
+        assert_eq!(public.verify_bundle_index(index, &signature), Ok(()));
+        assert!(public.verify_bundle_index(b"{}", &signature).is_err());
+        // A manifest signature does not sign an index, nor the reverse.
+        let manifest = manifest_for("acme/x", "1.0.0", b"component");
+        let on_manifest = key.sign(&manifest);
+        assert!(public.verify_bundle_index(index, &on_manifest).is_err());
+        let message = manifest.signing_message();
+        let forged = key.sign_bundle_index(&message[crate::manifest::SIGNING_CONTEXT.len()..]);
+        assert!(public.verify(&manifest, &forged).is_err());
+    }
 
     #[test]
     fn sign_then_verify() {

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `qlp` binary, real components, real HTTP.
 
+mod bundle;
 mod jobs;
 mod oci;
 mod publish;

@@ -13,6 +13,12 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+/// The file an artifact of the component `digest` (its blake3) compiled
+/// by the engine configuration `engine_hash` is stored under.
+pub fn file_name(digest: &str, engine_hash: &str) -> String {
+    format!("{digest}-{engine_hash}.cwasm")
+}
+
 #[derive(Clone)]
 pub struct CompileCache {
     dir: PathBuf,
@@ -43,9 +49,13 @@ impl CompileCache {
         Ok(Self { dir, engine_hash })
     }
 
-    fn path(&self, digest: &str) -> PathBuf {
-        self.dir
-            .join(format!("{digest}-{}.cwasm", self.engine_hash))
+    pub(crate) fn path(&self, digest: &str) -> PathBuf {
+        self.dir.join(file_name(digest, &self.engine_hash))
+    }
+
+    /// This engine configuration's hash, as it appears in file names.
+    pub fn engine_hash(&self) -> &str {
+        &self.engine_hash
     }
 
     /// The compiled component for `digest`, if this engine configuration
