@@ -291,14 +291,7 @@ fn lock_of(
     }
     let mut lock = Lock::new();
     for (tier_name, tier) in &tiers.tiers {
-        let names: BTreeSet<&String> = tier
-            .stages
-            .iter()
-            .flat_map(|s| &s.plugins)
-            .chain(std::iter::once(&tier.exporter))
-            .chain(&tier.delivery)
-            .collect();
-        for name in names {
+        for name in tier.plugin_names() {
             let owner = format!("tier `{tier_name}`");
             let (version, blake3) = find(&owner, name, tier.versions.get(name.as_str()))?;
             lock.insert(
@@ -402,14 +395,7 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
     let mut packed: Vec<Packed> = vec![];
     let mut kinds: BTreeMap<String, PluginKind> = BTreeMap::new();
     for dir in &options.plugin_dirs {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read plugin directory {}", dir.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in packages::components_in(dir)? {
             let component = read_file(&path)?;
             let (manifest_path, sig_path) = packages::sidecars(&path);
             let (manifest_bytes, sig_bytes) = match (

@@ -79,14 +79,7 @@ impl Catalog {
         // What each tier runs.
         let mut lock = Lock::new();
         for (tier_name, tier) in &tiers.tiers {
-            let names: BTreeSet<&String> = tier
-                .stages
-                .iter()
-                .flat_map(|s| &s.plugins)
-                .chain(std::iter::once(&tier.exporter))
-                .chain(&tier.delivery)
-                .collect();
-            for name in names {
+            for name in tier.plugin_names() {
                 let resolved = match &locked {
                     Some(previous) => {
                         let entry = previous.get(tier_name, name).ok_or_else(|| {

@@ -1,11 +1,16 @@
 //! QLP's host: the server that turns intents into capsules by running
 //! sandboxed WebAssembly plugins, and the `qlp` command line.
 //!
-//! Where to look: `api` (REST), `pipeline` (what an intent runs), `runtime`
-//! (wasmtime, limits, the plugin contract's host side), `capsule` (files,
-//! manifest), `store` (SQLite), `tiers` (pipeline configuration), `server`
-//! (start-up), `client` (`qlp submit`), `packages` (signed plugins) and
-//! `oci` (mirroring them through an OCI registry).
+//! Where to look: `api` (REST, with the registry's routes in
+//! `api::registry`), `pipeline` (what an intent runs: the stage graph,
+//! repair rounds, durable jobs), `gate`, `runtime` (wasmtime, limits, WASI,
+//! the plugin contract's host side), `capsule` (files, manifest), `store`
+//! (SQLite), `webhooks`, `tiers` (pipeline configuration), `catalog` (the
+//! plugin versions each tier resolves to, and the lock), `server`
+//! (start-up), `client` (`qlp submit`), `packages` (signed plugins),
+//! `publishers` (who may publish), `scaffold` (`qlp plugin new`), `oci`
+//! (mirroring plugins through an OCI registry) and `bundle` (air-gapped
+//! installs).
 
 pub mod api;
 pub mod bench;

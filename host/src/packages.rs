@@ -167,6 +167,18 @@ pub fn sign(
     Ok((manifest_path, sig_path))
 }
 
+/// The components (`*.wasm`) of a plugin directory, by name.
+pub fn components_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read plugin directory {}", dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Imports every component of `dirs` that the policy accepts; the others
 /// are logged with the rule that refused them and skipped.
 pub fn import(
@@ -176,15 +188,7 @@ pub fn import(
     dirs: &[PathBuf],
 ) -> anyhow::Result<()> {
     for dir in dirs {
-        let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read plugin directory {}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in components_in(dir)? {
             match import_one(runtime, registry, policy, &path) {
                 Ok(entry) => {
                     tracing::info!(plugin = %entry.name, version = %entry.version, digest = %entry.digest, "plugin imported")

@@ -295,6 +295,17 @@ impl Tier {
         Ok(())
     }
 
+    /// Every plugin the tier runs, by name: its stages', its exporter and
+    /// its delivery adapter.
+    pub fn plugin_names(&self) -> BTreeSet<&String> {
+        self.stages
+            .iter()
+            .flat_map(|s| &s.plugins)
+            .chain(std::iter::once(&self.exporter))
+            .chain(&self.delivery)
+            .collect()
+    }
+
     /// The indices of the stages `stage` needs, directly or through others.
     pub fn ancestors(&self, stage: usize) -> BTreeSet<usize> {
         ancestors(&self.stages, stage)
