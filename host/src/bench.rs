@@ -14,8 +14,11 @@
 //!   one `validate` call, result lifted and size-checked.
 //! - `fresh, fuel metered`: the same on an engine that meters fuel.
 //! - `fresh, on-demand allocator`: the same without the pooling allocator.
-//! - `keeps … resident`: the pooling allocator resetting the first bytes of
-//!   each memory with memset instead of madvise.
+//! - `dirty pages reset in place`: the pooling allocator finding the pages
+//!   an instance wrote with Linux's `PAGEMAP_SCAN` and copying or zeroing
+//!   them back (the default, [`crate::runtime::KEEP_RESIDENT`] bytes at
+//!   most), against giving every page back with `madvise` and against
+//!   resetting the lowest bytes with memset whether touched or not.
 //! - `reused instance`: one instance, `validate` called again and again;
 //!   what a fresh instance per call is compared against.
 //! - `standard pipeline`: a whole intent on the standard tier in process,
@@ -112,16 +115,29 @@ pub struct Options {
     pub pipeline_iterations: usize,
     /// The trust policy the pipeline case loads plugins under.
     pub trust: PathBuf,
+    /// Only the cases whose name contains this.
+    pub only: Option<String>,
 }
 
-/// Runs every case.
+/// Runs every case, or those [`Options::only`] selects.
 pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
+    let wanted = |name: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|o| name.contains(o.as_str()))
+    };
     let scratch = tempfile::tempdir()?;
     let mut cases = vec![];
     let n = options.iterations;
+    let pooled = |keep_resident, pagemap_scan| RuntimeOptions {
+        keep_resident,
+        pagemap_scan,
+        ..RuntimeOptions::default()
+    };
     for (name, runtime_options) in [
         (
-            "fresh instance + call (limits, epoch deadline, pooling)",
+            "fresh instance + call (limits, epoch deadline, pooling, dirty pages reset in place)",
             RuntimeOptions::default(),
         ),
         (
@@ -139,36 +155,43 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
             },
         ),
         (
-            "fresh instance + call, pooling keeps 64 KiB resident",
-            RuntimeOptions {
-                keep_resident: 64 << 10,
-                ..RuntimeOptions::default()
-            },
+            "fresh instance + call, pooling, every page given back with madvise",
+            pooled(0, false),
         ),
         (
-            "fresh instance + call, pooling keeps 1 MiB resident",
-            RuntimeOptions {
-                keep_resident: 1 << 20,
-                ..RuntimeOptions::default()
-            },
+            "fresh instance + call, pooling, lowest 1 MiB reset with memset",
+            pooled(1 << 20, false),
+        ),
+        (
+            "fresh instance + call, dirty pages reset in place up to 64 KiB",
+            pooled(64 << 10, true),
+        ),
+        (
+            "fresh instance + call, dirty pages reset in place up to 1 MiB",
+            pooled(1 << 20, true),
         ),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         let runtime = Runtime::with_options(scratch.path().join("cache"), runtime_options)?;
         let plugin = load(&runtime, &options.validator)?;
         cases.push(summarize(name, fresh_calls(&runtime, &plugin, n)?));
     }
 
-    let runtime = Runtime::new(scratch.path().join("cache"))?;
-    let plugin = load(&runtime, &options.validator)?;
-    let mut times = runtime.bench_reused_instance(&plugin, &view(), n + n / 10)?;
-    times.drain(..n / 10);
-    cases.push(summarize("call on a reused instance", times));
-    drop(runtime);
-
-    cases.push(summarize(
-        "standard-tier pipeline, in process",
-        pipeline(options, scratch.path()).await?,
-    ));
+    let name = "call on a reused instance";
+    if wanted(name) {
+        let runtime = Runtime::new(scratch.path().join("cache"))?;
+        let plugin = load(&runtime, &options.validator)?;
+        let mut times = runtime.bench_reused_instance(&plugin, &view(), n + n / 10)?;
+        times.drain(..n / 10);
+        cases.push(summarize(name, times));
+    }
+    let name = "standard-tier pipeline, in process";
+    if wanted(name) {
+        cases.push(summarize(name, pipeline(options, scratch.path()).await?));
+    }
+    anyhow::ensure!(!cases.is_empty(), "no case matches {:?}", options.only);
     Ok(cases)
 }
 

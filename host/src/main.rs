@@ -72,6 +72,10 @@ enum Command {
         /// The trust policy the pipeline case loads plugins under.
         #[arg(long, env = "QLP_TRUST", default_value = "target/dev-trust.toml")]
         trust: PathBuf,
+        /// Run only the cases whose name contains this text (to profile
+        /// one case, for instance).
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Manage signing keys.
     Key {
@@ -424,6 +428,7 @@ async fn main() -> anyhow::Result<()> {
             iterations,
             pipeline_iterations,
             trust,
+            only,
         } => {
             anyhow::ensure!(
                 iterations >= 10 && pipeline_iterations >= 1,
@@ -435,6 +440,7 @@ async fn main() -> anyhow::Result<()> {
                 iterations,
                 pipeline_iterations,
                 trust,
+                only,
             };
             let cases = qlp_host::bench::run(&options).await?;
             print!("{}", qlp_host::bench::table(&cases));

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
     UpdateDeadline,
 };
 
@@ -48,6 +48,15 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 /// Most bytes of each pooled table reset in place between instances when
 /// [`RuntimeOptions::keep_resident`] is set.
 pub const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+
+/// Most bytes of dirty pages of each pooled memory reset in place between
+/// instances, by default: enough for what a small plugin's call touches
+/// (its stack top, data and first heap pages, a few dozen pages), so the
+/// next instance in that slot takes no page faults and the slot needs no
+/// `madvise`. A call that dirties more gives the rest back to the kernel
+/// as before. The cost is at most this much resident memory per warm slot
+/// of the pool. Chosen by measurement (BENCHMARKS.md).
+pub const KEEP_RESIDENT: usize = 256 << 10;
 
 /// Instances the pooling allocator keeps slots for: the most plugin calls
 /// that can run at once in this process.
@@ -79,6 +88,11 @@ pub enum LoadError {
     },
     #[error("invalid plugin version `{version}`: {reason}")]
     BadVersion { version: String, reason: String },
+    #[error(
+        "the component imports what its `describe()` does not declare, and nothing undeclared is linked: {}",
+        .0.join("; ")
+    )]
+    Undeclared(Vec<String>),
 }
 
 /// Why a plugin call failed. Each variant has a stable [`CallError::code`].
@@ -157,7 +171,7 @@ pub struct Usage {
 }
 
 /// Engine-wide choices, fixed for the life of the process.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RuntimeOptions {
     /// Meter fuel on every call, so a call's instruction budget can be
     /// capped deterministically and what it burnt recorded. Costs some
@@ -166,11 +180,28 @@ pub struct RuntimeOptions {
     pub fuel: bool,
     /// Use the on-demand allocator rather than the pooling allocator.
     pub on_demand: bool,
-    /// Bytes of each pooled memory reset with memset instead of madvise
-    /// between instances (wasmtime's `linear_memory_keep_resident`). 0, the
-    /// default, measured fastest for first-party plugins, whose stack sits
-    /// at the top of their first MiB.
+    /// Bytes of each pooled memory reset in place (copied back from the
+    /// image or zeroed) instead of given back with `madvise` between
+    /// instances: wasmtime's `linear_memory_keep_resident`, default
+    /// [`KEEP_RESIDENT`].
     pub keep_resident: usize,
+    /// With [`RuntimeOptions::keep_resident`]: find the pages an instance
+    /// dirtied with Linux's `PAGEMAP_SCAN` (6.7 and later; ignored where
+    /// unsupported) and reset only those, wherever they are in the memory.
+    /// Without it, the lowest `keep_resident` bytes are reset whether they
+    /// were touched or not.
+    pub pagemap_scan: bool,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            fuel: false,
+            on_demand: false,
+            keep_resident: KEEP_RESIDENT,
+            pagemap_scan: true,
+        }
+    }
 }
 
 enum Pre {
@@ -254,11 +285,11 @@ impl Drop for Runtime {
     }
 }
 
-fn engine_config(pooling: bool, fuel: bool, keep_resident: usize) -> Config {
+fn engine_config(pooling: bool, options: &RuntimeOptions) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    config.consume_fuel(fuel);
+    config.consume_fuel(options.fuel);
     config.max_wasm_stack(limits::MAX_WASM_STACK);
     if pooling {
         let mut pool = PoolingAllocationConfig::default();
@@ -268,15 +299,63 @@ fn engine_config(pooling: bool, fuel: bool, keep_resident: usize) -> Config {
         pool.total_tables(POOL_INSTANCES * 4);
         pool.max_memory_size(limits::MAX_MEMORY_LIMIT);
         pool.table_elements(limits::DEFAULT_TABLE_ELEMENTS);
-        // Off by default: measured slower for our plugins (BENCHMARKS.md).
-        pool.linear_memory_keep_resident(keep_resident);
-        pool.table_keep_resident(keep_resident.min(KEEP_RESIDENT_TABLE));
+        pool.linear_memory_keep_resident(options.keep_resident);
+        pool.table_keep_resident(options.keep_resident.min(KEEP_RESIDENT_TABLE));
+        pool.pagemap_scan(if options.pagemap_scan {
+            Enabled::Auto
+        } else {
+            Enabled::No
+        });
         pool.max_core_instances_per_component(limits::MAX_INSTANCES_PER_STORE as u32);
         pool.max_memories_per_component(limits::MAX_MEMORIES_PER_STORE as u32);
         pool.max_tables_per_component(limits::MAX_TABLES_PER_STORE as u32);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
+}
+
+/// QLP's own capability interfaces. A component may import one only if its
+/// `describe()` declares the capability, so nothing a plugin did not
+/// declare is ever linked into it: one importing an interface it did not
+/// declare is refused at load, every such import named. What the operator
+/// granted is checked on every call; a declared import the operator did not
+/// grant answers `capability not granted`.
+const CAPABILITY_IMPORTS: [(&str, &str); 2] = [
+    ("qlp:plugin/http@", "an `http` capability"),
+    (
+        "qlp:plugin/workspace@",
+        "a `directory-read` or `directory-write` capability",
+    ),
+];
+
+fn check_imports(
+    engine: &Engine,
+    component: &Component,
+    info: &PluginInfo,
+) -> Result<(), LoadError> {
+    use model::Capability;
+    let declares = |interface: &str| {
+        info.capabilities.iter().any(|c| match c {
+            Capability::Http(_) => interface == "qlp:plugin/http@",
+            Capability::DirectoryRead | Capability::DirectoryWrite => {
+                interface == "qlp:plugin/workspace@"
+            }
+            Capability::Secret(_) => false,
+        })
+    };
+    let mut undeclared = vec![];
+    for (import, _) in component.component_type().imports(engine) {
+        for (interface, capability) in CAPABILITY_IMPORTS {
+            if import.starts_with(interface) && !declares(interface) {
+                undeclared.push(format!("`{import}` needs {capability}"));
+            }
+        }
+    }
+    if undeclared.is_empty() {
+        Ok(())
+    } else {
+        Err(LoadError::Undeclared(undeclared))
+    }
 }
 
 impl Runtime {
@@ -291,7 +370,7 @@ impl Runtime {
         let pooled = if options.on_demand {
             None
         } else {
-            match Engine::new(&engine_config(true, options.fuel, options.keep_resident)) {
+            match Engine::new(&engine_config(true, &options)) {
                 Ok(engine) => Some(engine),
                 Err(e) => {
                     tracing::warn!(error = %e, "pooling allocator unavailable; falling back to on-demand allocation");
@@ -301,8 +380,9 @@ impl Runtime {
         };
         let engine = match pooled {
             Some(engine) => engine,
-            None => Engine::new(&engine_config(false, options.fuel, 0))
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            None => {
+                Engine::new(&engine_config(false, &options)).map_err(|e| anyhow::anyhow!("{e}"))?
+            }
         };
         let linkers = Linkers {
             agent: {
@@ -490,6 +570,7 @@ impl Runtime {
             plugin.languages = languages;
             plugin.extensions = extensions;
         }
+        check_imports(&self.engine, &component, &info)?;
         plugin.info = info;
         Ok(plugin)
     }
