@@ -26,6 +26,12 @@
 
 extern crate self as qlp_sdk;
 
+pub mod arena;
+
+#[cfg(all(target_arch = "wasm32", feature = "arena"))]
+#[global_allocator]
+static ALLOCATOR: arena::Arena = arena::Arena::new();
+
 #[doc(hidden)]
 pub use wit_bindgen::rt as __rt;
 
