@@ -40,9 +40,11 @@ build_fixtures() {
     local qlp="$1"
     dev_keys "$qlp"
     local signed=()
-    # wrong-world is not a QLP plugin at all, and wasi-socket imports what
-    # QLP never links: neither loads, so neither can be signed.
-    local unsigned=(tests/fixtures/plugins/wrong-world/ tests/fixtures/plugins/wasi-socket/)
+    # wrong-world is not a QLP plugin at all, wasi-socket imports what QLP
+    # never links and undeclared imports what it does not declare: none
+    # loads, so none can be signed.
+    local unsigned=(tests/fixtures/plugins/wrong-world/ tests/fixtures/plugins/wasi-socket/
+        tests/fixtures/plugins/undeclared/)
     for dir in tests/fixtures/plugins/*/; do
         case " ${unsigned[*]} " in
             *" $dir "*) ;;

@@ -526,6 +526,26 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
 }
 
 #[test]
+fn a_component_importing_what_it_does_not_declare_is_refused_at_load() {
+    let (rt, _cache) = runtime();
+    let undeclared = std::fs::read(fixtures().join("qlp_fixture_undeclared.wasm")).unwrap();
+    let err = rt.load(&undeclared).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "`qlp:plugin/workspace@0.1.0` needs a `directory-read` or `directory-write` capability"
+        ),
+        "the refusal does not name the workspace import: {err}"
+    );
+    assert!(
+        err.contains("`qlp:plugin/http@0.1.0` needs an `http` capability"),
+        "the refusal does not name the http import: {err}"
+    );
+    // The same imports, declared, load: the check is about declarations.
+    let declared = std::fs::read(fixtures().join("qlp_fixture_ungranted.wasm")).unwrap();
+    assert_eq!(rt.load(&declared).unwrap().info.name, "fixture/ungranted");
+}
+
+#[test]
 fn a_wasip2_component_asking_for_sockets_is_refused_at_load_with_the_import_named() {
     let (rt, _cache) = runtime();
     let socket = std::fs::read(fixtures().join("qlp_fixture_wasi_socket.wasm")).unwrap();
