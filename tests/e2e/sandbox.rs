@@ -408,10 +408,21 @@ fn receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut head = String::new();
             while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
+            // `/big` answers 5 MiB, over the host's 4 MiB response cap.
+            let body = if head.starts_with("GET /big ") {
+                vec![b'x'; 5 << 20]
+            } else {
+                b"hello".to_vec()
+            };
             log.lock().unwrap().push(head);
             let _ = (&stream).write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .as_bytes(),
             );
+            let _ = (&stream).write_all(&body);
         }
     });
     (port, seen)
@@ -447,9 +458,13 @@ async fn probe_summary(data: &std::path::Path, tiers: &std::path::Path) -> Vec<S
     let id = intent["id"].as_str().unwrap();
     let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
     server.stop();
-    let summary = capsule["validations"][0]["report"]["summary"]
-        .as_str()
-        .unwrap();
+    let probe = capsule["validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["validator"] == "fixture/http-probe")
+        .expect("the probe ran");
+    let summary = probe["report"]["summary"].as_str().unwrap();
     summary.lines().map(str::to_owned).collect()
 }
 
@@ -523,6 +538,64 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
         1,
         "a request went out without a grant"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_requests_and_response_bytes_are_capped_per_call() {
+    let (port, seen) = receiver();
+    let data = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("http://127.0.0.1:{port}/big")];
+    urls.extend((1..=16).map(|i| format!("http://127.0.0.1:{port}/small{i}")));
+    let grant = format!(r#"http = ["127.0.0.1:{port}"]"#);
+    let tiers = http_tiers(data.path(), &grant, &urls.join(" "));
+    let lines = probe_summary(&data.path().join("capped"), &tiers).await;
+    assert_eq!(lines.len(), 17, "{lines:?}");
+    assert!(
+        lines[0].starts_with("refused: ") && lines[0].contains(&format!("over {} bytes", 4 << 20)),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1..16].iter().all(|l| l == "ok 200 hello"),
+        "{lines:?}"
+    );
+    assert_eq!(lines[16], "refused: over 16 HTTP requests in one call");
+    assert_eq!(seen.lock().unwrap().len(), 16, "the 17th request went out");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plugin_sees_only_the_configuration_assigned_to_it() {
+    let (port, seen) = receiver();
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{port}/leaked");
+    // The probe is granted the host, but `urls` is assigned to another
+    // plugin of the same tier: the probe must not see it.
+    let tiers = data.path().join("config-tiers.toml");
+    std::fs::write(
+        &tiers,
+        format!(
+            r#"
+[tiers.http]
+agents = ["qlp/template-fastapi"]
+validators = ["fixture/http-probe", "qlp/secrets"]
+exporter = "qlp/zip"
+gate = {{ min_score = 0, max_critical = 0 }}
+
+[plugins."fixture/http-probe"]
+http = ["127.0.0.1:{port}"]
+
+[plugins."qlp/secrets"]
+config = {{ urls = "{url}" }}
+"#
+        ),
+    )
+    .unwrap();
+    let lines = probe_summary(&data.path().join("isolated"), &tiers).await;
+    assert!(
+        lines.is_empty(),
+        "the probe read another plugin's config: {lines:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
 }
 
 #[test]
