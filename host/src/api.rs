@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/intents/{id}/reject", post(reject_intent))
         .route("/v1/capsules/{id}", get(get_capsule))
         .route("/v1/capsules/{id}/download", get(download_capsule))
+        .route("/v1/capsules/{id}/artifacts/{name}", get(capsule_artifact))
         .route("/v1/capsules/{id}/files/{*path}", get(capsule_file))
         .route("/v1/plugins", get(list_plugins))
         .route("/v1/tiers", get(list_tiers))
@@ -725,14 +726,24 @@ async fn get_capsule(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let capsule = capsule_record(&state, &id).await?;
     let mut body = serde_json::to_value(&capsule).map_err(ApiError::internal)?;
+    let artifacts: Vec<String> = capsule
+        .artifacts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["file_name"].as_str())
+        .map(|name| format!("/v1/capsules/{id}/artifacts/{name}"))
+        .collect();
     body["links"] = json!({
         "download": format!("/v1/capsules/{id}/download"),
+        "artifacts": artifacts,
         "files": format!("/v1/capsules/{id}/files/"),
         "intent": format!("/v1/intents/{id}"),
     });
     Ok(Json(body))
 }
 
+/// The capsule's main artifact (its tier's first exporter's).
 async fn download_capsule(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -744,7 +755,39 @@ async fn download_capsule(
             "this capsule has no exported artifact",
         ));
     };
-    let bytes = tokio::fs::read(state.capsules.artifact(&id, &name))
+    artifact_response(&state, &id, name, media_type).await
+}
+
+/// Any artifact of the capsule, by file name.
+async fn capsule_artifact(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let capsule = capsule_record(&state, &id).await?;
+    let media_type = capsule
+        .artifacts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["file_name"] == name.as_str())
+        .and_then(|a| a["media_type"].as_str())
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "ARTIFACT_NOT_FOUND",
+                format!("this capsule has no artifact `{name}`"),
+            )
+        })?
+        .to_owned();
+    artifact_response(&state, &id, name, media_type).await
+}
+
+async fn artifact_response(
+    state: &AppState,
+    id: &str,
+    name: String,
+    media_type: String,
+) -> Result<Response, ApiError> {
+    let bytes = tokio::fs::read(state.capsules.artifact(id, &name))
         .await
         .map_err(ApiError::internal)?;
     Ok((
@@ -820,7 +863,8 @@ async fn list_tiers(State(state): State<AppState>) -> Json<serde_json::Value> {
                 "name": name,
                 "description": tier.description,
                 "stages": tier.order.iter().map(|&i| &tier.stages[i]).collect::<Vec<_>>(),
-                "exporter": tier.exporter,
+                "exporter": tier.exporters.first(),
+                "exporters": tier.exporters,
                 "delivery": tier.delivery,
                 "gate": tier.gate,
                 "max_iterations": tier.max_iterations,

@@ -276,13 +276,13 @@ impl CapsuleDirs {
         self.dir(intent_id).join("artifact").join(name)
     }
 
-    /// Writes the files (manifest included) and the artifact, all or
+    /// Writes the files (manifest included) and the artifacts, all or
     /// nothing.
     pub fn write(
         &self,
         intent_id: &str,
         files: &[File],
-        artifact: Option<(&str, &[u8])>,
+        artifacts: &[crate::model::Artifact],
     ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.root)?;
         let final_dir = self.dir(intent_id);
@@ -295,9 +295,14 @@ impl CapsuleDirs {
             std::fs::create_dir_all(path.parent().expect("joined paths have a parent"))?;
             std::fs::write(path, &file.content)?;
         }
-        if let Some((name, bytes)) = artifact {
+        if !artifacts.is_empty() {
             std::fs::create_dir_all(tmp.join("artifact"))?;
-            std::fs::write(tmp.join("artifact").join(name), bytes)?;
+        }
+        for artifact in artifacts {
+            std::fs::write(
+                tmp.join("artifact").join(&artifact.file_name),
+                &artifact.bytes,
+            )?;
         }
         if final_dir.exists() {
             std::fs::remove_dir_all(&final_dir)?;
@@ -420,7 +425,18 @@ mod tests {
         dirs.write(
             "id1",
             &[file("app/main.py", "print(1)\n")],
-            Some(("c.zip", b"PK")),
+            &[
+                crate::model::Artifact {
+                    media_type: "application/zip".into(),
+                    file_name: "c.zip".into(),
+                    bytes: b"PK".to_vec(),
+                },
+                crate::model::Artifact {
+                    media_type: "text/plain".into(),
+                    file_name: "c.txt".into(),
+                    bytes: b"list".to_vec(),
+                },
+            ],
         )
         .unwrap();
         assert_eq!(
@@ -428,9 +444,13 @@ mod tests {
             b"print(1)\n"
         );
         assert_eq!(std::fs::read(dirs.artifact("id1", "c.zip")).unwrap(), b"PK");
+        assert_eq!(
+            std::fs::read(dirs.artifact("id1", "c.txt")).unwrap(),
+            b"list"
+        );
         assert!(dirs.file("id1", "../id2/x").is_none());
         // Rewriting replaces the whole directory.
-        dirs.write("id1", &[file("other.txt", "x")], None).unwrap();
+        dirs.write("id1", &[file("other.txt", "x")], &[]).unwrap();
         assert!(!dirs.file("id1", "app/main.py").unwrap().exists());
     }
 }

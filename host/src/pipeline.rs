@@ -881,6 +881,82 @@ impl<'a> Run<'a> {
     }
 
     /// Runs the intent from its first unfinished stage to its end.
+    /// Runs the tier's exporters side by side, at most the tier's
+    /// concurrency at once, on the packaged capsule. Every exporter has
+    /// ended and been recorded before a failure is reported. The artifacts
+    /// come back in the tier's order, each with a distinct, plain file name.
+    async fn export(
+        &self,
+        tier: &Tier,
+        exporters: &[Arc<Plugin>],
+        packaged: &[File],
+        analyses: &[model::Analysis],
+        validations: &[Validation],
+        score: u8,
+    ) -> Result<Vec<model::Artifact>, Failure> {
+        use futures_util::StreamExt;
+        let export_view = view(
+            &self.wit_intent,
+            packaged,
+            analyses,
+            validations,
+            Some(score),
+        );
+        let options = wit::ExportOptions {
+            base_name: base_name(self.intent),
+            options: vec![],
+        };
+        // Collected before they are driven: a lazy `map` inside the stream
+        // would make the future not provably `Send`.
+        let calls: Vec<_> = exporters.iter().enumerate().map(|(i, exporter)| {
+            let (view, options) = (export_view.clone(), options.clone());
+            let limits = self
+                .tiers
+                .limits(tier, &exporter.info.name, PluginKind::Exporter);
+            // The main exporter keeps the key it had before a tier could
+            // have several, so stored runs resume.
+            let key = match i {
+                0 => "export".to_owned(),
+                _ => format!("export/{}", exporter.info.name),
+            };
+            async move {
+                let ctx = self.context(exporter)?;
+                self.stage(
+                    key,
+                    "export",
+                    exporter,
+                    move |rt, p| rt.export(p, limits, ctx, &view, &options),
+                    |a: &model::Artifact| json!({ "file_name": a.file_name, "media_type": a.media_type, "bytes": a.bytes.len() }),
+                )
+                .await
+            }
+        }).collect();
+        let results: Vec<Result<model::Artifact, Failure>> = futures_util::stream::iter(calls)
+            .buffered(tier.concurrency())
+            .collect()
+            .await;
+        let mut artifacts: Vec<model::Artifact> = Vec::with_capacity(results.len());
+        for (result, exporter) in results.into_iter().zip(exporters) {
+            let artifact = result?;
+            let name = &artifact.file_name;
+            let problem = if capsule::check_path(name).is_err() || name.contains('/') {
+                Some("invalid artifact file name".to_owned())
+            } else if artifacts.iter().any(|a| a.file_name == *name) {
+                Some(format!("another exporter already produced `{name}`"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(Failure {
+                    code: "INVALID_OUTPUT".into(),
+                    message: format!("stage `export` ({}) failed: {problem}", exporter.info.name),
+                });
+            }
+            artifacts.push(artifact);
+        }
+        Ok(artifacts)
+    }
+
     async fn stages(&mut self) -> Result<Outcome, Failure> {
         let tier = self.tier.clone();
         let p = self.p;
@@ -954,11 +1030,15 @@ impl<'a> Run<'a> {
         let needs_approval =
             verdict.passed() && (tier.approval || verdict.decision == Decision::NeedsReview);
 
-        // The manifest, then the exporter, which packages it with the files.
-        let exporter = self.plugin(&tier.exporter)?;
+        // The manifest, then the exporters, each packaging it with the files.
+        let exporters = tier
+            .exporters
+            .iter()
+            .map(|name| self.plugin(name))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut plugin_entries: Vec<PluginEntry> = ran
             .iter()
-            .chain(std::iter::once(&exporter))
+            .chain(&exporters)
             .map(|p| plugin_entry(p))
             .collect();
         if let (true, Some(delivery)) = (verdict.passed(), &tier.delivery) {
@@ -1001,56 +1081,45 @@ impl<'a> Run<'a> {
             path: capsule::MANIFEST_NAME.into(),
             content: manifest_text.into_bytes(),
         });
-        let export_view = view(
-            &self.wit_intent,
-            &packaged,
-            &analyses,
-            &validations,
-            Some(verdict.score),
-        );
-        let options = wit::ExportOptions {
-            base_name: base_name(intent),
-            options: vec![],
-        };
-        let ctx = self.context(&exporter)?;
-        let limits = self
-            .tiers
-            .limits(&tier, &exporter.info.name, PluginKind::Exporter);
-        let artifact: model::Artifact = self
-            .stage(
-                "export".into(),
-                "export",
-                &exporter,
-                move |rt, p| rt.export(p, limits, ctx, &export_view, &options),
-                |a: &model::Artifact| json!({ "file_name": a.file_name, "media_type": a.media_type, "bytes": a.bytes.len() }),
+        let artifacts = self
+            .export(
+                &tier,
+                &exporters,
+                &packaged,
+                &analyses,
+                &validations,
+                verdict.score,
             )
             .await?;
-        if capsule::check_path(&artifact.file_name).is_err() || artifact.file_name.contains('/') {
-            return Err(Failure {
-                code: "INVALID_OUTPUT".into(),
-                message: format!(
-                    "stage `export` ({}) failed: invalid artifact file name",
-                    exporter.info.name
-                ),
-            });
-        }
 
         // Store the capsule before delivering it, so it is visible whatever
         // delivery does. Rewriting it on a resumed run gives the same files.
         {
             let dirs = p.capsules.clone();
-            let (id, packaged, name, bytes) = (
-                id.to_owned(),
-                packaged.clone(),
-                artifact.file_name.clone(),
-                artifact.bytes.clone(),
-            );
-            tokio::task::spawn_blocking(move || dirs.write(&id, &packaged, Some((&name, &bytes))))
+            let (id, packaged, artifacts) = (id.to_owned(), packaged.clone(), artifacts.clone());
+            tokio::task::spawn_blocking(move || dirs.write(&id, &packaged, &artifacts))
                 .await
                 .map_err(Failure::host)?
                 .map_err(|e| Failure::host(format!("cannot write the capsule: {e}")))?;
         }
-        let receipt: Option<model::Receipt> = self.earlier("deliver")?;
+        let receipts = artifacts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.earlier::<model::Receipt>(&deliver_key(i, a)))
+            .collect::<Result<Option<Vec<_>>, _>>()?;
+        let listed: Vec<serde_json::Value> = artifacts
+            .iter()
+            .zip(&exporters)
+            .map(|(a, exporter)| {
+                json!({
+                    "file_name": a.file_name,
+                    "media_type": a.media_type,
+                    "exporter": exporter.info.name,
+                    "bytes": a.bytes.len(),
+                    "blake3": blake3::hash(&a.bytes).to_hex().to_string(),
+                })
+            })
+            .collect();
         p.store
             .insert_capsule(&CapsuleRecord {
                 intent_id: id.to_owned(),
@@ -1063,11 +1132,14 @@ impl<'a> Run<'a> {
                 analysis_errors: serde_json::Value::Array(analysis_errors),
                 validations: serde_json::to_value(&validations).expect("serializes"),
                 manifest: serde_json::to_value(&manifest).expect("serializes"),
-                artifact_name: Some(artifact.file_name.clone()),
-                artifact_type: Some(artifact.media_type.clone()),
-                receipt: receipt
+                artifact_name: artifacts.first().map(|a| a.file_name.clone()),
+                artifact_type: artifacts.first().map(|a| a.media_type.clone()),
+                artifacts: serde_json::Value::Array(listed),
+                receipt: receipts
                     .as_ref()
+                    .and_then(|r| r.first())
                     .map(|r| serde_json::to_value(r).expect("serializes")),
+                receipts: serde_json::to_value(receipts.unwrap_or_default()).expect("serializes"),
                 created_at: manifest.created_at.clone(),
             })
             .await
@@ -1097,34 +1169,48 @@ impl<'a> Run<'a> {
             }
         }
 
-        // Delivery. Its output is kept like any stage's, so a resumed
-        // intent never delivers twice.
+        // Delivery, one artifact after the other. Each one's output is kept
+        // like any stage's, so a resumed intent never delivers one twice.
         if let Some(name) = &tier.delivery {
             let plugin = self.plugin(name)?;
-            let ctx = self.context(&plugin)?;
-            let target = wit::DeliveryTarget {
-                destination: intent.id.clone(),
-                options: vec![],
-            };
-            let wit_artifact = wit::Artifact::from(&artifact);
             let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Delivery);
-            let receipt: model::Receipt = self
-                .stage(
-                    "deliver".into(),
-                    "deliver",
-                    &plugin,
-                    move |rt, p| rt.deliver(p, limits, ctx, &wit_artifact, &target),
-                    |r: &model::Receipt| json!({ "location": r.location }),
-                )
-                .await?;
+            let mut receipts = vec![];
+            for (i, artifact) in artifacts.iter().enumerate() {
+                let ctx = self.context(&plugin)?;
+                let target = wit::DeliveryTarget {
+                    destination: intent.id.clone(),
+                    options: vec![],
+                };
+                let wit_artifact = wit::Artifact::from(artifact);
+                let file_name = artifact.file_name.clone();
+                let receipt: model::Receipt = self
+                    .stage(
+                        deliver_key(i, artifact),
+                        "deliver",
+                        &plugin,
+                        move |rt, p| rt.deliver(p, limits, ctx, &wit_artifact, &target),
+                        |r: &model::Receipt| json!({ "artifact": file_name, "location": r.location }),
+                    )
+                    .await?;
+                receipts.push(serde_json::to_value(&receipt).expect("serializes"));
+            }
             p.store
-                .set_receipt(id, &serde_json::to_value(&receipt).expect("serializes"))
+                .set_receipts(id, &receipts)
                 .await
                 .map_err(Failure::host)?;
         }
         Ok(Outcome::Completed)
+    }
+}
+
+/// Where the delivery of a capsule's `i`th artifact keeps its output: the
+/// main artifact's under `deliver`, as before a tier could have several.
+fn deliver_key(i: usize, artifact: &model::Artifact) -> String {
+    match i {
+        0 => "deliver".into(),
+        _ => format!("deliver/{}", artifact.file_name),
     }
 }
 

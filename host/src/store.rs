@@ -203,9 +203,16 @@ pub struct CapsuleRecord {
     pub analysis_errors: serde_json::Value,
     pub validations: serde_json::Value,
     pub manifest: serde_json::Value,
+    /// The main artifact (the first exporter's).
     pub artifact_name: Option<String>,
     pub artifact_type: Option<String>,
+    /// Every artifact, one per exporter in the tier's order: file name,
+    /// media type, exporter, size and blake3.
+    pub artifacts: serde_json::Value,
+    /// Where delivery put the main artifact.
     pub receipt: Option<serde_json::Value>,
+    /// Every artifact's delivery receipt, in the artifacts' order.
+    pub receipts: serde_json::Value,
     pub created_at: String,
 }
 
@@ -710,8 +717,9 @@ impl Store {
     pub async fn insert_capsule(&self, c: &CapsuleRecord) -> Result<()> {
         sqlx::query(
             "INSERT OR REPLACE INTO capsules (intent_id, tier, quality_score, gate_passed, gate_reasons, files, analyses,
-                analysis_errors, validations, manifest, artifact_name, artifact_type, receipt, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                analysis_errors, validations, manifest, artifact_name, artifact_type, artifacts, receipt,
+                receipts, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&c.intent_id)
         .bind(&c.tier)
@@ -725,17 +733,25 @@ impl Store {
         .bind(c.manifest.to_string())
         .bind(&c.artifact_name)
         .bind(&c.artifact_type)
+        .bind(c.artifacts.to_string())
         .bind(c.receipt.as_ref().map(|r| r.to_string()))
+        .bind(c.receipts.to_string())
         .bind(&c.created_at)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// Records where delivery put the capsule.
-    pub async fn set_receipt(&self, intent_id: &str, receipt: &serde_json::Value) -> Result<()> {
-        sqlx::query("UPDATE capsules SET receipt = ? WHERE intent_id = ?")
-            .bind(receipt.to_string())
+    /// Records where delivery put each artifact, in the artifacts' order,
+    /// the main one's receipt also on its own.
+    pub async fn set_receipts(
+        &self,
+        intent_id: &str,
+        receipts: &[serde_json::Value],
+    ) -> Result<()> {
+        sqlx::query("UPDATE capsules SET receipt = ?, receipts = ? WHERE intent_id = ?")
+            .bind(receipts.first().map(|r| r.to_string()))
+            .bind(serde_json::Value::from(receipts.to_vec()).to_string())
             .bind(intent_id)
             .execute(&self.pool)
             .await?;
@@ -754,6 +770,20 @@ impl Store {
             Ok(serde_json::from_str(row.try_get(col)?)?)
         };
         let receipt: Option<String> = row.try_get("receipt")?;
+        let artifact_name: Option<String> = row.try_get("artifact_name")?;
+        let artifact_type: Option<String> = row.try_get("artifact_type")?;
+        let mut artifacts = json("artifacts")?;
+        let mut receipts = json("receipts")?;
+        // A capsule stored before tiers had several exporters lists its
+        // one artifact and receipt only in the older columns.
+        if artifacts.as_array().is_some_and(Vec::is_empty)
+            && let (Some(name), Some(media_type)) = (&artifact_name, &artifact_type)
+        {
+            artifacts = serde_json::json!([{ "file_name": name, "media_type": media_type }]);
+            if let Some(r) = &receipt {
+                receipts = serde_json::json!([serde_json::from_str::<serde_json::Value>(r)?]);
+            }
+        }
         Ok(Some(CapsuleRecord {
             intent_id: row.try_get("intent_id")?,
             tier: row.try_get("tier")?,
@@ -765,9 +795,11 @@ impl Store {
             analysis_errors: json("analysis_errors")?,
             validations: json("validations")?,
             manifest: json("manifest")?,
-            artifact_name: row.try_get("artifact_name")?,
-            artifact_type: row.try_get("artifact_type")?,
+            artifact_name,
+            artifact_type,
+            artifacts,
             receipt: receipt.map(|r| serde_json::from_str(&r)).transpose()?,
+            receipts,
             created_at: row.try_get("created_at")?,
         }))
     }

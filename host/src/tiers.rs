@@ -180,7 +180,14 @@ pub struct Tier {
     /// `qlp/secrets@^1.2`; any version of a plugin not listed.
     #[serde(skip)]
     pub versions: BTreeMap<String, VersionReq>,
-    pub exporter: String,
+    /// The tier's one exporter; shorthand for a one-element `exporters`.
+    #[serde(default, skip_serializing)]
+    pub exporter: Option<String>,
+    /// The exporters, run side by side once the gate has decided, each
+    /// producing one artifact of the capsule; the first one's is the
+    /// capsule's main artifact.
+    #[serde(default)]
+    pub exporters: Vec<String>,
     #[serde(default)]
     pub delivery: Option<String>,
     pub gate: Gate,
@@ -224,7 +231,7 @@ impl Tier {
             .chain(self.analyzers.iter_mut())
             .chain(self.validators.iter_mut())
             .chain(self.stages.iter_mut().flat_map(|s| s.plugins.iter_mut()))
-            .chain(std::iter::once(&mut self.exporter))
+            .chain(self.exporters.iter_mut())
             .chain(self.delivery.iter_mut());
         for reference in references {
             let (name, req) = split_reference(reference)?;
@@ -247,7 +254,21 @@ impl Tier {
     /// Makes `stages` and the plugin lists describe the same graph (each
     /// from the other, whichever the file gave) and checks the graph.
     fn build_graph(&mut self) -> Result<(), String> {
+        match (self.exporter.take(), self.exporters.is_empty()) {
+            (Some(one), true) => self.exporters.push(one),
+            (Some(_), false) => return Err("gives both `exporter` and `exporters`; use one".into()),
+            (None, true) => return Err("names no exporter".into()),
+            (None, false) => {}
+        }
         self.take_versions()?;
+        if let Some(twice) = self
+            .exporters
+            .iter()
+            .enumerate()
+            .find(|(i, e)| self.exporters[..*i].contains(e))
+        {
+            return Err(format!("lists exporter `{}` twice", twice.1));
+        }
         let lists =
             !self.agents.is_empty() || !self.analyzers.is_empty() || !self.validators.is_empty();
         if self.stages.is_empty() {
@@ -301,7 +322,7 @@ impl Tier {
         self.stages
             .iter()
             .flat_map(|s| &s.plugins)
-            .chain(std::iter::once(&self.exporter))
+            .chain(&self.exporters)
             .chain(&self.delivery)
             .collect()
     }
@@ -734,11 +755,11 @@ impl Tiers {
                         .iter()
                         .map(move |p| (s.name.as_str(), p, s.kind.plugin_kind()))
                 })
-                .chain(std::iter::once((
-                    "export",
-                    &tier.exporter,
-                    PluginKind::Exporter,
-                )))
+                .chain(
+                    tier.exporters
+                        .iter()
+                        .map(|p| ("export", p, PluginKind::Exporter)),
+                )
                 .chain(
                     tier.delivery
                         .iter()
@@ -878,6 +899,37 @@ mod tests {
             err.contains("planner `qlp/planner` is of kind validator"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_tier_names_one_exporter_or_a_list_of_distinct_ones() {
+        let parse = |exports: &str| {
+            Tiers::parse(
+                &format!("[tiers.x]\nagents=['a/b']\n{exports}\ngate={{min_score=0}}\n"),
+                "t",
+            )
+        };
+        let one = parse("exporter='a/zip'").unwrap();
+        assert_eq!(one.tiers["x"].exporters, ["a/zip"]);
+        let two = parse("exporters=['a/zip', 'a/helm@^1']").unwrap();
+        assert_eq!(two.tiers["x"].exporters, ["a/zip", "a/helm"]);
+        assert_eq!(two.tiers["x"].versions["a/helm"].to_string(), "^1");
+        assert!(two.tiers["x"].plugin_names().iter().any(|n| *n == "a/helm"));
+        for (exports, expected) in [
+            ("", "tier `x`: names no exporter"),
+            ("exporters=[]", "tier `x`: names no exporter"),
+            (
+                "exporter='a/zip'\nexporters=['a/tar']",
+                "tier `x`: gives both `exporter` and `exporters`",
+            ),
+            (
+                "exporters=['a/zip', 'a/zip@^1']",
+                "tier `x`: lists exporter `a/zip` twice",
+            ),
+        ] {
+            let err = parse(exports).unwrap_err().to_string();
+            assert!(err.contains(expected), "{exports}: {err}");
+        }
     }
 
     #[test]

@@ -892,3 +892,87 @@ async fn sighup_reloads_the_tiers_file_and_a_bad_file_changes_nothing() {
     assert_eq!(status, 202, "{body:#}");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tier_with_two_exporters_produces_and_delivers_both_artifacts() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "two-exports" }))
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let exports: Vec<&str> = stages(&intent, "export")
+        .iter()
+        .map(|s| s["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(exports.len(), 2, "{intent:#}");
+    assert!(exports.contains(&"qlp/zip") && exports.contains(&"fixture/listing"));
+
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    let artifacts = capsule["artifacts"].as_array().unwrap();
+    let names: Vec<&str> = artifacts
+        .iter()
+        .map(|a| a["file_name"].as_str().unwrap())
+        .collect();
+    let base = format!("capsule-{}", &id[..8]);
+    assert_eq!(names, [format!("{base}.zip"), format!("{base}.txt")]);
+    assert_eq!(artifacts[1]["exporter"], "fixture/listing");
+    assert_eq!(artifacts[1]["media_type"], "text/plain");
+
+    // The main artifact is still the download; every one is served by name
+    // with the digest the capsule lists.
+    let zip = server
+        .get_bytes(&format!("/v1/capsules/{id}/download"))
+        .await;
+    assert_eq!(
+        zip,
+        server
+            .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.zip"))
+            .await
+    );
+    let listing = server
+        .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.txt"))
+        .await;
+    assert_eq!(
+        artifacts[1]["blake3"],
+        blake3::hash(&listing).to_hex().as_str()
+    );
+    let listing = String::from_utf8(listing).unwrap();
+    // Every file of the capsule is listed, the manifest included.
+    let files = capsule["files"].as_array().unwrap();
+    assert_eq!(listing.lines().count(), files.len() + 1, "{listing}");
+    assert!(listing.contains(".qlcapsule-manifest.json "), "{listing}");
+    let missing = server
+        .get(&format!("/v1/capsules/{id}/artifacts/other.bin"))
+        .await;
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["code"], "ARTIFACT_NOT_FOUND");
+
+    // The manifest names both exporters, and both artifacts were delivered.
+    let ran: Vec<&str> = capsule["manifest"]["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        ran.contains(&"qlp/zip") && ran.contains(&"fixture/listing"),
+        "{ran:?}"
+    );
+    assert_eq!(stages(&intent, "deliver").len(), 2, "{intent:#}");
+    let receipts = capsule["receipts"].as_array().unwrap();
+    assert_eq!(receipts.len(), 2, "{capsule:#}");
+    assert_eq!(capsule["receipt"], receipts[0]);
+    for (receipt, name) in receipts.iter().zip(&names) {
+        let location = receipt["location"].as_str().unwrap();
+        assert!(location.ends_with(name), "{location}");
+        let delivered = std::fs::read(data.path().join("deliveries").join(location)).unwrap();
+        let served = server
+            .get_bytes(&format!("/v1/capsules/{id}/artifacts/{name}"))
+            .await;
+        assert_eq!(delivered, served, "{name}");
+    }
+    server.stop();
+}
