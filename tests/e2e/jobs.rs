@@ -894,20 +894,35 @@ async fn sighup_reloads_the_tiers_file_and_a_bad_file_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_tier_with_two_exporters_produces_and_delivers_both_artifacts() {
+async fn a_tier_with_two_exporters_runs_them_together_and_delivers_both_artifacts() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_with_fixtures(data.path());
+    // The listing burns about 0.3 s before it answers; the zip takes
+    // milliseconds.
     let id = server
-        .submit(json!({ "description": INVOICES, "tier": "two-exports" }))
+        .submit(json!({ "description": INVOICES, "tier": "two-exports", "constraints": { "burn": "300000000" } }))
         .await;
     let intent = server.wait(&id).await;
     assert_eq!(intent["status"], "completed", "{intent:#}");
-    let exports: Vec<&str> = stages(&intent, "export")
-        .iter()
-        .map(|s| s["plugin"].as_str().unwrap())
-        .collect();
-    assert_eq!(exports.len(), 2, "{intent:#}");
-    assert!(exports.contains(&"qlp/zip") && exports.contains(&"fixture/listing"));
+    // (start, end) of each export: RFC 3339 UTC with milliseconds, so they
+    // order as strings. Run one after the other, the zip would start after
+    // the listing ended.
+    let span = |plugin: &str| {
+        let s = stages(&intent, "export")
+            .into_iter()
+            .find(|s| s["plugin"] == plugin)
+            .unwrap_or_else(|| panic!("no export by {plugin}: {intent:#}"));
+        assert_eq!(s["status"], "succeeded", "{s:#}");
+        (
+            s["started_at"].as_str().unwrap().to_owned(),
+            s["finished_at"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (listing_span, zip_span) = (span("fixture/listing"), span("qlp/zip"));
+    assert!(
+        zip_span.0 < listing_span.1 && listing_span.0 < zip_span.1,
+        "the exporters did not overlap: listing {listing_span:?}, zip {zip_span:?}"
+    );
 
     let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
     let artifacts = capsule["artifacts"].as_array().unwrap();
@@ -916,28 +931,33 @@ async fn a_tier_with_two_exporters_produces_and_delivers_both_artifacts() {
         .map(|a| a["file_name"].as_str().unwrap())
         .collect();
     let base = format!("capsule-{}", &id[..8]);
-    assert_eq!(names, [format!("{base}.zip"), format!("{base}.txt")]);
-    assert_eq!(artifacts[1]["exporter"], "fixture/listing");
-    assert_eq!(artifacts[1]["media_type"], "text/plain");
+    assert_eq!(names, [format!("{base}.txt"), format!("{base}.zip")]);
+    assert_eq!(artifacts[0]["exporter"], "fixture/listing");
+    assert_eq!(artifacts[0]["media_type"], "text/plain");
+    assert_eq!(artifacts[1]["exporter"], "qlp/zip");
 
-    // The main artifact is still the download; every one is served by name
-    // with the digest the capsule lists.
-    let zip = server
+    // The first exporter's artifact is the download; every one is served
+    // by name with the digest the capsule lists.
+    let listing = server
         .get_bytes(&format!("/v1/capsules/{id}/download"))
         .await;
     assert_eq!(
-        zip,
+        listing,
         server
-            .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.zip"))
+            .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.txt"))
             .await
     );
-    let listing = server
-        .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.txt"))
-        .await;
-    assert_eq!(
-        artifacts[1]["blake3"],
-        blake3::hash(&listing).to_hex().as_str()
-    );
+    for (artifact, name) in artifacts.iter().zip(&names) {
+        let bytes = server
+            .get_bytes(&format!("/v1/capsules/{id}/artifacts/{name}"))
+            .await;
+        assert_eq!(
+            artifact["blake3"],
+            blake3::hash(&bytes).to_hex().as_str(),
+            "{name}"
+        );
+        assert_eq!(artifact["bytes"], bytes.len(), "{name}");
+    }
     let listing = String::from_utf8(listing).unwrap();
     // Every file of the capsule is listed, the manifest included.
     let files = capsule["files"].as_array().unwrap();
