@@ -828,18 +828,32 @@ async fn capsule_file(
     Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
 }
 
+/// The loaded plugins, each with what it declares and what its calls
+/// actually get (`granted`: declared and granted; configuration by key
+/// only, since values may be secrets).
 async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> {
     let catalog = state.pipeline.catalog();
+    let tiers = state.pipeline.tiers();
     let mut plugins: Vec<_> = catalog
         .plugins
         .values()
         .map(|p| {
+            let grant = tiers.grants.get(&p.info.name).cloned().unwrap_or_default();
+            let effective = grant.effective(&p.info.capabilities);
             json!({
                 "name": p.info.name,
                 "version": p.info.version,
                 "kind": p.info.kind,
                 "description": p.info.description,
                 "capabilities": p.info.capabilities,
+                "granted": {
+                    "http": effective.http,
+                    "directory": effective.directory.map(|(dir, writable)| json!({
+                        "path": dir,
+                        "writable": writable,
+                    })),
+                    "config": grant.config.keys().collect::<Vec<_>>(),
+                },
                 "digest": p.digest,
                 "size": p.size,
                 "languages": p.languages,

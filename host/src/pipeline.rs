@@ -36,12 +36,12 @@ use crate::capsule::{
 };
 use crate::catalog::{Catalog, Source};
 use crate::gate::{self, Decision, Verdict};
-use crate::model::{self, Capability, File, Intent, PluginKind, Validation};
+use crate::model::{self, File, Intent, PluginKind, Validation};
 use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store};
-use crate::tiers::{Access, Stage, StageKind, Tier, Tiers};
+use crate::tiers::{Stage, StageKind, Tier, Tiers};
 
 /// The loaded plugins by name.
 pub type Plugins = HashMap<String, Arc<Plugin>>;
@@ -143,34 +143,20 @@ impl Pipeline {
             http: None,
             cancel: None,
         };
-        // HTTP is linked for plugins that declare it and were granted hosts.
-        let asks_http = plugin
-            .info
-            .capabilities
-            .iter()
-            .any(|c| matches!(c, Capability::Http(_)));
-        if asks_http && !grant.http.is_empty() {
+        // A capability reaches a call only when the plugin declared it and
+        // the operator granted it.
+        let effective = grant.effective(&plugin.info.capabilities);
+        if !effective.http.is_empty() {
             ctx.http = Some(Arc::new(grant.http_grant().map_err(Failure::host)?));
         }
-        // A directory is linked only when the plugin asked for it and the
-        // operator granted it; writing needs both to say so.
-        let asks = |cap: Capability| plugin.info.capabilities.contains(&cap);
-        let asks_read = asks(Capability::DirectoryRead);
-        let asks_write = asks(Capability::DirectoryWrite);
-        if (asks_read || asks_write)
-            && let Some(dir) = grant.directory
-        {
-            let dir = if dir.is_absolute() {
-                dir
-            } else {
-                self.data_dir.join(dir)
-            };
+        if let Some((dir, writable)) = effective.directory {
+            let dir = self.data_dir.join(dir);
             std::fs::create_dir_all(&dir).map_err(Failure::host)?;
             let opened = cap_std::fs::Dir::open_ambient_dir(&dir, cap_std::ambient_authority())
                 .map_err(|e| Failure::host(format!("cannot open {}: {e}", dir.display())))?;
             ctx.workspace = Some(Workspace {
                 dir: opened,
-                writable: asks_write && grant.access == Access::ReadWrite,
+                writable,
             });
         }
         Ok(ctx)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use semver::VersionReq;
 use serde::Deserialize;
 
-use crate::model::{PluginKind, Severity};
+use crate::model::{Capability, PluginKind, Severity};
 use crate::runtime::limits::{CallLimits, LimitOverrides};
 
 /// The tiers shipped with QLP.
@@ -530,6 +530,37 @@ impl PluginGrant {
             .collect::<Result<_, _>>()?;
         Ok(crate::runtime::http::Grant { allowed })
     }
+
+    /// What a plugin declaring `capabilities` actually gets: a capability
+    /// needs both the declaration and the operator's grant, and writing
+    /// needs `directory-write` and `read-write`.
+    pub fn effective(&self, capabilities: &[Capability]) -> Effective<'_> {
+        let asks = |c: Capability| capabilities.contains(&c);
+        let (read, write) = (
+            asks(Capability::DirectoryRead),
+            asks(Capability::DirectoryWrite),
+        );
+        let asks_http = capabilities
+            .iter()
+            .any(|c| matches!(c, Capability::Http(_)));
+        Effective {
+            http: if asks_http { &self.http } else { &[] },
+            directory: self
+                .directory
+                .as_deref()
+                .filter(|_| read || write)
+                .map(|dir| (dir, write && self.access == Access::ReadWrite)),
+        }
+    }
+}
+
+/// A plugin's grant as its calls see it ([`PluginGrant::effective`]).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Effective<'a> {
+    /// The `host:port` destinations it may reach.
+    pub http: &'a [String],
+    /// The directory it may use, and whether it may write there.
+    pub directory: Option<(&'a Path, bool)>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -898,6 +929,38 @@ mod tests {
         assert!(
             err.contains("planner `qlp/planner` is of kind validator"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_capability_needs_the_declaration_and_the_grant() {
+        let grant = PluginGrant {
+            directory: Some("out".into()),
+            access: Access::ReadWrite,
+            http: vec!["example.com:80".into()],
+            ..PluginGrant::default()
+        };
+        let nothing = grant.effective(&[]);
+        assert_eq!(nothing.http, [] as [String; 0]);
+        assert_eq!(nothing.directory, None);
+        let read = grant.effective(&[Capability::DirectoryRead]);
+        assert_eq!(read.directory, Some((Path::new("out"), false)));
+        let write = grant.effective(&[Capability::DirectoryWrite, Capability::Http("x:1".into())]);
+        assert_eq!(write.directory, Some((Path::new("out"), true)));
+        assert_eq!(write.http, ["example.com:80"]);
+        let read_only = PluginGrant {
+            access: Access::ReadOnly,
+            ..grant.clone()
+        };
+        assert_eq!(
+            read_only.effective(&[Capability::DirectoryWrite]).directory,
+            Some((Path::new("out"), false))
+        );
+        assert_eq!(
+            PluginGrant::default()
+                .effective(&[Capability::DirectoryWrite])
+                .directory,
+            None
         );
     }
 

@@ -193,6 +193,27 @@ async fn a_delivery_adapter_cannot_leave_its_directory() {
 async fn a_capability_used_without_a_grant_is_refused() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_with_fixtures(data.path());
+    // What each plugin's calls get is on the record: declared and granted.
+    let plugins = server.get_json("/v1/plugins").await;
+    let granted = |name: &str| {
+        plugins["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not loaded"))["granted"]
+            .clone()
+    };
+    let ungranted = granted("fixture/ungranted");
+    assert_eq!(ungranted["directory"], Value::Null, "{ungranted}");
+    assert_eq!(ungranted["http"], json!([]), "{ungranted}");
+    assert_eq!(
+        granted("qlp/filesystem")["directory"],
+        json!({ "path": "deliveries", "writable": true })
+    );
+    // A grant to a plugin that does not declare the capability gives it
+    // nothing.
+    assert_eq!(granted("qlp/secrets")["directory"], Value::Null);
     let intent = run(&server, "ungranted").await;
     let s = failed_with(&intent, "deliver", "WRITE_FAILED");
     assert!(
