@@ -100,6 +100,37 @@ pub enum Capability {
     Secret(String),
 }
 
+/// What a plugin's declared capabilities ask for, by kind: what the host
+/// may link into it and, with the operator's grant, give its calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Declared {
+    pub http: bool,
+    pub directory_read: bool,
+    pub directory_write: bool,
+}
+
+impl Declared {
+    pub fn of(capabilities: &[Capability]) -> Self {
+        capabilities.iter().fold(Self::default(), |d, c| match c {
+            Capability::Http(_) => Self { http: true, ..d },
+            Capability::DirectoryRead => Self {
+                directory_read: true,
+                ..d
+            },
+            Capability::DirectoryWrite => Self {
+                directory_write: true,
+                ..d
+            },
+            Capability::Secret(_) => d,
+        })
+    }
+
+    /// Whether it asks for a directory at all.
+    pub fn directory(&self) -> bool {
+        self.directory_read || self.directory_write
+    }
+}
+
 /// What a plugin says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PluginInfo {

@@ -866,7 +866,6 @@ impl<'a> Run<'a> {
             .collect()
     }
 
-    /// Runs the intent from its first unfinished stage to its end.
     /// Runs the tier's exporters side by side, at most the tier's
     /// concurrency at once, on the packaged capsule. Every exporter has
     /// ended and been recorded before a failure is reported. The artifacts
@@ -943,6 +942,7 @@ impl<'a> Run<'a> {
         Ok(artifacts)
     }
 
+    /// Runs the intent from its first unfinished stage to its end.
     async fn stages(&mut self) -> Result<Outcome, Failure> {
         let tier = self.tier.clone();
         let p = self.p;

@@ -315,43 +315,35 @@ fn engine_config(pooling: bool, options: &RuntimeOptions) -> Config {
     config
 }
 
-/// QLP's own capability interfaces. A component may import one only if its
-/// `describe()` declares the capability, so nothing a plugin did not
-/// declare is ever linked into it: one importing an interface it did not
-/// declare is refused at load, every such import named. What the operator
-/// granted is checked on every call; a declared import the operator did not
-/// grant answers `capability not granted`.
-const CAPABILITY_IMPORTS: [(&str, &str); 2] = [
-    ("qlp:plugin/http@", "an `http` capability"),
-    (
-        "qlp:plugin/workspace@",
-        "a `directory-read` or `directory-write` capability",
-    ),
-];
-
+/// Refuses a component that imports one of QLP's own capability interfaces
+/// its `describe()` does not declare, every such import named, so nothing a
+/// plugin did not declare is ever linked into it. What the operator granted
+/// is checked on every call; a declared import the operator did not grant
+/// answers `capability not granted`.
 fn check_imports(
     engine: &Engine,
     component: &Component,
     info: &PluginInfo,
 ) -> Result<(), LoadError> {
-    use model::Capability;
-    let declares = |interface: &str| {
-        info.capabilities.iter().any(|c| match c {
-            Capability::Http(_) => interface == "qlp:plugin/http@",
-            Capability::DirectoryRead | Capability::DirectoryWrite => {
-                interface == "qlp:plugin/workspace@"
-            }
-            Capability::Secret(_) => false,
+    let declared = model::Declared::of(&info.capabilities);
+    let interfaces = [
+        ("qlp:plugin/http@", declared.http, "an `http` capability"),
+        (
+            "qlp:plugin/workspace@",
+            declared.directory(),
+            "a `directory-read` or `directory-write` capability",
+        ),
+    ];
+    let undeclared: Vec<String> = component
+        .component_type()
+        .imports(engine)
+        .flat_map(|(import, _)| {
+            interfaces
+                .iter()
+                .filter(move |(prefix, declared, _)| !declared && import.starts_with(prefix))
+                .map(move |(_, _, needs)| format!("`{import}` needs {needs}"))
         })
-    };
-    let mut undeclared = vec![];
-    for (import, _) in component.component_type().imports(engine) {
-        for (interface, capability) in CAPABILITY_IMPORTS {
-            if import.starts_with(interface) && !declares(interface) {
-                undeclared.push(format!("`{import}` needs {capability}"));
-            }
-        }
-    }
+        .collect();
     if undeclared.is_empty() {
         Ok(())
     } else {

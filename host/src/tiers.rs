@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use semver::VersionReq;
 use serde::Deserialize;
 
-use crate::model::{Capability, PluginKind, Severity};
+use crate::model::{Capability, Declared, PluginKind, Severity};
 use crate::runtime::limits::{CallLimits, LimitOverrides};
 
 /// The tiers shipped with QLP.
@@ -535,21 +535,17 @@ impl PluginGrant {
     /// needs both the declaration and the operator's grant, and writing
     /// needs `directory-write` and `read-write`.
     pub fn effective(&self, capabilities: &[Capability]) -> Effective<'_> {
-        let asks = |c: Capability| capabilities.contains(&c);
-        let (read, write) = (
-            asks(Capability::DirectoryRead),
-            asks(Capability::DirectoryWrite),
-        );
-        let asks_http = capabilities
-            .iter()
-            .any(|c| matches!(c, Capability::Http(_)));
+        let declared = Declared::of(capabilities);
         Effective {
-            http: if asks_http { &self.http } else { &[] },
+            http: if declared.http { &self.http } else { &[] },
             directory: self
                 .directory
                 .as_deref()
-                .filter(|_| read || write)
-                .map(|dir| (dir, write && self.access == Access::ReadWrite)),
+                .filter(|_| declared.directory())
+                .map(|dir| {
+                    let writable = declared.directory_write && self.access == Access::ReadWrite;
+                    (dir, writable)
+                }),
         }
     }
 }
