@@ -996,3 +996,28 @@ async fn a_tier_with_two_exporters_runs_them_together_and_delivers_both_artifact
     }
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_exporters_producing_one_file_name_fail_the_export() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    // The listing names its artifact `.zip`, as `qlp/zip` does.
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "two-exports", "constraints": { "listing-extension": "zip" } }))
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "failed", "{intent:#}");
+    assert_eq!(intent["error"]["code"], "INVALID_OUTPUT", "{intent:#}");
+    let message = intent["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "(qlp/zip) failed: another exporter already produced `capsule-{}.zip`",
+            &id[..8]
+        )),
+        "{message}"
+    );
+    // Nothing was delivered.
+    assert!(stages(&intent, "deliver").is_empty(), "{intent:#}");
+    assert!(!data.path().join("deliveries").join(&id).exists());
+    server.stop();
+}
