@@ -55,7 +55,7 @@ pub struct AppState {
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
 /// typical intent, short enough that a client does not idle.
-pub const RETRY_AFTER_SECS: u64 = 5;
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 /// Longest `by` of an approval decision, in characters.
 pub const MAX_DECIDER_CHARS: usize = 200;
@@ -277,19 +277,14 @@ async fn submit_intent(
                 max = state.max_queued,
                 "queue full; submission refused"
             );
-            let err = ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "QUEUE_FULL",
                 format!(
                     "{queued} intents are waiting, the most this server queues; retry after {RETRY_AFTER_SECS} s"
                 ),
-            );
-            let mut response = err.into_response();
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(RETRY_AFTER_SECS),
-            );
-            return Ok(response);
+            )
+            .retry_after(RETRY_AFTER_SECS));
         }
     }
     // Without a tier the planner's recommendation runs (the default tier
@@ -339,6 +334,7 @@ async fn submit_intent(
     } else {
         state.store.insert_intent(&intent).await?;
     }
+    crate::faults::point("submit", "");
     state.dispatcher.wake();
     tracing::info!(intent = %intent.id, tier = %intent.tier, "intent accepted");
     Ok(accepted(&intent.id, &intent.tier, false))

@@ -16,6 +16,10 @@ use sqlx::sqlite::{
 
 use crate::model::Intent;
 
+mod retention;
+
+pub use retention::{Pruned, Retention};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("database error: {0}")]
@@ -27,6 +31,98 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why the database could not do what was asked, when the cause is the
+/// database's state rather than the request: worth retrying later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Other writers held the database past [`BUSY_TIMEOUT`], or every
+    /// pooled connection stayed taken past [`ACQUIRE_TIMEOUT`].
+    Busy,
+    /// The database cannot be written or read: the disk is full, the file
+    /// or its directory became read-only, was moved or removed, or the
+    /// device failed. Reads may still work.
+    Unwritable,
+}
+
+impl Unavailable {
+    /// The stable code the API answers with.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Busy => "STORE_BUSY",
+            Self::Unwritable => "STORE_UNAVAILABLE",
+        }
+    }
+
+    /// How long a client should wait before trying again, in seconds.
+    pub fn retry_after_secs(self) -> u32 {
+        match self {
+            Self::Busy => 1,
+            Self::Unwritable => 5,
+        }
+    }
+}
+
+impl Error {
+    /// Whether this error is the database's state (busy, full, read-only,
+    /// gone) rather than a bug or a bad record, and which.
+    pub fn unavailable(&self) -> Option<Unavailable> {
+        match self {
+            Self::Db(e) | Self::Migrate(sqlx::migrate::MigrateError::Execute(e)) => {
+                sqlx_unavailable(e)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// SQLite's primary result codes that mean "not now" rather than "wrong".
+/// <https://sqlite.org/rescode.html>
+const SQLITE_BUSY: u32 = 5;
+const SQLITE_LOCKED: u32 = 6;
+const SQLITE_READONLY: u32 = 8;
+const SQLITE_IOERR: u32 = 10;
+const SQLITE_FULL: u32 = 13;
+const SQLITE_CANTOPEN: u32 = 14;
+
+fn sqlx_unavailable(e: &sqlx::Error) -> Option<Unavailable> {
+    match e {
+        sqlx::Error::PoolTimedOut => Some(Unavailable::Busy),
+        sqlx::Error::Io(_) => Some(Unavailable::Unwritable),
+        sqlx::Error::Database(db) => {
+            // sqlx reports SQLite's extended result code; its low byte is
+            // the primary code.
+            let code: u32 = db.code()?.parse().ok()?;
+            match code & 0xff {
+                SQLITE_BUSY | SQLITE_LOCKED => Some(Unavailable::Busy),
+                SQLITE_READONLY | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN => {
+                    Some(Unavailable::Unwritable)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// How long a statement waits for other writers before the database is
+/// reported busy: long enough to ride out a burst of stage commits, short
+/// enough that a client gets its 503 before its own timeout.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request waits for a pooled connection before the database is
+/// reported busy.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections in the pool. SQLite runs one writer at a time; the others
+/// serve reads beside it (WAL).
+const MAX_CONNECTIONS: u32 = 8;
+
+/// Starts every transaction that may write: SQLite takes the write lock
+/// at `BEGIN`, waiting for it within [`BUSY_TIMEOUT`], instead of at the
+/// first write after a read, where a concurrent commit makes the upgrade
+/// fail at once with `SQLITE_BUSY` whatever the timeout.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Where an intent is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -320,11 +416,24 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL syncs the write-ahead log at every commit, so a recorded
+            // stage or delivery survives a power loss, not only a crash of
+            // the process (NORMAL may lose the last commits then).
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
+            .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // When a write fails because the disk is full (or the device
+            // failed), SQLite rolls the transaction back by itself; sqlx
+            // then fails its own rollback and the connection keeps
+            // believing it is inside a transaction, refusing every later
+            // BEGIN. Such a connection is closed instead of reused, so
+            // the server recovers once the disk has room again.
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
@@ -334,6 +443,12 @@ impl Store {
     /// The connection pool, for modules that keep their own tables here.
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// A transaction that holds the write lock from its start: every
+    /// transaction that reads and then writes begins this way.
+    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with(BEGIN_WRITE).await?)
     }
 
     pub async fn insert_intent(&self, intent: &Intent) -> Result<()> {
@@ -360,7 +475,7 @@ impl Store {
         key: &str,
         body_digest: &str,
     ) -> Result<Option<(String, String)>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let existing: Option<(String, String)> =
             sqlx::query_as("SELECT intent_id, body_digest FROM idempotency_keys WHERE key = ?")
                 .bind(key)
@@ -436,6 +551,7 @@ impl Store {
     /// take the same intent.
     pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Intent>> {
         let now_ms = now_ms();
+        let mut tx = self.write().await?;
         let row = sqlx::query(
             "UPDATE intents SET status = 'running', lease_owner = ?, lease_expires = ?, updated_at = ?
              WHERE id = (SELECT id FROM intents
@@ -448,7 +564,7 @@ impl Store {
         .bind(now_ms + lease.as_millis() as i64)
         .bind(now())
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let record = Self::intent_from_row(&row)?;
@@ -458,8 +574,9 @@ impl Store {
         )
         .bind(now())
         .bind(&record.intent.id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(Some(record.intent))
     }
 
@@ -478,30 +595,52 @@ impl Store {
         Ok(row.map(|(c,)| c != 0))
     }
 
-    /// Makes every intent `owner` held claimable at once: a node that
-    /// restarts knows its earlier leases died with it.
-    pub async fn release_leases(&self, owner: &str) -> Result<u64> {
+    /// Makes every intent `node` (any of its workers, `node/w<i>`, or the
+    /// node itself, as leases were named before) held claimable at once: a
+    /// node that restarts knows its earlier leases died with it.
+    pub async fn release_leases(&self, node: &str) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = ?
-             WHERE status = 'running' AND lease_owner = ?",
+             WHERE status = 'running' AND (lease_owner = ? OR substr(lease_owner, 1, length(?) + 1) = ? || '/')",
         )
         .bind(now())
-        .bind(owner)
+        .bind(node)
+        .bind(node)
+        .bind(node)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
     }
 
+    /// Gives an intent `owner` holds back to the queue, to be claimed and
+    /// resumed again (after a storage fault interrupted its run).
+    pub async fn release(&self, id: &str, owner: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = ?
+             WHERE id = ? AND status = 'running' AND lease_owner = ?",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records the end of a run by `owner`: nothing is written when the
     /// lease passed to someone else or the intent was cancelled meanwhile.
+    ///
+    /// `receipts`, when the run delivered, are where each artifact went:
+    /// recorded on the capsule in the same transaction as the intent's end,
+    /// so the two are never seen apart.
     pub async fn finish_run(
         &self,
         id: &str,
         owner: &str,
-        status: IntentStatus,
-        error: Option<ErrorInfo>,
+        (status, error): (IntentStatus, Option<ErrorInfo>),
+        receipts: &[serde_json::Value],
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE intents SET status = ?, error_code = ?, error_message = ?, lease_owner = NULL,
                 lease_expires = NULL, updated_at = ?
@@ -518,6 +657,14 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
+        if !receipts.is_empty() {
+            sqlx::query("UPDATE capsules SET receipt = ?, receipts = ? WHERE intent_id = ?")
+                .bind(receipts.first().map(|r| r.to_string()))
+                .bind(serde_json::Value::from(receipts.to_vec()).to_string())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         crate::webhooks::enqueue(&mut tx, id, status, error.as_ref()).await?;
         tx.commit().await?;
         Ok(true)
@@ -528,7 +675,7 @@ impl Store {
     /// its plugin. Returns the status after the request, or `None` when
     /// there is no such intent.
     pub async fn request_cancel(&self, id: &str) -> Result<Option<IntentStatus>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(status) = status_of(&mut tx, id).await? else {
             return Ok(None);
         };
@@ -567,7 +714,7 @@ impl Store {
     /// Records a person's decision on an intent awaiting approval: an
     /// approved intent is queued again to deliver, a rejected one ends.
     pub async fn decide(&self, id: &str, approval: &Approval) -> Result<(), DecideError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let Some(status) = status_of(&mut tx, id).await? else {
             return Err(DecideError::NotFound);
         };
@@ -678,7 +825,7 @@ impl Store {
         ),
         (intent_id, key, output): (&str, &str, &serde_json::Value),
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         update_stage(&mut tx, stage_id, status, duration_ms, error, Some(detail)).await?;
         insert_output(&mut tx, intent_id, key, output).await?;
         tx.commit().await?;
@@ -742,22 +889,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records where delivery put each artifact, in the artifacts' order,
-    /// the main one's receipt also on its own.
-    pub async fn set_receipts(
-        &self,
-        intent_id: &str,
-        receipts: &[serde_json::Value],
-    ) -> Result<()> {
-        sqlx::query("UPDATE capsules SET receipt = ?, receipts = ? WHERE intent_id = ?")
-            .bind(receipts.first().map(|r| r.to_string()))
-            .bind(serde_json::Value::from(receipts.to_vec()).to_string())
-            .bind(intent_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
     pub async fn get_capsule(&self, intent_id: &str) -> Result<Option<CapsuleRecord>> {
         let Some(row) = sqlx::query("SELECT * FROM capsules WHERE intent_id = ?")
             .bind(intent_id)
@@ -804,3 +935,6 @@ impl Store {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests;

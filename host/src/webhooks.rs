@@ -236,7 +236,7 @@ pub async fn list(store: &Store) -> store::Result<Vec<Webhook>> {
 
 /// Removes a webhook and its deliveries; false when there was none.
 pub async fn remove(store: &Store, id: &str) -> store::Result<bool> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?")
         .bind(id)
         .execute(&mut *tx)

@@ -2,15 +2,19 @@
 //! and the matching HTTP status. Internal causes are logged, not returned.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::store::Unavailable;
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds a client should wait before trying again (`Retry-After`).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -19,7 +23,14 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client when to try again.
+    pub fn retry_after(mut self, secs: u32) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
@@ -43,17 +54,40 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(json!({ "code": self.code, "message": self.message })),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
+/// A database that is busy, full, read-only or gone answers 503 with a
+/// stable code and `Retry-After`: the request may succeed later, and
+/// nothing of it was stored (every write is one transaction). Anything
+/// else from the store is an internal error.
 impl From<crate::store::Error> for ApiError {
     fn from(e: crate::store::Error) -> Self {
-        Self::internal(e)
+        match e.unavailable() {
+            Some(why) => {
+                tracing::warn!(error = %e, code = why.code(), "database unavailable");
+                let message = match why {
+                    Unavailable::Busy => "the database is busy; retry shortly",
+                    Unavailable::Unwritable => {
+                        "the database cannot be written now (disk full or read-only); retry later"
+                    }
+                };
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, why.code(), message)
+                    .retry_after(why.retry_after_secs())
+            }
+            None => Self::internal(e),
+        }
     }
 }
 
