@@ -2,8 +2,9 @@
 //!
 //! A capsule's files are written under `<data>/capsules/<intent id>/files/`,
 //! its exported artifact under `.../artifact/`. Everything is first written
-//! into a temporary sibling directory and renamed into place, so a capsule
-//! directory is either complete or absent. The manifest
+//! into a temporary sibling directory, synced, and renamed into place, so a
+//! capsule directory is either complete or absent, and a rewrite never
+//! leaves its name without a directory. The manifest
 //! (`.qlcapsule-manifest.json`) lists every file with its blake3 digest and
 //! size, and every plugin that ran with its version and component digest.
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::durable;
 use crate::model::File;
 
 /// The manifest's file name inside a capsule.
@@ -272,6 +274,14 @@ impl CapsuleDirs {
         Some(self.dir(intent_id).join("files").join(path))
     }
 
+    /// Removes a capsule's directory; nothing to remove is not an error.
+    pub fn remove(&self, intent_id: &str) -> std::io::Result<()> {
+        match std::fs::remove_dir_all(self.dir(intent_id)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
     pub fn artifact(&self, intent_id: &str, name: &str) -> PathBuf {
         self.dir(intent_id).join("artifact").join(name)
     }
@@ -290,24 +300,46 @@ impl CapsuleDirs {
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp)?;
         }
-        for file in files {
-            let path = tmp.join("files").join(&file.path);
-            std::fs::create_dir_all(path.parent().expect("joined paths have a parent"))?;
-            std::fs::write(path, &file.content)?;
+        let written = (|| {
+            let mut dirs = std::collections::BTreeSet::new();
+            for file in files {
+                let path = tmp.join("files").join(&file.path);
+                let parent = path.parent().expect("joined paths have a parent");
+                std::fs::create_dir_all(parent)?;
+                durable::write_synced(&path, &file.content)?;
+                dirs.insert(parent.to_owned());
+            }
+            if !artifacts.is_empty() {
+                std::fs::create_dir_all(tmp.join("artifact"))?;
+                dirs.insert(tmp.join("artifact"));
+            }
+            for artifact in artifacts {
+                let path = tmp.join("artifact").join(&artifact.file_name);
+                durable::write_synced(&path, &artifact.bytes)?;
+            }
+            dirs.insert(tmp.join("files"));
+            dirs.insert(tmp.clone());
+            dirs.iter()
+                .filter(|d| d.exists())
+                .try_for_each(|d| durable::sync_dir(d))
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_dir_all(&tmp);
+            return Err(e);
         }
-        if !artifacts.is_empty() {
-            std::fs::create_dir_all(tmp.join("artifact"))?;
-        }
-        for artifact in artifacts {
-            std::fs::write(
-                tmp.join("artifact").join(&artifact.file_name),
-                &artifact.bytes,
-            )?;
-        }
+        // A rewrite swaps the two directories in one step, so the name
+        // never points at nothing, even for a moment: a crash leaves the
+        // old capsule or the new one, and the other under the temporary
+        // name, which the next write removes.
         if final_dir.exists() {
-            std::fs::remove_dir_all(&final_dir)?;
+            durable::exchange(&tmp, &final_dir)?;
+            durable::sync_dir(&self.root)?;
+            std::fs::remove_dir_all(&tmp)?;
+        } else {
+            std::fs::rename(&tmp, &final_dir)?;
+            durable::sync_dir(&self.root)?;
         }
-        std::fs::rename(&tmp, &final_dir)
+        Ok(())
     }
 }
 

@@ -7,7 +7,8 @@
 //! the plugin contract's host side), `capsule` (files, manifest), `store`
 //! (SQLite), `webhooks`, `tiers` (pipeline configuration), `catalog` (the
 //! plugin versions each tier resolves to, and the lock), `server`
-//! (start-up), `client` (`qlp submit`), `packages` (signed plugins),
+//! (start-up), `client` (`qlp submit`), `durable` (crash-safe file writes), `faults` (crash points for
+//! fault-injection tests), `packages` (signed plugins),
 //! `publishers` (who may publish), `scaffold` (`qlp plugin new`), `oci`
 //! (mirroring plugins through an OCI registry) and `bundle` (air-gapped
 //! installs).
@@ -18,6 +19,8 @@ pub mod bundle;
 pub mod capsule;
 pub mod catalog;
 pub mod client;
+pub mod durable;
+pub mod faults;
 pub mod gate;
 pub mod model;
 pub mod oci;

@@ -88,10 +88,7 @@ impl CompileCache {
         let component = Component::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
         match component.serialize() {
             Ok(compiled) => {
-                let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-                if let Err(e) =
-                    std::fs::write(&tmp, compiled).and_then(|()| std::fs::rename(&tmp, &path))
-                {
+                if let Err(e) = crate::durable::replace_file(&path, &compiled) {
                     tracing::warn!(path = %path.display(), error = %e, "could not cache a compiled component");
                 }
             }

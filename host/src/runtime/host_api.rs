@@ -188,9 +188,34 @@ impl delivery::qlp::plugin::workspace::Host for State {
                 .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
         }
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-        let tmp = rel.with_file_name(format!(".{name}.qlp-tmp-{}", std::process::id()));
-        dir.write(&tmp, &contents)
+        // One temporary name per file, not per process: a write that a
+        // crash cut short leaves it behind, and the retry of the same
+        // delivery (which resumes after any crash) clears it instead of
+        // leaving a second one beside the file.
+        let tmp = rel.with_file_name(format!(".{name}.qlp-tmp"));
+        // Synced before the rename and the directory after it: a delivery
+        // the host records as done survives a power loss.
+        let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
+        match dir.remove_file(&tmp) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot write `{path}`: {e}"));
+            }
+            _ => {}
+        }
+        let mut create = cap_std::fs::OpenOptions::new();
+        create.write(true).create_new(true);
+        dir.open_with(&tmp, &create)
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, &contents)?;
+                file.sync_all()
+            })
             .and_then(|()| dir.rename(&tmp, dir, rel))
+            .and_then(|()| {
+                // Opened for reading: a directory handle kept for lookups
+                // (O_PATH) cannot be synced.
+                dir.open(parent.unwrap_or(std::path::Path::new(".")))?
+                    .sync_all()
+            })
             .map_err(|e| {
                 let _ = dir.remove_file(&tmp);
                 format!("cannot write `{path}`: {e}")
@@ -297,6 +322,25 @@ mod tests {
         );
         // No temporary file is left behind.
         assert_eq!(std::fs::read_dir(&granted).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_write_cut_short_by_a_crash_leaves_nothing_once_retried() {
+        let tmp = tempfile::tempdir().unwrap();
+        // What a crash in the middle of writing `out/a.zip` leaves.
+        std::fs::create_dir(tmp.path().join("out")).unwrap();
+        std::fs::write(tmp.path().join("out/.a.zip.qlp-tmp"), b"hal").unwrap();
+        let mut s = state(tmp.path(), true);
+        s.write_file("out/a.zip".into(), b"whole".to_vec()).unwrap();
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("out"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["a.zip"]);
+        assert_eq!(
+            std::fs::read(tmp.path().join("out/a.zip")).unwrap(),
+            b"whole"
+        );
     }
 
     #[test]
