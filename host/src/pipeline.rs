@@ -40,7 +40,7 @@ use crate::model::{self, File, Intent, PluginKind, Validation};
 use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
-use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store};
+use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, Unavailable};
 use crate::tiers::{Stage, StageKind, Tier, Tiers};
 
 /// The loaded plugins by name.
@@ -81,6 +81,38 @@ impl Failure {
         Self {
             code: "HOST_ERROR".into(),
             message: e.to_string(),
+        }
+    }
+
+    /// Whether the cause is the server's storage (a busy, full or
+    /// read-only database or disk), not the intent: the run is then
+    /// released to resume later instead of failing the intent.
+    pub fn is_transient(&self) -> bool {
+        self.code == Unavailable::Busy.code() || self.code == Unavailable::Unwritable.code()
+    }
+
+    /// A store error: transient when the database is busy or unwritable.
+    fn store(e: crate::store::Error) -> Self {
+        match e.unavailable() {
+            Some(why) => Self {
+                code: why.code().into(),
+                message: e.to_string(),
+            },
+            None => Self::host(e),
+        }
+    }
+
+    /// A file system error while doing `what`: transient, like an
+    /// unwritable database, when the disk is full or read-only.
+    fn io(what: &str, e: &std::io::Error) -> Self {
+        use std::io::ErrorKind::{QuotaExceeded, ReadOnlyFilesystem, StorageFull};
+        let code = match e.kind() {
+            StorageFull | QuotaExceeded | ReadOnlyFilesystem => Unavailable::Unwritable.code(),
+            _ => "HOST_ERROR",
+        };
+        Self {
+            code: code.into(),
+            message: format!("{what}: {e}"),
         }
     }
 }
@@ -209,15 +241,33 @@ impl Pipeline {
 
     /// Runs an intent `owner` claimed until it ends or waits for approval,
     /// and records the outcome unless the lease was lost meanwhile.
-    pub async fn run(&self, intent: Intent, owner: &str, cancel: Arc<AtomicBool>) {
+    /// Returns false when storage failed and the intent went back to the
+    /// queue unfinished.
+    pub async fn run(&self, intent: Intent, owner: &str, cancel: Arc<AtomicBool>) -> bool {
         let id = intent.id.clone();
         tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
         let outcome = match Run::start(self, &intent, cancel).await {
             Ok(mut run) => run.stages().await,
             Err(f) => Err(f),
         };
+        if let Err(f) = &outcome
+            && f.is_transient()
+        {
+            // Nothing is wrong with the intent: give it back to the queue,
+            // to resume at its first unfinished stage once storage
+            // recovers. Should the release fail too, the lease expires.
+            tracing::warn!(intent = %id, code = %f.code, error = %f.message, "storage unavailable; the intent will resume later");
+            if let Err(e) = self.store.release(&id, owner).await {
+                tracing::warn!(intent = %id, error = %e, "cannot release the intent; its lease will expire");
+            }
+            return false;
+        }
+        let mut receipts = vec![];
         let (status, error) = match outcome {
-            Ok(Outcome::Completed) => (IntentStatus::Completed, None),
+            Ok(Outcome::Completed(delivered)) => {
+                receipts = delivered;
+                (IntentStatus::Completed, None)
+            }
             Ok(Outcome::GateFailed) => (IntentStatus::GateFailed, None),
             Ok(Outcome::AwaitingApproval) => (IntentStatus::AwaitingApproval, None),
             Ok(Outcome::Rejected) => (IntentStatus::Rejected, None),
@@ -233,7 +283,11 @@ impl Pipeline {
                 }),
             ),
         };
-        match self.store.finish_run(&id, owner, status, error).await {
+        match self
+            .store
+            .finish_run(&id, owner, (status, error), &receipts)
+            .await
+        {
             Ok(true) => {
                 tracing::info!(intent = %id, status = status.as_str(), "pipeline finished")
             }
@@ -242,6 +296,7 @@ impl Pipeline {
             }
             Err(e) => tracing::error!(intent = %id, error = %e, "cannot record intent outcome"),
         }
+        true
     }
 }
 
@@ -255,7 +310,9 @@ struct PlannerCall {
 
 /// How a run ended, short of a failure.
 enum Outcome {
-    Completed,
+    /// Delivered (or nothing to deliver); the receipts of every artifact
+    /// delivered, recorded with the intent's completion.
+    Completed(Vec<serde_json::Value>),
     GateFailed,
     AwaitingApproval,
     Rejected,
@@ -295,7 +352,7 @@ impl<'a> Run<'a> {
         };
         let tier = tiers.get(&intent.tier).cloned().ok_or_else(unknown)?;
         let plugins = catalog.tier_plugins(&intent.tier).ok_or_else(unknown)?;
-        let done = p.store.outputs(&intent.id).await.map_err(Failure::host)?;
+        let done = p.store.outputs(&intent.id).await.map_err(Failure::store)?;
         if !done.is_empty() {
             tracing::info!(intent = %intent.id, completed = done.len(), "resuming after the stages an earlier run completed");
         }
@@ -307,7 +364,7 @@ impl<'a> Run<'a> {
             tier,
             plugins,
             wit_intent: wit::Intent::from(intent),
-            seq: AtomicI64::new(p.store.last_seq(&intent.id).await.map_err(Failure::host)?),
+            seq: AtomicI64::new(p.store.last_seq(&intent.id).await.map_err(Failure::store)?),
             iteration: 0,
             done: Mutex::new(done),
             cancel,
@@ -384,7 +441,7 @@ impl<'a> Run<'a> {
                 Some(&plugin.info.name),
             )
             .await
-            .map_err(Failure::host)?;
+            .map_err(Failure::store)?;
         let runtime = self.p.runtime.clone();
         let p = plugin.clone();
         let (result, usage) = tokio::task::spawn_blocking(move || call(&runtime, &p))
@@ -403,6 +460,7 @@ impl<'a> Run<'a> {
                     d["fuel_consumed"] = json!(fuel);
                 }
                 let output = serde_json::to_value(&value).map_err(Failure::host)?;
+                crate::faults::point("commit", stage);
                 store
                     .complete_stage(
                         id,
@@ -410,7 +468,8 @@ impl<'a> Run<'a> {
                         (intent_id, &key, &output),
                     )
                     .await
-                    .map_err(Failure::host)?;
+                    .map_err(Failure::store)?;
+                crate::faults::point("recorded", stage);
                 self.done
                     .lock()
                     .expect("never poisoned")
@@ -432,7 +491,7 @@ impl<'a> Run<'a> {
                         Some(serde_json::to_value(usage).map_err(Failure::host)?),
                     )
                     .await
-                    .map_err(Failure::host)?;
+                    .map_err(Failure::store)?;
                 Err(failure)
             }
         }
@@ -460,16 +519,16 @@ impl<'a> Run<'a> {
                 let id = store
                     .start_stage(intent_id, seq, self.iteration, stage, plugin)
                     .await
-                    .map_err(Failure::host)?;
+                    .map_err(Failure::store)?;
                 store
                     .complete_stage(id, (status, 0, error, detail), (intent_id, key, &output))
                     .await
-                    .map_err(Failure::host)?;
+                    .map_err(Failure::store)?;
             }
             None => store
                 .put_output(intent_id, key, &output)
                 .await
-                .map_err(Failure::host)?,
+                .map_err(Failure::store)?,
         }
         self.done
             .lock()
@@ -1086,7 +1145,7 @@ impl<'a> Run<'a> {
             tokio::task::spawn_blocking(move || dirs.write(&id, &packaged, &artifacts))
                 .await
                 .map_err(Failure::host)?
-                .map_err(|e| Failure::host(format!("cannot write the capsule: {e}")))?;
+                .map_err(|e| Failure::io("cannot write the capsule", &e))?;
         }
         let receipts = artifacts
             .iter()
@@ -1129,7 +1188,7 @@ impl<'a> Run<'a> {
                 created_at: manifest.created_at.clone(),
             })
             .await
-            .map_err(Failure::host)?;
+            .map_err(Failure::store)?;
 
         if !verdict.passed() {
             if let Some(name) = &tier.delivery {
@@ -1144,7 +1203,7 @@ impl<'a> Run<'a> {
 
         // A person decides, when the tier or the gate asks for it.
         if needs_approval {
-            let record = p.store.get_intent(id).await.map_err(Failure::host)?;
+            let record = p.store.get_intent(id).await.map_err(Failure::store)?;
             match record.and_then(|r| r.approval) {
                 None => {
                     tracing::info!(intent = id, "capsule awaits approval");
@@ -1162,12 +1221,12 @@ impl<'a> Run<'a> {
             let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Delivery);
-            let mut receipts = vec![];
+            let mut delivered = vec![];
             for (i, artifact) in artifacts.iter().enumerate() {
                 let ctx = self.context(&plugin)?;
                 let target = wit::DeliveryTarget {
                     destination: intent.id.clone(),
-                    options: vec![],
+                    options: delivery_options(&intent.id, artifact),
                 };
                 let wit_artifact = wit::Artifact::from(artifact);
                 let file_name = artifact.file_name.clone();
@@ -1180,16 +1239,39 @@ impl<'a> Run<'a> {
                         |r: &model::Receipt| json!({ "artifact": file_name, "location": r.location }),
                     )
                     .await?;
-                receipts.push(serde_json::to_value(&receipt).expect("serializes"));
+                delivered.push(serde_json::to_value(&receipt).expect("serializes"));
             }
-            p.store
-                .set_receipts(id, &receipts)
-                .await
-                .map_err(Failure::host)?;
+            return Ok(Outcome::Completed(delivered));
         }
-        Ok(Outcome::Completed)
+        Ok(Outcome::Completed(vec![]))
     }
 }
+
+/// What the host tells every delivery adapter besides the operator's
+/// options: a key that names this delivery whatever the attempt (the
+/// intent and the artifact's file name) and the artifact's blake3. The
+/// delivery contract: delivering the same key with the same digest again
+/// succeeds with the same receipt and delivers nothing twice, so a run
+/// resumed after a crash between the adapter's work and the host's record
+/// of it repeats the delivery safely.
+fn delivery_options(intent_id: &str, artifact: &model::Artifact) -> Vec<(String, String)> {
+    vec![
+        (
+            DELIVERY_KEY_OPTION.into(),
+            format!("{intent_id}/{}", artifact.file_name),
+        ),
+        (
+            ARTIFACT_DIGEST_OPTION.into(),
+            blake3::hash(&artifact.bytes).to_hex().to_string(),
+        ),
+    ]
+}
+
+/// The delivery option naming a delivery whatever the attempt.
+pub const DELIVERY_KEY_OPTION: &str = "qlp.delivery-key";
+
+/// The delivery option giving the artifact's blake3, in hex.
+pub const ARTIFACT_DIGEST_OPTION: &str = "qlp.artifact-blake3";
 
 /// Where the delivery of a capsule's `i`th artifact keeps its output: the
 /// main artifact's under `deliver`, as before a tier could have several.
@@ -1300,6 +1382,16 @@ pub const LEASE: Duration = Duration::from_secs(30);
 /// whose lease expired, or that another replica accepted.
 pub const POLL: Duration = Duration::from_millis(500);
 
+/// The lease owner name of `node`'s `i`th worker.
+pub fn worker_id(node: &str, i: usize) -> String {
+    format!("{node}/w{i}")
+}
+
+/// How long a worker waits after storage failed under a run before it
+/// claims again: a full disk or a read-only database does not recover in
+/// milliseconds, and retrying at once would only fill the log.
+pub const STORAGE_PAUSE: Duration = Duration::from_secs(2);
+
 /// Runs intents from the database on a fixed number of workers. Intents
 /// are jobs: a worker claims one with a lease, renews it while running,
 /// and another worker takes it over once the lease expires.
@@ -1311,7 +1403,11 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// Releases `node`'s earlier leases (it restarted, so they are dead)
-    /// and starts `workers` workers claiming intents as `node`.
+    /// and starts `workers` workers claiming intents as `node/w<i>`. A
+    /// lease belongs to one worker: should a worker stall past its lease,
+    /// another worker of the same node that takes the intent over is not
+    /// mistaken for it, and the stalled one learns at its next heartbeat
+    /// that the intent is no longer its.
     pub async fn start(
         pipeline: Arc<Pipeline>,
         workers: usize,
@@ -1328,9 +1424,9 @@ impl Dispatcher {
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
         };
-        for _ in 0..workers {
-            let (this, pipeline, node) = (this.clone(), pipeline.clone(), node.clone());
-            tokio::spawn(async move { this.work(&pipeline, &node).await });
+        for i in 0..workers {
+            let (this, pipeline, worker) = (this.clone(), pipeline.clone(), worker_id(&node, i));
+            tokio::spawn(async move { this.work(&pipeline, &worker).await });
         }
         Ok(this)
     }
@@ -1380,12 +1476,17 @@ impl Dispatcher {
                     }
                 })
             };
-            pipeline.run(intent, node, cancel).await;
+            let finished = pipeline.run(intent, node, cancel).await;
             heartbeat.abort();
             self.running
                 .lock()
                 .expect("the running map is never poisoned")
                 .remove(&id);
+            if !finished {
+                // Storage failed under the run: give it time to recover
+                // rather than claiming the same intent again at once.
+                tokio::time::sleep(STORAGE_PAUSE).await;
+            }
         }
     }
 

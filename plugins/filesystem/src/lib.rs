@@ -9,9 +9,14 @@
 //! checking here too gives the user a precise error and keeps a lax host
 //! from being the only defence.
 //!
-//! Option `overwrite` = `true` or `false` (the default): without it an
-//! existing file is left alone and the delivery fails with `ALREADY_EXISTS`.
-//! Any other value gives `INVALID_OPTION`; other keys are ignored with a
+//! Deliveries can be repeated: when the file is already there with exactly
+//! the artifact's bytes (a resumed intent delivering again after a crash
+//! between this write and the host's record of it), the delivery succeeds
+//! with the same receipt and writes nothing. Option `overwrite` = `true` or
+//! `false` (the default): without it an existing file with other content is
+//! left alone and the delivery fails with `ALREADY_EXISTS`. Any other value
+//! gives `INVALID_OPTION`; options the host sets (named `qlp.…`, such as
+//! the delivery key) are read silently, other keys are ignored with a
 //! warning. A failure reported by the host's workspace gives `WRITE_FAILED`
 //! with the host's message.
 //!
@@ -31,6 +36,10 @@ pub const MAX_FILE_NAME_BYTES: usize = 255;
 
 /// Key of the option allowing an existing file to be replaced.
 pub const OVERWRITE_OPTION: &str = "overwrite";
+
+/// Options the host adds to every delivery (its stable key and the
+/// artifact's digest) start with this.
+pub const HOST_OPTION_PREFIX: &str = "qlp.";
 
 /// The delivery adapter.
 pub struct Filesystem;
@@ -57,6 +66,7 @@ qlp_sdk::export_delivery!(Filesystem);
 /// production, an in-memory one in tests.
 pub trait Workspace {
     fn exists(&mut self, path: &str) -> Result<bool, String>;
+    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String>;
     fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String>;
 }
 
@@ -66,6 +76,10 @@ pub struct HostWorkspace;
 impl Workspace for HostWorkspace {
     fn exists(&mut self, path: &str) -> Result<bool, String> {
         qlp_sdk::delivery::workspace::exists(path)
+    }
+
+    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String> {
+        qlp_sdk::delivery::workspace::read_file(path)
     }
 
     fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String> {
@@ -150,7 +164,9 @@ pub fn overwrite_option(options: &[(String, String)]) -> Result<bool, PluginErro
     let mut overwrite = false;
     for (key, value) in options {
         if key != OVERWRITE_OPTION {
-            qlp_sdk::log::warn("unknown delivery option ignored", &[("option", key)]);
+            if !key.starts_with(HOST_OPTION_PREFIX) {
+                qlp_sdk::log::warn("unknown delivery option ignored", &[("option", key)]);
+            }
             continue;
         }
         overwrite = match value.as_str() {
@@ -174,30 +190,46 @@ pub fn deliver_to(
     target: &DeliveryTarget,
 ) -> Result<Receipt, PluginError> {
     let plan = plan(&artifact.file_name, target)?;
-    if !plan.overwrite && workspace.exists(&plan.path).map_err(write_failed)? {
-        return Err(PluginError::new(
-            "ALREADY_EXISTS",
-            format!(
-                "{:?} already exists; set option `{OVERWRITE_OPTION}` to `true` to replace it",
-                plan.path
-            ),
-        ));
+    let bytes = artifact.bytes.len().to_string();
+    if workspace.exists(&plan.path).map_err(write_failed)? {
+        // The same bytes already there: this delivery happened before.
+        if workspace.read_file(&plan.path).map_err(write_failed)? == artifact.bytes {
+            qlp_sdk::log::info(
+                "artifact already delivered",
+                &[("path", &plan.path), ("bytes", &bytes)],
+            );
+            return Ok(receipt(plan.path, bytes, artifact));
+        }
+        if !plan.overwrite {
+            return Err(PluginError::new(
+                "ALREADY_EXISTS",
+                format!(
+                    "{:?} already exists with other content; set option `{OVERWRITE_OPTION}` to `true` to replace it",
+                    plan.path
+                ),
+            ));
+        }
     }
     workspace
         .write_file(&plan.path, &artifact.bytes)
         .map_err(write_failed)?;
-    let bytes = artifact.bytes.len().to_string();
     qlp_sdk::log::info(
         "artifact delivered",
         &[("path", &plan.path), ("bytes", &bytes)],
     );
-    Ok(Receipt {
-        location: plan.path,
+    Ok(receipt(plan.path, bytes, artifact))
+}
+
+/// What a delivery of `artifact` to `location` reports, the first time
+/// and every time after.
+fn receipt(location: String, bytes: String, artifact: &Artifact) -> Receipt {
+    Receipt {
+        location,
         details: vec![
             ("bytes".into(), bytes),
             ("media-type".into(), artifact.media_type.clone()),
         ],
-    })
+    }
 }
 
 fn write_failed(message: String) -> PluginError {
@@ -215,6 +247,7 @@ mod tests {
     struct Memory {
         files: BTreeMap<String, Vec<u8>>,
         fail: Option<String>,
+        writes: usize,
     }
 
     impl Workspace for Memory {
@@ -225,7 +258,19 @@ mod tests {
             }
         }
 
+        fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String> {
+            match &self.fail {
+                Some(message) => Err(message.clone()),
+                None => self
+                    .files
+                    .get(path)
+                    .cloned()
+                    .ok_or_else(|| "no such file".into()),
+            }
+        }
+
         fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String> {
+            self.writes += 1;
             match &self.fail {
                 Some(message) => Err(message.clone()),
                 None => {
@@ -288,6 +333,23 @@ mod tests {
             deliver_to(&mut ws, &artifact("capsule.zip"), &target("", &[])).expect("a receipt");
         assert_eq!(receipt.location, "capsule.zip");
         assert!(ws.files.contains_key("capsule.zip"));
+    }
+
+    #[test]
+    fn delivering_the_same_bytes_again_succeeds_with_the_same_receipt_and_writes_nothing() {
+        let mut ws = Memory::default();
+        let host_options = [
+            ("qlp.delivery-key", "intent/a.zip"),
+            ("qlp.artifact-blake3", "00"),
+        ];
+        let first = deliver_to(&mut ws, &artifact("a.zip"), &target("out", &host_options))
+            .expect("a receipt");
+        let again = deliver_to(&mut ws, &artifact("a.zip"), &target("out", &host_options))
+            .expect("a repeated delivery succeeds");
+        assert_eq!(again.location, first.location);
+        assert_eq!(again.details, first.details);
+        assert_eq!(ws.writes, 1, "the repeat wrote nothing");
+        assert_eq!(ws.files.get("out/a.zip"), Some(&vec![1, 2, 3]));
     }
 
     #[test]
