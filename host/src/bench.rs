@@ -211,6 +211,11 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         lock: None,
         locked: false,
         publishers: None,
+        prune_every: Duration::from_secs(3600).into(),
+        keep_stage_outputs: Duration::from_secs(24 * 3600).into(),
+        keep_idempotency_keys: Duration::from_secs(24 * 3600).into(),
+        keep_webhook_deliveries: Duration::from_secs(7 * 24 * 3600).into(),
+        keep_capsules: None,
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

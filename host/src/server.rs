@@ -12,6 +12,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -21,7 +22,7 @@ use crate::catalog::{Catalog, Source};
 use crate::pipeline::{Dispatcher, Pipeline};
 use crate::publishers::Publishers;
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::store::Store;
+use crate::store::{Retention, Store};
 use crate::tiers::Tiers;
 use qlp_registry::TrustPolicy;
 
@@ -82,6 +83,64 @@ pub struct ServeOptions {
     /// publisher add`). Without it the registry API is read-only.
     #[arg(long, env = "QLP_PUBLISHERS")]
     pub publishers: Option<PathBuf>,
+    /// How often records past their retention are pruned.
+    #[arg(long, env = "QLP_PRUNE_EVERY", default_value = "1h")]
+    pub prune_every: humantime::Duration,
+    /// How long the stage outputs of a finished intent (every file of
+    /// every stage, kept so an interrupted run can resume) are kept.
+    #[arg(long, env = "QLP_KEEP_STAGE_OUTPUTS", default_value = "1d")]
+    pub keep_stage_outputs: humantime::Duration,
+    /// How long an Idempotency-Key replays its first answer.
+    #[arg(long, env = "QLP_KEEP_IDEMPOTENCY_KEYS", default_value = "24h")]
+    pub keep_idempotency_keys: humantime::Duration,
+    /// How long the record of an ended webhook delivery is kept.
+    #[arg(long, env = "QLP_KEEP_WEBHOOK_DELIVERIES", default_value = "7d")]
+    pub keep_webhook_deliveries: humantime::Duration,
+    /// How long finished intents and their capsules are kept; unset keeps
+    /// them for ever. Delivered copies are not touched.
+    #[arg(long, env = "QLP_KEEP_CAPSULES")]
+    pub keep_capsules: Option<humantime::Duration>,
+}
+
+impl ServeOptions {
+    /// The retention the flags set.
+    pub fn retention(&self) -> Retention {
+        Retention {
+            stage_outputs: self.keep_stage_outputs.into(),
+            idempotency_keys: self.keep_idempotency_keys.into(),
+            webhook_deliveries: self.keep_webhook_deliveries.into(),
+            capsules: self.keep_capsules.map(Into::into),
+        }
+    }
+}
+
+/// Prunes what the retention no longer keeps, every `every`, for as long
+/// as the server runs; capsule directories go after their rows.
+fn start_pruning(store: Store, capsules: CapsuleDirs, retention: Retention, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match store.prune(&retention, std::time::SystemTime::now()).await {
+                Ok(pruned) => {
+                    for id in &pruned.intents {
+                        if let Err(e) = capsules.remove(id) {
+                            tracing::warn!(intent = %id, error = %e, "cannot remove a pruned capsule's files");
+                        }
+                    }
+                    tracing::info!(
+                        stage_outputs = pruned.stage_outputs,
+                        idempotency_keys = pruned.idempotency_keys,
+                        webhook_deliveries = pruned.webhook_deliveries,
+                        intents = pruned.intents.len(),
+                        "pruned records past their retention"
+                    );
+                }
+                Err(e) => tracing::warn!(error = %e, "pruning failed; the next pass tries again"),
+            }
+        }
+    });
 }
 
 /// This node's lease name: the one given, else the one kept in the data
@@ -211,6 +270,12 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node).await?;
     if options.workers > 0 {
         crate::webhooks::start_sender(store.clone());
+        start_pruning(
+            store.clone(),
+            capsules.clone(),
+            options.retention(),
+            options.prune_every.into(),
+        );
     }
     Ok((
         AppState {
@@ -235,11 +300,14 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
     let addr = listener.local_addr()?;
+    // Handlers first: a SIGTERM that follows the line below at once still
+    // shuts down cleanly instead of killing the process.
+    let shutdown = shutdown_signal()?;
     // Scripts and tests read this line to find an ephemeral port.
     println!("qlp listening on http://{addr}");
     tracing::info!(%addr, data_dir = %options.data_dir.display(), "serving");
     axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
 }
@@ -258,20 +326,19 @@ fn reload_on_hangup(pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Installs the SIGINT and SIGTERM handlers now; the future ends at the
+/// first of them.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }
 
 /// The default data directory: `$QLP_DATA_DIR` is read by the CLI; this is
