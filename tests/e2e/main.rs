@@ -5,6 +5,7 @@ mod jobs;
 mod oci;
 mod publish;
 mod registry;
+mod reliability;
 mod sandbox;
 mod support;
 
@@ -31,6 +32,41 @@ fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
         entries.insert(entry.name().to_owned(), content);
     }
     entries
+}
+
+/// The manifest of a capsule's zip and its other files, after checking
+/// that the manifest lists exactly them, each with its size and blake3.
+fn files_checked_against_manifest(zip: &[u8]) -> (Value, BTreeMap<String, Vec<u8>>) {
+    let mut entries = unzip(zip);
+    let manifest: Value = serde_json::from_slice(
+        &entries
+            .remove(".qlcapsule-manifest.json")
+            .expect("the zip holds the manifest"),
+    )
+    .expect("manifest is JSON");
+    let listed = manifest["files"].as_array().expect("manifest files");
+    assert_eq!(
+        listed.len(),
+        entries.len(),
+        "manifest and zip list different files"
+    );
+    for file in listed {
+        let path = file["path"].as_str().unwrap();
+        let content = entries
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is in the manifest, not in the zip"));
+        assert_eq!(
+            file["size"].as_u64().unwrap(),
+            content.len() as u64,
+            "{path}"
+        );
+        assert_eq!(
+            file["blake3"].as_str().unwrap(),
+            blake3::hash(content).to_hex().as_str(),
+            "{path}"
+        );
+    }
+    (manifest, entries)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -78,35 +114,7 @@ async fn an_intent_becomes_a_capsule_whose_files_match_the_manifest_and_whose_te
     let zip = server
         .get_bytes(&format!("/v1/capsules/{id}/download"))
         .await;
-    let mut entries = unzip(&zip);
-    let manifest: Value = serde_json::from_slice(
-        &entries
-            .remove(".qlcapsule-manifest.json")
-            .expect("the zip holds the manifest"),
-    )
-    .expect("manifest is JSON");
-    let listed = manifest["files"].as_array().expect("manifest files");
-    assert_eq!(
-        listed.len(),
-        entries.len(),
-        "manifest and zip list different files"
-    );
-    for file in listed {
-        let path = file["path"].as_str().unwrap();
-        let content = entries
-            .get(path)
-            .unwrap_or_else(|| panic!("{path} is in the manifest, not in the zip"));
-        assert_eq!(
-            file["size"].as_u64().unwrap(),
-            content.len() as u64,
-            "{path}"
-        );
-        assert_eq!(
-            file["blake3"].as_str().unwrap(),
-            blake3::hash(content).to_hex().as_str(),
-            "{path}"
-        );
-    }
+    let (manifest, entries) = files_checked_against_manifest(&zip);
     // The resource named in the intent shaped the project.
     assert!(
         entries.contains_key("app/routes/invoices.py"),

@@ -93,8 +93,15 @@ pub struct Server {
 impl Server {
     /// Starts the server on `data_dir` with `args` after the common ones.
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {
+        Self::start_env(data_dir, args, &[])
+    }
+
+    /// Starts the server on `data_dir` with `args` after the common ones
+    /// and `env` added to its environment.
+    pub fn start_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
         let cache = target_dir().join("qlp-test-cache");
         let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
+            .envs(env.iter().copied())
             .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir)
@@ -126,8 +133,18 @@ impl Server {
             .append(true)
             .open(&log_path)
             .expect("server log");
+        // Drains the server's log even when the copy cannot be written
+        // (a test that fills the disk), so the server never blocks on it.
         std::thread::spawn(move || {
-            let _ = std::io::copy(&mut BufReader::new(stderr), &mut log);
+            use std::io::{Read, Write};
+            let mut stderr = stderr;
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stderr.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let _ = log.write_all(&buf[..n]);
+            }
         });
 
         let url = match rx.recv_timeout(START_TIMEOUT) {
@@ -267,6 +284,19 @@ impl Server {
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
+    }
+
+    /// Waits for the server to exit by itself (an armed crash point), up to
+    /// `timeout`; returns whether it did.
+    pub fn exited_within(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     /// Stops the server with SIGTERM and waits for it to exit.
