@@ -9,12 +9,16 @@
 //! [`words::pascal_case`], [`words::camel_case`]) and which identifiers its
 //! generated code reserves.
 //!
+//! [`template`] is the small `{{placeholder}}` engine the agents render
+//! their template files with.
+//!
 //! It is a plain library linked into each agent's component; it calls no
 //! host service, so everything here is tested natively with `cargo test`.
 //! Reading is deterministic: the same intent always gives the same spec.
 
 pub mod fields;
 pub mod spec;
+pub mod template;
 pub mod words;
 
 pub use fields::{Field, FieldKind};
