@@ -26,7 +26,8 @@
 //! whose name contains a list noun (`("fields", "sku, quantity:int")`,
 //! `("product fields", "...")`) is read as a list too.
 //!
-//! Types come from a hint or else from the last word of the name (see
+//! Types come from a hint, or a last word "flag" ("a paid flag" is the
+//! flag `paid`), or else from the last word of the name (see
 //! [`FieldKind::infer`]). Fields are required unless marked optional or
 //! boolean (a missing flag is `false`).
 
@@ -100,6 +101,9 @@ const BOOLEAN_WORDS: &[&str] = &[
     "published",
     "verified",
 ];
+
+/// Last words that make the words before them a flag: "a paid flag".
+const FLAG_WORDS: &[&str] = &["flag", "flags"];
 
 /// Type hints a part may end with, and the kind each gives.
 const TYPE_HINTS: &[(&str, FieldKind)] = &[
@@ -452,7 +456,16 @@ fn read_part(words_of_part: &[&str], optional_list: bool) -> Part {
     if name.len() == 1 && RESERVED_FIELDS.contains(&name[0]) {
         return if connected { Part::Prose } else { Part::Empty };
     }
-    let kind = hint.unwrap_or_else(|| FieldKind::infer(&name));
+    // "a resolved flag" is the flag `resolved`.
+    let flagged = name.len() > 1 && FLAG_WORDS.contains(name.last().expect("not empty"));
+    if flagged {
+        name.pop();
+    }
+    let kind = match hint {
+        Some(kind) => kind,
+        None if flagged => FieldKind::Boolean,
+        None => FieldKind::infer(&name),
+    };
     let mut field = Field::new(&name, kind);
     if let Some(required) = required {
         field.required = required;
@@ -576,6 +589,16 @@ mod tests {
         assert!(!found[1].field.required);
         assert_eq!(found[2].field.kind, FieldKind::Number);
         assert_eq!(found[3].field.kind, FieldKind::Integer);
+    }
+
+    #[test]
+    fn a_word_followed_by_flag_is_a_boolean() {
+        let found = from_text(
+            "Each ticket has a title and a resolved flag",
+            &resources(&["tickets"]),
+        );
+        assert_eq!(names(&found), ["title", "resolved"]);
+        assert_eq!(found[1].field.kind, FieldKind::Boolean);
     }
 
     #[test]
