@@ -917,11 +917,68 @@ fn readme_md(
             ("curl_example", &curl_example),
             ("docker_env", &docker_env),
             ("endpoint_rows", &endpoint_rows),
-            ("model_docs", model_docs.trim_end()),
+            ("model_docs", &format!("{}\n", model_docs.trim_end())),
             ("auth_section", &auth_section),
             ("config_rows", &config_rows),
             ("database_section", &database_section),
             ("layout_extra", &layout_extra),
         ],
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qlp_intent_spec::analyze;
+    use qlp_sdk::Intent;
+
+    fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
+        let intent = Intent {
+            id: "00000000-0000-0000-0000-000000000000".into(),
+            description: description.into(),
+            requirements: requirements.iter().map(|r| r.to_string()).collect(),
+            constraints: vec![],
+            tier: "standard".into(),
+        };
+        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+    }
+
+    #[test]
+    fn no_template_syntax_survives_and_files_end_with_one_newline() {
+        for (description, requirements) in [
+            ("An API for invoices with JWT auth and PostgreSQL", &[][..]),
+            (
+                "A service for tasks",
+                &["Tasks have a title and a done flag"][..],
+            ),
+            (
+                "Books and authors with SQLite",
+                &["Books have a title and a page count"][..],
+            ),
+        ] {
+            for file in files_for(description, requirements) {
+                let content = file.as_text().expect("text");
+                assert!(
+                    !content.contains("{{"),
+                    "{} keeps template syntax",
+                    file.path
+                );
+                assert!(
+                    content.ends_with('\n') && !content.ends_with("\n\n"),
+                    "{} ends with one newline",
+                    file.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_model_never_takes_a_reserved_type_name() {
+        let files = files_for("A service to manage configs and repositories", &[]);
+        let all: String = files.iter().filter_map(File::as_text).collect();
+        assert!(
+            all.contains("ConfigRecord") || all.contains("ConfigItem"),
+            "Config is renamed"
+        );
+    }
 }

@@ -222,3 +222,19 @@ fn an_intent_without_fields_gets_the_default_fields_and_passes() {
         "{models}"
     );
 }
+
+#[test]
+fn resources_named_like_the_generated_types_still_build_and_pass() {
+    let (files, _) = generated_project_passes(&intent(
+        "A Go service to manage configs and repositories",
+        &[],
+        &[],
+    ));
+    let models = text(&files, "models.go");
+    assert!(models.contains("type ConfigRecord struct"), "{models}");
+    assert!(models.contains("type RepositoryRecord struct"), "{models}");
+    assert!(
+        text(&files, "server.go")
+            .contains("s.mux.HandleFunc(\"/repositories\", s.handleRepositories)")
+    );
+}

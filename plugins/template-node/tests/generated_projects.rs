@@ -251,3 +251,18 @@ fn an_intent_without_fields_gets_the_default_fields_and_passes() {
     assert!(models.contains("  description: string | null;"), "{models}");
     assert!(models.contains("  amount: number;"), "{models}");
 }
+
+#[test]
+fn resources_named_like_the_generated_types_still_build_and_pass() {
+    let (files, _) = generated_project_passes(&intent(
+        "A Node service to manage configs and repositories",
+        &[],
+        &[],
+    ));
+    let models = text(&files, "src/models.ts");
+    assert!(models.contains("export interface ConfigItem {"), "{models}");
+    assert!(
+        models.contains("export interface RepositoryItem {"),
+        "{models}"
+    );
+}
