@@ -15,7 +15,11 @@
 #   - the CNCF distribution registry (Debian's docker-registry), which the
 #     OCI push/pull tests start on loopback;
 #   - unshare, nsenter (util-linux) and ip (iproute2), with which the
-#     air-gapped bundle test runs a server in a loopback-only namespace.
+#     air-gapped bundle test runs a server in a loopback-only namespace;
+#   - Go (Debian's golang-go, 1.19 or newer), which the qlp/template-go
+#     tests use to vet and test the projects they generate;
+#   - Node.js 18.17 or newer with npm, which the qlp/template-node tests use
+#     to install, type-check and test the projects they generate.
 set -euo pipefail
 
 need_rust="1.96"
@@ -90,5 +94,19 @@ command -v docker-registry >/dev/null || apt_install docker-registry
 #    runs `qlp serve` under `unshare -n` and drives it with `nsenter`).
 command -v unshare >/dev/null && command -v nsenter >/dev/null || apt_install util-linux
 command -v ip >/dev/null || apt_install iproute2
+
+# 7. Go for the generated Go projects (plugins/template-go/tests). They use
+#    the standard library only, so no module is downloaded.
+command -v go >/dev/null && command -v gofmt >/dev/null || apt_install golang-go
+
+# 8. Node.js and npm for the generated TypeScript projects
+#    (plugins/template-node/tests); they install express and typescript
+#    from the npm registry once per run.
+need_node="18.17"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+fi
+node_version="$(node --version | sed 's/^v//')"
+version_ge "$node_version" "$need_node" || { log "node is $node_version, the generated projects need $need_node or newer"; exit 1; }
 
 log "ready: $(rustc --version)"

@@ -4,12 +4,16 @@
 //! constraints: the stack (languages, frameworks, datastores, services),
 //! what makes a project harder (authentication, persistence, messaging,
 //! integrations, scale), what makes it trivial (a static page), and
-//! compliance concerns (payments, health data, personal data). From these
+//! compliance concerns (payments, health data, personal data). The stack
+//! it reports opens with the language and the kind of project (see
+//! [`stack`]), which the host uses to choose the agents. From these
 //! it computes a complexity score from 0 to 1 and recommends a tier:
 //! payments and health data always get the strictest tier offered,
 //! personal data at least the second strictest, everything else by score.
 //! Every contribution is written into the justification, so a user sees
 //! why. An LLM-backed planner can replace this one through configuration.
+
+pub mod stack;
 
 use qlp_sdk::PluginKind;
 use qlp_sdk::planner::{Plan, Planner, PlanningRequest, PluginError, PluginInfo};
@@ -172,11 +176,21 @@ pub fn plan(request: &PlanningRequest) -> Plan {
     let text = text_of(request);
     let mut why = vec![];
 
-    let stack: Vec<String> = STACK
+    // The technologies named drive the score; the reported stack adds the
+    // language and the kind of project in front of them.
+    let technologies: Vec<String> = STACK
         .iter()
-        .filter(|(words, _)| any(&text, words))
+        .filter(|(words, name)| {
+            any(&text, words) && (*name != "react" || stack::names_react(&text))
+        })
         .map(|(_, name)| (*name).to_owned())
         .collect();
+    let mut stack = stack::detect(&text);
+    for technology in &technologies {
+        if !stack.contains(technology) {
+            stack.push(technology.clone());
+        }
+    }
     let compliance: Vec<String> = COMPLIANCE
         .iter()
         .filter(|(words, _)| any(&text, words))
@@ -191,12 +205,12 @@ pub fn plan(request: &PlanningRequest) -> Plan {
             why.push(format!("{reason} adds {weight:.2}"));
         }
     }
-    let extra_stack = stack.len().saturating_sub(2) as f32 * 0.03;
+    let extra_stack = technologies.len().saturating_sub(2) as f32 * 0.03;
     if extra_stack > 0.0 {
         complexity += extra_stack;
         why.push(format!(
             "{} technologies named add {extra_stack:.2}",
-            stack.len()
+            technologies.len()
         ));
     }
     for c in &compliance {
@@ -271,7 +285,7 @@ pub fn plan(request: &PlanningRequest) -> Plan {
     let estimated_files = if is_static && compliance.is_empty() {
         3
     } else {
-        8 + 4 * stack.len() as u32 + 3 * compliance.len() as u32
+        8 + 4 * technologies.len() as u32 + 3 * compliance.len() as u32
     };
     // Generation, analysis, validation, gate, export, delivery, plus
     // room for repair rounds in the stricter tiers.
@@ -400,6 +414,22 @@ mod tests {
         let mut r = request("Payments over Kafka for a distributed checkout");
         r.tiers = vec!["small".into(), "big".into()];
         assert_eq!(plan(&r).recommended_tier, "big");
+    }
+
+    #[test]
+    fn the_stack_opens_with_the_language_and_kind() {
+        let p = plan(&request(
+            "Create a Go REST API for warehouse inventory with PostgreSQL and JWT auth",
+        ));
+        assert_eq!(p.stack, ["go", "service", "postgresql"]);
+        let p = plan(&request(
+            "Create a FastAPI service for invoices with JWT auth and PostgreSQL",
+        ));
+        assert_eq!(p.stack, ["python", "service", "fastapi", "postgresql"]);
+        let p = plan(&request(
+            "An Express API in TypeScript that can react to webhooks",
+        ));
+        assert_eq!(p.stack, ["typescript", "node", "service"]);
     }
 
     #[test]

@@ -18,8 +18,10 @@
 
 pub mod project;
 pub mod spec;
-pub mod template;
-pub mod words;
+
+/// Word handling and the template engine, shared with the other stack
+/// agents through `qlp-intent-spec`.
+pub use qlp_intent_spec::{template, words};
 
 use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
 use qlp_sdk::{Intent, PluginKind};

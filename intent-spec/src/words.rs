@@ -1,7 +1,9 @@
 //! Word handling for reading an intent: splitting free text into lower-case
 //! tokens, the stop-word lists that keep technical vocabulary ("service",
-//! "jwt", "postgres") from being taken for a resource, and the small
-//! English singular/plural rules that turn `categories` into `category`.
+//! "jwt", "postgres", "golang", "express") from being taken for a resource,
+//! the small English singular/plural rules that turn `categories` into
+//! `category`, and the casing helpers every stack needs (`unit_price` →
+//! `UnitPrice`, `unitPrice`).
 //!
 //! The rules are deliberately simple and table-driven so that the same text
 //! always gives the same names; they do not try to be a full inflector.
@@ -11,96 +13,49 @@
 pub const MIN_RESOURCE_LEN: usize = 3;
 
 /// Longest token that can name a resource. Longer runs of letters are
-/// usually pasted identifiers or noise, and they would make unwieldy Python
-/// names and URLs.
+/// usually pasted identifiers or noise, and they would make unwieldy
+/// identifiers and URLs.
 pub const MAX_RESOURCE_LEN: usize = 32;
 
-/// Words that never name a resource: grammar, verbs of asking, and the
-/// vocabulary of web services, auth, storage and tooling.
-const STOP_WORDS: &[&str] = &[
-    // Grammar.
-    "a",
-    "about",
-    "across",
-    "all",
-    "also",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "both",
-    "but",
-    "by",
-    "can",
-    "could",
-    "do",
-    "does",
-    "each",
-    "either",
-    "etc",
-    "every",
-    "for",
-    "from",
-    "has",
-    "have",
-    "having",
-    "i",
-    "in",
-    "into",
-    "is",
-    "it",
-    "its",
-    "like",
-    "me",
-    "must",
-    "my",
-    "need",
-    "needs",
-    "new",
-    "no",
-    "not",
-    "of",
-    "on",
-    "or",
-    "our",
-    "per",
-    "please",
-    "plus",
-    "should",
-    "so",
-    "some",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "them",
-    "then",
-    "these",
-    "this",
-    "those",
-    "to",
-    "us",
-    "using",
-    "via",
-    "want",
-    "wants",
-    "was",
-    "we",
-    "which",
-    "while",
-    "who",
-    "will",
-    "with",
-    "within",
-    "without",
-    "would",
-    "you",
-    "your",
-    // Verbs of asking for software.
+/// Words that never name a resource, by group: grammar, verbs of asking,
+/// the vocabulary of web services, stacks, auth, storage and tooling.
+const STOP_WORD_GROUPS: &[&[&str]] = &[
+    GRAMMAR_WORDS,
+    ASKING_WORDS,
+    WEB_WORDS,
+    STACK_WORDS,
+    QUALITY_WORDS,
+    AUTH_WORDS,
+    STORAGE_WORDS,
+    TOOLING_WORDS,
+    TIME_WORDS,
+];
+
+/// The groups of [`STOP_WORD_GROUPS`] that also keep a word out of a field
+/// name: grammar and technical words read as prose ("and JWT auth"), while
+/// qualities and tooling words make good fields ("full name", "status").
+const PROSE_WORD_GROUPS: &[&[&str]] = &[
+    GRAMMAR_WORDS,
+    ASKING_WORDS,
+    WEB_WORDS,
+    STACK_WORDS,
+    AUTH_WORDS,
+    STORAGE_WORDS,
+];
+
+/// Grammar.
+const GRAMMAR_WORDS: &[&str] = &[
+    "a", "about", "across", "all", "also", "an", "and", "any", "are", "as", "at", "be", "both",
+    "but", "by", "can", "could", "do", "does", "each", "either", "etc", "every", "for", "from",
+    "has", "have", "having", "i", "in", "into", "is", "it", "its", "like", "me", "must", "my",
+    "need", "needs", "new", "no", "not", "of", "on", "or", "our", "per", "please", "plus",
+    "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "these",
+    "this", "those", "to", "us", "using", "via", "want", "wants", "was", "we", "which", "while",
+    "who", "will", "with", "within", "without", "would", "you", "your",
+];
+
+/// Verbs of asking for software.
+const ASKING_WORDS: &[&str] = &[
     "add",
     "adds",
     "allow",
@@ -159,7 +114,10 @@ const STOP_WORDS: &[&str] = &[
     "uses",
     "write",
     "writes",
-    // Web services.
+];
+
+/// Web services.
+const WEB_WORDS: &[&str] = &[
     "api",
     "apis",
     "app",
@@ -192,7 +150,46 @@ const STOP_WORDS: &[&str] = &[
     "swagger",
     "web",
     "webservice",
-    // Qualities.
+];
+
+/// Languages, frameworks and kinds of project: the stack is chosen by
+/// the planner, it is never a resource.
+const STACK_WORDS: &[&str] = &[
+    "angular",
+    "axum",
+    "cli",
+    "django",
+    "express",
+    "expressjs",
+    "fastify",
+    "flask",
+    "frontend",
+    "gin",
+    "go",
+    "golang",
+    "java",
+    "javascript",
+    "js",
+    "kotlin",
+    "library",
+    "mux",
+    "net",
+    "node",
+    "nodejs",
+    "npm",
+    "react",
+    "rust",
+    "spring",
+    "stdlib",
+    "standard",
+    "svelte",
+    "ts",
+    "typescript",
+    "vue",
+];
+
+/// Qualities.
+const QUALITY_WORDS: &[&str] = &[
     "async",
     "asynchronous",
     "basic",
@@ -206,7 +203,10 @@ const STOP_WORDS: &[&str] = &[
     "simple",
     "small",
     "sync",
-    // Auth.
+];
+
+/// Auth.
+const AUTH_WORDS: &[&str] = &[
     "auth",
     "auths",
     "authentication",
@@ -223,10 +223,16 @@ const STOP_WORDS: &[&str] = &[
     "passwords",
     "token",
     "tokens",
-    // Storage.
+];
+
+/// Storage.
+const STORAGE_WORDS: &[&str] = &[
     "database",
     "databases",
     "db",
+    "mariadb",
+    "mongo",
+    "mongodb",
     "mysql",
     "persistence",
     "pg",
@@ -236,7 +242,10 @@ const STOP_WORDS: &[&str] = &[
     "sql",
     "sqlite",
     "storage",
-    // Tooling and engineering.
+];
+
+/// Tooling and engineering.
+const TOOLING_WORDS: &[&str] = &[
     "config",
     "configuration",
     "container",
@@ -301,14 +310,11 @@ const STOP_WORDS: &[&str] = &[
     "validations",
     "version",
     "versions",
-    // Units of time, as in "tokens that expire after 30 minutes".
-    "days",
-    "hours",
-    "minutes",
-    "months",
-    "seconds",
-    "weeks",
-    "years",
+];
+
+/// Units of time, as in "tokens that expire after 30 minutes".
+const TIME_WORDS: &[&str] = &[
+    "days", "hours", "minutes", "months", "seconds", "weeks", "years",
 ];
 
 /// Plural nouns that name a resource only when the intent names no other
@@ -358,7 +364,13 @@ pub fn tokenize(text: &str) -> Vec<String> {
 
 /// Whether the token never names a resource.
 pub fn is_stop_word(token: &str) -> bool {
-    STOP_WORDS.contains(&token)
+    STOP_WORD_GROUPS.iter().any(|group| group.contains(&token))
+}
+
+/// Whether the token reads as grammar or technical vocabulary, so that a
+/// list part containing it is prose rather than a field name.
+pub fn is_prose_word(token: &str) -> bool {
+    PROSE_WORD_GROUPS.iter().any(|group| group.contains(&token))
 }
 
 /// Whether the token may stand between a marker word and its noun.
@@ -371,8 +383,8 @@ pub fn is_marker(token: &str) -> bool {
     MARKER_WORDS.contains(&token)
 }
 
-/// Whether the token can become a Python identifier, a module name and a
-/// URL segment as it is: ASCII letters and digits, starting with a letter,
+/// Whether the token can become an identifier in every generated language,
+/// a file name and a URL segment as it is: ASCII letters and digits, starting with a letter,
 /// of a sensible length.
 pub fn is_name_like(token: &str) -> bool {
     let starts_with_letter = token.chars().next().is_some_and(|c| c.is_ascii_lowercase());
@@ -453,6 +465,24 @@ pub fn capitalize(word: &str) -> String {
     }
 }
 
+/// `unit_price` → `UnitPrice`: every `_`-separated part capitalized.
+pub fn pascal_case(snake: &str) -> String {
+    snake.split('_').map(capitalize).collect()
+}
+
+/// `unit_price` → `unitPrice`: like [`pascal_case`] with the first part
+/// left in lower case.
+pub fn camel_case(snake: &str) -> String {
+    let mut parts = snake.split('_');
+    let first = parts.next().unwrap_or_default().to_string();
+    first + &parts.map(capitalize).collect::<String>()
+}
+
+/// `unit_price` → `unit price`, for prose.
+pub fn spaced(snake: &str) -> String {
+    snake.replace('_', " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,6 +543,21 @@ mod tests {
             assert_eq!(pluralize(&singularize(plural)), plural);
         }
         assert_eq!(pluralize("inventory"), "inventories");
+    }
+
+    #[test]
+    fn casing_helpers_join_snake_case_parts() {
+        assert_eq!(pascal_case("unit_price"), "UnitPrice");
+        assert_eq!(camel_case("unit_price"), "unitPrice");
+        assert_eq!(camel_case("sku"), "sku");
+        assert_eq!(spaced("warehouse_location"), "warehouse location");
+    }
+
+    #[test]
+    fn stack_words_are_never_resources() {
+        for word in ["go", "golang", "express", "typescript", "node", "mongodb"] {
+            assert!(is_stop_word(word), "{word} is a stop word");
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! A minimal template engine for the files under `templates/`: every
+//! A minimal template engine for the agents' `templates/` files: every
 //! `{{name}}` is replaced by the value given for `name`, in one pass, so a
 //! value that itself contains `{{` (say, from the intent's text) is copied
 //! as it is and never expanded.

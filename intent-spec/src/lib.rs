@@ -1,0 +1,25 @@
+//! Reading a QLP intent into what a generated service contains, whatever
+//! its stack: the resources and their fields, whether routes need JWT
+//! authentication, which database the `DATABASE_URL` seam is for, the port
+//! and the project's name.
+//!
+//! The stack agents (`qlp/template-go`, `qlp/template-node`) share this
+//! reading so that one intent gives the same API in every language; each
+//! agent only decides how its language spells the names (see
+//! [`words::pascal_case`], [`words::camel_case`]) and which identifiers its
+//! generated code reserves.
+//!
+//! [`template`] is the small `{{placeholder}}` engine the agents render
+//! their template files with.
+//!
+//! It is a plain library linked into each agent's component; it calls no
+//! host service, so everything here is tested natively with `cargo test`.
+//! Reading is deterministic: the same intent always gives the same spec.
+
+pub mod fields;
+pub mod spec;
+pub mod template;
+pub mod words;
+
+pub use fields::{Field, FieldKind};
+pub use spec::{Database, IntentSpec, MAX_RESOURCES, Resource, analyze};

@@ -1,0 +1,932 @@
+//! Rendering an [`IntentSpec`] into the files of a TypeScript Node.js
+//! project on Express.
+//!
+//! The fixed parts of the files live under `templates/` and are compiled
+//! into the plugin; this module spells the spec's names the TypeScript way
+//! (`inventory_items` → `inventoryItems`, `Inventory`), writes the parts
+//! that follow the intent's resources and fields (interfaces, body parsing,
+//! routers, test bodies) and decides which files exist. JSON field names
+//! stay as the spec has them (`snake_case`), like in every QLP stack.
+//! Everything is derived from the spec alone, in a fixed order, so one
+//! request always gives byte-identical files.
+
+use qlp_intent_spec::spec::english_list;
+use qlp_intent_spec::template::render;
+use qlp_intent_spec::{Database, Field, FieldKind, IntentSpec, Resource, words};
+use qlp_sdk::{File, PluginError};
+
+/// The port the service listens on when the intent names none: the usual
+/// port of an Express service.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// Most characters of the intent quoted in the README. The quote is for
+/// orientation; a longer description would push the usage instructions
+/// far down the page.
+pub const MAX_QUOTED_INTENT_CHARS: usize = 1000;
+
+mod tmpl {
+    //! The template files, compiled into the plugin.
+
+    pub const PACKAGE_JSON: &str = include_str!("../templates/package.json.tmpl");
+    pub const TSCONFIG: &str = include_str!("../templates/tsconfig.json.tmpl");
+    pub const CONFIG: &str = include_str!("../templates/src/config.ts.tmpl");
+    pub const STORE: &str = include_str!("../templates/src/store.ts.tmpl");
+    pub const STORAGE_MEMORY: &str = include_str!("../templates/src/storage_memory.ts.tmpl");
+    pub const STORAGE_DATABASE: &str = include_str!("../templates/src/storage_database.ts.tmpl");
+    pub const VALIDATION: &str = include_str!("../templates/src/validation.ts.tmpl");
+    pub const HTTP: &str = include_str!("../templates/src/http.ts.tmpl");
+    pub const AUTH: &str = include_str!("../templates/src/auth.ts.tmpl");
+    pub const APP: &str = include_str!("../templates/src/app.ts.tmpl");
+    pub const SERVER: &str = include_str!("../templates/src/server.ts.tmpl");
+    pub const ROUTES: &str = include_str!("../templates/src/routes/resource.ts.tmpl");
+    pub const HELPERS_TEST: &str = include_str!("../templates/test/helpers.ts.tmpl");
+    pub const HEALTH_TEST: &str = include_str!("../templates/test/health.test.ts.tmpl");
+    pub const CONFIG_TEST: &str = include_str!("../templates/test/config.test.ts.tmpl");
+    pub const RESOURCE_TEST: &str = include_str!("../templates/test/resource.test.ts.tmpl");
+    pub const AUTH_TEST: &str = include_str!("../templates/test/auth.test.ts.tmpl");
+    pub const STORAGE_TEST: &str = include_str!("../templates/test/storage.test.ts.tmpl");
+    pub const DOCKERFILE: &str = include_str!("../templates/Dockerfile.tmpl");
+    pub const DOCKERIGNORE: &str = include_str!("../templates/dockerignore.tmpl");
+    pub const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
+    pub const README: &str = include_str!("../templates/README.md.tmpl");
+    pub const README_AUTH: &str = include_str!("../templates/readme_auth.md.tmpl");
+    pub const README_DATABASE: &str = include_str!("../templates/readme_database.md.tmpl");
+}
+
+/// Type names the generated modules define or import, and the global
+/// types of JavaScript; a model interface must not shadow one.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Answer",
+    "Array",
+    "Body",
+    "Boolean",
+    "Buffer",
+    "Claims",
+    "Config",
+    "ConfigError",
+    "Date",
+    "Env",
+    "Error",
+    "ErrorBody",
+    "Function",
+    "Headers",
+    "Map",
+    "MemoryRepository",
+    "NextFunction",
+    "Number",
+    "Object",
+    "Problems",
+    "Promise",
+    "Record",
+    "Repository",
+    "Request",
+    "RequestHandler",
+    "Response",
+    "Router",
+    "Server",
+    "Set",
+    "Stores",
+    "String",
+    "Symbol",
+    "TestServer",
+];
+
+/// Suffix added to a model name that would shadow a reserved one.
+const TYPE_NAME_SUFFIX: &str = "Item";
+
+/// A resource with its TypeScript names.
+struct TsResource<'a> {
+    resource: &'a Resource,
+    /// The interface, e.g. `Invoice`.
+    model: String,
+    /// The plural in camel case, e.g. `invoices`: the `Stores` key and the
+    /// router function's prefix.
+    camel_plural: String,
+}
+
+impl<'a> TsResource<'a> {
+    fn new(resource: &'a Resource) -> Self {
+        let mut model = words::pascal_case(&resource.singular);
+        if RESERVED_TYPE_NAMES.contains(&model.as_str()) {
+            model.push_str(TYPE_NAME_SUFFIX);
+        }
+        Self {
+            resource,
+            model,
+            camel_plural: words::camel_case(&resource.plural),
+        }
+    }
+
+    fn plural(&self) -> &str {
+        &self.resource.plural
+    }
+
+    fn fields(&self) -> &[Field] {
+        &self.resource.fields
+    }
+
+    /// `INVOICE_FIELDS`: the constant listing the JSON field names.
+    fn fields_constant(&self) -> String {
+        format!("{}_FIELDS", self.resource.singular.to_ascii_uppercase())
+    }
+}
+
+fn base_type(field: &Field) -> &'static str {
+    match field.kind {
+        FieldKind::Text => "string",
+        FieldKind::Integer | FieldKind::Number => "number",
+        FieldKind::Boolean => "boolean",
+    }
+}
+
+/// A JavaScript string literal; the spec's names and our example values
+/// are plain ASCII, but quotes and backslashes are escaped all the same.
+fn js_string(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A JavaScript array literal of strings.
+fn string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = items.into_iter().map(js_string).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+/// The example value of a field in tests and documentation, as JavaScript
+/// and as JSON (they coincide for these values).
+fn example_value(field: &Field, changed: bool) -> String {
+    match (field.kind, changed) {
+        (FieldKind::Text, false) => js_string(&format!("example {}", field.spaced())),
+        (FieldKind::Text, true) => js_string(&format!("changed {}", field.spaced())),
+        (FieldKind::Integer, false) => "3".into(),
+        (FieldKind::Integer, true) => "7".into(),
+        (FieldKind::Number, false) => "9.5".into(),
+        (FieldKind::Number, true) => "12.25".into(),
+        (FieldKind::Boolean, false) => "true".into(),
+        (FieldKind::Boolean, true) => "false".into(),
+    }
+}
+
+/// `{ name: "example name", price: 9.5 }` as a JavaScript object literal,
+/// or `{"name": "example name", "price": 9.5}` as JSON.
+fn example_object(resource: &TsResource<'_>, changed: bool, json: bool) -> String {
+    let pairs: Vec<String> = resource
+        .fields()
+        .iter()
+        .map(|f| {
+            let key = if json {
+                js_string(&f.name)
+            } else {
+                f.name.clone()
+            };
+            format!("{key}: {}", example_value(f, changed))
+        })
+        .collect();
+    if json {
+        format!("{{{}}}", pairs.join(", "))
+    } else {
+        format!("{{ {} }}", pairs.join(", "))
+    }
+}
+
+/// The test files `npm test` runs, compiled, in the order they are written.
+fn test_files(spec: &IntentSpec) -> Vec<String> {
+    let mut names = vec!["health".to_string(), "config".to_string()];
+    names.extend(spec.resources.iter().map(|r| r.plural.clone()));
+    if spec.auth {
+        names.push("auth".into());
+    }
+    if spec.database.is_some() {
+        names.push("storage".into());
+    }
+    names
+}
+
+/// Renders every file of the project described by `spec`.
+pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
+    let resources: Vec<TsResource<'_>> = spec.resources.iter().map(TsResource::new).collect();
+    let title = spec.title();
+    let resource_list = spec.resource_list();
+    let port = spec.port.unwrap_or(DEFAULT_PORT).to_string();
+    let compiled_tests: Vec<String> = test_files(spec)
+        .iter()
+        .map(|name| format!("dist/test/{name}.test.js"))
+        .collect();
+    let compiled_tests = compiled_tests.join(" ");
+    let common: [(&str, &str); 5] = [
+        ("name", &spec.name),
+        ("title", &title),
+        ("resource_list", &resource_list),
+        ("port", &port),
+        ("test_files", &compiled_tests),
+    ];
+
+    let mut files = vec![
+        (
+            "package.json".to_string(),
+            render(tmpl::PACKAGE_JSON, &common)?,
+        ),
+        ("tsconfig.json".to_string(), render(tmpl::TSCONFIG, &[])?),
+        ("src/server.ts".to_string(), render(tmpl::SERVER, &[])?),
+        (
+            "src/app.ts".to_string(),
+            app_ts(spec, &resources, &resource_list)?,
+        ),
+        ("src/config.ts".to_string(), config_ts(spec, &title, &port)?),
+        ("src/http.ts".to_string(), render(tmpl::HTTP, &[])?),
+        ("src/models.ts".to_string(), models_ts(&resources)),
+        (
+            "src/validation.ts".to_string(),
+            render(tmpl::VALIDATION, &[])?,
+        ),
+        ("src/store.ts".to_string(), render(tmpl::STORE, &[])?),
+        ("src/storage.ts".to_string(), storage_ts(spec, &resources)?),
+    ];
+    if spec.auth {
+        files.push(("src/auth.ts".to_string(), render(tmpl::AUTH, &[])?));
+    }
+    for resource in &resources {
+        files.push((
+            format!("src/routes/{}.ts", resource.plural()),
+            render(tmpl::ROUTES, &as_pairs(&resource_values(resource)))?,
+        ));
+    }
+
+    files.push(("test/helpers.ts".to_string(), helpers_ts(spec)?));
+    files.push((
+        "test/health.test.ts".to_string(),
+        render(tmpl::HEALTH_TEST, &[])?,
+    ));
+    files.push((
+        "test/config.test.ts".to_string(),
+        config_test_ts(spec, &title, &port)?,
+    ));
+    for resource in &resources {
+        files.push((
+            format!("test/{}.test.ts", resource.plural()),
+            resource_test_ts(resource)?,
+        ));
+    }
+    if spec.auth {
+        let paths: Vec<String> = resources
+            .iter()
+            .map(|r| format!("/{}", r.plural()))
+            .collect();
+        let paths = string_array(paths.iter().map(String::as_str));
+        files.push((
+            "test/auth.test.ts".to_string(),
+            render(tmpl::AUTH_TEST, &[("protected_paths", &paths)])?,
+        ));
+    }
+    if let Some(database) = spec.database {
+        files.push((
+            "test/storage.test.ts".to_string(),
+            render(tmpl::STORAGE_TEST, &as_pairs(&database_values(database)))?,
+        ));
+    }
+
+    files.push((
+        "README.md".to_string(),
+        readme_md(spec, &resources, &title, &port)?,
+    ));
+    files.push(("Dockerfile".to_string(), render(tmpl::DOCKERFILE, &common)?));
+    files.push((
+        ".dockerignore".to_string(),
+        render(tmpl::DOCKERIGNORE, &[])?,
+    ));
+    files.push((".gitignore".to_string(), render(tmpl::GITIGNORE, &[])?));
+
+    Ok(files
+        .into_iter()
+        .map(|(path, text)| File::text(path, text))
+        .collect())
+}
+
+fn resource_values(resource: &TsResource<'_>) -> Vec<(&'static str, String)> {
+    vec![
+        ("plural", resource.plural().to_string()),
+        ("singular", resource.resource.singular.clone()),
+        ("a_singular", resource.resource.a_singular()),
+        ("Model", resource.model.clone()),
+        ("camelPlural", resource.camel_plural.clone()),
+    ]
+}
+
+fn as_pairs<'a>(values: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    values.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+fn database_driver(database: Database) -> &'static str {
+    match database {
+        Database::Postgres => "`pg`",
+        Database::Mysql => "`mysql2`",
+        Database::Sqlite => "`better-sqlite3`",
+        Database::Mongo => "`mongodb`",
+    }
+}
+
+fn database_values(database: Database) -> Vec<(&'static str, String)> {
+    let schemes: Vec<String> = database.schemes().iter().map(|s| js_string(s)).collect();
+    vec![
+        ("database", database.title().to_string()),
+        ("database_example", database.example_url().to_string()),
+        ("database_schemes", schemes.join(", ")),
+        ("database_driver", database_driver(database).to_string()),
+    ]
+}
+
+fn app_ts(
+    spec: &IntentSpec,
+    resources: &[TsResource<'_>],
+    resource_list: &str,
+) -> Result<String, PluginError> {
+    let auth_import = if spec.auth {
+        "import { authRouter, requireUser } from \"./auth\";\n"
+    } else {
+        ""
+    };
+    let mut router_imports = String::new();
+    let mut mounts = String::new();
+    if spec.auth {
+        mounts.push_str("  app.use(\"/auth\", authRouter(config));\n");
+    }
+    for resource in resources {
+        let (plural, router) = (
+            resource.plural(),
+            format!("{}Router", resource.camel_plural),
+        );
+        router_imports.push_str(&format!(
+            "import {{ {router} }} from \"./routes/{plural}\";\n"
+        ));
+        let guard = if spec.auth {
+            "requireUser(config), "
+        } else {
+            ""
+        };
+        mounts.push_str(&format!(
+            "  app.use(\"/{plural}\", {guard}{router}(stores));\n"
+        ));
+    }
+    render(
+        tmpl::APP,
+        &[
+            ("auth_import", auth_import),
+            ("router_imports", &router_imports),
+            ("mounts", &mounts),
+            ("resource_list", resource_list),
+        ],
+    )
+}
+
+fn config_ts(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
+    let mut doc = String::new();
+    let mut fields = String::new();
+    let mut constants = String::new();
+    let mut checks = String::new();
+    let mut values = String::new();
+    if spec.database.is_some() {
+        doc.push_str(" * - DATABASE_URL: where records are kept; see storage.ts.\n");
+        fields.push_str("  databaseUrl?: string;\n");
+        values.push_str("    databaseUrl: env.DATABASE_URL || undefined,\n");
+    }
+    if spec.auth {
+        doc.push_str(
+            " * - JWT_SECRET (required): the key that signs and verifies tokens, a\n \
+             *   random value of at least 32 characters.\n \
+             * - JWT_EXPIRES_SECONDS: the lifetime of an issued token, 3600 by default.\n \
+             * - AUTH_USERNAME, AUTH_PASSWORD: the login POST /auth/token accepts;\n \
+             *   without them it answers 503.\n",
+        );
+        fields.push_str(
+            "  jwtSecret: string;\n  tokenTtlSeconds: number;\n  \
+             authUsername?: string;\n  authPassword?: string;\n",
+        );
+        constants.push_str(
+            "\n/**\n \
+             * The shortest JWT_SECRET accepted: an HS256 key shorter than the hash's\n \
+             * 32 bytes weakens the signature (RFC 7518, section 3.2).\n \
+             */\n\
+             export const MIN_SECRET_LENGTH = 32;\n\
+             \n\
+             /**\n \
+             * The lifetime of an issued token: an hour bounds the use of a leaked\n \
+             * token without asking for frequent logins.\n \
+             */\n\
+             export const DEFAULT_TOKEN_TTL_SECONDS = 3600;\n",
+        );
+        checks.push_str(
+            "  const jwtSecret = env.JWT_SECRET ?? \"\";\n  \
+             if (jwtSecret.length < MIN_SECRET_LENGTH) {\n    \
+             throw new ConfigError(`JWT_SECRET must be set to a random value of at least ${MIN_SECRET_LENGTH} characters`);\n  \
+             }\n  \
+             const tokenTtlSeconds = env.JWT_EXPIRES_SECONDS ? Number(env.JWT_EXPIRES_SECONDS) : DEFAULT_TOKEN_TTL_SECONDS;\n  \
+             if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 1) {\n    \
+             throw new ConfigError(\n      \
+             `JWT_EXPIRES_SECONDS must be a positive number of seconds, not ${JSON.stringify(env.JWT_EXPIRES_SECONDS)}`,\n    \
+             );\n  \
+             }\n",
+        );
+        values.push_str(
+            "    jwtSecret,\n    tokenTtlSeconds,\n    \
+             authUsername: env.AUTH_USERNAME || undefined,\n    \
+             authPassword: env.AUTH_PASSWORD || undefined,\n",
+        );
+    }
+    render(
+        tmpl::CONFIG,
+        &[
+            ("title", title),
+            ("port", port),
+            ("config_doc", &doc),
+            ("config_fields", &fields),
+            ("config_constants", &constants),
+            ("config_checks", &checks),
+            ("config_values", &values),
+        ],
+    )
+}
+
+fn models_ts(resources: &[TsResource<'_>]) -> String {
+    let uses = |kind: FieldKind| {
+        resources
+            .iter()
+            .flat_map(|r| r.fields())
+            .any(|f| f.kind == kind)
+    };
+    let mut imports = vec!["Body"];
+    for (kind, function) in [
+        (FieldKind::Boolean, "checkBoolean"),
+        (FieldKind::Integer, "checkInteger"),
+        (FieldKind::Number, "checkNumber"),
+        (FieldKind::Text, "checkText"),
+    ] {
+        if uses(kind) {
+            imports.push(function);
+        }
+    }
+    imports.extend(["checkUnknown", "Problems"]);
+    let mut out = format!(
+        "/**\n \
+         * The records of each resource as the API stores and returns them, and the\n \
+         * reading of the request bodies that create or replace them. Optional\n \
+         * values are null when absent; a flag is false when absent.\n \
+         */\n\
+         import {{ {} }} from \"./validation\";\n",
+        imports.join(", ")
+    );
+    for resource in resources {
+        let model = &resource.model;
+        let singular = &resource.resource.singular;
+        let a_singular = resource.resource.a_singular();
+        let constant = resource.fields_constant();
+        let mut interface = String::from("  id: number;\n");
+        let mut checks = String::new();
+        let mut assignments = String::new();
+        for field in resource.fields() {
+            let (name, ty, required) = (&field.name, base_type(field), field.required);
+            let json = js_string(name);
+            let nullable = !required && field.kind != FieldKind::Boolean;
+            interface.push_str(&if nullable {
+                format!("  {name}: {ty} | null;\n")
+            } else {
+                format!("  {name}: {ty};\n")
+            });
+            checks.push_str(&match field.kind {
+                FieldKind::Text => {
+                    format!("    {name}: checkText(problems, fields, {json}, {required}),\n")
+                }
+                FieldKind::Integer => format!(
+                    "    {name}: checkInteger(problems, fields, {json}, {required}, {}),\n",
+                    field.non_negative
+                ),
+                FieldKind::Number => format!(
+                    "    {name}: checkNumber(problems, fields, {json}, {required}, {}),\n",
+                    field.non_negative
+                ),
+                FieldKind::Boolean => {
+                    format!("    {name}: checkBoolean(problems, fields, {json}, {required}),\n")
+                }
+            });
+            assignments.push_str(&if field.kind == FieldKind::Boolean {
+                format!("      {name}: values.{name} ?? false,\n")
+            } else if required {
+                format!("      {name}: values.{name} as {ty},\n")
+            } else {
+                format!("      {name}: values.{name} ?? null,\n")
+            });
+        }
+        let names = string_array(resource.fields().iter().map(|f| f.name.as_str()));
+        out.push_str(&format!(
+            "\n/** One {singular} as the API stores and returns it. */\n\
+             export interface {model} {{\n{interface}}}\n\
+             \n\
+             /** The fields of {a_singular} that a request body sets. */\n\
+             export type {model}Input = Omit<{model}, \"id\">;\n\
+             \n\
+             /** The JSON names of {a_singular}'s fields. */\n\
+             export const {constant}: readonly string[] = {names};\n\
+             \n\
+             /**\n \
+             * Reads a request body that creates or replaces {a_singular}: its values,\n \
+             * or what is wrong with them by field name.\n \
+             */\n\
+             export function parse{model}Input(body: unknown): {{ input: {model}Input }} | {{ problems: Problems }} {{\n  \
+             if (typeof body !== \"object\" || body === null || Array.isArray(body)) {{\n    \
+             return {{ problems: {{ body: \"must be a JSON object\" }} }};\n  \
+             }}\n  \
+             const fields = body as Body;\n  \
+             const problems: Problems = {{}};\n  \
+             checkUnknown(problems, fields, {constant});\n  \
+             const values = {{\n\
+             {checks}  \
+             }};\n  \
+             if (Object.keys(problems).length > 0) {{\n    \
+             return {{ problems }};\n  \
+             }}\n  \
+             return {{\n    \
+             input: {{\n\
+             {assignments}    \
+             }},\n  \
+             }};\n\
+             }}\n"
+        ));
+    }
+    out
+}
+
+fn storage_ts(spec: &IntentSpec, resources: &[TsResource<'_>]) -> Result<String, PluginError> {
+    let models: Vec<&str> = resources.iter().map(|r| r.model.as_str()).collect();
+    let stores_fields: String = resources
+        .iter()
+        .map(|r| format!("  {}: Repository<{}>;\n", r.camel_plural, r.model))
+        .collect();
+    let stores_memory: String = resources
+        .iter()
+        .map(|r| {
+            format!(
+                "    {}: new MemoryRepository<{}>(),\n",
+                r.camel_plural, r.model
+            )
+        })
+        .collect();
+    let mut values = vec![
+        ("model_imports", models.join(", ")),
+        ("stores_fields", stores_fields),
+        ("stores_memory", stores_memory),
+    ];
+    match spec.database {
+        Some(database) => {
+            values.extend(database_values(database));
+            render(tmpl::STORAGE_DATABASE, &as_pairs(&values))
+        }
+        None => render(tmpl::STORAGE_MEMORY, &as_pairs(&values)),
+    }
+}
+
+fn helpers_ts(spec: &IntentSpec) -> Result<String, PluginError> {
+    let values: [(&str, &str); 5] = if spec.auth {
+        [
+            (
+                "helpers_imports",
+                "import { signToken } from \"../src/auth\";\n",
+            ),
+            (
+                "helpers_constants",
+                "\n/** The login and signing secret the tests configure; the service reads its own from the environment. */\n\
+                 export const TEST_SECRET = \"test-only-secret-of-at-least-32-characters\";\n\
+                 export const TEST_USERNAME = \"clerk\";\n\
+                 export const TEST_PASSWORD = \"correct horse battery staple\";\n\
+                 \n\
+                 /** A token the test server accepts. */\n\
+                 export function validToken(): string {\n  \
+                 const now = Math.floor(Date.now() / 1000);\n  \
+                 return signToken({ sub: TEST_USERNAME, iat: now, exp: now + 3600 }, TEST_SECRET);\n\
+                 }\n",
+            ),
+            (
+                "test_env",
+                "{ JWT_SECRET: TEST_SECRET, AUTH_USERNAME: TEST_USERNAME, AUTH_PASSWORD: TEST_PASSWORD }",
+            ),
+            (
+                "call_doc",
+                " with a valid bearer token unless told otherwise",
+            ),
+            ("default_authorization", "`Bearer ${validToken()}`"),
+        ]
+    } else {
+        [
+            ("helpers_imports", ""),
+            ("helpers_constants", ""),
+            ("test_env", "{}"),
+            ("call_doc", ""),
+            ("default_authorization", "null"),
+        ]
+    };
+    render(tmpl::HELPERS_TEST, &values)
+}
+
+fn config_test_ts(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
+    let mut refusals = vec![("PORT", "eighty"), ("PORT", "70000")];
+    if spec.auth {
+        refusals.extend([
+            ("JWT_SECRET", ""),
+            ("JWT_SECRET", "too-short"),
+            ("JWT_EXPIRES_SECONDS", "0"),
+            ("JWT_EXPIRES_SECONDS", "soon"),
+        ]);
+    }
+    let refusals: Vec<String> = refusals
+        .iter()
+        .map(|(variable, value)| format!("[{}, {}]", js_string(variable), js_string(value)))
+        .collect();
+    render(
+        tmpl::CONFIG_TEST,
+        &[
+            ("title", title),
+            ("port", port),
+            ("config_refusals", &format!("[{}]", refusals.join(", "))),
+        ],
+    )
+}
+
+fn resource_test_ts(resource: &TsResource<'_>) -> Result<String, PluginError> {
+    let mut invalid: Vec<String> = Vec::new();
+    let mut uses_text_limit = false;
+    for field in resource.fields() {
+        let json = js_string(&field.name);
+        match field.kind {
+            FieldKind::Text => {
+                if field.required {
+                    invalid.push(format!("[{json}, \"  \"]"));
+                }
+                invalid.push(format!("[{json}, \"x\".repeat(MAX_TEXT_LENGTH + 1)]"));
+                invalid.push(format!("[{json}, 42]"));
+                uses_text_limit = true;
+            }
+            FieldKind::Integer => {
+                if field.non_negative {
+                    invalid.push(format!("[{json}, -1]"));
+                }
+                invalid.push(format!("[{json}, 1.5]"));
+                invalid.push(format!("[{json}, \"3\"]"));
+            }
+            FieldKind::Number => {
+                if field.non_negative {
+                    invalid.push(format!("[{json}, -0.5]"));
+                }
+                invalid.push(format!("[{json}, \"9.5\"]"));
+            }
+            FieldKind::Boolean => invalid.push(format!("[{json}, \"yes\"]")),
+        }
+    }
+    let required = string_array(
+        resource
+            .fields()
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| f.name.as_str()),
+    );
+    let mut values = resource_values(resource);
+    values.extend([
+        (
+            "test_imports",
+            if uses_text_limit {
+                "import { MAX_TEXT_LENGTH } from \"../src/validation\";\n"
+            } else {
+                ""
+            }
+            .to_string(),
+        ),
+        ("valid_body", example_object(resource, false, false)),
+        ("changed_body", example_object(resource, true, false)),
+        ("required_list", required),
+        ("invalid_cases", format!("[{}]", invalid.join(", "))),
+    ]);
+    render(tmpl::RESOURCE_TEST, &as_pairs(&values))
+}
+
+/// The intent as a Markdown block quote, cut at [`MAX_QUOTED_INTENT_CHARS`].
+fn intent_quote(description: &str) -> String {
+    let mut text: String = description.chars().take(MAX_QUOTED_INTENT_CHARS).collect();
+    if description.chars().count() > MAX_QUOTED_INTENT_CHARS {
+        text.push('…');
+    }
+    text.lines()
+        .map(|line| {
+            let line = line.trim_end();
+            if line.is_empty() {
+                ">".to_string()
+            } else {
+                format!("> {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn kind_doc(field: &Field) -> &'static str {
+    match (field.kind, field.non_negative) {
+        (FieldKind::Text, _) => "text",
+        (FieldKind::Integer, true) => "whole number, 0 or more",
+        (FieldKind::Integer, false) => "whole number",
+        (FieldKind::Number, true) => "number, 0 or more",
+        (FieldKind::Number, false) => "number",
+        (FieldKind::Boolean, _) => "true or false",
+    }
+}
+
+fn readme_md(
+    spec: &IntentSpec,
+    resources: &[TsResource<'_>],
+    title: &str,
+    port: &str,
+) -> Result<String, PluginError> {
+    let mut requirements_section = String::new();
+    if !spec.requirements.is_empty() {
+        requirements_section.push_str("\nWith the requirements:\n\n");
+        for requirement in &spec.requirements {
+            requirements_section.push_str(&format!("- {}\n", requirement.replace('\n', " ")));
+        }
+    }
+    let mut feature_bullets = String::new();
+    let mut run_note = String::new();
+    let mut docker_env = String::new();
+    let mut endpoint_rows = String::new();
+    let mut auth_section = String::new();
+    let mut config_rows = String::new();
+    let mut database_section = String::new();
+    let mut layout_extra = String::new();
+    let unauthorized = if spec.auth { ", 401" } else { "" };
+    let first = resources[0].plural();
+
+    if spec.auth {
+        feature_bullets.push_str(
+            "- JWT (HS256) bearer-token authentication on every resource endpoint, built\n  \
+             on `node:crypto`; the signing key comes from `JWT_SECRET`.\n",
+        );
+        run_note.push_str(
+            "# JWT_SECRET, AUTH_USERNAME and AUTH_PASSWORD must be set first: see Authentication.\n",
+        );
+        docker_env.push_str("-e JWT_SECRET -e AUTH_USERNAME -e AUTH_PASSWORD ");
+        endpoint_rows.push_str(
+            "| POST | `/auth/token` | Exchange `username` and `password` for a bearer token | 200, 400, 401, 503 |\n",
+        );
+        let paths: Vec<String> = resources
+            .iter()
+            .map(|r| format!("`/{}`", r.plural()))
+            .collect();
+        auth_section = render(
+            tmpl::README_AUTH,
+            &[
+                ("first", first),
+                ("protected", &english_list(&paths)),
+                ("port", port),
+            ],
+        )?;
+        config_rows.push_str(
+            "| `JWT_SECRET` | Key that signs and verifies tokens, at least 32 characters (required) | none: the service refuses to start |\n\
+             | `JWT_EXPIRES_SECONDS` | Lifetime of an issued token | 3600 |\n\
+             | `AUTH_USERNAME`, `AUTH_PASSWORD` | The login `POST /auth/token` accepts | none: the endpoint answers 503 |\n",
+        );
+        layout_extra.push_str(
+            "- `src/auth.ts`: JWT issue and verification, the token route, `requireUser`.\n",
+        );
+    }
+    if let Some(database) = spec.database {
+        feature_bullets.push_str(&format!(
+            "- A storage seam selected by `DATABASE_URL`: in memory by default, {}\n  \
+             once a repository for it is implemented.\n",
+            database.title()
+        ));
+        config_rows.push_str(&format!(
+            "| `DATABASE_URL` | Storage: unset, empty or `memory://` for memory, `{}://...` for {} | in memory |\n",
+            database.schemes()[0],
+            database.title()
+        ));
+        database_section = render(tmpl::README_DATABASE, &as_pairs(&database_values(database)))?;
+    }
+
+    let mut model_docs = String::new();
+    for resource in resources {
+        let p = resource.plural();
+        let s = &resource.resource.singular;
+        let a_singular = resource.resource.a_singular();
+        endpoint_rows.push_str(&format!(
+            "| GET | `/{p}` | List every {s} | 200{unauthorized} |\n\
+             | POST | `/{p}` | Create {a_singular} | 201, 400{unauthorized} |\n\
+             | GET | `/{p}/{{id}}` | Get one {s} | 200{unauthorized}, 404 |\n\
+             | PUT | `/{p}/{{id}}` | Replace {a_singular} | 200, 400{unauthorized}, 404 |\n\
+             | DELETE | `/{p}/{{id}}` | Delete {a_singular} | 204{unauthorized}, 404 |\n"
+        ));
+        let origin = if resource.resource.fields_from_intent {
+            "fields named by the intent"
+        } else {
+            "default fields, as the intent names none"
+        };
+        model_docs.push_str(&format!(
+            "`{}` (`/{p}`, {origin}):\n\n\
+             | Field | Type | Required |\n|---|---|---|\n\
+             | `id` | whole number, assigned by the server | - |\n",
+            resource.model
+        ));
+        for field in resource.fields() {
+            model_docs.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                field.name,
+                kind_doc(field),
+                if field.required { "yes" } else { "no" }
+            ));
+        }
+        model_docs.push('\n');
+    }
+
+    let auth_header = if spec.auth {
+        "-H \"Authorization: Bearer $TOKEN\" "
+    } else {
+        ""
+    };
+    let curl_example = format!(
+        "curl -X POST localhost:{port}/{first} {auth_header}-H 'Content-Type: application/json' \\\n  \
+         -d '{}'\n\
+         curl {auth_header}localhost:{port}/{first}\n",
+        example_object(&resources[0], false, true)
+    );
+
+    render(
+        tmpl::README,
+        &[
+            ("title", title),
+            ("name", &spec.name),
+            ("port", port),
+            ("resource_list", &spec.resource_list()),
+            ("intent_quote", &intent_quote(&spec.description)),
+            ("requirements_section", &requirements_section),
+            ("feature_bullets", &feature_bullets),
+            ("run_note", &run_note),
+            ("curl_example", &curl_example),
+            ("docker_env", &docker_env),
+            ("endpoint_rows", &endpoint_rows),
+            ("model_docs", &format!("{}\n", model_docs.trim_end())),
+            ("auth_section", &auth_section),
+            ("config_rows", &config_rows),
+            ("database_section", &database_section),
+            ("layout_extra", &layout_extra),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qlp_intent_spec::analyze;
+    use qlp_sdk::Intent;
+
+    fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
+        let intent = Intent {
+            id: "00000000-0000-0000-0000-000000000000".into(),
+            description: description.into(),
+            requirements: requirements.iter().map(|r| r.to_string()).collect(),
+            constraints: vec![],
+            tier: "standard".into(),
+        };
+        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+    }
+
+    #[test]
+    fn no_template_syntax_survives_and_files_end_with_one_newline() {
+        for (description, requirements) in [
+            ("An API for invoices with JWT auth and PostgreSQL", &[][..]),
+            (
+                "A service for tasks",
+                &["Tasks have a title and a done flag"][..],
+            ),
+            (
+                "Books and authors with SQLite",
+                &["Books have a title and a page count"][..],
+            ),
+        ] {
+            for file in files_for(description, requirements) {
+                let content = file.as_text().expect("text");
+                assert!(
+                    !content.contains("{{"),
+                    "{} keeps template syntax",
+                    file.path
+                );
+                assert!(
+                    content.ends_with('\n') && !content.ends_with("\n\n"),
+                    "{} ends with one newline",
+                    file.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_model_never_takes_a_reserved_type_name() {
+        let files = files_for("A service to manage configs and repositories", &[]);
+        let all: String = files.iter().filter_map(File::as_text).collect();
+        assert!(
+            all.contains("ConfigRecord") || all.contains("ConfigItem"),
+            "Config is renamed"
+        );
+    }
+}

@@ -1,0 +1,268 @@
+//! End-to-end check of what the agent promises: the generated projects
+//! type-check and pass their own tests with the real Node.js toolchain.
+//! Each test writes a generated project into a temporary directory, links
+//! in its dependencies and runs `npm test` and `npx tsc --noEmit` there.
+//!
+//! Dependencies are installed with `npm install` once per distinct set of
+//! dependencies (every project this agent generates has the same set), into
+//! a directory under cargo's target dir with its own npm cache, and linked
+//! into each project as `node_modules`. A later run reuses them.
+//!
+//! These tests need Node.js 18.17 or newer with npm, and the npm registry
+//! the first time; without them they fail and say so.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Component, Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use qlp_plugin_template_node::generate_project;
+use qlp_sdk::{File, Intent};
+
+const INSTALL_HINT: &str = "install Node.js 18.17 or newer with npm (Debian: apt-get install nodejs npm; or run deploy/setup.sh)";
+
+/// Serialises dependency installs, so that parallel tests install a set once.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+fn intent(description: &str, requirements: &[&str], constraints: &[(&str, &str)]) -> Intent {
+    Intent {
+        id: "00000000-0000-0000-0000-000000000000".into(),
+        description: description.into(),
+        requirements: requirements.iter().map(|r| r.to_string()).collect(),
+        constraints: constraints
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        tier: "standard".into(),
+    }
+}
+
+fn write_project(root: &Path, files: &[File]) {
+    for file in files {
+        let relative = Path::new(&file.path);
+        assert!(
+            relative
+                .components()
+                .all(|c| matches!(c, Component::Normal(_))),
+            "{} is not a plain relative path",
+            file.path
+        );
+        let path = root.join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create directories");
+        }
+        std::fs::write(&path, &file.content).expect("write file");
+    }
+}
+
+fn scratch() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).to_path_buf()
+}
+
+/// Runs a program in `dir` and returns its output; fails with the output
+/// when it does not succeed, or with what to install when it is missing.
+fn run(dir: &Path, program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("npm_config_cache", scratch().join("npm-cache"))
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_audit", "false")
+        // The suites must not depend on the developer's environment.
+        .env_remove("JWT_SECRET")
+        .env_remove("AUTH_USERNAME")
+        .env_remove("AUTH_PASSWORD")
+        .env_remove("PORT")
+        .env("DATABASE_URL", "postgres://unreachable.invalid/none")
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {program} ({error}): {INSTALL_HINT}"));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed in {}:\n{report}",
+        dir.display()
+    );
+    report
+}
+
+/// The `node_modules` for a package.json's dependencies, installed on first
+/// use. The set is keyed by the text from `"dependencies"` on, which holds
+/// every dependency and nothing that differs between projects.
+fn node_modules(package_json: &str) -> PathBuf {
+    let start = package_json
+        .find("\"dependencies\"")
+        .expect("package.json lists dependencies");
+    let dependencies = &package_json[start..];
+    let mut hasher = DefaultHasher::new();
+    dependencies.hash(&mut hasher);
+    let dir = scratch()
+        .join("node-deps")
+        .join(format!("{:016x}", hasher.finish()));
+    let installed = dir.join("node_modules").join(".package-lock.json");
+
+    let _guard = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !installed.exists() {
+        std::fs::create_dir_all(&dir).expect("dependency directory");
+        std::fs::write(
+            dir.join("package.json"),
+            format!("{{\n  \"name\": \"deps\",\n  \"private\": true,\n  {dependencies}"),
+        )
+        .expect("write package.json");
+        run(&dir, "node", &["--version"]);
+        run(&dir, "npm", &["install", "--no-audit", "--no-fund"]);
+        assert!(installed.exists(), "npm install left no node_modules");
+    }
+    dir.join("node_modules")
+}
+
+/// Generates the project, type-checks it and runs its tests; returns the
+/// files and `npm test`'s output.
+fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
+    let files = generate_project(intent).expect("the intent generates");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    write_project(dir.path(), &files);
+    let modules = node_modules(text(&files, "package.json"));
+    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules"))
+        .expect("link node_modules");
+
+    run(dir.path(), "npx", &["--no-install", "tsc", "--noEmit"]);
+    let report = run(dir.path(), "npm", &["test"]);
+    assert!(report.contains("# fail 0"), "a test failed:\n{report}");
+    assert!(!report.contains("# pass 0"), "no test ran:\n{report}");
+    assert!(
+        report.contains("# skipped 0"),
+        "a test was skipped:\n{report}"
+    );
+    (files, report)
+}
+
+fn text<'a>(files: &'a [File], path: &str) -> &'a str {
+    files
+        .iter()
+        .find(|f| f.path == path)
+        .and_then(File::as_text)
+        .unwrap_or_else(|| panic!("{path} is generated as text"))
+}
+
+fn has(files: &[File], path: &str) -> bool {
+    files.iter().any(|f| f.path == path)
+}
+
+#[test]
+fn a_support_ticket_service_with_jwt_and_postgres_passes_its_tests() {
+    let (files, report) = generated_project_passes(&intent(
+        "Create a Node.js Express service in TypeScript for support tickets with JWT auth",
+        &[
+            "Each ticket has a title, a priority, an optional assignee and a resolved flag",
+            "Tickets are stored in PostgreSQL",
+        ],
+        &[("port", "4100")],
+    ));
+    let app = text(&files, "src/app.ts");
+    assert!(app.contains("app.use(\"/tickets\", requireUser(config), ticketsRouter(stores));"));
+    assert!(app.contains("app.use(\"/auth\", authRouter(config));"));
+    let models = text(&files, "src/models.ts");
+    for line in [
+        "export interface Ticket {",
+        "  title: string;",
+        "  priority: number;",
+        "  assignee: string | null;",
+        "  resolved: boolean;",
+    ] {
+        assert!(models.contains(line), "models.ts has {line}:\n{models}");
+    }
+    assert!(text(&files, "src/config.ts").contains("export const DEFAULT_PORT = 4100;"));
+    assert!(text(&files, "src/storage.ts").contains("DATABASE_URL selects PostgreSQL"));
+    for test in [
+        "ok 1 - creates, lists, reads, replaces and deletes a ticket",
+        "requires title",
+        "refuses resource requests without a valid token",
+        "needs a PostgreSQL repository",
+    ] {
+        assert!(report.contains(test), "{test} ran:\n{report}");
+    }
+}
+
+#[test]
+fn a_plain_recipes_service_has_no_auth_and_no_database() {
+    let (files, report) = generated_project_passes(&intent(
+        "A TypeScript REST API for recipes",
+        &["Recipes have a title, servings and a cooking time in minutes"],
+        &[("framework", "Express")],
+    ));
+    assert!(text(&files, "src/app.ts").contains("app.use(\"/recipes\", recipesRouter(stores));"));
+    let models = text(&files, "src/models.ts");
+    assert!(models.contains("  servings: string;") || models.contains("  servings: number;"));
+    assert!(models.contains("  cooking_time: string;"), "{models}");
+    for absent in ["src/auth.ts", "test/auth.test.ts", "test/storage.test.ts"] {
+        assert!(!has(&files, absent), "{absent} without auth or database");
+    }
+    for file in &files {
+        let content = file.as_text().expect("text");
+        for word in ["JWT_SECRET", "DATABASE_URL", "requireUser"] {
+            assert!(!content.contains(word), "{} mentions {word}", file.path);
+        }
+    }
+    assert!(text(&files, "src/config.ts").contains("export const DEFAULT_PORT = 3000;"));
+    assert!(report.contains("requires title"), "{report}");
+}
+
+#[test]
+fn a_shop_with_two_resources_and_bearer_tokens_passes_its_tests() {
+    let (files, report) = generated_project_passes(&intent(
+        "Node service for a shop: products and orders, protected by bearer tokens",
+        &[
+            "Products have a name, a unit price and a stock count",
+            "Orders have a customer email, a quantity and a paid flag",
+        ],
+        &[("database", "MongoDB"), ("project name", "corner-shop")],
+    ));
+    assert!(text(&files, "package.json").contains("\"name\": \"corner-shop\""));
+    for path in [
+        "src/routes/products.ts",
+        "src/routes/orders.ts",
+        "test/products.test.ts",
+        "test/orders.test.ts",
+    ] {
+        assert!(has(&files, path), "{path} generated");
+    }
+    let models = text(&files, "src/models.ts");
+    assert!(models.contains("  unit_price: number;"));
+    assert!(models.contains("  customer_email: string;"));
+    assert!(models.contains("  paid: boolean;"), "{models}");
+    assert!(text(&files, "test/auth.test.ts").contains("[\"/products\", \"/orders\"]"));
+    assert!(text(&files, "src/storage.ts").contains("[\"mongodb\", \"mongodb+srv\"]"));
+    assert!(report.contains("creates, lists, reads, replaces and deletes an order"));
+}
+
+#[test]
+fn an_intent_without_fields_gets_the_default_fields_and_passes() {
+    let (files, _) = generated_project_passes(&intent("An Express API for invoices", &[], &[]));
+    let models = text(&files, "src/models.ts");
+    assert!(models.contains("  name: string;"), "{models}");
+    assert!(models.contains("  description: string | null;"), "{models}");
+    assert!(models.contains("  amount: number;"), "{models}");
+}
+
+#[test]
+fn resources_named_like_the_generated_types_still_build_and_pass() {
+    let (files, _) = generated_project_passes(&intent(
+        "A Node service to manage configs and repositories",
+        &[],
+        &[],
+    ));
+    let models = text(&files, "src/models.ts");
+    assert!(models.contains("export interface ConfigItem {"), "{models}");
+    assert!(
+        models.contains("export interface RepositoryItem {"),
+        "{models}"
+    );
+}
