@@ -20,9 +20,9 @@ pub use error::ApiError;
 pub use registry::RegistryState;
 
 use crate::capsule::CapsuleDirs;
-use crate::model::Intent;
+use crate::model::{Intent, Plan};
 use crate::pipeline::Dispatcher;
-use crate::pipeline::Failure;
+use crate::pipeline::{Failure, UNSUPPORTED_STACK};
 use crate::store::{Approval, DecideError, IntentStatus, StageStatus, Store};
 use crate::tiers::{DEFAULT_TIER, Tiers};
 
@@ -288,14 +288,28 @@ async fn submit_intent(
         }
     }
     // Without a tier the planner's recommendation runs (the default tier
-    // when no planner is configured).
+    // when no planner is configured). A tier that runs the agent of the
+    // detected stack needs the plan too: an intent no agent serves is
+    // refused now, with nothing stored.
+    let uses_stack = |name: &str| tiers.get(name).is_some_and(|t| t.uses_stack());
+    let plan = if !tier_given || uses_stack(&intent.tier) {
+        state
+            .pipeline
+            .plan(&catalog, &intent)
+            .await
+            .map_err(planner_failed)?
+    } else {
+        None
+    };
     if !tier_given {
-        intent.tier = match state.pipeline.plan(&catalog, &intent).await {
-            Ok(Some(plan)) if tiers.get(&plan.recommended_tier).is_some() => plan.recommended_tier,
-            Ok(_) => DEFAULT_TIER.to_owned(),
-            Err(f) => return Err(planner_failed(f)),
+        intent.tier = match &plan {
+            Some(plan) if tiers.get(&plan.recommended_tier).is_some() => {
+                plan.recommended_tier.clone()
+            }
+            _ => DEFAULT_TIER.to_owned(),
         };
     }
+    agents_for(tiers, &intent.tier, plan.as_ref())?;
     if let Some(key) = key {
         // The digest covers the request as understood (description,
         // requirements, constraints, tier), not its bytes.
@@ -353,15 +367,44 @@ async fn analyze_intent(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(body) = body?;
     let catalog = state.pipeline.catalog();
-    let (intent, _) = intent_of(body, &catalog.tiers)?;
-    match state.pipeline.plan(&catalog, &intent).await {
-        Ok(Some(plan)) => Ok(Json(json!({ "analysis": plan }))),
-        Ok(None) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "NO_PLANNER",
-            "no planner is configured (`[planner]` in the tiers file)",
-        )),
-        Err(f) => Err(planner_failed(f)),
+    let (intent, tier_given) = intent_of(body, &catalog.tiers)?;
+    let plan = match state.pipeline.plan(&catalog, &intent).await {
+        Ok(Some(plan)) => plan,
+        Ok(None) => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "NO_PLANNER",
+                "no planner is configured (`[planner]` in the tiers file)",
+            ));
+        }
+        Err(f) => return Err(planner_failed(f)),
+    };
+    // The tier that would run, and its agents for this intent's stack.
+    let tier = if tier_given {
+        intent.tier.clone()
+    } else {
+        plan.recommended_tier.clone()
+    };
+    let mut answer = json!({ "analysis": plan, "tier": tier });
+    match agents_for(&catalog.tiers, &tier, Some(&plan)) {
+        Ok(agents) => answer["agents"] = json!(agents),
+        Err(e) => answer["unsupported"] = json!({ "code": e.code, "message": e.message }),
+    }
+    Ok(Json(answer))
+}
+
+/// The agents `tier` runs for an intent with `plan`: its own, with the
+/// agent of the detected stack in place of `stack`; 422
+/// `UNSUPPORTED_STACK` when no agent serves the stack.
+fn agents_for(tiers: &Tiers, tier: &str, plan: Option<&Plan>) -> Result<Vec<String>, ApiError> {
+    let Some(t) = tiers.get(tier) else {
+        return Ok(vec![]);
+    };
+    let stack = plan.map(|p| p.stack.as_slice()).unwrap_or_default();
+    match tiers.stack_agent(t, stack) {
+        None => Ok(t.agents.clone()),
+        Some(Ok(agent)) => Ok(t.with_stack_agent(&agent).agents),
+        Some(Err(e)) => Err(ApiError::invalid(UNSUPPORTED_STACK, e.to_string())),
     }
 }
 

@@ -43,6 +43,9 @@ use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, Unavailable};
 use crate::tiers::{Stage, StageKind, Tier, Tiers};
 
+/// The code of an intent whose stack no installed agent generates.
+pub const UNSUPPORTED_STACK: &str = "UNSUPPORTED_STACK";
+
 /// The loaded plugins by name.
 pub type Plugins = HashMap<String, Arc<Plugin>>;
 
@@ -1003,7 +1006,6 @@ impl<'a> Run<'a> {
 
     /// Runs the intent from its first unfinished stage to its end.
     async fn stages(&mut self) -> Result<Outcome, Failure> {
-        let tier = self.tier.clone();
         let p = self.p;
         let intent = self.intent;
         let id = intent.id.as_str();
@@ -1013,6 +1015,7 @@ impl<'a> Run<'a> {
         let mut history: Vec<IterationSummary> = vec![];
 
         // The planner reads the intent first; its plan is on the record.
+        let mut plan: Option<model::Plan> = None;
         if let Some(call) = p.planner_call(&self.catalog, self.wit_intent.clone())? {
             let PlannerCall {
                 plugin,
@@ -1021,17 +1024,29 @@ impl<'a> Run<'a> {
                 request,
             } = call;
             ctx.cancel = Some(self.cancel.clone());
-            let _plan: model::Plan = self
-                .stage(
+            plan = Some(
+                self.stage(
                     "plan".into(),
                     "plan",
                     &plugin,
                     move |rt, p| rt.plan(p, limits, ctx, &request),
                     |plan: &model::Plan| serde_json::to_value(plan).unwrap_or_default(),
                 )
-                .await?;
+                .await?,
+            );
             push_once(&mut ran, plugin);
         }
+        // A tier that runs the agent of the detected stack gets it now.
+        let stack = plan.map(|p| p.stack).unwrap_or_default();
+        if let Some(chosen) = self.tiers.stack_agent(&self.tier, &stack) {
+            let agent = chosen.map_err(|e| Failure {
+                code: UNSUPPORTED_STACK.into(),
+                message: e.to_string(),
+            })?;
+            tracing::info!(intent = id, %agent, stack = ?stack, "agent chosen for the detected stack");
+            self.tier = self.tier.with_stack_agent(&agent);
+        }
+        let tier = self.tier.clone();
 
         // Rounds of generation and validation until the gate passes or the
         // tier's repair rounds run out.

@@ -24,6 +24,10 @@ pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
 pub const MAX_ITERATIONS: u32 = 5;
 
 /// What an agent is asked to be in a tier.
+mod stacks;
+
+pub use stacks::{STACK_AGENT, StackAgent, Stacks, Unsupported};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
@@ -213,6 +217,10 @@ pub struct Tier {
     /// Limits for every plugin call of this tier, over the defaults.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// When an agent stage names [`STACK_AGENT`]: every agent the
+    /// `[stacks]` table may choose for it.
+    #[serde(skip)]
+    pub stack_agents: Vec<String>,
 }
 
 impl Tier {
@@ -316,15 +324,40 @@ impl Tier {
         Ok(())
     }
 
-    /// Every plugin the tier runs, by name: its stages', its exporter and
-    /// its delivery adapter.
+    /// Every plugin the tier runs, by name: its stages' (every agent the
+    /// stack may choose in place of [`STACK_AGENT`]), its exporter and its
+    /// delivery adapter.
     pub fn plugin_names(&self) -> BTreeSet<&String> {
         self.stages
             .iter()
             .flat_map(|s| &s.plugins)
+            .filter(|p| *p != STACK_AGENT)
+            .chain(&self.stack_agents)
             .chain(&self.exporters)
             .chain(&self.delivery)
             .collect()
+    }
+
+    /// Whether an agent stage runs the agent of the detected stack.
+    pub fn uses_stack(&self) -> bool {
+        self.stages
+            .iter()
+            .any(|s| s.kind == StageKind::Agent && s.plugins.iter().any(|p| p == STACK_AGENT))
+    }
+
+    /// This tier with `agent` in place of [`STACK_AGENT`].
+    pub fn with_stack_agent(&self, agent: &str) -> Tier {
+        let mut tier = self.clone();
+        for name in tier
+            .stages
+            .iter_mut()
+            .flat_map(|s| s.plugins.iter_mut())
+            .chain(tier.agents.iter_mut())
+            .filter(|p| *p == STACK_AGENT)
+        {
+            *name = agent.to_owned();
+        }
+        tier
     }
 
     /// The indices of the stages `stage` needs, directly or through others.
@@ -567,6 +600,8 @@ struct File {
     tiers: BTreeMap<String, Tier>,
     #[serde(default)]
     plugins: BTreeMap<String, PluginGrant>,
+    #[serde(default)]
+    stacks: Option<Stacks>,
 }
 
 /// The planner that reads every intent first and recommends a tier.
@@ -589,6 +624,8 @@ pub struct Tiers {
     pub planner: Option<PlannerConfig>,
     pub tiers: BTreeMap<String, Tier>,
     pub grants: BTreeMap<String, PluginGrant>,
+    /// Which agent serves which stack, for tiers that name [`STACK_AGENT`].
+    pub stacks: Option<Stacks>,
 }
 
 impl Tiers {
@@ -616,6 +653,27 @@ impl Tiers {
                 origin: origin.to_owned(),
                 message: "no tiers are defined".into(),
             });
+        }
+        // The versions the `[stacks]` table asks of its agents.
+        let mut stack_versions = BTreeMap::new();
+        if let Some(stacks) = &mut file.stacks {
+            let parse_err = |message: String| Error::Parse {
+                origin: origin.to_owned(),
+                message: format!("stacks: {message}"),
+            };
+            stacks.check().map_err(parse_err)?;
+            for reference in stacks
+                .agents
+                .iter_mut()
+                .map(|a| &mut a.agent)
+                .chain(stacks.default.iter_mut())
+            {
+                let (name, req) = split_reference(reference).map_err(parse_err)?;
+                if let Some(req) = req {
+                    stack_versions.insert(name.clone(), req);
+                }
+                *reference = name;
+            }
         }
         for (name, tier) in &mut file.tiers {
             let err = |message: String| Error::Tier {
@@ -651,7 +709,25 @@ impl Tiers {
             if gate.weights.values().all(|w| *w == 0) && !gate.weights.is_empty() {
                 return Err(err("gate.weights are all zero".into()));
             }
-            if let Some(a) = tier.roles.keys().find(|a| !tier.agents.contains(a)) {
+            if tier.uses_stack() {
+                let Some(stacks) = &file.stacks else {
+                    return Err(err(format!(
+                        "runs the agent of the detected stack (`{STACK_AGENT}`), but the file has no [stacks] table"
+                    )));
+                };
+                if file.planner.is_none() {
+                    return Err(err(format!(
+                        "runs the agent of the detected stack (`{STACK_AGENT}`), which needs a [planner] to detect it"
+                    )));
+                }
+                tier.versions.extend(stack_versions.clone());
+                tier.stack_agents = stacks.agent_names();
+            }
+            if let Some(a) = tier
+                .roles
+                .keys()
+                .find(|a| !tier.agents.contains(a) && !tier.stack_agents.contains(a))
+            {
                 return Err(err(format!(
                     "roles names `{a}`, which is not among the tier's agents"
                 )));
@@ -696,7 +772,22 @@ impl Tiers {
             planner: file.planner,
             tiers: file.tiers,
             grants: file.plugins,
+            stacks: file.stacks,
         })
+    }
+
+    /// The agent `tier` runs for a planner's `stack`: `None` when the tier
+    /// names its agents itself.
+    pub fn stack_agent(
+        &self,
+        tier: &Tier,
+        stack: &[String],
+    ) -> Option<Result<String, Unsupported>> {
+        if !tier.uses_stack() {
+            return None;
+        }
+        let stacks = self.stacks.as_ref()?;
+        Some(stacks.choose(stack))
     }
 
     pub fn get(&self, name: &str) -> Option<&Tier> {
@@ -780,8 +871,14 @@ impl Tiers {
                 .flat_map(|s| {
                     s.plugins
                         .iter()
+                        .filter(|p| *p != STACK_AGENT)
                         .map(move |p| (s.name.as_str(), p, s.kind.plugin_kind()))
                 })
+                .chain(
+                    tier.stack_agents
+                        .iter()
+                        .map(|p| ("stacks", p, PluginKind::Agent)),
+                )
                 .chain(
                     tier.exporters
                         .iter()
@@ -824,6 +921,52 @@ mod tests {
         [plugins."a/agent"]
         limits = { memory_mib = 128, fuel = 1000 }
     "#;
+
+    #[test]
+    fn a_tier_running_the_stack_agent_needs_a_stacks_table_and_a_planner() {
+        let tier = r#"
+            [tiers.t]
+            agents = ["stack"]
+            exporter = "a/zip"
+            gate = { min_score = 0, max_critical = 0 }
+        "#;
+        let stacks = r#"
+            [stacks]
+            default = "a/py@^1"
+            [[stacks.agents]]
+            agent = "a/go"
+            serves = ["go"]
+        "#;
+        let planner = "[planner]\nplugin = \"a/planner\"\n";
+        let err = Tiers::parse(&format!("{planner}{tier}"), "t").unwrap_err();
+        assert!(err.to_string().contains("no [stacks] table"), "{err}");
+        let err = Tiers::parse(&format!("{tier}{stacks}"), "t").unwrap_err();
+        assert!(err.to_string().contains("needs a [planner]"), "{err}");
+
+        let tiers = Tiers::parse(&format!("{planner}{tier}{stacks}"), "t").unwrap();
+        let t = tiers.get("t").unwrap();
+        assert!(t.uses_stack());
+        // Every agent the table may choose is loaded for the tier, with
+        // the versions the table asks for.
+        let names: Vec<&str> = t.plugin_names().iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["a/go", "a/py", "a/zip"]);
+        assert_eq!(t.versions["a/py"].to_string(), "^1");
+        let go = tiers.stack_agent(t, &["go".into()]).unwrap().unwrap();
+        assert_eq!(t.with_stack_agent(&go).agents, ["a/go"]);
+        assert_eq!(t.with_stack_agent(&go).stages[0].plugins, ["a/go"]);
+        // The stack agents must be agents.
+        let err = tiers
+            .check_plugins(|_, name| {
+                Some(match name {
+                    "a/go" => PluginKind::Validator,
+                    "a/zip" => PluginKind::Exporter,
+                    "a/planner" => PluginKind::Planner,
+                    _ => PluginKind::Agent,
+                })
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("`a/go` is of kind"), "{err}");
+    }
 
     #[test]
     fn limits_apply_defaults_then_the_tier_then_the_plugin() {
