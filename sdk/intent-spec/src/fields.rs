@@ -444,10 +444,14 @@ fn read_part(words_of_part: &[&str], optional_list: bool) -> Part {
     if name.is_empty() {
         return if connected { Part::Prose } else { Part::Empty };
     }
+    // A verb of asking that qualifies a noun after it is part of a name
+    // ("tracking number", "update time", "store name"), not prose.
     let readable = name.len() <= MAX_FIELD_WORDS
-        && name.iter().all(|word| {
+        && name.iter().enumerate().all(|(i, word)| {
             word.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && (!words::is_prose_word(word) || *word == "is")
+                && (!words::is_prose_word(word)
+                    || *word == "is"
+                    || (words::is_asking_word(word) && i + 1 < name.len()))
         })
         && name.join("_").len() <= MAX_FIELD_NAME_LEN;
     if !readable {
@@ -509,6 +513,21 @@ mod tests {
         assert!(found[2].field.non_negative);
         assert_eq!(found[3].field.kind, FieldKind::Text);
         assert!(found.iter().all(|m| m.field.required));
+    }
+
+    #[test]
+    fn a_verb_qualifying_a_noun_is_part_of_the_field_name() {
+        let found = from_text(
+            "Each shipment has a tracking number, a weight and a destination",
+            &resources(&["shipments"]),
+        );
+        assert_eq!(names(&found), ["tracking_number", "weight", "destination"]);
+        // Alone, the verb is still prose and ends the list.
+        let found = from_text(
+            "Each shipment has a weight and tracking",
+            &resources(&["shipments"]),
+        );
+        assert_eq!(names(&found), ["weight"]);
     }
 
     #[test]

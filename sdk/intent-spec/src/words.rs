@@ -367,6 +367,12 @@ pub fn is_stop_word(token: &str) -> bool {
     STOP_WORD_GROUPS.iter().any(|group| group.contains(&token))
 }
 
+/// Whether the token is a verb of asking for software ("create",
+/// "tracking"), which may still qualify a noun in a field name.
+pub fn is_asking_word(token: &str) -> bool {
+    ASKING_WORDS.contains(&token)
+}
+
 /// Whether the token reads as grammar or technical vocabulary, so that a
 /// list part containing it is prose rather than a field name.
 pub fn is_prose_word(token: &str) -> bool {
