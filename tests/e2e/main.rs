@@ -7,6 +7,7 @@ mod publish;
 mod registry;
 mod reliability;
 mod sandbox;
+mod stacks;
 mod support;
 
 use std::collections::BTreeMap;
