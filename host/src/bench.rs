@@ -23,7 +23,8 @@
 //!   what a fresh instance per call is compared against.
 //! - `standard pipeline`: a whole intent on the standard tier in process,
 //!   SQLite writes included (the template agent's generation takes about
-//!   a millisecond of it).
+//!   a millisecond of it), with every commit synced (the default) and
+//!   with commits synced at checkpoints only (`--db-sync normal`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -187,15 +188,29 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
         times.drain(..n / 10);
         cases.push(summarize(name, times));
     }
-    let name = "standard-tier pipeline, in process";
-    if wanted(name) {
-        cases.push(summarize(name, pipeline(options, scratch.path()).await?));
+    for (name, sync) in [
+        ("standard-tier pipeline, in process", "full"),
+        (
+            "standard-tier pipeline, commits synced at checkpoints only",
+            "normal",
+        ),
+    ] {
+        if wanted(name) {
+            let data = scratch.path().join(sync);
+            cases.push(summarize(name, pipeline(options, &data, sync).await?));
+        }
     }
     anyhow::ensure!(!cases.is_empty(), "no case matches {:?}", options.only);
     Ok(cases)
 }
 
-async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Duration>> {
+/// Standard-tier intents run one after another in process, on a database
+/// that syncs commits as `db_sync` says.
+async fn pipeline(
+    options: &Options,
+    scratch: &Path,
+    db_sync: &str,
+) -> anyhow::Result<Vec<Duration>> {
     let serve = crate::server::ServeOptions {
         listen: "127.0.0.1:0".parse()?,
         data_dir: scratch.join("data"),
@@ -216,6 +231,7 @@ async fn pipeline(options: &Options, scratch: &Path) -> anyhow::Result<Vec<Durat
         keep_idempotency_keys: Duration::from_secs(24 * 3600).into(),
         keep_webhook_deliveries: Duration::from_secs(7 * 24 * 3600).into(),
         keep_capsules: None,
+        db_sync: db_sync.to_owned(),
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

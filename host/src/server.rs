@@ -22,7 +22,7 @@ use crate::catalog::{Catalog, Source};
 use crate::pipeline::{Dispatcher, Pipeline};
 use crate::publishers::Publishers;
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::store::{Retention, Store};
+use crate::store::{Durability, Retention, Store};
 use crate::tiers::Tiers;
 use qlp_registry::TrustPolicy;
 
@@ -83,6 +83,12 @@ pub struct ServeOptions {
     /// publisher add`). Without it the registry API is read-only.
     #[arg(long, env = "QLP_PUBLISHERS")]
     pub publishers: Option<PathBuf>,
+    /// How far a database commit is on disk: `full` syncs every commit,
+    /// so what was recorded survives a power loss; `normal` syncs at
+    /// checkpoints, losing nothing on a crash of the process but possibly
+    /// the last commits on a power loss.
+    #[arg(long, env = "QLP_DB_SYNC", default_value = "full", value_parser = ["full", "normal"])]
+    pub db_sync: String,
     /// How often records past their retention are pruned.
     #[arg(long, env = "QLP_PRUNE_EVERY", default_value = "1h")]
     pub prune_every: humantime::Duration,
@@ -184,7 +190,11 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         }
         None => Tiers::defaults(),
     };
-    let store = Store::open(&data.join("qlp.db"))
+    let durability = match options.db_sync.as_str() {
+        "normal" => Durability::Normal,
+        _ => Durability::Full,
+    };
+    let store = Store::open_with(&data.join("qlp.db"), durability)
         .await
         .context("cannot open the database")?;
     let cache_dir = options

@@ -404,22 +404,41 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// How far a commit is on disk when it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The write-ahead log is synced at every commit: a recorded stage or
+    /// delivery survives a power loss, not only a crash of the process.
+    #[default]
+    Full,
+    /// Synced at checkpoints only: a crash of the process loses nothing,
+    /// a power loss may lose the last commits (SQLite's NORMAL in WAL
+    /// mode). Faster where syncs are slow.
+    Normal,
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and applies migrations.
+    /// Opens (creating if needed) the database file and applies migrations,
+    /// syncing every commit ([`Durability::Full`]).
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    /// Opens the database file with the given durability.
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self> {
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL syncs the write-ahead log at every commit, so a recorded
-            // stage or delivery survives a power loss, not only a crash of
-            // the process (NORMAL may lose the last commits then).
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()

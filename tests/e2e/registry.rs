@@ -91,17 +91,7 @@ async fn unsigned_untrusted_and_mismatched_plugins_are_refused_at_import() {
 
     let data = tmp.path().join("data");
     let server = Server::start(&data, &["--plugin-dir", dir.to_str().unwrap()]);
-    assert_eq!(
-        loaded(&server).await,
-        [
-            "qlp/filesystem",
-            "qlp/planner",
-            "qlp/python",
-            "qlp/secrets",
-            "qlp/template-fastapi",
-            "qlp/zip"
-        ]
-    );
+    assert_eq!(loaded(&server).await, crate::support::first_party_names());
     server.stop();
 
     let log = std::fs::read_to_string(data.join("server.log")).unwrap();

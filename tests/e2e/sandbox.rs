@@ -392,17 +392,7 @@ async fn a_server_skips_components_it_refuses_and_serves_the_rest() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "qlp/filesystem",
-            "qlp/planner",
-            "qlp/python",
-            "qlp/secrets",
-            "qlp/template-fastapi",
-            "qlp/zip"
-        ]
-    );
+    assert_eq!(names, crate::support::first_party_names());
     assert_eq!(run(&server, "standard").await["status"], "completed");
     server.stop();
     let log = std::fs::read_to_string(data.path().join("data/server.log")).unwrap();

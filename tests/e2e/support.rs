@@ -59,6 +59,24 @@ pub fn plugins() -> PathBuf {
     components("QLP_TEST_PLUGINS", "plugins")
 }
 
+/// The names of the first-party plugins built into [`plugins`], sorted,
+/// as their signed manifests give them.
+pub fn first_party_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(plugins())
+        .expect("the plugin directory")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".manifest.json"))
+        .map(|e| {
+            let manifest: Value =
+                serde_json::from_slice(&std::fs::read(e.path()).expect("a manifest"))
+                    .expect("a JSON manifest");
+            manifest["name"].as_str().expect("a name").to_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 /// The test fixture plugins.
 pub fn fixtures() -> PathBuf {
     components("QLP_TEST_FIXTURES", "test-plugins")
@@ -135,7 +153,7 @@ impl Server {
             .expect("server log");
         // Drains the server's log even when the copy cannot be written
         // (a test that fills the disk), so the server never blocks on it.
-        std::thread::spawn(move || {
+        let copier = std::thread::spawn(move || {
             use std::io::{Read, Write};
             let mut stderr = stderr;
             let mut buf = [0u8; 8192];
@@ -152,6 +170,8 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait().ok();
+                // The whole log, its last lines (the reason) included.
+                let _ = copier.join();
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
                 panic!("qlp did not start (exit: {status:?}); its log:\n{log}");
             }
