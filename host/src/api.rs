@@ -51,6 +51,8 @@ pub struct AppState {
     pub pipeline: Arc<crate::pipeline::Pipeline>,
     /// The plugin registry and who may publish to it.
     pub registry: Arc<RegistryState>,
+    /// Non-public webhook destinations the operator allows.
+    pub webhook_allow: crate::net::Allowed,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
@@ -702,15 +704,28 @@ async fn register_webhook(
     body: Result<Json<RegisterWebhook>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
-    let (hook, secret) =
-        match crate::webhooks::register(&state.store, &body.url, &body.events, body.secret).await {
-            Ok(done) => done,
-            Err(crate::webhooks::RegisterError::Invalid(m)) => {
-                return Err(ApiError::invalid("INVALID_WEBHOOK", m));
-            }
-            Err(crate::webhooks::RegisterError::Store(e)) => return Err(e.into()),
-        };
-    tracing::info!(webhook = %hook.id, url = %hook.url, "webhook registered");
+    let (hook, secret) = match crate::webhooks::register(
+        &state.store,
+        &body.url,
+        &body.events,
+        body.secret,
+        &state.webhook_allow,
+    )
+    .await
+    {
+        Ok(done) => done,
+        Err(crate::webhooks::RegisterError::Invalid(m)) => {
+            return Err(ApiError::invalid("INVALID_WEBHOOK", m));
+        }
+        Err(crate::webhooks::RegisterError::Destination(refused)) => {
+            return Err(ApiError::invalid(
+                "WEBHOOK_DESTINATION_REFUSED",
+                refused.to_string(),
+            ));
+        }
+        Err(crate::webhooks::RegisterError::Store(e)) => return Err(e.into()),
+    };
+    tracing::info!(webhook = %hook.id, url = %crate::net::masked(&hook.url), "webhook registered");
     let mut body = serde_json::to_value(&hook).map_err(ApiError::internal)?;
     // The secret is shown once, here.
     body["secret"] = json!(secret);
@@ -856,7 +871,17 @@ async fn capsule_file(
     let file = state.capsules.file(&id, &path).ok_or_else(not_found)?;
     let bytes = match tokio::fs::read(&file).await {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
+        // A directory of the capsule is not a file of it.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::IsADirectory
+                    | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Err(not_found());
+        }
         Err(e) => return Err(ApiError::internal(e)),
     };
     let media_type = if std::str::from_utf8(&bytes).is_ok() {

@@ -232,6 +232,7 @@ async fn pipeline(
         keep_webhook_deliveries: Duration::from_secs(7 * 24 * 3600).into(),
         keep_capsules: None,
         db_sync: db_sync.to_owned(),
+        webhook_allow: vec![],
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

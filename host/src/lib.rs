@@ -8,7 +8,8 @@
 //! (SQLite), `webhooks`, `tiers` (pipeline configuration), `catalog` (the
 //! plugin versions each tier resolves to, and the lock), `server`
 //! (start-up), `client` (`qlp submit`), `durable` (crash-safe file writes), `faults` (crash points for
-//! fault-injection tests), `packages` (signed plugins),
+//! fault-injection tests), `net` (which addresses the server may reach for
+//! others), `packages` (signed plugins),
 //! `publishers` (who may publish), `scaffold` (`qlp plugin new`), `oci`
 //! (mirroring plugins through an OCI registry) and `bundle` (air-gapped
 //! installs).
@@ -23,6 +24,7 @@ pub mod durable;
 pub mod faults;
 pub mod gate;
 pub mod model;
+pub mod net;
 pub mod oci;
 pub mod packages;
 pub mod pipeline;

@@ -83,6 +83,16 @@ pub struct ServeOptions {
     /// publisher add`). Without it the registry API is read-only.
     #[arg(long, env = "QLP_PUBLISHERS")]
     pub publishers: Option<PathBuf>,
+    /// Webhook destinations allowed although they are not public
+    /// (loopback, private networks), as `host:port`; repeat or separate
+    /// with commas. Every other webhook URL must resolve to public
+    /// addresses only.
+    #[arg(
+        long = "webhook-allow",
+        env = "QLP_WEBHOOK_ALLOW",
+        value_delimiter = ','
+    )]
+    pub webhook_allow: Vec<String>,
     /// How far a database commit is on disk: `full` syncs every commit,
     /// so what was recorded survives a power loss; `normal` syncs at
     /// checkpoints, losing nothing on a crash of the process but possibly
@@ -149,6 +159,25 @@ fn start_pruning(store: Store, capsules: CapsuleDirs, retention: Retention, ever
     });
 }
 
+/// Makes the data directory the server's alone (0700) and its database
+/// files readable by the server only (0600): they hold every tenant's
+/// intents, capsules and webhook secrets.
+fn restrict_permissions(data: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("cannot restrict the permissions of {}", path.display()))
+    };
+    set(data, 0o700)?;
+    for name in ["qlp.db", "qlp.db-wal", "qlp.db-shm"] {
+        let path = data.join(name);
+        if path.exists() {
+            set(&path, 0o600)?;
+        }
+    }
+    Ok(())
+}
+
 /// This node's lease name: the one given, else the one kept in the data
 /// directory (created on first start).
 fn node_id(options: &ServeOptions) -> anyhow::Result<String> {
@@ -197,6 +226,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     let store = Store::open_with(&data.join("qlp.db"), durability)
         .await
         .context("cannot open the database")?;
+    restrict_permissions(data)?;
     let cache_dir = options
         .cache_dir
         .clone()
@@ -279,7 +309,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     tracing::info!(%node, "claiming intents as this node");
     let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node).await?;
     if options.workers > 0 {
-        crate::webhooks::start_sender(store.clone());
+        crate::webhooks::start_sender(
+            store.clone(),
+            crate::net::Allowed::new(options.webhook_allow.clone()),
+        );
         start_pruning(
             store.clone(),
             capsules.clone(),
@@ -295,6 +328,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             max_queued: options.max_queued,
             pipeline: pipeline.clone(),
             registry,
+            webhook_allow: crate::net::Allowed::new(options.webhook_allow.clone()),
         },
         pipeline,
     ))

@@ -21,6 +21,7 @@ use serde_json::json;
 use sha2::Sha256;
 use sqlx::SqliteConnection;
 
+use crate::net::Allowed;
 use crate::store::{self, ErrorInfo, IntentStatus, Store, now_ms};
 
 /// The events a webhook may subscribe to.
@@ -145,6 +146,9 @@ pub async fn enqueue(
 pub enum RegisterError {
     #[error("{0}")]
     Invalid(String),
+    /// The URL leads somewhere the server may not send to.
+    #[error(transparent)]
+    Destination(#[from] crate::net::Refused),
     #[error(transparent)]
     Store(#[from] store::Error),
 }
@@ -154,11 +158,16 @@ pub const MAX_URL_LEN: usize = 2048;
 
 /// Registers a webhook; returns it and its secret (generated when none is
 /// given).
+///
+/// The URL must lead to a public address (every address its host resolves
+/// to), unless the operator allowed the destination; it is checked again
+/// at every delivery, so a name that later resolves elsewhere is caught.
 pub async fn register(
     store: &Store,
     url: &str,
     events: &[String],
     secret: Option<String>,
+    allowed: &Allowed,
 ) -> Result<(Webhook, String), RegisterError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| RegisterError::Invalid(format!("`{url}` is not a URL: {e}")))?;
@@ -166,6 +175,11 @@ pub async fn register(
         return Err(RegisterError::Invalid(format!(
             "`{url}` must be an http or https URL with a host"
         )));
+    }
+    if parsed.scheme() == "https" {
+        return Err(RegisterError::Invalid(
+            "this server cannot deliver to https URLs (it is built without TLS); use an http URL or a relay".into(),
+        ));
     }
     if url.len() > MAX_URL_LEN {
         return Err(RegisterError::Invalid(format!(
@@ -197,6 +211,8 @@ pub async fn register(
             uuid::Uuid::new_v4().simple()
         ),
     };
+    // Last, once the request is otherwise valid: the destination.
+    crate::net::check(&parsed, allowed).await?;
     let hook = Webhook {
         id: uuid::Uuid::new_v4().to_string(),
         url: url.to_owned(),
@@ -226,7 +242,8 @@ pub async fn list(store: &Store) -> store::Result<Vec<Webhook>> {
         .map(|(id, url, events, created_at)| {
             Ok(Webhook {
                 id,
-                url,
+                // Credentials in a URL are not shown again.
+                url: crate::net::masked(&url),
                 events: serde_json::from_str(&events)?,
                 created_at,
             })
@@ -284,16 +301,12 @@ pub async fn deliveries(store: &Store, id: &str) -> store::Result<Option<Vec<ser
         .map(Some)
 }
 
-/// Starts the task that sends due deliveries.
-pub fn start_sender(store: Store) {
+/// Starts the task that sends due deliveries, to the destinations
+/// [`crate::net`] lets the server reach.
+pub fn start_sender(store: Store, allowed: Allowed) {
     tokio::spawn(async move {
-        let http = reqwest::Client::builder()
-            .timeout(ATTEMPT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client without TLS builds");
         loop {
-            if let Err(e) = send_due(&store, &http).await {
+            if let Err(e) = send_due(&store, &allowed).await {
                 tracing::error!(error = %e, "webhook sender failed");
             }
             tokio::time::sleep(SEND_POLL).await;
@@ -301,7 +314,24 @@ pub fn start_sender(store: Store) {
     });
 }
 
-async fn send_due(store: &Store, http: &reqwest::Client) -> store::Result<()> {
+/// A client for one attempt to `url`: its host is checked again and the
+/// connection pinned to the checked addresses, so a name that now
+/// resolves to a private address (DNS rebinding) is not followed.
+async fn client_for(url: &str, allowed: &Allowed) -> Result<reqwest::Client, String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let addrs = crate::net::check(&parsed, allowed)
+        .await
+        .map_err(|e| format!("destination refused: {e}"))?;
+    let mut builder = reqwest::Client::builder()
+        .timeout(ATTEMPT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(url::Host::Domain(name)) = parsed.host() {
+        builder = builder.resolve_to_addrs(name, &addrs);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+async fn send_due(store: &Store, allowed: &Allowed) -> store::Result<()> {
     let now = now_ms();
     let due: Vec<(String, i64)> = sqlx::query_as(
         "SELECT id, next_attempt_ms FROM webhook_deliveries
@@ -329,34 +359,36 @@ async fn send_due(store: &Store, http: &reqwest::Client) -> store::Result<()> {
         let Some((url, secret, event, payload, attempts)) = claimed else {
             continue;
         };
-        let (store, http) = (store.clone(), http.clone());
+        let (store, allowed) = (store.clone(), allowed.clone());
         sends.spawn(async move {
             let timestamp = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
-            let result = http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("x-qlp-event", &event)
-                .header("x-qlp-delivery", &id)
-                .header("x-qlp-timestamp", timestamp.to_string())
-                .header(
-                    "x-qlp-signature",
-                    sign(&secret, timestamp, payload.as_bytes()),
-                )
-                .body(payload)
-                .send()
-                .await;
+            let http = client_for(&url, &allowed).await;
+            let result = match http {
+                Err(refused) => Err(refused),
+                Ok(http) => http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-qlp-event", &event)
+                    .header("x-qlp-delivery", &id)
+                    .header("x-qlp-timestamp", timestamp.to_string())
+                    .header(
+                        "x-qlp-signature",
+                        sign(&secret, timestamp, payload.as_bytes()),
+                    )
+                    .body(payload)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
             let (ok, entry) = match result {
                 Ok(r) => (
                     r.status().is_success(),
                     json!({ "at": store::now(), "status_code": r.status().as_u16() }),
                 ),
-                Err(e) => (
-                    false,
-                    json!({ "at": store::now(), "error": format!("{e}") }),
-                ),
+                Err(e) => (false, json!({ "at": store::now(), "error": e })),
             };
             let attempts = attempts as u32 + 1;
             let status = if ok {

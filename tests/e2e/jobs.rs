@@ -398,11 +398,66 @@ async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
         )
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let receiver = format!("http://{}/hook", listener.local_addr().unwrap());
+    let receiver_addr = listener.local_addr().unwrap().to_string();
+    let receiver = format!("http://{receiver_addr}/hook");
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_with_fixtures(data.path());
+    // The receiver is on loopback: the operator allows that destination.
+    let server = Server::start_with_fixtures_on(
+        data.path(),
+        &crate::support::test_tiers(),
+        &["--webhook-allow", &receiver_addr],
+    );
+    // Any other destination off the public internet is refused, in every
+    // spelling, and so is https, which this build cannot deliver.
+    // (Another port: the allowed one is allowed in any spelling.)
+    let port = receiver_addr
+        .rsplit_once(':')
+        .unwrap()
+        .1
+        .parse::<u16>()
+        .unwrap()
+        + 1;
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://2130706433:{port}/hook"),
+        format!("http://0x7f000001:{port}/hook"),
+        format!("http://127.1:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/hook".to_owned(),
+        "http://[64:ff9b::a9fe:a9fe]/hook".to_owned(),
+    ] {
+        let (status, body) = server
+            .post_json(
+                "/v1/webhooks",
+                json!({ "url": url, "events": ["intent.completed"] }),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("WEBHOOK_DESTINATION_REFUSED")),
+            "{url}: {body}"
+        );
+    }
+    let (status, body) = server
+        .post_json(
+            "/v1/webhooks",
+            json!({ "url": "https://hooks.example.com/x", "events": ["intent.completed"] }),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("INVALID_WEBHOOK"))
+    );
+    assert!(
+        server.get_json("/v1/webhooks").await["webhooks"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // Bad registrations are refused with the reason.
     let (status, body) = server
         .post_json(

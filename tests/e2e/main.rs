@@ -71,6 +71,26 @@ fn files_checked_against_manifest(zip: &[u8]) -> (Value, BTreeMap<String, Vec<u8
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_capsule_directory_is_not_a_file_and_the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "starter" }))
+        .await;
+    assert_eq!(server.wait(&id).await["status"], "completed");
+    for dir in ["app", "app/routes"] {
+        let response = server.get(&format!("/v1/capsules/{id}/files/{dir}")).await;
+        assert_eq!(response.status(), 404, "{dir}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "FILE_NOT_FOUND", "{dir}: {body}");
+    }
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(data.path()), 0o700);
+    assert_eq!(mode(&data.path().join("qlp.db")), 0o600);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_intent_becomes_a_capsule_whose_files_match_the_manifest_and_whose_tests_pass() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_default(data.path());

@@ -10,7 +10,7 @@
 //! another server. Requests, bytes and time per call are capped.
 
 use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// Requests one plugin call may send.
@@ -75,35 +75,9 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// Whether `ip` is on the public internet: not loopback, private,
-/// link-local, shared, multicast, unspecified or documentation space.
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
-    }
-}
+/// Whether `ip` is on the public internet: one rule for every address the
+/// server reaches on someone else's behalf (see [`crate::net`]).
+pub use crate::net::is_public;
 
 /// `http://host[:port]/path?query` split into host, port and the request
 /// target.
