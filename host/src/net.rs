@@ -79,7 +79,7 @@ impl Allowed {
 
     fn allows(&self, host: &str, port: u16) -> bool {
         let wanted = format!("{}:{port}", host.to_ascii_lowercase());
-        self.0.iter().any(|d| *d == wanted)
+        self.0.contains(&wanted)
     }
 }
 
