@@ -33,7 +33,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeOptions),
+    Serve(Box<ServeOptions>),
     /// Submit an intent to a server.
     Submit {
         /// What to build, e.g. "Create a FastAPI service for invoices with JWT auth".
@@ -367,7 +367,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
-        Command::Serve(options) => server::serve(options).await,
+        Command::Serve(options) => server::serve(*options).await,
         Command::Submit {
             description,
             tier,
