@@ -1,0 +1,19 @@
+//! The project QLP's `qlp/template-fastapi` agent generates, with and without
+//! JWT authentication and a database seam, carries no high or critical
+//! `qlp/security` finding. (One agent per test binary: agents export the
+//! same component symbols natively.)
+
+mod common;
+
+#[test]
+fn generated_fastapi_projects_have_no_high_or_critical_findings() {
+    for requirements in common::REQUIREMENT_SETS {
+        let intent = common::intent(
+            "A FastAPI service for invoices with customers and line items",
+            requirements,
+        );
+        let files = qlp_plugin_template_fastapi::generate_project(&intent)
+            .expect("the agent generates a project");
+        common::assert_no_serious_findings(&files);
+    }
+}
