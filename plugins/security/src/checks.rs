@@ -77,8 +77,26 @@ const SHELLS: &[&str] = &[
     "pwsh",
 ];
 
+/// Calls whose `debug=True` turns on a web framework's debug mode:
+/// `app.run` (Flask), `FastAPI`/`Starlette`/`Quart`/`Sanic`/`Litestar`
+/// constructors, `uvicorn.run`, Werkzeug's `run_simple`.
+const DEBUG_CALLS: &[&str] = &[
+    "run",
+    "FastAPI",
+    "Starlette",
+    "Quart",
+    "Sanic",
+    "Litestar",
+    "Flask",
+    "run_simple",
+];
+
 /// Words that make a hash call a password hash.
 const PASSWORD_WORDS: &[&str] = &["password", "passwd", "passphrase", "pwd"];
+
+/// Words that, next to a password word, name something that is not the
+/// password itself (a reset token is random and may be hashed quickly).
+const NOT_A_PASSWORD: &[&str] = &["reset", "token", "policy", "hint", "length", "url", "field"];
 
 /// Runs every rule over one tokenized file.
 pub fn check(lang: Lang, code: &Code<'_>) -> Vec<Hit> {
@@ -812,7 +830,9 @@ fn hashing(lang: Lang, code: &Code<'_>, hits: &mut Vec<Hit>) {
                 t.text
             }
             .to_ascii_lowercase();
-            t.kind != Kind::Punct && PASSWORD_WORDS.iter().any(|w| lower.contains(w))
+            t.kind != Kind::Punct
+                && PASSWORD_WORDS.iter().any(|w| lower.contains(w))
+                && !NOT_A_PASSWORD.iter().any(|w| lower.contains(w))
         });
         let (callee, _) = code.callee(open);
         if about_passwords {
@@ -977,8 +997,15 @@ fn tls(lang: Lang, code: &Code<'_>, hits: &mut Vec<Hit>) {
         )
     };
     for (i, t) in toks.iter().enumerate() {
+        if code.in_definition(i) {
+            // A parameter default (`def connect(verify=False)`) is not a use.
+            continue;
+        }
+        // `name = value` or an object key `name: value`; `a.name : value`
+        // is the end of a ternary, not a key.
         let assigns = |value: &str| {
-            (code.punct_at(i + 1, "=") || code.punct_at(i + 1, ":")) && code.ident_at(i + 2, value)
+            let key = code.punct_at(i + 1, ":") && !code.punct_at(i.wrapping_sub(1), ".");
+            (code.punct_at(i + 1, "=") || key) && code.ident_at(i + 2, value)
         };
         let found = match lang {
             Lang::Python => {
@@ -990,12 +1017,14 @@ fn tls(lang: Lang, code: &Code<'_>, hits: &mut Vec<Hit>) {
                         "`verify=False`",
                         "remove it, or point `verify=` at a CA bundle for a private CA",
                     ))
-                } else if t.is_ident("_create_unverified_context") {
+                } else if t.is_ident("_create_unverified_context")
+                    && !code.before(i, 1).is_some_and(|p| p.is_ident("def"))
+                {
                     Some((
                         "`ssl._create_unverified_context`",
                         "use `ssl.create_default_context()`",
                     ))
-                } else if t.is_ident("CERT_NONE") {
+                } else if t.is_ident("CERT_NONE") && sets_value(code, i) {
                     Some((
                         "`ssl.CERT_NONE`",
                         "keep `CERT_REQUIRED`; load a private CA with `load_verify_locations`",
@@ -1104,9 +1133,13 @@ fn debug_mode(lang: Lang, code: &Code<'_>, hits: &mut Vec<Hit>) {
                     continue;
                 }
                 let first_on_line = code.before(i, 1).is_none_or(|p| p.line != t.line);
-                if t.is_ident("debug")
-                    && (code.enclosing[i].is_some() || code.punct_at(i.wrapping_sub(1), "."))
-                {
+                let web_call = code.enclosing[i].is_some_and(|o| {
+                    let (callee, _) = code.callee(o);
+                    DEBUG_CALLS.contains(&code.callee_name(o)) && !callee.starts_with("asyncio.")
+                });
+                let attribute =
+                    code.punct_at(i.wrapping_sub(1), ".") && code.enclosing[i].is_none();
+                if t.is_ident("debug") && (web_call || attribute) && !code.in_definition(i) {
                     let what = code.enclosing[i].map_or("`debug = True`".to_string(), |o| {
                         format!("`{}(debug=True)`", code.callee(o).0)
                     });
@@ -1304,4 +1337,18 @@ fn cors(lang: Lang, code: &Code<'_>, hits: &mut Vec<Hit>) {
             }
         }
     }
+}
+
+/// Whether the (possibly `module.`-qualified) name ending at `i` is being
+/// assigned or passed (`x = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`,
+/// `f(ssl.CERT_NONE)`), not compared (`mode == ssl.CERT_NONE`).
+fn sets_value(code: &Code<'_>, i: usize) -> bool {
+    let mut start = i;
+    while code.punct_at(start.wrapping_sub(1), ".")
+        && code.before(start, 2).is_some_and(|t| t.kind == Kind::Ident)
+    {
+        start -= 2;
+    }
+    code.before(start, 1)
+        .is_some_and(|t| matches!(t.text, "=" | ":" | "," | "(") && t.kind == Kind::Punct)
 }

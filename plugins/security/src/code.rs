@@ -2,33 +2,74 @@
 //! arguments, and what kind of value an argument is. The rules in
 //! [`crate::checks`] are written in these terms.
 
-use crate::lex::{Kind, Tok};
+use crate::lex::{Kind, Lang, Tok};
 
 /// Most tokens a call's argument list is followed over; longer argument
 /// lists are cut, which keeps every rule linear on malformed input.
 pub const MAX_CALL_TOKENS: usize = 400;
+
+/// Keywords that, right before a name, make `name(…)` a definition rather
+/// than a call.
+const DEFINITION_KEYWORDS: [&str; 4] = ["def", "function", "fn", "func"];
 
 /// A tokenized file with the index of the call each token sits inside.
 pub struct Code<'a> {
     pub toks: Vec<Tok<'a>>,
     /// For each token, the index of the innermost `(` enclosing it.
     pub enclosing: Vec<Option<usize>>,
+    /// The `(` of every call, in order (definitions left out).
+    call_opens: Vec<usize>,
 }
 
 impl<'a> Code<'a> {
-    pub fn new(toks: Vec<Tok<'a>>) -> Self {
+    pub fn new(lang: Lang, toks: Vec<Tok<'a>>) -> Self {
         let mut enclosing = Vec::with_capacity(toks.len());
         let mut stack: Vec<usize> = Vec::new();
+        let mut closes = vec![usize::MAX; toks.len()];
         for (i, t) in toks.iter().enumerate() {
-            if t.is_punct(")") {
-                stack.pop();
+            if t.is_punct(")")
+                && let Some(open) = stack.pop()
+            {
+                closes[open] = i;
             }
             enclosing.push(stack.last().copied());
             if t.is_punct("(") {
                 stack.push(i);
             }
         }
-        Code { toks, enclosing }
+        let mut code = Code {
+            toks,
+            enclosing,
+            call_opens: Vec::new(),
+        };
+        let toks = &code.toks;
+        code.call_opens = (1..toks.len())
+            .filter(|&i| {
+                toks[i].is_punct("(")
+                    && (toks[i - 1].kind == Kind::Ident
+                        || (toks[i - 1].is_punct("!") && i >= 2 && toks[i - 2].kind == Kind::Ident))
+            })
+            .filter(|&i| {
+                let (_, start) = code.callee(i);
+                let defined = start > 0 && DEFINITION_KEYWORDS.contains(&toks[start - 1].text);
+                // In JavaScript and Java, `name(…) {` declares a method.
+                let after = toks.get(closes[i].wrapping_add(1));
+                let method = matches!(lang, Lang::JavaScript | Lang::Java)
+                    && after.is_some_and(|t| t.is_punct("{") || t.is_ident("throws"));
+                !defined && !method
+            })
+            .collect();
+        code
+    }
+
+    /// Whether the call opened at `open` belongs to a definition's
+    /// parameter list (`def f(verify=False)`), found through
+    /// [`Code::enclosing`].
+    pub fn in_definition(&self, i: usize) -> bool {
+        self.enclosing[i].is_some_and(|open| {
+            let (_, start) = self.callee(open);
+            start > 0 && DEFINITION_KEYWORDS.contains(&self.toks[start - 1].text)
+        })
     }
 
     pub fn tok(&self, i: usize) -> Option<&Tok<'a>> {
@@ -51,14 +92,9 @@ impl<'a> Code<'a> {
     }
 
     /// Indexes of every `(` that opens a call (an identifier, or a Rust
-    /// macro `name!`, right before it).
+    /// macro `name!`, right before it), definitions left out.
     pub fn calls(&self) -> impl Iterator<Item = usize> + '_ {
-        (1..self.toks.len()).filter(|&i| {
-            self.toks[i].is_punct("(")
-                && (self.toks[i - 1].kind == Kind::Ident
-                    || (self.toks[i - 1].is_punct("!")
-                        && self.before(i, 2).is_some_and(|t| t.kind == Kind::Ident)))
-        })
+        self.call_opens.iter().copied()
     }
 
     /// The callee of the call opened at `open`, qualified as written:
@@ -247,7 +283,12 @@ pub fn value_of(toks: &[Tok<'_>]) -> Value {
 /// interpolated literal, a literal concatenated with something that is not
 /// a literal, Python `%` formatting or `.format(…)`.
 pub fn is_built_string(toks: &[Tok<'_>]) -> bool {
-    let has_string = toks.iter().any(|t| t.kind == Kind::Str);
+    // The value starts with a string: a function or an arrow function that
+    // merely contains strings is not one.
+    if toks.first().is_none_or(|t| t.kind != Kind::Str) {
+        return false;
+    }
+    let has_string = true;
     toks.iter().any(|t| t.kind == Kind::Str && t.interpolated)
         || (has_string
             && value_of(toks) == Value::Dynamic

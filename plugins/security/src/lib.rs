@@ -183,7 +183,7 @@ pub fn scan_files(files: &[File]) -> Report {
 /// once per line; suppressions are not applied here.
 pub fn scan_text(path: &str, text: &str) -> Vec<Hit> {
     let mut hits = match Lang::of_path(path) {
-        Some(lang) => checks::check(lang, &Code::new(lex::tokenize(lang, text))),
+        Some(lang) => checks::check(lang, &Code::new(lang, lex::tokenize(lang, text))),
         None => config::check(path, text),
     };
     hits.sort_by(|a, b| (a.line, a.rule.id).cmp(&(b.line, b.rule.id)));

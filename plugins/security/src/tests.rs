@@ -422,7 +422,8 @@ fn weak_hashes_and_fast_password_hashes_are_found() {
     let python = "digest = hashlib.md5(body).hexdigest()\n\
                   stored = hashlib.sha256(password.encode()).hexdigest()\n\
                   h = hashlib.new(\"sha1\", data)\n\
-                  ok = hashlib.sha256(body).hexdigest()\n";
+                  ok = hashlib.sha256(body).hexdigest()\n\
+                  stored_reset = hashlib.sha256(password_reset_token.encode()).hexdigest()\n";
     assert_eq!(
         hits("hash.py", python),
         [
@@ -490,6 +491,30 @@ fn weak_ciphers_and_ecb_are_found() {
 }
 
 // --- security/tls-verification-disabled
+
+#[test]
+fn method_definitions_arrow_callbacks_and_ternaries_are_not_findings() {
+    let js = "const cp = require(\"child_process\");\n\
+              class Config {\n  async exec ([action, ...args]) {\n    return action;\n  }\n}\n\
+              const t = setTimeout(() => {\n  log(\"a\" + b);\n}, 10);\n\
+              const o = { strictSsl: secure ? !!options.rejectUnauthorized : false };\n";
+    assert_eq!(hits("lib/config.js", js), []);
+    let py =
+        "def _create_unverified_context(cert_reqs=CERT_NONE, check_hostname=False):\n    pass\n";
+    assert_eq!(hits("ssl.py", py), []);
+}
+
+#[test]
+fn comparing_with_cert_none_is_not_disabling_it() {
+    let text = "if ctx.verify_mode == ssl.CERT_NONE:\n    warn()\nctx.verify_mode = ssl.CERT_NONE\nssl.wrap_socket(s, cert_reqs=ssl.CERT_NONE)\n";
+    assert_eq!(
+        hits("tls.py", text),
+        [
+            ("security/tls-verification-disabled", 3),
+            ("security/tls-verification-disabled", 4)
+        ]
+    );
+}
 
 #[test]
 fn disabled_certificate_checks_are_found_in_code_and_configuration() {
@@ -563,6 +588,8 @@ fn debug_modes_are_found() {
         [("security/debug-enabled", 2)]
     );
     assert_eq!(hits("ok.py", "if DEBUG == True:\n    pass\n"), []);
+    let not_web = "asyncio.run(main(), debug=True)\nparser.set_defaults(debug=True)\ndef serve(debug=True):\n    pass\n";
+    assert_eq!(hits("tool.py", not_web), []);
 }
 
 // --- security/permissive-cors
@@ -807,4 +834,59 @@ fn a_five_thousand_line_capsule_is_scanned_quickly() {
         elapsed.as_secs_f64() * 1e3
     );
     assert!(report.findings.is_empty(), "{}", report.summary);
+}
+
+/// Scans a directory of real code named by `QLP_SECURITY_CORPUS` and
+/// prints the findings per rule, to review false positives by hand:
+/// `QLP_SECURITY_CORPUS=/usr/lib/python3.11 cargo test -p qlp-plugin-security
+/// --lib corpus -- --ignored --nocapture`.
+#[test]
+#[ignore = "reads a corpus from the machine; run by hand"]
+fn corpus() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let Ok(root) = std::env::var("QLP_SECURITY_CORPUS") else {
+        return;
+    };
+    let mut paths = Vec::new();
+    walk(std::path::Path::new(&root), &mut paths);
+    paths.sort();
+    let mut lines = 0usize;
+    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    let start = std::time::Instant::now();
+    for path in &paths {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let shown = path.display().to_string();
+        if Lang::of_path(&shown).is_none() {
+            continue;
+        }
+        lines += text.lines().count();
+        for hit in scan_text(&shown, &text) {
+            *per_rule.entry(hit.rule.id).or_default() += 1;
+            println!(
+                "{} {}:{} {}",
+                hit.rule.id,
+                shown,
+                hit.line,
+                text.lines().nth(hit.line as usize - 1).unwrap_or("").trim()
+            );
+        }
+    }
+    println!(
+        "{lines} source lines in {:.2} s: {per_rule:?}",
+        start.elapsed().as_secs_f64()
+    );
 }
