@@ -1,0 +1,449 @@
+//! Reading the dependency manifests of each stack into [`Dependency`]
+//! entries with the line they are declared on.
+//!
+//! | file | ecosystem | what is read |
+//! |---|---|---|
+//! | `requirements*.txt` | PyPI | one PEP 508 requirement per line; options (`-r`, `-e`, `--hash`) and direct references (`name @ url`) are skipped |
+//! | `pyproject.toml` | PyPI | `[project] dependencies`, `[project.optional-dependencies]`, Poetry's `[tool.poetry.dependencies]` and `[tool.poetry.group.*.dependencies]` (not `python`) |
+//! | `package.json` | npm | `dependencies`, `devDependencies`, `optionalDependencies`; `file:`, `link:`, `workspace:`, git and URL specs are not registry versions |
+//! | `go.mod` | Go | `require` lines and blocks |
+//! | `Cargo.toml` | crates.io | every `*dependencies` table, inline tables and `[dependencies.name]` tables; `path`, `git` and `workspace = true` entries are not registry versions; `package = "…"` renames are followed |
+//! | `pom.xml` | Maven | every `<dependency>` with `groupId`, `artifactId` and `version`, `${property}` versions resolved from `<properties>`; a missing version (managed by a parent or BOM) is not read |
+
+use crate::toml_lite::{self, Value};
+use crate::version::Ecosystem;
+
+/// How a requirement string is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// PEP 440 specifiers (`>=1.2,<2`).
+    Pep440,
+    /// Poetry's (`^1.2`, `~1.2`, `1.2.3` exact, `>=1,<2`).
+    Poetry,
+    Npm,
+    Cargo,
+    Go,
+    Maven,
+}
+
+/// One declared dependency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dependency {
+    pub ecosystem: Ecosystem,
+    pub style: Style,
+    pub name: String,
+    /// The version requirement as written; `None` when there is none.
+    pub spec: Option<String>,
+    /// Whether it comes from the registry (not a path, URL or workspace).
+    pub registry: bool,
+    /// 1-based line of the declaration.
+    pub line: u32,
+}
+
+/// The dependencies a file declares, if it is a manifest this plugin reads.
+pub fn read(path: &str, text: &str) -> Option<Vec<Dependency>> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("requirements") && lower.ends_with(".txt") {
+        Some(requirements_txt(text))
+    } else {
+        match name {
+            "pyproject.toml" => Some(pyproject(text)),
+            "package.json" => Some(package_json(text)),
+            "go.mod" => Some(go_mod(text)),
+            "Cargo.toml" => Some(cargo_toml(text)),
+            "pom.xml" => Some(pom_xml(text)),
+            _ => None,
+        }
+    }
+}
+
+fn line_no(index: usize) -> u32 {
+    u32::try_from(index + 1).unwrap_or(u32::MAX)
+}
+
+/// A PEP 508 requirement: name, specifier (without extras and markers), or
+/// `None` for a direct reference or something that is not a requirement.
+pub fn pep508(requirement: &str) -> Option<(String, Option<String>)> {
+    let requirement = requirement.split(';').next()?.trim();
+    let end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    let name = &requirement[..end];
+    if name.is_empty() {
+        return None;
+    }
+    let mut rest = requirement[end..].trim_start();
+    if rest.starts_with('[') {
+        rest = rest[rest.find(']')? + 1..].trim_start();
+    }
+    if rest.starts_with('@') {
+        return None;
+    }
+    let spec = rest
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .replace(' ', "");
+    Some((name.to_string(), (!spec.is_empty()).then_some(spec)))
+}
+
+fn requirements_txt(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = match raw.find(" #") {
+            Some(at) => &raw[..at],
+            None => raw,
+        }
+        .trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('-') || line.contains("://")
+        {
+            continue;
+        }
+        if let Some((name, spec)) = pep508(line) {
+            out.push(Dependency {
+                ecosystem: Ecosystem::PyPi,
+                style: Style::Pep440,
+                name,
+                spec,
+                registry: true,
+                line: line_no(index),
+            });
+        }
+    }
+    out
+}
+
+fn pyproject(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    for entry in toml_lite::entries(text) {
+        let pep621 = (entry.table == "project" && entry.key == "dependencies")
+            || entry.table == "project.optional-dependencies";
+        if pep621 {
+            if let Value::Array(items) = &entry.value {
+                for (item, line) in items {
+                    if let Some((name, spec)) = pep508(item) {
+                        out.push(Dependency {
+                            ecosystem: Ecosystem::PyPi,
+                            style: Style::Pep440,
+                            name,
+                            spec,
+                            registry: true,
+                            line: *line,
+                        });
+                    }
+                }
+            }
+            continue;
+        }
+        let poetry = entry.table == "tool.poetry.dependencies"
+            || entry.table == "tool.poetry.dev-dependencies"
+            || (entry.table.starts_with("tool.poetry.group.")
+                && entry.table.ends_with(".dependencies"));
+        if poetry && entry.key != "python" {
+            let (spec, registry) = match &entry.value {
+                Value::Str(s) => (Some(s.clone()), true),
+                Value::Table(_) => (
+                    entry.value.get("version").map(str::to_string),
+                    entry.value.get("path").is_none()
+                        && entry.value.get("git").is_none()
+                        && entry.value.get("url").is_none(),
+                ),
+                _ => (None, false),
+            };
+            out.push(Dependency {
+                ecosystem: Ecosystem::PyPi,
+                style: Style::Poetry,
+                name: entry.key.clone(),
+                spec,
+                registry,
+                line: entry.line,
+            });
+        }
+    }
+    out
+}
+
+/// A JSON token with its line: a string's content, or one of `{}[]:,`, or
+/// another scalar's text.
+#[derive(Debug, PartialEq)]
+enum Json {
+    Str(String),
+    Punct(char),
+    Scalar,
+}
+
+fn json_tokens(text: &str) -> Vec<(Json, u32)> {
+    let mut out = Vec::new();
+    let mut line = 1u32;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' => line += 1,
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some(e) = chars.next() {
+                                s.push(e);
+                            }
+                        }
+                        '"' => break,
+                        '\n' => {
+                            line += 1;
+                            break;
+                        }
+                        c => s.push(c),
+                    }
+                }
+                out.push((Json::Str(s), line));
+            }
+            '{' | '}' | '[' | ']' | ':' | ',' => out.push((Json::Punct(c), line)),
+            c if c.is_whitespace() => {}
+            _ => {
+                while chars
+                    .peek()
+                    .is_some_and(|n| !matches!(n, ',' | '}' | ']' | '\n') && !n.is_whitespace())
+                {
+                    chars.next();
+                }
+                out.push((Json::Scalar, line));
+            }
+        }
+    }
+    out
+}
+
+/// Sections of `package.json` whose versions are installed.
+const NPM_SECTIONS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
+
+fn package_json(text: &str) -> Vec<Dependency> {
+    let tokens = json_tokens(text);
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i].0 {
+            Json::Punct('{') | Json::Punct('[') => depth += 1,
+            Json::Punct('}') | Json::Punct(']') => depth = depth.saturating_sub(1),
+            Json::Str(key)
+                if depth == 1
+                    && NPM_SECTIONS.contains(&key.as_str())
+                    && tokens.get(i + 1).is_some_and(|t| t.0 == Json::Punct(':'))
+                    && tokens.get(i + 2).is_some_and(|t| t.0 == Json::Punct('{')) =>
+            {
+                let mut j = i + 3;
+                while j + 2 < tokens.len() && tokens[j].0 != Json::Punct('}') {
+                    if let (Json::Str(name), Json::Punct(':'), Json::Str(spec)) =
+                        (&tokens[j].0, &tokens[j + 1].0, &tokens[j + 2].0)
+                    {
+                        let registry = ![
+                            "file:",
+                            "link:",
+                            "workspace:",
+                            "git",
+                            "http:",
+                            "https:",
+                            "github:",
+                            "npm:",
+                        ]
+                        .iter()
+                        .any(|p| spec.starts_with(p))
+                            && !spec.contains('/');
+                        out.push(Dependency {
+                            ecosystem: Ecosystem::Npm,
+                            style: Style::Npm,
+                            name: name.clone(),
+                            spec: Some(spec.clone()),
+                            registry,
+                            line: tokens[j].1,
+                        });
+                        j += 3;
+                    } else {
+                        j += 1;
+                    }
+                }
+                // Past the section's closing brace, which its opening one
+                // (never counted in `depth`) matches.
+                i = j + 1;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+fn go_mod(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    let mut in_require = false;
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.split("//").next().unwrap_or("").trim();
+        let body = if in_require {
+            if line == ")" {
+                in_require = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix("require") {
+            let rest = rest.trim();
+            if rest == "(" {
+                in_require = true;
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        let mut words = body.split_whitespace();
+        if let (Some(module), Some(version)) = (words.next(), words.next()) {
+            out.push(Dependency {
+                ecosystem: Ecosystem::Go,
+                style: Style::Go,
+                name: module.to_string(),
+                spec: Some(version.to_string()),
+                registry: true,
+                line: line_no(index),
+            });
+        }
+    }
+    out
+}
+
+fn is_dependency_table(table: &str) -> bool {
+    table == "dependencies"
+        || table == "dev-dependencies"
+        || table == "build-dependencies"
+        || table == "workspace.dependencies"
+        || (table.starts_with("target.")
+            && (table.ends_with(".dependencies")
+                || table.ends_with(".dev-dependencies")
+                || table.ends_with(".build-dependencies")))
+}
+
+fn cargo_toml(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    let entries = toml_lite::entries(text);
+    for entry in &entries {
+        if is_dependency_table(&entry.table) {
+            let (spec, registry, name) = match &entry.value {
+                Value::Str(s) => (Some(s.clone()), true, entry.key.clone()),
+                Value::Table(_) => {
+                    let v = &entry.value;
+                    let local = v.get("path").is_some()
+                        || v.get("git").is_some()
+                        || v.get("workspace") == Some("true");
+                    (
+                        v.get("version").map(str::to_string),
+                        !local,
+                        v.get("package").unwrap_or(&entry.key).to_string(),
+                    )
+                }
+                _ => continue,
+            };
+            out.push(Dependency {
+                ecosystem: Ecosystem::Crates,
+                style: Style::Cargo,
+                name,
+                spec,
+                registry,
+                line: entry.line,
+            });
+            continue;
+        }
+        // `[dependencies.serde]` with `version = "1"`.
+        if entry.key == "version"
+            && let Some((table, dep)) = entry.table.rsplit_once('.')
+            && is_dependency_table(table)
+        {
+            let sibling = |key: &str| {
+                entries
+                    .iter()
+                    .find(|e| e.table == entry.table && e.key == key)
+                    .and_then(|e| e.value.as_str().map(str::to_string))
+            };
+            out.push(Dependency {
+                ecosystem: Ecosystem::Crates,
+                style: Style::Cargo,
+                name: sibling("package").unwrap_or_else(|| dep.to_string()),
+                spec: entry.value.as_str().map(str::to_string),
+                registry: sibling("path").is_none() && sibling("git").is_none(),
+                line: entry.line,
+            });
+        }
+    }
+    out
+}
+
+/// The text of the first `<tag>…</tag>` in `block`, and its offset.
+fn xml_text<'a>(block: &'a str, tag: &str) -> Option<(&'a str, usize)> {
+    let open = format!("<{tag}>");
+    let start = block.find(&open)? + open.len();
+    let end = block[start..].find("</")? + start;
+    Some((block[start..end].trim(), start))
+}
+
+fn pom_xml(text: &str) -> Vec<Dependency> {
+    // Properties: `<properties><x.version>1.2</x.version></properties>`.
+    let mut properties: Vec<(String, String)> = Vec::new();
+    if let Some((block, _)) = xml_text_block(text, "properties") {
+        let mut rest = block;
+        while let Some(open) = rest.find('<') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('>') else { break };
+            let name = &after[..close];
+            if name.starts_with('/') || name.starts_with('!') {
+                rest = &after[close + 1..];
+                continue;
+            }
+            let body = &after[close + 1..];
+            let Some(end) = body.find("</") else { break };
+            properties.push((name.to_string(), body[..end].trim().to_string()));
+            rest = &body[end..];
+        }
+    }
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(start) = text[from..].find("<dependency>").map(|s| s + from) {
+        let Some(end) = text[start..].find("</dependency>").map(|e| e + start) else {
+            break;
+        };
+        let block = &text[start..end];
+        from = end;
+        let (Some((group, _)), Some((artifact, offset))) =
+            (xml_text(block, "groupId"), xml_text(block, "artifactId"))
+        else {
+            continue;
+        };
+        let Some((version, _)) = xml_text(block, "version") else {
+            continue;
+        };
+        let version = match version.strip_prefix("${").and_then(|v| v.strip_suffix('}')) {
+            Some(property) => match properties.iter().find(|(k, _)| k == property) {
+                Some((_, v)) => v.clone(),
+                None => continue,
+            },
+            None => version.to_string(),
+        };
+        let line = line_no(text[..start + offset].matches('\n').count());
+        out.push(Dependency {
+            ecosystem: Ecosystem::Maven,
+            style: Style::Maven,
+            name: format!("{group}:{artifact}"),
+            spec: Some(version),
+            registry: true,
+            line,
+        });
+    }
+    out
+}
+
+/// The inner text of the first `<tag>…</tag>` block, and its offset.
+fn xml_text_block<'a>(text: &'a str, tag: &str) -> Option<(&'a str, usize)> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = text[start..].find(&close)? + start;
+    Some((&text[start..end], start))
+}

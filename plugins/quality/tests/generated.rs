@@ -1,0 +1,83 @@
+//! What `qlp/quality` says about the projects QLP's own agents generate,
+//! with the Python files measured by the real `qlp/python` analyzer: no
+//! high or critical finding, and every finding printed so a run shows the
+//! medium and low ones.
+
+use qlp_plugin_quality::settings::Settings;
+use qlp_sdk::validator::Severity;
+use qlp_sdk::{File, Intent};
+
+fn intent(description: &str, requirements: &[&str]) -> Intent {
+    Intent {
+        id: "00000000-0000-0000-0000-000000000000".into(),
+        description: description.into(),
+        requirements: requirements.iter().map(|r| r.to_string()).collect(),
+        constraints: vec![],
+        tier: "standard".into(),
+    }
+}
+
+/// Plain, and with JWT auth and a PostgreSQL seam.
+const REQUIREMENT_SETS: [&[&str]; 2] = [
+    &[],
+    &[
+        "Routes require JWT authentication",
+        "Store data in PostgreSQL",
+    ],
+];
+
+fn assert_no_serious_findings(name: &str, files: &[File]) {
+    let analyses: Vec<_> = files
+        .iter()
+        .filter(|f| f.path.ends_with(".py"))
+        .map(|f| qlp_plugin_python::analyze(&f.path, &f.content).expect("generated Python parses"))
+        .collect();
+    let report = qlp_plugin_quality::check(files, &analyses, &Settings::default());
+    println!(
+        "{name}: {} files, score {}: {}",
+        files.len(),
+        report.score,
+        report.summary
+    );
+    for f in &report.findings {
+        println!(
+            "  {} {:?} {}:{} {}",
+            f.rule_id,
+            f.severity,
+            f.path.as_deref().unwrap_or(""),
+            f.line.map_or(String::new(), |l| l.to_string()),
+            f.message
+        );
+    }
+    let serious: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+        .map(|f| (f.rule_id.as_str(), f.path.as_deref(), f.line))
+        .collect();
+    assert_eq!(serious, [], "{name}: {}", report.summary);
+}
+
+#[test]
+fn generated_projects_have_no_high_or_critical_findings() {
+    for requirements in REQUIREMENT_SETS {
+        let fastapi = qlp_plugin_template_fastapi::generate_project(&intent(
+            "A FastAPI service for invoices with customers and line items",
+            requirements,
+        ))
+        .expect("fastapi project");
+        assert_no_serious_findings("fastapi", &fastapi);
+        let go = qlp_plugin_template_go::generate_project(&intent(
+            "A Go API for invoices and customers",
+            requirements,
+        ))
+        .expect("go project");
+        assert_no_serious_findings("go", &go);
+        let node = qlp_plugin_template_node::generate_project(&intent(
+            "An Express API for invoices and customers",
+            requirements,
+        ))
+        .expect("node project");
+        assert_no_serious_findings("node", &node);
+    }
+}
