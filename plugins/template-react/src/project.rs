@@ -13,7 +13,7 @@
 
 use qlp_intent_spec::spec::{MAX_NAME_LEN, english_list};
 use qlp_intent_spec::template::render;
-use qlp_intent_spec::{Field, FieldKind, IntentSpec, Resource, words};
+use qlp_intent_spec::{Field, FieldKind, IntentSpec, Resource, TextFormat, words};
 use qlp_sdk::{File, PluginError};
 
 /// The port of Vite's development and preview server when the intent names
@@ -109,36 +109,6 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
 /// Suffix added to a model name that would shadow a reserved one.
 const TYPE_NAME_SUFFIX: &str = "Item";
 
-/// Words of a field name spelled in capitals in labels.
-const ACRONYMS: &[&str] = &[
-    "api", "ean", "iban", "id", "ip", "isbn", "sku", "upc", "url", "vat",
-];
-
-/// Last words of text fields that hold prose, edited in a `<textarea>`.
-const LONG_TEXT_WORDS: &[&str] = &[
-    "bio",
-    "biography",
-    "body",
-    "comment",
-    "comments",
-    "content",
-    "description",
-    "details",
-    "instructions",
-    "message",
-    "notes",
-    "summary",
-];
-
-/// Words of text fields that hold a URL.
-const URL_WORDS: &[&str] = &["homepage", "link", "url", "website"];
-
-/// Words of text fields that hold a phone number.
-const PHONE_WORDS: &[&str] = &["mobile", "phone", "telephone"];
-
-/// Last words of text fields that hold a calendar date.
-const DATE_WORDS: &[&str] = &["birthday", "date", "deadline", "dob"];
-
 /// Words in the description that make the app a dashboard in its title.
 const DASHBOARD_WORDS: &[&str] = &["dashboard", "dashboards"];
 
@@ -154,18 +124,15 @@ enum Control {
 }
 
 fn control(field: &Field) -> Control {
-    let parts: Vec<&str> = field.name.split('_').collect();
-    let last = parts.last().copied().unwrap_or_default();
-    let has = |list: &[&str]| parts.iter().any(|p| list.contains(p));
-    match field.kind {
-        FieldKind::Boolean => Control::Checkbox,
-        FieldKind::Integer | FieldKind::Number => Control::Input("number"),
-        FieldKind::Text if parts.contains(&"email") => Control::Input("email"),
-        FieldKind::Text if has(URL_WORDS) => Control::Input("url"),
-        FieldKind::Text if has(PHONE_WORDS) => Control::Input("tel"),
-        FieldKind::Text if DATE_WORDS.contains(&last) => Control::Input("date"),
-        FieldKind::Text if LONG_TEXT_WORDS.contains(&last) => Control::TextArea,
-        FieldKind::Text => Control::Input("text"),
+    match (field.kind, field.text_format()) {
+        (FieldKind::Boolean, _) => Control::Checkbox,
+        (FieldKind::Integer | FieldKind::Number, _) => Control::Input("number"),
+        (_, Some(TextFormat::Email)) => Control::Input("email"),
+        (_, Some(TextFormat::Url)) => Control::Input("url"),
+        (_, Some(TextFormat::Phone)) => Control::Input("tel"),
+        (_, Some(TextFormat::Date)) => Control::Input("date"),
+        (_, Some(TextFormat::Long)) => Control::TextArea,
+        (_, _) => Control::Input("text"),
     }
 }
 
@@ -180,18 +147,7 @@ fn dom_kind(control: Control) -> (&'static str, &'static str) {
 
 /// The field's name in words, acronyms in capitals: `SKU`, `Unit price`.
 fn label_base(field: &Field) -> String {
-    let parts: Vec<String> = field
-        .name
-        .split('_')
-        .map(|part| {
-            if ACRONYMS.contains(&part) {
-                part.to_ascii_uppercase()
-            } else {
-                part.to_string()
-            }
-        })
-        .collect();
-    words::capitalize(&parts.join(" "))
+    field.label()
 }
 
 /// The label of the field's control; optional values say so.

@@ -21,5 +21,5 @@ pub mod spec;
 pub mod template;
 pub mod words;
 
-pub use fields::{Field, FieldKind};
+pub use fields::{Field, FieldKind, TextFormat};
 pub use spec::{Database, IntentSpec, MAX_RESOURCES, Resource, analyze};
