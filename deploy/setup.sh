@@ -19,7 +19,10 @@
 #   - Go (Debian's golang-go, 1.19 or newer), which the qlp/template-go
 #     tests use to vet and test the projects they generate;
 #   - Node.js 18.17 or newer with npm, which the qlp/template-node tests use
-#     to install, type-check and test the projects they generate.
+#     to install, type-check and test the projects they generate, and the
+#     qlp/template-react tests to test and build theirs;
+#   - Java (Debian's default-jre-headless), which runs the Nu HTML Checker
+#     (vnu-jar) in the qlp/template-static tests.
 set -euo pipefail
 
 need_rust="1.96"
@@ -108,5 +111,9 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 node_version="$(node --version | sed 's/^v//')"
 version_ge "$node_version" "$need_node" || { log "node is $node_version, the generated projects need $need_node or newer"; exit 1; }
+
+# 9. Java for the Nu HTML Checker (plugins/template-static/tests), which
+#    validates the generated sites; the tests install vnu-jar from npm.
+command -v java >/dev/null || apt_install default-jre-headless
 
 log "ready: $(rustc --version)"

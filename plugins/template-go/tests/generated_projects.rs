@@ -7,51 +7,22 @@
 //! deploy/setup.sh); without it they fail and say so. The generated
 //! projects have no dependencies, so no network is used.
 
-use std::path::{Component, Path};
+use std::path::Path;
 use std::process::Command;
 
+use qlp_agent_testkit::{has, intent, text, write_project};
 use qlp_plugin_template_go::generate_project;
 use qlp_sdk::{File, Intent};
 
 const INSTALL_HINT: &str =
     "install Go 1.19 or newer (Debian: apt-get install golang-go; or run deploy/setup.sh)";
 
-fn intent(description: &str, requirements: &[&str], constraints: &[(&str, &str)]) -> Intent {
-    Intent {
-        id: "00000000-0000-0000-0000-000000000000".into(),
-        description: description.into(),
-        requirements: requirements.iter().map(|r| r.to_string()).collect(),
-        constraints: constraints
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        tier: "standard".into(),
-    }
-}
-
-fn write_project(root: &Path, files: &[File]) {
-    for file in files {
-        let relative = Path::new(&file.path);
-        assert!(
-            relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_))),
-            "{} is not a plain relative path",
-            file.path
-        );
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create directories");
-        }
-        std::fs::write(&path, &file.content).expect("write file");
-    }
-}
-
 /// Runs a Go tool in `dir` and returns its output; fails naming the tool's
 /// output when it does not succeed, or what to install when it is missing.
 fn go_tool(dir: &Path, program: &str, args: &[&str]) -> String {
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache");
-    let output = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .current_dir(dir)
         // No network and no module downloads: the projects use the
@@ -64,19 +35,8 @@ fn go_tool(dir: &Path, program: &str, args: &[&str]) -> String {
         .env_remove("JWT_SECRET")
         .env_remove("AUTH_USERNAME")
         .env_remove("AUTH_PASSWORD")
-        .env("DATABASE_URL", "postgres://unreachable.invalid/none")
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {program} ({error}): {INSTALL_HINT}"));
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed in the generated project:\n{report}"
-    );
-    report
+        .env("DATABASE_URL", "postgres://unreachable.invalid/none");
+    qlp_agent_testkit::run(command, INSTALL_HINT)
 }
 
 /// Generates the project, checks it is gofmt-clean, vets it and runs its
@@ -100,14 +60,6 @@ fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
     (files, report)
 }
 
-fn text<'a>(files: &'a [File], path: &str) -> &'a str {
-    files
-        .iter()
-        .find(|f| f.path == path)
-        .and_then(File::as_text)
-        .unwrap_or_else(|| panic!("{path} is generated as text"))
-}
-
 /// The text with every run of spaces and tabs made one space, so that
 /// assertions do not depend on gofmt's column alignment.
 fn squeezed(text: &str) -> String {
@@ -117,10 +69,6 @@ fn squeezed(text: &str) -> String {
         out.push('\n');
     }
     out
-}
-
-fn has(files: &[File], path: &str) -> bool {
-    files.iter().any(|f| f.path == path)
 }
 
 #[test]

@@ -6,121 +6,36 @@
 //! Dependencies are installed with `npm install` once per distinct set of
 //! dependencies (every project this agent generates has the same set), into
 //! a directory under cargo's target dir with its own npm cache, and linked
-//! into each project as `node_modules`. A later run reuses them.
+//! into each project as `node_modules` (`qlp_agent_testkit::npm`). A later
+//! run reuses them.
 //!
 //! These tests need Node.js 18.17 or newer with npm, and the npm registry
 //! the first time; without them they fail and say so.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::path::{Component, Path, PathBuf};
-use std::process::Command;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
 
+use qlp_agent_testkit::{has, intent, npm, text, write_project};
 use qlp_plugin_template_node::generate_project;
 use qlp_sdk::{File, Intent};
 
 const INSTALL_HINT: &str = "install Node.js 18.17 or newer with npm (Debian: apt-get install nodejs npm; or run deploy/setup.sh)";
 
-/// Serialises dependency installs, so that parallel tests install a set once.
-static INSTALL: Mutex<()> = Mutex::new(());
-
-fn intent(description: &str, requirements: &[&str], constraints: &[(&str, &str)]) -> Intent {
-    Intent {
-        id: "00000000-0000-0000-0000-000000000000".into(),
-        description: description.into(),
-        requirements: requirements.iter().map(|r| r.to_string()).collect(),
-        constraints: constraints
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        tier: "standard".into(),
-    }
-}
-
-fn write_project(root: &Path, files: &[File]) {
-    for file in files {
-        let relative = Path::new(&file.path);
-        assert!(
-            relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_))),
-            "{} is not a plain relative path",
-            file.path
-        );
-        let path = root.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create directories");
-        }
-        std::fs::write(&path, &file.content).expect("write file");
-    }
-}
-
 fn scratch() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).to_path_buf()
 }
 
-/// Runs a program in `dir` and returns its output; fails with the output
+/// Runs an npm tool in `dir` and returns its output; fails with the output
 /// when it does not succeed, or with what to install when it is missing.
 fn run(dir: &Path, program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("npm_config_cache", scratch().join("npm-cache"))
-        .env("npm_config_update_notifier", "false")
-        .env("npm_config_fund", "false")
-        .env("npm_config_audit", "false")
+    let mut command = npm::command(&scratch(), dir, program, args);
+    command
         // The suites must not depend on the developer's environment.
         .env_remove("JWT_SECRET")
         .env_remove("AUTH_USERNAME")
         .env_remove("AUTH_PASSWORD")
         .env_remove("PORT")
-        .env("DATABASE_URL", "postgres://unreachable.invalid/none")
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {program} ({error}): {INSTALL_HINT}"));
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed in {}:\n{report}",
-        dir.display()
-    );
-    report
-}
-
-/// The `node_modules` for a package.json's dependencies, installed on first
-/// use. The set is keyed by the text from `"dependencies"` on, which holds
-/// every dependency and nothing that differs between projects.
-fn node_modules(package_json: &str) -> PathBuf {
-    let start = package_json
-        .find("\"dependencies\"")
-        .expect("package.json lists dependencies");
-    let dependencies = &package_json[start..];
-    let mut hasher = DefaultHasher::new();
-    dependencies.hash(&mut hasher);
-    let dir = scratch()
-        .join("node-deps")
-        .join(format!("{:016x}", hasher.finish()));
-    let installed = dir.join("node_modules").join(".package-lock.json");
-
-    let _guard = INSTALL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !installed.exists() {
-        std::fs::create_dir_all(&dir).expect("dependency directory");
-        std::fs::write(
-            dir.join("package.json"),
-            format!("{{\n  \"name\": \"deps\",\n  \"private\": true,\n  {dependencies}"),
-        )
-        .expect("write package.json");
-        run(&dir, "node", &["--version"]);
-        run(&dir, "npm", &["install", "--no-audit", "--no-fund"]);
-        assert!(installed.exists(), "npm install left no node_modules");
-    }
-    dir.join("node_modules")
+        .env("DATABASE_URL", "postgres://unreachable.invalid/none");
+    qlp_agent_testkit::run(command, INSTALL_HINT)
 }
 
 /// Generates the project, type-checks it and runs its tests; returns the
@@ -129,9 +44,8 @@ fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
     let files = generate_project(intent).expect("the intent generates");
     let dir = tempfile::tempdir().expect("temporary directory");
     write_project(dir.path(), &files);
-    let modules = node_modules(text(&files, "package.json"));
-    std::os::unix::fs::symlink(&modules, dir.path().join("node_modules"))
-        .expect("link node_modules");
+    let modules = npm::node_modules(&scratch(), text(&files, "package.json"), INSTALL_HINT);
+    npm::link_node_modules(dir.path(), &modules);
 
     run(dir.path(), "npx", &["--no-install", "tsc", "--noEmit"]);
     let report = run(dir.path(), "npm", &["test"]);
@@ -142,18 +56,6 @@ fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
         "a test was skipped:\n{report}"
     );
     (files, report)
-}
-
-fn text<'a>(files: &'a [File], path: &str) -> &'a str {
-    files
-        .iter()
-        .find(|f| f.path == path)
-        .and_then(File::as_text)
-        .unwrap_or_else(|| panic!("{path} is generated as text"))
-}
-
-fn has(files: &[File], path: &str) -> bool {
-    files.iter().any(|f| f.path == path)
 }
 
 #[test]

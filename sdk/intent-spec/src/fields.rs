@@ -223,6 +223,100 @@ impl Field {
     }
 }
 
+/// What a text field holds as far as its name tells: how a form asks for
+/// it. Every format is still text in JSON; a service may check it or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFormat {
+    /// A line of text.
+    Plain,
+    /// Prose, edited in a multi-line box: `description`, `notes`, `message`.
+    Long,
+    /// An email address: a name with the word `email`.
+    Email,
+    /// A web address: `website`, `homepage`, `url`, `link`.
+    Url,
+    /// A phone number: `phone`, `mobile`, `telephone`.
+    Phone,
+    /// A calendar date: a name ending in `date`, `birthday`, `deadline`.
+    Date,
+}
+
+/// Last words of text fields that hold prose.
+const LONG_TEXT_WORDS: &[&str] = &[
+    "bio",
+    "biography",
+    "body",
+    "comment",
+    "comments",
+    "content",
+    "description",
+    "details",
+    "enquiry",
+    "inquiry",
+    "instructions",
+    "message",
+    "notes",
+    "summary",
+];
+
+/// Words of text fields that hold a web address.
+const URL_WORDS: &[&str] = &["homepage", "link", "url", "website"];
+
+/// Words of text fields that hold a phone number.
+const PHONE_WORDS: &[&str] = &["mobile", "phone", "telephone"];
+
+/// Last words of text fields that hold a calendar date.
+const DATE_WORDS: &[&str] = &["birthday", "date", "deadline", "dob"];
+
+/// Words of a field name spelled in capitals in a label.
+const ACRONYMS: &[&str] = &[
+    "api", "ean", "iban", "id", "ip", "isbn", "sku", "upc", "url", "vat",
+];
+
+impl Field {
+    /// For a text field, what it holds by its name (an `email` is
+    /// [`TextFormat::Email`], `notes` [`TextFormat::Long`]); `None` for
+    /// numbers and flags.
+    pub fn text_format(&self) -> Option<TextFormat> {
+        if self.kind != FieldKind::Text {
+            return None;
+        }
+        let parts: Vec<&str> = self.name.split('_').collect();
+        let last = parts.last().copied().unwrap_or_default();
+        let has = |list: &[&str]| parts.iter().any(|p| list.contains(p));
+        Some(if parts.contains(&"email") {
+            TextFormat::Email
+        } else if has(URL_WORDS) {
+            TextFormat::Url
+        } else if has(PHONE_WORDS) {
+            TextFormat::Phone
+        } else if DATE_WORDS.contains(&last) {
+            TextFormat::Date
+        } else if LONG_TEXT_WORDS.contains(&last) {
+            TextFormat::Long
+        } else {
+            TextFormat::Plain
+        })
+    }
+
+    /// The name as a label: words, the first capitalized, acronyms in
+    /// capitals (`Unit price`, `SKU`, `Website URL`).
+    pub fn label(&self) -> String {
+        let parts: Vec<String> = self
+            .name
+            .split('_')
+            .map(|part| {
+                if ACRONYMS.contains(&part) {
+                    part.to_ascii_uppercase()
+                } else {
+                    part.to_string()
+                }
+            })
+            .collect();
+        words::capitalize(&parts.join(" "))
+    }
+}
+
 /// A field read from text, with the index of the resource word named
 /// before its trigger, if any (an index into the `resource_words` given).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -486,6 +580,23 @@ fn read_part(words_of_part: &[&str], optional_list: bool) -> Part {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_fields_name_gives_its_format_and_label() {
+        let format = |name: &str| Field::new(&[name], FieldKind::Text).text_format();
+        assert_eq!(format("email"), Some(TextFormat::Email));
+        assert_eq!(format("website"), Some(TextFormat::Url));
+        assert_eq!(format("phone"), Some(TextFormat::Phone));
+        assert_eq!(format("message"), Some(TextFormat::Long));
+        assert_eq!(format("title"), Some(TextFormat::Plain));
+        let due = Field::new(&["due", "date"], FieldKind::Text);
+        assert_eq!(due.text_format(), Some(TextFormat::Date));
+        assert_eq!(due.label(), "Due date");
+        let price = Field::new(&["unit", "price"], FieldKind::Number);
+        assert_eq!(price.text_format(), None);
+        assert_eq!(price.label(), "Unit price");
+        assert_eq!(Field::new(&["sku"], FieldKind::Text).label(), "SKU");
+    }
 
     fn resources(plurals: &[&str]) -> Vec<(String, String)> {
         plurals

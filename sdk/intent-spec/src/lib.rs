@@ -3,11 +3,14 @@
 //! authentication, which database the `DATABASE_URL` seam is for, the port
 //! and the project's name.
 //!
-//! The stack agents (`qlp/template-go`, `qlp/template-node`) share this
-//! reading so that one intent gives the same API in every language; each
+//! The stack agents (`qlp/template-go`, `qlp/template-node`,
+//! `qlp/template-rust`, and the front-ends `qlp/template-react` and
+//! `qlp/template-static`) share this reading so that one intent gives the
+//! same API in every language, and forms that ask for what it stores; each
 //! agent only decides how its language spells the names (see
 //! [`words::pascal_case`], [`words::camel_case`]) and which identifiers its
-//! generated code reserves.
+//! generated code reserves. [`Field::text_format`] and [`Field::label`] say
+//! how a form asks for a field.
 //!
 //! [`template`] is the small `{{placeholder}}` engine the agents render
 //! their template files with.
@@ -21,5 +24,5 @@ pub mod spec;
 pub mod template;
 pub mod words;
 
-pub use fields::{Field, FieldKind};
+pub use fields::{Field, FieldKind, TextFormat};
 pub use spec::{Database, IntentSpec, MAX_RESOURCES, Resource, analyze};

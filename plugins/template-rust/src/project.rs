@@ -1,0 +1,1223 @@
+//! Rendering an [`IntentSpec`] into the files of a Rust HTTP service on
+//! axum.
+//!
+//! The fixed parts of the files live under `templates/` and are compiled
+//! into the plugin; this module spells the spec's names the Rust way
+//! (`inventory_items` → `InventoryItem`, raw identifiers for keywords),
+//! writes the parts that follow the intent's resources and fields (models
+//! and their reading, routes, stores, test bodies) and decides which files
+//! exist. JSON field names stay as the spec has them (`snake_case`), like
+//! in every QLP stack. Everything is derived from the spec alone, in a
+//! fixed order, so one request always gives byte-identical files.
+
+use qlp_intent_spec::spec::english_list;
+use qlp_intent_spec::template::render;
+use qlp_intent_spec::{Database, Field, FieldKind, IntentSpec, Resource, words};
+use qlp_sdk::{File, PluginError};
+
+/// The port the service listens on when the intent names none, as the Go
+/// agent's services do.
+pub const DEFAULT_PORT: u16 = 8080;
+
+/// rustfmt's default line width, which the generated code keeps where its
+/// length depends on the intent's names.
+const RUSTFMT_MAX_WIDTH: usize = 100;
+
+/// rustfmt's default width of a method chain kept on one line.
+const RUSTFMT_CHAIN_WIDTH: usize = 60;
+
+/// Most characters of the intent quoted in the README. The quote is for
+/// orientation; a longer description would push the usage instructions
+/// far down the page.
+pub const MAX_QUOTED_INTENT_CHARS: usize = 1000;
+
+mod tmpl {
+    //! The template files, compiled into the plugin.
+
+    pub const CARGO_TOML: &str = include_str!("../templates/Cargo.toml.tmpl");
+    pub const MAIN: &str = include_str!("../templates/src/main.rs.tmpl");
+    pub const LIB: &str = include_str!("../templates/src/lib.rs.tmpl");
+    pub const CONFIG: &str = include_str!("../templates/src/config.rs.tmpl");
+    pub const ERROR: &str = include_str!("../templates/src/error.rs.tmpl");
+    pub const VALIDATION: &str = include_str!("../templates/src/validation.rs.tmpl");
+    pub const STORE: &str = include_str!("../templates/src/store.rs.tmpl");
+    pub const STORAGE_MEMORY: &str = include_str!("../templates/src/storage_memory.rs.tmpl");
+    pub const STORAGE_DATABASE: &str = include_str!("../templates/src/storage_database.rs.tmpl");
+    pub const AUTH: &str = include_str!("../templates/src/auth.rs.tmpl");
+    pub const ROUTES: &str = include_str!("../templates/src/routes/resource.rs.tmpl");
+    pub const COMMON_TEST: &str = include_str!("../templates/tests/common.rs.tmpl");
+    pub const HEALTH_TEST: &str = include_str!("../templates/tests/health.rs.tmpl");
+    pub const CONFIG_TEST: &str = include_str!("../templates/tests/config.rs.tmpl");
+    pub const RESOURCE_TEST: &str = include_str!("../templates/tests/resource.rs.tmpl");
+    pub const AUTH_TEST: &str = include_str!("../templates/tests/auth.rs.tmpl");
+    pub const STORAGE_TEST: &str = include_str!("../templates/tests/storage.rs.tmpl");
+    pub const DOCKERFILE: &str = include_str!("../templates/Dockerfile.tmpl");
+    pub const DOCKERIGNORE: &str = include_str!("../templates/dockerignore.tmpl");
+    pub const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
+    pub const README: &str = include_str!("../templates/README.md.tmpl");
+}
+
+/// Type names the generated modules define or import, and the prelude's;
+/// a model must not shadow one.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "ApiError",
+    "AppState",
+    "Arc",
+    "Body",
+    "Box",
+    "Bytes",
+    "Claims",
+    "Config",
+    "ConfigError",
+    "Err",
+    "Error",
+    "Header",
+    "Json",
+    "Map",
+    "MemoryRepository",
+    "Method",
+    "Mutex",
+    "Next",
+    "None",
+    "Ok",
+    "Option",
+    "Path",
+    "Problems",
+    "Records",
+    "Repository",
+    "Request",
+    "Response",
+    "Result",
+    "Router",
+    "Self",
+    "Some",
+    "State",
+    "StatusCode",
+    "Stores",
+    "String",
+    "TokenAnswer",
+    "Value",
+    "Vec",
+];
+
+/// Suffix added to a model name that would shadow a reserved one.
+const TYPE_NAME_SUFFIX: &str = "Item";
+
+/// Rust keywords a field may be named; they are written as raw identifiers.
+const KEYWORDS: &[&str] = &[
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
+];
+
+/// Keywords that cannot be raw identifiers; a field so named gets a `_`
+/// and keeps its JSON name through `#[serde(rename)]`.
+const UNRAWABLE: &[&str] = &["crate", "self", "super", "Self"];
+
+/// Test file names the project uses itself; a resource's tests take
+/// another name.
+const RESERVED_TEST_NAMES: &[&str] = &["auth", "common", "config", "health", "storage"];
+
+/// A Rust identifier for a `snake_case` name.
+fn rust_ident(name: &str) -> String {
+    if UNRAWABLE.contains(&name) {
+        format!("{name}_")
+    } else if KEYWORDS.contains(&name) {
+        format!("r#{name}")
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("n_{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// Whether serde would name the identifier's field differently from
+/// `name` (it strips `r#` itself).
+fn needs_rename(name: &str) -> bool {
+    rust_ident(name).trim_start_matches("r#") != name
+}
+
+/// A Rust string literal.
+fn rust_string(text: &str) -> String {
+    format!("{text:?}")
+}
+
+/// A resource with its Rust names.
+struct RustResource<'a> {
+    resource: &'a Resource,
+    /// The record struct, e.g. `Invoice`.
+    model: String,
+    /// The module, the `Stores` field and the test file: `invoices`.
+    module: String,
+    /// The singular for function names: `invoice`.
+    singular_ident: String,
+    singular_words: String,
+}
+
+impl<'a> RustResource<'a> {
+    fn new(resource: &'a Resource) -> Self {
+        let mut model = words::pascal_case(&resource.singular);
+        if RESERVED_TYPE_NAMES.contains(&model.as_str()) {
+            model.push_str(TYPE_NAME_SUFFIX);
+        }
+        Self {
+            resource,
+            model,
+            module: rust_ident(&resource.plural),
+            singular_ident: resource.singular.clone(),
+            singular_words: words::spaced(&resource.singular),
+        }
+    }
+
+    fn plural(&self) -> &str {
+        &self.resource.plural
+    }
+
+    fn fields(&self) -> &[Field] {
+        &self.resource.fields
+    }
+
+    /// The file name of its tests, without `.rs`.
+    fn test_name(&self) -> String {
+        if RESERVED_TEST_NAMES.contains(&self.plural()) {
+            format!("{}_routes", self.plural())
+        } else {
+            self.plural().to_string()
+        }
+    }
+
+    /// `{Invoice, InvoiceInput}` for a `use` of the models.
+    fn model_import(&self) -> String {
+        format!("{{{model}, {model}Input}}", model = self.model)
+    }
+}
+
+fn rust_type(field: &Field) -> String {
+    let base = match field.kind {
+        FieldKind::Text => "String",
+        FieldKind::Integer => "i64",
+        FieldKind::Number => "f64",
+        FieldKind::Boolean => return "bool".into(),
+    };
+    if field.required {
+        base.into()
+    } else {
+        format!("Option<{base}>")
+    }
+}
+
+/// The example value of a field in tests and documentation, as JSON.
+fn example_value(field: &Field, changed: bool) -> String {
+    match (field.kind, changed) {
+        (FieldKind::Text, false) => rust_string(&format!("example {}", field.spaced())),
+        (FieldKind::Text, true) => rust_string(&format!("changed {}", field.spaced())),
+        (FieldKind::Integer, false) => "3".into(),
+        (FieldKind::Integer, true) => "7".into(),
+        (FieldKind::Number, false) => "9.5".into(),
+        (FieldKind::Number, true) => "12.25".into(),
+        (FieldKind::Boolean, false) => "true".into(),
+        (FieldKind::Boolean, true) => "false".into(),
+    }
+}
+
+/// `{"name": "example name", "price": 9.5}`.
+fn example_object(resource: &RustResource<'_>, changed: bool) -> String {
+    let pairs: Vec<String> = resource
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", rust_string(&f.name), example_value(f, changed)))
+        .collect();
+    format!("{{{}}}", pairs.join(", "))
+}
+
+/// `tests/api/main.rs`: one test binary whose modules are the test files,
+/// so that the tests link once rather than once per file.
+fn test_main_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> String {
+    let mut modules: Vec<String> = vec!["common".to_string()];
+    modules.extend(test_files(spec, resources));
+    // In name order, as rustfmt orders them.
+    modules.sort();
+    let mut out = String::from(
+        "//! The service's tests, in one binary: each module tests one part of the\n\
+         //! API by calling the router in process (see `common.rs`).\n\n",
+    );
+    for module in modules {
+        let ident = rust_ident(&module);
+        if ident != module {
+            out.push_str(&format!("#[path = \"{module}.rs\"]\n"));
+        }
+        out.push_str(&format!("mod {ident};\n"));
+    }
+    out
+}
+
+/// The test modules of the project, without `.rs`.
+fn test_files(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Vec<String> {
+    let mut names = vec!["health".to_string(), "config".to_string()];
+    names.extend(resources.iter().map(RustResource::test_name));
+    if spec.auth {
+        names.push("auth".into());
+    }
+    if spec.database.is_some() {
+        names.push("storage".into());
+    }
+    names
+}
+
+fn database_driver(database: Database) -> &'static str {
+    match database {
+        Database::Postgres => "`sqlx` with its `postgres` feature, or `tokio-postgres`",
+        Database::Mysql => "`sqlx` with its `mysql` feature",
+        Database::Sqlite => "`sqlx` with its `sqlite` feature, or `rusqlite`",
+        Database::Mongo => "the `mongodb` crate",
+    }
+}
+
+fn database_values(database: Database) -> Vec<(&'static str, String)> {
+    let schemes: Vec<String> = database.schemes().iter().map(|s| rust_string(s)).collect();
+    vec![
+        ("database", database.title().to_string()),
+        ("database_key", database.key().to_string()),
+        ("database_example", database.example_url().to_string()),
+        ("database_schemes", format!("[{}]", schemes.join(", "))),
+        ("database_driver", database_driver(database).to_string()),
+    ]
+}
+
+fn as_pairs<'v>(values: &'v [(&'static str, String)]) -> Vec<(&'static str, &'v str)> {
+    values.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Renders every file of the project described by `spec`.
+pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
+    let resources: Vec<RustResource<'_>> = spec.resources.iter().map(RustResource::new).collect();
+    let title = spec.title();
+    let resource_list = spec.resource_list();
+    let port = spec.port.unwrap_or(DEFAULT_PORT).to_string();
+    let crate_name = spec.name.replace('-', "_");
+    let common = [
+        ("name", spec.name.clone()),
+        ("crate_name", crate_name.clone()),
+        ("title", title.clone()),
+        ("resource_list", resource_list.clone()),
+        ("port", port.clone()),
+    ];
+
+    let auth_dependencies = if spec.auth {
+        "base64 = \"0.22\"\nhmac = \"0.12\"\nsha2 = \"0.10\"\n"
+    } else {
+        ""
+    };
+    let mut values = common.to_vec();
+    values.push(("auth_dependencies", auth_dependencies.into()));
+    let mut files = vec![
+        (
+            "Cargo.toml".to_string(),
+            render(tmpl::CARGO_TOML, &as_pairs(&values))?,
+        ),
+        (
+            "src/main.rs".to_string(),
+            render(tmpl::MAIN, &as_pairs(&common))?,
+        ),
+        ("src/lib.rs".to_string(), lib_rs(spec, &resources, &title)?),
+        ("src/config.rs".to_string(), config_rs(spec, &title, &port)?),
+        ("src/error.rs".to_string(), render(tmpl::ERROR, &[])?),
+        (
+            "src/validation.rs".to_string(),
+            render(tmpl::VALIDATION, &[])?,
+        ),
+        ("src/models.rs".to_string(), models_rs(&resources)),
+        ("src/store.rs".to_string(), render(tmpl::STORE, &[])?),
+        ("src/storage.rs".to_string(), storage_rs(spec, &resources)?),
+        ("src/routes/mod.rs".to_string(), routes_mod_rs(&resources)),
+    ];
+    if spec.auth {
+        files.push(("src/auth.rs".to_string(), render(tmpl::AUTH, &[])?));
+    }
+    for resource in &resources {
+        files.push((
+            format!("src/routes/{}.rs", resource.plural()),
+            render(tmpl::ROUTES, &as_pairs(&resource_values(resource)))?,
+        ));
+    }
+
+    files.push((
+        "tests/api/main.rs".to_string(),
+        test_main_rs(spec, &resources),
+    ));
+    files.push((
+        "tests/api/common.rs".to_string(),
+        common_test_rs(spec, &crate_name)?,
+    ));
+    files.push((
+        "tests/api/health.rs".to_string(),
+        render(tmpl::HEALTH_TEST, &[])?,
+    ));
+    files.push((
+        "tests/api/config.rs".to_string(),
+        config_test_rs(spec, &crate_name, &title, &port)?,
+    ));
+    for resource in &resources {
+        files.push((
+            format!("tests/api/{}.rs", resource.test_name()),
+            resource_test_rs(resource, &crate_name)?,
+        ));
+    }
+    if spec.auth {
+        let paths: Vec<String> = resources
+            .iter()
+            .map(|r| rust_string(&format!("/{}", r.plural())))
+            .collect();
+        files.push((
+            "tests/api/auth.rs".to_string(),
+            render(
+                tmpl::AUTH_TEST,
+                &[
+                    ("crate_name", &crate_name),
+                    ("protected_paths", &format!("[{}]", paths.join(", "))),
+                ],
+            )?,
+        ));
+    }
+    if let Some(database) = spec.database {
+        let mut values = database_values(database);
+        values.push(("crate_name", crate_name.clone()));
+        files.push((
+            "tests/api/storage.rs".to_string(),
+            render(tmpl::STORAGE_TEST, &as_pairs(&values))?,
+        ));
+    }
+
+    files.push((
+        "Dockerfile".to_string(),
+        render(tmpl::DOCKERFILE, &as_pairs(&common))?,
+    ));
+    files.push((
+        ".dockerignore".to_string(),
+        render(tmpl::DOCKERIGNORE, &[])?,
+    ));
+    files.push((".gitignore".to_string(), render(tmpl::GITIGNORE, &[])?));
+    files.push((
+        "README.md".to_string(),
+        readme_md(spec, &resources, &title, &port)?,
+    ));
+
+    Ok(files
+        .into_iter()
+        .map(|(path, content)| File::text(path, content))
+        .collect())
+}
+
+fn resource_values(resource: &RustResource<'_>) -> Vec<(&'static str, String)> {
+    vec![
+        ("Model", resource.model.clone()),
+        ("model_import", resource.model_import()),
+        ("field", resource.module.clone()),
+        ("plural", resource.plural().to_string()),
+        ("singular_words", resource.singular_words.clone()),
+        ("singular_ident", resource.singular_ident.clone()),
+        (
+            "a_singular",
+            resource.resource.a_singular().replace('_', " "),
+        ),
+    ]
+}
+
+fn lib_rs(
+    spec: &IntentSpec,
+    resources: &[RustResource<'_>],
+    title: &str,
+) -> Result<String, PluginError> {
+    let merges: Vec<String> = resources
+        .iter()
+        .map(|r| format!(".merge(routes::{}::routes())", r.module))
+        .collect();
+    let chain = format!("Router::new(){}", merges.concat());
+    let resource_merges = if chain.len() <= RUSTFMT_CHAIN_WIDTH {
+        merges.concat()
+    } else {
+        merges.iter().map(|m| format!("\n        {m}")).collect()
+    };
+    let paths: Vec<String> = resources
+        .iter()
+        .map(|r| format!("`/{p}` and `/{p}/{{id}}`", p = r.plural()))
+        .collect();
+    let mut route_doc = english_list(&paths);
+    let (auth_mod, protect, auth_merge) = if spec.auth {
+        route_doc.push_str(" (with a bearer token) and `/auth/token`");
+        (
+            "pub mod auth;\n",
+            "    let resources = resources.route_layer(axum::middleware::from_fn_with_state(\n        \
+             state.clone(),\n        \
+             auth::require_user,\n    \
+             ));\n",
+            "        .merge(auth::routes())\n",
+        )
+    } else {
+        ("", "", "")
+    };
+    render(
+        tmpl::LIB,
+        &[
+            ("title", title),
+            ("resource_list", &spec.resource_list()),
+            ("auth_mod", auth_mod),
+            ("route_doc", &route_doc),
+            ("resource_merges", &resource_merges),
+            ("protect", protect),
+            ("auth_merge", auth_merge),
+        ],
+    )
+}
+
+fn routes_mod_rs(resources: &[RustResource<'_>]) -> String {
+    let mut out = String::from("//! The routes of each resource, one module per resource.\n\n");
+    // In name order, as rustfmt orders them.
+    let mut sorted: Vec<&RustResource<'_>> = resources.iter().collect();
+    sorted.sort_by(|a, b| a.module.cmp(&b.module));
+    for resource in sorted {
+        if resource.module != resource.plural() {
+            out.push_str(&format!("#[path = \"{}.rs\"]\n", resource.plural()));
+        }
+        out.push_str(&format!("pub mod {};\n", resource.module));
+    }
+    out
+}
+
+fn config_rs(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
+    let mut doc = String::new();
+    let mut constants = String::new();
+    let mut fields = String::new();
+    let mut reads = String::new();
+    let mut values = String::new();
+    if spec.auth {
+        doc.push_str(
+            "//! - `JWT_SECRET`: the key that signs and verifies tokens, at least\n\
+             //!   [`MIN_SECRET_LENGTH`] characters; required.\n\
+             //! - `JWT_EXPIRES_SECONDS`: the lifetime of an issued token,\n\
+             //!   [`DEFAULT_TOKEN_TTL_SECONDS`] by default.\n\
+             //! - `AUTH_USERNAME`, `AUTH_PASSWORD`: the login `POST /auth/token`\n\
+             //!   accepts; without them it answers 503.\n",
+        );
+        constants.push_str(
+            "\n/// The shortest accepted `JWT_SECRET`: an HMAC-SHA256 key shorter than 32\n\
+             /// bytes weakens the signature (RFC 7518, section 3.2).\n\
+             pub const MIN_SECRET_LENGTH: usize = 32;\n\
+             \n\
+             /// The lifetime of an issued token: an hour bounds the use of a leaked\n\
+             /// token without asking for frequent logins.\n\
+             pub const DEFAULT_TOKEN_TTL_SECONDS: u64 = 3600;\n",
+        );
+        fields.push_str(
+            "    pub jwt_secret: String,\n    \
+             pub token_ttl_seconds: u64,\n    \
+             pub auth_username: Option<String>,\n    \
+             pub auth_password: Option<String>,\n",
+        );
+        reads.push_str(
+            "        let jwt_secret = var(\"JWT_SECRET\").unwrap_or_default();\n        \
+             if jwt_secret.chars().count() < MIN_SECRET_LENGTH {\n            \
+             return Err(ConfigError(format!(\n                \
+             \"JWT_SECRET must be set to a random value of at least {MIN_SECRET_LENGTH} characters\"\n            \
+             )));\n        \
+             }\n        \
+             let token_ttl_seconds = match var(\"JWT_EXPIRES_SECONDS\") {\n            \
+             None => DEFAULT_TOKEN_TTL_SECONDS,\n            \
+             Some(raw) => raw\n                \
+             .parse::<u64>()\n                \
+             .ok()\n                \
+             .filter(|&seconds| seconds > 0)\n                \
+             .ok_or_else(|| {\n                    \
+             ConfigError(format!(\n                        \
+             \"JWT_EXPIRES_SECONDS must be a positive number of seconds, not {raw:?}\"\n                    \
+             ))\n                \
+             })?,\n        \
+             };\n",
+        );
+        values.push_str(
+            "            jwt_secret,\n            \
+             token_ttl_seconds,\n            \
+             auth_username: var(\"AUTH_USERNAME\"),\n            \
+             auth_password: var(\"AUTH_PASSWORD\"),\n",
+        );
+    }
+    if spec.database.is_some() {
+        doc.push_str(
+            "//! - `DATABASE_URL`: the storage (see `storage.rs`); in memory when unset.\n",
+        );
+        fields.push_str("    pub database_url: Option<String>,\n");
+        values.push_str("            database_url: var(\"DATABASE_URL\"),\n");
+    }
+    render(
+        tmpl::CONFIG,
+        &[
+            ("title", title),
+            ("port", port),
+            ("config_doc", &doc),
+            ("config_constants", &constants),
+            ("config_fields", &fields),
+            ("config_reads", &reads),
+            ("config_values", &values),
+        ],
+    )
+}
+
+fn models_rs(resources: &[RustResource<'_>]) -> String {
+    let uses = |kind: FieldKind| {
+        resources
+            .iter()
+            .flat_map(|r| r.fields())
+            .any(|f| f.kind == kind)
+    };
+    let mut imports: Vec<&str> = Vec::new();
+    for (kind, function) in [
+        (FieldKind::Boolean, "check_boolean"),
+        (FieldKind::Integer, "check_integer"),
+        (FieldKind::Number, "check_number"),
+        (FieldKind::Text, "check_text"),
+    ] {
+        if uses(kind) {
+            imports.push(function);
+        }
+    }
+    imports.extend(["check_unknown", "Body"]);
+    let mut out = format!(
+        "//! The records of each resource as the API stores and returns them, and\n\
+         //! the reading of the request bodies that create or replace them.\n\
+         //! Optional values are `null` when absent; a flag is `false` when absent.\n\
+         \n\
+         use serde::{{Deserialize, Serialize}};\n\
+         \n\
+         use crate::error::Problems;\n\
+         use crate::validation::{{{}}};\n",
+        imports.join(", ")
+    );
+    for resource in resources {
+        let model = &resource.model;
+        let singular = &resource.singular_words;
+        let a_singular = resource.resource.a_singular().replace('_', " ");
+        let mut record_fields = String::from("    pub id: u64,\n");
+        let mut input_fields = String::new();
+        let mut reads = String::new();
+        let mut moves = String::new();
+        for field in resource.fields() {
+            let ident = rust_ident(&field.name);
+            let ty = rust_type(field);
+            let rename = if needs_rename(&field.name) {
+                format!("    #[serde(rename = {})]\n", rust_string(&field.name))
+            } else {
+                String::new()
+            };
+            record_fields.push_str(&format!("{rename}    pub {ident}: {ty},\n"));
+            input_fields.push_str(&format!("    pub {ident}: {ty},\n"));
+            let json = rust_string(&field.name);
+            let required = field.required;
+            let non_negative = field.non_negative;
+            let check = match field.kind {
+                FieldKind::Text => format!("check_text(&mut problems, body, {json}, {required})"),
+                FieldKind::Integer => format!(
+                    "check_integer(&mut problems, body, {json}, {required}, {non_negative})"
+                ),
+                FieldKind::Number => {
+                    format!("check_number(&mut problems, body, {json}, {required}, {non_negative})")
+                }
+                FieldKind::Boolean => {
+                    format!("check_boolean(&mut problems, body, {json}, {required})")
+                }
+            };
+            let finish = match (field.kind, required) {
+                (FieldKind::Boolean, _) => ".unwrap_or(false)",
+                (_, true) => ".unwrap_or_default()",
+                (_, false) => "",
+            };
+            let line = format!("            {ident}: {check}{finish},");
+            if line.len() <= RUSTFMT_MAX_WIDTH || finish.is_empty() {
+                reads.push_str(&format!("{line}\n"));
+            } else {
+                reads.push_str(&format!(
+                    "            {ident}: {check}\n                {finish},\n"
+                ));
+            }
+            moves.push_str(&format!("            {ident}: self.{ident},\n"));
+        }
+        let names: Vec<String> = resource
+            .fields()
+            .iter()
+            .map(|f| rust_string(&f.name))
+            .collect();
+        out.push_str(&format!(
+            "\n/// One {singular} as the API stores and returns it.\n\
+             #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n\
+             pub struct {model} {{\n{record_fields}}}\n\
+             \n\
+             /// The values of a request body that creates or replaces {a_singular}.\n\
+             #[derive(Debug, Clone, PartialEq)]\n\
+             pub struct {model}Input {{\n{input_fields}}}\n\
+             \n\
+             impl {model}Input {{\n    \
+             /// The JSON names of the fields.\n    \
+             pub const FIELDS: &'static [&'static str] ={fields_break}&[{names}];\n\
+             \n    \
+             /// Reads a request body: its values, or what is wrong with them by\n    \
+             /// field name.\n    \
+             pub fn parse(body: &Body) -> Result<Self, Problems> {{\n        \
+             let mut problems = Problems::new();\n        \
+             check_unknown(&mut problems, body, Self::FIELDS);\n        \
+             let input = Self {{\n{reads}        }};\n        \
+             if problems.is_empty() {{\n            \
+             Ok(input)\n        \
+             }} else {{\n            \
+             Err(problems)\n        \
+             }}\n    \
+             }}\n\
+             \n    \
+             /// The record of these values under `id`.\n    \
+             pub fn into_record(self, id: u64) -> {model} {{\n        \
+             {model} {{\n            \
+             id,\n{moves}        }}\n    \
+             }}\n\
+             }}\n",
+            names = names.join(", "),
+            fields_break = fields_break(&names.join(", ")),
+        ));
+    }
+    out
+}
+
+/// What follows `=` in the `FIELDS` constant: a space, or a line break
+/// where rustfmt would put one.
+fn fields_break(names: &str) -> &'static str {
+    let line = "    pub const FIELDS: &'static [&'static str] = &[];".len() + names.len();
+    if line <= RUSTFMT_MAX_WIDTH {
+        " "
+    } else {
+        "\n        "
+    }
+}
+
+fn storage_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Result<String, PluginError> {
+    let mut models: Vec<String> = resources.iter().map(|r| r.model.clone()).collect();
+    // In name order, as rustfmt orders them.
+    models.sort();
+    let model_import = if models.len() == 1 {
+        models[0].clone()
+    } else {
+        format!("{{{}}}", models.join(", "))
+    };
+    let stores_fields: String = resources
+        .iter()
+        .map(|r| format!("    pub {}: Arc<dyn Repository<{}>>,\n", r.module, r.model))
+        .collect();
+    let stores_memory: String = resources
+        .iter()
+        .map(|r| {
+            format!(
+                "            {}: Arc::new(MemoryRepository::new()),\n",
+                r.module
+            )
+        })
+        .collect();
+    let mut values = vec![
+        ("model_import", model_import),
+        ("stores_fields", stores_fields),
+        ("stores_memory", stores_memory),
+    ];
+    match spec.database {
+        Some(database) => {
+            values.extend(database_values(database));
+            render(tmpl::STORAGE_DATABASE, &as_pairs(&values))
+        }
+        None => render(tmpl::STORAGE_MEMORY, &as_pairs(&values)),
+    }
+}
+
+fn common_test_rs(spec: &IntentSpec, crate_name: &str) -> Result<String, PluginError> {
+    let imports = format!("use {crate_name}::auth::{{now_seconds, sign_token, Claims}};\n");
+    let values: [(&str, &str); 6] = if spec.auth {
+        [
+            ("crate_name", crate_name),
+            ("helpers_imports", &imports),
+            (
+                "helpers_constants",
+                "\n/// The signing secret and login the tests configure; the service reads\n\
+                 /// its own from the environment.\n\
+                 pub const TEST_SECRET: &str = \"test-only-secret-of-at-least-32-characters\";\n\
+                 pub const TEST_USERNAME: &str = \"clerk\";\n\
+                 pub const TEST_PASSWORD: &str = \"correct horse battery staple\";\n\
+                 \n\
+                 /// A token the test app accepts.\n\
+                 pub fn valid_token() -> String {\n    \
+                 let now = now_seconds();\n    \
+                 let claims = Claims {\n        \
+                 sub: TEST_USERNAME.into(),\n        \
+                 iat: now,\n        \
+                 exp: now + 3600,\n    \
+                 };\n    \
+                 sign_token(&claims, TEST_SECRET)\n\
+                 }\n",
+            ),
+            (
+                "test_config_body",
+                "    Config::from_env(|name| {\n        \
+                 let value = match name {\n            \
+                 \"JWT_SECRET\" => TEST_SECRET,\n            \
+                 \"AUTH_USERNAME\" => TEST_USERNAME,\n            \
+                 \"AUTH_PASSWORD\" => TEST_PASSWORD,\n            \
+                 _ => return None,\n        \
+                 };\n        \
+                 Some(value.to_string())\n    \
+                 })\n    \
+                 .expect(\"the test configuration is valid\")\n",
+            ),
+            ("call_doc", " with a valid bearer token"),
+            (
+                "call_body",
+                "    call_with(\n        \
+                 app,\n        \
+                 method,\n        \
+                 path,\n        \
+                 body,\n        \
+                 Some(format!(\"Bearer {}\", valid_token())),\n    \
+                 )\n    \
+                 .await\n",
+            ),
+        ]
+    } else {
+        [
+            ("crate_name", crate_name),
+            ("helpers_imports", ""),
+            ("helpers_constants", ""),
+            (
+                "test_config_body",
+                "    Config::from_env(|_| None).expect(\"the test configuration is valid\")\n",
+            ),
+            ("call_doc", ""),
+            (
+                "call_body",
+                "    call_with(app, method, path, body, None).await\n",
+            ),
+        ]
+    };
+    render(tmpl::COMMON_TEST, &values)
+}
+
+fn config_test_rs(
+    spec: &IntentSpec,
+    crate_name: &str,
+    title: &str,
+    port: &str,
+) -> Result<String, PluginError> {
+    let mut refusals = vec![("PORT", "eighty"), ("PORT", "70000"), ("PORT", "0")];
+    let mut required = String::new();
+    if spec.auth {
+        refusals.extend([
+            ("JWT_SECRET", ""),
+            ("JWT_SECRET", "too-short"),
+            ("JWT_EXPIRES_SECONDS", "0"),
+            ("JWT_EXPIRES_SECONDS", "soon"),
+        ]);
+        required.push_str("(\"JWT_SECRET\", \"test-only-secret-of-at-least-32-characters\")");
+    }
+    let refusals: Vec<String> = refusals
+        .iter()
+        .map(|(variable, value)| format!("({}, {})", rust_string(variable), rust_string(value)))
+        .collect();
+    let one_line = format!("[{}]", refusals.join(", "));
+    let refusals = if "    for (variable, value) in  {".len() + one_line.len() <= RUSTFMT_MAX_WIDTH
+    {
+        one_line
+    } else {
+        let lines: String = refusals.iter().map(|r| format!("        {r},\n")).collect();
+        format!("[\n{lines}    ]")
+    };
+    render(
+        tmpl::CONFIG_TEST,
+        &[
+            ("crate_name", crate_name),
+            ("title", title),
+            ("port", port),
+            ("required_env", &required),
+            ("config_refusals", &refusals),
+        ],
+    )
+}
+
+fn resource_test_rs(resource: &RustResource<'_>, crate_name: &str) -> Result<String, PluginError> {
+    let mut invalid = String::new();
+    let mut uses_text_limit = false;
+    for field in resource.fields() {
+        let json = rust_string(&field.name);
+        let mut case = |value: &str| {
+            invalid.push_str(&format!("        ({json}, json!({value})),\n"));
+        };
+        match field.kind {
+            FieldKind::Text => {
+                if field.required {
+                    case("\"  \"");
+                }
+                case("\"x\".repeat(MAX_TEXT_LENGTH + 1)");
+                case("42");
+                uses_text_limit = true;
+            }
+            FieldKind::Integer => {
+                if field.non_negative {
+                    case("-1");
+                }
+                case("1.5");
+                case("\"3\"");
+            }
+            FieldKind::Number => {
+                if field.non_negative {
+                    case("-0.5");
+                }
+                case("\"9.5\"");
+            }
+            FieldKind::Boolean => case("\"yes\""),
+        }
+    }
+    let required: Vec<String> = resource
+        .fields()
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| rust_string(&f.name))
+        .collect();
+    let optional: Vec<&Field> = resource.fields().iter().filter(|f| !f.required).collect();
+    let optional_test = if optional.is_empty() {
+        String::new()
+    } else {
+        let removals: String = optional
+            .iter()
+            .map(|f| format!("    body.remove({});\n", rust_string(&f.name)))
+            .collect();
+        let checks: String = optional
+            .iter()
+            .map(|f| {
+                let absent = if f.kind == FieldKind::Boolean {
+                    "json!(false)"
+                } else {
+                    "Value::Null"
+                };
+                format!(
+                    "    assert_eq!(created[{}], {absent}, \"{{created}}\");\n",
+                    rust_string(&f.name)
+                )
+            })
+            .collect();
+        format!(
+            "\n#[tokio::test]\n\
+             async fn accepts_a_body_without_its_optional_fields() {{\n    \
+             let mut body = valid_body().as_object().expect(\"an object\").clone();\n\
+             {removals}    \
+             let (status, created) = call(\n        \
+             &test_app(),\n        \
+             Method::POST,\n        \
+             \"/{p}\",\n        \
+             Some(Value::Object(body)),\n    \
+             )\n    \
+             .await;\n    \
+             assert_eq!(status, StatusCode::CREATED, \"{{created}}\");\n\
+             {checks}}}\n",
+            p = resource.plural(),
+        )
+    };
+    let test_imports = if uses_text_limit {
+        format!("\nuse {crate_name}::validation::MAX_TEXT_LENGTH;\n")
+    } else {
+        String::new()
+    };
+    let mut values = resource_values(resource);
+    values.extend([
+        ("test_imports", test_imports),
+        ("valid_body", example_object(resource, false)),
+        ("changed_body", example_object(resource, true)),
+        ("required_list", format!("[{}]", required.join(", "))),
+        ("invalid_cases", invalid),
+        ("optional_test", optional_test),
+    ]);
+    render(tmpl::RESOURCE_TEST, &as_pairs(&values))
+}
+
+/// The intent as a Markdown block quote, cut at [`MAX_QUOTED_INTENT_CHARS`].
+fn intent_quote(description: &str) -> String {
+    let mut text: String = description.chars().take(MAX_QUOTED_INTENT_CHARS).collect();
+    if description.chars().count() > MAX_QUOTED_INTENT_CHARS {
+        text.push('…');
+    }
+    text.lines()
+        .map(|line| {
+            let line = line.trim_end();
+            if line.is_empty() {
+                ">".to_string()
+            } else {
+                format!("> {line}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn kind_doc(field: &Field) -> &'static str {
+    match (field.kind, field.non_negative) {
+        (FieldKind::Text, _) => "text",
+        (FieldKind::Integer, true) => "whole number, 0 or more",
+        (FieldKind::Integer, false) => "whole number",
+        (FieldKind::Number, true) => "number, 0 or more",
+        (FieldKind::Number, false) => "number",
+        (FieldKind::Boolean, _) => "true or false",
+    }
+}
+
+fn readme_md(
+    spec: &IntentSpec,
+    resources: &[RustResource<'_>],
+    title: &str,
+    port: &str,
+) -> Result<String, PluginError> {
+    let mut requirements_section = String::new();
+    if !spec.requirements.is_empty() {
+        requirements_section.push_str("\nWith the requirements:\n\n");
+        for requirement in &spec.requirements {
+            requirements_section.push_str(&format!("- {}\n", requirement.replace('\n', " ")));
+        }
+    }
+    let mut feature_bullets = String::new();
+    let mut run_note = String::new();
+    let mut docker_env = String::new();
+    let mut endpoint_rows = String::new();
+    let mut auth_section = String::new();
+    let mut config_rows = String::new();
+    let mut database_section = String::new();
+    let mut layout_extra = String::new();
+    let mut dependency_note = String::new();
+    let unauthorized = if spec.auth { ", 401" } else { "" };
+    let first = resources[0].plural();
+
+    if spec.auth {
+        feature_bullets.push_str(
+            "- JWT (HS256) bearer-token authentication on every resource endpoint,\n  \
+             built on `hmac` and `sha2`; the signing key comes from `JWT_SECRET`.\n",
+        );
+        dependency_note.push_str(", with `hmac`, `sha2` and `base64` for the tokens");
+        run_note.push_str(
+            "export JWT_SECRET=\"$(openssl rand -hex 32)\" AUTH_USERNAME=clerk AUTH_PASSWORD='choose one'\n",
+        );
+        docker_env.push_str("-e JWT_SECRET -e AUTH_USERNAME -e AUTH_PASSWORD ");
+        endpoint_rows.push_str(
+            "| POST | `/auth/token` | Exchange `username` and `password` for a bearer token | 200, 400, 401, 503 |\n",
+        );
+        let paths: Vec<String> = resources
+            .iter()
+            .map(|r| format!("`/{}`", r.plural()))
+            .collect();
+        auth_section = format!(
+            "\n## Authentication\n\n\
+             Every request to {} needs `Authorization: Bearer <token>`;\n\
+             without a valid, unexpired token the answer is 401. Get a token with\n\
+             the configured login:\n\n\
+             ```sh\n\
+             TOKEN=$(curl -s -X POST localhost:{port}/auth/token -H 'Content-Type: application/json' \\\n  \
+             -d \"{{\\\"username\\\": \\\"$AUTH_USERNAME\\\", \\\"password\\\": \\\"$AUTH_PASSWORD\\\"}}\" | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')\n\
+             curl -H \"Authorization: Bearer $TOKEN\" localhost:{port}/{first}\n\
+             ```\n\n\
+             Tokens are HS256 JSON Web Tokens signed with `JWT_SECRET`; only HS256\n\
+             is accepted, never `none`. The secret is read from the environment and\n\
+             never written in the code.\n",
+            english_list(&paths)
+        );
+        config_rows.push_str(
+            "| `JWT_SECRET` | Key that signs and verifies tokens, at least 32 characters (required) | none: the service refuses to start |\n\
+             | `JWT_EXPIRES_SECONDS` | Lifetime of an issued token | 3600 |\n\
+             | `AUTH_USERNAME`, `AUTH_PASSWORD` | The login `POST /auth/token` accepts | none: the endpoint answers 503 |\n",
+        );
+        layout_extra.push_str(
+            "- `src/auth.rs`: JWT issue and verification, the token route, `require_user`.\n",
+        );
+    }
+    if let Some(database) = spec.database {
+        feature_bullets.push_str(&format!(
+            "- A storage seam selected by `DATABASE_URL`: in memory by default, {}\n  \
+             once a repository for it is implemented.\n",
+            database.title()
+        ));
+        config_rows.push_str(&format!(
+            "| `DATABASE_URL` | Storage: unset, empty or `memory://` for memory, `{}://...` for {} | in memory |\n",
+            database.schemes()[0],
+            database.title()
+        ));
+        database_section = format!(
+            "\n## Database\n\n\
+             The intent asks for {db}. Every handler goes through the `Repository`\n\
+             trait of `src/store.rs`, and `src/storage.rs` alone decides which\n\
+             implementation backs each resource, from `DATABASE_URL`:\n\n\
+             - unset, empty or `memory://`: in memory, lost on restart (the default,\n  \
+             and what the tests use);\n\
+             - `{example}`: {db}. The project has no database driver yet, so with\n  \
+             such a URL the service refuses to start rather than silently keep\n  \
+             records in memory. Implement `Repository` in `src/storage.rs`\n  \
+             (`database_stores`) with a driver such as {driver}.\n",
+            db = database.title(),
+            example = database.example_url(),
+            driver = database_driver(database),
+        );
+    }
+
+    let mut model_docs = String::new();
+    for resource in resources {
+        let p = resource.plural();
+        let s = &resource.singular_words;
+        let a_singular = resource.resource.a_singular().replace('_', " ");
+        endpoint_rows.push_str(&format!(
+            "| GET | `/{p}` | List every {s} | 200{unauthorized} |\n\
+             | POST | `/{p}` | Create {a_singular} | 201, 400{unauthorized} |\n\
+             | GET | `/{p}/{{id}}` | Get one {s} | 200{unauthorized}, 404 |\n\
+             | PUT | `/{p}/{{id}}` | Replace {a_singular} | 200, 400{unauthorized}, 404 |\n\
+             | DELETE | `/{p}/{{id}}` | Delete {a_singular} | 204{unauthorized}, 404 |\n"
+        ));
+        let origin = if resource.resource.fields_from_intent {
+            "fields named by the intent"
+        } else {
+            "default fields, as the intent names none"
+        };
+        model_docs.push_str(&format!(
+            "`{}` (`/{p}`, {origin}):\n\n\
+             | Field | Type | Required |\n|---|---|---|\n\
+             | `id` | whole number, assigned by the server | - |\n",
+            resource.model
+        ));
+        for field in resource.fields() {
+            model_docs.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                field.name,
+                kind_doc(field),
+                if field.required { "yes" } else { "no" }
+            ));
+        }
+        model_docs.push('\n');
+    }
+
+    let auth_header = if spec.auth {
+        "-H \"Authorization: Bearer $TOKEN\" "
+    } else {
+        ""
+    };
+    let example: Vec<String> = resources[0]
+        .fields()
+        .iter()
+        .map(|f| format!("{}: {}", rust_string(&f.name), example_value(f, false)))
+        .collect();
+    let curl_example = format!(
+        "curl -X POST localhost:{port}/{first} {auth_header}-H 'Content-Type: application/json' \\\n  \
+         -d '{{{}}}'\n\
+         curl {auth_header}localhost:{port}/{first}\n",
+        example.join(", ")
+    );
+    let test_list: Vec<String> = test_files(spec, resources)
+        .iter()
+        .map(|name| format!("`{name}.rs`"))
+        .collect();
+    layout_extra.push_str(&format!(
+        "- `tests/api/`: the tests, one binary (`main.rs`) whose modules are\n  {}.\n",
+        english_list(&test_list)
+    ));
+
+    render(
+        tmpl::README,
+        &[
+            ("title", title),
+            ("name", &spec.name),
+            ("port", port),
+            ("resource_list", &spec.resource_list()),
+            ("intent_quote", &intent_quote(&spec.description)),
+            ("requirements_section", &requirements_section),
+            ("feature_bullets", &feature_bullets),
+            ("dependency_note", &dependency_note),
+            ("run_note", &run_note),
+            ("curl_example", &curl_example),
+            ("docker_env", &docker_env),
+            ("endpoint_rows", &endpoint_rows),
+            ("model_docs", &format!("{}\n", model_docs.trim_end())),
+            ("auth_section", &auth_section),
+            ("config_rows", &config_rows),
+            ("database_section", &database_section),
+            ("layout_extra", &layout_extra),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qlp_intent_spec::analyze;
+    use qlp_sdk::Intent;
+
+    fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
+        let intent = Intent {
+            id: "00000000-0000-0000-0000-000000000000".into(),
+            description: description.into(),
+            requirements: requirements.iter().map(|r| r.to_string()).collect(),
+            constraints: vec![],
+            tier: "standard".into(),
+        };
+        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+    }
+
+    fn text<'a>(files: &'a [File], path: &str) -> &'a str {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .and_then(File::as_text)
+            .unwrap_or_else(|| panic!("{path} generated"))
+    }
+
+    #[test]
+    fn no_template_syntax_survives_and_files_end_with_one_newline() {
+        for (description, requirements) in [
+            ("An API for invoices with JWT auth and PostgreSQL", &[][..]),
+            (
+                "A Rust service for tasks",
+                &["Tasks have a title and a done flag"][..],
+            ),
+            (
+                "Books and authors with SQLite",
+                &["Books have a title and a page count"][..],
+            ),
+        ] {
+            for file in files_for(description, requirements) {
+                let content = file.as_text().expect("text");
+                assert!(
+                    !content.contains("{{"),
+                    "{} keeps template syntax",
+                    file.path
+                );
+                assert!(
+                    content.ends_with('\n') && !content.ends_with("\n\n"),
+                    "{} ends with one newline",
+                    file.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keyword_fields_become_raw_identifiers_with_their_json_names() {
+        let files = files_for(
+            "A Rust API for shipments",
+            &["Shipments have a type, a ref and a self link"],
+        );
+        let models = text(&files, "src/models.rs");
+        assert!(models.contains("pub r#type: String,"), "{models}");
+        assert!(models.contains("pub r#ref: String,"), "{models}");
+        assert_eq!(rust_ident("self"), "self_");
+        assert!(needs_rename("self") && !needs_rename("type"));
+    }
+
+    #[test]
+    fn a_model_never_takes_a_reserved_type_name() {
+        let files = files_for("A Rust service to manage configs and values", &[]);
+        let models = text(&files, "src/models.rs");
+        assert!(models.contains("pub struct ConfigItem {"), "{models}");
+        assert!(models.contains("pub struct ValueItem {"), "{models}");
+    }
+}

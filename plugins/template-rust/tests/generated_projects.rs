@@ -1,0 +1,175 @@
+//! End-to-end check of what the agent promises: the generated projects
+//! build without warnings and pass their own tests with the real Rust
+//! toolchain. Each test writes a generated project into a temporary
+//! directory outside this repository (the project is a workspace of its
+//! own) and runs `cargo test` there.
+//!
+//! Every project is built into ONE target directory under cargo's target
+//! dir, so the dependencies (axum, tokio, serde...) compile once for all of
+//! them and later runs reuse them; only each project's own crate is
+//! compiled per test. Warnings are errors (`RUSTFLAGS=-Dwarnings`), which
+//! all the builds share, so the dependencies stay reusable.
+//!
+//! These tests need cargo with Rust 1.85 or newer, and the crates.io
+//! registry the first time; without them they fail and say so.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use qlp_agent_testkit::{has, intent, text, write_project};
+use qlp_plugin_template_rust::generate_project;
+use qlp_sdk::{File, Intent};
+
+const INSTALL_HINT: &str =
+    "install Rust 1.85 or newer with cargo (https://rustup.rs, or run deploy/setup.sh)";
+
+/// The target directory all generated projects share.
+fn shared_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("generated-rust-target")
+}
+
+/// Generates the project, runs `cargo test` in it and returns the files
+/// and cargo's output.
+fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
+    let files = generate_project(intent).expect("the intent generates");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    assert!(
+        !dir.path().starts_with(env!("CARGO_MANIFEST_DIR")),
+        "the project is written outside this repository"
+    );
+    write_project(dir.path(), &files);
+
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args(["test", "--quiet"])
+        .current_dir(dir.path())
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env("RUSTFLAGS", "-Dwarnings")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        // The suites must not depend on the developer's environment.
+        .env_remove("JWT_SECRET")
+        .env_remove("AUTH_USERNAME")
+        .env_remove("AUTH_PASSWORD")
+        .env_remove("DATABASE_URL")
+        .env_remove("PORT");
+    let started = Instant::now();
+    let report = qlp_agent_testkit::run(command, INSTALL_HINT);
+    eprintln!(
+        "cargo test in the generated {} took {:.1?}",
+        text(&files, "Cargo.toml")
+            .lines()
+            .find(|l| l.starts_with("name = "))
+            .unwrap_or_default(),
+        started.elapsed()
+    );
+    let results: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("test result:"))
+        .collect();
+    assert!(!results.is_empty(), "no test ran:\n{report}");
+    for result in &results {
+        assert!(
+            result.starts_with("test result: ok.") && result.contains(" 0 ignored"),
+            "{result}:\n{report}"
+        );
+    }
+    (files, report)
+}
+
+/// How many tests passed, from cargo's `test result:` lines.
+fn passed(report: &str) -> usize {
+    report
+        .lines()
+        .filter_map(|l| l.strip_prefix("test result: ok. "))
+        .filter_map(|rest| rest.split(' ').next()?.parse::<usize>().ok())
+        .sum()
+}
+
+#[test]
+fn a_warehouse_service_with_jwt_and_postgres_passes_its_tests() {
+    let (files, report) = generated_project_passes(&intent(
+        "Create a Rust axum service for warehouse inventory with JWT auth and PostgreSQL",
+        &["Each inventory item has a SKU, a name, a quantity and a bin location"],
+        &[("port", "9090")],
+    ));
+    let routes = text(&files, "src/routes/inventories.rs");
+    assert!(routes.contains(".route(\"/inventories\", get(list).post(create))"));
+    assert!(
+        routes.contains(".route(\"/inventories/{id}\", get(read).put(replace).delete(remove))")
+    );
+    let models = text(&files, "src/models.rs");
+    for line in [
+        "pub struct Inventory {",
+        "    pub sku: String,",
+        "    pub quantity: i64,",
+        "    pub bin_location: String,",
+        "quantity: check_integer(&mut problems, body, \"quantity\", true, true)",
+    ] {
+        assert!(models.contains(line), "models.rs has {line}:\n{models}");
+    }
+    assert!(text(&files, "src/lib.rs").contains("auth::require_user"));
+    assert!(text(&files, "src/config.rs").contains("pub const DEFAULT_PORT: u16 = 9090;"));
+    assert!(text(&files, "src/storage.rs").contains("[\"postgres\", \"postgresql\"]"));
+    assert!(text(&files, "Cargo.toml").contains("hmac = \"0.12\""));
+    assert!(passed(&report) >= 15, "{report}");
+}
+
+#[test]
+fn a_plain_recipes_service_has_no_auth_and_no_database() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Rust REST API for recipes",
+        &["Recipes have a title, servings and an optional cooking time"],
+        &[("framework", "axum")],
+    ));
+    assert!(text(&files, "src/lib.rs").contains(".merge(routes::recipes::routes())"));
+    let models = text(&files, "src/models.rs");
+    assert!(models.contains("pub struct Recipe {"), "{models}");
+    assert!(
+        models.contains("    pub cooking_time: Option<String>,"),
+        "{models}"
+    );
+    for absent in ["src/auth.rs", "tests/api/auth.rs", "tests/api/storage.rs"] {
+        assert!(!has(&files, absent), "{absent} without auth or database");
+    }
+    for file in &files {
+        let content = file.as_text().expect("text");
+        for word in ["JWT_SECRET", "DATABASE_URL", "require_user", "hmac"] {
+            assert!(!content.contains(word), "{} mentions {word}", file.path);
+        }
+    }
+    assert!(text(&files, "src/config.rs").contains("pub const DEFAULT_PORT: u16 = 8080;"));
+    assert!(passed(&report) >= 8, "{report}");
+}
+
+#[test]
+fn a_library_with_two_resources_keyword_fields_and_sqlite_passes_its_tests() {
+    let (files, _) = generated_project_passes(&intent(
+        "Rust service for a library: books and authors, protected by bearer tokens",
+        &[
+            "Books have a title, an isbn, a page count and a type",
+            "Authors have a full name, an optional biography and an active flag",
+        ],
+        &[("database", "SQLite"), ("project name", "city-library")],
+    ));
+    assert!(text(&files, "Cargo.toml").contains("name = \"city-library\""));
+    assert!(text(&files, "src/main.rs").contains("use city_library::config::Config;"));
+    for path in [
+        "src/routes/books.rs",
+        "src/routes/authors.rs",
+        "tests/api/main.rs",
+        "tests/api/books.rs",
+        "tests/api/authors.rs",
+        "tests/api/auth.rs",
+        "tests/api/storage.rs",
+    ] {
+        assert!(has(&files, path), "{path} generated");
+    }
+    let models = text(&files, "src/models.rs");
+    assert!(models.contains("    pub r#type: String,"), "{models}");
+    assert!(models.contains("    pub page_count: i64,"), "{models}");
+    assert!(models.contains("    pub active: bool,"), "{models}");
+    assert!(text(&files, "tests/api/auth.rs").contains("&[\"/books\", \"/authors\"]"));
+    assert!(text(&files, "src/storage.rs").contains("[\"sqlite\", \"sqlite3\"]"));
+}
