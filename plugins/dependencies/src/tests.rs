@@ -601,3 +601,70 @@ fn a_large_capsule_is_checked_quickly() {
     );
     assert_eq!(report.findings.len(), 0, "{}", report.summary);
 }
+
+/// Every prefix of `text` (at char boundaries, every `step` bytes), and
+/// `text` with one troublesome character inserted at each of those points:
+/// the truncated and half-edited files a validator must survive, since a
+/// panic inside the component is a trap that fails the stage.
+fn mangled(text: &str, step: usize) -> Vec<String> {
+    const INSERTS: [&str; 13] = [
+        "\"", "'", "`", "(", ")", "[", "{", "}", "\\", "/*", "#", "é\n", "- ",
+    ];
+    let mut out = Vec::new();
+    let cuts = (0..=text.len())
+        .step_by(step)
+        .filter(|i| text.is_char_boundary(*i));
+    for (n, cut) in cuts.enumerate() {
+        out.push(text[..cut].to_string());
+        let insert = INSERTS[n % INSERTS.len()];
+        out.push(format!("{}{insert}{}", &text[..cut], &text[cut..]));
+    }
+    out
+}
+
+#[test]
+fn truncated_and_mangled_manifests_never_panic() {
+    let samples = [
+        ("requirements.txt", CLEAN_REQUIREMENTS),
+        ("pyproject.toml", CLEAN_PYPROJECT),
+        ("package.json", CLEAN_PACKAGE_JSON),
+        ("go.mod", CLEAN_GO_MOD),
+        ("Cargo.toml", CLEAN_CARGO),
+        ("pom.xml", CLEAN_POM),
+        ("advisories.toml", &advisories::DATABASE[..2_000]),
+    ];
+    let db = Database::shipped();
+    let settings = Settings::default();
+    let mut checked = 0;
+    for (path, sample) in samples {
+        for text in mangled(sample, 2) {
+            let _ = check(&[File::text(path, text.clone())], &db, &settings);
+            let _ = Database::parse(&text);
+            checked += 1;
+        }
+    }
+    for spec in [
+        "[",
+        "[é",
+        "(,",
+        "^",
+        "~",
+        "1 - ",
+        ">=",
+        "==.*",
+        "~=1",
+        "^18446744073709551615",
+        "1.2.3 - 18446744073709551615.x",
+    ] {
+        for eco in [
+            Ecosystem::Npm,
+            Ecosystem::Crates,
+            Ecosystem::PyPi,
+            Ecosystem::Go,
+            Ecosystem::Maven,
+        ] {
+            let _ = requirement(eco, spec);
+        }
+    }
+    assert!(checked > 1_000, "{checked}");
+}

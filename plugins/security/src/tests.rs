@@ -890,3 +890,48 @@ fn corpus() {
         start.elapsed().as_secs_f64()
     );
 }
+
+/// Every prefix of `text` (at char boundaries, every `step` bytes), and
+/// `text` with one troublesome character inserted at each of those points:
+/// the truncated and half-edited files a validator must survive, since a
+/// panic inside the component is a trap that fails the stage.
+fn mangled(text: &str, step: usize) -> Vec<String> {
+    const INSERTS: [&str; 13] = [
+        "\"", "'", "`", "(", ")", "[", "{", "}", "\\", "/*", "#", "é\n", "- ",
+    ];
+    let mut out = Vec::new();
+    let cuts = (0..=text.len())
+        .step_by(step)
+        .filter(|i| text.is_char_boundary(*i));
+    for (n, cut) in cuts.enumerate() {
+        out.push(text[..cut].to_string());
+        let insert = INSERTS[n % INSERTS.len()];
+        out.push(format!("{}{insert}{}", &text[..cut], &text[cut..]));
+    }
+    out
+}
+
+#[test]
+fn truncated_and_mangled_sources_never_panic() {
+    let samples = [CLEAN_PYTHON, CLEAN_TS, CLEAN_GO, CLEAN_RUST, CLEAN_JAVA];
+    let paths = [
+        "a.py",
+        "a.ts",
+        "a.go",
+        "a.rs",
+        "A.java",
+        "Dockerfile",
+        ".env",
+    ];
+    let mut scanned = 0;
+    for (i, sample) in samples.iter().enumerate() {
+        for text in mangled(sample, 5) {
+            // Each text as its own language and as the next one's.
+            for path in [paths[i], paths[(i + 1) % paths.len()]] {
+                let _ = scan_text(path, &text);
+                scanned += 1;
+            }
+        }
+    }
+    assert!(scanned > 1_000, "{scanned}");
+}
