@@ -58,7 +58,6 @@
 
 pub mod advisories;
 pub mod manifest;
-pub mod suppress;
 pub mod toml_lite;
 pub mod version;
 
@@ -217,7 +216,7 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
                     .as_deref()
                     .is_some_and(|id| settings.ignore_advisories.iter().any(|i| i == id));
                 if ignored_advisory
-                    || suppress::is_suppressed(&lines, dep.line, rule, RULE_NAMESPACE)
+                    || qlp_sdk::suppress::is_suppressed(&lines, dep.line, rule, RULE_NAMESPACE)
                 {
                     *suppressed.entry(rule.to_string()).or_default() += 1;
                     continue;

@@ -45,7 +45,7 @@
 //! A comment `qlp-ignore: <rule-id> <reason>` on the finding's line, or on
 //! a comment-only line right above it, suppresses that rule there, e.g.
 //! `digest = hashlib.md5(body)  # qlp-ignore: security/weak-hash ETag, not
-//! a security use` (see [`suppress`]). The reason is required. The summary
+//! a security use` (see [`qlp_sdk::suppress`]). The reason is required. The summary
 //! counts suppressed findings per rule.
 //!
 //! # Score
@@ -59,7 +59,6 @@ pub mod code;
 pub mod config;
 pub mod lex;
 pub mod rules;
-pub mod suppress;
 
 use std::collections::BTreeMap;
 
@@ -143,7 +142,7 @@ pub fn scan_files(files: &[File]) -> Report {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let lines: Vec<&str> = text.lines().collect();
         for hit in scan_text(&file.path, text) {
-            if suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE) {
+            if qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE) {
                 *suppressed.entry(hit.rule.id).or_default() += 1;
                 continue;
             }

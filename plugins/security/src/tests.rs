@@ -674,20 +674,6 @@ fn a_marker_on_a_code_line_above_does_not_reach_the_next_line() {
     assert_eq!(located(&report), [("security/weak-hash", "a.py", 2)]);
 }
 
-#[test]
-fn suppression_markers_are_parsed_from_any_comment_style() {
-    assert_eq!(
-        suppress::marker_rules("x  // qlp-ignore: security/a,b reason here"),
-        Some(vec!["security/a", "b"])
-    );
-    assert_eq!(
-        suppress::marker_rules("/* qlp-ignore: security/a reason */"),
-        Some(vec!["security/a"])
-    );
-    assert_eq!(suppress::marker_rules("/* qlp-ignore: security/a */"), None);
-    assert_eq!(suppress::marker_rules("no marker"), None);
-}
-
 // --- the tokenizer
 
 #[test]
