@@ -303,6 +303,13 @@ fn sql_messages_name_the_sink_cwe_and_fix() {
 }
 
 #[test]
+fn tagged_sql_templates_bind_their_values_and_are_not_reported() {
+    let ts = "const rows = await db.query(sql`SELECT * FROM users WHERE id = ${id}`);\n\
+              const more = await prisma.$queryRaw`SELECT * FROM users WHERE id = ${id}`;\n";
+    assert_eq!(hits("src/db.ts", ts), []);
+}
+
+#[test]
 fn sql_that_is_only_formatted_and_never_run_is_not_reported() {
     let text = "message = f\"SELECT * FROM users WHERE id = {id} failed\"\nlog.info(message)\n";
     assert_eq!(hits("a.py", text), []);
