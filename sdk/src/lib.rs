@@ -27,6 +27,7 @@
 extern crate self as qlp_sdk;
 
 pub mod arena;
+pub mod suppress;
 
 #[cfg(all(target_arch = "wasm32", feature = "arena"))]
 #[global_allocator]

@@ -30,7 +30,7 @@
 //! # Suppressing a finding
 //!
 //! A comment `qlp-ignore: <rule-id> <reason>` on the finding's line or a
-//! comment line right above it ([`suppress`]); for the image-wide
+//! comment line right above it ([`qlp_sdk::suppress`]); for the image-wide
 //! `container/missing-healthcheck`, anywhere in the Dockerfile. The reason
 //! is required; the summary counts suppressed findings per rule.
 //!
@@ -42,7 +42,6 @@
 pub mod dockerfile;
 pub mod k8s;
 pub mod rules;
-pub mod suppress;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -138,15 +137,9 @@ pub fn check(files: &[File]) -> Report {
         let lines: Vec<&str> = text.lines().collect();
         for hit in hits {
             let image_wide_exemption = hit.rule == MISSING_HEALTHCHECK
-                && lines.iter().any(|l| {
-                    suppress::marker_rules(l).is_some_and(|ids| {
-                        ids.iter().any(|id| {
-                            *id == hit.rule.id || hit.rule.id.strip_prefix("container/") == Some(id)
-                        })
-                    })
-                });
+                && qlp_sdk::suppress::is_suppressed_in_file(&lines, hit.rule.id, RULE_NAMESPACE);
             if image_wide_exemption
-                || suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE)
+                || qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE)
             {
                 *suppressed.entry(hit.rule.id).or_default() += 1;
                 continue;

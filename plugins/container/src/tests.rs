@@ -338,3 +338,39 @@ fn a_five_thousand_line_manifest_set_is_checked_quickly() {
     );
     assert!(report.findings.is_empty(), "{}", report.summary);
 }
+
+/// Every prefix of `text` (at char boundaries, every `step` bytes), and
+/// `text` with one troublesome character inserted at each of those points:
+/// the truncated and half-edited files a validator must survive, since a
+/// panic inside the component is a trap that fails the stage.
+fn mangled(text: &str, step: usize) -> Vec<String> {
+    const INSERTS: [&str; 13] = [
+        "\"", "'", "`", "(", ")", "[", "{", "}", "\\", "/*", "#", "é\n", "- ",
+    ];
+    let mut out = Vec::new();
+    let cuts = (0..=text.len())
+        .step_by(step)
+        .filter(|i| text.is_char_boundary(*i));
+    for (n, cut) in cuts.enumerate() {
+        out.push(text[..cut].to_string());
+        let insert = INSERTS[n % INSERTS.len()];
+        out.push(format!("{}{insert}{}", &text[..cut], &text[cut..]));
+    }
+    out
+}
+
+#[test]
+fn truncated_and_mangled_files_never_panic() {
+    let mut checked = 0;
+    for (path, sample) in [
+        ("Dockerfile", CLEAN_DOCKERFILE),
+        ("k8s.yaml", CLEAN_DEPLOYMENT),
+    ] {
+        for text in mangled(sample, 2) {
+            let _ = scan_text(path, &text);
+            let _ = yaml::documents(&text);
+            checked += 1;
+        }
+    }
+    assert!(checked > 1_000, "{checked}");
+}

@@ -1,6 +1,8 @@
 //! QLP validator `qlp/dependencies`: reads the dependency manifests of a
 //! capsule (`requirements*.txt`, `pyproject.toml`, `package.json`,
-//! `go.mod`, `Cargo.toml`, `pom.xml`; see [`manifest`]) and reports
+//! `go.mod`, `Cargo.toml`, `pom.xml`) and their lock files
+//! (`package-lock.json`, `yarn.lock`, `Cargo.lock`, `poetry.lock`; see
+//! [`manifest`]) and reports
 //! versions that are not pinned down, licences outside the operator's
 //! allow-list, and versions with known vulnerabilities from the advisory
 //! database shipped inside the plugin ([`advisories`], `advisories.toml`),
@@ -30,6 +32,11 @@
 //!   wildcards; ranges without an upper bound are open-ended; versions
 //!   managed by a parent or BOM are not read.
 //!
+//! Where a lock file sits beside a manifest, the advisories are checked
+//! against the lock's exact versions (transitive ones included) instead of
+//! the manifest's ranges; unpinned ranges are still reported from the
+//! manifest.
+//!
 //! A requirement without a lower bound (`<2`, `*`) is not checked against
 //! the advisories: nothing says which versions it resolves to, and the
 //! unpinned finding already asks for a version.
@@ -58,7 +65,6 @@
 
 pub mod advisories;
 pub mod manifest;
-pub mod suppress;
 pub mod toml_lite;
 pub mod version;
 
@@ -195,6 +201,13 @@ qlp_sdk::export_validator!(Dependencies);
 
 /// Checks every manifest among `files` and builds the report.
 pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
+    // Directories whose versions a lock file pins, per ecosystem: there
+    // the lock's exact versions are checked against the advisories, not
+    // the manifest's ranges.
+    let locked_dirs: Vec<(&str, Ecosystem)> = files
+        .iter()
+        .filter_map(|f| manifest::lock_ecosystem(&f.path).map(|e| (dir_of(&f.path), e)))
+        .collect();
     let mut findings = Vec::new();
     let mut suppressed: BTreeMap<String, usize> = BTreeMap::new();
     let mut manifests = 0usize;
@@ -212,12 +225,17 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
         dependencies += deps.len();
         let lines: Vec<&str> = text.lines().collect();
         for dep in deps {
+            let lock_decides = dep.style != Style::Locked
+                && locked_dirs.contains(&(dir_of(&file.path), dep.ecosystem));
             for (rule, severity, message, advisory) in check_dependency(&dep, db, settings) {
+                if lock_decides && rule == VULNERABLE {
+                    continue;
+                }
                 let ignored_advisory = advisory
                     .as_deref()
                     .is_some_and(|id| settings.ignore_advisories.iter().any(|i| i == id));
                 if ignored_advisory
-                    || suppress::is_suppressed(&lines, dep.line, rule, RULE_NAMESPACE)
+                    || qlp_sdk::suppress::is_suppressed(&lines, dep.line, rule, RULE_NAMESPACE)
                 {
                     *suppressed.entry(rule.to_string()).or_default() += 1;
                     continue;
@@ -258,6 +276,11 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
     }
 }
 
+/// The directory of a path, `""` at the top.
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
 /// The interval a dependency's requirement allows, when it can be read.
 pub fn allowed(dep: &Dependency) -> Option<Interval> {
     let spec = dep.spec.as_deref()?;
@@ -275,6 +298,7 @@ pub fn allowed(dep: &Dependency) -> Option<Interval> {
         Style::Cargo => version::requirement(Ecosystem::Crates, spec),
         Style::Go => version::requirement(Ecosystem::Go, spec),
         Style::Maven => version::requirement(Ecosystem::Maven, spec),
+        Style::Locked => version::Version::parse(dep.ecosystem, spec).map(Interval::exact),
     }
 }
 
@@ -291,7 +315,7 @@ fn one_lower(severity: Severity) -> Severity {
 
 /// Why a registry requirement is not pinned down, and how badly.
 pub fn unpinned(dep: &Dependency, interval: Option<&Interval>) -> Option<(Severity, String)> {
-    if !dep.registry || dep.style == Style::Go {
+    if !dep.registry || matches!(dep.style, Style::Go | Style::Locked) {
         return None;
     }
     let Some(spec) = dep.spec.as_deref().map(str::trim) else {
@@ -386,11 +410,18 @@ pub fn check_dependency(
         };
         let id = format!("{} ({})", advisory.id, advisory.ecosystem.name());
         let (severity, what, remedy) = match (interval.pinned(), fix_in_range) {
-            (Some(v), _) => (
-                advisory.severity,
-                format!("`{}` {} is affected by {id}", dep.name, v.text),
-                remedy,
-            ),
+            (Some(v), _) => {
+                let how = if dep.style == Style::Locked {
+                    "is locked at"
+                } else {
+                    "pins"
+                };
+                (
+                    advisory.severity,
+                    format!("`{}` {how} {}, affected by {id}", dep.name, v.text),
+                    remedy,
+                )
+            }
             (None, Some(_)) => (
                 one_lower(advisory.severity),
                 format!(

@@ -8,6 +8,8 @@
 //! | `package.json` | npm | `dependencies`, `devDependencies`, `optionalDependencies`; `file:`, `link:`, `workspace:`, git and URL specs are not registry versions |
 //! | `go.mod` | Go | `require` lines and blocks |
 //! | `Cargo.toml` | crates.io | every `*dependencies` table, inline tables and `[dependencies.name]` tables; `path`, `git` and `workspace = true` entries are not registry versions; `package = "…"` renames are followed |
+//! | `package-lock.json`, `npm-shrinkwrap.json`, `yarn.lock` (v1) | npm | every locked package and its exact version |
+//! | `Cargo.lock`, `poetry.lock` | crates.io, PyPI | every `[[package]]` and its exact version |
 //! | `pom.xml` | Maven | every `<dependency>` with `groupId`, `artifactId` and `version`, `${property}` versions resolved from `<properties>`; a missing version (managed by a parent or BOM) is not read |
 
 use crate::toml_lite::{self, Value};
@@ -24,6 +26,8 @@ pub enum Style {
     Cargo,
     Go,
     Maven,
+    /// An exact version from a lock file.
+    Locked,
 }
 
 /// One declared dependency.
@@ -48,6 +52,10 @@ pub fn read(path: &str, text: &str) -> Option<Vec<Dependency>> {
         Some(requirements_txt(text))
     } else {
         match name {
+            "package-lock.json" | "npm-shrinkwrap.json" => Some(package_lock(text)),
+            "yarn.lock" => Some(yarn_lock(text)),
+            "Cargo.lock" => Some(toml_lock(text, Ecosystem::Crates)),
+            "poetry.lock" => Some(toml_lock(text, Ecosystem::PyPi)),
             "pyproject.toml" => Some(pyproject(text)),
             "package.json" => Some(package_json(text)),
             "go.mod" => Some(go_mod(text)),
@@ -56,6 +64,134 @@ pub fn read(path: &str, text: &str) -> Option<Vec<Dependency>> {
             _ => None,
         }
     }
+}
+
+/// The ecosystem whose versions a lock file at `path` pins, if it is one.
+pub fn lock_ecosystem(path: &str) -> Option<Ecosystem> {
+    match path.rsplit('/').next().unwrap_or(path) {
+        "package-lock.json" | "npm-shrinkwrap.json" | "yarn.lock" => Some(Ecosystem::Npm),
+        "Cargo.lock" => Some(Ecosystem::Crates),
+        "poetry.lock" => Some(Ecosystem::PyPi),
+        _ => None,
+    }
+}
+
+fn locked(ecosystem: Ecosystem, name: &str, version: &str, line: u32) -> Dependency {
+    Dependency {
+        ecosystem,
+        style: Style::Locked,
+        name: name.to_string(),
+        spec: Some(version.to_string()),
+        registry: true,
+        line,
+    }
+}
+
+/// `package-lock.json` and `npm-shrinkwrap.json`: the `packages` map of
+/// lockfile versions 2 and 3 (`"node_modules/a/node_modules/b": { "version"
+/// }`, every installed copy), or, in a version 1 file without it, the
+/// top-level `dependencies` map (version 2 carries both; `packages` wins).
+fn package_lock(text: &str) -> Vec<Dependency> {
+    let tokens = json_tokens(text);
+    let mut by_section: [Vec<Dependency>; 2] = [Vec::new(), Vec::new()];
+    let mut depth = 0usize;
+    let mut section: Option<String> = None;
+    let mut package: Option<(String, u32)> = None;
+    for i in 0..tokens.len() {
+        match &tokens[i].0 {
+            Json::Punct('{') | Json::Punct('[') => depth += 1,
+            Json::Punct('}') | Json::Punct(']') => {
+                depth = depth.saturating_sub(1);
+                if depth < 2 {
+                    section = None;
+                }
+                if depth < 3 {
+                    package = None;
+                }
+            }
+            Json::Str(key) if tokens.get(i + 1).is_some_and(|t| t.0 == Json::Punct(':')) => {
+                let opens = tokens.get(i + 2).is_some_and(|t| t.0 == Json::Punct('{'));
+                match depth {
+                    1 if opens && (key == "packages" || key == "dependencies") => {
+                        section = Some(key.clone());
+                    }
+                    2 if opens && section.is_some() => {
+                        let name = key.rsplit("node_modules/").next().unwrap_or(key);
+                        package = (!name.is_empty()).then(|| (name.to_string(), tokens[i].1));
+                    }
+                    3 if key == "version" => {
+                        if let (Some((name, line)), Some((Json::Str(version), _))) =
+                            (&package, tokens.get(i + 2))
+                        {
+                            let slot = usize::from(section.as_deref() == Some("dependencies"));
+                            by_section[slot].push(locked(Ecosystem::Npm, name, version, *line));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    let [packages, dependencies] = by_section;
+    if packages.is_empty() {
+        dependencies
+    } else {
+        packages
+    }
+}
+
+/// `yarn.lock` (version 1): `"name@range", "name@other":` headers followed
+/// by an indented `version "x.y.z"` line.
+fn yarn_lock(text: &str) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    let mut current: Option<(String, u32)> = None;
+    for (index, raw) in text.lines().enumerate() {
+        if raw.starts_with('#') || raw.trim().is_empty() {
+            continue;
+        }
+        if !raw.starts_with(' ') {
+            let first = raw.trim_end_matches(':').split(", ").next().unwrap_or("");
+            let first = first.trim_matches('"');
+            // The name is before the last `@` (a scope's `@` comes first).
+            current = first
+                .rfind('@')
+                .filter(|at| *at > 0)
+                .map(|at| (first[..at].to_string(), line_no(index)));
+            continue;
+        }
+        if let Some(version) = raw.trim().strip_prefix("version ")
+            && let Some((name, line)) = current.take()
+        {
+            out.push(locked(
+                Ecosystem::Npm,
+                &name,
+                version.trim_matches('"'),
+                line,
+            ));
+        }
+    }
+    out
+}
+
+/// `Cargo.lock` and `poetry.lock`: `[[package]]` tables with `name` and
+/// `version`.
+fn toml_lock(text: &str, ecosystem: Ecosystem) -> Vec<Dependency> {
+    let entries = toml_lite::entries(text);
+    let mut out = Vec::new();
+    for entry in entries
+        .iter()
+        .filter(|e| e.table == "package" && e.key == "name")
+    {
+        let version = entries
+            .iter()
+            .find(|e| e.table == "package" && e.index == entry.index && e.key == "version")
+            .and_then(|e| e.value.as_str());
+        if let (Some(name), Some(version)) = (entry.value.as_str(), version) {
+            out.push(locked(ecosystem, name, version, entry.line));
+        }
+    }
+    out
 }
 
 fn line_no(index: usize) -> u32 {

@@ -212,7 +212,7 @@ fn vulnerable_python_requirements_are_reported_with_the_advisory_and_fix() {
     let m = &report.findings[0].message;
     assert!(
         m.starts_with(
-            "`PyYAML` 5.3 is affected by CVE-2020-14343 (PyPI): arbitrary code execution"
+            "`PyYAML` pins 5.3, affected by CVE-2020-14343 (PyPI): arbitrary code execution"
         ),
         "{m}"
     );
@@ -600,4 +600,145 @@ fn a_large_capsule_is_checked_quickly() {
         start.elapsed().as_secs_f64() * 1e3
     );
     assert_eq!(report.findings.len(), 0, "{}", report.summary);
+}
+
+/// Every prefix of `text` (at char boundaries, every `step` bytes), and
+/// `text` with one troublesome character inserted at each of those points:
+/// the truncated and half-edited files a validator must survive, since a
+/// panic inside the component is a trap that fails the stage.
+fn mangled(text: &str, step: usize) -> Vec<String> {
+    const INSERTS: [&str; 13] = [
+        "\"", "'", "`", "(", ")", "[", "{", "}", "\\", "/*", "#", "é\n", "- ",
+    ];
+    let mut out = Vec::new();
+    let cuts = (0..=text.len())
+        .step_by(step)
+        .filter(|i| text.is_char_boundary(*i));
+    for (n, cut) in cuts.enumerate() {
+        out.push(text[..cut].to_string());
+        let insert = INSERTS[n % INSERTS.len()];
+        out.push(format!("{}{insert}{}", &text[..cut], &text[cut..]));
+    }
+    out
+}
+
+#[test]
+fn truncated_and_mangled_manifests_never_panic() {
+    let samples = [
+        ("requirements.txt", CLEAN_REQUIREMENTS),
+        ("pyproject.toml", CLEAN_PYPROJECT),
+        ("package.json", CLEAN_PACKAGE_JSON),
+        ("go.mod", CLEAN_GO_MOD),
+        ("Cargo.toml", CLEAN_CARGO),
+        ("pom.xml", CLEAN_POM),
+        ("package-lock.json", PACKAGE_LOCK),
+        ("yarn.lock", "\"@a/b@^1\", c@2:\n  version \"1.0.0\"\n"),
+        ("advisories.toml", &advisories::DATABASE[..2_000]),
+    ];
+    let db = Database::shipped();
+    let settings = Settings::default();
+    let mut checked = 0;
+    for (path, sample) in samples {
+        for text in mangled(sample, 2) {
+            let _ = check(&[File::text(path, text.clone())], &db, &settings);
+            let _ = Database::parse(&text);
+            checked += 1;
+        }
+    }
+    for spec in [
+        "[",
+        "[é",
+        "(,",
+        "^",
+        "~",
+        "1 - ",
+        ">=",
+        "==.*",
+        "~=1",
+        "^18446744073709551615",
+        "1.2.3 - 18446744073709551615.x",
+    ] {
+        for eco in [
+            Ecosystem::Npm,
+            Ecosystem::Crates,
+            Ecosystem::PyPi,
+            Ecosystem::Go,
+            Ecosystem::Maven,
+        ] {
+            let _ = requirement(eco, spec);
+        }
+    }
+    assert!(checked > 1_000, "{checked}");
+}
+
+// --- lock files
+
+const PACKAGE_LOCK: &str = r#"{
+  "name": "web",
+  "lockfileVersion": 3,
+  "packages": {
+    "": {
+      "dependencies": { "express": "^4.21.2" }
+    },
+    "node_modules/express": {
+      "version": "4.21.2",
+      "dependencies": { "qs": "6.13.0" }
+    },
+    "node_modules/qs": {
+      "version": "6.13.0"
+    },
+    "node_modules/express/node_modules/qs": {
+      "version": "6.9.6"
+    }
+  }
+}
+"#;
+
+#[test]
+fn lock_files_pin_the_versions_the_advisories_are_checked_against() {
+    let package_json = "{\n  \"dependencies\": {\n    \"express\": \"^4.17.1\"\n  }\n}\n";
+    let yarn = "# yarn lockfile v1\n\n\"@scope/pkg@^1.0.0\":\n  version \"1.0.3\"\n\nlodash@^4.17.0, lodash@^4.17.20:\n  version \"4.17.20\"\n  resolved \"https://registry.yarnpkg.com/lodash/-/lodash-4.17.20.tgz\"\n";
+    let cargo_lock = "version = 3\n\n[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n";
+    let report = run(vec![
+        File::text("web/package.json", package_json),
+        File::text("web/package-lock.json", PACKAGE_LOCK),
+        File::text("ui/yarn.lock", yarn),
+        File::text("core/Cargo.lock", cargo_lock),
+    ]);
+    // express ^4.17.1 allows affected versions, but the lock installed
+    // 4.21.2: only the nested qs 6.9.6 the lock shows is reported.
+    assert_eq!(
+        rows(&report),
+        [
+            row(VULNERABLE, "web/package-lock.json", 15, Severity::High),
+            row(VULNERABLE, "ui/yarn.lock", 6, Severity::High),
+            row(VULNERABLE, "core/Cargo.lock", 4, Severity::Critical),
+        ]
+    );
+    assert!(
+        report.findings[0]
+            .message
+            .starts_with("`qs` is locked at 6.9.6, affected by CVE-2022-24999 (npm)"),
+        "{}",
+        report.findings[0].message
+    );
+    let v2 = PACKAGE_LOCK.replace(
+        "  \"packages\": {",
+        "  \"dependencies\": { \"qs\": { \"version\": \"6.9.6\" } },\n  \"packages\": {",
+    );
+    let from_v2 = manifest::read("package-lock.json", &v2).unwrap();
+    assert_eq!(
+        from_v2.len(),
+        3,
+        "a version 2 lock is read once, from `packages`"
+    );
+    let yarn_deps = manifest::read("yarn.lock", yarn).unwrap();
+    let names: Vec<(&str, Option<&str>)> = yarn_deps
+        .iter()
+        .map(|d| (d.name.as_str(), d.spec.as_deref()))
+        .collect();
+    assert_eq!(
+        names,
+        [("@scope/pkg", Some("1.0.3")), ("lodash", Some("4.17.20"))]
+    );
 }

@@ -454,7 +454,7 @@ fn partial(t: &str) -> Option<(Vec<u64>, Option<Version>)> {
 fn bump(nums: &[u64], at: usize) -> Version {
     let mut r: Vec<u64> = nums.iter().copied().take(at + 1).collect();
     r.resize(at + 1, 0);
-    r[at] += 1;
+    r[at] = r[at].saturating_add(1);
     r.resize(3, 0);
     synthetic(r)
 }
@@ -585,7 +585,8 @@ fn pep440_requirement(spec: &str) -> Option<Interval> {
             let nums = numbers(prefix)?;
             let low = synthetic(nums.clone());
             let mut high = nums;
-            *high.last_mut()? += 1;
+            let last = high.last_mut()?;
+            *last = last.saturating_add(1);
             out.at_least(incl(low));
             out.below(excl(synthetic(high)));
             continue;
@@ -601,7 +602,8 @@ fn pep440_requirement(spec: &str) -> Option<Interval> {
                     return None;
                 }
                 let mut high = v.release[..v.release.len() - 1].to_vec();
-                *high.last_mut()? += 1;
+                let last = high.last_mut()?;
+                *last = last.saturating_add(1);
                 out.at_least(incl(v));
                 out.below(excl(synthetic(high)));
             }
@@ -620,6 +622,9 @@ fn maven_requirement(spec: &str) -> Option<Interval> {
         return Version::parse(Ecosystem::Maven, spec).map(Interval::exact);
     }
     let last = spec.chars().last()?;
+    if !matches!(last, ']' | ')') || spec.len() < 2 {
+        return None;
+    }
     let inner = &spec[1..spec.len() - 1];
     let mut out = Interval::default();
     match inner.split_once(',') {

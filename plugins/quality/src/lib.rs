@@ -28,7 +28,7 @@
 //! # Suppressing a finding
 //!
 //! A comment `qlp-ignore: <rule-id> <reason>` on the finding's line, or on
-//! a comment-only line right above it, suppresses it ([`suppress`]); for a
+//! a comment-only line right above it, suppresses it ([`qlp_sdk::suppress`]); for a
 //! finding about a whole file (`missing-tests`, `long-file`), a marker
 //! anywhere in that file does. The reason is required; the summary counts
 //! suppressed findings per rule.
@@ -43,7 +43,6 @@
 pub mod duplicates;
 pub mod layout;
 pub mod settings;
-pub mod suppress;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -172,13 +171,8 @@ pub fn check(files: &[File], analyses: &[Analysis], settings: &Settings) -> Repo
             return true;
         };
         let hidden = match f.line {
-            Some(line) => suppress::is_suppressed(lines, line, &f.rule_id, RULE_NAMESPACE),
-            None => (1..=lines.len()).any(|n| {
-                suppress::marker_rules(lines[n - 1]).is_some_and(|ids| {
-                    ids.iter()
-                        .any(|id| *id == f.rule_id || f.rule_id == format!("{RULE_NAMESPACE}/{id}"))
-                })
-            }),
+            Some(line) => qlp_sdk::suppress::is_suppressed(lines, line, &f.rule_id, RULE_NAMESPACE),
+            None => qlp_sdk::suppress::is_suppressed_in_file(lines, &f.rule_id, RULE_NAMESPACE),
         };
         if hidden {
             *suppressed.entry(f.rule_id.clone()).or_default() += 1;

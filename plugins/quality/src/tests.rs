@@ -563,3 +563,46 @@ fn a_five_thousand_line_capsule_is_checked_quickly() {
     );
     assert_eq!(located(&report), []);
 }
+
+/// Every prefix of `text` (at char boundaries, every `step` bytes), and
+/// `text` with one troublesome character inserted at each of those points:
+/// the truncated and half-edited files a validator must survive, since a
+/// panic inside the component is a trap that fails the stage.
+fn mangled(text: &str, step: usize) -> Vec<String> {
+    const INSERTS: [&str; 13] = [
+        "\"", "'", "`", "(", ")", "[", "{", "}", "\\", "/*", "#", "é\n", "- ",
+    ];
+    let mut out = Vec::new();
+    let cuts = (0..=text.len())
+        .step_by(step)
+        .filter(|i| text.is_char_boundary(*i));
+    for (n, cut) in cuts.enumerate() {
+        out.push(text[..cut].to_string());
+        let insert = INSERTS[n % INSERTS.len()];
+        out.push(format!("{}{insert}{}", &text[..cut], &text[cut..]));
+    }
+    out
+}
+
+#[test]
+fn truncated_and_mangled_sources_never_panic() {
+    let samples = [SERVICE_PY, TEST_SERVICE_PY, COPIED];
+    let mut checked = 0;
+    for sample in samples {
+        for text in mangled(sample, 3) {
+            let files = [
+                File::text("app/x.py", text.clone()),
+                File::text("src/x.ts", text.clone()),
+                File::text("x.go", text.clone()),
+                File::text("tests/test_x.py", text),
+            ];
+            let settings = Settings {
+                duplicate_min_lines: 2,
+                ..Settings::default()
+            };
+            let _ = check(&files, &[], &settings);
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}

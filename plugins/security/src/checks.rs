@@ -198,6 +198,14 @@ fn sql_injection(lang: Lang, code: &Code<'_>, hits: &mut Vec<Hit>) {
 /// is built and the index where that expression starts.
 fn dynamic_sql(lang: Lang, code: &Code<'_>, i: usize) -> Option<(&'static str, usize)> {
     let t = &code.toks[i];
+    // A tagged template (`sql\`… ${id}\``, Prisma's `$queryRaw\`…\``) hands
+    // its values to the tag, which binds them as parameters.
+    let tagged = lang == Lang::JavaScript
+        && t.text.starts_with('`')
+        && code.before(i, 1).is_some_and(|p| p.kind == Kind::Ident);
+    if t.interpolated && tagged {
+        return None;
+    }
     if t.interpolated {
         let how = if lang == Lang::Python {
             "an f-string"

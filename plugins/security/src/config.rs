@@ -1,7 +1,8 @@
-//! Rules for text files that are not source code: `.env` files,
-//! Dockerfiles, YAML, shell scripts, nginx-style configuration and Spring
-//! `application*.properties`/`.yml`. They are read line by line; lines
-//! starting with `#` (or `//`, `;`) are comments.
+//! Rules for configuration files that are not source code: `.env` files,
+//! Dockerfiles, YAML, TOML, JSON, INI, shell scripts, nginx-style
+//! configuration and Spring `application*.properties`/`.yml` ([`is_config`];
+//! documentation is not read). They are read line by line; lines starting
+//! with `#` (or `//`, `;`) are comments.
 
 use crate::checks::Hit;
 use crate::rules::{DEBUG_ENABLED, PERMISSIVE_CORS, TLS_VERIFICATION_DISABLED};
@@ -19,8 +20,42 @@ const TLS_OFF_VARIABLES: [(&str, &str); 2] = [
     ),
 ];
 
-/// Runs the configuration rules over one text file.
+/// Extensions of the configuration files these rules read; documentation
+/// (`.md`, `.txt`, `.html`) that merely mentions a setting is not read.
+const CONFIG_EXTENSIONS: [&str; 12] = [
+    "env",
+    "yml",
+    "yaml",
+    "conf",
+    "ini",
+    "properties",
+    "sh",
+    "bash",
+    "toml",
+    "cfg",
+    "json",
+    "service",
+];
+
+/// Whether a path is a configuration file: a listed extension, a `.env`
+/// file, a Dockerfile, an nginx/Apache file.
+pub fn is_config(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    name.starts_with(".env")
+        || name.starts_with("dockerfile")
+        || name == "containerfile"
+        || name == ".htaccess"
+        || name.starts_with("nginx")
+        || ext.is_some_and(|e| CONFIG_EXTENSIONS.contains(&e))
+}
+
+/// Runs the configuration rules over one text file (nothing for a file
+/// that is not configuration).
 pub fn check(path: &str, text: &str) -> Vec<Hit> {
+    if !is_config(path) {
+        return Vec::new();
+    }
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
     let spring = name.starts_with("application")
         && [".properties", ".yml", ".yaml"]

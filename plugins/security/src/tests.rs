@@ -231,7 +231,8 @@ fn clean_projects_of_every_stack_have_no_findings() {
         ),
         File::text(
             "README.md",
-            "Run `app.run(debug=True)` only on your laptop.\n",
+            "Run `app.run(debug=True)` only on your laptop; never set\n\
+             NODE_TLS_REJECT_UNAUTHORIZED=0 or `Access-Control-Allow-Origin: *`.\n",
         ),
     ];
     let report = Security::validate(capsule(files)).unwrap();
@@ -299,6 +300,13 @@ fn sql_messages_name_the_sink_cwe_and_fix() {
     assert!(message.contains("`cursor.execute` on line 2"), "{message}");
     assert!(message.contains("CWE-89"), "{message}");
     assert!(message.contains("bound parameters"), "{message}");
+}
+
+#[test]
+fn tagged_sql_templates_bind_their_values_and_are_not_reported() {
+    let ts = "const rows = await db.query(sql`SELECT * FROM users WHERE id = ${id}`);\n\
+              const more = await prisma.$queryRaw`SELECT * FROM users WHERE id = ${id}`;\n";
+    assert_eq!(hits("src/db.ts", ts), []);
 }
 
 #[test]
@@ -674,20 +682,6 @@ fn a_marker_on_a_code_line_above_does_not_reach_the_next_line() {
     assert_eq!(located(&report), [("security/weak-hash", "a.py", 2)]);
 }
 
-#[test]
-fn suppression_markers_are_parsed_from_any_comment_style() {
-    assert_eq!(
-        suppress::marker_rules("x  // qlp-ignore: security/a,b reason here"),
-        Some(vec!["security/a", "b"])
-    );
-    assert_eq!(
-        suppress::marker_rules("/* qlp-ignore: security/a reason */"),
-        Some(vec!["security/a"])
-    );
-    assert_eq!(suppress::marker_rules("/* qlp-ignore: security/a */"), None);
-    assert_eq!(suppress::marker_rules("no marker"), None);
-}
-
 // --- the tokenizer
 
 #[test]
@@ -889,4 +883,49 @@ fn corpus() {
         "{lines} source lines in {:.2} s: {per_rule:?}",
         start.elapsed().as_secs_f64()
     );
+}
+
+/// Every prefix of `text` (at char boundaries, every `step` bytes), and
+/// `text` with one troublesome character inserted at each of those points:
+/// the truncated and half-edited files a validator must survive, since a
+/// panic inside the component is a trap that fails the stage.
+fn mangled(text: &str, step: usize) -> Vec<String> {
+    const INSERTS: [&str; 13] = [
+        "\"", "'", "`", "(", ")", "[", "{", "}", "\\", "/*", "#", "é\n", "- ",
+    ];
+    let mut out = Vec::new();
+    let cuts = (0..=text.len())
+        .step_by(step)
+        .filter(|i| text.is_char_boundary(*i));
+    for (n, cut) in cuts.enumerate() {
+        out.push(text[..cut].to_string());
+        let insert = INSERTS[n % INSERTS.len()];
+        out.push(format!("{}{insert}{}", &text[..cut], &text[cut..]));
+    }
+    out
+}
+
+#[test]
+fn truncated_and_mangled_sources_never_panic() {
+    let samples = [CLEAN_PYTHON, CLEAN_TS, CLEAN_GO, CLEAN_RUST, CLEAN_JAVA];
+    let paths = [
+        "a.py",
+        "a.ts",
+        "a.go",
+        "a.rs",
+        "A.java",
+        "Dockerfile",
+        ".env",
+    ];
+    let mut scanned = 0;
+    for (i, sample) in samples.iter().enumerate() {
+        for text in mangled(sample, 5) {
+            // Each text as its own language and as the next one's.
+            for path in [paths[i], paths[(i + 1) % paths.len()]] {
+                let _ = scan_text(path, &text);
+                scanned += 1;
+            }
+        }
+    }
+    assert!(scanned > 1_000, "{scanned}");
 }
