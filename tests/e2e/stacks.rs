@@ -125,6 +125,37 @@ async fn each_stack_gets_its_own_agent_and_a_stack_nobody_serves_is_refused() {
         "fields are named from the intent"
     );
 
+    // A front-end, a static site and a Rust service, each by its agent.
+    for (description, agent, marker) in [
+        (
+            "Build a React dashboard for warehouse parcels with login",
+            "qlp/template-react",
+            "vite.config.ts",
+        ),
+        (
+            "A static landing page for a bakery with a contact form",
+            "qlp/template-static",
+            "index.html",
+        ),
+        (
+            "Create a Rust REST API for parking permits",
+            "qlp/template-rust",
+            "Cargo.toml",
+        ),
+    ] {
+        let (intent, files) = capsule_of(
+            &server,
+            json!({ "description": description, "tier": "standard" }),
+        )
+        .await;
+        assert_eq!(stage(&intent, "generate")["plugin"], agent, "{description}");
+        assert!(
+            files.contains_key(marker),
+            "{description}: {:?}",
+            files.keys()
+        );
+    }
+
     // Python stays the default where the intent names no language.
     let (intent, files) = capsule_of(
         &server,
