@@ -2,13 +2,15 @@
 //! plugins. The router is a value ([`router`]) so tests drive it directly;
 //! `serve` binds it to a socket.
 
+pub mod access;
+mod admin;
 mod error;
 pub mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,11 +21,14 @@ use serde_json::json;
 pub use error::ApiError;
 pub use registry::RegistryState;
 
+use crate::auth::Caller;
 use crate::capsule::CapsuleDirs;
 use crate::model::{Intent, Plan};
 use crate::pipeline::Dispatcher;
 use crate::pipeline::{Failure, UNSUPPORTED_STACK};
-use crate::store::{Approval, DecideError, IntentStatus, StageStatus, Store};
+use crate::store::{
+    Approval, DecideError, IntentRecord, IntentStatus, Owner, StageStatus, Store, Visible,
+};
 use crate::tiers::{DEFAULT_TIER, Tiers};
 
 /// Largest request body accepted. An intent is a paragraph of text with a
@@ -59,9 +64,6 @@ pub struct AppState {
 /// typical intent, short enough that a client does not idle.
 pub const RETRY_AFTER_SECS: u32 = 5;
 
-/// Longest `by` of an approval decision, in characters.
-pub const MAX_DECIDER_CHARS: usize = 200;
-
 /// Longest approval comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 4_000;
 
@@ -85,9 +87,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhooks/{id}", axum::routing::delete(remove_webhook))
         .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
         .merge(registry::routes())
+        .merge(admin::routes())
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(refuse_oversized))
+        // Outside the size check: an anonymous request is refused before
+        // its body is read, whatever its size.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::authorize,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -257,10 +266,12 @@ fn intent_of(body: SubmitIntent, tiers: &Tiers) -> Result<(Intent, bool), ApiErr
 
 async fn submit_intent(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     headers: axum::http::HeaderMap,
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
+    let owner = Owner::of(&caller);
     let Json(body) = body?;
     let catalog = state.pipeline.catalog();
     let tiers = &catalog.tiers;
@@ -270,7 +281,7 @@ async fn submit_intent(
     let queued = state.store.queued_count().await?;
     if queued >= i64::from(state.max_queued) {
         let replay = match &key {
-            Some(k) => state.store.idempotent_intent(k).await?.is_some(),
+            Some(k) => state.store.idempotent_intent(&owner, k).await?.is_some(),
             None => false,
         };
         if !replay {
@@ -328,15 +339,13 @@ async fn submit_intent(
         };
         if let Some((first, digest)) = state
             .store
-            .insert_intent_idempotent(&intent, &key, &body_digest)
+            .insert_intent_idempotent(&intent, &owner, &key, &body_digest)
             .await?
         {
             if digest != body_digest {
                 return Err(ApiError::invalid(
                     "IDEMPOTENCY_KEY_REUSED",
-                    format!(
-                        "Idempotency-Key `{key}` was used for another request (intent {first})"
-                    ),
+                    format!("Idempotency-Key `{key}` was used for another request"),
                 ));
             }
             let tier = state
@@ -348,7 +357,7 @@ async fn submit_intent(
             return Ok(accepted(&first, &tier, true));
         }
     } else {
-        state.store.insert_intent(&intent).await?;
+        state.store.insert_intent(&intent, &owner).await?;
     }
     crate::faults::point("submit", "");
     state.dispatcher.wake();
@@ -421,24 +430,42 @@ fn planner_failed(f: Failure) -> ApiError {
 
 async fn list_intents(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let visible = Visible {
+        tenant: &caller.tenant,
+        submitted_by: (!caller.sees_tenant()).then_some(caller.identity.as_str()),
+    };
     let intents = state
         .store
-        .list_intents(q.limit.unwrap_or(50).min(MAX_LISTED_INTENTS))
+        .list_intents(visible, q.limit.unwrap_or(50).min(MAX_LISTED_INTENTS))
         .await?;
     Ok(Json(json!({ "intents": intents })))
 }
 
+/// The intent `id` if the caller may see it; 404 `INTENT_NOT_FOUND` both
+/// when there is none and when it is another tenant's (or, for a
+/// submitter, another's), so its existence is never told.
+async fn visible_intent(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<IntentRecord, ApiError> {
+    state
+        .store
+        .get_intent(id)
+        .await?
+        .filter(|r| caller.may_see(&r.tenant, r.submitted_by.as_deref()))
+        .ok_or_else(|| ApiError::not_found("INTENT_NOT_FOUND", format!("no intent `{id}`")))
+}
+
 async fn get_intent(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let record = state
-        .store
-        .get_intent(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("INTENT_NOT_FOUND", format!("no intent `{id}`")))?;
+    let record = visible_intent(&state, &caller, &id).await?;
     let stages = state.store.stages(&id).await?;
     let mut body = serde_json::to_value(&record).map_err(ApiError::internal)?;
     body["stages"] = serde_json::to_value(stages).map_err(ApiError::internal)?;
@@ -530,15 +557,11 @@ impl EventCursor {
 /// ends after the intent does.
 async fn intent_events(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    if state.store.get_intent(&id).await?.is_none() {
-        return Err(ApiError::not_found(
-            "INTENT_NOT_FOUND",
-            format!("no intent `{id}`"),
-        ));
-    }
+    visible_intent(&state, &caller, &id).await?;
     let cursor = EventCursor {
         state,
         id,
@@ -573,8 +596,20 @@ async fn intent_events(
 
 async fn cancel_intent(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let record = visible_intent(&state, &caller, &id).await?;
+    // A reviewer or auditor reads the tenant's intents; cancelling one
+    // needs the operator's role, or having submitted it.
+    let own = record.submitted_by.as_deref() == Some(caller.identity.as_str());
+    if !(caller.has(crate::auth::Role::Operator) || own) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "only its submitter or an operator may cancel an intent",
+        ));
+    }
     let status = state
         .store
         .request_cancel(&id)
@@ -604,43 +639,64 @@ async fn cancel_intent(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Decision {
-    /// Who decides: a name or an account.
-    by: String,
+    /// Accepted from clients of earlier versions and ignored: the decision
+    /// is recorded under the authenticated caller.
+    #[serde(default, rename = "by")]
+    _by: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     comment: String,
 }
 
 async fn approve_intent(
     state: State<AppState>,
+    caller: Extension<Caller>,
     id: Path<String>,
     body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    decide(state, id, body, "approved").await
+    decide(state, caller, id, body, "approved").await
 }
 
 async fn reject_intent(
     state: State<AppState>,
+    caller: Extension<Caller>,
     id: Path<String>,
     body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    decide(state, id, body, "rejected").await
+    decide(state, caller, id, body, "rejected").await
 }
 
 async fn decide(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
     decision: &str,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let Json(body) = body?;
-    let by = body.by.trim();
-    if by.is_empty() || by.chars().count() > MAX_DECIDER_CHARS || by.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "INVALID_DECIDER",
-            format!("`by` must name who decides, in 1 to {MAX_DECIDER_CHARS} printable characters"),
+    // An empty body is a decision without comment.
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(axum::extract::rejection::JsonRejection::MissingJsonContentType(_)) => {
+            Decision::default()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let record = visible_intent(&state, &caller, &id).await?;
+    let separate = state
+        .pipeline
+        .tiers()
+        .get(&record.intent.tier)
+        .is_some_and(|t| t.separate_duties);
+    if separate && record.submitted_by.as_deref() == Some(caller.identity.as_str()) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "SEPARATION_OF_DUTIES",
+            format!(
+                "tier `{}` separates duties: whoever submitted an intent may not decide on its capsule",
+                record.intent.tier
+            ),
         ));
     }
     if body.comment.chars().count() > MAX_COMMENT_CHARS {
@@ -651,7 +707,7 @@ async fn decide(
     }
     let approval = Approval {
         decision: decision.to_owned(),
-        by: by.to_owned(),
+        by: caller.identity.clone(),
         comment: body.comment,
         at: crate::store::now(),
     };
@@ -701,11 +757,13 @@ struct RegisterWebhook {
 
 async fn register_webhook(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     body: Result<Json<RegisterWebhook>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(body) = body?;
     let (hook, secret) = match crate::webhooks::register(
         &state.store,
+        &caller.tenant,
         &body.url,
         &body.events,
         body.secret,
@@ -732,17 +790,21 @@ async fn register_webhook(
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-async fn list_webhooks(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn list_webhooks(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(
-        json!({ "webhooks": crate::webhooks::list(&state.store).await? }),
+        json!({ "webhooks": crate::webhooks::list(&state.store, &caller.tenant).await? }),
     ))
 }
 
 async fn remove_webhook(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if crate::webhooks::remove(&state.store, &id).await? {
+    if crate::webhooks::remove(&state.store, &caller.tenant, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(
@@ -754,19 +816,28 @@ async fn remove_webhook(
 
 async fn webhook_deliveries(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let deliveries = crate::webhooks::deliveries(&state.store, &id)
+    let deliveries = crate::webhooks::deliveries(&state.store, &caller.tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("WEBHOOK_NOT_FOUND", format!("no webhook `{id}`")))?;
     Ok(Json(json!({ "deliveries": deliveries })))
 }
 
+/// The capsule of intent `id`, if the caller may see the intent; 404
+/// `CAPSULE_NOT_FOUND` otherwise, as for an intent that has none.
 async fn capsule_record(
     state: &AppState,
+    caller: &Caller,
     id: &str,
 ) -> Result<crate::store::CapsuleRecord, ApiError> {
-    state.store.get_capsule(id).await?.ok_or_else(|| {
+    let visible = match visible_intent(state, caller, id).await {
+        Ok(_) => state.store.get_capsule(id).await?,
+        Err(e) if e.status == StatusCode::NOT_FOUND => None,
+        Err(e) => return Err(e),
+    };
+    visible.ok_or_else(|| {
         ApiError::not_found(
             "CAPSULE_NOT_FOUND",
             format!("no capsule for intent `{id}` (it may still be running)"),
@@ -776,9 +847,10 @@ async fn capsule_record(
 
 async fn get_capsule(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let capsule = capsule_record(&state, &id).await?;
+    let capsule = capsule_record(&state, &caller, &id).await?;
     let mut body = serde_json::to_value(&capsule).map_err(ApiError::internal)?;
     let artifacts: Vec<String> = capsule
         .artifacts
@@ -800,9 +872,10 @@ async fn get_capsule(
 /// The capsule's main artifact (its tier's first exporter's).
 async fn download_capsule(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let capsule = capsule_record(&state, &id).await?;
+    let capsule = capsule_record(&state, &caller, &id).await?;
     let (Some(name), Some(media_type)) = (capsule.artifact_name, capsule.artifact_type) else {
         return Err(ApiError::not_found(
             "ARTIFACT_NOT_FOUND",
@@ -815,9 +888,10 @@ async fn download_capsule(
 /// Any artifact of the capsule, by file name.
 async fn capsule_artifact(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let capsule = capsule_record(&state, &id).await?;
+    let capsule = capsule_record(&state, &caller, &id).await?;
     let media_type = capsule
         .artifacts
         .as_array()
@@ -859,9 +933,10 @@ async fn artifact_response(
 
 async fn capsule_file(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((id, path)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    capsule_record(&state, &id).await?;
+    capsule_record(&state, &caller, &id).await?;
     let not_found = || {
         ApiError::not_found(
             "FILE_NOT_FOUND",

@@ -245,7 +245,11 @@ async fn pipeline(
             constraints: vec![],
             tier: "standard".into(),
         };
-        state.store.insert_intent(&intent).await?;
+        let owner = crate::store::Owner {
+            tenant: crate::auth::DEFAULT_TENANT.into(),
+            submitted_by: "bench".into(),
+        };
+        state.store.insert_intent(&intent, &owner).await?;
         let id = intent.id.clone();
         let started = Instant::now();
         let claimed = state

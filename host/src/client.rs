@@ -15,11 +15,38 @@ pub struct Client {
     http: reqwest::Client,
 }
 
+/// The API key `qlp` commands present: `QLP_API_KEY`, else the first
+/// admin key a server keeps in its data directory (`QLP_DATA_DIR`, or
+/// `.qlp`), when this user can read it.
+pub fn api_key() -> Option<String> {
+    if let Ok(key) = std::env::var("QLP_API_KEY")
+        && !key.trim().is_empty()
+    {
+        return Some(key.trim().to_owned());
+    }
+    let data = std::env::var_os("QLP_DATA_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::server::default_data_dir().to_owned());
+    let key = std::fs::read_to_string(data.join(crate::auth::ADMIN_KEY_FILE)).ok()?;
+    Some(key.trim().to_owned()).filter(|k| !k.is_empty())
+}
+
 impl Client {
+    /// A client of the server at `base`, presenting [`api_key`].
     pub fn new(base: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = api_key()
+            && let Ok(mut value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+        {
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap_or_default(),
         }
     }
 

@@ -13,7 +13,18 @@ use std::path::Path;
 /// Writes `bytes` to `path` and syncs it, without making it durable in
 /// its directory yet (see [`sync_dir`]).
 pub fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::File::create(path)?;
+    write_synced_mode(path, bytes, 0o666)
+}
+
+/// [`write_synced`], creating the file with `mode` (less the umask).
+fn write_synced_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
 }
@@ -34,9 +45,21 @@ pub fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 /// Replaces `path` with `bytes` atomically and durably: through a
 /// temporary sibling, removed again if anything fails.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_file_mode(path, bytes, 0o666)
+}
+
+/// [`replace_file`] for a secret: readable and writable by the owner only,
+/// from its first byte.
+pub fn replace_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_file_mode(path, bytes, 0o600)
+}
+
+fn replace_file_mode(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let result = write_synced(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    // A leftover of an interrupted write may have another mode.
+    let _ = std::fs::remove_file(&tmp);
+    let result = write_synced_mode(&tmp, bytes, mode).and_then(|()| std::fs::rename(&tmp, path));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

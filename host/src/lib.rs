@@ -15,6 +15,7 @@
 //! installs).
 
 pub mod api;
+pub mod auth;
 pub mod bench;
 pub mod bundle;
 pub mod capsule;

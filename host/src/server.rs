@@ -178,6 +178,26 @@ fn restrict_permissions(data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// On the first start (a store without keys), makes the admin key, keeps
+/// it 0600 in the data directory and prints it once.
+async fn first_admin_key(store: &Store, data: &Path) -> anyhow::Result<()> {
+    let file = data.join(crate::auth::ADMIN_KEY_FILE);
+    let made = store
+        .bootstrap_admin(|token| {
+            crate::durable::replace_secret_file(&file, format!("{token}\n").as_bytes())
+        })
+        .await
+        .context("cannot make the first admin key")?;
+    if let Some(token) = made {
+        tracing::info!(file = %file.display(), "first start: made the admin key of tenant `default`");
+        println!(
+            "qlp admin key (shown once; also kept in {}): {token}",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
 /// This node's lease name: the one given, else the one kept in the data
 /// directory (created on first start).
 fn node_id(options: &ServeOptions) -> anyhow::Result<String> {
@@ -339,6 +359,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
 pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     anyhow::ensure!(options.workers > 0, "--workers must be at least 1");
     let (state, pipeline) = build(&options).await?;
+    first_admin_key(&state.store, &options.data_dir).await?;
     reload_on_hangup(pipeline)?;
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await

@@ -16,8 +16,10 @@ use sqlx::sqlite::{
 
 use crate::model::Intent;
 
+mod identity;
 mod retention;
 
+pub use identity::{CreateError, KeyRecord, KeyRefused};
 pub use retention::{Pruned, Retention};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,8 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("corrupt record: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error("{0:#}")]
+    Random(anyhow::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -197,8 +201,47 @@ pub struct IntentRecord {
     /// The approval decision, once a person made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    /// The tenant the intent belongs to.
+    pub tenant: String,
+    /// Who submitted it ([`crate::auth::Caller::identity`]); `None` for
+    /// intents stored before identities.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Whose an intent is: its tenant and who submitted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub tenant: String,
+    pub submitted_by: String,
+}
+
+impl Owner {
+    /// The default tenant's, submitted by `tests`.
+    #[cfg(test)]
+    pub fn for_tests() -> Self {
+        Self {
+            tenant: crate::auth::DEFAULT_TENANT.into(),
+            submitted_by: "tests".into(),
+        }
+    }
+
+    pub fn of(caller: &crate::auth::Caller) -> Self {
+        Self {
+            tenant: caller.tenant.clone(),
+            submitted_by: caller.identity.clone(),
+        }
+    }
+}
+
+/// Which intents a list shows: a tenant's, or only those one identity
+/// submitted.
+#[derive(Debug, Clone, Copy)]
+pub struct Visible<'a> {
+    pub tenant: &'a str,
+    pub submitted_by: Option<&'a str>,
 }
 
 /// A person's decision on a capsule awaiting approval.
@@ -317,17 +360,21 @@ pub struct CapsuleRecord {
 async fn insert_intent_row(
     conn: &mut sqlx::SqliteConnection,
     intent: &Intent,
+    owner: &Owner,
     now: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO intents (id, description, requirements, constraints, tier, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+        "INSERT INTO intents (id, description, requirements, constraints, tier, status, tenant_id,
+            submitted_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
     )
     .bind(&intent.id)
     .bind(&intent.description)
     .bind(serde_json::to_string(&intent.requirements)?)
     .bind(serde_json::to_string(&intent.constraints)?)
     .bind(&intent.tier)
+    .bind(&owner.tenant)
+    .bind(&owner.submitted_by)
     .bind(now)
     .bind(now)
     .execute(conn)
@@ -470,18 +517,23 @@ impl Store {
         Ok(self.pool.begin_with(BEGIN_WRITE).await?)
     }
 
-    pub async fn insert_intent(&self, intent: &Intent) -> Result<()> {
+    pub async fn insert_intent(&self, intent: &Intent, owner: &Owner) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        insert_intent_row(&mut conn, intent, &now()).await
+        insert_intent_row(&mut conn, intent, owner, &now()).await
     }
 
-    /// The intent accepted under an idempotency key, if any.
-    pub async fn idempotent_intent(&self, key: &str) -> Result<Option<String>> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT intent_id FROM idempotency_keys WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+    /// The intent `owner` had accepted under an idempotency key, if any.
+    /// Keys are the submitter's own: another's key of the same name is
+    /// another key.
+    pub async fn idempotent_intent(&self, owner: &Owner, key: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT intent_id FROM idempotency_keys WHERE tenant_id = ? AND owner = ? AND key = ?",
+        )
+        .bind(&owner.tenant)
+        .bind(&owner.submitted_by)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|(id,)| id))
     }
 
@@ -491,21 +543,31 @@ impl Store {
     pub async fn insert_intent_idempotent(
         &self,
         intent: &Intent,
+        owner: &Owner,
         key: &str,
         body_digest: &str,
     ) -> Result<Option<(String, String)>> {
         let mut tx = self.write().await?;
-        let existing: Option<(String, String)> =
-            sqlx::query_as("SELECT intent_id, body_digest FROM idempotency_keys WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing: Option<(String, String)> = sqlx::query_as(
+            "SELECT intent_id, body_digest FROM idempotency_keys
+             WHERE tenant_id = ? AND owner = ? AND key = ?",
+        )
+        .bind(&owner.tenant)
+        .bind(&owner.submitted_by)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
         if existing.is_some() {
             return Ok(existing);
         }
         let now = now();
-        insert_intent_row(&mut tx, intent, &now).await?;
-        sqlx::query("INSERT INTO idempotency_keys (key, body_digest, intent_id, created_at) VALUES (?, ?, ?, ?)")
+        insert_intent_row(&mut tx, intent, owner, &now).await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (tenant_id, owner, key, body_digest, intent_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+            .bind(&owner.tenant)
+            .bind(&owner.submitted_by)
             .bind(key)
             .bind(body_digest)
             .bind(&intent.id)
@@ -534,6 +596,8 @@ impl Store {
                 message: message.unwrap_or_default(),
             }),
             approval: approval.map(|a| serde_json::from_str(&a)).transpose()?,
+            tenant: row.try_get("tenant_id")?,
+            submitted_by: row.try_get("submitted_by")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -547,12 +611,22 @@ impl Store {
         row.as_ref().map(Self::intent_from_row).transpose()
     }
 
-    /// The most recent intents first.
-    pub async fn list_intents(&self, limit: u32) -> Result<Vec<IntentRecord>> {
-        let rows = sqlx::query("SELECT * FROM intents ORDER BY created_at DESC, id LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+    /// The most recent intents `visible` shows first.
+    pub async fn list_intents(
+        &self,
+        visible: Visible<'_>,
+        limit: u32,
+    ) -> Result<Vec<IntentRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM intents WHERE tenant_id = ? AND (? IS NULL OR submitted_by = ?)
+             ORDER BY created_at DESC, id LIMIT ?",
+        )
+        .bind(visible.tenant)
+        .bind(visible.submitted_by)
+        .bind(visible.submitted_by)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(Self::intent_from_row).collect()
     }
 

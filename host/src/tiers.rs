@@ -203,6 +203,10 @@ pub struct Tier {
     /// Whether a person must approve every capsule before delivery.
     #[serde(default)]
     pub approval: bool,
+    /// Separation of duties: whoever submitted an intent may not approve
+    /// or reject its capsule.
+    #[serde(default)]
+    pub separate_duties: bool,
     /// The role of each agent (`architect`, `implementer`, `tests`,
     /// `security`, `documentation`), passed to it with every request.
     #[serde(default)]

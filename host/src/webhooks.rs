@@ -89,8 +89,8 @@ pub struct Webhook {
     pub created_at: String,
 }
 
-/// Queues the event `status` raises for every webhook subscribed to it,
-/// inside the caller's transaction.
+/// Queues the event `status` raises for every webhook of the intent's
+/// tenant subscribed to it, inside the caller's transaction.
 pub async fn enqueue(
     conn: &mut SqliteConnection,
     intent_id: &str,
@@ -100,9 +100,13 @@ pub async fn enqueue(
     let Some(event) = event_for(status) else {
         return Ok(());
     };
-    let hooks: Vec<(String, String)> = sqlx::query_as("SELECT id, events FROM webhooks")
-        .fetch_all(&mut *conn)
-        .await?;
+    let hooks: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, events FROM webhooks
+         WHERE tenant_id = (SELECT tenant_id FROM intents WHERE id = ?)",
+    )
+    .bind(intent_id)
+    .fetch_all(&mut *conn)
+    .await?;
     for (hook, events) in hooks {
         let events: Vec<String> = serde_json::from_str(&events)?;
         if !events.iter().any(|e| e == event) {
@@ -164,6 +168,7 @@ pub const MAX_URL_LEN: usize = 2048;
 /// at every delivery, so a name that later resolves elsewhere is caught.
 pub async fn register(
     store: &Store,
+    tenant: &str,
     url: &str,
     events: &[String],
     secret: Option<String>,
@@ -220,9 +225,11 @@ pub async fn register(
         created_at: store::now(),
     };
     sqlx::query(
-        "INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO webhooks (id, tenant_id, url, events, secret, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&hook.id)
+    .bind(tenant)
     .bind(&hook.url)
     .bind(serde_json::to_string(&hook.events).map_err(store::Error::from)?)
     .bind(&secret)
@@ -233,11 +240,15 @@ pub async fn register(
     Ok((hook, secret))
 }
 
-pub async fn list(store: &Store) -> store::Result<Vec<Webhook>> {
-    let rows: Vec<(String, String, String, String)> =
-        sqlx::query_as("SELECT id, url, events, created_at FROM webhooks ORDER BY created_at, id")
-            .fetch_all(store.pool())
-            .await?;
+/// The webhooks of `tenant`.
+pub async fn list(store: &Store, tenant: &str) -> store::Result<Vec<Webhook>> {
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, url, events, created_at FROM webhooks WHERE tenant_id = ?
+         ORDER BY created_at, id",
+    )
+    .bind(tenant)
+    .fetch_all(store.pool())
+    .await?;
     rows.into_iter()
         .map(|(id, url, events, created_at)| {
             Ok(Webhook {
@@ -251,28 +262,40 @@ pub async fn list(store: &Store) -> store::Result<Vec<Webhook>> {
         .collect()
 }
 
-/// Removes a webhook and its deliveries; false when there was none.
-pub async fn remove(store: &Store, id: &str) -> store::Result<bool> {
+/// Removes a webhook of `tenant` and its deliveries; false when the
+/// tenant has none of that id.
+pub async fn remove(store: &Store, tenant: &str, id: &str) -> store::Result<bool> {
     let mut tx = store.write().await?;
-    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = ?")
+    sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE webhook_id =
+            (SELECT id FROM webhooks WHERE id = ? AND tenant_id = ?)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .execute(&mut *tx)
+    .await?;
+    let done = sqlx::query("DELETE FROM webhooks WHERE id = ? AND tenant_id = ?")
         .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let done = sqlx::query("DELETE FROM webhooks WHERE id = ?")
-        .bind(id)
+        .bind(tenant)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// The deliveries of a webhook, newest first, with every attempt; `None`
-/// when there is no such webhook.
-pub async fn deliveries(store: &Store, id: &str) -> store::Result<Option<Vec<serde_json::Value>>> {
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM webhooks WHERE id = ?")
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await?;
+/// The deliveries of a webhook of `tenant`, newest first, with every
+/// attempt; `None` when the tenant has no such webhook.
+pub async fn deliveries(
+    store: &Store,
+    tenant: &str,
+    id: &str,
+) -> store::Result<Option<Vec<serde_json::Value>>> {
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM webhooks WHERE id = ? AND tenant_id = ?")
+            .bind(id)
+            .bind(tenant)
+            .fetch_optional(store.pool())
+            .await?;
     if exists.is_none() {
         return Ok(None);
     }

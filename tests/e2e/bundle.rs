@@ -594,6 +594,9 @@ exec "$0" --log-format json serve --listen 127.0.0.1:0 --data-dir "$2" --trust "
             .env_remove("https_proxy")
             .env_remove("ALL_PROXY")
             .env_remove("all_proxy")
+            .env_remove("QLP_API_KEY")
+            // The first start's admin key, which `qlp` reads from there.
+            .env("QLP_DATA_DIR", &data)
             .args(args)
             .output()
             .expect("nsenter")

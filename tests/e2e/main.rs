@@ -9,6 +9,7 @@ mod reliability;
 mod sandbox;
 mod stacks;
 mod support;
+mod tenancy;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -452,6 +453,9 @@ async fn the_cli_submits_waits_and_downloads() {
         .arg("--out")
         .arg(&out)
         .env("QLP_SERVER", &server.url)
+        // The key the first start kept there, as a newcomer's `qlp` finds it.
+        .env("QLP_DATA_DIR", data.path())
+        .env_remove("QLP_API_KEY")
         .output()
         .await
         .unwrap();
@@ -511,6 +515,7 @@ async fn the_cli_submits_waits_and_downloads() {
 
     let list = tokio::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
         .args(["plugin", "list", "--server", &server.url])
+        .env("QLP_API_KEY", &server.admin_key)
         .output()
         .await
         .unwrap();

@@ -365,7 +365,8 @@ async fn intents_survive_repeated_kills_at_random_moments_exactly_once() {
     };
     let mut server = start(None);
     let url = Arc::new(RwLock::new(server.url.clone()));
-    let http = reqwest::Client::new();
+    // The key survives restarts on the data directory.
+    let http = server.http.clone();
 
     // Clients: each submits its intents under its own keys, retrying what
     // got no answer (or a 503) until the server answers 202.

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// How long a server may take to start: the first start of a run compiles
 /// every component (a few seconds each in a debug build).
@@ -105,7 +105,23 @@ pub fn test_tiers() -> PathBuf {
 pub struct Server {
     child: Child,
     pub url: String,
+    /// A client presenting [`Server::admin_key`].
     pub http: reqwest::Client,
+    /// The key the first start made: every role, tenant `default`.
+    pub admin_key: String,
+}
+
+/// A client presenting `key` on every request.
+pub fn client_with_key(key: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {key}")).expect("a header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client")
 }
 
 impl Server {
@@ -176,10 +192,15 @@ impl Server {
                 panic!("qlp did not start (exit: {status:?}); its log:\n{log}");
             }
         };
+        let admin_key = std::fs::read_to_string(data_dir.join("admin.key"))
+            .expect("the first start keeps an admin key in the data directory")
+            .trim()
+            .to_owned();
         Self {
             child,
             url,
-            http: reqwest::Client::new(),
+            http: client_with_key(&admin_key),
+            admin_key,
         }
     }
 
@@ -263,9 +284,15 @@ impl Server {
 
     /// Polls the intent until `done` holds for it and returns it.
     pub async fn wait_until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        self.wait_until_as(&self.admin_key, id, done).await
+    }
+
+    /// `wait_until`, reading the intent with `key`.
+    pub async fn wait_until_as(&self, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + INTENT_TIMEOUT;
         loop {
-            let intent = self.get_json(&format!("/v1/intents/{id}")).await;
+            let (status, intent) = self.get_as(key, &format!("/v1/intents/{id}")).await;
+            assert_eq!(status, 200, "GET /v1/intents/{id}");
             if done(&intent) {
                 return intent;
             }
@@ -288,6 +315,54 @@ impl Server {
             .expect("POST");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `post_json` presenting `key` instead of the admin key.
+    pub async fn post_json_as(&self, key: &str, path: &str, body: Value) -> (u16, Value) {
+        let response = client_with_key(key)
+            .post(self.endpoint(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A GET presenting `key`: the status and the JSON body (null if none).
+    pub async fn get_as(&self, key: &str, path: &str) -> (u16, Value) {
+        let response = client_with_key(key)
+            .get(self.endpoint(path))
+            .send()
+            .await
+            .expect("GET");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Makes a tenant through the admin API (an existing one is kept).
+    pub async fn create_tenant(&self, id: &str) {
+        let (status, body) = self.post_json("/v1/tenants", json!({ "id": id })).await;
+        assert!(
+            status == 201 || status == 409,
+            "POST /v1/tenants: {status} {body}"
+        );
+    }
+
+    /// Makes a key of `tenant` with `roles` through the admin API; returns
+    /// its id and the key.
+    pub async fn create_key(&self, tenant: &str, roles: &[&str]) -> (String, String) {
+        let (status, body) = self
+            .post_json(
+                "/v1/keys",
+                json!({ "tenant": tenant, "name": roles.join("+"), "roles": roles }),
+            )
+            .await;
+        assert_eq!(status, 201, "POST /v1/keys: {body}");
+        (
+            body["id"].as_str().expect("an id").to_owned(),
+            body["key"].as_str().expect("a key").to_owned(),
+        )
     }
 
     /// Sends the server a signal, e.g. `HUP`.

@@ -3,7 +3,8 @@
 //! unyank.
 //!
 //! Reads are open. Publishing and yanking need `Authorization: Bearer
-//! TOKEN` of a publisher ([`crate::publishers`]) whose namespaces cover the
+//! TOKEN` of a publisher ([`crate::publishers`], checked by
+//! [`super::access`] before the body is read) whose namespaces cover the
 //! package; the package itself is then verified exactly as `qlp serve`
 //! verifies a component it imports ([`crate::packages`]): the trust policy
 //! (digests, signatures, keys, namespaces), the WIT version, and the
@@ -19,8 +20,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -120,28 +121,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::internal)?
 }
 
-/// The publisher of the request's bearer token.
-fn authenticate<'a>(
-    headers: &HeaderMap,
-    publishers: &'a Publishers,
-) -> Result<&'a Publisher, ApiError> {
-    let unauthenticated =
-        |message: &str| ApiError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        unauthenticated("publishing and yanking need `Authorization: Bearer TOKEN` of a publisher")
-    })?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthenticated("expected `Authorization: Bearer TOKEN`"))?;
-    publishers
-        .authenticate(token)
-        .ok_or_else(|| unauthenticated("the token is not one of this server's publishers"))
-}
-
 fn check_namespace(publisher: &Publisher, package: &str) -> Result<(), ApiError> {
     if publisher.may_publish(package) {
         return Ok(());
@@ -181,11 +160,10 @@ struct PublishBody {
 /// `POST /v1/registry/packages`.
 async fn publish(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(publisher): Extension<Publisher>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let reg = state.registry.clone();
-    let publisher = authenticate(&headers, &reg.publishers)?.clone();
     let body: PublishBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -445,29 +423,28 @@ async fn component(
 
 async fn yank(
     state: State<AppState>,
-    headers: HeaderMap,
+    publisher: Extension<Publisher>,
     path: Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    set_yanked(state, headers, path, true).await
+    set_yanked(state, publisher, path, true).await
 }
 
 async fn unyank(
     state: State<AppState>,
-    headers: HeaderMap,
+    publisher: Extension<Publisher>,
     path: Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    set_yanked(state, headers, path, false).await
+    set_yanked(state, publisher, path, false).await
 }
 
 /// `POST …/{version}/yank` and `/unyank`.
 async fn set_yanked(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(publisher): Extension<Publisher>,
     Path((namespace, name, version)): Path<(String, String, String)>,
     yanked: bool,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let reg = state.registry.clone();
-    let publisher = authenticate(&headers, &reg.publishers)?.clone();
     let full = format!("{namespace}/{name}");
     qlp_registry::validate_name(&full).map_err(registry_error)?;
     check_namespace(&publisher, &full)?;

@@ -126,7 +126,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::Intent;
-    use crate::store::IntentStatus;
+    use crate::store::{IntentStatus, Owner};
 
     fn intent(id: &str) -> Intent {
         Intent {
@@ -148,7 +148,12 @@ mod tests {
             ("waiting", IntentStatus::AwaitingApproval),
         ] {
             store
-                .insert_intent_idempotent(&intent(id), &format!("key-{id}"), "digest")
+                .insert_intent_idempotent(
+                    &intent(id),
+                    &Owner::for_tests(),
+                    &format!("key-{id}"),
+                    "digest",
+                )
                 .await
                 .unwrap();
             store
@@ -174,7 +179,13 @@ mod tests {
             .unwrap();
         assert_eq!(pruned, Pruned::default());
         assert_eq!(store.outputs("done").await.unwrap().len(), 1);
-        assert!(store.idempotent_intent("key-done").await.unwrap().is_some());
+        assert!(
+            store
+                .idempotent_intent(&Owner::for_tests(), "key-done")
+                .await
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[tokio::test]

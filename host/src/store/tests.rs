@@ -26,7 +26,10 @@ async fn open() -> (tempfile::TempDir, Store) {
 #[tokio::test]
 async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so() {
     let (_dir, store) = open().await;
-    store.insert_intent(&intent("a")).await.unwrap();
+    store
+        .insert_intent(&intent("a"), &Owner::for_tests())
+        .await
+        .unwrap();
     let first = store
         .claim("node/w0", Duration::from_millis(0))
         .await
@@ -66,7 +69,10 @@ const LEASE_FOR_TEST: Duration = Duration::from_secs(30);
 async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes() {
     let (_dir, store) = open().await;
     for id in ["mine", "legacy", "theirs"] {
-        store.insert_intent(&intent(id)).await.unwrap();
+        store
+            .insert_intent(&intent(id), &Owner::for_tests())
+            .await
+            .unwrap();
     }
     for owner in ["node-a/w1", "node-a", "node-ab/w0"] {
         store.claim(owner, LEASE_FOR_TEST).await.unwrap().unwrap();
@@ -84,7 +90,10 @@ async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes() {
 #[tokio::test]
 async fn a_claimed_intent_resumes_with_its_completed_outputs_and_interrupted_stages() {
     let (_dir, store) = open().await;
-    store.insert_intent(&intent("a")).await.unwrap();
+    store
+        .insert_intent(&intent("a"), &Owner::for_tests())
+        .await
+        .unwrap();
     store.claim("n/w0", LEASE_FOR_TEST).await.unwrap().unwrap();
     let generate = store
         .start_stage("a", 1, 0, "generate", Some("p"))
@@ -131,7 +140,10 @@ async fn idempotent_inserts_racing_other_writers_never_fail() {
             tokio::spawn(async move {
                 for i in 0..100 {
                     let id = format!("w{w}-{i}");
-                    store.insert_intent(&intent(&id)).await.unwrap();
+                    store
+                        .insert_intent(&intent(&id), &Owner::for_tests())
+                        .await
+                        .unwrap();
                     store
                         .put_output(&id, "k", &serde_json::json!({ "i": i }))
                         .await
@@ -147,11 +159,11 @@ async fn idempotent_inserts_racing_other_writers_never_fail() {
                 for i in 0..100 {
                     let (id, key) = (format!("k{w}-{i}"), format!("key-{w}-{i}"));
                     let first = store
-                        .insert_intent_idempotent(&intent(&id), &key, "d")
+                        .insert_intent_idempotent(&intent(&id), &Owner::for_tests(), &key, "d")
                         .await;
                     assert!(matches!(first, Ok(None)), "{first:?}");
                     let again = store
-                        .insert_intent_idempotent(&intent("other"), &key, "d")
+                        .insert_intent_idempotent(&intent("other"), &Owner::for_tests(), &key, "d")
                         .await
                         .unwrap();
                     assert_eq!(again, Some((id, "d".to_owned())));

@@ -1,0 +1,265 @@
+//! Who may call what: one table naming every route's access, and the
+//! middleware that authenticates a request and checks it against the table
+//! before any handler runs or any body is read.
+//!
+//! A route missing from the table is refused to everyone (deny by
+//! default), so a new endpoint is closed until someone decides who may
+//! call it. Callers present `Authorization: Bearer qlp_…`; a request for
+//! another tenant's resource then gets the same 404 as one for a resource
+//! that does not exist (the handlers' business, through
+//! [`crate::auth::Caller::may_see`]).
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, AppState};
+use crate::auth::Role;
+use crate::auth::Role::{Admin, Auditor, Operator, Reviewer, Submitter};
+use crate::store::KeyRefused;
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health and the registry's reads (published packages are
+    /// signed and public by design).
+    Open,
+    /// A registry publisher's token (`qlp publisher add`), checked here
+    /// before the body is read; the handler checks the publisher's
+    /// namespaces against the package.
+    Publisher,
+    /// An API key holding one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// Who reads intents and capsules: submitters their own, the others their
+/// tenant's.
+const READERS: &[Role] = &[Submitter, Operator, Reviewer, Auditor];
+
+/// Every route, by method and path pattern as the router names it.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/healthz", Access::Open),
+    ("POST", "/v1/intents", Access::Roles(&[Submitter])),
+    ("GET", "/v1/intents", Access::Roles(READERS)),
+    ("POST", "/v1/analyses", Access::Roles(&[Submitter])),
+    ("GET", "/v1/intents/{id}", Access::Roles(READERS)),
+    ("GET", "/v1/intents/{id}/events", Access::Roles(READERS)),
+    (
+        "POST",
+        "/v1/intents/{id}/cancel",
+        Access::Roles(&[Submitter, Operator]),
+    ),
+    (
+        "POST",
+        "/v1/intents/{id}/approve",
+        Access::Roles(&[Reviewer]),
+    ),
+    (
+        "POST",
+        "/v1/intents/{id}/reject",
+        Access::Roles(&[Reviewer]),
+    ),
+    ("GET", "/v1/capsules/{id}", Access::Roles(READERS)),
+    ("GET", "/v1/capsules/{id}/download", Access::Roles(READERS)),
+    (
+        "GET",
+        "/v1/capsules/{id}/artifacts/{name}",
+        Access::Roles(READERS),
+    ),
+    (
+        "GET",
+        "/v1/capsules/{id}/files/{*path}",
+        Access::Roles(READERS),
+    ),
+    ("GET", "/v1/plugins", Access::Roles(&Role::ALL)),
+    ("GET", "/v1/tiers", Access::Roles(&Role::ALL)),
+    ("POST", "/v1/webhooks", Access::Roles(&[Operator])),
+    ("GET", "/v1/webhooks", Access::Roles(&[Operator])),
+    ("DELETE", "/v1/webhooks/{id}", Access::Roles(&[Operator])),
+    (
+        "GET",
+        "/v1/webhooks/{id}/deliveries",
+        Access::Roles(&[Operator]),
+    ),
+    ("POST", "/v1/tenants", Access::Roles(&[Admin])),
+    ("GET", "/v1/tenants", Access::Roles(&[Admin])),
+    ("POST", "/v1/keys", Access::Roles(&[Admin])),
+    ("GET", "/v1/keys", Access::Roles(&[Admin])),
+    ("DELETE", "/v1/keys/{id}", Access::Roles(&[Admin])),
+    ("GET", "/v1/registry/packages", Access::Open),
+    ("POST", "/v1/registry/packages", Access::Publisher),
+    (
+        "GET",
+        "/v1/registry/packages/{namespace}/{name}",
+        Access::Open,
+    ),
+    (
+        "GET",
+        "/v1/registry/packages/{namespace}/{name}/{version}",
+        Access::Open,
+    ),
+    (
+        "GET",
+        "/v1/registry/packages/{namespace}/{name}/{version}/component",
+        Access::Open,
+    ),
+    (
+        "POST",
+        "/v1/registry/packages/{namespace}/{name}/{version}/yank",
+        Access::Publisher,
+    ),
+    (
+        "POST",
+        "/v1/registry/packages/{namespace}/{name}/{version}/unyank",
+        Access::Publisher,
+    ),
+];
+
+/// The access of a route; `None` for one the table does not name.
+pub fn access(method: &Method, path: &str) -> Option<Access> {
+    // HEAD is answered by GET routes.
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .map(|(_, _, a)| *a)
+}
+
+/// The bearer token of a request, if it presents one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// A 401 with the challenge clients expect.
+fn unauthenticated(code: &'static str, message: &str) -> Response {
+    let mut response = ApiError::new(StatusCode::UNAUTHORIZED, code, message).into_response();
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    // A refused request's body is not read; closing the connection spares
+    // the client sending the rest of it.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// The middleware: authenticates, checks the route's roles, and hands the
+/// [`crate::auth::Caller`] to the handler as a request extension.
+pub async fn authorize(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // The fallback (no route matched) answers 404 to anyone.
+    let Some(path) = request.extensions().get::<MatchedPath>() else {
+        return next.run(request).await;
+    };
+    let Some(access) = access(request.method(), path.as_str()) else {
+        tracing::error!(method = %request.method(), path = path.as_str(), "route missing from the access table");
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "this endpoint is not open to any role",
+        )
+        .into_response();
+    };
+    let roles = match access {
+        Access::Open => return next.run(request).await,
+        Access::Publisher => {
+            let Some(token) = bearer(request.headers()) else {
+                return unauthenticated(
+                    "UNAUTHENTICATED",
+                    "publishing and yanking need `Authorization: Bearer TOKEN` of a publisher",
+                );
+            };
+            let Some(publisher) = state.registry.publishers.authenticate(token) else {
+                return unauthenticated(
+                    "UNAUTHENTICATED",
+                    "the token is not one of this server's publishers",
+                );
+            };
+            let publisher = publisher.clone();
+            request.extensions_mut().insert(publisher);
+            return next.run(request).await;
+        }
+        Access::Roles(roles) => roles,
+    };
+    let Some(token) = bearer(request.headers()) else {
+        return unauthenticated(
+            "UNAUTHENTICATED",
+            "this endpoint needs `Authorization: Bearer qlp_…` (an API key)",
+        );
+    };
+    let caller = match state.store.authenticate(token).await {
+        Ok(Ok(caller)) => caller,
+        Ok(Err(KeyRefused::Unknown)) => {
+            return unauthenticated("INVALID_KEY", "the API key is not valid");
+        }
+        Ok(Err(KeyRefused::Expired)) => {
+            return unauthenticated("KEY_EXPIRED", "the API key has expired");
+        }
+        Ok(Err(KeyRefused::Revoked)) => {
+            return unauthenticated("KEY_REVOKED", "the API key was revoked");
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if !caller.has_any(roles) {
+        let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            format!("this endpoint needs the role {}", names.join(" or ")),
+        )
+        .into_response();
+    }
+    tracing::Span::current().record("caller", caller.identity.as_str());
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_named_once() {
+        for (i, (m, p, _)) in ROUTES.iter().enumerate() {
+            assert!(
+                !ROUTES[..i].iter().any(|(m2, p2, _)| m == m2 && p == p2),
+                "{m} {p} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn head_is_read_as_get_and_unknown_routes_have_no_access() {
+        assert_eq!(access(&Method::HEAD, "/healthz"), Some(Access::Open));
+        assert_eq!(access(&Method::PUT, "/v1/intents"), None);
+        assert_eq!(access(&Method::GET, "/v1/nothing"), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively_and_never_empty() {
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            h
+        };
+        assert_eq!(bearer(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&headers("bearer abc")), Some("abc"));
+        assert_eq!(bearer(&headers("Basic abc")), None);
+        assert_eq!(bearer(&headers("Bearer ")), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,194 @@
+//! Tenants and API keys, for admins: `POST/GET /v1/tenants`,
+//! `POST/GET /v1/keys`, `DELETE /v1/keys/{id}`. Admins act for every
+//! tenant; a new key's secret is in the answer that creates it and nowhere
+//! else.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiError, AppState};
+use crate::auth::{self, Caller, Role};
+use crate::store::CreateError;
+
+/// Longest key name, in characters.
+pub const MAX_KEY_NAME_CHARS: usize = 200;
+
+/// Longest lifetime a key may be given: keys meant to live longer are
+/// rotated instead.
+pub const MAX_KEY_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 366 * 86_400);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tenants", post(create_tenant).get(list_tenants))
+        .route("/v1/keys", post(create_key).get(list_keys))
+        .route("/v1/keys/{id}", delete(revoke_key))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTenant {
+    id: String,
+}
+
+async fn create_tenant(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<NewTenant>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    if !auth::valid_tenant(&body.id) {
+        return Err(ApiError::invalid(
+            "INVALID_TENANT",
+            format!(
+                "a tenant id is 1 to {} of a-z, 0-9 and `-`, not starting or ending with `-`",
+                auth::MAX_TENANT_CHARS
+            ),
+        ));
+    }
+    match state.store.create_tenant(&body.id).await {
+        Ok(()) => {}
+        Err(CreateError::TenantExists(id)) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "TENANT_EXISTS",
+                format!("tenant `{id}` exists already"),
+            ));
+        }
+        Err(e) => return Err(create_failed(e)),
+    }
+    tracing::info!(tenant = %body.id, by = %caller.identity, "tenant created");
+    Ok((StatusCode::CREATED, Json(json!({ "id": body.id }))).into_response())
+}
+
+async fn list_tenants(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let tenants: Vec<_> = state
+        .store
+        .tenants()
+        .await?
+        .into_iter()
+        .map(|(id, created_at)| json!({ "id": id, "created_at": created_at }))
+        .collect();
+    Ok(Json(json!({ "tenants": tenants })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    tenant: String,
+    name: String,
+    roles: Vec<String>,
+    /// How long the key lives, e.g. `90d`; for ever when absent.
+    #[serde(default)]
+    expires_in: Option<String>,
+}
+
+async fn create_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<NewKey>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body?;
+    let name = body.name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_KEY_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "INVALID_KEY_NAME",
+            format!("a key's name is 1 to {MAX_KEY_NAME_CHARS} printable characters"),
+        ));
+    }
+    let mut roles = BTreeSet::new();
+    for r in &body.roles {
+        let role = Role::parse(r).ok_or_else(|| {
+            let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            ApiError::invalid(
+                "UNKNOWN_ROLE",
+                format!("unknown role `{r}`; roles: {}", known.join(", ")),
+            )
+        })?;
+        roles.insert(role);
+    }
+    if roles.is_empty() {
+        return Err(ApiError::invalid(
+            "UNKNOWN_ROLE",
+            "a key needs at least one role",
+        ));
+    }
+    let expires_ms = match &body.expires_in {
+        None => None,
+        Some(text) => {
+            let lifetime = humantime::parse_duration(text)
+                .ok()
+                .filter(|d| !d.is_zero() && *d <= MAX_KEY_LIFETIME)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "INVALID_EXPIRY",
+                        format!("`expires_in` must be a duration such as `90d`, at most five years; got `{text}`"),
+                    )
+                })?;
+            Some(crate::store::now_ms() + lifetime.as_millis() as i64)
+        }
+    };
+    let (key, token) = match state
+        .store
+        .create_key(&body.tenant, name, &roles, expires_ms)
+        .await
+    {
+        Ok(done) => done,
+        Err(CreateError::NoTenant(t)) => {
+            return Err(ApiError::not_found(
+                "TENANT_NOT_FOUND",
+                format!("no tenant `{t}`"),
+            ));
+        }
+        Err(e) => return Err(create_failed(e)),
+    };
+    tracing::info!(key = %key.id, tenant = %key.tenant, by = %caller.identity, "API key created");
+    let mut answer = serde_json::to_value(&key).map_err(ApiError::internal)?;
+    // Shown once, here.
+    answer["key"] = json!(token);
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+#[derive(Deserialize)]
+struct KeysQuery {
+    tenant: Option<String>,
+}
+
+async fn list_keys(
+    State(state): State<AppState>,
+    Query(q): Query<KeysQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let keys = state.store.keys(q.tenant.as_deref()).await?;
+    Ok(Json(json!({ "keys": keys })))
+}
+
+async fn revoke_key(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.revoke_key(&id).await? {
+        return Err(ApiError::not_found(
+            "KEY_NOT_FOUND",
+            format!("no key `{id}`"),
+        ));
+    }
+    tracing::info!(key = %id, by = %caller.identity, "API key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn create_failed(e: CreateError) -> ApiError {
+    match e {
+        CreateError::Store(e) => e.into(),
+        other => ApiError::internal(other),
+    }
+}

@@ -1,0 +1,425 @@
+//! Identity and tenancy: every endpoint against every role, tenants that
+//! cannot see each other, keys that stop working, approval under
+//! separation of duties, and requests refused before their body is read.
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use qlp_host::api::access::{Access, ROUTES};
+use serde_json::{Value, json};
+
+use crate::INVOICES;
+use crate::support::{Server, client_with_key};
+
+/// A request for `method path` presenting `key` (none: anonymous), with an
+/// empty JSON object as the body of a POST; returns the status and code.
+async fn call(server: &Server, key: Option<&str>, method: &str, path: &str) -> (u16, String) {
+    let http = match key {
+        Some(key) => client_with_key(key),
+        None => reqwest::Client::new(),
+    };
+    let url = server.endpoint(path);
+    let request = match method {
+        "GET" => http.get(url),
+        "POST" => http.post(url).json(&json!({})),
+        "DELETE" => http.delete(url),
+        other => panic!("no such method in the table: {other}"),
+    };
+    let response = request.send().await.expect("a response");
+    let status = response.status().as_u16();
+    // Event streams never end by themselves; their status is enough.
+    if response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"))
+    {
+        return (status, String::new());
+    }
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The path of a route pattern with every parameter filled in by a value
+/// that names nothing.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .replace("{id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{name}", "nothing.zip")
+        .replace("{*path}", "main.py")
+        .replace("{namespace}", "acme")
+        .replace("{version}", "1.0.0")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_endpoint_answers_each_role_as_the_access_table_says() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let mut keys = vec![];
+    for role in ["admin", "operator", "submitter", "reviewer", "auditor"] {
+        let (_, key) = server.create_key("default", &[role]).await;
+        keys.push((role, key));
+    }
+    let mut checked = 0;
+    for (method, pattern, access) in ROUTES {
+        let path = concrete(pattern);
+        let (status, code) = call(&server, None, method, &path).await;
+        match access {
+            Access::Open => {
+                assert!(
+                    status != 401 && status != 403,
+                    "{method} {pattern} anonymously: {status} {code}"
+                );
+            }
+            Access::Publisher => {
+                assert_eq!(
+                    (status, code.as_str()),
+                    (401, "UNAUTHENTICATED"),
+                    "{method} {pattern} anonymously"
+                );
+                // An API key, even an admin's, is not a publisher's token.
+                let (status, _) = call(&server, Some(&server.admin_key), method, &path).await;
+                assert_eq!(status, 401, "{method} {pattern} with the admin key");
+            }
+            Access::Roles(allowed) => {
+                assert_eq!(
+                    (status, code.as_str()),
+                    (401, "UNAUTHENTICATED"),
+                    "{method} {pattern} anonymously"
+                );
+                for (role, key) in &keys {
+                    let (status, code) = call(&server, Some(key), method, &path).await;
+                    if allowed.iter().any(|r| r.as_str() == *role) {
+                        assert!(
+                            status != 401 && status != 403,
+                            "{method} {pattern} as {role}: {status} {code}"
+                        );
+                    } else {
+                        assert_eq!(
+                            (status, code.as_str()),
+                            (403, "FORBIDDEN"),
+                            "{method} {pattern} as {role}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} role checks");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_never_sees_or_touches_another_tenants_intents() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures_on(
+        data.path(),
+        &crate::support::test_tiers(),
+        &["--webhook-allow", "127.0.0.1:9"],
+    );
+    server.create_tenant("acme").await;
+    server.create_tenant("globex").await;
+    let (_, alice) = server.create_key("acme", &["submitter"]).await;
+    let (_, bob) = server.create_key("acme", &["submitter"]).await;
+    let (_, acme_reviewer) = server.create_key("acme", &["reviewer"]).await;
+    let (_, acme_operator) = server.create_key("acme", &["operator"]).await;
+    let (_, globex) = server
+        .create_key("globex", &["submitter", "operator", "reviewer", "auditor"])
+        .await;
+
+    // Alice submits under an idempotency key; the capsule waits for a
+    // reviewer.
+    let submit = |key: &str| {
+        client_with_key(key)
+            .post(server.endpoint("/v1/intents"))
+            .header("Idempotency-Key", "order-1")
+            .json(&json!({ "description": INVOICES, "tier": "reviewed" }))
+            .send()
+    };
+    let first = submit(&alice).await.unwrap();
+    assert_eq!(first.status(), 202);
+    let id = first.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, hook) = server
+        .post_json_as(
+            &acme_operator,
+            "/v1/webhooks",
+            json!({ "url": "http://127.0.0.1:9/hook", "events": ["approval.required", "intent.completed"] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let hook = hook["id"].as_str().unwrap().to_owned();
+    let awaiting = |i: &Value| i["status"] == "awaiting_approval";
+    let intent = server.wait_until_as(&alice, &id, awaiting).await;
+    assert_eq!(intent["tenant"], "acme");
+
+    // Another tenant, whatever its roles, meets a 404 everywhere.
+    for (method, path, code) in [
+        ("GET", format!("/v1/intents/{id}"), "INTENT_NOT_FOUND"),
+        (
+            "GET",
+            format!("/v1/intents/{id}/events"),
+            "INTENT_NOT_FOUND",
+        ),
+        (
+            "POST",
+            format!("/v1/intents/{id}/cancel"),
+            "INTENT_NOT_FOUND",
+        ),
+        (
+            "POST",
+            format!("/v1/intents/{id}/approve"),
+            "INTENT_NOT_FOUND",
+        ),
+        (
+            "POST",
+            format!("/v1/intents/{id}/reject"),
+            "INTENT_NOT_FOUND",
+        ),
+        ("GET", format!("/v1/capsules/{id}"), "CAPSULE_NOT_FOUND"),
+        (
+            "GET",
+            format!("/v1/capsules/{id}/download"),
+            "CAPSULE_NOT_FOUND",
+        ),
+        (
+            "GET",
+            format!("/v1/capsules/{id}/files/main.py"),
+            "CAPSULE_NOT_FOUND",
+        ),
+        (
+            "GET",
+            format!("/v1/webhooks/{hook}/deliveries"),
+            "WEBHOOK_NOT_FOUND",
+        ),
+        (
+            "DELETE",
+            format!("/v1/webhooks/{hook}"),
+            "WEBHOOK_NOT_FOUND",
+        ),
+    ] {
+        let (status, got) = call(&server, Some(&globex), method, &path).await;
+        assert_eq!(
+            (status, got.as_str()),
+            (404, code),
+            "{method} {path} as globex"
+        );
+    }
+    // And exactly the 404 of something that does not exist.
+    let (status, got) = call(
+        &server,
+        Some(&globex),
+        "GET",
+        "/v1/intents/00000000-0000-0000-0000-000000000000",
+    )
+    .await;
+    assert_eq!((status, got.as_str()), (404, "INTENT_NOT_FOUND"));
+    let (_, list) = server.get_as(&globex, "/v1/intents").await;
+    assert_eq!(list["intents"], json!([]), "{list}");
+    let (_, hooks) = server.get_as(&globex, "/v1/webhooks").await;
+    assert_eq!(hooks["webhooks"], json!([]), "{hooks}");
+
+    // The same idempotency key from another tenant is another key.
+    let other = submit(&globex).await.unwrap();
+    assert_eq!(other.status(), 202);
+    assert!(other.headers().get("idempotent-replayed").is_none());
+    let other_id = other.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(other_id, id);
+    // A retry by its own submitter replays.
+    let again = submit(&alice).await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap()["id"], id.as_str());
+
+    // Within the tenant, a submitter sees its own intents only; a reviewer
+    // and an operator see the tenant's.
+    let (status, _) = server.get_as(&bob, &format!("/v1/intents/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &server,
+        Some(&bob),
+        "POST",
+        &format!("/v1/intents/{id}/cancel"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, list) = server.get_as(&bob, "/v1/intents").await;
+    assert_eq!(list["intents"], json!([]));
+    let (_, list) = server.get_as(&alice, "/v1/intents").await;
+    assert_eq!(list["intents"][0]["id"], id.as_str());
+    assert_eq!(list["intents"].as_array().unwrap().len(), 1);
+    for key in [&acme_reviewer, &acme_operator] {
+        let (status, _) = server.get_as(key, &format!("/v1/intents/{id}")).await;
+        assert_eq!(status, 200);
+    }
+
+    // Acme's reviewer approves; only acme's intents reach acme's webhook.
+    let (status, body) = server
+        .post_json_as(
+            &acme_reviewer,
+            &format!("/v1/intents/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let completed = |i: &Value| i["status"] == "completed";
+    server.wait_until_as(&alice, &id, completed).await;
+    server.wait_until_as(&globex, &other_id, awaiting).await;
+    let (_, deliveries) = server
+        .get_as(&acme_operator, &format!("/v1/webhooks/{hook}/deliveries"))
+        .await;
+    let deliveries = deliveries["deliveries"].as_array().unwrap().clone();
+    assert!(!deliveries.is_empty());
+    assert!(
+        deliveries.iter().all(|d| d["intent_id"] == id.as_str()),
+        "{deliveries:#?}"
+    );
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_revoked_and_malformed_keys_get_401_with_their_code() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let (status, body) = server
+        .post_json(
+            "/v1/keys",
+            json!({ "tenant": "default", "name": "short", "roles": ["auditor"], "expires_in": "1s" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let short = body["key"].as_str().unwrap().to_owned();
+    let (id, revoked) = server.create_key("default", &["auditor"]).await;
+    assert_eq!(server.get_as(&revoked, "/v1/intents").await.0, 200);
+    let gone = server
+        .http
+        .delete(server.endpoint(&format!("/v1/keys/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 204);
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+
+    let mut forged = revoked.clone();
+    forged.replace_range(forged.len() - 4.., "AAAA");
+    for (key, code) in [
+        (short.as_str(), "KEY_EXPIRED"),
+        (revoked.as_str(), "KEY_REVOKED"),
+        ("qlp_nonsense", "INVALID_KEY"),
+        (forged.as_str(), "INVALID_KEY"),
+    ] {
+        let (status, got) = call(&server, Some(key), "GET", "/v1/intents").await;
+        assert_eq!((status, got.as_str()), (401, code), "{key}");
+    }
+    // A forged key is refused as unknown even though its key was revoked:
+    // the state of a key is told only to whoever holds it.
+    let (status, got) = call(&server, None, "GET", "/v1/intents").await;
+    assert_eq!((status, got.as_str()), (401, "UNAUTHENTICATED"));
+
+    // Keys are listed without their secrets.
+    let listing = server
+        .http
+        .get(server.endpoint("/v1/keys"))
+        .send()
+        .await
+        .unwrap();
+    let text = listing.text().await.unwrap();
+    for secret in [&short, &revoked, &server.admin_key] {
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret is listed: {text}"
+        );
+    }
+    let keys: Value = serde_json::from_str(&text).unwrap();
+    let listed = keys["keys"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|k| k.get("key").is_none()));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tier_with_separate_duties_refuses_self_approval() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    // The first admin key holds every role, reviewer included.
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "dual-control" }))
+        .await;
+    server
+        .wait_until(&id, |i| i["status"] == "awaiting_approval")
+        .await;
+    for decision in ["approve", "reject"] {
+        let (status, body) = server
+            .post_json(&format!("/v1/intents/{id}/{decision}"), json!({}))
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (403, Some("SEPARATION_OF_DUTIES")),
+            "{body}"
+        );
+    }
+    let (reviewer, key) = server.create_key("default", &["reviewer"]).await;
+    let (status, body) = server
+        .post_json_as(&key, &format!("/v1/intents/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed");
+    assert_eq!(intent["approval"]["by"], format!("key:{reviewer}"));
+    // The submitter is the first admin key, not the reviewer.
+    let submitter = intent["submitted_by"].as_str().expect("a submitter");
+    assert!(submitter.starts_with("key:"), "{submitter}");
+    assert_ne!(intent["submitted_by"], intent["approval"]["by"]);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_start_keeps_one_admin_key_private_and_restarts_keep_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let file = data.path().join("admin.key");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let key = server.admin_key.clone();
+    assert!(key.starts_with("qlp_"));
+    server.stop();
+    let server = Server::start_default(data.path());
+    assert_eq!(server.admin_key, key, "a restart made another key");
+    let keys = server.get_json("/v1/keys").await;
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1, "{keys}");
+    assert_eq!(keys["keys"][0]["tenant"], "default");
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anonymous_upload_is_refused_before_its_body_is_read() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let host = server.url.trim_start_matches("http://").to_owned();
+    let answer = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        // 80 MB announced; only the first 64 KiB ever sent.
+        let head = format!(
+            "POST /v1/registry/packages HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            80 << 20
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        let _ = stream.write_all(&vec![b' '; 64 << 10]);
+        let mut answer = vec![0u8; 4096];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("UNAUTHENTICATED"), "{answer}");
+    server.stop();
+}
