@@ -186,6 +186,72 @@ impl Client {
         self.get_json("/v1/plugins").await
     }
 
+    // --- Tenants and API keys (admin) --------------------------------------
+
+    async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Option<Value>> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let resp = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let resp = Self::check(resp).await?;
+        if resp.status() == reqwest::StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        Ok(Some(resp.json().await?))
+    }
+
+    pub async fn create_tenant(&self, id: &str) -> anyhow::Result<Value> {
+        let body = json!({ "id": id });
+        let answer = self
+            .send_json(reqwest::Method::POST, "/v1/tenants", Some(&body))
+            .await?;
+        answer.context("the server answered nothing")
+    }
+
+    pub async fn tenants(&self) -> anyhow::Result<Value> {
+        self.get_json("/v1/tenants").await
+    }
+
+    /// Makes an API key; the answer holds the key, shown this once.
+    pub async fn create_key(
+        &self,
+        tenant: &str,
+        name: &str,
+        roles: &[String],
+        expires_in: Option<&str>,
+    ) -> anyhow::Result<Value> {
+        let mut body = json!({ "tenant": tenant, "name": name, "roles": roles });
+        if let Some(e) = expires_in {
+            body["expires_in"] = json!(e);
+        }
+        let answer = self
+            .send_json(reqwest::Method::POST, "/v1/keys", Some(&body))
+            .await?;
+        answer.context("the server answered nothing")
+    }
+
+    pub async fn keys(&self, tenant: Option<&str>) -> anyhow::Result<Value> {
+        match tenant {
+            Some(t) => self.get_json(&format!("/v1/keys?tenant={t}")).await,
+            None => self.get_json("/v1/keys").await,
+        }
+    }
+
+    pub async fn revoke_key(&self, id: &str) -> anyhow::Result<()> {
+        self.send_json(reqwest::Method::DELETE, &format!("/v1/keys/{id}"), None)
+            .await?;
+        Ok(())
+    }
+
     // --- The registry -----------------------------------------------------
 
     /// Publishes a signed package; returns the entry and whether it was

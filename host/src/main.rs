@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use qlp_host::client::Client;
 use qlp_host::runtime::build;
 use qlp_host::server::{self, ServeOptions};
+use serde_json::Value;
 
 #[derive(Parser)]
 #[command(
@@ -87,6 +88,17 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Manage a server's tenants (needs an admin key).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage a server's API keys (needs an admin key). Keys are read from
+    /// `QLP_API_KEY`, else from the data directory's `admin.key`.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Manage who may publish to a server's registry.
     Publisher {
         #[command(subcommand)]
@@ -97,6 +109,54 @@ enum Command {
     Bundle {
         #[command(subcommand)]
         command: BundleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Make a tenant: 1 to 63 of a-z, 0-9 and `-`.
+    Create {
+        id: String,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// List the tenants.
+    List {
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Make a key; prints it once on stdout.
+    Create {
+        /// A name saying who or what uses the key.
+        name: String,
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        /// admin, operator, submitter, reviewer or auditor; repeat for
+        /// several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// How long the key lives, e.g. `90d`; for ever when absent.
+        #[arg(long)]
+        expires_in: Option<String>,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// List keys (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Revoke a key by its id.
+    Revoke {
+        id: String,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
     },
 }
 
@@ -674,6 +734,75 @@ async fn main() -> anyhow::Result<()> {
                 | PluginCommand::Yank { .. }
                 | PluginCommand::New { .. }),
         } => registry_command(command).await,
+        Command::Tenant { command } => match command {
+            TenantCommand::Create { id, server } => {
+                Client::new(&server).create_tenant(&id).await?;
+                eprintln!("tenant `{id}` created");
+                Ok(())
+            }
+            TenantCommand::List { server } => {
+                let tenants = Client::new(&server).tenants().await?;
+                for t in tenants["tenants"].as_array().into_iter().flatten() {
+                    println!(
+                        "{}\t{}",
+                        t["id"].as_str().unwrap_or("?"),
+                        t["created_at"].as_str().unwrap_or("")
+                    );
+                }
+                Ok(())
+            }
+        },
+        Command::ApiKey { command } => match command {
+            ApiKeyCommand::Create {
+                name,
+                tenant,
+                roles,
+                expires_in,
+                server,
+            } => {
+                let key = Client::new(&server)
+                    .create_key(&tenant, &name, &roles, expires_in.as_deref())
+                    .await?;
+                println!(
+                    "{}",
+                    key["key"].as_str().context("the server returned no key")?
+                );
+                eprintln!(
+                    "key {} of tenant `{tenant}` created; it is shown only once, the server keeps only its digest",
+                    key["id"].as_str().unwrap_or("?")
+                );
+                Ok(())
+            }
+            ApiKeyCommand::List { tenant, server } => {
+                let keys = Client::new(&server).keys(tenant.as_deref()).await?;
+                for k in keys["keys"].as_array().into_iter().flatten() {
+                    let roles: Vec<&str> = k["roles"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .collect();
+                    let state = if k["revoked_at"].is_string() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{state}",
+                        k["id"].as_str().unwrap_or("?"),
+                        k["tenant"].as_str().unwrap_or("?"),
+                        k["name"].as_str().unwrap_or(""),
+                        roles.join(","),
+                    );
+                }
+                Ok(())
+            }
+            ApiKeyCommand::Revoke { id, server } => {
+                Client::new(&server).revoke_key(&id).await?;
+                eprintln!("key {id} revoked");
+                Ok(())
+            }
+        },
         Command::Publisher {
             command:
                 PublisherCommand::Add {
