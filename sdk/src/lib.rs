@@ -26,6 +26,7 @@
 
 extern crate self as qlp_sdk;
 
+pub mod archive;
 pub mod arena;
 pub mod suppress;
 

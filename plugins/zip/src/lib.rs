@@ -14,16 +14,24 @@
 //! empty, absolute (`/x`, `C:/x`), `..`, `.` or empty components, backslashes
 //! and NUL bytes are refused with `INVALID_PATH`; two files with one path
 //! give `DUPLICATE_PATH`; a file whose path is also another file's directory
-//! (`app` and `app/main.py`) gives `PATH_CONFLICT`.
+//! (`app` and `app/main.py`) gives `PATH_CONFLICT`. These rules, the entry
+//! order and the base-name sanitizing live in `qlp_sdk::archive`, shared
+//! with `qlp/tar-gz`.
 //!
 //! Options: `compression` = `deflate` (the default) or `stored`; any other
 //! value gives `INVALID_OPTION`. Other option keys are ignored with a warning.
 //! The artifact is `application/zip`, named `<base-name>.zip` with the base
 //! name reduced to `[A-Za-z0-9._-]` (or `capsule` when nothing is left).
 
-use std::collections::BTreeSet;
 use std::io::{Cursor, Write};
 
+// The path rules and base-name sanitizing are shared with the other archive
+// exporters; re-exported so this crate's API stays as it was.
+use qlp_sdk::archive::sorted_entries;
+pub use qlp_sdk::archive::{
+    DEFAULT_BASE_NAME, MAX_BASE_NAME_CHARS, check_path, check_unique, path_problem,
+    sanitize_base_name,
+};
 use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 use zip::write::SimpleFileOptions;
@@ -31,14 +39,6 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 
 /// Media type of the artifact.
 pub const MEDIA_TYPE: &str = "application/zip";
-
-/// File name (without `.zip`) used when the requested base name has no
-/// usable character left after sanitizing.
-pub const DEFAULT_BASE_NAME: &str = "capsule";
-
-/// Longest base name kept. File systems cap names at 255 bytes; 100 leaves
-/// room for the extension and for a delivery adapter's own suffixes.
-pub const MAX_BASE_NAME_CHARS: usize = 100;
 
 /// Unix permissions of every entry: owner read-write, everyone read. Fixed
 /// so the archive does not depend on how the capsule was produced, and
@@ -126,73 +126,10 @@ pub fn compression_option(options: &[(String, String)]) -> Result<Compression, P
     Ok(compression)
 }
 
-/// Why a capsule path cannot become an archive entry, if it cannot.
-pub fn path_problem(path: &str) -> Option<&'static str> {
-    let bytes = path.as_bytes();
-    let drive = bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':';
-    if path.is_empty() {
-        Some("is empty")
-    } else if path.starts_with('/') || drive {
-        Some("is absolute")
-    } else if path.contains('\\') {
-        Some("contains a backslash")
-    } else if path.contains('\0') {
-        Some("contains a NUL byte")
-    } else if path.split('/').any(|c| c == "..") {
-        Some("contains a `..` component")
-    } else if path.split('/').any(|c| c.is_empty() || c == ".") {
-        Some("contains an empty or `.` component")
-    } else {
-        None
-    }
-}
-
-/// Checks one capsule path (`INVALID_PATH`).
-pub fn check_path(path: &str) -> Result<(), PluginError> {
-    match path_problem(path) {
-        None => Ok(()),
-        Some(problem) => Err(PluginError::new(
-            "INVALID_PATH",
-            format!("file path {path:?} {problem}"),
-        )),
-    }
-}
-
-/// Checks that no two files share a path (`DUPLICATE_PATH`) and that no file
-/// sits where another file needs a directory (`PATH_CONFLICT`).
-pub fn check_unique(files: &[&File]) -> Result<(), PluginError> {
-    let mut paths = BTreeSet::new();
-    for file in files {
-        if !paths.insert(file.path.as_str()) {
-            return Err(PluginError::new(
-                "DUPLICATE_PATH",
-                format!("the capsule holds two files at {:?}", file.path),
-            ));
-        }
-    }
-    for path in &paths {
-        for (slash, _) in path.match_indices('/') {
-            let parent = &path[..slash];
-            if paths.contains(parent) {
-                return Err(PluginError::new(
-                    "PATH_CONFLICT",
-                    format!("{parent:?} is a file but {path:?} needs it to be a directory"),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// The zip archive of the files: entries sorted by path, fixed time and
 /// permissions.
 pub fn build_archive(files: &[File], compression: Compression) -> Result<Vec<u8>, PluginError> {
-    for file in files {
-        check_path(&file.path)?;
-    }
-    let mut entries: Vec<&File> = files.iter().collect();
-    check_unique(&entries)?;
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let entries = sorted_entries(files)?;
 
     let (method, level) = match compression {
         Compression::Deflate => (CompressionMethod::Deflated, Some(DEFLATE_LEVEL)),
@@ -224,35 +161,6 @@ fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
         "ARCHIVE_FAILED",
         format!("cannot write {what} into the archive: {error}"),
     )
-}
-
-/// The base name reduced to `[A-Za-z0-9._-]`: other characters become `-`,
-/// runs of `-` collapse, leading and trailing `-` and `.` go (no hidden or
-/// option-like names), at most [`MAX_BASE_NAME_CHARS`] characters; falls
-/// back to [`DEFAULT_BASE_NAME`].
-pub fn sanitize_base_name(base_name: &str) -> String {
-    let mut name = String::new();
-    for c in base_name.chars() {
-        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-            c
-        } else {
-            '-'
-        };
-        if !(c == '-' && name.ends_with('-')) {
-            name.push(c);
-        }
-    }
-    let name: String = name
-        .trim_matches(['-', '.'])
-        .chars()
-        .take(MAX_BASE_NAME_CHARS)
-        .collect();
-    let name = name.trim_end_matches(['-', '.']);
-    if name.is_empty() {
-        DEFAULT_BASE_NAME.into()
-    } else {
-        name.into()
-    }
 }
 
 #[cfg(test)]
