@@ -27,7 +27,7 @@ use crate::model::{Intent, Plan};
 use crate::pipeline::Dispatcher;
 use crate::pipeline::{Failure, UNSUPPORTED_STACK};
 use crate::store::{
-    Approval, DecideError, IntentRecord, IntentStatus, Owner, StageStatus, Store, Visible,
+    Actor, Approval, DecideError, IntentRecord, IntentStatus, StageStatus, Store, Visible,
 };
 use crate::tiers::{DEFAULT_TIER, Tiers};
 
@@ -58,6 +58,8 @@ pub struct AppState {
     pub registry: Arc<RegistryState>,
     /// Non-public webhook destinations the operator allows.
     pub webhook_allow: crate::net::Allowed,
+    /// Host names answered besides `localhost` and IP addresses.
+    pub allowed_hosts: Arc<Vec<String>>,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
@@ -86,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/webhooks", post(register_webhook).get(list_webhooks))
         .route("/v1/webhooks/{id}", axum::routing::delete(remove_webhook))
         .route("/v1/webhooks/{id}/deliveries", get(webhook_deliveries))
+        .route("/v1/audit", get(audit_page))
         .merge(registry::routes())
         .merge(admin::routes())
         .fallback(|| async { ApiError::not_found("NOT_FOUND", "no such endpoint") })
@@ -98,6 +101,11 @@ pub fn router(state: AppState) -> Router {
             access::authorize,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::check_host,
+        ))
+        .layer(axum::middleware::from_fn(access::request_id))
         .with_state(state)
 }
 
@@ -271,7 +279,7 @@ async fn submit_intent(
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
-    let owner = Owner::of(&caller);
+    let actor = Actor::of(&caller);
     let Json(body) = body?;
     let catalog = state.pipeline.catalog();
     let tiers = &catalog.tiers;
@@ -281,7 +289,7 @@ async fn submit_intent(
     let queued = state.store.queued_count().await?;
     if queued >= i64::from(state.max_queued) {
         let replay = match &key {
-            Some(k) => state.store.idempotent_intent(&owner, k).await?.is_some(),
+            Some(k) => state.store.idempotent_intent(&actor, k).await?.is_some(),
             None => false,
         };
         if !replay {
@@ -339,7 +347,7 @@ async fn submit_intent(
         };
         if let Some((first, digest)) = state
             .store
-            .insert_intent_idempotent(&intent, &owner, &key, &body_digest)
+            .insert_intent_idempotent(&intent, &actor, &key, &body_digest)
             .await?
         {
             if digest != body_digest {
@@ -357,7 +365,7 @@ async fn submit_intent(
             return Ok(accepted(&first, &tier, true));
         }
     } else {
-        state.store.insert_intent(&intent, &owner).await?;
+        state.store.insert_intent(&intent, &actor).await?;
     }
     crate::faults::point("submit", "");
     state.dispatcher.wake();
@@ -368,6 +376,31 @@ async fn submit_intent(
 #[derive(Deserialize)]
 struct ListQuery {
     limit: Option<u32>,
+}
+
+/// Entries of `GET /v1/audit` per page at most.
+pub const MAX_AUDIT_PAGE: u32 = 500;
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    /// The last sequence number already read.
+    #[serde(default)]
+    after: i64,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/audit`: the trail of the caller's tenant (of every tenant for
+/// an admin), oldest first, a page after `after`.
+async fn audit_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let tenant = (!caller.has(crate::auth::Role::Admin)).then_some(caller.tenant.as_str());
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_AUDIT_PAGE);
+    let entries = state.store.audit_page(tenant, q.after, limit).await?;
+    let next = entries.last().map(|e| e.seq);
+    Ok(Json(json!({ "entries": entries, "next_after": next })))
 }
 
 /// `POST /v1/analyses`: the planner's reading of an intent, without
@@ -612,7 +645,7 @@ async fn cancel_intent(
     }
     let status = state
         .store
-        .request_cancel(&id)
+        .request_cancel(&id, &Actor::of(&caller))
         .await?
         .ok_or_else(|| ApiError::not_found("INTENT_NOT_FOUND", format!("no intent `{id}`")))?;
     match status {
@@ -711,7 +744,11 @@ async fn decide(
         comment: body.comment,
         at: crate::store::now(),
     };
-    match state.store.decide(&id, &approval).await {
+    match state
+        .store
+        .decide(&id, &approval, &Actor::of(&caller))
+        .await
+    {
         Ok(()) => {}
         Err(DecideError::NotFound) => {
             return Err(ApiError::not_found(
@@ -763,7 +800,7 @@ async fn register_webhook(
     let Json(body) = body?;
     let (hook, secret) = match crate::webhooks::register(
         &state.store,
-        &caller.tenant,
+        &Actor::of(&caller),
         &body.url,
         &body.events,
         body.secret,
@@ -804,7 +841,7 @@ async fn remove_webhook(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if crate::webhooks::remove(&state.store, &caller.tenant, &id).await? {
+    if crate::webhooks::remove(&state.store, &Actor::of(&caller), &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(

@@ -92,6 +92,8 @@ pub struct Caller {
     /// or changed something.
     pub identity: String,
     pub roles: BTreeSet<Role>,
+    /// The request's id (`X-Request-Id`), for the audit trail and logs.
+    pub request_id: String,
 }
 
 impl Caller {
@@ -233,6 +235,7 @@ mod tests {
             tenant: "acme".into(),
             identity: "key:1".into(),
             roles: roles.iter().copied().collect(),
+            request_id: String::new(),
         };
         let submitter = caller(&[Role::Submitter]);
         assert!(submitter.may_see("acme", Some("key:1")));

@@ -233,6 +233,7 @@ async fn pipeline(
         keep_capsules: None,
         db_sync: db_sync.to_owned(),
         webhook_allow: vec![],
+        allowed_hosts: vec![],
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;
@@ -245,11 +246,8 @@ async fn pipeline(
             constraints: vec![],
             tier: "standard".into(),
         };
-        let owner = crate::store::Owner {
-            tenant: crate::auth::DEFAULT_TENANT.into(),
-            submitted_by: "bench".into(),
-        };
-        state.store.insert_intent(&intent, &owner).await?;
+        let actor = crate::store::Actor::server(crate::auth::DEFAULT_TENANT);
+        state.store.insert_intent(&intent, &actor).await?;
         let id = intent.id.clone();
         let started = Instant::now();
         let claimed = state

@@ -99,6 +99,11 @@ enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Check a server's audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Manage who may publish to a server's registry.
     Publisher {
         #[command(subcommand)]
@@ -109,6 +114,16 @@ enum Command {
     Bundle {
         #[command(subcommand)]
         command: BundleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit trail in a data directory; exits 1
+    /// naming the first entry that was edited, removed or re-chained.
+    Verify {
+        #[arg(long, env = "QLP_DATA_DIR", default_value = ".qlp")]
+        data_dir: PathBuf,
     },
 }
 
@@ -734,6 +749,30 @@ async fn main() -> anyhow::Result<()> {
                 | PluginCommand::Yank { .. }
                 | PluginCommand::New { .. }),
         } => registry_command(command).await,
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => {
+            let db = data_dir.join("qlp.db");
+            anyhow::ensure!(db.is_file(), "no database at {}", db.display());
+            let store = qlp_host::store::Store::open(&db).await?;
+            let verified = store.verify_audit().await?;
+            match verified.broken {
+                None => {
+                    println!(
+                        "audit trail intact: {} entries, head {}",
+                        verified.entries, verified.head
+                    );
+                    Ok(())
+                }
+                Some(broken) => {
+                    eprintln!(
+                        "audit trail broken at entry {}: {} ({} entries before it hold)",
+                        broken.seq, broken.reason, verified.entries
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
         Command::Tenant { command } => match command {
             TenantCommand::Create { id, server } => {
                 Client::new(&server).create_tenant(&id).await?;

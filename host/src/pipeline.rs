@@ -72,6 +72,9 @@ pub struct Failure {
     pub message: String,
 }
 
+/// The code of a run interrupted by the server shutting down.
+pub const INTERRUPTED: &str = "INTERRUPTED";
+
 impl Failure {
     fn stage(stage: &str, plugin: &str, e: &CallError) -> Self {
         Self {
@@ -88,10 +91,27 @@ impl Failure {
     }
 
     /// Whether the cause is the server's storage (a busy, full or
-    /// read-only database or disk), not the intent: the run is then
-    /// released to resume later instead of failing the intent.
+    /// read-only database or disk) or its shutting down, not the intent:
+    /// the run is then released to resume later instead of failing the
+    /// intent.
     pub fn is_transient(&self) -> bool {
-        self.code == Unavailable::Busy.code() || self.code == Unavailable::Unwritable.code()
+        self.code == Unavailable::Busy.code()
+            || self.code == Unavailable::Unwritable.code()
+            || self.code == INTERRUPTED
+    }
+
+    /// A blocking task that did not return: cancelled when the server
+    /// shuts down (transient: the intent resumes at the next start), or
+    /// panicked.
+    fn joined(e: tokio::task::JoinError) -> Self {
+        if e.is_cancelled() {
+            Self {
+                code: INTERRUPTED.into(),
+                message: "the server shut down during the stage".into(),
+            }
+        } else {
+            Self::host(e)
+        }
     }
 
     /// A store error: transient when the database is busy or unwritable.
@@ -214,7 +234,7 @@ impl Pipeline {
             runtime.plan(&call.plugin, call.limits, call.ctx, &call.request)
         })
         .await
-        .map_err(Failure::host)?;
+        .map_err(Failure::joined)?;
         result
             .map(Some)
             .map_err(|e| Failure::stage("plan", &plugin.info.name, &e))
@@ -259,7 +279,7 @@ impl Pipeline {
             // Nothing is wrong with the intent: give it back to the queue,
             // to resume at its first unfinished stage once storage
             // recovers. Should the release fail too, the lease expires.
-            tracing::warn!(intent = %id, code = %f.code, error = %f.message, "storage unavailable; the intent will resume later");
+            tracing::warn!(intent = %id, code = %f.code, error = %f.message, "storage unavailable or server stopping; the intent will resume later");
             if let Err(e) = self.store.release(&id, owner).await {
                 tracing::warn!(intent = %id, error = %e, "cannot release the intent; its lease will expire");
             }
@@ -447,14 +467,14 @@ impl<'a> Run<'a> {
             .map_err(Failure::store)?;
         let runtime = self.p.runtime.clone();
         let p = plugin.clone();
-        let (result, usage) = tokio::task::spawn_blocking(move || call(&runtime, &p))
-            .await
-            .unwrap_or_else(|e| {
-                (
-                    Err(CallError::Host(format!("plugin call panicked: {e}"))),
-                    Usage::default(),
-                )
-            });
+        let (result, usage) = match tokio::task::spawn_blocking(move || call(&runtime, &p)).await {
+            Ok(done) => done,
+            Err(e) if e.is_cancelled() => return Err(Failure::joined(e)),
+            Err(e) => (
+                Err(CallError::Host(format!("plugin call panicked: {e}"))),
+                Usage::default(),
+            ),
+        };
         match result {
             Ok(value) => {
                 let mut d = detail(&value);
@@ -1159,7 +1179,7 @@ impl<'a> Run<'a> {
             let (id, packaged, artifacts) = (id.to_owned(), packaged.clone(), artifacts.clone());
             tokio::task::spawn_blocking(move || dirs.write(&id, &packaged, &artifacts))
                 .await
-                .map_err(Failure::host)?
+                .map_err(Failure::joined)?
                 .map_err(|e| Failure::io("cannot write the capsule", &e))?;
         }
         let receipts = artifacts

@@ -93,6 +93,17 @@ pub struct ServeOptions {
         value_delimiter = ','
     )]
     pub webhook_allow: Vec<String>,
+    /// Host names requests may be addressed to (the `Host` header), besides
+    /// `localhost` and IP addresses, which are always answered; repeat or
+    /// separate with commas. A request for any other name gets 421: a web
+    /// page whose name was re-pointed at this server (DNS rebinding) is not
+    /// answered.
+    #[arg(
+        long = "allowed-host",
+        env = "QLP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
     /// How far a database commit is on disk: `full` syncs every commit,
     /// so what was recorded survives a power loss; `normal` syncs at
     /// checkpoints, losing nothing on a crash of the process but possibly
@@ -349,6 +360,13 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             pipeline: pipeline.clone(),
             registry,
             webhook_allow: crate::net::Allowed::new(options.webhook_allow.clone()),
+            allowed_hosts: Arc::new(
+                options
+                    .allowed_hosts
+                    .iter()
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .collect(),
+            ),
         },
         pipeline,
     ))

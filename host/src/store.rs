@@ -16,9 +16,11 @@ use sqlx::sqlite::{
 
 use crate::model::Intent;
 
+pub mod audit;
 mod identity;
 mod retention;
 
+pub use audit::Actor;
 pub use identity::{CreateError, KeyRecord, KeyRefused};
 pub use retention::{Pruned, Retention};
 
@@ -211,31 +213,6 @@ pub struct IntentRecord {
     pub updated_at: String,
 }
 
-/// Whose an intent is: its tenant and who submitted it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    pub tenant: String,
-    pub submitted_by: String,
-}
-
-impl Owner {
-    /// The default tenant's, submitted by `tests`.
-    #[cfg(test)]
-    pub fn for_tests() -> Self {
-        Self {
-            tenant: crate::auth::DEFAULT_TENANT.into(),
-            submitted_by: "tests".into(),
-        }
-    }
-
-    pub fn of(caller: &crate::auth::Caller) -> Self {
-        Self {
-            tenant: caller.tenant.clone(),
-            submitted_by: caller.identity.clone(),
-        }
-    }
-}
-
 /// Which intents a list shows: a tenant's, or only those one identity
 /// submitted.
 #[derive(Debug, Clone, Copy)]
@@ -360,7 +337,7 @@ pub struct CapsuleRecord {
 async fn insert_intent_row(
     conn: &mut sqlx::SqliteConnection,
     intent: &Intent,
-    owner: &Owner,
+    actor: &Actor,
     now: &str,
 ) -> Result<()> {
     sqlx::query(
@@ -373,13 +350,13 @@ async fn insert_intent_row(
     .bind(serde_json::to_string(&intent.requirements)?)
     .bind(serde_json::to_string(&intent.constraints)?)
     .bind(&intent.tier)
-    .bind(&owner.tenant)
-    .bind(&owner.submitted_by)
+    .bind(&actor.tenant)
+    .bind(&actor.identity)
     .bind(now)
     .bind(now)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    audit::append(conn, actor, "intent.submit", &intent.id, "queued").await
 }
 
 /// The one write of a completed stage's output, on a pooled connection or
@@ -517,20 +494,23 @@ impl Store {
         Ok(self.pool.begin_with(BEGIN_WRITE).await?)
     }
 
-    pub async fn insert_intent(&self, intent: &Intent, owner: &Owner) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
-        insert_intent_row(&mut conn, intent, owner, &now()).await
+    /// Stores a new intent of `actor`, with its audit entry.
+    pub async fn insert_intent(&self, intent: &Intent, actor: &Actor) -> Result<()> {
+        let mut tx = self.write().await?;
+        insert_intent_row(&mut tx, intent, actor, &now()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    /// The intent `owner` had accepted under an idempotency key, if any.
+    /// The intent `actor` had accepted under an idempotency key, if any.
     /// Keys are the submitter's own: another's key of the same name is
     /// another key.
-    pub async fn idempotent_intent(&self, owner: &Owner, key: &str) -> Result<Option<String>> {
+    pub async fn idempotent_intent(&self, actor: &Actor, key: &str) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT intent_id FROM idempotency_keys WHERE tenant_id = ? AND owner = ? AND key = ?",
         )
-        .bind(&owner.tenant)
-        .bind(&owner.submitted_by)
+        .bind(&actor.tenant)
+        .bind(&actor.identity)
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
@@ -543,7 +523,7 @@ impl Store {
     pub async fn insert_intent_idempotent(
         &self,
         intent: &Intent,
-        owner: &Owner,
+        actor: &Actor,
         key: &str,
         body_digest: &str,
     ) -> Result<Option<(String, String)>> {
@@ -552,8 +532,8 @@ impl Store {
             "SELECT intent_id, body_digest FROM idempotency_keys
              WHERE tenant_id = ? AND owner = ? AND key = ?",
         )
-        .bind(&owner.tenant)
-        .bind(&owner.submitted_by)
+        .bind(&actor.tenant)
+        .bind(&actor.identity)
         .bind(key)
         .fetch_optional(&mut *tx)
         .await?;
@@ -561,13 +541,13 @@ impl Store {
             return Ok(existing);
         }
         let now = now();
-        insert_intent_row(&mut tx, intent, owner, &now).await?;
+        insert_intent_row(&mut tx, intent, actor, &now).await?;
         sqlx::query(
             "INSERT INTO idempotency_keys (tenant_id, owner, key, body_digest, intent_id, created_at)
              VALUES (?, ?, ?, ?, ?, ?)",
         )
-            .bind(&owner.tenant)
-            .bind(&owner.submitted_by)
+            .bind(&actor.tenant)
+            .bind(&actor.identity)
             .bind(key)
             .bind(body_digest)
             .bind(&intent.id)
@@ -767,7 +747,7 @@ impl Store {
     /// at once; a running one is flagged for its worker, which interrupts
     /// its plugin. Returns the status after the request, or `None` when
     /// there is no such intent.
-    pub async fn request_cancel(&self, id: &str) -> Result<Option<IntentStatus>> {
+    pub async fn request_cancel(&self, id: &str, actor: &Actor) -> Result<Option<IntentStatus>> {
         let mut tx = self.write().await?;
         let Some(status) = status_of(&mut tx, id).await? else {
             return Ok(None);
@@ -800,13 +780,19 @@ impl Store {
             }
             finished => finished,
         };
+        audit::append(&mut tx, actor, "intent.cancel", id, after.as_str()).await?;
         tx.commit().await?;
         Ok(Some(after))
     }
 
     /// Records a person's decision on an intent awaiting approval: an
     /// approved intent is queued again to deliver, a rejected one ends.
-    pub async fn decide(&self, id: &str, approval: &Approval) -> Result<(), DecideError> {
+    pub async fn decide(
+        &self,
+        id: &str,
+        approval: &Approval,
+        actor: &Actor,
+    ) -> Result<(), DecideError> {
         let mut tx = self.write().await?;
         let Some(status) = status_of(&mut tx, id).await? else {
             return Err(DecideError::NotFound);
@@ -829,6 +815,12 @@ impl Store {
         if next == IntentStatus::Rejected {
             crate::webhooks::enqueue(&mut tx, id, next, None).await?;
         }
+        let action = if next == IntentStatus::Rejected {
+            "intent.reject"
+        } else {
+            "intent.approve"
+        };
+        audit::append(&mut tx, actor, action, id, next.as_str()).await?;
         tx.commit().await?;
         Ok(())
     }

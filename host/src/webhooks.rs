@@ -168,7 +168,7 @@ pub const MAX_URL_LEN: usize = 2048;
 /// at every delivery, so a name that later resolves elsewhere is caught.
 pub async fn register(
     store: &Store,
-    tenant: &str,
+    actor: &store::Actor,
     url: &str,
     events: &[String],
     secret: Option<String>,
@@ -224,19 +224,22 @@ pub async fn register(
         events: events.to_vec(),
         created_at: store::now(),
     };
+    let mut tx = store.write().await?;
     sqlx::query(
         "INSERT INTO webhooks (id, tenant_id, url, events, secret, created_at)
          VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&hook.id)
-    .bind(tenant)
+    .bind(&actor.tenant)
     .bind(&hook.url)
     .bind(serde_json::to_string(&hook.events).map_err(store::Error::from)?)
     .bind(&secret)
     .bind(&hook.created_at)
-    .execute(store.pool())
+    .execute(&mut *tx)
     .await
     .map_err(store::Error::from)?;
+    store::audit::append(&mut tx, actor, "webhook.register", &hook.id, "ok").await?;
+    tx.commit().await.map_err(store::Error::from)?;
     Ok((hook, secret))
 }
 
@@ -264,7 +267,8 @@ pub async fn list(store: &Store, tenant: &str) -> store::Result<Vec<Webhook>> {
 
 /// Removes a webhook of `tenant` and its deliveries; false when the
 /// tenant has none of that id.
-pub async fn remove(store: &Store, tenant: &str, id: &str) -> store::Result<bool> {
+pub async fn remove(store: &Store, actor: &store::Actor, id: &str) -> store::Result<bool> {
+    let tenant = actor.tenant.as_str();
     let mut tx = store.write().await?;
     sqlx::query(
         "DELETE FROM webhook_deliveries WHERE webhook_id =
@@ -279,6 +283,9 @@ pub async fn remove(store: &Store, tenant: &str, id: &str) -> store::Result<bool
         .bind(tenant)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() == 1 {
+        store::audit::append(&mut tx, actor, "webhook.remove", id, "ok").await?;
+    }
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }

@@ -594,3 +594,55 @@ async fn post_on(server: &Server, key: &str, body: Value) -> (u16, bool, Value) 
     let replayed = response.headers().get("idempotent-replayed").is_some();
     (status, replayed, response.json().await.unwrap())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tar_gz_artifact_extracts_with_the_system_tar_to_the_manifests_files() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "archives" }))
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    let listed = capsule["artifacts"].as_array().unwrap();
+    let tgz = listed
+        .iter()
+        .find(|a| a["file_name"].as_str().unwrap().ends_with(".tar.gz"))
+        .unwrap_or_else(|| panic!("no tar.gz among {listed:#?}"));
+    assert_eq!(tgz["media_type"], "application/gzip");
+    let name = tgz["file_name"].as_str().unwrap();
+    let bytes = server
+        .get_bytes(&format!("/v1/capsules/{id}/artifacts/{name}"))
+        .await;
+    assert_eq!(tgz["blake3"], blake3::hash(&bytes).to_hex().as_str());
+
+    let zip = server
+        .get_bytes(&format!("/v1/capsules/{id}/download"))
+        .await;
+    let (_, files) = files_checked_against_manifest(&zip);
+    let out = tempfile::tempdir().unwrap();
+    let archive = out.path().join(name);
+    std::fs::write(&archive, &bytes).unwrap();
+    let extracted = out.path().join("x");
+    std::fs::create_dir(&extracted).unwrap();
+    let tar = Command::new("tar")
+        .arg("-xzf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&extracted)
+        .output()
+        .unwrap();
+    assert!(
+        tar.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tar.stderr)
+    );
+    for (path, content) in &files {
+        let got = std::fs::read(extracted.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(&got, content, "{path}");
+    }
+    let manifest = extracted.join(".qlcapsule-manifest.json");
+    assert!(manifest.is_file(), "the tar.gz holds the manifest");
+    server.stop();
+}

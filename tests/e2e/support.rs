@@ -206,11 +206,15 @@ impl Server {
 
     /// Starts the server with the first-party plugins and shipped tiers.
     pub fn start_default(data_dir: &Path) -> Self {
+        Self::start_default_with(data_dir, &[])
+    }
+
+    /// `start_default` with `args` after the common ones.
+    pub fn start_default_with(data_dir: &Path, args: &[&str]) -> Self {
         let plugins = plugins();
-        Self::start(
-            data_dir,
-            &["--plugin-dir", plugins.to_str().expect("utf-8 path")],
-        )
+        let mut all = vec!["--plugin-dir", plugins.to_str().expect("utf-8 path")];
+        all.extend_from_slice(args);
+        Self::start(data_dir, &all)
     }
 
     /// Starts the server with the fixtures too, on the test tiers.

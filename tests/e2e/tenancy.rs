@@ -423,3 +423,119 @@ async fn an_anonymous_upload_is_refused_before_its_body_is_read() {
     assert!(answer.contains("UNAUTHENTICATED"), "{answer}");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changes_are_audited_in_a_chain_that_names_an_edited_entry() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    server.create_tenant("acme").await;
+    let (key_id, submitter) = server.create_key("acme", &["submitter"]).await;
+    let (_, auditor) = server.create_key("acme", &["auditor"]).await;
+    let submitted = client_with_key(&submitter)
+        .post(server.endpoint("/v1/intents"))
+        .header("X-Request-Id", "req-audit-1")
+        .json(&json!({ "description": INVOICES, "tier": "reviewed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(submitted.headers()["x-request-id"], "req-audit-1");
+    let id = submitted.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, _) = server
+        .post_json_as(&submitter, &format!("/v1/intents/{id}/cancel"), json!({}))
+        .await;
+    assert!(status == 200 || status == 202, "{status}");
+
+    // The tenant's auditor reads the tenant's changes, in order.
+    let (status, page) = server.get_as(&auditor, "/v1/audit").await;
+    assert_eq!(status, 200, "{page}");
+    let entries = page["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "tenant.create",
+            "key.create",
+            "key.create",
+            "intent.submit",
+            "intent.cancel"
+        ]
+    );
+    assert!(entries.iter().all(|e| e["tenant"] == "acme"));
+    let submit = &entries[3];
+    assert_eq!(submit["identity"], format!("key:{key_id}"));
+    assert_eq!(submit["target"], id.as_str());
+    assert_eq!(submit["request_id"], "req-audit-1");
+    // The admin reads every tenant's: the first key of `default` too.
+    let all = server.get_json("/v1/audit").await;
+    assert_eq!(all["entries"][0]["action"], "key.create");
+    assert_eq!(all["entries"][0]["tenant"], "default");
+    let seq_of_submit = submit["seq"].as_i64().unwrap();
+    server.stop();
+
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
+            .args(["audit", "verify", "--data-dir"])
+            .arg(data.path())
+            .output()
+            .unwrap()
+    };
+    let intact = verify();
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("intact"));
+
+    // Someone with the database file rewrites who submitted the intent.
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        data.path().join("qlp.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("UPDATE audit_log SET identity = 'key:someone-else' WHERE seq = ?")
+        .bind(seq_of_submit)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let broken = verify();
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains(&format!("entry {seq_of_submit}")) && stderr.contains("edited"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_for_a_host_name_the_server_was_not_given_get_421() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default_with(data.path(), &["--allowed-host", "qlp.example.com"]);
+    let status_for = |host: &'static str| {
+        let request = server
+            .http
+            .get(server.endpoint("/v1/tiers"))
+            .header("host", host);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body["code"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    // A page on a name re-pointed at the server (DNS rebinding).
+    let (status, code) = status_for("rebind.attacker.example:8080").await;
+    assert_eq!((status, code.as_str()), (421, "HOST_NOT_ALLOWED"));
+    for host in ["qlp.example.com", "localhost:8080", "127.0.0.1"] {
+        assert_eq!(status_for(host).await.0, 200, "{host}");
+    }
+    server.stop();
+}

@@ -87,6 +87,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/v1/keys", Access::Roles(&[Admin])),
     ("GET", "/v1/keys", Access::Roles(&[Admin])),
     ("DELETE", "/v1/keys/{id}", Access::Roles(&[Admin])),
+    ("GET", "/v1/audit", Access::Roles(&[Auditor])),
     ("GET", "/v1/registry/packages", Access::Open),
     ("POST", "/v1/registry/packages", Access::Publisher),
     (
@@ -128,6 +129,75 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         .iter()
         .find(|(m, p, _)| *m == method && *p == path)
         .map(|(_, _, a)| *a)
+}
+
+/// The id of a request: the client's `X-Request-Id` when it is 1 to
+/// [`MAX_REQUEST_ID_LEN`] visible ASCII characters, else a new one. It is
+/// answered in the same header and recorded in the audit trail.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Longest request id taken from a client.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The middleware giving every request its [`RequestId`].
+pub async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= MAX_REQUEST_ID_LEN
+                && v.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Whether a request addressed to `host` (a `Host` header, port
+/// included or not) is answered: `localhost`, IP addresses, and the names
+/// the operator allowed. Browsers always send the name they resolved, so
+/// a page on a name re-pointed at this server is refused.
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    // `[v6]:port`, `[v6]`, `name:port`, `name`.
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((v6, _)) => return v6.parse::<std::net::Ipv6Addr>().is_ok(),
+            None => return false,
+        }
+    } else {
+        host.rsplit_once(':').map_or(host.as_str(), |(n, _)| n)
+    };
+    let name = name.strip_suffix('.').unwrap_or(name);
+    name == "localhost"
+        || name.parse::<std::net::Ipv4Addr>().is_ok()
+        || allowed.iter().any(|a| a == name)
+}
+
+/// The middleware refusing requests addressed to a host name the server
+/// does not answer to (421 `HOST_NOT_ALLOWED`).
+pub async fn check_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .map(|h| h.to_str().unwrap_or_default());
+    match host {
+        Some(host) if !host_allowed(host, &state.allowed_hosts) => ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "HOST_NOT_ALLOWED",
+            "this server does not answer to that host name (`--allowed-host`)",
+        )
+        .into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 /// The bearer token of a request, if it presents one.
@@ -223,7 +293,11 @@ pub async fn authorize(
         )
         .into_response();
     }
-    tracing::Span::current().record("caller", caller.identity.as_str());
+    let mut caller = caller;
+    if let Some(RequestId(id)) = request.extensions().get::<RequestId>() {
+        caller.request_id = id.clone();
+    }
+    tracing::debug!(caller = %caller.identity, request = %caller.request_id, "authenticated");
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
@@ -247,6 +321,37 @@ mod tests {
         assert_eq!(access(&Method::HEAD, "/healthz"), Some(Access::Open));
         assert_eq!(access(&Method::PUT, "/v1/intents"), None);
         assert_eq!(access(&Method::GET, "/v1/nothing"), None);
+    }
+
+    #[test]
+    fn only_localhost_ip_addresses_and_allowed_names_are_answered() {
+        let allowed = vec!["qlp.example.com".to_owned()];
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST.",
+            "127.0.0.1:8080",
+            "10.1.2.3",
+            "[::1]:8080",
+            "[2001:db8::1]",
+            "qlp.example.com",
+            "QLP.example.com:443",
+        ] {
+            assert!(host_allowed(host, &allowed), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "qlp.example.com.evil.example",
+            "127.0.0.1.nip.io",
+            "[::1",
+            "[not-v6]:80",
+            "",
+        ] {
+            assert!(!host_allowed(host, &allowed), "{host}");
+        }
+        assert!(!host_allowed("qlp.example.com", &[]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::{ApiError, AppState};
 use crate::auth::{self, Caller, Role};
-use crate::store::CreateError;
+use crate::store::{Actor, CreateError};
 
 /// Longest key name, in characters.
 pub const MAX_KEY_NAME_CHARS: usize = 200;
@@ -52,7 +52,11 @@ async fn create_tenant(
             ),
         ));
     }
-    match state.store.create_tenant(&body.id).await {
+    match state
+        .store
+        .create_tenant(&body.id, &Actor::of(&caller))
+        .await
+    {
         Ok(()) => {}
         Err(CreateError::TenantExists(id)) => {
             return Err(ApiError::new(
@@ -139,7 +143,7 @@ async fn create_key(
     };
     let (key, token) = match state
         .store
-        .create_key(&body.tenant, name, &roles, expires_ms)
+        .create_key(&body.tenant, name, &roles, expires_ms, &Actor::of(&caller))
         .await
     {
         Ok(done) => done,
@@ -176,7 +180,7 @@ async fn revoke_key(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !state.store.revoke_key(&id).await? {
+    if !state.store.revoke_key(&id, &Actor::of(&caller)).await? {
         return Err(ApiError::not_found(
             "KEY_NOT_FOUND",
             format!("no key `{id}`"),

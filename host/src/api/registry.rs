@@ -30,10 +30,12 @@ use semver::Version;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::access::RequestId;
 use super::{ApiError, AppState};
 use crate::packages::{self, HOST_WIT};
 use crate::publishers::{Publisher, Publishers};
 use crate::runtime::Runtime;
+use crate::store::Actor;
 
 /// Largest publish request: a component of the registry's size limit in
 /// base64 (4/3 of it), plus room for the manifest and signatures.
@@ -161,6 +163,7 @@ struct PublishBody {
 async fn publish(
     State(state): State<AppState>,
     Extension(publisher): Extension<Publisher>,
+    Extension(request): Extension<RequestId>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let reg = state.registry.clone();
@@ -202,6 +205,11 @@ async fn publish(
         Ok((entry, existed)) => {
             tracing::info!(publisher = %publisher.name, %package, digest = %entry.digest, replay = existed, "package published");
             if !existed {
+                let actor = publisher_actor(&publisher, &request);
+                state
+                    .store
+                    .audit(&actor, "package.publish", &package, "ok")
+                    .await?;
                 // Tiers whose requirements the new version matches run it
                 // from their next intent on.
                 state.pipeline.reload_in_background("package published");
@@ -424,23 +432,35 @@ async fn component(
 async fn yank(
     state: State<AppState>,
     publisher: Extension<Publisher>,
+    request: Extension<RequestId>,
     path: Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    set_yanked(state, publisher, path, true).await
+    set_yanked(state, publisher, request, path, true).await
 }
 
 async fn unyank(
     state: State<AppState>,
     publisher: Extension<Publisher>,
+    request: Extension<RequestId>,
     path: Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    set_yanked(state, publisher, path, false).await
+    set_yanked(state, publisher, request, path, false).await
+}
+
+/// A publisher as the audit trail records it: server-wide (no tenant).
+fn publisher_actor(publisher: &Publisher, RequestId(request): &RequestId) -> Actor {
+    Actor {
+        tenant: String::new(),
+        identity: format!("publisher:{}", publisher.name),
+        request_id: request.clone(),
+    }
 }
 
 /// `POST …/{version}/yank` and `/unyank`.
 async fn set_yanked(
     State(state): State<AppState>,
     Extension(publisher): Extension<Publisher>,
+    Extension(request): Extension<RequestId>,
     Path((namespace, name, version)): Path<(String, String, String)>,
     yanked: bool,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -460,6 +480,20 @@ async fn set_yanked(
     })
     .await?;
     tracing::info!(publisher = %publisher.name, package = %format!("{full}@{version}"), yanked, "package yank changed");
+    let action = if yanked {
+        "package.yank"
+    } else {
+        "package.unyank"
+    };
+    state
+        .store
+        .audit(
+            &publisher_actor(&publisher, &request),
+            action,
+            &format!("{full}@{version}"),
+            "ok",
+        )
+        .await?;
     state.pipeline.reload_in_background("package yank changed");
     Ok(Json(
         json!({ "name": full, "version": version.to_string(), "yanked": yanked }),

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use sqlx::Row;
 
+use super::audit::{self, Actor};
 use super::{Result, Store, now, now_ms};
 use crate::auth::{self, Caller, NewKey, Role};
 
@@ -75,17 +76,24 @@ fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord> {
 
 impl Store {
     /// Creates a tenant.
-    pub async fn create_tenant(&self, id: &str) -> std::result::Result<(), CreateError> {
+    pub async fn create_tenant(
+        &self,
+        id: &str,
+        actor: &Actor,
+    ) -> std::result::Result<(), CreateError> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "INSERT INTO tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(now())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(CreateError::TenantExists(id.to_owned()));
         }
+        audit::append(&mut tx, &actor.on(id), "tenant.create", id, "ok").await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -114,6 +122,7 @@ impl Store {
         name: &str,
         roles: &BTreeSet<Role>,
         expires_ms: Option<i64>,
+        actor: &Actor,
     ) -> std::result::Result<(KeyRecord, String), CreateError> {
         let NewKey { id, token, digest } = auth::new_key().map_err(super::Error::Random)?;
         let record = KeyRecord {
@@ -148,6 +157,7 @@ impl Store {
         .bind(expires_ms)
         .execute(&mut *tx)
         .await?;
+        audit::append(&mut tx, &actor.on(tenant), "key.create", &record.id, "ok").await?;
         tx.commit().await?;
         Ok((record, token))
     }
@@ -166,14 +176,22 @@ impl Store {
 
     /// Revokes a key; `false` when there is no such key. Revoking twice
     /// keeps the first time.
-    pub async fn revoke_key(&self, id: &str) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-                .bind(now())
-                .bind(id)
-                .execute(self.pool())
-                .await?;
-        Ok(done.rows_affected() == 1)
+    pub async fn revoke_key(&self, id: &str, actor: &Actor) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let tenant: Option<(String,)> = sqlx::query_as(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?
+             RETURNING tenant_id",
+        )
+        .bind(now())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((tenant,)) = tenant else {
+            return Ok(false);
+        };
+        audit::append(&mut tx, &actor.on(&tenant), "key.revoke", id, "ok").await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The caller a presented key authenticates. The secret is checked
@@ -208,6 +226,7 @@ impl Store {
             tenant: key.tenant,
             identity: format!("key:{}", key.id),
             roles: key.roles,
+            request_id: String::new(),
         }))
     }
 
@@ -248,6 +267,8 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        let actor = Actor::server(auth::DEFAULT_TENANT);
+        audit::append(&mut tx, &actor, "key.create", &id, "ok").await?;
         keep(&token).map_err(CreateError::Keep)?;
         tx.commit().await?;
         Ok(Some(token))
@@ -297,9 +318,18 @@ mod tests {
     #[tokio::test]
     async fn keys_are_refused_when_wrong_expired_or_revoked() {
         let (_dir, store) = store().await;
-        store.create_tenant("acme").await.unwrap();
+        store
+            .create_tenant("acme", &Actor::for_tests())
+            .await
+            .unwrap();
         let (key, token) = store
-            .create_key("acme", "ci", &roles(&[Role::Submitter]), None)
+            .create_key(
+                "acme",
+                "ci",
+                &roles(&[Role::Submitter]),
+                None,
+                &Actor::for_tests(),
+            )
             .await
             .unwrap();
         let caller = store.authenticate(&token).await.unwrap().unwrap();
@@ -325,6 +355,7 @@ mod tests {
                 "old",
                 &roles(&[Role::Submitter]),
                 Some(now_ms() - 1),
+                &Actor::for_tests(),
             )
             .await
             .unwrap();
@@ -338,17 +369,28 @@ mod tests {
                 "new",
                 &roles(&[Role::Submitter]),
                 Some(now_ms() + 60_000),
+                &Actor::for_tests(),
             )
             .await
             .unwrap();
         assert!(store.authenticate(&later).await.unwrap().is_ok());
 
-        assert!(store.revoke_key(&key.id).await.unwrap());
+        assert!(
+            store
+                .revoke_key(&key.id, &Actor::for_tests())
+                .await
+                .unwrap()
+        );
         assert_eq!(
             store.authenticate(&token).await.unwrap(),
             Err(KeyRefused::Revoked)
         );
-        assert!(!store.revoke_key("000000000000").await.unwrap());
+        assert!(
+            !store
+                .revoke_key("000000000000", &Actor::for_tests())
+                .await
+                .unwrap()
+        );
         let listed = store.keys(Some("acme")).await.unwrap();
         assert_eq!(listed.len(), 3);
         assert!(listed[0].revoked_at.is_some());
@@ -358,12 +400,21 @@ mod tests {
     async fn keys_need_an_existing_tenant_and_tenants_are_made_once() {
         let (_dir, store) = store().await;
         let none = store
-            .create_key("ghost", "k", &roles(&[Role::Auditor]), None)
+            .create_key(
+                "ghost",
+                "k",
+                &roles(&[Role::Auditor]),
+                None,
+                &Actor::for_tests(),
+            )
             .await;
         assert!(matches!(none, Err(CreateError::NoTenant(t)) if t == "ghost"));
-        store.create_tenant("acme").await.unwrap();
+        store
+            .create_tenant("acme", &Actor::for_tests())
+            .await
+            .unwrap();
         assert!(matches!(
-            store.create_tenant("acme").await,
+            store.create_tenant("acme", &Actor::for_tests()).await,
             Err(CreateError::TenantExists(_))
         ));
         assert_eq!(store.tenants().await.unwrap().len(), 1);

@@ -126,7 +126,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::Intent;
-    use crate::store::{IntentStatus, Owner};
+    use crate::store::{Actor, IntentStatus};
 
     fn intent(id: &str) -> Intent {
         Intent {
@@ -150,7 +150,7 @@ mod tests {
             store
                 .insert_intent_idempotent(
                     &intent(id),
-                    &Owner::for_tests(),
+                    &Actor::for_tests(),
                     &format!("key-{id}"),
                     "digest",
                 )
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(store.outputs("done").await.unwrap().len(), 1);
         assert!(
             store
-                .idempotent_intent(&Owner::for_tests(), "key-done")
+                .idempotent_intent(&Actor::for_tests(), "key-done")
                 .await
                 .unwrap()
                 .is_some()

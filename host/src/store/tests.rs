@@ -27,7 +27,7 @@ async fn open() -> (tempfile::TempDir, Store) {
 async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so() {
     let (_dir, store) = open().await;
     store
-        .insert_intent(&intent("a"), &Owner::for_tests())
+        .insert_intent(&intent("a"), &Actor::for_tests())
         .await
         .unwrap();
     let first = store
@@ -70,7 +70,7 @@ async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes() {
     let (_dir, store) = open().await;
     for id in ["mine", "legacy", "theirs"] {
         store
-            .insert_intent(&intent(id), &Owner::for_tests())
+            .insert_intent(&intent(id), &Actor::for_tests())
             .await
             .unwrap();
     }
@@ -91,7 +91,7 @@ async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes() {
 async fn a_claimed_intent_resumes_with_its_completed_outputs_and_interrupted_stages() {
     let (_dir, store) = open().await;
     store
-        .insert_intent(&intent("a"), &Owner::for_tests())
+        .insert_intent(&intent("a"), &Actor::for_tests())
         .await
         .unwrap();
     store.claim("n/w0", LEASE_FOR_TEST).await.unwrap().unwrap();
@@ -141,7 +141,7 @@ async fn idempotent_inserts_racing_other_writers_never_fail() {
                 for i in 0..100 {
                     let id = format!("w{w}-{i}");
                     store
-                        .insert_intent(&intent(&id), &Owner::for_tests())
+                        .insert_intent(&intent(&id), &Actor::for_tests())
                         .await
                         .unwrap();
                     store
@@ -159,11 +159,11 @@ async fn idempotent_inserts_racing_other_writers_never_fail() {
                 for i in 0..100 {
                     let (id, key) = (format!("k{w}-{i}"), format!("key-{w}-{i}"));
                     let first = store
-                        .insert_intent_idempotent(&intent(&id), &Owner::for_tests(), &key, "d")
+                        .insert_intent_idempotent(&intent(&id), &Actor::for_tests(), &key, "d")
                         .await;
                     assert!(matches!(first, Ok(None)), "{first:?}");
                     let again = store
-                        .insert_intent_idempotent(&intent("other"), &Owner::for_tests(), &key, "d")
+                        .insert_intent_idempotent(&intent("other"), &Actor::for_tests(), &key, "d")
                         .await
                         .unwrap();
                     assert_eq!(again, Some((id, "d".to_owned())));
