@@ -98,13 +98,24 @@ qlp_sdk::export_exporter!(Kubernetes);
 
 /// Builds the artifact for the capsule's files under the given options.
 pub fn export_files(files: &[File], options: &ExportOptions) -> Result<Artifact, PluginError> {
-    let (settings, own) =
-        Settings::resolve(files, &options.base_name, &options.options, &[NAMESPACE_OPTION])?;
+    let (settings, own) = Settings::resolve(
+        files,
+        &options.base_name,
+        &options.options,
+        &[NAMESPACE_OPTION],
+    )?;
     let mut namespace = None;
     for (_, value) in own {
         let problem = settings::subdomain_problem(&value, false)
-            .or_else(|| value.contains('.').then_some("must be a DNS label (no `.`)"))
-            .or_else(|| (value.len() > settings::MAX_NAME_CHARS).then_some("must have at most 63 characters"));
+            .or_else(|| {
+                value
+                    .contains('.')
+                    .then_some("must be a DNS label (no `.`)")
+            })
+            .or_else(|| {
+                (value.len() > settings::MAX_NAME_CHARS)
+                    .then_some("must have at most 63 characters")
+            });
         if let Some(problem) = problem {
             return Err(PluginError::new(
                 "INVALID_OPTION",

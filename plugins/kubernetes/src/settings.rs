@@ -44,8 +44,12 @@ pub const DEFAULT_USER: u32 = 10001;
 
 /// Numeric ids of the unprivileged users that common base images define
 /// by name (distroless, node, Debian's nobody, nginx-unprivileged).
-pub const WELL_KNOWN_USERS: [(&str, u32); 4] =
-    [("nonroot", 65532), ("node", 1000), ("nobody", 65534), ("nginx", 101)];
+pub const WELL_KNOWN_USERS: [(&str, u32); 4] = [
+    ("nonroot", 65532),
+    ("node", 1000),
+    ("nobody", 65534),
+    ("nginx", 101),
+];
 
 /// Replicas the service keeps (and the autoscaler's minimum) by default:
 /// two, so one pod can be drained while the other serves.
@@ -482,7 +486,9 @@ fn created_uid(dockerfile: &str, user: &str) -> Option<u32> {
         }
         words.windows(2).find_map(|pair| match pair {
             [flag, id] if *flag == "--uid" || *flag == "-u" => id.parse().ok(),
-            _ => pair[0].strip_prefix("--uid=").and_then(|id| id.parse().ok()),
+            _ => pair[0]
+                .strip_prefix("--uid=")
+                .and_then(|id| id.parse().ok()),
         })
     })
 }
@@ -590,15 +596,15 @@ mod tests {
         let with = |text: &str| health_path(&[File::text("src/app.ts", text)]);
         assert_eq!(with("app.get(\"/health\", h)"), Some("/health"));
         assert_eq!(with("mux.HandleFunc(\"/healthz\", h)"), Some("/healthz"));
-        assert_eq!(with("@app.get('/health')\n@app.get('/healthz')"), Some("/healthz"));
+        assert_eq!(
+            with("@app.get('/health')\n@app.get('/healthz')"),
+            Some("/healthz")
+        );
         assert_eq!(with("app.get(\"/healthcheck\")"), None);
         assert_eq!(with("app.get(\"/api/health\")"), None);
         assert_eq!(with("| GET | `/health` | probe |"), Some("/health"));
         assert_eq!(with("nothing here"), None);
-        assert_eq!(
-            resolve(&[], &[]).unwrap().health_path,
-            DEFAULT_HEALTH_PATH
-        );
+        assert_eq!(resolve(&[], &[]).unwrap().health_path, DEFAULT_HEALTH_PATH);
     }
 
     #[test]
@@ -608,7 +614,10 @@ mod tests {
         assert_eq!(image_user("FROM nginx\nUSER 101\n"), Some(101));
         assert_eq!(image_user("FROM d\nUSER nonroot:nonroot\n"), Some(65532));
         assert_eq!(image_user("FROM n\nUSER node\n"), Some(1000));
-        assert_eq!(image_user("FROM a\nRUN adduser -D -u 2000 web && true\nUSER web\n"), Some(2000));
+        assert_eq!(
+            image_user("FROM a\nRUN adduser -D -u 2000 web && true\nUSER web\n"),
+            Some(2000)
+        );
         assert_eq!(image_user("FROM x\nUSER root\n"), None);
         assert_eq!(image_user("FROM x\nUSER 0\n"), None);
         assert_eq!(image_user("FROM x\nUSER someone\n"), None);
@@ -632,7 +641,10 @@ mod tests {
     #[test]
     fn bad_options_are_refused_with_a_clear_message() {
         for (option, expected) in [
-            (("port", "0"), "option `port` must be a whole number from 1 to 65535"),
+            (
+                ("port", "0"),
+                "option `port` must be a whole number from 1 to 65535",
+            ),
             (("port", "http"), "option `port` must be a whole number"),
             (("replicas", "1000"), "from 1 to 100"),
             (("image", "my image"), "option `image` may only hold"),
@@ -642,7 +654,10 @@ mod tests {
             (("host", "Example.COM"), "option `host` must be a DNS name"),
             (("host", "a..b"), "must be a DNS name"),
             (("existing-secret", "*.x"), "must be a DNS name"),
-            (("cpu-limit", "lots"), "option `cpu-limit` must be a positive Kubernetes quantity"),
+            (
+                ("cpu-limit", "lots"),
+                "option `cpu-limit` must be a positive Kubernetes quantity",
+            ),
             (("memory-request", "0Mi"), "positive Kubernetes quantity"),
             (("memory-request", "1e3"), "positive Kubernetes quantity"),
         ] {
@@ -651,7 +666,10 @@ mod tests {
             assert!(message.contains(expected), "{option:?}: {message}");
         }
         let message = error(&[], &[("replicas", "4"), ("max-replicas", "3")]);
-        assert!(message.contains("must not be below `replicas`"), "{message}");
+        assert!(
+            message.contains("must not be below `replicas`"),
+            "{message}"
+        );
         let message = error(&[], &[("cpu-request", "2"), ("cpu-limit", "1500m")]);
         assert!(message.contains("must not exceed `cpu-limit`"), "{message}");
         let message = error(&[], &[("tls-secret", "tls")]);
@@ -672,7 +690,10 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(settings.image, "registry.example.com:5000/team/invoices:1.4.2");
+        assert_eq!(
+            settings.image,
+            "registry.example.com:5000/team/invoices:1.4.2"
+        );
         assert_eq!(settings.host.as_deref(), Some("*.invoices.example.com"));
         assert_eq!(settings.memory_limit, "1Gi");
         assert_eq!(settings.cpu_request, "0.25");

@@ -112,7 +112,10 @@ fn the_same_capsule_gives_the_same_bytes() {
 
 #[test]
 fn every_workload_is_hardened() {
-    for pairs in [&[][..], &[("existing-secret", "env"), ("host", "a.example.com")][..]] {
+    for pairs in [
+        &[][..],
+        &[("existing-secret", "env"), ("host", "a.example.com")][..],
+    ] {
         let manifests = manifests(&settings(pairs));
         let workloads = workloads(&manifests);
         assert_eq!(workloads.len(), 1);
@@ -198,7 +201,11 @@ fn ingress_secret_and_namespace_follow_the_options() {
     let bad = export_files(&capsule(), &options(&[("namespace", "a.b")]));
     let error = bad.err().expect("refused");
     assert_eq!(error.code, "INVALID_OPTION");
-    assert!(error.message.contains("option `namespace`"), "{}", error.message);
+    assert!(
+        error.message.contains("option `namespace`"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -206,7 +213,11 @@ fn the_deployment_leaves_replicas_to_the_autoscaler() {
     let manifests = manifests(&settings(&[("replicas", "3"), ("max-replicas", "7")]));
     let deployment = workloads(&manifests)[0];
     assert!(deployment["spec"].get("replicas").is_none());
-    let hpa = &manifests.iter().find(|(f, _)| *f == "hpa.yaml").expect("hpa").1;
+    let hpa = &manifests
+        .iter()
+        .find(|(f, _)| *f == "hpa.yaml")
+        .expect("hpa")
+        .1;
     assert_eq!(hpa["spec"]["minReplicas"], 3);
     assert_eq!(hpa["spec"]["maxReplicas"], 7);
 }

@@ -168,8 +168,7 @@ pub fn string(s: &str) -> String {
 /// number, a date, a boolean, null, an anchor, a tag or a comment.
 pub fn is_plain(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
         && !RESERVED_WORDS.contains(&s.to_ascii_lowercase().as_str())
 }
@@ -252,7 +251,10 @@ spec:
         assert_eq!(
             to_yaml_commented(
                 &value,
-                &[("image", "The image.\nPulled if absent."), ("replicaCount", "Pods.")]
+                &[
+                    ("image", "The image.\nPulled if absent."),
+                    ("replicaCount", "Pods.")
+                ]
             ),
             "# The image.\n# Pulled if absent.\nimage:\n  repository: api\n\n# Pods.\nreplicaCount: 2\n"
         );
