@@ -199,7 +199,7 @@ fn ingress_secret_and_namespace_follow_the_options() {
     assert!(deployment.contains("name: invoices-env\n"), "{deployment}");
     assert!(deployment.contains("image: \"ghcr.io/acme/invoices:1.2.0\"\n"));
     let bad = export_files(&capsule(), &options(&[("namespace", "a.b")]));
-    let error = bad.err().expect("refused");
+    let error = bad.expect_err("refused");
     assert_eq!(error.code, "INVALID_OPTION");
     assert!(
         error.message.contains("option `namespace`"),
