@@ -28,9 +28,10 @@
 //!
 //! What is derived from the capsule, and the options shared with
 //! `qlp/kubernetes`, are described in [`settings`] and in that crate: the
-//! chart's name is the base name as a DNS label, the port the Dockerfile's
-//! `EXPOSE` (8080 without), the health path `/healthz` or `/health` when
-//! the files name one, the user the Dockerfile's non-root `USER`. The same
+//! chart's name is the base name as a DNS label (or option `name`), the
+//! port the Dockerfile's `EXPOSE` (8080 without), the health path
+//! `/healthz` or `/health` when the files name one, the user the
+//! Dockerfile's non-root `USER`. The same
 //! capsule and options always give the same bytes.
 //!
 //! Options (all optional; a bad value gives `INVALID_OPTION`, an unknown
@@ -38,9 +39,10 @@
 //!
 //! | key | value | default |
 //! |---|---|---|
+//! | `name` | object name, a DNS label | the base name as a DNS label |
 //! | `image` | image reference; its tag becomes the appVersion | `<name>:latest` |
 //! | `port` | container port, 1-65535 | `EXPOSE`, else 8080 |
-//! | `health-path` | absolute HTTP path | found route, else `/healthz` |
+//! | `health-path` | absolute HTTP path | found route, else `/` for an nginx image, else `/healthz` |
 //! | `run-as-user` | non-zero user and group id | `USER`, else 10001 |
 //! | `replicas` | replicas, and the autoscaler's minimum, 1-100 | 2 |
 //! | `max-replicas` | autoscaler maximum, `replicas`-100 | max(5, `replicas`) |

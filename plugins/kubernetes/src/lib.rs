@@ -31,9 +31,10 @@
 //!
 //! | key | value | default |
 //! |---|---|---|
+//! | `name` | object name, a DNS label | the base name as a DNS label |
 //! | `image` | image reference | `<name>:latest` |
 //! | `port` | container port, 1-65535 | `EXPOSE`, else 8080 |
-//! | `health-path` | absolute HTTP path | found route, else `/healthz` |
+//! | `health-path` | absolute HTTP path | found route, else `/` for an nginx image, else `/healthz` |
 //! | `run-as-user` | non-zero user and group id | `USER`, else 10001 |
 //! | `replicas` | minimum replicas, 1-100 | 2 |
 //! | `max-replicas` | autoscaler maximum, `replicas`-100 | max(5, `replicas`) |

@@ -5,8 +5,9 @@
 //!
 //! Derived from the capsule: the name from the base name ([`dns_label`]),
 //! the port from the Dockerfile's `EXPOSE` ([`exposed_port`]), the health
-//! path from the routes found in the files ([`health_path`]) and the user
-//! from the Dockerfile's `USER` ([`image_user`]). Every option overrides
+//! path from the routes found in the files ([`health_path`]; `/` for an
+//! nginx image without one, see [`serves_static_files`]) and the user from
+//! the Dockerfile's `USER` ([`image_user`]). Every option overrides
 //! what was derived and is checked ([`Settings::resolve`]); a bad value
 //! gives `INVALID_OPTION`.
 //!
@@ -33,6 +34,11 @@ pub const DEFAULT_PORT: u16 = 8080;
 /// Health path probed when the files name neither `/healthz` nor
 /// `/health`.
 pub const DEFAULT_HEALTH_PATH: &str = "/healthz";
+
+/// Health path probed when the files name no health route and the image
+/// serves static files with nginx: its index page, since nginx has no
+/// health endpoint of its own.
+pub const STATIC_HEALTH_PATH: &str = "/";
 
 /// Health paths looked for in the files, preferred first.
 pub const HEALTH_PATHS: [&str; 2] = ["/healthz", "/health"];
@@ -80,24 +86,6 @@ pub const MAX_IMAGE_CHARS: usize = 512;
 
 /// Longest DNS-1123 subdomain (host names, Secret and IngressClass names).
 pub const MAX_SUBDOMAIN_CHARS: usize = 253;
-
-/// Options every packaging exporter understands.
-pub const COMMON_OPTIONS: [&str; 14] = [
-    "image",
-    "port",
-    "health-path",
-    "run-as-user",
-    "replicas",
-    "max-replicas",
-    "cpu-request",
-    "cpu-limit",
-    "memory-request",
-    "memory-limit",
-    "host",
-    "ingress-class",
-    "existing-secret",
-    "tls-secret",
-];
 
 /// Resource requests and limits, as Kubernetes quantities.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,13 +138,23 @@ impl Settings {
         options: &[(String, String)],
         own: &[&str],
     ) -> Result<(Self, Vec<(String, String)>), PluginError> {
-        let name = dns_label(base_name);
+        let name = match options.iter().rev().find(|(key, _)| key == "name") {
+            Some((key, value)) => check(key, value, name_problem(value))?.to_owned(),
+            None => dns_label(base_name),
+        };
         let dockerfile = dockerfile(files);
+        let health_path = health_path(files).unwrap_or_else(|| {
+            if dockerfile.is_some_and(serves_static_files) {
+                STATIC_HEALTH_PATH
+            } else {
+                DEFAULT_HEALTH_PATH
+            }
+        });
         let mut settings = Settings {
             image: format!("{name}:latest"),
             name,
             port: dockerfile.and_then(exposed_port).unwrap_or(DEFAULT_PORT),
-            health_path: health_path(files).unwrap_or(DEFAULT_HEALTH_PATH).into(),
+            health_path: health_path.into(),
             user: dockerfile.and_then(image_user).unwrap_or(DEFAULT_USER),
             replicas: DEFAULT_REPLICAS,
             max_replicas: DEFAULT_MAX_REPLICAS,
@@ -174,6 +172,7 @@ impl Settings {
         for (key, value) in options {
             let value = value.as_str();
             match key.as_str() {
+                "name" => {}
                 "image" => settings.image = check(key, value, image_problem(value))?.into(),
                 "port" => {
                     settings.port = parse_number(key, value, 1, u16::MAX.into())? as u16;
@@ -278,6 +277,16 @@ pub fn dns_label(base_name: &str) -> String {
         DEFAULT_NAME.into()
     } else {
         name.into()
+    }
+}
+
+/// Why a value is not a usable object name (a DNS-1035 label of at most
+/// [`MAX_NAME_CHARS`]), if it is not.
+pub fn name_problem(value: &str) -> Option<&'static str> {
+    if value.is_empty() || value.len() > MAX_NAME_CHARS || dns_label(value) != value {
+        Some("must be 1 to 63 lower-case letters, digits and inner `-`, starting with a letter")
+    } else {
+        None
     }
 }
 
@@ -430,6 +439,14 @@ fn final_stage(dockerfile: &str) -> Vec<(String, &str)> {
         stage.push((keyword, args.trim()));
     }
     stage
+}
+
+/// Whether the final stage of a Dockerfile serves files with nginx (an
+/// `nginx` image, such as `nginxinc/nginx-unprivileged`).
+pub fn serves_static_files(dockerfile: &str) -> bool {
+    final_stage(dockerfile)
+        .first()
+        .is_some_and(|(keyword, args)| keyword == "FROM" && args.contains("nginx"))
 }
 
 /// The first port the final stage of a Dockerfile exposes (`EXPOSE 8000`
@@ -625,6 +642,22 @@ mod tests {
         assert_eq!(resolve(&[], &[]).unwrap().user, DEFAULT_USER);
         assert_eq!(resolve(&[], &[("run-as-user", "4242")]).unwrap().user, 4242);
         assert!(error(&[], &[("run-as-user", "0")]).starts_with("INVALID_OPTION"));
+    }
+
+    #[test]
+    fn the_name_option_replaces_the_base_name() {
+        let named = resolve(&[], &[("name", "billing")]).unwrap();
+        assert_eq!(
+            (named.name.as_str(), named.image.as_str()),
+            ("billing", "billing:latest")
+        );
+        for bad in ["Billing", "2fa", "a_b", "", "-a", &"a".repeat(64)] {
+            let message = error(&[], &[("name", bad)]);
+            assert!(
+                message.contains("option `name` must be 1 to 63"),
+                "{bad:?}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -231,7 +231,7 @@ fn agent_projects_validate_with_their_port_health_path_and_user() {
     for (files, base_name, port, health, user) in [
         (&fastapi, "invoices-api", 8000, "/health", 10001),
         (&go, "tasks", 9090, "/health", 65532),
-        (&site, "bakery-site", 8080, "/healthz", 101),
+        (&site, "bakery-site", 8080, "/", 101),
     ] {
         let objects = export_and_validate(files, &options(base_name, &[]));
         let container = container(&objects);
