@@ -27,7 +27,9 @@
 #     the qlp/kubernetes and qlp/helm tests validate the exported manifests
 #     against the Kubernetes API schemas, and load, lint and render the
 #     exported chart with Helm's own Go SDK (no helm binary is packaged by
-#     Debian).
+#     Debian);
+#   - kubectl, whose kustomize builds the qlp/kubernetes packages in its
+#     tests (the machine images ship one; else Debian's kubernetes-client).
 set -euo pipefail
 
 need_rust="1.96"
@@ -121,9 +123,11 @@ version_ge "$node_version" "$need_node" || { log "node is $node_version, the gen
 #    validates the generated sites; the tests install vnu-jar from npm.
 command -v java >/dev/null || apt_install default-jre-headless
 
-# 10. Kubernetes schemas and Helm for the exporter tests (plugins/kubernetes
-#     and plugins/helm tests/). helm-python-sdk bundles Helm's Go SDK as a
-#     shared library (its wheels cover linux x86_64).
+# 10. Kubernetes schemas, Helm and kustomize for the exporter tests
+#     (plugins/kubernetes and plugins/helm tests/). helm-python-sdk bundles
+#     Helm's Go SDK as a shared library (its wheels cover linux x86_64).
+#     Debian's kubernetes-client is only wanted where no kubectl is: it
+#     conflicts with the kubectl package the machine images ship.
 k8s_tools="kubernetes-validate==1.37.0 helm-python-sdk==0.2.2"
 if ! python3 -c 'import kubernetes_validate, helm_python, jsonschema, yaml' >/dev/null 2>&1; then
     log "installing $k8s_tools for python3"
@@ -131,5 +135,6 @@ if ! python3 -c 'import kubernetes_validate, helm_python, jsonschema, yaml' >/de
     python3 -m pip install --quiet --disable-pip-version-check $k8s_tools \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $k8s_tools
 fi
+command -v kubectl >/dev/null || apt_install kubernetes-client
 
 log "ready: $(rustc --version)"

@@ -6,8 +6,12 @@
 //! FastAPI, Go and static-site agents (see [`template_capsule`]) as well
 //! as option-rich ones.
 //!
-//! `kubernetes-validate` is installed by `deploy/setup.sh`. Without it the
-//! tests say so and pass, except under CI (`CI` set), where they fail.
+//! The kustomization is built with real kustomize (`kubectl kustomize`),
+//! and what it builds is validated and compared the same way.
+//!
+//! `kubernetes-validate` and `kubectl` are installed by `deploy/setup.sh`.
+//! Without them the tests say so and pass, except under CI (`CI` set),
+//! where they fail.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,27 +27,52 @@ use serde_json::Value;
 /// schema set of kubernetes-validate 1.37.
 const KUBERNETES_VERSIONS: &str = "1.25.0,1.37.0";
 
-const HINT: &str = "install kubernetes-validate for python3 (run deploy/setup.sh, or `python3 -m pip install kubernetes-validate==1.37.0`)";
+const VALIDATOR_HINT: &str = "install kubernetes-validate for python3 (run deploy/setup.sh, or `python3 -m pip install kubernetes-validate==1.37.0`)";
 
-/// Whether the validator can run; panics when it cannot under CI.
-fn validator_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import kubernetes_validate, yaml"])
-        .output()
-        .is_ok_and(|o| o.status.success());
+const KUBECTL_HINT: &str =
+    "install kubectl (run deploy/setup.sh, or `apt-get install kubernetes-client`)";
+
+/// Whether `command` runs and succeeds; when it does not, panics under CI
+/// and says SKIPPED elsewhere.
+fn available(mut command: Command, what: &str, hint: &str) -> bool {
+    let ok = command.output().is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
             std::env::var_os("CI").is_none_or(|v| v.is_empty()),
-            "kubernetes-validate is missing under CI: {HINT}"
+            "{what} is missing under CI: {hint}"
         );
         // Straight to the process's stderr: the test harness would swallow
         // an eprintln! of a passing test.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: kubernetes-validate is missing: {HINT}"
-        );
+        let _ = writeln!(std::io::stderr(), "SKIPPED: {what} is missing: {hint}");
     }
     ok
+}
+
+/// Whether kubernetes-validate and kubectl (for its kustomize) can run.
+fn tools_available() -> bool {
+    let mut validator = Command::new("python3");
+    validator.args(["-c", "import kubernetes_validate, yaml"]);
+    let mut kubectl = Command::new("kubectl");
+    kubectl.args(["kustomize", "--help"]);
+    available(validator, "kubernetes-validate", VALIDATOR_HINT)
+        && available(kubectl, "kubectl", KUBECTL_HINT)
+}
+
+/// Runs the schema validation over the files; returns what a YAML reader
+/// made of each, by path.
+fn validate(paths: &[&Path]) -> serde_json::Map<String, Value> {
+    let output = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_manifests.py"))
+        .arg(KUBERNETES_VERSIONS)
+        .args(paths)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "the manifests are invalid:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the validator's JSON")
 }
 
 fn options(base_name: &str, pairs: &[(&str, &str)]) -> ExportOptions {
@@ -82,19 +111,8 @@ fn export_and_validate(files: &[File], options: &ExportOptions) -> Vec<(String, 
         .partition(|p| !p.ends_with("kustomization.yaml"));
     assert_eq!(kustomization.len(), 1, "one kustomization in {unpacked:?}");
 
-    let output = Command::new("python3")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/validate_manifests.py"))
-        .arg(KUBERNETES_VERSIONS)
-        .args(&manifest_files)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "the manifests are invalid:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let parsed: serde_json::Map<String, Value> =
-        serde_json::from_slice(&output.stdout).expect("the validator's JSON");
+    let manifest_paths: Vec<&Path> = manifest_files.iter().map(|p| p.as_path()).collect();
+    let parsed = validate(&manifest_paths);
 
     let settings = Settings::resolve(files, &options.base_name, &options.options, &["namespace"])
         .expect("valid settings")
@@ -107,27 +125,45 @@ fn export_and_validate(files: &[File], options: &ExportOptions) -> Vec<(String, 
         assert_eq!(documents, &Value::Array(vec![object.clone()]), "{file}");
     }
 
-    let kustomization = std::fs::read_to_string(kustomization[0]).expect("kustomization");
-    let listed: Vec<&str> = kustomization
-        .lines()
-        .filter_map(|l| l.strip_prefix("  - "))
-        .collect();
-    let mut names: Vec<String> = manifest_files
+    // Real kustomize (kubectl's) builds the package; what it builds is
+    // valid too, and is the objects built, in the namespace if one is set.
+    let service_dir = kustomization[0].parent().expect("the service directory");
+    let built = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(service_dir)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        built.status.success(),
+        "kustomize refuses the package:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let built_path = dir.path().join("built.yaml");
+    std::fs::write(&built_path, &built.stdout).expect("write the build");
+    let built = validate(&[&built_path]);
+    let mut built: Vec<Value> = built[built_path.to_str().expect("a UTF-8 path")]
+        .as_array()
+        .expect("documents")
+        .clone();
+    let namespace = options
+        .options
         .iter()
-        .map(|p| {
-            p.file_name()
-                .expect("a name")
-                .to_string_lossy()
-                .into_owned()
+        .find(|(k, _)| k == "namespace")
+        .map(|(_, v)| v.clone());
+    let mut want: Vec<Value> = expected
+        .iter()
+        .map(|(_, object)| {
+            let mut object = object.clone();
+            if let Some(namespace) = &namespace {
+                object["metadata"]["namespace"] = Value::String(namespace.clone());
+            }
+            object
         })
         .collect();
-    names.sort();
-    let mut listed_sorted: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
-    listed_sorted.sort();
-    assert_eq!(
-        listed_sorted, names,
-        "the kustomization lists every manifest"
-    );
+    let by_kind = |a: &Value, b: &Value| a["kind"].to_string().cmp(&b["kind"].to_string());
+    built.sort_by(by_kind);
+    want.sort_by(by_kind);
+    assert_eq!(built, want, "kustomize builds the objects");
 
     expected
         .into_iter()
@@ -179,7 +215,7 @@ fn container(objects: &[(String, Value)]) -> &Value {
 
 #[test]
 fn a_plain_capsule_validates() {
-    if !validator_available() {
+    if !tools_available() {
         return;
     }
     export_and_validate(&[], &options("invoices", &[]));
@@ -187,7 +223,7 @@ fn a_plain_capsule_validates() {
 
 #[test]
 fn every_option_validates() {
-    if !validator_available() {
+    if !tools_available() {
         return;
     }
     let objects = export_and_validate(
@@ -228,7 +264,7 @@ fn every_option_validates() {
 
 #[test]
 fn agent_projects_validate_with_their_port_health_path_and_user() {
-    if !validator_available() {
+    if !tools_available() {
         return;
     }
     let fastapi = template_capsule("fastapi", "8000");
