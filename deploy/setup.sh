@@ -22,7 +22,14 @@
 #     to install, type-check and test the projects they generate, and the
 #     qlp/template-react tests to test and build theirs;
 #   - Java (Debian's default-jre-headless), which runs the Nu HTML Checker
-#     (vnu-jar) in the qlp/template-static tests.
+#     (vnu-jar) in the qlp/template-static tests;
+#   - kubernetes-validate and helm-python-sdk (PyPI, pinned) for python3:
+#     the qlp/kubernetes and qlp/helm tests validate the exported manifests
+#     against the Kubernetes API schemas, and load, lint and render the
+#     exported chart with Helm's own Go SDK (no helm binary is packaged by
+#     Debian);
+#   - kubectl, whose kustomize builds the qlp/kubernetes packages in its
+#     tests (the machine images ship one; else Debian's kubernetes-client).
 set -euo pipefail
 
 need_rust="1.96"
@@ -115,5 +122,19 @@ version_ge "$node_version" "$need_node" || { log "node is $node_version, the gen
 # 9. Java for the Nu HTML Checker (plugins/template-static/tests), which
 #    validates the generated sites; the tests install vnu-jar from npm.
 command -v java >/dev/null || apt_install default-jre-headless
+
+# 10. Kubernetes schemas, Helm and kustomize for the exporter tests
+#     (plugins/kubernetes and plugins/helm tests/). helm-python-sdk bundles
+#     Helm's Go SDK as a shared library (its wheels cover linux x86_64).
+#     Debian's kubernetes-client is only wanted where no kubectl is: it
+#     conflicts with the kubectl package the machine images ship.
+k8s_tools="kubernetes-validate==1.37.0 helm-python-sdk==0.2.2"
+if ! python3 -c 'import kubernetes_validate, helm_python, jsonschema, yaml' >/dev/null 2>&1; then
+    log "installing $k8s_tools for python3"
+    # shellcheck disable=SC2086 # the list is split on purpose
+    python3 -m pip install --quiet --disable-pip-version-check $k8s_tools \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages $k8s_tools
+fi
+command -v kubectl >/dev/null || apt_install kubernetes-client
 
 log "ready: $(rustc --version)"
