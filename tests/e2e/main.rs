@@ -644,5 +644,41 @@ async fn the_tar_gz_artifact_extracts_with_the_system_tar_to_the_manifests_files
     }
     let manifest = extracted.join(".qlcapsule-manifest.json");
     assert!(manifest.is_file(), "the tar.gz holds the manifest");
+
+    // The deployment packages come alongside, each with its media type.
+    let media = |suffix: &str| {
+        listed
+            .iter()
+            .find(|a| a["file_name"].as_str().unwrap().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} among {listed:#?}"))["media_type"]
+            .clone()
+    };
+    assert_eq!(media("-k8s.tar.gz"), "application/gzip");
+    let chart = listed
+        .iter()
+        .find(|a| a["exporter"] == "qlp/helm")
+        .unwrap_or_else(|| panic!("no chart among {listed:#?}"));
+    assert_eq!(
+        chart["media_type"],
+        "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+    );
+    let name = chart["file_name"].as_str().unwrap();
+    let bytes = server
+        .get_bytes(&format!("/v1/capsules/{id}/artifacts/{name}"))
+        .await;
+    std::fs::write(out.path().join(name), &bytes).unwrap();
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(out.path().join(name))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing.lines().any(|l| l.ends_with("/Chart.yaml"))
+            && listing
+                .lines()
+                .any(|l| l.ends_with("/templates/deployment.yaml")),
+        "{listing}"
+    );
     server.stop();
 }
