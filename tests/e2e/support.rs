@@ -310,15 +310,7 @@ impl Server {
 
     /// POSTs a JSON body; returns the status and the JSON answer.
     pub async fn post_json(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(self.endpoint(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("POST");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        self.post_json_as(&self.admin_key, path, body).await
     }
 
     /// `post_json` presenting `key` instead of the admin key.
