@@ -1187,16 +1187,22 @@ impl<'a> Run<'a> {
             .enumerate()
             .map(|(i, a)| self.earlier::<model::Receipt>(&deliver_key(i, a)))
             .collect::<Result<Option<Vec<_>>, _>>()?;
+        // Listed on the capsule and told to the delivery adapter.
+        let digests: Vec<String> = artifacts
+            .iter()
+            .map(|a| blake3::hash(&a.bytes).to_hex().to_string())
+            .collect();
         let listed: Vec<serde_json::Value> = artifacts
             .iter()
             .zip(&exporters)
-            .map(|(a, exporter)| {
+            .zip(&digests)
+            .map(|((a, exporter), digest)| {
                 json!({
                     "file_name": a.file_name,
                     "media_type": a.media_type,
                     "exporter": exporter.info.name,
                     "bytes": a.bytes.len(),
-                    "blake3": blake3::hash(&a.bytes).to_hex().to_string(),
+                    "blake3": digest,
                 })
             })
             .collect();
@@ -1257,11 +1263,11 @@ impl<'a> Run<'a> {
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Delivery);
             let mut delivered = vec![];
-            for (i, artifact) in artifacts.iter().enumerate() {
+            for (i, (artifact, digest)) in artifacts.iter().zip(&digests).enumerate() {
                 let ctx = self.context(&plugin)?;
                 let target = wit::DeliveryTarget {
                     destination: intent.id.clone(),
-                    options: delivery_options(&intent.id, artifact),
+                    options: delivery_options(&intent.id, artifact, digest),
                 };
                 let wit_artifact = wit::Artifact::from(artifact);
                 let file_name = artifact.file_name.clone();
@@ -1289,16 +1295,17 @@ impl<'a> Run<'a> {
 /// succeeds with the same receipt and delivers nothing twice, so a run
 /// resumed after a crash between the adapter's work and the host's record
 /// of it repeats the delivery safely.
-fn delivery_options(intent_id: &str, artifact: &model::Artifact) -> Vec<(String, String)> {
+fn delivery_options(
+    intent_id: &str,
+    artifact: &model::Artifact,
+    digest: &str,
+) -> Vec<(String, String)> {
     vec![
         (
             DELIVERY_KEY_OPTION.into(),
             format!("{intent_id}/{}", artifact.file_name),
         ),
-        (
-            ARTIFACT_DIGEST_OPTION.into(),
-            blake3::hash(&artifact.bytes).to_hex().to_string(),
-        ),
+        (ARTIFACT_DIGEST_OPTION.into(), digest.to_owned()),
     ]
 }
 
