@@ -749,99 +749,9 @@ async fn main() -> anyhow::Result<()> {
                 | PluginCommand::Yank { .. }
                 | PluginCommand::New { .. }),
         } => registry_command(command).await,
-        Command::Audit {
-            command: AuditCommand::Verify { data_dir },
-        } => {
-            let db = data_dir.join("qlp.db");
-            anyhow::ensure!(db.is_file(), "no database at {}", db.display());
-            let store = qlp_host::store::Store::open(&db).await?;
-            let verified = store.verify_audit().await?;
-            match verified.broken {
-                None => {
-                    println!(
-                        "audit trail intact: {} entries, head {}",
-                        verified.entries, verified.head
-                    );
-                    Ok(())
-                }
-                Some(broken) => {
-                    eprintln!(
-                        "audit trail broken at entry {}: {} ({} entries before it hold)",
-                        broken.seq, broken.reason, verified.entries
-                    );
-                    std::process::exit(1);
-                }
-            }
-        }
-        Command::Tenant { command } => match command {
-            TenantCommand::Create { id, server } => {
-                Client::new(&server).create_tenant(&id).await?;
-                eprintln!("tenant `{id}` created");
-                Ok(())
-            }
-            TenantCommand::List { server } => {
-                let tenants = Client::new(&server).tenants().await?;
-                for t in tenants["tenants"].as_array().into_iter().flatten() {
-                    println!(
-                        "{}\t{}",
-                        t["id"].as_str().unwrap_or("?"),
-                        t["created_at"].as_str().unwrap_or("")
-                    );
-                }
-                Ok(())
-            }
-        },
-        Command::ApiKey { command } => match command {
-            ApiKeyCommand::Create {
-                name,
-                tenant,
-                roles,
-                expires_in,
-                server,
-            } => {
-                let key = Client::new(&server)
-                    .create_key(&tenant, &name, &roles, expires_in.as_deref())
-                    .await?;
-                println!(
-                    "{}",
-                    key["key"].as_str().context("the server returned no key")?
-                );
-                eprintln!(
-                    "key {} of tenant `{tenant}` created; it is shown only once, the server keeps only its digest",
-                    key["id"].as_str().unwrap_or("?")
-                );
-                Ok(())
-            }
-            ApiKeyCommand::List { tenant, server } => {
-                let keys = Client::new(&server).keys(tenant.as_deref()).await?;
-                for k in keys["keys"].as_array().into_iter().flatten() {
-                    let roles: Vec<&str> = k["roles"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(Value::as_str)
-                        .collect();
-                    let state = if k["revoked_at"].is_string() {
-                        "revoked"
-                    } else {
-                        "active"
-                    };
-                    println!(
-                        "{}\t{}\t{}\t{}\t{state}",
-                        k["id"].as_str().unwrap_or("?"),
-                        k["tenant"].as_str().unwrap_or("?"),
-                        k["name"].as_str().unwrap_or(""),
-                        roles.join(","),
-                    );
-                }
-                Ok(())
-            }
-            ApiKeyCommand::Revoke { id, server } => {
-                Client::new(&server).revoke_key(&id).await?;
-                eprintln!("key {id} revoked");
-                Ok(())
-            }
-        },
+        Command::Audit { command } => audit_command(command).await,
+        Command::Tenant { command } => tenant_command(command).await,
+        Command::ApiKey { command } => api_key_command(command).await,
         Command::Publisher {
             command:
                 PublisherCommand::Add {
@@ -856,6 +766,108 @@ async fn main() -> anyhow::Result<()> {
                 "publisher `{name}` added to {}; the token above is shown only once and stored nowhere (only its hash is in the file)",
                 file.display()
             );
+            Ok(())
+        }
+    }
+}
+
+/// `qlp audit …`.
+async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Verify { data_dir } = command;
+    let db = data_dir.join("qlp.db");
+    anyhow::ensure!(db.is_file(), "no database at {}", db.display());
+    let store = qlp_host::store::Store::open_read_only(&db).await?;
+    let verified = store.verify_audit().await?;
+    match verified.broken {
+        None => {
+            println!(
+                "audit trail intact: {} entries, head {}",
+                verified.entries, verified.head
+            );
+            Ok(())
+        }
+        Some(broken) => {
+            eprintln!(
+                "audit trail broken at entry {}: {} ({} entries before it hold)",
+                broken.seq, broken.reason, verified.entries
+            );
+            std::process::exit(1);
+        }
+    }
+}
+
+/// `qlp tenant …`, through the admin API.
+async fn tenant_command(command: TenantCommand) -> anyhow::Result<()> {
+    match command {
+        TenantCommand::Create { id, server } => {
+            Client::new(&server).create_tenant(&id).await?;
+            eprintln!("tenant `{id}` created");
+            Ok(())
+        }
+        TenantCommand::List { server } => {
+            let tenants = Client::new(&server).tenants().await?;
+            for t in tenants["tenants"].as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}",
+                    t["id"].as_str().unwrap_or("?"),
+                    t["created_at"].as_str().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `qlp api-key …`, through the admin API.
+async fn api_key_command(command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create {
+            name,
+            tenant,
+            roles,
+            expires_in,
+            server,
+        } => {
+            let key = Client::new(&server)
+                .create_key(&tenant, &name, &roles, expires_in.as_deref())
+                .await?;
+            println!(
+                "{}",
+                key["key"].as_str().context("the server returned no key")?
+            );
+            eprintln!(
+                "key {} of tenant `{tenant}` created; it is shown only once, the server keeps only its digest",
+                key["id"].as_str().unwrap_or("?")
+            );
+            Ok(())
+        }
+        ApiKeyCommand::List { tenant, server } => {
+            let keys = Client::new(&server).keys(tenant.as_deref()).await?;
+            for k in keys["keys"].as_array().into_iter().flatten() {
+                let roles: Vec<&str> = k["roles"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let state = if k["revoked_at"].is_string() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{state}",
+                    k["id"].as_str().unwrap_or("?"),
+                    k["tenant"].as_str().unwrap_or("?"),
+                    k["name"].as_str().unwrap_or(""),
+                    roles.join(","),
+                );
+            }
+            Ok(())
+        }
+        ApiKeyCommand::Revoke { id, server } => {
+            Client::new(&server).revoke_key(&id).await?;
+            eprintln!("key {id} revoked");
             Ok(())
         }
     }

@@ -483,6 +483,22 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// Opens an existing database for reading only, without migrating it:
+    /// for checks that must not change what they check (`qlp audit
+    /// verify`).
+    pub async fn open_read_only(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
     /// The connection pool, for modules that keep their own tables here.
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
