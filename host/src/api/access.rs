@@ -271,7 +271,7 @@ pub async fn authorize(
             "this endpoint needs `Authorization: Bearer qlp_…` (an API key)",
         );
     };
-    let caller = match state.store.authenticate(token).await {
+    let mut caller = match state.store.authenticate(token).await {
         Ok(Ok(caller)) => caller,
         Ok(Err(KeyRefused::Unknown)) => {
             return unauthenticated("INVALID_KEY", "the API key is not valid");
@@ -293,7 +293,6 @@ pub async fn authorize(
         )
         .into_response();
     }
-    let mut caller = caller;
     if let Some(RequestId(id)) = request.extensions().get::<RequestId>() {
         caller.request_id = id.clone();
     }
