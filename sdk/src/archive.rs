@@ -12,10 +12,16 @@
 //! (`app` and `app/main.py`) gives `PATH_CONFLICT`. [`sorted_entries`] runs
 //! all three checks and returns the files sorted by path (byte order), the
 //! order that makes archives reproducible.
+//!
+//! With the `tar-gz` feature, the module `tar_gz` writes reproducible `.tar.gz`
+//! archives.
 
 use std::collections::BTreeSet;
 
 use crate::{File, PluginError};
+
+#[cfg(feature = "tar-gz")]
+pub mod tar_gz;
 
 /// File name (without extension) used when the requested base name has no
 /// usable character left after sanitizing.
