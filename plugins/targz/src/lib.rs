@@ -33,7 +33,7 @@
 
 use qlp_sdk::archive::tar_gz::{self, HeaderFormat};
 pub use qlp_sdk::archive::tar_gz::{DEFAULT_LEVEL, FILE_MODE, MAX_LEVEL, OWNER_ID};
-use qlp_sdk::archive::{sanitize_base_name, sorted_entries};
+use qlp_sdk::archive::{artifact, sorted_entries};
 use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 
@@ -76,20 +76,13 @@ qlp_sdk::export_exporter!(TarGz);
 pub fn export_files(files: &[File], options: &ExportOptions) -> Result<Artifact, PluginError> {
     let level = level_option(&options.options)?;
     let bytes = build_archive(files, level)?;
-    let file_name = format!("{}{EXTENSION}", sanitize_base_name(&options.base_name));
-    qlp_sdk::log::info(
-        "capsule archived",
-        &[
-            ("file", &file_name),
-            ("entries", &files.len().to_string()),
-            ("bytes", &bytes.len().to_string()),
-        ],
-    );
-    Ok(Artifact {
-        media_type: MEDIA_TYPE.into(),
-        file_name,
+    Ok(artifact(
+        &options.base_name,
+        EXTENSION,
+        MEDIA_TYPE,
+        files.len(),
         bytes,
-    })
+    ))
 }
 
 /// The deflate level the options ask for; [`DEFAULT_LEVEL`] by default.
