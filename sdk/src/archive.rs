@@ -158,6 +158,15 @@ pub fn artifact(
     }
 }
 
+/// `ARCHIVE_FAILED`: the archive writer could not write `what` (a path,
+/// or a part of the archive such as its trailer).
+pub fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
+    PluginError::new(
+        "ARCHIVE_FAILED",
+        format!("cannot write {what} into the archive: {error}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,7 @@ pub use qlp_sdk::archive::{
     DEFAULT_BASE_NAME, MAX_BASE_NAME_CHARS, check_path, check_unique, path_problem,
     sanitize_base_name,
 };
-use qlp_sdk::archive::{artifact, sorted_entries};
+use qlp_sdk::archive::{archive_error, artifact, sorted_entries};
 use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 use zip::write::SimpleFileOptions;
@@ -147,13 +147,6 @@ pub fn build_archive(files: &[File], compression: Compression) -> Result<Vec<u8>
         .finish()
         .map_err(|e| archive_error("the central directory", e))?;
     Ok(archive.into_inner())
-}
-
-fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
-    PluginError::new(
-        "ARCHIVE_FAILED",
-        format!("cannot write {what} into the archive: {error}"),
-    )
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@
 use flate2::{Compression, GzBuilder};
 use tar::{EntryType, Header};
 
+use super::archive_error;
 use crate::PluginError;
 
 /// Unix permissions of every entry: owner read-write, everyone read. Fixed
@@ -108,13 +109,6 @@ impl TarGz {
         gzip.finish()
             .map_err(|e| archive_error("the gzip trailer", e))
     }
-}
-
-fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
-    PluginError::new(
-        "ARCHIVE_FAILED",
-        format!("cannot write {what} into the archive: {error}"),
-    )
 }
 
 #[cfg(test)]
