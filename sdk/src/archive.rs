@@ -11,11 +11,18 @@
 //! give `DUPLICATE_PATH`; a file whose path is also another file's directory
 //! (`app` and `app/main.py`) gives `PATH_CONFLICT`. [`sorted_entries`] runs
 //! all three checks and returns the files sorted by path (byte order), the
-//! order that makes archives reproducible.
+//! order that makes archives reproducible. [`artifact`] names and logs the
+//! result the same way for every format.
+//!
+//! With the `tar-gz` feature, the module `tar_gz` writes reproducible `.tar.gz`
+//! archives.
 
 use std::collections::BTreeSet;
 
-use crate::{File, PluginError};
+use crate::{Artifact, File, PluginError};
+
+#[cfg(feature = "tar-gz")]
+pub mod tar_gz;
 
 /// File name (without extension) used when the requested base name has no
 /// usable character left after sanitizing.
@@ -123,6 +130,41 @@ pub fn sanitize_base_name(base_name: &str) -> String {
     } else {
         name.into()
     }
+}
+
+/// The artifact of an archive of the capsule's files: named
+/// `<sanitized base name><extension>` ([`sanitize_base_name`]), of type
+/// `media_type`, holding `bytes`; logs what was archived (`entries` files).
+pub fn artifact(
+    base_name: &str,
+    extension: &str,
+    media_type: &str,
+    entries: usize,
+    bytes: Vec<u8>,
+) -> Artifact {
+    let file_name = format!("{}{extension}", sanitize_base_name(base_name));
+    crate::log::info(
+        "capsule archived",
+        &[
+            ("file", &file_name),
+            ("entries", &entries.to_string()),
+            ("bytes", &bytes.len().to_string()),
+        ],
+    );
+    Artifact {
+        media_type: media_type.into(),
+        file_name,
+        bytes,
+    }
+}
+
+/// `ARCHIVE_FAILED`: the archive writer could not write `what` (a path,
+/// or a part of the archive such as its trailer).
+pub fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
+    PluginError::new(
+        "ARCHIVE_FAILED",
+        format!("cannot write {what} into the archive: {error}"),
+    )
 }
 
 #[cfg(test)]

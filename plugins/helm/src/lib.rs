@@ -151,27 +151,14 @@ pub fn export_files(
     let (settings, own) =
         Settings::resolve(files, &options.base_name, &options.options, &OWN_OPTIONS)?;
     let chart = chart_settings(&settings, description, &own)?;
-    let entries: Vec<(String, Vec<u8>)> = chart_files(&settings, &chart)
-        .into_iter()
-        .map(|(path, text)| (format!("{}/{path}", settings.name), text.into_bytes()))
-        .collect();
-    let bytes = archive::tar_gz(&entries)?;
     let file_name = format!("{}-{}.tgz", settings.name, chart.version);
-    qlp_sdk::log::info(
-        "helm chart packaged",
-        &[
-            ("file", &file_name),
-            ("image", &settings.image),
-            ("port", &settings.port.to_string()),
-            ("health-path", &settings.health_path),
-            ("bytes", &bytes.len().to_string()),
-        ],
-    );
-    Ok(Artifact {
-        media_type: MEDIA_TYPE.into(),
+    archive::artifact(
+        &settings,
+        chart_files(&settings, &chart),
+        MEDIA_TYPE,
         file_name,
-        bytes,
-    })
+        "helm chart packaged",
+    )
 }
 
 fn invalid(message: String) -> PluginError {

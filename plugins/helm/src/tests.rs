@@ -2,7 +2,10 @@
 //! rendering with Helm itself, and the values schema at work, are in
 //! `tests/rendered.rs`.
 
-use std::io::Read;
+#[path = "../../kubernetes/tests/common/mod.rs"]
+mod common;
+
+use common::options;
 
 use super::*;
 
@@ -19,27 +22,11 @@ fn capsule() -> Vec<File> {
     ]
 }
 
-fn options(base_name: &str, pairs: &[(&str, &str)]) -> ExportOptions {
-    ExportOptions {
-        base_name: base_name.into(),
-        options: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
-
+/// The archive's entries, path and text, in archive order.
 fn unpack(bytes: &[u8]) -> Vec<(String, String)> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    archive
-        .entries()
-        .expect("a tar archive")
-        .map(|entry| {
-            let mut entry = entry.expect("an entry");
-            let mut text = String::new();
-            entry.read_to_string(&mut text).expect("UTF-8 content");
-            (entry.path().expect("a path").display().to_string(), text)
-        })
+    common::unpack(bytes)
+        .into_iter()
+        .map(|(path, text, ..)| (path, text))
         .collect()
 }
 

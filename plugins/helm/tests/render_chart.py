@@ -20,19 +20,19 @@ deploy/setup.sh.
 import json
 import sys
 import tempfile
+from pathlib import Path
 
 import helm_python as helm
 import jsonschema
 import kubernetes_validate
 import yaml
 
-
-def describe(error: Exception) -> str:
-    """A schema violation and where it is, without the whole schema."""
-    if not isinstance(error, jsonschema.ValidationError):
-        return str(error)
-    where = ".".join(str(p) for p in error.absolute_path) or "(top)"
-    return f"at {where}: {error.message}"
+# Schema violations are described as qlp/kubernetes's validator describes
+# them (the helm crate shares that crate's sources the same way); no
+# bytecode cache is left in that source folder.
+sys.dont_write_bytecode = True
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "kubernetes" / "tests"))
+from validate_manifests import describe  # noqa: E402
 
 
 def main() -> int:

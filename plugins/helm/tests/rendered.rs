@@ -21,6 +21,9 @@ use qlp_sdk::File;
 use qlp_sdk::exporter::ExportOptions;
 use serde_json::{Value, json};
 
+#[path = "../../kubernetes/tests/common/mod.rs"]
+mod common;
+
 /// Kubernetes releases validated against: the oldest and the newest
 /// schema set of kubernetes-validate 1.37.
 const KUBERNETES_VERSIONS: [&str; 2] = ["1.25.0", "1.37.0"];
@@ -53,13 +56,7 @@ fn tools_available() -> bool {
 }
 
 fn options(pairs: &[(&str, &str)]) -> ExportOptions {
-    ExportOptions {
-        base_name: "Shop Front".into(),
-        options: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
+    common::options("Shop Front", pairs)
 }
 
 fn capsule() -> Vec<File> {

@@ -125,27 +125,13 @@ pub fn export_files(files: &[File], options: &ExportOptions) -> Result<Artifact,
         }
         namespace = Some(value);
     }
-    let entries: Vec<(String, Vec<u8>)> = package(&settings, namespace.as_deref())
-        .into_iter()
-        .map(|(file, text)| (format!("{}/{file}", settings.name), text.into_bytes()))
-        .collect();
-    let bytes = archive::tar_gz(&entries)?;
-    let file_name = format!("{}-k8s.tar.gz", settings.name);
-    qlp_sdk::log::info(
+    archive::artifact(
+        &settings,
+        package(&settings, namespace.as_deref()),
+        MEDIA_TYPE,
+        format!("{}-k8s.tar.gz", settings.name),
         "kubernetes manifests packaged",
-        &[
-            ("file", &file_name),
-            ("image", &settings.image),
-            ("port", &settings.port.to_string()),
-            ("health-path", &settings.health_path),
-            ("bytes", &bytes.len().to_string()),
-        ],
-    );
-    Ok(Artifact {
-        media_type: MEDIA_TYPE.into(),
-        file_name,
-        bytes,
-    })
+    )
 }
 
 /// Every file of the package, name and YAML text, in kustomization order.

@@ -2,8 +2,10 @@
 //! every manifest against real Kubernetes schemas is in
 //! `tests/validated.rs`.
 
-use std::io::Read;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
+use common::unpack;
 use serde_json::Value;
 
 use super::*;
@@ -22,34 +24,7 @@ fn capsule() -> Vec<File> {
 }
 
 fn options(pairs: &[(&str, &str)]) -> ExportOptions {
-    ExportOptions {
-        base_name: "Invoices Service".into(),
-        options: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
-}
-
-/// The archive's entries, path and text, in archive order.
-fn unpack(bytes: &[u8]) -> Vec<(String, String, u32, u64)> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-    archive
-        .entries()
-        .expect("a tar archive")
-        .map(|entry| {
-            let mut entry = entry.expect("an entry");
-            let header = entry.header().clone();
-            let mut text = String::new();
-            entry.read_to_string(&mut text).expect("UTF-8 content");
-            (
-                entry.path().expect("a path").display().to_string(),
-                text,
-                header.mode().expect("a mode"),
-                header.mtime().expect("a time"),
-            )
-        })
-        .collect()
+    common::options("Invoices Service", pairs)
 }
 
 fn settings(pairs: &[(&str, &str)]) -> Settings {

@@ -23,6 +23,10 @@ use qlp_sdk::File;
 use qlp_sdk::exporter::ExportOptions;
 use serde_json::Value;
 
+mod common;
+
+use common::options;
+
 /// Kubernetes releases validated against: the oldest and the newest
 /// schema set of kubernetes-validate 1.37.
 const KUBERNETES_VERSIONS: &str = "1.25.0,1.37.0";
@@ -73,16 +77,6 @@ fn validate(paths: &[&Path]) -> serde_json::Map<String, Value> {
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("the validator's JSON")
-}
-
-fn options(base_name: &str, pairs: &[(&str, &str)]) -> ExportOptions {
-    ExportOptions {
-        base_name: base_name.into(),
-        options: pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
 }
 
 /// Unpacks the archive into `dir`; returns the unpacked files.

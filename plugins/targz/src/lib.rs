@@ -13,10 +13,11 @@
 //! directory entries are written, so extracting tools create directories
 //! as they would for any new directory.
 //!
-//! Headers are GNU tar headers. A path longer than the 100 bytes a header
-//! holds is written in full in a GNU long-name (`././@LongLink`) entry just
-//! before its file, which GNU tar, bsdtar, Python's `tarfile` and the `tar`
-//! crate all read.
+//! The archive is written by `qlp_sdk::archive::tar_gz`, which
+//! `qlp/kubernetes` and `qlp/helm` use too. Headers are GNU tar headers. A
+//! path longer than the 100 bytes a header holds is written in full in a
+//! GNU long-name (`././@LongLink`) entry just before its file, which GNU
+//! tar, bsdtar, Python's `tarfile` and the `tar` crate all read.
 //!
 //! Paths follow the rules every archive exporter shares
 //! (`qlp_sdk::archive`): empty, absolute, `..`, `.` or empty components,
@@ -30,11 +31,11 @@
 //! `<base-name>.tar.gz` with the base name sanitized as `qlp/zip` does
 //! (`qlp_sdk::archive::sanitize_base_name`).
 
-use flate2::GzBuilder;
-use qlp_sdk::archive::{sanitize_base_name, sorted_entries};
+use qlp_sdk::archive::tar_gz::{self, HeaderFormat};
+pub use qlp_sdk::archive::tar_gz::{DEFAULT_LEVEL, FILE_MODE, MAX_LEVEL, OWNER_ID};
+use qlp_sdk::archive::{artifact, sorted_entries};
 use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
-use tar::{EntryType, Header};
 
 /// Media type of the artifact.
 pub const MEDIA_TYPE: &str = "application/gzip";
@@ -42,27 +43,10 @@ pub const MEDIA_TYPE: &str = "application/gzip";
 /// Extension appended to the sanitized base name.
 pub const EXTENSION: &str = ".tar.gz";
 
-/// Unix permissions of every entry: owner read-write, everyone read. Fixed
-/// so the archive does not depend on how the capsule was produced, and
-/// without execute bits, which a generated file should not get implicitly.
-pub const FILE_MODE: u32 = 0o644;
-
 /// Modification time of every entry, in seconds since the Unix epoch: the
 /// epoch itself. A capsule has no meaningful file times, and any real time
 /// would make two exports of one capsule differ.
 pub const MTIME: u64 = 0;
-
-/// Owner and group id of every entry: 0, with empty user and group names,
-/// as `tar --owner=0 --group=0 --numeric-owner` writes. Extracting as an
-/// ordinary user gives the files to that user.
-pub const OWNER_ID: u64 = 0;
-
-/// Deflate level when the options name none: the common default of gzip and
-/// zlib, a good size/speed balance (and the level `qlp/zip` uses).
-pub const DEFAULT_LEVEL: u32 = 6;
-
-/// Highest deflate level gzip knows; `0` stores without compressing.
-pub const MAX_LEVEL: u32 = 9;
 
 /// Key of the option choosing the deflate level.
 pub const LEVEL_OPTION: &str = "compression-level";
@@ -92,20 +76,13 @@ qlp_sdk::export_exporter!(TarGz);
 pub fn export_files(files: &[File], options: &ExportOptions) -> Result<Artifact, PluginError> {
     let level = level_option(&options.options)?;
     let bytes = build_archive(files, level)?;
-    let file_name = format!("{}{EXTENSION}", sanitize_base_name(&options.base_name));
-    qlp_sdk::log::info(
-        "capsule archived",
-        &[
-            ("file", &file_name),
-            ("entries", &files.len().to_string()),
-            ("bytes", &bytes.len().to_string()),
-        ],
-    );
-    Ok(Artifact {
-        media_type: MEDIA_TYPE.into(),
-        file_name,
+    Ok(artifact(
+        &options.base_name,
+        EXTENSION,
+        MEDIA_TYPE,
+        files.len(),
         bytes,
-    })
+    ))
 }
 
 /// The deflate level the options ask for; [`DEFAULT_LEVEL`] by default.
@@ -138,38 +115,15 @@ pub fn level_option(options: &[(String, String)]) -> Result<u32, PluginError> {
 /// path, fixed time, owner and permissions.
 pub fn build_archive(files: &[File], level: u32) -> Result<Vec<u8>, PluginError> {
     let entries = sorted_entries(files)?;
-    // No file name, no comment, time 0 and the OS byte "unknown": nothing in
-    // the gzip header depends on where or when the archive was made.
-    let gzip = GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(Vec::new(), flate2::Compression::new(level.min(MAX_LEVEL)));
-    let mut builder = tar::Builder::new(gzip);
-    for file in entries {
-        let mut header = Header::new_gnu();
-        header.set_entry_type(EntryType::Regular);
-        header.set_size(file.content.len() as u64);
-        header.set_mode(FILE_MODE);
-        header.set_uid(OWNER_ID);
-        header.set_gid(OWNER_ID);
-        header.set_mtime(MTIME);
-        // Sets the path (through a GNU long-name entry when it is longer
-        // than the header holds) and the checksum.
-        builder
-            .append_data(&mut header, &file.path, file.content.as_slice())
-            .map_err(|e| archive_error(&file.path, e))?;
-    }
-    let gzip = builder
-        .into_inner()
-        .map_err(|e| archive_error("the end of the archive", e))?;
-    gzip.finish()
-        .map_err(|e| archive_error("the gzip trailer", e))
-}
-
-fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
-    PluginError::new(
-        "ARCHIVE_FAILED",
-        format!("cannot write {what} into the archive: {error}"),
+    let writer = tar_gz::TarGz {
+        format: HeaderFormat::Gnu,
+        mtime: MTIME,
+        level,
+    };
+    writer.write(
+        entries
+            .into_iter()
+            .map(|file| (file.path.as_str(), file.content.as_slice())),
     )
 }
 

@@ -239,19 +239,14 @@ fn duplicate_and_conflicting_paths_are_refused() {
         File::text("c.py", ""),
         File::text("a/b.py", "2"),
     ];
-    assert_eq!(
-        code(build_archive(&duplicate, DEFAULT_LEVEL)),
-        "DUPLICATE_PATH"
-    );
     let conflict = [
         File::text("app", "1"),
         File::text("app-x", ""),
         File::text("app/main.py", "2"),
     ];
-    assert_eq!(
-        code(build_archive(&conflict, DEFAULT_LEVEL)),
-        "PATH_CONFLICT"
-    );
+    for (files, expected) in [(&duplicate, "DUPLICATE_PATH"), (&conflict, "PATH_CONFLICT")] {
+        assert_eq!(code(build_archive(files, DEFAULT_LEVEL)), expected);
+    }
     let export = export_files(&conflict, &options(&[]));
     assert_eq!(
         export.err().map(|e| e.code).as_deref(),

@@ -27,11 +27,11 @@ use std::io::{Cursor, Write};
 
 // The path rules and base-name sanitizing are shared with the other archive
 // exporters; re-exported so this crate's API stays as it was.
-use qlp_sdk::archive::sorted_entries;
 pub use qlp_sdk::archive::{
     DEFAULT_BASE_NAME, MAX_BASE_NAME_CHARS, check_path, check_unique, path_problem,
     sanitize_base_name,
 };
+use qlp_sdk::archive::{archive_error, artifact, sorted_entries};
 use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 use zip::write::SimpleFileOptions;
@@ -86,20 +86,13 @@ qlp_sdk::export_exporter!(Zip);
 pub fn export_files(files: &[File], options: &ExportOptions) -> Result<Artifact, PluginError> {
     let compression = compression_option(&options.options)?;
     let bytes = build_archive(files, compression)?;
-    let file_name = format!("{}.zip", sanitize_base_name(&options.base_name));
-    qlp_sdk::log::info(
-        "capsule archived",
-        &[
-            ("file", &file_name),
-            ("entries", &files.len().to_string()),
-            ("bytes", &bytes.len().to_string()),
-        ],
-    );
-    Ok(Artifact {
-        media_type: MEDIA_TYPE.into(),
-        file_name,
+    Ok(artifact(
+        &options.base_name,
+        ".zip",
+        MEDIA_TYPE,
+        files.len(),
         bytes,
-    })
+    ))
 }
 
 /// The compression the options ask for; [`Compression::Deflate`] by default.
@@ -154,13 +147,6 @@ pub fn build_archive(files: &[File], compression: Compression) -> Result<Vec<u8>
         .finish()
         .map_err(|e| archive_error("the central directory", e))?;
     Ok(archive.into_inner())
-}
-
-fn archive_error(what: &str, error: impl std::fmt::Display) -> PluginError {
-    PluginError::new(
-        "ARCHIVE_FAILED",
-        format!("cannot write {what} into the archive: {error}"),
-    )
 }
 
 #[cfg(test)]
