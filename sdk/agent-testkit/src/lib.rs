@@ -6,10 +6,16 @@
 //! it offers is what those tests share: building an [`Intent`], writing the
 //! generated [`File`]s under a directory, finding a file's text, running a
 //! program and failing with its output (or with what to install when the
-//! program is missing), and, in [`npm`], installing a project's npm
-//! dependencies once per distinct set into a cache that later runs reuse.
+//! program is missing), in [`npm`], installing a project's npm
+//! dependencies once per distinct set into a cache that later runs reuse,
+//! and, in [`contract`], the checks every agent's `describe` and `generate`
+//! must pass, which [`agent_contract_tests!`] runs as unit tests.
 
+pub mod contract;
 pub mod npm;
+
+#[doc(hidden)]
+pub use qlp_sdk as __sdk;
 
 use std::path::{Component, Path};
 use std::process::Command;
