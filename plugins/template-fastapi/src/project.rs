@@ -10,6 +10,7 @@
 use crate::spec::{MoneyField, ProjectSpec, Resource};
 use crate::template::render;
 use crate::words;
+use qlp_intent_spec::spec::english_list;
 use qlp_sdk::{File, PluginError};
 
 /// Most characters of the intent quoted in the README. The quote is for
@@ -155,14 +156,6 @@ fn title(resources: &[Resource]) -> String {
 fn resource_list(resources: &[Resource]) -> String {
     let names: Vec<String> = resources.iter().map(|r| r.plural.clone()).collect();
     english_list(&names)
-}
-
-fn english_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [only] => only.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
 }
 
 fn join_mapped(resources: &[Resource], separator: &str, f: impl Fn(&Resource) -> String) -> String {
