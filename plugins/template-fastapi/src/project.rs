@@ -10,13 +10,11 @@
 use crate::spec::{MoneyField, ProjectSpec, Resource};
 use crate::template::render;
 use crate::words;
+use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
 use qlp_sdk::{File, PluginError};
 
-/// Most characters of the intent quoted in the README. The quote is for
-/// orientation; a longer description would push the usage instructions
-/// far down the page.
-pub const MAX_QUOTED_INTENT_CHARS: usize = 1000;
+pub use qlp_intent_spec::readme::MAX_QUOTED_INTENT_CHARS;
 
 mod tmpl {
     //! The template files, compiled into the plugin.
@@ -460,25 +458,6 @@ fn test_storage_py(spec: &ProjectSpec) -> Result<String, PluginError> {
     )
 }
 
-/// The intent as a Markdown block quote, cut at [`MAX_QUOTED_INTENT_CHARS`].
-fn intent_quote(description: &str) -> String {
-    let mut text: String = description.chars().take(MAX_QUOTED_INTENT_CHARS).collect();
-    if description.chars().count() > MAX_QUOTED_INTENT_CHARS {
-        text.push('…');
-    }
-    text.lines()
-        .map(|line| {
-            let line = line.trim_end();
-            if line.is_empty() {
-                ">".to_string()
-            } else {
-                format!("> {line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<String, PluginError> {
     let mut feature_bullets = String::new();
     let mut run_note = String::new();
@@ -581,7 +560,7 @@ fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<Str
         &[
             ("title", title),
             ("resource_list", resource_list),
-            ("intent_quote", &intent_quote(&spec.description)),
+            ("intent_quote", &readme::intent_quote(&spec.description)),
             ("feature_bullets", &feature_bullets),
             ("run_note", &run_note),
             ("image_name", &image_name),
