@@ -580,29 +580,15 @@ fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<Str
 mod tests {
     use super::*;
     use crate::spec::analyze;
-    use qlp_sdk::Intent;
+    use qlp_agent_testkit::text;
 
     fn files_for(description: &str) -> Vec<File> {
-        let intent = Intent {
-            id: "00000000-0000-0000-0000-000000000000".into(),
-            description: description.into(),
-            requirements: vec![],
-            constraints: vec![],
-            tier: "standard".into(),
-        };
+        let intent = qlp_agent_testkit::intent(description, &[], &[]);
         render_project(&analyze(&intent).expect("valid intent")).expect("renders")
     }
 
     fn paths(files: &[File]) -> Vec<&str> {
         files.iter().map(|f| f.path.as_str()).collect()
-    }
-
-    fn text<'a>(files: &'a [File], path: &str) -> &'a str {
-        files
-            .iter()
-            .find(|f| f.path == path)
-            .and_then(File::as_text)
-            .unwrap_or_else(|| panic!("{path} is generated as text"))
     }
 
     const INVOICES_INTENT: &str =
@@ -791,19 +777,7 @@ mod tests {
             "Build an API to manage customer orders",
             "notes with a database",
         ] {
-            for file in files_for(description) {
-                let content = file.as_text().expect("text");
-                assert!(
-                    !content.contains("{{"),
-                    "{} keeps template syntax",
-                    file.path
-                );
-                assert!(
-                    content.ends_with('\n') && !content.ends_with("\n\n"),
-                    "{} ends with one newline",
-                    file.path
-                );
-            }
+            qlp_agent_testkit::assert_rendered_cleanly(&files_for(description));
         }
     }
 

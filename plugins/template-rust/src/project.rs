@@ -1066,26 +1066,12 @@ fn readme_md(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qlp_agent_testkit::text;
     use qlp_intent_spec::analyze;
-    use qlp_sdk::Intent;
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
-        let intent = Intent {
-            id: "00000000-0000-0000-0000-000000000000".into(),
-            description: description.into(),
-            requirements: requirements.iter().map(|r| r.to_string()).collect(),
-            constraints: vec![],
-            tier: "standard".into(),
-        };
+        let intent = qlp_agent_testkit::intent(description, requirements, &[]);
         render_project(&analyze(&intent).expect("valid intent")).expect("renders")
-    }
-
-    fn text<'a>(files: &'a [File], path: &str) -> &'a str {
-        files
-            .iter()
-            .find(|f| f.path == path)
-            .and_then(File::as_text)
-            .unwrap_or_else(|| panic!("{path} generated"))
     }
 
     #[test]
@@ -1101,19 +1087,7 @@ mod tests {
                 &["Books have a title and a page count"][..],
             ),
         ] {
-            for file in files_for(description, requirements) {
-                let content = file.as_text().expect("text");
-                assert!(
-                    !content.contains("{{"),
-                    "{} keeps template syntax",
-                    file.path
-                );
-                assert!(
-                    content.ends_with('\n') && !content.ends_with("\n\n"),
-                    "{} ends with one newline",
-                    file.path
-                );
-            }
+            qlp_agent_testkit::assert_rendered_cleanly(&files_for(description, requirements));
         }
     }
 

@@ -66,6 +66,24 @@ pub fn text<'a>(files: &'a [File], path: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{path} is generated as text"))
 }
 
+/// Fails unless every file is text with no `{{` left from its template and
+/// ends with exactly one newline.
+pub fn assert_rendered_cleanly(files: &[File]) {
+    for file in files {
+        let content = file.as_text().expect("text");
+        assert!(
+            !content.contains("{{"),
+            "{} keeps template syntax",
+            file.path
+        );
+        assert!(
+            content.ends_with('\n') && !content.ends_with("\n\n"),
+            "{} ends with one newline",
+            file.path
+        );
+    }
+}
+
 /// Whether a file is generated at `path`.
 pub fn has(files: &[File], path: &str) -> bool {
     files.iter().any(|f| f.path == path)
@@ -133,6 +151,25 @@ mod tests {
             .downcast::<String>()
             .expect("a formatted message");
         assert!(message.contains("visible-output"), "{message}");
+    }
+
+    #[test]
+    fn leftover_template_syntax_or_a_trailing_blank_line_fails() {
+        assert_rendered_cleanly(&[File::text("ok.txt", "done\n")]);
+        for (content, expected) in [
+            ("{{name}}\n", "keeps template syntax"),
+            ("done\n\n", "ends with one newline"),
+            ("done", "ends with one newline"),
+        ] {
+            let outcome = std::panic::catch_unwind(|| {
+                assert_rendered_cleanly(&[File::text("f.txt", content)])
+            });
+            let message = *outcome
+                .expect_err("fails")
+                .downcast::<String>()
+                .expect("a formatted message");
+            assert!(message.contains(expected), "{message}");
+        }
     }
 
     #[test]
