@@ -171,16 +171,7 @@ fn string_slice<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 /// The example value of a field in tests and documentation, as Go source
 /// and as JSON (they coincide for these values).
 fn example_value(field: &Field, changed: bool) -> String {
-    match (field.kind, changed) {
-        (FieldKind::Text, false) => go_string(&format!("example {}", field.spaced())),
-        (FieldKind::Text, true) => go_string(&format!("changed {}", field.spaced())),
-        (FieldKind::Integer, false) => "3".into(),
-        (FieldKind::Integer, true) => "7".into(),
-        (FieldKind::Number, false) => "9.5".into(),
-        (FieldKind::Number, true) => "12.25".into(),
-        (FieldKind::Boolean, false) => "true".into(),
-        (FieldKind::Boolean, true) => "false".into(),
-    }
+    field.example_value(changed, go_string)
 }
 
 /// `{"name": "example name", "price": 9.5}` as a Go map literal or JSON.

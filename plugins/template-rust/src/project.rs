@@ -208,16 +208,7 @@ fn rust_type(field: &Field) -> String {
 
 /// The example value of a field in tests and documentation, as JSON.
 fn example_value(field: &Field, changed: bool) -> String {
-    match (field.kind, changed) {
-        (FieldKind::Text, false) => rust_string(&format!("example {}", field.spaced())),
-        (FieldKind::Text, true) => rust_string(&format!("changed {}", field.spaced())),
-        (FieldKind::Integer, false) => "3".into(),
-        (FieldKind::Integer, true) => "7".into(),
-        (FieldKind::Number, false) => "9.5".into(),
-        (FieldKind::Number, true) => "12.25".into(),
-        (FieldKind::Boolean, false) => "true".into(),
-        (FieldKind::Boolean, true) => "false".into(),
-    }
+    field.example_value(changed, rust_string)
 }
 
 /// `{"name": "example name", "price": 9.5}`.
