@@ -163,6 +163,18 @@ pub mod planner {
 pub mod agent {
     pub use crate::bindings::agent::Guest as Agent;
     pub use crate::{File, GenerationRequest, PluginError, PluginInfo};
+
+    /// Logs at info level that an agent produced `files` in round
+    /// `iteration` (0 for the first, more for repairs), under `message`
+    /// ("generated Go project"), with their count.
+    pub fn log_generated(message: &str, files: &[File], iteration: u32) {
+        let count = files.len().to_string();
+        let iteration = iteration.to_string();
+        crate::log::info(
+            message,
+            &[("files", count.as_str()), ("iteration", iteration.as_str())],
+        );
+    }
 }
 
 /// Analyzers measure source files.

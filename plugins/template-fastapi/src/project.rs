@@ -10,12 +10,11 @@
 use crate::spec::{MoneyField, ProjectSpec, Resource};
 use crate::template::render;
 use crate::words;
+use qlp_intent_spec::readme;
+use qlp_intent_spec::spec::english_list;
 use qlp_sdk::{File, PluginError};
 
-/// Most characters of the intent quoted in the README. The quote is for
-/// orientation; a longer description would push the usage instructions
-/// far down the page.
-pub const MAX_QUOTED_INTENT_CHARS: usize = 1000;
+pub use qlp_intent_spec::readme::MAX_QUOTED_INTENT_CHARS;
 
 mod tmpl {
     //! The template files, compiled into the plugin.
@@ -155,14 +154,6 @@ fn title(resources: &[Resource]) -> String {
 fn resource_list(resources: &[Resource]) -> String {
     let names: Vec<String> = resources.iter().map(|r| r.plural.clone()).collect();
     english_list(&names)
-}
-
-fn english_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [only] => only.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
 }
 
 fn join_mapped(resources: &[Resource], separator: &str, f: impl Fn(&Resource) -> String) -> String {
@@ -467,25 +458,6 @@ fn test_storage_py(spec: &ProjectSpec) -> Result<String, PluginError> {
     )
 }
 
-/// The intent as a Markdown block quote, cut at [`MAX_QUOTED_INTENT_CHARS`].
-fn intent_quote(description: &str) -> String {
-    let mut text: String = description.chars().take(MAX_QUOTED_INTENT_CHARS).collect();
-    if description.chars().count() > MAX_QUOTED_INTENT_CHARS {
-        text.push('…');
-    }
-    text.lines()
-        .map(|line| {
-            let line = line.trim_end();
-            if line.is_empty() {
-                ">".to_string()
-            } else {
-                format!("> {line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<String, PluginError> {
     let mut feature_bullets = String::new();
     let mut run_note = String::new();
@@ -588,7 +560,7 @@ fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<Str
         &[
             ("title", title),
             ("resource_list", resource_list),
-            ("intent_quote", &intent_quote(&spec.description)),
+            ("intent_quote", &readme::intent_quote(&spec.description)),
             ("feature_bullets", &feature_bullets),
             ("run_note", &run_note),
             ("image_name", &image_name),
@@ -608,29 +580,15 @@ fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<Str
 mod tests {
     use super::*;
     use crate::spec::analyze;
-    use qlp_sdk::Intent;
+    use qlp_agent_testkit::text;
 
     fn files_for(description: &str) -> Vec<File> {
-        let intent = Intent {
-            id: "00000000-0000-0000-0000-000000000000".into(),
-            description: description.into(),
-            requirements: vec![],
-            constraints: vec![],
-            tier: "standard".into(),
-        };
+        let intent = qlp_agent_testkit::intent(description, &[], &[]);
         render_project(&analyze(&intent).expect("valid intent")).expect("renders")
     }
 
     fn paths(files: &[File]) -> Vec<&str> {
         files.iter().map(|f| f.path.as_str()).collect()
-    }
-
-    fn text<'a>(files: &'a [File], path: &str) -> &'a str {
-        files
-            .iter()
-            .find(|f| f.path == path)
-            .and_then(File::as_text)
-            .unwrap_or_else(|| panic!("{path} is generated as text"))
     }
 
     const INVOICES_INTENT: &str =
@@ -819,19 +777,7 @@ mod tests {
             "Build an API to manage customer orders",
             "notes with a database",
         ] {
-            for file in files_for(description) {
-                let content = file.as_text().expect("text");
-                assert!(
-                    !content.contains("{{"),
-                    "{} keeps template syntax",
-                    file.path
-                );
-                assert!(
-                    content.ends_with('\n') && !content.ends_with("\n\n"),
-                    "{} ends with one newline",
-                    file.path
-                );
-            }
+            qlp_agent_testkit::assert_rendered_cleanly(&files_for(description));
         }
     }
 

@@ -1,51 +1,29 @@
 //! Reading an intent into a [`ProjectSpec`]: which resources the service
 //! exposes, and whether it needs JWT authentication and a database seam.
 //!
-//! Resources come from the description only. They are, in order of first
-//! appearance:
+//! The reading is `qlp-intent-spec`'s (see [`qlp_intent_spec::spec`]): the
+//! same plural nouns, markers and fallback give the resources, and the same
+//! words, negations and disabled constraint values give the features. This
+//! agent differs in three places, kept here:
 //!
-//! 1. every plural noun that is not a stop word ("invoices and customers"
-//!    gives two resources; "customer orders" gives `orders`, because the
-//!    singular "customer" only qualifies it), with `users`/`accounts` kept
-//!    only when nothing else is named;
-//! 2. if there is none, the first singular noun after "for", "of",
-//!    "manage" or "track" ("an API for inventory" gives `inventories`);
-//! 3. if there is still none, `items`.
-//!
-//! Features are read from the description, the requirements and the named
-//! constraints (name and value together, so `("database", "PostgreSQL")`
-//! asks for a database) at once; a feature word right after "no", "not" or
-//! "without" does not count ("without auth"), nor does a constraint whose
-//! value is "none", "no", "off", "false" or "disabled".
+//! - a resource has a Python model class instead of fields, and two nouns
+//!   whose classes would be one give one resource;
+//! - after a marker it takes the first noun, not the head of the phrase
+//!   ("an API for warehouse inventory" gives `warehouses`), and it does not
+//!   drop nouns that are field names;
+//! - only a generic or a PostgreSQL word asks for a database
+//!   ([`DATABASE_WORDS`]).
 
 use crate::words;
+use qlp_intent_spec::spec::{
+    self as shared, AMOUNT_RESOURCES, AUTH_WORDS, PRICE_RESOURCES, mentions_any,
+};
 use qlp_sdk::{Intent, PluginError};
 
-/// Most resources one generated service gets. Each adds a router, a model
-/// pair and a test module; an intent that seems to name more is usually
-/// prose, and a longer project is harder to review.
-pub const MAX_RESOURCES: usize = 4;
+pub use qlp_intent_spec::spec::{FALLBACK_RESOURCE, MAX_RESOURCES};
 
-/// The resource used when the intent names none.
-pub const FALLBACK_RESOURCE: &str = "items";
-
-/// Words that ask for JWT authentication.
-const AUTH_WORDS: &[&str] = &[
-    "auth",
-    "authenticated",
-    "authentication",
-    "authorization",
-    "bearer",
-    "jwt",
-    "jwts",
-    "login",
-    "oauth",
-    "oauth2",
-    "token",
-    "tokens",
-];
-
-/// Words that ask for a database.
+/// Words that ask for a database: generic ones and PostgreSQL's names, the
+/// database the generated project's `DATABASE_URL` seam is documented for.
 const DATABASE_WORDS: &[&str] = &[
     "database",
     "databases",
@@ -55,12 +33,6 @@ const DATABASE_WORDS: &[&str] = &[
     "postgresql",
     "sql",
 ];
-
-/// Words that cancel the feature word right after them.
-const NEGATIONS: &[&str] = &["no", "not", "without"];
-
-/// Constraint values that turn the named feature off, as in `("auth", "none")`.
-const DISABLED_VALUES: &[&str] = &["", "disabled", "false", "n/a", "no", "none", "off"];
 
 /// Python names the generated modules import or define; a model class must
 /// not shadow them.
@@ -104,36 +76,6 @@ pub enum MoneyField {
     /// `price`, for things that are sold (products, books).
     Price,
 }
-
-/// Singulars whose model gets an `amount` field.
-const AMOUNT_RESOURCES: &[&str] = &[
-    "bill",
-    "donation",
-    "expense",
-    "invoice",
-    "order",
-    "payment",
-    "payout",
-    "purchase",
-    "quote",
-    "refund",
-    "sale",
-    "transaction",
-    "transfer",
-];
-
-/// Singulars whose model gets a `price` field.
-const PRICE_RESOURCES: &[&str] = &[
-    "book",
-    "course",
-    "listing",
-    "menu",
-    "plan",
-    "product",
-    "service",
-    "subscription",
-    "ticket",
-];
 
 /// One resource of the generated API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,51 +138,23 @@ pub fn analyze(intent: &Intent) -> Result<ProjectSpec, PluginError> {
         ));
     }
 
-    let description_tokens = words::tokenize(description);
-    let mut feature_tokens = description_tokens.clone();
-    // A named constraint counts by its name and value together, e.g.
-    // `("database", "PostgreSQL")`, unless the value turns it off, e.g.
-    // `("auth", "none")`.
-    let constraints = intent
-        .constraints
-        .iter()
-        .filter(|(_, value)| !DISABLED_VALUES.contains(&value.trim().to_ascii_lowercase().as_str()))
-        .map(|(name, value)| format!("{name} {value}"));
-    for text in intent.requirements.iter().cloned().chain(constraints) {
-        // A separator keeps a negation at the end of one text from
-        // cancelling a feature word at the start of the next.
-        feature_tokens.push(String::new());
-        feature_tokens.extend(words::tokenize(&text));
-    }
+    let enabled = shared::enabled_constraints(intent);
+    let feature_tokens = shared::feature_tokens(description, &intent.requirements, &enabled);
 
     Ok(ProjectSpec {
-        resources: extract_resources(&description_tokens),
-        auth: mentions(&feature_tokens, AUTH_WORDS),
-        database: mentions(&feature_tokens, DATABASE_WORDS),
+        resources: extract_resources(&words::tokenize(description)),
+        auth: mentions_any(&feature_tokens, AUTH_WORDS),
+        database: mentions_any(&feature_tokens, DATABASE_WORDS),
         description: description.to_string(),
     })
 }
 
 /// The resources named by the tokens of a description (see the module
-/// documentation for the rules).
+/// documentation for how this differs from `qlp-intent-spec`), at most
+/// [`MAX_RESOURCES`].
 pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
-    let mut strong: Vec<&str> = Vec::new();
-    let mut weak: Vec<&str> = Vec::new();
-    for token in tokens {
-        if !words::is_name_like(token) || words::is_stop_word(token) || !words::is_plural(token) {
-            continue;
-        }
-        let list = if words::WEAK_RESOURCES.contains(&token.as_str()) {
-            &mut weak
-        } else {
-            &mut strong
-        };
-        list.push(token);
-    }
-    let plurals = if strong.is_empty() { weak } else { strong };
-
     let mut resources: Vec<Resource> = Vec::new();
-    for plural in plurals {
+    for plural in shared::named_plurals(tokens) {
         let resource = Resource::from_plural(plural);
         let seen = resources
             .iter()
@@ -250,7 +164,7 @@ pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
         }
     }
     if resources.is_empty()
-        && let Some(noun) = noun_after_marker(tokens)
+        && let Some(noun) = shared::noun_phrase_after_marker(tokens).and_then(<[String]>::first)
     {
         resources.push(Resource::from_plural(&words::pluralize(noun)));
     }
@@ -258,37 +172,6 @@ pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
         resources.push(Resource::from_plural(FALLBACK_RESOURCE));
     }
     resources
-}
-
-/// The first singular noun that follows a marker word, past filler words.
-fn noun_after_marker(tokens: &[String]) -> Option<&str> {
-    let mut index = 0;
-    while index < tokens.len() {
-        if words::is_marker(&tokens[index]) {
-            let mut next = index + 1;
-            while next < tokens.len() && words::is_filler(&tokens[next]) {
-                next += 1;
-            }
-            if let Some(candidate) = tokens.get(next)
-                && words::is_name_like(candidate)
-                && !words::is_stop_word(candidate)
-                && !words::is_marker(candidate)
-            {
-                return Some(candidate);
-            }
-        }
-        index += 1;
-    }
-    None
-}
-
-/// Whether any of `wanted` occurs in `tokens` other than right after a
-/// negation.
-fn mentions(tokens: &[String], wanted: &[&str]) -> bool {
-    tokens.iter().enumerate().any(|(index, token)| {
-        let negated = index > 0 && NEGATIONS.contains(&tokens[index - 1].as_str());
-        wanted.contains(&token.as_str()) && !negated
-    })
 }
 
 #[cfg(test)]

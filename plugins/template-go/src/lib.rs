@@ -53,12 +53,7 @@ impl Agent for TemplateGo {
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
         let files = generate_project(&request.intent)?;
-        let count = files.len().to_string();
-        let iteration = request.iteration.to_string();
-        qlp_sdk::log::info(
-            "generated Go project",
-            &[("files", count.as_str()), ("iteration", iteration.as_str())],
-        );
+        qlp_sdk::agent::log_generated("generated Go project", &files, request.iteration);
         Ok(files)
     }
 }
@@ -69,60 +64,13 @@ qlp_sdk::export_agent!(TemplateGo);
 mod tests {
     use super::*;
 
-    /// Files as comparable (path, bytes) pairs; the bindings' `File` has no `PartialEq`.
-    fn snapshot(files: &[File]) -> Vec<(String, Vec<u8>)> {
-        files
-            .iter()
-            .map(|f| (f.path.clone(), f.content.clone()))
-            .collect()
-    }
-
-    fn request(description: &str, iteration: u32) -> GenerationRequest {
-        GenerationRequest {
-            intent: Intent {
-                id: "00000000-0000-0000-0000-000000000000".into(),
-                description: description.into(),
-                requirements: vec!["Each item has a SKU, a name and a quantity".into()],
-                constraints: vec![("language".into(), "Go".into())],
-                tier: "standard".into(),
-            },
-            files: vec![],
-            findings: vec![],
-            iteration,
-            role: "implementer".into(),
-        }
-    }
-
-    #[test]
-    fn describe_names_the_agent() {
-        let info = TemplateGo::describe();
-        assert_eq!(info.name, "qlp/template-go");
-        assert_eq!(info.version, "0.1.0");
-        assert_eq!(info.kind, PluginKind::Agent);
-        assert!(info.capabilities.is_empty());
-    }
-
-    #[test]
-    fn the_same_request_gives_byte_identical_files() {
-        let description = "Create a Go REST API for warehouse items with PostgreSQL and JWT auth";
-        let first = TemplateGo::generate(request(description, 0)).expect("generates");
-        let second = TemplateGo::generate(request(description, 0)).expect("generates");
-        assert_eq!(snapshot(&first), snapshot(&second));
-    }
-
-    #[test]
-    fn a_repair_round_returns_the_same_project() {
-        let description = "Build a Go API to manage customer orders";
-        let first = TemplateGo::generate(request(description, 0)).expect("generates");
-        let mut repair = request(description, 2);
-        repair.files = first.clone();
-        let repaired = TemplateGo::generate(repair).expect("generates");
-        assert_eq!(snapshot(&repaired), snapshot(&first));
-    }
-
-    #[test]
-    fn an_empty_intent_is_refused_with_empty_intent() {
-        let error = TemplateGo::generate(request("  ", 0)).expect_err("blank intent");
-        assert_eq!(error.code, "EMPTY_INTENT");
+    qlp_agent_testkit::agent_contract_tests! {
+        agent: TemplateGo,
+        name: "qlp/template-go",
+        requirements: ["Each item has a SKU, a name and a quantity"],
+        constraints: [("language", "Go")],
+        generates: "Create a Go REST API for warehouse items with PostgreSQL and JWT auth",
+        repairs: ("Build a Go API to manage customer orders", 2),
+        blank: "  ",
     }
 }

@@ -54,12 +54,7 @@ impl Agent for TemplateNode {
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
         let files = generate_project(&request.intent)?;
-        let count = files.len().to_string();
-        let iteration = request.iteration.to_string();
-        qlp_sdk::log::info(
-            "generated Node.js project",
-            &[("files", count.as_str()), ("iteration", iteration.as_str())],
-        );
+        qlp_sdk::agent::log_generated("generated Node.js project", &files, request.iteration);
         Ok(files)
     }
 }
@@ -70,60 +65,13 @@ qlp_sdk::export_agent!(TemplateNode);
 mod tests {
     use super::*;
 
-    /// Files as comparable (path, bytes) pairs; the bindings' `File` has no `PartialEq`.
-    fn snapshot(files: &[File]) -> Vec<(String, Vec<u8>)> {
-        files
-            .iter()
-            .map(|f| (f.path.clone(), f.content.clone()))
-            .collect()
-    }
-
-    fn request(description: &str, iteration: u32) -> GenerationRequest {
-        GenerationRequest {
-            intent: Intent {
-                id: "00000000-0000-0000-0000-000000000000".into(),
-                description: description.into(),
-                requirements: vec!["Each ticket has a title, a priority and a done flag".into()],
-                constraints: vec![("framework".into(), "Express".into())],
-                tier: "standard".into(),
-            },
-            files: vec![],
-            findings: vec![],
-            iteration,
-            role: "implementer".into(),
-        }
-    }
-
-    #[test]
-    fn describe_names_the_agent() {
-        let info = TemplateNode::describe();
-        assert_eq!(info.name, "qlp/template-node");
-        assert_eq!(info.version, "0.1.0");
-        assert_eq!(info.kind, PluginKind::Agent);
-        assert!(info.capabilities.is_empty());
-    }
-
-    #[test]
-    fn the_same_request_gives_byte_identical_files() {
-        let description = "Create a Node.js Express service for support tickets with JWT auth";
-        let first = TemplateNode::generate(request(description, 0)).expect("generates");
-        let second = TemplateNode::generate(request(description, 0)).expect("generates");
-        assert_eq!(snapshot(&first), snapshot(&second));
-    }
-
-    #[test]
-    fn a_repair_round_returns_the_same_project() {
-        let description = "A TypeScript API for tickets";
-        let first = TemplateNode::generate(request(description, 0)).expect("generates");
-        let mut repair = request(description, 1);
-        repair.files = first.clone();
-        let repaired = TemplateNode::generate(repair).expect("generates");
-        assert_eq!(snapshot(&repaired), snapshot(&first));
-    }
-
-    #[test]
-    fn an_empty_intent_is_refused_with_empty_intent() {
-        let error = TemplateNode::generate(request("\n", 0)).expect_err("blank intent");
-        assert_eq!(error.code, "EMPTY_INTENT");
+    qlp_agent_testkit::agent_contract_tests! {
+        agent: TemplateNode,
+        name: "qlp/template-node",
+        requirements: ["Each ticket has a title, a priority and a done flag"],
+        constraints: [("framework", "Express")],
+        generates: "Create a Node.js Express service for support tickets with JWT auth",
+        repairs: ("A TypeScript API for tickets", 1),
+        blank: "\n",
     }
 }

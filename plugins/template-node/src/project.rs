@@ -10,8 +10,9 @@
 //! Everything is derived from the spec alone, in a fixed order, so one
 //! request always gives byte-identical files.
 
+use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
-use qlp_intent_spec::template::render;
+use qlp_intent_spec::template::{as_pairs, render};
 use qlp_intent_spec::{Database, Field, FieldKind, IntentSpec, Resource, words};
 use qlp_sdk::{File, PluginError};
 
@@ -19,10 +20,7 @@ use qlp_sdk::{File, PluginError};
 /// port of an Express service.
 pub const DEFAULT_PORT: u16 = 3000;
 
-/// Most characters of the intent quoted in the README. The quote is for
-/// orientation; a longer description would push the usage instructions
-/// far down the page.
-pub const MAX_QUOTED_INTENT_CHARS: usize = 1000;
+pub use qlp_intent_spec::readme::MAX_QUOTED_INTENT_CHARS;
 
 mod tmpl {
     //! The template files, compiled into the plugin.
@@ -154,16 +152,7 @@ fn string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 /// The example value of a field in tests and documentation, as JavaScript
 /// and as JSON (they coincide for these values).
 fn example_value(field: &Field, changed: bool) -> String {
-    match (field.kind, changed) {
-        (FieldKind::Text, false) => js_string(&format!("example {}", field.spaced())),
-        (FieldKind::Text, true) => js_string(&format!("changed {}", field.spaced())),
-        (FieldKind::Integer, false) => "3".into(),
-        (FieldKind::Integer, true) => "7".into(),
-        (FieldKind::Number, false) => "9.5".into(),
-        (FieldKind::Number, true) => "12.25".into(),
-        (FieldKind::Boolean, false) => "true".into(),
-        (FieldKind::Boolean, true) => "false".into(),
-    }
+    field.example_value(changed, js_string)
 }
 
 /// `{ name: "example name", price: 9.5 }` as a JavaScript object literal,
@@ -309,10 +298,6 @@ fn resource_values(resource: &TsResource<'_>) -> Vec<(&'static str, String)> {
         ("Model", resource.model.clone()),
         ("camelPlural", resource.camel_plural.clone()),
     ]
-}
-
-fn as_pairs<'a>(values: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    values.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 fn database_driver(database: Database) -> &'static str {
@@ -704,49 +689,12 @@ fn resource_test_ts(resource: &TsResource<'_>) -> Result<String, PluginError> {
     render(tmpl::RESOURCE_TEST, &as_pairs(&values))
 }
 
-/// The intent as a Markdown block quote, cut at [`MAX_QUOTED_INTENT_CHARS`].
-fn intent_quote(description: &str) -> String {
-    let mut text: String = description.chars().take(MAX_QUOTED_INTENT_CHARS).collect();
-    if description.chars().count() > MAX_QUOTED_INTENT_CHARS {
-        text.push('…');
-    }
-    text.lines()
-        .map(|line| {
-            let line = line.trim_end();
-            if line.is_empty() {
-                ">".to_string()
-            } else {
-                format!("> {line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn kind_doc(field: &Field) -> &'static str {
-    match (field.kind, field.non_negative) {
-        (FieldKind::Text, _) => "text",
-        (FieldKind::Integer, true) => "whole number, 0 or more",
-        (FieldKind::Integer, false) => "whole number",
-        (FieldKind::Number, true) => "number, 0 or more",
-        (FieldKind::Number, false) => "number",
-        (FieldKind::Boolean, _) => "true or false",
-    }
-}
-
 fn readme_md(
     spec: &IntentSpec,
     resources: &[TsResource<'_>],
     title: &str,
     port: &str,
 ) -> Result<String, PluginError> {
-    let mut requirements_section = String::new();
-    if !spec.requirements.is_empty() {
-        requirements_section.push_str("\nWith the requirements:\n\n");
-        for requirement in &spec.requirements {
-            requirements_section.push_str(&format!("- {}\n", requirement.replace('\n', " ")));
-        }
-    }
     let mut feature_bullets = String::new();
     let mut run_note = String::new();
     let mut docker_env = String::new();
@@ -755,7 +703,6 @@ fn readme_md(
     let mut config_rows = String::new();
     let mut database_section = String::new();
     let mut layout_extra = String::new();
-    let unauthorized = if spec.auth { ", 401" } else { "" };
     let first = resources[0].plural();
 
     if spec.auth {
@@ -766,10 +713,8 @@ fn readme_md(
         run_note.push_str(
             "# JWT_SECRET, AUTH_USERNAME and AUTH_PASSWORD must be set first: see Authentication.\n",
         );
-        docker_env.push_str("-e JWT_SECRET -e AUTH_USERNAME -e AUTH_PASSWORD ");
-        endpoint_rows.push_str(
-            "| POST | `/auth/token` | Exchange `username` and `password` for a bearer token | 200, 400, 401, 503 |\n",
-        );
+        docker_env.push_str(readme::AUTH_DOCKER_ENV);
+        endpoint_rows.push_str(readme::TOKEN_ENDPOINT_ROW);
         let paths: Vec<String> = resources
             .iter()
             .map(|r| format!("`/{}`", r.plural()))
@@ -782,73 +727,38 @@ fn readme_md(
                 ("port", port),
             ],
         )?;
-        config_rows.push_str(
-            "| `JWT_SECRET` | Key that signs and verifies tokens, at least 32 characters (required) | none: the service refuses to start |\n\
-             | `JWT_EXPIRES_SECONDS` | Lifetime of an issued token | 3600 |\n\
-             | `AUTH_USERNAME`, `AUTH_PASSWORD` | The login `POST /auth/token` accepts | none: the endpoint answers 503 |\n",
-        );
+        config_rows.push_str(readme::AUTH_CONFIG_ROWS);
         layout_extra.push_str(
             "- `src/auth.ts`: JWT issue and verification, the token route, `requireUser`.\n",
         );
     }
     if let Some(database) = spec.database {
-        feature_bullets.push_str(&format!(
-            "- A storage seam selected by `DATABASE_URL`: in memory by default, {}\n  \
-             once a repository for it is implemented.\n",
-            database.title()
-        ));
-        config_rows.push_str(&format!(
-            "| `DATABASE_URL` | Storage: unset, empty or `memory://` for memory, `{}://...` for {} | in memory |\n",
-            database.schemes()[0],
-            database.title()
-        ));
+        feature_bullets.push_str(&readme::database_bullet(database));
+        config_rows.push_str(&readme::database_config_row(database));
         database_section = render(tmpl::README_DATABASE, &as_pairs(&database_values(database)))?;
     }
 
     let mut model_docs = String::new();
     for resource in resources {
-        let p = resource.plural();
-        let s = &resource.resource.singular;
-        let a_singular = resource.resource.a_singular();
-        endpoint_rows.push_str(&format!(
-            "| GET | `/{p}` | List every {s} | 200{unauthorized} |\n\
-             | POST | `/{p}` | Create {a_singular} | 201, 400{unauthorized} |\n\
-             | GET | `/{p}/{{id}}` | Get one {s} | 200{unauthorized}, 404 |\n\
-             | PUT | `/{p}/{{id}}` | Replace {a_singular} | 200, 400{unauthorized}, 404 |\n\
-             | DELETE | `/{p}/{{id}}` | Delete {a_singular} | 204{unauthorized}, 404 |\n"
+        endpoint_rows.push_str(&readme::endpoint_rows(
+            resource.plural(),
+            &resource.resource.singular,
+            &resource.resource.a_singular(),
+            spec.auth,
         ));
-        let origin = if resource.resource.fields_from_intent {
-            "fields named by the intent"
-        } else {
-            "default fields, as the intent names none"
-        };
-        model_docs.push_str(&format!(
-            "`{}` (`/{p}`, {origin}):\n\n\
-             | Field | Type | Required |\n|---|---|---|\n\
-             | `id` | whole number, assigned by the server | - |\n",
-            resource.model
+        model_docs.push_str(&readme::model_doc(
+            &resource.model,
+            resource.plural(),
+            resource.resource.fields_from_intent,
+            resource.fields(),
         ));
-        for field in resource.fields() {
-            model_docs.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                field.name,
-                kind_doc(field),
-                if field.required { "yes" } else { "no" }
-            ));
-        }
-        model_docs.push('\n');
     }
 
-    let auth_header = if spec.auth {
-        "-H \"Authorization: Bearer $TOKEN\" "
-    } else {
-        ""
-    };
-    let curl_example = format!(
-        "curl -X POST localhost:{port}/{first} {auth_header}-H 'Content-Type: application/json' \\\n  \
-         -d '{}'\n\
-         curl {auth_header}localhost:{port}/{first}\n",
-        example_object(&resources[0], false, true)
+    let curl_example = readme::curl_example(
+        port,
+        first,
+        spec.auth,
+        &example_object(&resources[0], false, true),
     );
 
     render(
@@ -858,8 +768,11 @@ fn readme_md(
             ("name", &spec.name),
             ("port", port),
             ("resource_list", &spec.resource_list()),
-            ("intent_quote", &intent_quote(&spec.description)),
-            ("requirements_section", &requirements_section),
+            ("intent_quote", &readme::intent_quote(&spec.description)),
+            (
+                "requirements_section",
+                &readme::requirements_section(&spec.requirements),
+            ),
             ("feature_bullets", &feature_bullets),
             ("run_note", &run_note),
             ("curl_example", &curl_example),
@@ -878,16 +791,9 @@ fn readme_md(
 mod tests {
     use super::*;
     use qlp_intent_spec::analyze;
-    use qlp_sdk::Intent;
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
-        let intent = Intent {
-            id: "00000000-0000-0000-0000-000000000000".into(),
-            description: description.into(),
-            requirements: requirements.iter().map(|r| r.to_string()).collect(),
-            constraints: vec![],
-            tier: "standard".into(),
-        };
+        let intent = qlp_agent_testkit::intent(description, requirements, &[]);
         render_project(&analyze(&intent).expect("valid intent")).expect("renders")
     }
 
@@ -904,19 +810,7 @@ mod tests {
                 &["Books have a title and a page count"][..],
             ),
         ] {
-            for file in files_for(description, requirements) {
-                let content = file.as_text().expect("text");
-                assert!(
-                    !content.contains("{{"),
-                    "{} keeps template syntax",
-                    file.path
-                );
-                assert!(
-                    content.ends_with('\n') && !content.ends_with("\n\n"),
-                    "{} ends with one newline",
-                    file.path
-                );
-            }
+            qlp_agent_testkit::assert_rendered_cleanly(&files_for(description, requirements));
         }
     }
 

@@ -62,12 +62,7 @@ impl Agent for TemplateReact {
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
         let files = generate_project(&request.intent)?;
-        let count = files.len().to_string();
-        let iteration = request.iteration.to_string();
-        qlp_sdk::log::info(
-            "generated React project",
-            &[("files", count.as_str()), ("iteration", iteration.as_str())],
-        );
+        qlp_sdk::agent::log_generated("generated React project", &files, request.iteration);
         Ok(files)
     }
 }
@@ -78,60 +73,13 @@ qlp_sdk::export_agent!(TemplateReact);
 mod tests {
     use super::*;
 
-    /// Files as comparable (path, bytes) pairs; the bindings' `File` has no `PartialEq`.
-    fn snapshot(files: &[File]) -> Vec<(String, Vec<u8>)> {
-        files
-            .iter()
-            .map(|f| (f.path.clone(), f.content.clone()))
-            .collect()
-    }
-
-    fn request(description: &str, iteration: u32) -> GenerationRequest {
-        GenerationRequest {
-            intent: Intent {
-                id: "00000000-0000-0000-0000-000000000000".into(),
-                description: description.into(),
-                requirements: vec!["Each ticket has a title, a priority and a done flag".into()],
-                constraints: vec![("framework".into(), "React".into())],
-                tier: "standard".into(),
-            },
-            files: vec![],
-            findings: vec![],
-            iteration,
-            role: "implementer".into(),
-        }
-    }
-
-    #[test]
-    fn describe_names_the_agent() {
-        let info = TemplateReact::describe();
-        assert_eq!(info.name, "qlp/template-react");
-        assert_eq!(info.version, "0.1.0");
-        assert_eq!(info.kind, PluginKind::Agent);
-        assert!(info.capabilities.is_empty());
-    }
-
-    #[test]
-    fn the_same_request_gives_byte_identical_files() {
-        let description = "Build a React dashboard for support tickets with login";
-        let first = TemplateReact::generate(request(description, 0)).expect("generates");
-        let second = TemplateReact::generate(request(description, 0)).expect("generates");
-        assert_eq!(snapshot(&first), snapshot(&second));
-    }
-
-    #[test]
-    fn a_repair_round_returns_the_same_project() {
-        let description = "A React front-end for tickets";
-        let first = TemplateReact::generate(request(description, 0)).expect("generates");
-        let mut repair = request(description, 1);
-        repair.files = first.clone();
-        let repaired = TemplateReact::generate(repair).expect("generates");
-        assert_eq!(snapshot(&repaired), snapshot(&first));
-    }
-
-    #[test]
-    fn an_empty_intent_is_refused_with_empty_intent() {
-        let error = TemplateReact::generate(request(" \n", 0)).expect_err("blank intent");
-        assert_eq!(error.code, "EMPTY_INTENT");
+    qlp_agent_testkit::agent_contract_tests! {
+        agent: TemplateReact,
+        name: "qlp/template-react",
+        requirements: ["Each ticket has a title, a priority and a done flag"],
+        constraints: [("framework", "React")],
+        generates: "Build a React dashboard for support tickets with login",
+        repairs: ("A React front-end for tickets", 1),
+        blank: " \n",
     }
 }

@@ -11,8 +11,9 @@
 //! is derived from the spec alone, in a fixed order, so one request always
 //! gives byte-identical files.
 
+use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::{MAX_NAME_LEN, english_list};
-use qlp_intent_spec::template::render;
+use qlp_intent_spec::template::{as_pairs, render};
 use qlp_intent_spec::{Field, FieldKind, IntentSpec, Resource, TextFormat, words};
 use qlp_sdk::{File, PluginError};
 
@@ -24,10 +25,7 @@ pub const DEFAULT_DEV_PORT: u16 = 5173;
 /// image cannot bind ports below 1024.
 pub const CONTAINER_PORT: u16 = 8080;
 
-/// Most characters of the intent quoted in the README. The quote is for
-/// orientation; a longer description would push the usage instructions
-/// far down the page.
-pub const MAX_QUOTED_INTENT_CHARS: usize = 1000;
+pub use qlp_intent_spec::readme::MAX_QUOTED_INTENT_CHARS;
 
 mod tmpl {
     //! The template files, compiled into the plugin.
@@ -275,10 +273,6 @@ impl<'a> ReactResource<'a> {
             ("a_singular", self.resource.a_singular().replace('_', " ")),
         ]
     }
-}
-
-fn as_pairs<'v>(values: &'v [(&'static str, String)]) -> Vec<(&'static str, &'v str)> {
-    values.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 /// What a user types into the field's control in the tests and examples,
@@ -1152,25 +1146,6 @@ fn form_test_tsx(resource: &ReactResource<'_>) -> Result<String, PluginError> {
     render(tmpl::FORM_TEST, &as_pairs(&values))
 }
 
-/// The intent as a Markdown block quote, cut at [`MAX_QUOTED_INTENT_CHARS`].
-fn intent_quote(description: &str) -> String {
-    let mut text: String = description.chars().take(MAX_QUOTED_INTENT_CHARS).collect();
-    if description.chars().count() > MAX_QUOTED_INTENT_CHARS {
-        text.push('…');
-    }
-    text.lines()
-        .map(|line| {
-            let line = line.trim_end();
-            if line.is_empty() {
-                ">".to_string()
-            } else {
-                format!("> {line}")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn control_doc(field: &Field) -> String {
     match control(field) {
         Control::Checkbox => "checkbox".into(),
@@ -1190,13 +1165,6 @@ fn readme_md(
     dev_port: &str,
     container_port: &str,
 ) -> Result<String, PluginError> {
-    let mut requirements_section = String::new();
-    if !spec.requirements.is_empty() {
-        requirements_section.push_str("\nWith the requirements:\n\n");
-        for requirement in &spec.requirements {
-            requirements_section.push_str(&format!("- {}\n", requirement.replace('\n', " ")));
-        }
-    }
     let mut route_rows = String::from("| `#/` | Overview with a card per resource |\n");
     let mut api_rows = String::new();
     let mut form_docs = String::new();
@@ -1253,8 +1221,11 @@ fn readme_md(
             ("title", title),
             ("name", name),
             ("resource_list", &spec.resource_list().replace('_', " ")),
-            ("intent_quote", &intent_quote(&spec.description)),
-            ("requirements_section", &requirements_section),
+            ("intent_quote", &readme::intent_quote(&spec.description)),
+            (
+                "requirements_section",
+                &readme::requirements_section(&spec.requirements),
+            ),
             ("auth_bullet", auth_bullet),
             ("dev_port", dev_port),
             ("container_port", container_port),
@@ -1270,26 +1241,12 @@ fn readme_md(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qlp_agent_testkit::text;
     use qlp_intent_spec::analyze;
-    use qlp_sdk::Intent;
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
-        let intent = Intent {
-            id: "00000000-0000-0000-0000-000000000000".into(),
-            description: description.into(),
-            requirements: requirements.iter().map(|r| r.to_string()).collect(),
-            constraints: vec![],
-            tier: "standard".into(),
-        };
+        let intent = qlp_agent_testkit::intent(description, requirements, &[]);
         render_project(&analyze(&intent).expect("valid intent")).expect("renders")
-    }
-
-    fn text<'a>(files: &'a [File], path: &str) -> &'a str {
-        files
-            .iter()
-            .find(|f| f.path == path)
-            .and_then(File::as_text)
-            .unwrap_or_else(|| panic!("{path} generated"))
     }
 
     #[test]
@@ -1305,19 +1262,7 @@ mod tests {
                 &["Authors have a name, an email and an optional biography"][..],
             ),
         ] {
-            for file in files_for(description, requirements) {
-                let content = file.as_text().expect("text");
-                assert!(
-                    !content.contains("{{"),
-                    "{} keeps template syntax",
-                    file.path
-                );
-                assert!(
-                    content.ends_with('\n') && !content.ends_with("\n\n"),
-                    "{} ends with one newline",
-                    file.path
-                );
-            }
+            qlp_agent_testkit::assert_rendered_cleanly(&files_for(description, requirements));
         }
     }
 

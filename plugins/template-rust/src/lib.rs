@@ -56,12 +56,7 @@ impl Agent for TemplateRust {
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
         let files = generate_project(&request.intent)?;
-        let count = files.len().to_string();
-        let iteration = request.iteration.to_string();
-        qlp_sdk::log::info(
-            "generated Rust project",
-            &[("files", count.as_str()), ("iteration", iteration.as_str())],
-        );
+        qlp_sdk::agent::log_generated("generated Rust project", &files, request.iteration);
         Ok(files)
     }
 }
@@ -72,60 +67,13 @@ qlp_sdk::export_agent!(TemplateRust);
 mod tests {
     use super::*;
 
-    /// Files as comparable (path, bytes) pairs; the bindings' `File` has no `PartialEq`.
-    fn snapshot(files: &[File]) -> Vec<(String, Vec<u8>)> {
-        files
-            .iter()
-            .map(|f| (f.path.clone(), f.content.clone()))
-            .collect()
-    }
-
-    fn request(description: &str, iteration: u32) -> GenerationRequest {
-        GenerationRequest {
-            intent: Intent {
-                id: "00000000-0000-0000-0000-000000000000".into(),
-                description: description.into(),
-                requirements: vec!["Each ticket has a title, a priority and a done flag".into()],
-                constraints: vec![("framework".into(), "axum".into())],
-                tier: "standard".into(),
-            },
-            files: vec![],
-            findings: vec![],
-            iteration,
-            role: "implementer".into(),
-        }
-    }
-
-    #[test]
-    fn describe_names_the_agent() {
-        let info = TemplateRust::describe();
-        assert_eq!(info.name, "qlp/template-rust");
-        assert_eq!(info.version, "0.1.0");
-        assert_eq!(info.kind, PluginKind::Agent);
-        assert!(info.capabilities.is_empty());
-    }
-
-    #[test]
-    fn the_same_request_gives_byte_identical_files() {
-        let description = "Create a Rust axum service for support tickets with JWT auth";
-        let first = TemplateRust::generate(request(description, 0)).expect("generates");
-        let second = TemplateRust::generate(request(description, 0)).expect("generates");
-        assert_eq!(snapshot(&first), snapshot(&second));
-    }
-
-    #[test]
-    fn a_repair_round_returns_the_same_project() {
-        let description = "A Rust API for tickets";
-        let first = TemplateRust::generate(request(description, 0)).expect("generates");
-        let mut repair = request(description, 1);
-        repair.files = first.clone();
-        let repaired = TemplateRust::generate(repair).expect("generates");
-        assert_eq!(snapshot(&repaired), snapshot(&first));
-    }
-
-    #[test]
-    fn an_empty_intent_is_refused_with_empty_intent() {
-        let error = TemplateRust::generate(request("\n", 0)).expect_err("blank intent");
-        assert_eq!(error.code, "EMPTY_INTENT");
+    qlp_agent_testkit::agent_contract_tests! {
+        agent: TemplateRust,
+        name: "qlp/template-rust",
+        requirements: ["Each ticket has a title, a priority and a done flag"],
+        constraints: [("framework", "axum")],
+        generates: "Create a Rust axum service for support tickets with JWT auth",
+        repairs: ("A Rust API for tickets", 1),
+        blank: "\n",
     }
 }

@@ -6,10 +6,16 @@
 //! it offers is what those tests share: building an [`Intent`], writing the
 //! generated [`File`]s under a directory, finding a file's text, running a
 //! program and failing with its output (or with what to install when the
-//! program is missing), and, in [`npm`], installing a project's npm
-//! dependencies once per distinct set into a cache that later runs reuse.
+//! program is missing), in [`npm`], installing a project's npm
+//! dependencies once per distinct set into a cache that later runs reuse,
+//! and, in [`contract`], the checks every agent's `describe` and `generate`
+//! must pass, which [`agent_contract_tests!`] runs as unit tests.
 
+pub mod contract;
 pub mod npm;
+
+#[doc(hidden)]
+pub use qlp_sdk as __sdk;
 
 use std::path::{Component, Path};
 use std::process::Command;
@@ -58,6 +64,24 @@ pub fn text<'a>(files: &'a [File], path: &str) -> &'a str {
         .find(|f| f.path == path)
         .and_then(File::as_text)
         .unwrap_or_else(|| panic!("{path} is generated as text"))
+}
+
+/// Fails unless every file is text with no `{{` left from its template and
+/// ends with exactly one newline.
+pub fn assert_rendered_cleanly(files: &[File]) {
+    for file in files {
+        let content = file.as_text().expect("text");
+        assert!(
+            !content.contains("{{"),
+            "{} keeps template syntax",
+            file.path
+        );
+        assert!(
+            content.ends_with('\n') && !content.ends_with("\n\n"),
+            "{} ends with one newline",
+            file.path
+        );
+    }
 }
 
 /// Whether a file is generated at `path`.
@@ -127,6 +151,25 @@ mod tests {
             .downcast::<String>()
             .expect("a formatted message");
         assert!(message.contains("visible-output"), "{message}");
+    }
+
+    #[test]
+    fn leftover_template_syntax_or_a_trailing_blank_line_fails() {
+        assert_rendered_cleanly(&[File::text("ok.txt", "done\n")]);
+        for (content, expected) in [
+            ("{{name}}\n", "keeps template syntax"),
+            ("done\n\n", "ends with one newline"),
+            ("done", "ends with one newline"),
+        ] {
+            let outcome = std::panic::catch_unwind(|| {
+                assert_rendered_cleanly(&[File::text("f.txt", content)])
+            });
+            let message = *outcome
+                .expect_err("fails")
+                .downcast::<String>()
+                .expect("a formatted message");
+            assert!(message.contains(expected), "{message}");
+        }
     }
 
     #[test]

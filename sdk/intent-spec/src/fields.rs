@@ -221,6 +221,24 @@ impl Field {
     pub fn spaced(&self) -> String {
         words::spaced(&self.name)
     }
+
+    /// A valid sample value as source text, for generated tests and
+    /// examples: "example unit price" for text, written with `quote` (the
+    /// target language's string literal), 3, 9.5 or true otherwise. With
+    /// `changed`, a different valid value ("changed unit price", 7, 12.25,
+    /// false), for an update.
+    pub fn example_value(&self, changed: bool, quote: impl Fn(&str) -> String) -> String {
+        match (self.kind, changed) {
+            (FieldKind::Text, false) => quote(&format!("example {}", self.spaced())),
+            (FieldKind::Text, true) => quote(&format!("changed {}", self.spaced())),
+            (FieldKind::Integer, false) => "3".into(),
+            (FieldKind::Integer, true) => "7".into(),
+            (FieldKind::Number, false) => "9.5".into(),
+            (FieldKind::Number, true) => "12.25".into(),
+            (FieldKind::Boolean, false) => "true".into(),
+            (FieldKind::Boolean, true) => "false".into(),
+        }
+    }
 }
 
 /// What a text field holds as far as its name tells: how a form asks for
@@ -751,6 +769,22 @@ mod tests {
         assert!(from_constraint("database", "PostgreSQL", &all).is_none());
         let optional = from_constraint("optional fields", "notes, tags", &all).expect("a list");
         assert!(optional.iter().all(|m| !m.field.required));
+    }
+
+    #[test]
+    fn example_values_are_quoted_text_or_literals_and_change_for_updates() {
+        let quote = |text: &str| format!("'{text}'");
+        let price = Field::new(&["unit", "price"], FieldKind::Text);
+        assert_eq!(price.example_value(false, quote), "'example unit price'");
+        assert_eq!(price.example_value(true, quote), "'changed unit price'");
+        let count = Field::new(&["count"], FieldKind::Integer);
+        assert_eq!(
+            (
+                count.example_value(false, quote),
+                count.example_value(true, quote)
+            ),
+            ("3".to_string(), "7".to_string())
+        );
     }
 
     #[test]

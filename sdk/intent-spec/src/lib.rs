@@ -13,13 +13,15 @@
 //! how a form asks for a field.
 //!
 //! [`template`] is the small `{{placeholder}}` engine the agents render
-//! their template files with.
+//! their template files with, and [`readme`] holds the README text the
+//! agents write alike.
 //!
 //! It is a plain library linked into each agent's component; it calls no
 //! host service, so everything here is tested natively with `cargo test`.
 //! Reading is deterministic: the same intent always gives the same spec.
 
 pub mod fields;
+pub mod readme;
 pub mod spec;
 pub mod template;
 pub mod words;

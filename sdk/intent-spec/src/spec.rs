@@ -45,7 +45,7 @@ pub const FALLBACK_RESOURCE: &str = "items";
 pub const MAX_NAME_LEN: usize = 48;
 
 /// Words that ask for JWT authentication.
-const AUTH_WORDS: &[&str] = &[
+pub const AUTH_WORDS: &[&str] = &[
     "auth",
     "authenticated",
     "authentication",
@@ -82,13 +82,13 @@ const DATABASE_WORDS: &[(&str, Database)] = &[
 const NEGATIONS: &[&str] = &["no", "not", "without"];
 
 /// Constraint values that turn the named feature off, as in `("auth", "none")`.
-const DISABLED_VALUES: &[&str] = &["", "disabled", "false", "n/a", "no", "none", "off"];
+pub const DISABLED_VALUES: &[&str] = &["", "disabled", "false", "n/a", "no", "none", "off"];
 
 /// Constraint names that name the project.
 const NAME_CONSTRAINTS: &[&str] = &["module", "name", "package", "project", "service"];
 
 /// Singulars whose default model gets an `amount` field.
-const AMOUNT_RESOURCES: &[&str] = &[
+pub const AMOUNT_RESOURCES: &[&str] = &[
     "bill",
     "donation",
     "expense",
@@ -105,7 +105,7 @@ const AMOUNT_RESOURCES: &[&str] = &[
 ];
 
 /// Singulars whose default model gets a `price` field.
-const PRICE_RESOURCES: &[&str] = &[
+pub const PRICE_RESOURCES: &[&str] = &[
     "book",
     "course",
     "listing",
@@ -295,28 +295,10 @@ pub fn analyze(intent: &Intent) -> Result<IntentSpec, PluginError> {
         .filter(|r| !r.is_empty())
         .collect();
 
-    let description_tokens = words::tokenize(description);
-    let mut feature_tokens = description_tokens.clone();
-    // A named constraint counts by its name and value together, e.g.
-    // `("database", "PostgreSQL")`, unless the value turns it off, e.g.
-    // `("auth", "none")`.
-    let enabled: Vec<&(String, String)> = intent
-        .constraints
-        .iter()
-        .filter(|(_, value)| !DISABLED_VALUES.contains(&value.trim().to_ascii_lowercase().as_str()))
-        .collect();
-    for text in requirements.iter().cloned().chain(
-        enabled
-            .iter()
-            .map(|(name, value)| format!("{name} {value}")),
-    ) {
-        // A separator keeps a negation at the end of one text from
-        // cancelling a feature word at the start of the next.
-        feature_tokens.push(String::new());
-        feature_tokens.extend(words::tokenize(&text));
-    }
+    let enabled = enabled_constraints(intent);
+    let feature_tokens = feature_tokens(description, &requirements, &enabled);
 
-    let candidates = extract_resources(&description_tokens);
+    let candidates = extract_resources(&words::tokenize(description));
     let mentions = field_mentions(description, &requirements, &enabled, &candidates);
     let resources = attach_fields(candidates, mentions);
 
@@ -331,9 +313,41 @@ pub fn analyze(intent: &Intent) -> Result<IntentSpec, PluginError> {
     })
 }
 
-/// The resources named by the tokens of a description (see the module
-/// documentation for the rules), with their default fields.
-pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
+/// The named constraints whose value does not turn them off: a constraint
+/// counts by its name and value together, e.g. `("database", "PostgreSQL")`,
+/// unless the value is one of [`DISABLED_VALUES`], e.g. `("auth", "none")`.
+pub fn enabled_constraints(intent: &Intent) -> Vec<&(String, String)> {
+    intent
+        .constraints
+        .iter()
+        .filter(|(_, value)| !DISABLED_VALUES.contains(&value.trim().to_ascii_lowercase().as_str()))
+        .collect()
+}
+
+/// The tokens features are read from: the description's, then each
+/// requirement's and each enabled constraint's name and value. A separator
+/// (an empty token) before each text keeps a negation at the end of one
+/// text from cancelling a feature word at the start of the next.
+pub fn feature_tokens(
+    description: &str,
+    requirements: &[String],
+    enabled: &[&(String, String)],
+) -> Vec<String> {
+    let mut tokens = words::tokenize(description);
+    for text in requirements.iter().cloned().chain(
+        enabled
+            .iter()
+            .map(|(name, value)| format!("{name} {value}")),
+    ) {
+        tokens.push(String::new());
+        tokens.extend(words::tokenize(&text));
+    }
+    tokens
+}
+
+/// The plural nouns of a description's tokens that name resources, in
+/// order, repeats included: rule 1 of the module documentation.
+pub fn named_plurals(tokens: &[String]) -> Vec<&str> {
     let mut strong: Vec<&str> = Vec::new();
     let mut weak: Vec<&str> = Vec::new();
     for token in tokens {
@@ -347,10 +361,14 @@ pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
         };
         list.push(token);
     }
-    let plurals = if strong.is_empty() { weak } else { strong };
+    if strong.is_empty() { weak } else { strong }
+}
 
+/// The resources named by the tokens of a description (see the module
+/// documentation for the rules), with their default fields.
+pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
     let mut resources: Vec<Resource> = Vec::new();
-    for plural in plurals {
+    for plural in named_plurals(tokens) {
         let resource = Resource::from_plural(plural);
         let seen = resources.iter().any(|r| r.singular == resource.singular);
         if !seen {
@@ -358,9 +376,9 @@ pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
         }
     }
     if resources.is_empty()
-        && let Some(noun) = noun_after_marker(tokens)
+        && let Some(head) = noun_phrase_after_marker(tokens).and_then(<[String]>::last)
     {
-        resources.push(Resource::from_plural(&words::pluralize(noun)));
+        resources.push(Resource::from_plural(&words::pluralize(head)));
     }
     if resources.is_empty() {
         resources.push(Resource::from_plural(FALLBACK_RESOURCE));
@@ -368,9 +386,10 @@ pub fn extract_resources(tokens: &[String]) -> Vec<Resource> {
     resources
 }
 
-/// The head of the noun phrase that follows a marker word, past filler
-/// words: "for warehouse inventory" gives "inventory".
-fn noun_after_marker(tokens: &[String]) -> Option<&str> {
+/// The first noun phrase that follows a marker word ("for", "of",
+/// "manage", "track"), past filler words: "for warehouse inventory" gives
+/// `["warehouse", "inventory"]`, whose head is the last word.
+pub fn noun_phrase_after_marker(tokens: &[String]) -> Option<&[String]> {
     let is_noun = |token: &str| {
         words::is_name_like(token) && !words::is_stop_word(token) && !words::is_marker(token)
     };
@@ -378,17 +397,16 @@ fn noun_after_marker(tokens: &[String]) -> Option<&str> {
         if !words::is_marker(token) {
             continue;
         }
-        let mut next = index + 1;
-        while next < tokens.len() && words::is_filler(&tokens[next]) {
-            next += 1;
+        let mut start = index + 1;
+        while start < tokens.len() && words::is_filler(&tokens[start]) {
+            start += 1;
         }
-        let mut head = None;
-        while next < tokens.len() && is_noun(&tokens[next]) {
-            head = Some(tokens[next].as_str());
-            next += 1;
+        let mut end = start;
+        while end < tokens.len() && is_noun(&tokens[end]) {
+            end += 1;
         }
-        if head.is_some() {
-            return head;
+        if end > start {
+            return Some(&tokens[start..end]);
         }
     }
     None
@@ -459,7 +477,7 @@ fn attach_fields(candidates: Vec<Resource>, mentions: Vec<Mention>) -> Vec<Resou
 
 /// Whether any of `wanted` occurs in `tokens` other than right after a
 /// negation.
-fn mentions_any(tokens: &[String], wanted: &[&str]) -> bool {
+pub fn mentions_any(tokens: &[String], wanted: &[&str]) -> bool {
     tokens
         .iter()
         .enumerate()

@@ -35,6 +35,11 @@ pub fn render(template: &str, values: &[(&str, &str)]) -> Result<String, PluginE
     Ok(output)
 }
 
+/// Borrows owned placeholder values as the pairs [`render`] takes.
+pub fn as_pairs<'v>(values: &'v [(&'static str, String)]) -> Vec<(&'static str, &'v str)> {
+    values.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 fn template_error(detail: &str) -> PluginError {
     PluginError::new(
         "TEMPLATE_ERROR",
