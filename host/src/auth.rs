@@ -201,6 +201,17 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_may_hold_every_base64url_character_and_nothing_else() {
+        let id = "0123456789ab";
+        let good = format!("qlp_{id}_{}", "Az09-_".repeat(7) + "x");
+        assert_eq!(key_id(&good), Some(id));
+        for bad in ['!', '+', '/', '=', ' ', 'é'] {
+            let secret: String = std::iter::repeat_n('a', 42).chain([bad]).collect();
+            assert_eq!(key_id(&format!("qlp_{id}_{secret}")), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn malformed_keys_have_no_id() {
         let key = new_key().unwrap();
         let secret = &key.token[KEY_PREFIX.len() + KEY_ID_LEN + 1..];

@@ -330,6 +330,14 @@ mod tests {
         let caller = store.authenticate(&token).await.unwrap().unwrap();
         assert_eq!(caller.tenant, "acme");
         assert_eq!(caller.identity, format!("key:{}", key.id));
+        // Made by an actor of `default`, recorded in the trail of the
+        // tenant the key belongs to.
+        let trail = store.audit_page(Some("acme"), 0, 10).await.unwrap();
+        let made = trail.iter().find(|e| e.action == "key.create").unwrap();
+        assert_eq!(
+            (made.target.as_str(), made.identity.as_str()),
+            (key.id.as_str(), "tests")
+        );
         assert_eq!(caller.roles, roles(&[Role::Submitter]));
 
         let mut wrong = token.clone();
