@@ -4,6 +4,7 @@
 
 pub mod access;
 mod admin;
+mod checks;
 mod error;
 pub mod registry;
 
@@ -23,7 +24,7 @@ pub use registry::RegistryState;
 
 use crate::auth::Caller;
 use crate::capsule::CapsuleDirs;
-use crate::model::{Intent, Plan};
+use crate::model::{Intent, IntentKind, Plan};
 use crate::pipeline::Dispatcher;
 use crate::pipeline::{Failure, UNSUPPORTED_STACK};
 use crate::store::{
@@ -79,7 +80,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/intents/{id}/cancel", post(cancel_intent))
         .route("/v1/intents/{id}/approve", post(approve_intent))
         .route("/v1/intents/{id}/reject", post(reject_intent))
+        .route(
+            "/v1/checks",
+            post(checks::submit_check)
+                .layer(DefaultBodyLimit::max(crate::upload::MAX_ARCHIVE_BYTES)),
+        )
         .route("/v1/capsules/{id}", get(get_capsule))
+        .route("/v1/capsules/{id}/sarif", get(capsule_sarif))
         .route("/v1/capsules/{id}/download", get(download_capsule))
         .route("/v1/capsules/{id}/artifacts/{name}", get(capsule_artifact))
         .route("/v1/capsules/{id}/files/{*path}", get(capsule_file))
@@ -267,9 +274,41 @@ fn intent_of(body: SubmitIntent, tiers: &Tiers) -> Result<(Intent, bool), ApiErr
             requirements,
             constraints,
             tier: body.tier.unwrap_or_default(),
+            kind: IntentKind::Generate,
         },
         tier_given,
     ))
+}
+
+/// Back-pressure: past the queue's depth nothing new is accepted (a retry
+/// under an Idempotency-Key already accepted still replays).
+async fn refuse_when_queue_full(
+    state: &AppState,
+    actor: &Actor,
+    key: Option<&str>,
+) -> Result<(), ApiError> {
+    let queued = state.store.queued_count().await?;
+    if queued < i64::from(state.max_queued) {
+        return Ok(());
+    }
+    if let Some(k) = key
+        && state.store.idempotent_intent(actor, k).await?.is_some()
+    {
+        return Ok(());
+    }
+    tracing::warn!(
+        queued,
+        max = state.max_queued,
+        "queue full; submission refused"
+    );
+    Err(ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "QUEUE_FULL",
+        format!(
+            "{queued} intents are waiting, the most this server queues; retry after {RETRY_AFTER_SECS} s"
+        ),
+    )
+    .retry_after(RETRY_AFTER_SECS))
 }
 
 async fn submit_intent(
@@ -284,30 +323,7 @@ async fn submit_intent(
     let catalog = state.pipeline.catalog();
     let tiers = &catalog.tiers;
     let (mut intent, tier_given) = intent_of(body, tiers)?;
-    // Back-pressure: past the queue's depth nothing new is accepted (a
-    // retry under an Idempotency-Key already accepted still replays).
-    let queued = state.store.queued_count().await?;
-    if queued >= i64::from(state.max_queued) {
-        let replay = match &key {
-            Some(k) => state.store.idempotent_intent(&actor, k).await?.is_some(),
-            None => false,
-        };
-        if !replay {
-            tracing::warn!(
-                queued,
-                max = state.max_queued,
-                "queue full; submission refused"
-            );
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "QUEUE_FULL",
-                format!(
-                    "{queued} intents are waiting, the most this server queues; retry after {RETRY_AFTER_SECS} s"
-                ),
-            )
-            .retry_after(RETRY_AFTER_SECS));
-        }
-    }
+    refuse_when_queue_full(&state, &actor, key.as_deref()).await?;
     // Without a tier the planner's recommendation runs (the default tier
     // when no planner is configured). A tier that runs the agent of the
     // detected stack needs the plan too: an intent no agent serves is
@@ -901,9 +917,39 @@ async fn get_capsule(
         "download": format!("/v1/capsules/{id}/download"),
         "artifacts": artifacts,
         "files": format!("/v1/capsules/{id}/files/"),
+        "sarif": format!("/v1/capsules/{id}/sarif"),
         "intent": format!("/v1/intents/{id}"),
     });
     Ok(Json(body))
+}
+
+/// The capsule's validation reports as a SARIF 2.1.0 log.
+async fn capsule_sarif(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let capsule = capsule_record(&state, &caller, &id).await?;
+    let validations = crate::sarif::validations(&capsule).map_err(ApiError::internal)?;
+    let manifest: Option<crate::capsule::Manifest> =
+        serde_json::from_value(capsule.manifest.clone()).ok();
+    let mut texts = std::collections::HashMap::new();
+    for path in crate::sarif::paths(&validations) {
+        let Some(file) = state.capsules.file(&id, &path) else {
+            continue;
+        };
+        if let Ok(bytes) = tokio::fs::read(&file).await
+            && let Ok(text) = String::from_utf8(bytes)
+        {
+            texts.insert(path, text);
+        }
+    }
+    let log = crate::sarif::log(&validations, manifest.as_ref(), &texts);
+    Ok((
+        [(header::CONTENT_TYPE, crate::sarif::MEDIA_TYPE)],
+        Json(log),
+    )
+        .into_response())
 }
 
 /// The capsule's main artifact (its tier's first exporter's).

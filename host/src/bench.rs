@@ -245,6 +245,7 @@ async fn pipeline(
             requirements: vec![],
             constraints: vec![],
             tier: "standard".into(),
+            kind: Default::default(),
         };
         let actor = crate::store::Actor::server(crate::auth::DEFAULT_TENANT);
         state.store.insert_intent(&intent, &actor).await?;

@@ -1,4 +1,4 @@
-//! `qlp submit`, `qlp plugin list` and the registry commands (`publish`,
+//! `qlp submit`, `qlp check`, `qlp plugin list` and the registry commands (`publish`,
 //! `versions`, `fetch`, `yank`): a small client of the REST API.
 
 use std::path::Path;
@@ -168,6 +168,39 @@ impl Client {
     }
     pub async fn capsule(&self, id: &str) -> anyhow::Result<Value> {
         self.get_json(&format!("/v1/capsules/{id}")).await
+    }
+
+    /// Uploads a project archive to be checked under `tier`; returns the
+    /// check's id.
+    pub async fn submit_check(
+        &self,
+        archive: Vec<u8>,
+        tier: Option<&str>,
+        name: &str,
+    ) -> anyhow::Result<String> {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.append_pair("name", name);
+        if let Some(tier) = tier {
+            query.append_pair("tier", tier);
+        }
+        let resp = self
+            .http
+            .post(format!("{}/v1/checks?{}", self.base, query.finish()))
+            .header(reqwest::header::CONTENT_TYPE, "application/gzip")
+            .body(archive)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
+        let v: Value = Self::check(resp).await?.json().await?;
+        Ok(v["id"]
+            .as_str()
+            .context("the server returned no id")?
+            .to_owned())
+    }
+
+    /// The capsule's validation reports as a SARIF log.
+    pub async fn sarif(&self, id: &str) -> anyhow::Result<Value> {
+        self.get_json(&format!("/v1/capsules/{id}/sarif")).await
     }
 
     /// Downloads the capsule's artifact into `out`.

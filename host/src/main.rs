@@ -54,6 +54,25 @@ enum Command {
         #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
     },
+    /// Check a project QLP did not write: upload DIR, run the tier's
+    /// analyzers, validators and gate, print the findings. Exits 0 when
+    /// the gate passes, 3 when it fails.
+    Check {
+        /// The project's directory (version control, dependency and build
+        /// directories are left out).
+        dir: PathBuf,
+        /// The tier whose analyzers, validators and gate run.
+        #[arg(long, env = "QLP_TIER")]
+        tier: Option<String>,
+        /// Also write the findings as a SARIF 2.1.0 log here.
+        #[arg(long)]
+        sarif: Option<PathBuf>,
+        /// How long to wait for the verdict, in seconds.
+        #[arg(long, env = "QLP_WAIT_TIMEOUT", default_value_t = 600)]
+        timeout: u64,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
     /// Measure what isolation costs: fresh instances, fuel, the pooling
     /// allocator, a reused instance and a whole pipeline (method in
     /// `host/src/bench.rs`). Prints a Markdown table of medians.
@@ -497,6 +516,20 @@ async fn main() -> anyhow::Result<()> {
                 _ => Ok(()),
             }
         }
+        Command::Check {
+            dir,
+            tier,
+            sarif,
+            timeout,
+            server,
+        } => {
+            let passed =
+                check_command(&dir, tier.as_deref(), sarif.as_deref(), timeout, &server).await?;
+            if !passed {
+                std::process::exit(3);
+            }
+            Ok(())
+        }
         Command::Bench {
             validator,
             plugin_dir,
@@ -772,6 +805,84 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// `qlp audit …`.
+/// `qlp check`: true when the gate passed.
+async fn check_command(
+    dir: &std::path::Path,
+    tier: Option<&str>,
+    sarif: Option<&std::path::Path>,
+    timeout: u64,
+    server: &str,
+) -> anyhow::Result<bool> {
+    let root = dir.to_owned();
+    let archive = tokio::task::spawn_blocking(move || qlp_host::upload::pack_dir(&root))
+        .await?
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    if archive.len() > qlp_host::upload::MAX_ARCHIVE_BYTES {
+        anyhow::bail!(
+            "{} packs to {} bytes, over the {} a check accepts",
+            dir.display(),
+            archive.len(),
+            qlp_host::upload::MAX_ARCHIVE_BYTES
+        );
+    }
+    let name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let client = Client::new(server);
+    let id = client.submit_check(archive, tier, &name).await?;
+    eprintln!("check {id}");
+    let intent = client.wait(&id, Duration::from_secs(timeout)).await?;
+    let status = intent["status"].as_str().unwrap_or("unknown");
+    if status != "completed" && status != "gate_failed" {
+        anyhow::bail!(
+            "check {id} {status}: {}",
+            intent["error"]["message"]
+                .as_str()
+                .unwrap_or("(no message)")
+        );
+    }
+    let capsule = client.capsule(&id).await?;
+    for validation in capsule["validations"].as_array().into_iter().flatten() {
+        let report = &validation["report"];
+        println!(
+            "{}: score {}, {}",
+            validation["validator"].as_str().unwrap_or("?"),
+            report["score"],
+            report["summary"].as_str().unwrap_or_default()
+        );
+        for f in report["findings"].as_array().into_iter().flatten() {
+            let at = match (f["path"].as_str(), f["line"].as_u64()) {
+                (Some(path), Some(line)) => format!("{path}:{line}"),
+                (Some(path), None) => path.to_owned(),
+                _ => "(project)".to_owned(),
+            };
+            println!(
+                "  {:<8} {} {at}: {}",
+                f["severity"].as_str().unwrap_or("?"),
+                f["rule_id"].as_str().unwrap_or("?"),
+                f["message"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    let passed = capsule["gate_passed"] == true;
+    println!(
+        "quality score {}: gate {}",
+        capsule["quality_score"],
+        if passed { "passed" } else { "failed" }
+    );
+    for reason in capsule["gate_reasons"].as_array().into_iter().flatten() {
+        println!("  - {}", reason.as_str().unwrap_or_default());
+    }
+    if let Some(out) = sarif {
+        let log = client.sarif(&id).await?;
+        std::fs::write(out, serde_json::to_vec_pretty(&log)?)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!("wrote {}", out.display());
+    }
+    Ok(passed)
+}
+
 async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify { data_dir } = command;
     let db = data_dir.join("qlp.db");

@@ -13,6 +13,40 @@ pub struct Intent {
     pub requirements: Vec<String>,
     pub constraints: Vec<(String, String)>,
     pub tier: String,
+    /// Whether agents generate the project or it was uploaded to be
+    /// checked.
+    #[serde(default)]
+    pub kind: IntentKind,
+}
+
+/// What an intent asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntentKind {
+    /// Agents generate a project from the description.
+    #[default]
+    Generate,
+    /// An uploaded project is analysed, validated and gated as it is: no
+    /// agents, exporters or delivery (`POST /v1/checks`).
+    Check,
+}
+
+impl IntentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentKind::Generate => "generate",
+            IntentKind::Check => "check",
+        }
+    }
+
+    /// The stored name; anything unknown reads as `generate`.
+    pub fn parse(s: &str) -> Self {
+        if s == "check" {
+            IntentKind::Check
+        } else {
+            IntentKind::Generate
+        }
+    }
 }
 
 /// One file of a project. Content is bytes; the API serves it raw and the

@@ -36,11 +36,13 @@ use crate::capsule::{
 };
 use crate::catalog::{Catalog, Source};
 use crate::gate::{self, Decision, Verdict};
-use crate::model::{self, File, Intent, PluginKind, Validation};
+use crate::model::{self, File, Intent, IntentKind, PluginKind, Validation};
 use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
-use crate::store::{CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, Unavailable};
+use crate::store::{
+    CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, UPLOAD_KEY, Unavailable,
+};
 use crate::tiers::{Stage, StageKind, Tier, Tiers};
 
 /// The code of an intent whose stack no installed agent generates.
@@ -50,6 +52,9 @@ pub const UNSUPPORTED_STACK: &str = "UNSUPPORTED_STACK";
 pub type Plugins = HashMap<String, Arc<Plugin>>;
 
 /// Everything a pipeline run needs.
+/// The author of a check's files in its manifest: they were uploaded.
+pub const UPLOAD_AUTHOR: &str = "upload";
+
 pub struct Pipeline {
     pub runtime: Arc<Runtime>,
     /// The tiers in force and their plugins; [`Pipeline::reload`] replaces
@@ -1025,16 +1030,14 @@ impl<'a> Run<'a> {
     }
 
     /// Runs the intent from its first unfinished stage to its end.
-    async fn stages(&mut self) -> Result<Outcome, Failure> {
+    /// The planner reads the intent first (its plan is on the record);
+    /// its compliance concerns reach every plugin as `("compliance", …)`
+    /// constraints, and a tier that runs the agent of the detected stack
+    /// gets it.
+    async fn plan_and_choose_agent(&mut self, ran: &mut Vec<Arc<Plugin>>) -> Result<(), Failure> {
         let p = self.p;
         let intent = self.intent;
         let id = intent.id.as_str();
-        let mut ran: Vec<Arc<Plugin>> = vec![];
-        let mut project = Authored::default();
-        let mut findings: Vec<model::Finding> = vec![];
-        let mut history: Vec<IterationSummary> = vec![];
-
-        // The planner reads the intent first; its plan is on the record.
         let mut plan: Option<model::Plan> = None;
         if let Some(call) = p.planner_call(&self.catalog, self.wit_intent.clone())? {
             let PlannerCall {
@@ -1054,10 +1057,15 @@ impl<'a> Run<'a> {
                 )
                 .await?,
             );
-            push_once(&mut ran, plugin);
+            push_once(ran, plugin);
         }
-        // A tier that runs the agent of the detected stack gets it now.
-        let stack = plan.map(|p| p.stack).unwrap_or_default();
+        let (stack, compliance) = plan.map(|p| (p.stack, p.compliance)).unwrap_or_default();
+        for concern in compliance {
+            let constraint = ("compliance".to_owned(), concern);
+            if !self.wit_intent.constraints.contains(&constraint) {
+                self.wit_intent.constraints.push(constraint);
+            }
+        }
         if let Some(chosen) = self.tiers.stack_agent(&self.tier, &stack) {
             let agent = chosen.map_err(|e| Failure {
                 code: UNSUPPORTED_STACK.into(),
@@ -1065,6 +1073,32 @@ impl<'a> Run<'a> {
             })?;
             tracing::info!(intent = id, %agent, stack = ?stack, "agent chosen for the detected stack");
             self.tier = self.tier.with_stack_agent(&agent);
+        }
+        Ok(())
+    }
+
+    async fn stages(&mut self) -> Result<Outcome, Failure> {
+        let p = self.p;
+        let intent = self.intent;
+        let id = intent.id.as_str();
+        let mut ran: Vec<Arc<Plugin>> = vec![];
+        let mut project = Authored::default();
+        let mut findings: Vec<model::Finding> = vec![];
+        let mut history: Vec<IterationSummary> = vec![];
+
+        if intent.kind == IntentKind::Check {
+            // A check's project is the upload, as it was accepted; its
+            // tier runs without agents, packaging or delivery.
+            let upload: Vec<File> = self.earlier(UPLOAD_KEY)?.ok_or_else(|| Failure {
+                code: "UPLOAD_MISSING".into(),
+                message: "the check's uploaded files are not stored".into(),
+            })?;
+            project
+                .merge(UPLOAD_AUTHOR, upload, self.tier.conflicts)
+                .map_err(|e| merge_failure("upload", UPLOAD_AUTHOR, e))?;
+            self.tier = self.tier.for_check();
+        } else {
+            self.plan_and_choose_agent(&mut ran).await?;
         }
         let tier = self.tier.clone();
 
@@ -1231,6 +1265,14 @@ impl<'a> Run<'a> {
             .await
             .map_err(Failure::store)?;
 
+        if intent.kind == IntentKind::Check {
+            // A check ends with its verdict: nothing to approve or deliver.
+            return Ok(if verdict.passed() {
+                Outcome::Completed(vec![])
+            } else {
+                Outcome::GateFailed
+            });
+        }
         if !verdict.passed() {
             if let Some(name) = &tier.delivery {
                 self.step("deliver-skipped", Some(("deliver", Some(name))), || {

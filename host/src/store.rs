@@ -14,7 +14,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::model::Intent;
+use crate::model::{Intent, IntentKind};
+
+/// The stage output key of a check's uploaded files.
+pub const UPLOAD_KEY: &str = "upload";
 
 pub mod audit;
 mod identity;
@@ -341,15 +344,16 @@ async fn insert_intent_row(
     now: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO intents (id, description, requirements, constraints, tier, status, tenant_id,
-            submitted_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+        "INSERT INTO intents (id, description, requirements, constraints, tier, kind, status,
+            tenant_id, submitted_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
     )
     .bind(&intent.id)
     .bind(&intent.description)
     .bind(serde_json::to_string(&intent.requirements)?)
     .bind(serde_json::to_string(&intent.constraints)?)
     .bind(&intent.tier)
+    .bind(intent.kind.as_str())
     .bind(&actor.tenant)
     .bind(&actor.identity)
     .bind(now)
@@ -512,10 +516,7 @@ impl Store {
 
     /// Stores a new intent of `actor`, with its audit entry.
     pub async fn insert_intent(&self, intent: &Intent, actor: &Actor) -> Result<()> {
-        let mut tx = self.write().await?;
-        insert_intent_row(&mut tx, intent, actor, &now()).await?;
-        tx.commit().await?;
-        Ok(())
+        self.insert(intent, actor, None, None).await.map(|_| ())
     }
 
     /// The intent `actor` had accepted under an idempotency key, if any.
@@ -543,25 +544,56 @@ impl Store {
         key: &str,
         body_digest: &str,
     ) -> Result<Option<(String, String)>> {
+        self.insert(intent, actor, Some((key, body_digest)), None)
+            .await
+    }
+
+    /// Inserts a check (an intent of kind `check`) with the uploaded files
+    /// it checks, kept as its [`UPLOAD_KEY`] stage output, in one
+    /// transaction; under an idempotency key (and its body digest) as
+    /// [`Store::insert_intent_idempotent`] does.
+    pub async fn insert_check(
+        &self,
+        intent: &Intent,
+        actor: &Actor,
+        upload: &serde_json::Value,
+        key: Option<(&str, &str)>,
+    ) -> Result<Option<(String, String)>> {
+        self.insert(intent, actor, key, Some(upload)).await
+    }
+
+    async fn insert(
+        &self,
+        intent: &Intent,
+        actor: &Actor,
+        key: Option<(&str, &str)>,
+        upload: Option<&serde_json::Value>,
+    ) -> Result<Option<(String, String)>> {
         let mut tx = self.write().await?;
-        let existing: Option<(String, String)> = sqlx::query_as(
-            "SELECT intent_id, body_digest FROM idempotency_keys
-             WHERE tenant_id = ? AND owner = ? AND key = ?",
-        )
-        .bind(&actor.tenant)
-        .bind(&actor.identity)
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if existing.is_some() {
-            return Ok(existing);
+        if let Some((key, _)) = key {
+            let existing: Option<(String, String)> = sqlx::query_as(
+                "SELECT intent_id, body_digest FROM idempotency_keys
+                 WHERE tenant_id = ? AND owner = ? AND key = ?",
+            )
+            .bind(&actor.tenant)
+            .bind(&actor.identity)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if existing.is_some() {
+                return Ok(existing);
+            }
         }
         let now = now();
         insert_intent_row(&mut tx, intent, actor, &now).await?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (tenant_id, owner, key, body_digest, intent_id, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
+        if let Some(upload) = upload {
+            insert_output(&mut tx, &intent.id, UPLOAD_KEY, upload).await?;
+        }
+        if let Some((key, body_digest)) = key {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (tenant_id, owner, key, body_digest, intent_id, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
             .bind(&actor.tenant)
             .bind(&actor.identity)
             .bind(key)
@@ -570,6 +602,7 @@ impl Store {
             .bind(&now)
             .execute(&mut *tx)
             .await?;
+        }
         tx.commit().await?;
         Ok(None)
     }
@@ -585,6 +618,7 @@ impl Store {
                 requirements: serde_json::from_str(row.try_get("requirements")?)?,
                 constraints: serde_json::from_str(row.try_get("constraints")?)?,
                 tier: row.try_get("tier")?,
+                kind: IntentKind::parse(row.try_get("kind")?),
             },
             status: IntentStatus::parse(row.try_get("status")?),
             error: code.map(|code| ErrorInfo {

@@ -364,6 +364,45 @@ impl Tier {
         tier
     }
 
+    /// The tier as a check runs it (`POST /v1/checks`): its analyzer and
+    /// validator stages and its gate. A check's project is uploaded, not
+    /// generated, and its verdict is the result, so there are no agents,
+    /// repair rounds, exporters, approval or delivery. A stage that needed
+    /// an agent stage needs what that stage needed instead.
+    pub fn for_check(&self) -> Tier {
+        let kept: Vec<usize> = (0..self.stages.len())
+            .filter(|&i| self.stages[i].kind != StageKind::Agent)
+            .collect();
+        let stages = kept
+            .iter()
+            .map(|&i| Stage {
+                needs: self
+                    .ancestors(i)
+                    .into_iter()
+                    .filter(|&j| self.stages[j].kind != StageKind::Agent)
+                    .map(|j| self.stages[j].name.clone())
+                    .collect(),
+                ..self.stages[i].clone()
+            })
+            .collect();
+        let order = self
+            .order
+            .iter()
+            .filter_map(|i| kept.iter().position(|k| k == i))
+            .collect();
+        Tier {
+            agents: vec![],
+            stages,
+            order,
+            exporter: None,
+            exporters: vec![],
+            delivery: None,
+            max_iterations: 0,
+            approval: false,
+            ..self.clone()
+        }
+    }
+
     /// The indices of the stages `stage` needs, directly or through others.
     pub fn ancestors(&self, stage: usize) -> BTreeSet<usize> {
         ancestors(&self.stages, stage)
@@ -1215,6 +1254,47 @@ mod tests {
         assert_eq!(tier.analyzers, ["a/py"]);
         assert_eq!(tier.validators, ["a/v"]);
         assert_eq!(tier.ancestors(0), BTreeSet::from([1, 2, 3]));
+    }
+
+    #[test]
+    fn a_check_runs_the_graph_without_its_agents_packaging_or_delivery() {
+        let tiers = graph(&[
+            "name='check'\nkind='validator'\nplugins=['a/v']\nneeds=['measure','docs']",
+            "name='docs'\nkind='agent'\nplugins=['a/docs']\nneeds=['scaffold']",
+            "name='measure'\nkind='analyzer'\nplugins=['a/py']\nneeds=['docs']",
+            "name='lint'\nkind='validator'\nplugins=['a/l']\nneeds=['docs']",
+            SCAFFOLD,
+        ])
+        .unwrap();
+        let mut tier = tiers.get("g").unwrap().clone();
+        tier.max_iterations = 2;
+        tier.approval = true;
+        tier.delivery = Some("a/fs".into());
+        let check = tier.for_check();
+        let stages: Vec<(&str, Vec<&str>)> = check
+            .order
+            .iter()
+            .map(|&i| {
+                let s = &check.stages[i];
+                (
+                    s.name.as_str(),
+                    s.needs.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        // `check` needed `docs` (an agent): it keeps what `docs` led to.
+        assert_eq!(
+            stages,
+            [
+                ("measure", vec![]),
+                ("lint", vec![]),
+                ("check", vec!["measure"])
+            ]
+        );
+        assert!(check.exporters.is_empty() && check.exporter.is_none());
+        assert_eq!(check.delivery, None);
+        assert_eq!((check.max_iterations, check.approval), (0, false));
+        assert_eq!(check.gate.min_score, tier.gate.min_score);
     }
 
     #[test]

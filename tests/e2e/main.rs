@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `qlp` binary, real components, real HTTP.
 
 mod bundle;
+mod checks;
 mod jobs;
 mod oci;
 mod publish;

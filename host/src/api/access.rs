@@ -60,7 +60,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
         "/v1/intents/{id}/reject",
         Access::Roles(&[Reviewer]),
     ),
+    ("POST", "/v1/checks", Access::Roles(&[Submitter])),
     ("GET", "/v1/capsules/{id}", Access::Roles(READERS)),
+    ("GET", "/v1/capsules/{id}/sarif", Access::Roles(READERS)),
     ("GET", "/v1/capsules/{id}/download", Access::Roles(READERS)),
     (
         "GET",

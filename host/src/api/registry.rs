@@ -87,12 +87,13 @@ pub fn routes() -> axum::Router<AppState> {
 }
 
 /// The body limit of a request to `path` with `method`: the publish route
-/// takes components, every other route the API's default.
+/// takes components, the checks route archives, every other route the
+/// API's default.
 pub fn body_limit(method: &axum::http::Method, path: &str) -> usize {
-    if method == axum::http::Method::POST && path == "/v1/registry/packages" {
-        MAX_PUBLISH_BODY_BYTES
-    } else {
-        super::MAX_BODY_BYTES
+    match path {
+        "/v1/registry/packages" if method == axum::http::Method::POST => MAX_PUBLISH_BODY_BYTES,
+        "/v1/checks" if method == axum::http::Method::POST => crate::upload::MAX_ARCHIVE_BYTES,
+        _ => super::MAX_BODY_BYTES,
     }
 }
 

@@ -135,6 +135,7 @@ mod tests {
             requirements: vec![],
             constraints: vec![],
             tier: "standard".into(),
+            kind: Default::default(),
         }
     }
 

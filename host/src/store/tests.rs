@@ -14,6 +14,7 @@ fn intent(id: &str) -> Intent {
         requirements: vec![],
         constraints: vec![],
         tier: "standard".into(),
+        kind: Default::default(),
     }
 }
 

@@ -1,0 +1,128 @@
+//! `POST /v1/checks`: a project QLP did not write, uploaded as a zip or a
+//! gzipped tar, runs a tier's analyzers, validators and gate, without
+//! agents, exporters or delivery. It becomes an intent of kind `check`
+//! whose capsule is like any other (files, reports, score, verdict, SARIF).
+//!
+//! The archive is the body; the query names the tier (`?tier=`, the
+//! default tier when absent) and the project (`?name=`, used in the
+//! description). An `Idempotency-Key` works as for intents, the digest
+//! covering the tier, the name and the archive's bytes.
+
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::{ApiError, AppState, accepted, idempotency_key, refuse_when_queue_full};
+use crate::auth::Caller;
+use crate::model::{Intent, IntentKind};
+use crate::store::Actor;
+use crate::tiers::DEFAULT_TIER;
+use crate::upload;
+
+/// Longest project name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckQuery {
+    tier: Option<String>,
+    name: Option<String>,
+}
+
+pub async fn submit_check(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<CheckQuery>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let actor = Actor::of(&caller);
+    let tiers = state.pipeline.tiers();
+    let tier = query.tier.unwrap_or_else(|| DEFAULT_TIER.to_owned());
+    if tiers.get(&tier).is_none() {
+        let known: Vec<&str> = tiers.tiers.keys().map(String::as_str).collect();
+        return Err(ApiError::invalid(
+            "UNKNOWN_TIER",
+            format!("unknown tier `{tier}`; known tiers: {}", known.join(", ")),
+        ));
+    }
+    let name = query.name.map(|n| n.trim().to_owned()).unwrap_or_default();
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "INVALID_NAME",
+            format!(
+                "a project name is at most {MAX_NAME_CHARS} characters, none of them control characters"
+            ),
+        ));
+    }
+    refuse_when_queue_full(&state, &actor, key.as_deref()).await?;
+    let body_digest = {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(tier.as_bytes()).update(b"\0");
+        hasher.update(name.as_bytes()).update(b"\0");
+        hasher.update(&body);
+        hasher.finalize().to_hex().to_string()
+    };
+    let archive = body.clone();
+    let unpacked = tokio::task::spawn_blocking(move || upload::unpack(&archive))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| {
+            let status = match e {
+                upload::UploadError::NotAnArchive => axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                upload::UploadError::TooManyEntries | upload::UploadError::TooLarge(_) => {
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE
+                }
+                _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            ApiError::new(status, e.code(), e.to_string())
+        })?;
+    let intent = Intent {
+        id: uuid::Uuid::new_v4().to_string(),
+        description: if name.is_empty() {
+            "Check of an uploaded project".to_owned()
+        } else {
+            format!("Check of {name}")
+        },
+        requirements: vec![],
+        constraints: vec![],
+        tier,
+        kind: IntentKind::Check,
+    };
+    let files = serde_json::to_value(&unpacked.files).map_err(ApiError::internal)?;
+    let key = key.as_deref().map(|k| (k, body_digest.as_str()));
+    if let Some((first, digest)) = state
+        .store
+        .insert_check(&intent, &actor, &files, key)
+        .await?
+    {
+        if digest != body_digest {
+            return Err(ApiError::invalid(
+                "IDEMPOTENCY_KEY_REUSED",
+                format!(
+                    "Idempotency-Key `{}` was used for another request",
+                    key.map_or("", |k| k.0)
+                ),
+            ));
+        }
+        let tier = state
+            .store
+            .get_intent(&first)
+            .await?
+            .map(|r| r.intent.tier)
+            .unwrap_or(intent.tier);
+        return Ok(accepted(&first, &tier, true));
+    }
+    state.dispatcher.wake();
+    tracing::info!(
+        intent = %intent.id,
+        tier = %intent.tier,
+        files = unpacked.files.len(),
+        skipped = unpacked.skipped,
+        "check accepted"
+    );
+    Ok(accepted(&intent.id, &intent.tier, false))
+}
