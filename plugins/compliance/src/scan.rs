@@ -191,7 +191,7 @@ pub fn is_log_call(lang: Lang, code: &Code<'_>, open: usize) -> bool {
 }
 
 /// The identifiers inside `{…}` of a format string or template:
-/// `card.number` gives `card`, `number` and `card_number`.
+/// `card.number` gives `card`, `number` and `card.number`.
 fn braced_names(content: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = content;
@@ -208,7 +208,7 @@ fn braced_names(content: &str) -> Vec<String> {
             .collect();
         names.extend(path.iter().map(|s| s.to_string()));
         if path.len() >= 2 {
-            names.push(path[path.len() - 2..].join("_"));
+            names.push(path[path.len() - 2..].join("."));
         }
         rest = &after[close + 1..];
     }
@@ -223,7 +223,7 @@ const PROTECTING_CALLS: &[&str] = &[
 ];
 
 /// The names an argument range of the log call opened at `log_open`
-/// refers to: identifiers, `a.b` as `a_b`, and names interpolated into
+/// refers to: identifiers, member accesses `a.b`, and names interpolated into
 /// strings; not values passed through a masking call or indexed
 /// (`card_number[-4:]`).
 fn names_in(lang: Lang, code: &Code<'_>, log_open: usize, range: (usize, usize)) -> Vec<String> {
@@ -249,7 +249,7 @@ fn names_in(lang: Lang, code: &Code<'_>, log_open: usize, range: (usize, usize))
                     && code.punct_at(j - 1, ".")
                     && code.tok(j - 2).is_some_and(|p| p.kind == lex::Kind::Ident)
                 {
-                    names.push(format!("{}_{}", code.toks[j - 2].text, t.text));
+                    names.push(format!("{}.{}", code.toks[j - 2].text, t.text));
                 }
             }
             lex::Kind::Str if (t.interpolated || lang == Lang::Rust) && !protected() => {
@@ -299,14 +299,14 @@ fn logging(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                 }
             }
         }
-        // `card_number` already says what `card` and `number` would.
+        // `card.number` already says what `card` would.
         let joined: Vec<String> = sensitive
             .iter()
-            .filter(|(n, _)| n.contains('_'))
+            .filter(|(n, _)| n.contains('.'))
             .map(|(n, _)| n.clone())
             .collect();
         sensitive.retain(|(n, _)| {
-            n.contains('_') || !joined.iter().any(|j| j.split('_').any(|p| p == n))
+            n.contains('.') || !joined.iter().any(|j| j.split('.').any(|p| p == n))
         });
         if !sensitive.is_empty() {
             facts.logged.push(Logged {
