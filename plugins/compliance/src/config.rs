@@ -73,7 +73,9 @@ pub fn is_documentation(path: &str) -> bool {
 }
 
 fn is_comment(trimmed: &str) -> bool {
-    ["#", "//", ";", "--"].iter().any(|c| trimmed.starts_with(c))
+    ["#", "//", ";", "--"]
+        .iter()
+        .any(|c| trimmed.starts_with(c))
 }
 
 fn number(index: usize) -> u32 {
@@ -173,7 +175,8 @@ pub fn scan_schema(text: &str) -> Facts {
         let Some(model) = &table else { continue };
         let Some(first) = words.first() else { continue };
         let column = first.trim_matches(['"', '`', '[', ']', ',', '(']);
-        if column.starts_with('@') || SQL_NOT_COLUMNS.contains(&column.to_ascii_lowercase().as_str())
+        if column.starts_with('@')
+            || SQL_NOT_COLUMNS.contains(&column.to_ascii_lowercase().as_str())
         {
             continue;
         }

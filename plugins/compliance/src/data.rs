@@ -124,8 +124,26 @@ const NOT_THE_DATA: &[&str] = &[
 
 /// Words before `address` that make it a network or memory address.
 const NOT_A_POSTAL_ADDRESS: &[&str] = &[
-    "listen", "bind", "server", "host", "socket", "mac", "base", "memory", "local", "proxy", "http",
-    "web", "contract", "wallet", "email", "ip", "remote", "peer", "gateway", "broadcast",
+    "listen",
+    "bind",
+    "server",
+    "host",
+    "socket",
+    "mac",
+    "base",
+    "memory",
+    "local",
+    "proxy",
+    "http",
+    "web",
+    "contract",
+    "wallet",
+    "email",
+    "ip",
+    "remote",
+    "peer",
+    "gateway",
+    "broadcast",
 ];
 
 /// A name split into lower-case words at `_`, `-`, `.`, `::` and camel-case

@@ -162,8 +162,10 @@ pub fn file_facts(path: &str, text: &str) -> Option<FileFacts> {
     } else if config::is_config(path) {
         (None, false, config::scan_config(text))
     } else if config::is_documentation(path) {
-        let mut facts = scan::Facts::default();
-        facts.retention = config::retention_heading(text);
+        let facts = scan::Facts {
+            retention: config::retention_heading(text),
+            ..scan::Facts::default()
+        };
         (None, false, facts)
     } else {
         return None;
@@ -239,7 +241,11 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
         });
     }
     let noun = if facts.len() == 1 { "file" } else { "files" };
-    summary.push_str(&format!("; {} {noun} read: {}", facts.len(), counts(&findings)));
+    summary.push_str(&format!(
+        "; {} {noun} read: {}",
+        facts.len(),
+        counts(&findings)
+    ));
     if !suppressed.is_empty() {
         let total: usize = suppressed.values().sum();
         let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();

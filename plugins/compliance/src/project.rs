@@ -34,11 +34,18 @@ const MODEL_SUFFIXES: &[&str] = &[
 /// `CardCreate`.
 pub fn resource_key(model: &str) -> String {
     let mut words = data::words(model);
-    while words.len() > 1 && words.last().is_some_and(|w| MODEL_SUFFIXES.contains(&w.as_str())) {
+    while words.len() > 1
+        && words
+            .last()
+            .is_some_and(|w| MODEL_SUFFIXES.contains(&w.as_str()))
+    {
         words.pop();
     }
     let key = words.join("");
-    key.strip_suffix('s').filter(|k| k.len() > 2).unwrap_or(&key).to_string()
+    key.strip_suffix('s')
+        .filter(|k| k.len() > 2)
+        .unwrap_or(&key)
+        .to_string()
 }
 
 /// `Card.cvv` or `cvv`.
@@ -86,9 +93,8 @@ pub fn check(files: &[FileFacts], selection: &Selection) -> Vec<Hit> {
     let has_schema = files.iter().any(|f| f.schema);
     // Front-end models describe what a browser shows, not what is stored:
     // JavaScript fields count only in a project that serves HTTP.
-    let stored = |f: &FileFacts| {
-        f.lang != Some(Lang::JavaScript) || !routes.is_empty() || has_schema
-    };
+    let stored =
+        |f: &FileFacts| f.lang != Some(Lang::JavaScript) || !routes.is_empty() || has_schema;
     let stored_fields: Vec<(&FileFacts, &Field)> = files
         .iter()
         .filter(|f| stored(f))
@@ -278,36 +284,34 @@ fn retention(
     if files.iter().any(|f| f.facts.retention.is_some()) {
         return;
     }
-    let mut frameworks: Vec<Framework> = Vec::new();
+    let mut kinds: Vec<Kind> = Vec::new();
     let mut evidence = None;
     for (file, field) in stored_fields {
         for kind in &field.kinds {
-            let framework = match kind {
-                Kind::Card => Framework::PciDss,
-                Kind::Health => Framework::Hipaa,
-                Kind::Personal => Framework::Gdpr,
-                Kind::Cvv => continue,
-            };
-            if selection.has(framework) && !frameworks.contains(&framework) {
-                frameworks.push(framework);
-                evidence.get_or_insert((*file, *field, *kind));
+            if *kind != Kind::Cvv && kind.in_scope(selection) && !kinds.contains(kind) {
+                kinds.push(*kind);
+                evidence.get_or_insert((*file, *field));
             }
         }
     }
-    let Some((file, field, kind)) = evidence else {
+    let Some((file, field)) = evidence else {
         return;
     };
-    frameworks.sort();
+    kinds.sort();
+    let mut frameworks: Vec<Framework> = kinds.iter().map(|k| k.framework()).collect();
+    frameworks.dedup();
+    let nouns: Vec<&str> = kinds.iter().map(|k| k.noun()).collect();
     hits.push(hit(
         NO_RETENTION_POLICY,
         None,
         0,
         format!(
-            "{} {} is stored ({} at {}) but no retention period is set: no setting named \
+            "{} {} {} stored (e.g. {} at {}) but no retention period is set: no setting named \
              `retention`, `ttl` or `expire` for records and no retention section in the README; \
              decide how long records are kept and delete or anonymise them after that",
             tag_for(&NO_RETENTION_POLICY, &frameworks),
-            kind.noun(),
+            nouns.join(" and "),
+            if nouns.len() == 1 { "is" } else { "are" },
             field_label(field),
             where_(&file.path, field.line)
         ),
@@ -337,8 +341,17 @@ fn erasure(
         if reported.contains(&key) {
             continue;
         }
+        // `RecordItem` is erased by a route of `/records`.
+        let head = data::words(&field.model)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let same_file = format!("{} ", file.path.to_ascii_lowercase());
         let erasable = deletes.iter().any(|d| {
-            key.is_empty() || d.contains(&key) || d.starts_with(&format!("{} ", file.path.to_ascii_lowercase()))
+            key.is_empty()
+                || d.contains(&key)
+                || (head.len() > 2 && d.contains(&head))
+                || d.starts_with(&same_file)
         });
         if erasable {
             continue;

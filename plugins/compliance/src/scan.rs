@@ -98,12 +98,16 @@ pub fn scan(lang: Lang, text: &str) -> Facts {
     signs(lang, &code, &mut facts);
     // Logging in, out or for a token changes no record.
     facts.routes.retain(|r| {
-        !["login", "logout", "signin", "sign-in", "token", "session", "/auth"]
-            .iter()
-            .any(|m| r.context.contains(m))
+        ![
+            "login", "logout", "signin", "sign-in", "token", "session", "/auth",
+        ]
+        .iter()
+        .any(|m| r.context.contains(m))
     });
     facts.routes.sort_by_key(|r| (r.line, r.method));
-    facts.routes.dedup_by(|a, b| a.line == b.line && a.method == b.method);
+    facts
+        .routes
+        .dedup_by(|a, b| a.line == b.line && a.method == b.method);
     facts
 }
 
@@ -218,8 +222,21 @@ fn braced_names(content: &str) -> Vec<String> {
 /// Callee words that protect a value before it is logged
 /// (`mask(card_number)`, `redact(email)`).
 const PROTECTING_CALLS: &[&str] = &[
-    "mask", "redact", "hash", "encrypt", "last4", "tokenize", "tokenise", "truncate", "scrub",
-    "anonymize", "anonymise", "pseudonymize", "pseudonymise", "sanitize", "sanitise",
+    "mask",
+    "redact",
+    "hash",
+    "encrypt",
+    "last4",
+    "tokenize",
+    "tokenise",
+    "truncate",
+    "scrub",
+    "anonymize",
+    "anonymise",
+    "pseudonymize",
+    "pseudonymise",
+    "sanitize",
+    "sanitise",
 ];
 
 /// The names an argument range of the log call opened at `log_open`
@@ -379,8 +396,8 @@ fn python_fields(code: &Code<'_>, text: &str, facts: &mut Facts) {
         let Some(&(true, _, model)) = scopes.last() else {
             continue;
         };
-        let annotated =
-            next.is_some_and(|n| n.is_punct(":")) && code.tok(i + 2).is_some_and(|n| n.kind == lex::Kind::Ident);
+        let annotated = next.is_some_and(|n| n.is_punct(":"))
+            && code.tok(i + 2).is_some_and(|n| n.kind == lex::Kind::Ident);
         let column = next.is_some_and(|n| n.is_punct("="))
             && code.tok(i + 2).is_some_and(|n| n.kind == lex::Kind::Ident)
             && (i + 3..(i + 8).min(toks.len()))
@@ -515,7 +532,10 @@ fn field_name_at(lang: Lang, code: &Code<'_>, i: usize) -> Option<usize> {
             j = code.close_of(j) + 1;
         }
     }
-    while code.tok(j).is_some_and(|t| FIELD_MODIFIERS.contains(&t.text)) {
+    while code
+        .tok(j)
+        .is_some_and(|t| FIELD_MODIFIERS.contains(&t.text))
+    {
         j += 1;
         if code.punct_at(j, "(") {
             // `pub(crate)`
@@ -529,9 +549,7 @@ fn field_name_at(lang: Lang, code: &Code<'_>, i: usize) -> Option<usize> {
     let next = code.tok(j + 1)?;
     match lang {
         Lang::Go => {
-            let typed = next.kind == lex::Kind::Ident
-                || next.is_punct("*")
-                || next.is_punct("[");
+            let typed = next.kind == lex::Kind::Ident || next.is_punct("*") || next.is_punct("[");
             (typed && next.line == line).then_some(j)
         }
         Lang::Rust => next.is_punct(":").then_some(j),
@@ -581,8 +599,15 @@ fn path_arg<'a>(code: &Code<'a>, open: usize) -> Option<&'a str> {
 fn js_serves_http(code: &Code<'_>) -> bool {
     code.toks.iter().any(|t| {
         (t.kind == lex::Kind::Str
-            && ["express", "fastify", "koa-router", "@koa/router", "hono", "@nestjs/common"]
-                .contains(&t.content))
+            && [
+                "express",
+                "fastify",
+                "koa-router",
+                "@koa/router",
+                "hono",
+                "@nestjs/common",
+            ]
+            .contains(&t.content))
             || t.is_ident("Router")
             || t.is_ident("express")
     })
@@ -611,13 +636,22 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                 }
                 let handler = next_def_name(code, open);
                 if let Some(method) = method_of(name) {
-                    push(method, format!("{} {handler}", path_arg(code, open).unwrap_or("")));
+                    push(
+                        method,
+                        format!("{} {handler}", path_arg(code, open).unwrap_or("")),
+                    );
                 } else if name == "route" {
                     let args = code.args(open);
                     if let Some(methods) = code.kwarg(&args, "methods") {
                         for t in code.slice(methods) {
-                            if let Some(m) = (t.kind == lex::Kind::Str).then(|| method_of(t.content)).flatten() {
-                                push(m, format!("{} {handler}", path_arg(code, open).unwrap_or("")));
+                            if let Some(m) = (t.kind == lex::Kind::Str)
+                                .then(|| method_of(t.content))
+                                .flatten()
+                            {
+                                push(
+                                    m,
+                                    format!("{} {handler}", path_arg(code, open).unwrap_or("")),
+                                );
                             }
                         }
                     }
@@ -626,7 +660,9 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
             Lang::JavaScript => {
                 if decorated {
                     // NestJS `@Post()`, `@Delete(":id")`.
-                    if let Some(method) = method_of(name).filter(|_| name.starts_with(char::is_uppercase)) {
+                    if let Some(method) =
+                        method_of(name).filter(|_| name.starts_with(char::is_uppercase))
+                    {
                         push(method, callee);
                     }
                     continue;
@@ -634,10 +670,11 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                 if !js_server || !callee.contains('.') {
                     continue;
                 }
-                if let Some(method) = method_of(name).filter(|_| name.chars().all(|c| c.is_ascii_lowercase())) {
-                    if let Some(path) = path_arg(code, open) {
-                        push(method, path.to_string());
-                    }
+                if let Some(method) =
+                    method_of(name).filter(|_| name.chars().all(|c| c.is_ascii_lowercase()))
+                    && let Some(path) = path_arg(code, open)
+                {
+                    push(method, path.to_string());
                 }
             }
             Lang::Go => {
@@ -651,7 +688,9 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
             }
             Lang::Rust => {
                 // axum `.route("/x", get(a).post(b))`, `web::post()`.
-                let Some(method) = method_of(name).filter(|_| name.chars().all(|c| c.is_ascii_lowercase())) else {
+                let Some(method) =
+                    method_of(name).filter(|_| name.chars().all(|c| c.is_ascii_lowercase()))
+                else {
                     continue;
                 };
                 if callee.starts_with("web::") {
@@ -661,7 +700,10 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                 let route = enclosing_calls(code, open).find(|&o| code.callee_name(o) == "route");
                 if let Some(route) = route {
                     let handler = code.tok(open + 1).map_or("", |t| t.text);
-                    push(method, format!("{} {handler}", path_arg(code, route).unwrap_or("")));
+                    push(
+                        method,
+                        format!("{} {handler}", path_arg(code, route).unwrap_or("")),
+                    );
                 }
             }
             Lang::Java => {
@@ -685,7 +727,9 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                     method_of(t.text).filter(|_| t.text.starts_with("Method"))
                 } else if t.kind == lex::Kind::Str {
                     let pattern = t.content.split_once(" /").and_then(|(m, _)| method_of(m));
-                    let compared = code.before(i, 1).is_some_and(|p| p.is_ident("case") || p.is_punct("=="));
+                    let compared = code
+                        .before(i, 1)
+                        .is_some_and(|p| p.is_ident("case") || p.is_punct("=="));
                     pattern.or_else(|| compared.then(|| method_of(t.content)).flatten())
                 } else {
                     None
@@ -699,7 +743,8 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                     facts.routes.push(Route {
                         line,
                         method,
-                        context: format!("{} {}", t.content, enclosing_func(code, i)).to_ascii_lowercase(),
+                        context: format!("{} {}", t.content, enclosing_func(code, i))
+                            .to_ascii_lowercase(),
                     });
                 }
             }
@@ -725,7 +770,10 @@ fn routes(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                 if t.kind == lex::Kind::Ident
                     && let Some(method) = method
                 {
-                    let path = code.tok(i + 2).filter(|s| s.kind == lex::Kind::Str).map_or("", |s| s.content);
+                    let path = code
+                        .tok(i + 2)
+                        .filter(|s| s.kind == lex::Kind::Str)
+                        .map_or("", |s| s.content);
                     facts.routes.push(Route {
                         line,
                         method,
@@ -760,7 +808,10 @@ fn next_def_name<'a>(code: &Code<'a>, open: usize) -> &'a str {
 /// The name of the Go function (or method) token `i` is in: the last
 /// `func` before it.
 fn enclosing_func<'a>(code: &Code<'a>, i: usize) -> &'a str {
-    let Some(f) = (0..i.min(code.toks.len())).rev().find(|&j| code.toks[j].is_ident("func")) else {
+    let Some(f) = (0..i.min(code.toks.len()))
+        .rev()
+        .find(|&j| code.toks[j].is_ident("func"))
+    else {
         return "";
     };
     let mut j = f + 1;
@@ -877,8 +928,10 @@ fn is_local_or_reserved(host: &str) -> bool {
     }
     let octets: Vec<u8> = host.split('.').filter_map(|p| p.parse().ok()).collect();
     if octets.len() == 4 {
-        return matches!(octets[..], [127, ..] | [10, ..] | [0, ..] | [192, 168, ..] | [169, 254, ..])
-            || (octets[0] == 172 && (16..32).contains(&octets[1]));
+        return matches!(
+            octets[..],
+            [127, ..] | [10, ..] | [0, ..] | [192, 168, ..] | [169, 254, ..]
+        ) || (octets[0] == 172 && (16..32).contains(&octets[1]));
     }
     RESERVED_SUFFIXES.iter().any(|s| host.ends_with(s)) || NAMESPACE_HOSTS.contains(&host)
 }
@@ -897,9 +950,14 @@ fn transport(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
             }
             if t.content == "NODE_TLS_REJECT_UNAUTHORIZED"
                 && code.punct_at(i + 2, "=")
-                && code.tok(i + 3).is_some_and(|v| v.kind == lex::Kind::Str && v.content == "0")
+                && code
+                    .tok(i + 3)
+                    .is_some_and(|v| v.kind == lex::Kind::Str && v.content == "0")
             {
-                push(t.line, "`NODE_TLS_REJECT_UNAUTHORIZED = \"0\"` (certificate checks off)".into());
+                push(
+                    t.line,
+                    "`NODE_TLS_REJECT_UNAUTHORIZED = \"0\"` (certificate checks off)".into(),
+                );
             }
             continue;
         }
@@ -921,7 +979,10 @@ fn transport(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
             _ => false,
         };
         if off {
-            push(t.line, format!("`{}` (TLS certificate verification turned off)", t.text));
+            push(
+                t.line,
+                format!("`{}` (TLS certificate verification turned off)", t.text),
+            );
         }
     }
     facts.transport.sort();
@@ -1060,8 +1121,11 @@ fn signs(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                 // `jwt.verify(…)`, `jwt.decode`, `jwt.Parse`, Go's
                 // `s.protect(handler)` wrapper of the shipped agent.
                 let after_jwt = code.punct_at(i.wrapping_sub(1), ".")
-                    && code.tok(i.wrapping_sub(2)).is_some_and(|p| p.text.eq_ignore_ascii_case("jwt"));
-                if after_jwt && matches!(t.text, "verify" | "decode" | "Parse" | "ParseWithClaims") {
+                    && code
+                        .tok(i.wrapping_sub(2))
+                        .is_some_and(|p| p.text.eq_ignore_ascii_case("jwt"));
+                if after_jwt && matches!(t.text, "verify" | "decode" | "Parse" | "ParseWithClaims")
+                {
                     facts.auth = true;
                 }
                 if lang == Lang::Go && t.text == "protect" && code.punct_at(i + 1, "(") {
@@ -1070,9 +1134,15 @@ fn signs(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
             }
             lex::Kind::Str => {
                 let content = t.content.trim();
-                if ["authorization", "jsonwebtoken", "x-api-key", "passport", "express-jwt"]
-                    .iter()
-                    .any(|m| content.eq_ignore_ascii_case(m))
+                if [
+                    "authorization",
+                    "jsonwebtoken",
+                    "x-api-key",
+                    "passport",
+                    "express-jwt",
+                ]
+                .iter()
+                .any(|m| content.eq_ignore_ascii_case(m))
                 {
                     facts.auth = true;
                 }

@@ -86,7 +86,9 @@ fn message<'r>(report: &'r Report, rule: &str, path: &str, line: u32) -> &'r str
         .findings
         .iter()
         .find(|f| {
-            f.rule_id == rule && f.path.as_deref().unwrap_or("") == path && f.line.unwrap_or(0) == line
+            f.rule_id == rule
+                && f.path.as_deref().unwrap_or("") == path
+                && f.line.unwrap_or(0) == line
         })
         .map(|f| f.message.as_str())
         .unwrap_or_else(|| panic!("no {rule} at {path}:{line}"))
@@ -94,7 +96,11 @@ fn message<'r>(report: &'r Report, rule: &str, path: &str, line: u32) -> &'r str
 
 #[test]
 fn the_non_compliant_python_service_breaks_each_control_where_planted() {
-    let report = run(&["payments", "personal-data"], None, fixture("python/noncompliant"));
+    let report = run(
+        &["payments", "personal-data"],
+        None,
+        fixture("python/noncompliant"),
+    );
     assert_eq!(
         found(&report),
         [
@@ -128,12 +134,22 @@ fn the_non_compliant_python_service_breaks_each_control_where_planted() {
             Severity::Critical,
         ]
     );
-    let control = |rule, path, line| message(&report, rule, path, line).split(']').next().unwrap_or("").to_string() + "]";
+    let control = |rule, path, line| {
+        message(&report, rule, path, line)
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .to_string()
+            + "]"
+    };
     assert_eq!(
         control("compliance/sensitive-data-logged", "app/main.py", 19),
         "[PCI DSS 3.4.1, 3.5.1; GDPR Art. 5(1)(f), Art. 32]"
     );
-    assert_eq!(control("compliance/cvv-stored", "app/models.py", 14), "[PCI DSS 3.3.1]");
+    assert_eq!(
+        control("compliance/cvv-stored", "app/models.py", 14),
+        "[PCI DSS 3.3.1]"
+    );
     assert_eq!(
         control("compliance/unencrypted-at-rest", "app/models.py", 13),
         "[PCI DSS 3.5.1]"
@@ -146,14 +162,28 @@ fn the_non_compliant_python_service_breaks_each_control_where_planted() {
         control("compliance/no-access-control", "app/main.py", 16),
         "[PCI DSS 7.2.1; GDPR Art. 32]"
     );
-    assert_eq!(control("compliance/no-erasure-endpoint", "app/models.py", 12), "[GDPR Art. 17]");
-    assert_eq!(control("compliance/no-audit-logging", "", 0), "[PCI DSS 10.2.1]");
+    assert_eq!(
+        control("compliance/no-erasure-endpoint", "app/models.py", 12),
+        "[GDPR Art. 17]"
+    );
+    assert_eq!(
+        control("compliance/no-audit-logging", "", 0),
+        "[PCI DSS 10.2.1]"
+    );
     assert_eq!(
         control("compliance/no-retention-policy", "", 0),
         "[PCI DSS 3.2.1; GDPR Art. 5(1)(e)]"
     );
-    let logged = message(&report, "compliance/sensitive-data-logged", "app/main.py", 19);
-    assert!(logged.contains("`email`") && logged.contains("`card_number`"), "{logged}");
+    let logged = message(
+        &report,
+        "compliance/sensitive-data-logged",
+        "app/main.py",
+        19,
+    );
+    assert!(
+        logged.contains("`email`") && logged.contains("`card_number`"),
+        "{logged}"
+    );
     assert!(logged.contains("`logger.info`"), "{logged}");
     let transport = message(&report, "compliance/plaintext-transport", "app/main.py", 28);
     assert!(transport.contains("`verify`"), "{transport}");
@@ -173,14 +203,22 @@ fn the_non_compliant_python_service_breaks_each_control_where_planted() {
 
 #[test]
 fn the_compliant_python_service_has_no_findings() {
-    let report = run(&["payments", "personal-data"], Some("hipaa,soc2"), fixture("python/compliant"));
+    let report = run(
+        &["payments", "personal-data"],
+        Some("hipaa,soc2"),
+        fixture("python/compliant"),
+    );
     assert_eq!(found(&report), [], "{:#?}", report.findings);
     assert_eq!(report.score, 100);
 }
 
 #[test]
 fn the_non_compliant_typescript_service_breaks_each_control_where_planted() {
-    let report = run(&["payments", "personal-data"], Some("soc2"), fixture("typescript/noncompliant"));
+    let report = run(
+        &["payments", "personal-data"],
+        Some("soc2"),
+        fixture("typescript/noncompliant"),
+    );
     assert_eq!(
         found(&report),
         [
@@ -197,7 +235,14 @@ fn the_non_compliant_typescript_service_breaks_each_control_where_planted() {
         "{}",
         report.summary
     );
-    let control = |rule, path, line| message(&report, rule, path, line).split(']').next().unwrap_or("").to_string() + "]";
+    let control = |rule, path, line| {
+        message(&report, rule, path, line)
+            .split(']')
+            .next()
+            .unwrap_or("")
+            .to_string()
+            + "]"
+    };
     assert_eq!(
         control("compliance/plaintext-transport", "src/app.ts", 17),
         "[PCI DSS 4.2.1; GDPR Art. 32; SOC 2 CC6.7]"
@@ -214,17 +259,30 @@ fn the_non_compliant_typescript_service_breaks_each_control_where_planted() {
         control("compliance/no-audit-logging", "", 0),
         "[PCI DSS 10.2.1; SOC 2 CC7.2]"
     );
-    let logged = message(&report, "compliance/sensitive-data-logged", "src/app.ts", 12);
+    let logged = message(
+        &report,
+        "compliance/sensitive-data-logged",
+        "src/app.ts",
+        12,
+    );
     assert!(
         logged.contains("`customer.email`") && logged.contains("`customer.cardNumber`"),
         "{logged}"
     );
-    assert!(report.summary.contains("SOC 2 (operator configuration)"), "{}", report.summary);
+    assert!(
+        report.summary.contains("SOC 2 (operator configuration)"),
+        "{}",
+        report.summary
+    );
 }
 
 #[test]
 fn the_compliant_typescript_service_has_no_findings() {
-    let report = run(&["payments", "personal-data"], Some("hipaa,soc2"), fixture("typescript/compliant"));
+    let report = run(
+        &["payments", "personal-data"],
+        Some("hipaa,soc2"),
+        fixture("typescript/compliant"),
+    );
     assert_eq!(found(&report), [], "{:#?}", report.findings);
 }
 
@@ -246,7 +304,12 @@ fn rules_of_frameworks_not_selected_stay_silent() {
         "{}",
         report.summary
     );
-    assert!(report.findings.iter().all(|f| f.message.starts_with("[HIPAA ")));
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.message.starts_with("[HIPAA "))
+    );
     // GDPR only: no CVV or card-number rule, no audit-logging rule.
     let report = run(&["personal-data"], None, fixture("python/noncompliant"));
     let rules: Vec<&str> = found(&report).iter().map(|f| f.0).collect();
@@ -257,8 +320,16 @@ fn rules_of_frameworks_not_selected_stay_silent() {
     ] {
         assert!(!rules.contains(&silent), "{silent}: {rules:?}");
     }
-    let logged = message(&report, "compliance/sensitive-data-logged", "app/main.py", 19);
-    assert!(logged.starts_with("[GDPR Art. 5(1)(f), Art. 32] personal data (`email`)"), "{logged}");
+    let logged = message(
+        &report,
+        "compliance/sensitive-data-logged",
+        "app/main.py",
+        19,
+    );
+    assert!(
+        logged.starts_with("[GDPR Art. 5(1)(f), Art. 32] personal data (`email`)"),
+        "{logged}"
+    );
 }
 
 #[test]
@@ -267,14 +338,22 @@ fn without_a_framework_nothing_is_checked_and_the_summary_says_why() {
     assert!(report.findings.is_empty());
     assert_eq!(report.score, 100);
     assert!(
-        report.summary.starts_with("no compliance framework selected"),
+        report
+            .summary
+            .starts_with("no compliance framework selected"),
         "{}",
         report.summary
     );
-    assert!(report.summary.contains("`frameworks` setting is empty"), "{}", report.summary);
+    assert!(
+        report.summary.contains("`frameworks` setting is empty"),
+        "{}",
+        report.summary
+    );
     let report = run(&["crypto-assets"], None, vec![]);
     assert!(
-        report.summary.contains("compliance concerns with no framework here: crypto-assets"),
+        report
+            .summary
+            .contains("compliance concerns with no framework here: crypto-assets"),
         "{}",
         report.summary
     );
@@ -284,21 +363,26 @@ fn without_a_framework_nothing_is_checked_and_the_summary_says_why() {
 fn the_operator_setting_forces_frameworks_and_rejects_unknown_ones() {
     let report = run(&[], Some("pci-dss, SOC2"), fixture("python/noncompliant"));
     assert!(
-        report
-            .summary
-            .starts_with("frameworks: PCI DSS (operator configuration), SOC 2 (operator configuration)"),
+        report.summary.starts_with(
+            "frameworks: PCI DSS (operator configuration), SOC 2 (operator configuration)"
+        ),
         "{}",
         report.summary
     );
     assert!(found(&report).contains(&("compliance/cvv-stored", "app/models.py", 14)));
     // The intent's concern and the setting name the same framework.
     let selection = frameworks::select(&intent(&["payments"]), Some("pci-dss")).expect("valid");
-    assert_eq!(selection.describe(), "PCI DSS (intent: payments, operator configuration)");
-    let error = check(&capsule(&[], vec![]), Some("pci-dss,iso27001")).expect_err("unknown framework");
+    assert_eq!(
+        selection.describe(),
+        "PCI DSS (intent: payments, operator configuration)"
+    );
+    let error =
+        check(&capsule(&[], vec![]), Some("pci-dss,iso27001")).expect_err("unknown framework");
     assert_eq!(error.code, "INVALID_CONFIG");
     assert!(error.message.contains("iso27001"), "{}", error.message);
     // Explicit frameworks in the intent.
-    let selection = frameworks::select(&intent(&["HIPAA", "soc2", "pci-dss"]), None).expect("valid");
+    let selection =
+        frameworks::select(&intent(&["HIPAA", "soc2", "pci-dss"]), None).expect("valid");
     assert!(
         [Framework::PciDss, Framework::Hipaa, Framework::Soc2]
             .iter()
@@ -382,15 +466,35 @@ fn names_are_read_by_their_words() {
 fn logging_calls_are_recognised_in_every_language() {
     for (path, text, line) in [
         ("a.py", "print(card_number)\n", 1),
-        ("a.py", "x = 1\nlogging.warning('x %s', patient.diagnosis)\n", 2),
+        (
+            "a.py",
+            "x = 1\nlogging.warning('x %s', patient.diagnosis)\n",
+            2,
+        ),
         ("a.py", "self.logger.info(f'{user.email} signed up')\n", 1),
         ("a.ts", "logger.info({ email });\n", 1),
         ("a.js", "console.log(`card ${card.number}`);\n", 1),
-        ("a.go", "package main\nfunc f() {\n\tlog.Printf(\"%s\", in.CardNumber)\n}\n", 3),
-        ("a.go", "package main\nfunc f() { slog.Info(\"signup\", \"email\", u.Email) }\n", 2),
-        ("a.rs", "fn f() {\n    tracing::info!(\"card {card_number}\");\n}\n", 2),
+        (
+            "a.go",
+            "package main\nfunc f() {\n\tlog.Printf(\"%s\", in.CardNumber)\n}\n",
+            3,
+        ),
+        (
+            "a.go",
+            "package main\nfunc f() { slog.Info(\"signup\", \"email\", u.Email) }\n",
+            2,
+        ),
+        (
+            "a.rs",
+            "fn f() {\n    tracing::info!(\"card {card_number}\");\n}\n",
+            2,
+        ),
         ("a.rs", "fn f() { println!(\"{}\", patient.ssn); }\n", 1),
-        ("A.java", "class A { void f() { log.info(\"x {}\", customer.getEmail()); System.out.println(ssn); } }\n", 1),
+        (
+            "A.java",
+            "class A { void f() { log.info(\"x {}\", customer.getEmail()); System.out.println(ssn); } }\n",
+            1,
+        ),
     ] {
         let f = facts(path, text);
         assert_eq!(f.logged.len(), 1, "{path}: {text:?} {:?}", f.logged);
@@ -402,7 +506,10 @@ fn logging_calls_are_recognised_in_every_language() {
         ("a.py", "logger.info('ending %s', card_number[-4:])\n"),
         ("a.py", "# logger.info(card_number)\n"),
         ("a.py", "cards.append(card_number)\n"),
-        ("a.go", "package main\nfunc f() { fmt.Fprintf(w, \"%s\", card.Number); err.Error() }\n"),
+        (
+            "a.go",
+            "package main\nfunc f() { fmt.Fprintf(w, \"%s\", card.Number); err.Error() }\n",
+        ),
         ("a.ts", "res.json({ email: user.email });\n"),
         ("a.py", "logger.info('customer %s', customer.id)\n"),
     ] {
@@ -410,9 +517,16 @@ fn logging_calls_are_recognised_in_every_language() {
     }
 }
 
+/// A file and the (line, field, model) expected of it.
+type FieldCase = (
+    &'static str,
+    &'static str,
+    &'static [(u32, &'static str, &'static str)],
+);
+
 #[test]
 fn model_fields_are_recognised_in_every_language() {
-    let cases: [(&str, &str, &[(u32, &str, &str)]); 7] = [
+    let cases: [FieldCase; 7] = [
         (
             "models.py",
             "class Card(BaseModel):\n    cvv: str\n\n    def f(self, pan: str):\n        email: str = ''\n",
@@ -460,9 +574,12 @@ fn model_fields_are_recognised_in_every_language() {
     }
 }
 
+/// A file and the (line, method) of the routes expected of it.
+type RouteCase = (&'static str, &'static str, &'static [(u32, &'static str)]);
+
 #[test]
 fn data_changing_routes_are_recognised_in_every_language() {
-    let cases: [(&str, &str, &[(u32, &str)]); 8] = [
+    let cases: [RouteCase; 8] = [
         (
             "app.py",
             "@router.get('/x')\ndef a(): ...\n@router.delete('/{id}')\ndef b(): ...\n@bp.route('/x', methods=['GET', 'POST'])\ndef c(): ...\n@router.post('/token')\ndef login(): ...\n",
@@ -516,23 +633,63 @@ fn data_changing_routes_are_recognised_in_every_language() {
 fn transport_checks_spare_local_hosts_namespaces_and_comments() {
     for (path, text, line) in [
         ("a.py", "URL = 'http://api.partner.com/v1'\n", 1),
-        ("a.go", "package main\nvar c = &tls.Config{InsecureSkipVerify: true}\n", 2),
-        ("a.rs", "fn f() { Client::builder().danger_accept_invalid_certs(true); }\n", 1),
-        ("a.ts", "process.env[\"NODE_TLS_REJECT_UNAUTHORIZED\"] = \"0\";\n", 1),
-        ("A.java", "class A { Object v = new NoopHostnameVerifier(); }\n", 1),
-        ("config.yaml", "db:\n  url: postgres://u@db.corp.com/app?ssl=false\n", 2),
-        ("docker-compose.yml", "environment:\n  - NODE_TLS_REJECT_UNAUTHORIZED=0\n", 2),
+        (
+            "a.go",
+            "package main\nvar c = &tls.Config{InsecureSkipVerify: true}\n",
+            2,
+        ),
+        (
+            "a.rs",
+            "fn f() { Client::builder().danger_accept_invalid_certs(true); }\n",
+            1,
+        ),
+        (
+            "a.ts",
+            "process.env[\"NODE_TLS_REJECT_UNAUTHORIZED\"] = \"0\";\n",
+            1,
+        ),
+        (
+            "A.java",
+            "class A { Object v = new NoopHostnameVerifier(); }\n",
+            1,
+        ),
+        (
+            "config.yaml",
+            "db:\n  url: postgres://u@db.corp.com/app?ssl=false\n",
+            2,
+        ),
+        (
+            "docker-compose.yml",
+            "environment:\n  - NODE_TLS_REJECT_UNAUTHORIZED=0\n",
+            2,
+        ),
         ("a.py", "WS = 'ws://stream.partner.com/feed'\n", 1),
     ] {
         let f = facts(path, text);
-        assert_eq!(f.transport.iter().map(|t| t.0).collect::<Vec<_>>(), [line], "{path}: {text:?}");
+        assert_eq!(
+            f.transport.iter().map(|t| t.0).collect::<Vec<_>>(),
+            [line],
+            "{path}: {text:?}"
+        );
     }
     for (path, text) in [
-        ("a.py", "URL = 'https://api.partner.com'\nLOCAL = 'http://localhost:8000'\n"),
-        ("a.py", "# see http://api.partner.com\nA = 'http://127.0.0.1:9000'\nB = 'http://api:8000'\n"),
-        ("a.ts", "const ns = \"http://www.w3.org/2000/svg\";\nconst d = \"http://api.example.com\";\n"),
+        (
+            "a.py",
+            "URL = 'https://api.partner.com'\nLOCAL = 'http://localhost:8000'\n",
+        ),
+        (
+            "a.py",
+            "# see http://api.partner.com\nA = 'http://127.0.0.1:9000'\nB = 'http://api:8000'\n",
+        ),
+        (
+            "a.ts",
+            "const ns = \"http://www.w3.org/2000/svg\";\nconst d = \"http://api.example.com\";\n",
+        ),
         ("a.py", "C = 'http://10.0.0.5/x'\nD = f'http://{host}/x'\n"),
-        (".env", "API=http://billing.svc.cluster.local\n# API=http://partner.com\n"),
+        (
+            ".env",
+            "API=http://billing.svc.cluster.local\n# API=http://partner.com\n",
+        ),
         ("package.json", "{\"homepage\": \"http://project.org\"}\n"),
         ("a.py", "requests.get(url, verify=True)\n"),
     ] {
@@ -544,7 +701,13 @@ fn transport_checks_spare_local_hosts_namespaces_and_comments() {
 #[test]
 fn signs_of_auth_audit_encryption_and_retention() {
     assert!(facts("a.py", "x = Depends(require_user)\n").auth);
-    assert!(facts("a.go", "package main\nfunc f() { r.Header.Get(\"Authorization\") }\n").auth);
+    assert!(
+        facts(
+            "a.go",
+            "package main\nfunc f() { r.Header.Get(\"Authorization\") }\n"
+        )
+        .auth
+    );
     assert!(facts("a.ts", "jwt.verify(token, secret);\n").auth);
     assert!(!facts("a.py", "passport_number = Column(String)\n").auth);
     assert!(facts("a.ts", "auditLog.write(user, 'create');\n").audit_call);
@@ -552,15 +715,27 @@ fn signs_of_auth_audit_encryption_and_retention() {
     assert!(facts("a.py", "f = Fernet(key)\n").protection);
     assert!(!facts("a.rs", "let m: HashMap<u64, Card> = HashMap::new();\n").protection);
     assert!(facts("a.py", "RECORD_TTL_DAYS = 30\n").retention.is_some());
-    assert!(facts(".env", "DATA_RETENTION_DAYS=365\n").retention.is_some());
-    assert!(facts("README.md", "# Svc\n\n## Data retention\n").retention.is_some());
+    assert!(
+        facts(".env", "DATA_RETENTION_DAYS=365\n")
+            .retention
+            .is_some()
+    );
+    assert!(
+        facts("README.md", "# Svc\n\n## Data retention\n")
+            .retention
+            .is_some()
+    );
     for not_retention in [
         "JWT_EXPIRES_SECONDS = 3600\n",
         "expires_in = 3600\n",
         "token_ttl = 60\n",
         "expiry_month = 1\n",
     ] {
-        assert_eq!(facts("a.py", not_retention).retention, None, "{not_retention}");
+        assert_eq!(
+            facts("a.py", not_retention).retention,
+            None,
+            "{not_retention}"
+        );
     }
 }
 
@@ -574,6 +749,32 @@ fn front_end_models_are_not_stored_data() {
     )];
     let report = run(&["payments"], None, files);
     assert_eq!(found(&report), []);
+}
+
+#[test]
+fn erasure_is_matched_to_the_resource_holding_the_data() {
+    let model = File::text(
+        "src/models.ts",
+        "export interface RecordItem {\n  id: number;\n  email: string;\n}\n",
+    );
+    let routes = |method: &str| {
+        File::text(
+            "src/routes/records.ts",
+            format!("import {{ Router }} from \"express\";\nrouter.{method}(\"/:id\", remove);\n"),
+        )
+    };
+    let erasure = |files| -> Vec<u32> {
+        run(&["personal-data"], None, files)
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "compliance/no-erasure-endpoint")
+            .map(|f| f.line.unwrap_or(0))
+            .collect()
+    };
+    assert_eq!(erasure(vec![model.clone(), routes("delete")]), []);
+    assert_eq!(erasure(vec![model, routes("put")]), [3]);
+    assert_eq!(project::resource_key("CardCreate"), "card");
+    assert_eq!(project::resource_key("PatientsTable"), "patient");
 }
 
 #[test]
@@ -622,7 +823,16 @@ fn truncated_and_mangled_files_never_panic() {
             let text = file.as_text().expect("utf-8").to_string();
             for (n, variant) in mangled(&text, 3).into_iter().enumerate() {
                 // Read as every kind of file the plugin knows.
-                let paths = ["a.py", "a.ts", "a.go", "a.rs", "A.java", "a.yaml", "s.sql", "README.md"];
+                let paths = [
+                    "a.py",
+                    "a.ts",
+                    "a.go",
+                    "a.rs",
+                    "A.java",
+                    "a.yaml",
+                    "s.sql",
+                    "README.md",
+                ];
                 let path = paths[n % paths.len()];
                 let _ = check_files(&[File::text(path, variant)], &selection);
                 checked += 1;
@@ -630,7 +840,9 @@ fn truncated_and_mangled_files_never_panic() {
         }
     }
     assert!(checked > 1_000, "{checked}");
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let report = check_files(
         &[File {
             path: "a.py".into(),
@@ -651,8 +863,14 @@ fn score_and_summary() {
         line: None,
     };
     assert_eq!(score(&[]), 100);
-    assert_eq!(score(&[finding(Severity::Critical), finding(Severity::Medium)]), 50);
-    assert_eq!(score(&[finding(Severity::High), finding(Severity::Low)]), 77);
+    assert_eq!(
+        score(&[finding(Severity::Critical), finding(Severity::Medium)]),
+        50
+    );
+    assert_eq!(
+        score(&[finding(Severity::High), finding(Severity::Low)]),
+        77
+    );
     assert_eq!(score(&vec![finding(Severity::Critical); 3]), 0);
     assert_eq!(
         counts(&[finding(Severity::High), finding(Severity::Medium)]),

@@ -1,6 +1,7 @@
 //! What `qlp/compliance` says about the projects QLP's own agents generate
 //! for a payments intent and a health-data intent, with the compliance
-//! concerns the planner finds in them: no critical finding (the agents'
+//! concerns the planner finds in them and with every framework forced by
+//! the operator: no critical finding (the agents'
 //! projects are meant to pass the strictest tier); every finding is
 //! printed so a run shows what remains.
 
@@ -30,7 +31,11 @@ fn intent(description: &str, requirements: &[&str]) -> Intent {
     };
     let plan = qlp_plugin_planner::plan(&PlanningRequest {
         intent: intent.clone(),
-        tiers: vec!["standard".into(), "enterprise".into(), "mission-critical".into()],
+        tiers: vec![
+            "standard".into(),
+            "enterprise".into(),
+            "mission-critical".into(),
+        ],
     });
     intent.constraints = plan
         .compliance
@@ -52,7 +57,14 @@ const AGENTS: [(&str, Agent); 6] = [
     ("static", qlp_plugin_template_static::generate_project),
 ];
 
+/// Every framework, as an operator would force them on the strictest tier.
+const EVERY_FRAMEWORK: &str = "pci-dss,hipaa,gdpr,soc2";
+
 fn report(intent: &Intent, files: Vec<File>) -> Report {
+    report_with(intent, files, None)
+}
+
+fn report_with(intent: &Intent, files: Vec<File>, configured: Option<&str>) -> Report {
     let capsule = CapsuleView {
         intent: intent.clone(),
         files,
@@ -60,7 +72,7 @@ fn report(intent: &Intent, files: Vec<File>) -> Report {
         validations: vec![],
         quality_score: None,
     };
-    check(&capsule, None).expect("no configuration to reject")
+    check(&capsule, configured).expect("a valid configuration")
 }
 
 fn print(name: &str, report: &Report) {
@@ -93,10 +105,14 @@ fn generated_projects_have_no_critical_findings() {
             "{label}: {:?}",
             intent.constraints
         );
-        for (agent, generate) in AGENTS {
+        for ((agent, generate), configured) in AGENTS
+            .iter()
+            .flat_map(|a| [(*a, None), (*a, Some(EVERY_FRAMEWORK))])
+        {
             let files = generate(&intent).expect("project");
-            let report = report(&intent, files);
-            print(&format!("{label}/{agent}"), &report);
+            let report = report_with(&intent, files, configured);
+            let forced = if configured.is_some() { "+all" } else { "" };
+            print(&format!("{label}{forced}/{agent}"), &report);
             let critical: Vec<_> = report
                 .findings
                 .iter()
@@ -105,5 +121,29 @@ fn generated_projects_have_no_critical_findings() {
                 .collect();
             assert_eq!(critical, [], "{label}/{agent}: {}", report.summary);
         }
+    }
+}
+
+/// The agents generate what the intent asks for: a card verification code
+/// named as a field is stored, and the critical finding says so. (PCI DSS
+/// forbids keeping it after authorisation; the agents do not refuse it.)
+#[test]
+fn a_cvv_the_intent_asks_to_store_is_reported_as_critical() {
+    let intent = intent(
+        "A payments API for cards. Each card has a card number, a cvv and an expiry month.",
+        &["Routes require JWT authentication"],
+    );
+    for (agent, generate) in AGENTS {
+        let files = generate(&intent).expect("project");
+        let report = report(&intent, files);
+        let stores_cvv = report
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "compliance/cvv-stored" && f.severity == Severity::Critical);
+        println!("{agent}: cvv stored: {stores_cvv}");
+        // The back-ends keep the field; the FastAPI agent ignores field
+        // lists, and the front-ends store nothing.
+        let expected = matches!(agent, "go" | "node" | "rust");
+        assert_eq!(stores_cvv, expected, "{agent}: {}", report.summary);
     }
 }
