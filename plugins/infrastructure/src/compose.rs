@@ -154,7 +154,10 @@ fn check_service(name: &str, service: &Node, line: u32, hits: &mut Vec<Hit>) {
         }
     }
     let image = service.get("image").and_then(Node::as_str);
+    // With `build`, `image` names what is built here, not what is pulled.
+    let built = service.get("build").is_some();
     if let Some(image) = image
+        && !built
         && let Some(why) = unpinned(image)
     {
         hits.push(hit(

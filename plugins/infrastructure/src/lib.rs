@@ -6,7 +6,7 @@
 //! internet, missing audit logs, secrets written into the code, and
 //! dependencies that float.
 //!
-//! Terraform files are `*.tf`; resources are matched by reference within
+//! Terraform files are `*.tf` (not `*.tf.json`); resources are matched by reference within
 //! one directory (one module). Compose files are `docker-compose*.yml`,
 //! `compose*.yml` (or `.yaml`) with a top-level `services:`. A rule that
 //! meets a value it cannot evaluate (a variable, a function call, an

@@ -3,7 +3,10 @@
 //! module): an `aws_s3_bucket` counts as encrypted when an
 //! `aws_s3_bucket_server_side_encryption_configuration` beside it names
 //! it. A rule that meets a value it cannot evaluate (a variable, a
-//! function call, an interpolation) stays silent.
+//! function call, an interpolation) stays silent. DynamoDB tables are not
+//! checked for encryption: they are always encrypted at rest, and
+//! `server_side_encryption { enabled = false }` only selects an AWS-owned
+//! key.
 
 use crate::hcl::{Body, Value};
 use crate::rules::*;
@@ -801,7 +804,12 @@ fn secrets(body: &Body, hits: &mut Vec<Hit>) {
 }
 
 fn walk_secrets(body: &Body, hits: &mut Vec<Hit>) {
-    for attr in &body.attributes {
+    // Tags and labels describe resources; a key there is not a setting.
+    let settings = body
+        .attributes
+        .iter()
+        .filter(|a| !matches!(a.name.as_str(), "tags" | "tags_all" | "labels"));
+    for attr in settings {
         value_secrets(&attr.name, &attr.value, attr.line, hits);
     }
     for block in &body.blocks {

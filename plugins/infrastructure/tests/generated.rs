@@ -1,6 +1,7 @@
 //! What `qlp/infrastructure` says about the projects QLP's own agents
 //! generate: no high or critical finding; every finding is printed so a
-//! run shows the medium and low ones.
+//! run shows the medium and low ones. No agent writes Terraform or a
+//! Compose file yet; this holds the first one that does to the rules.
 
 use qlp_plugin_infrastructure::check;
 use qlp_sdk::validator::Severity;
