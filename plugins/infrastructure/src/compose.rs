@@ -35,8 +35,17 @@ const LOOPBACK: [&str; 4] = ["127.0.0.1", "localhost", "::1", "[::1]"];
 /// `compose*.yml|yaml`.
 pub fn is_compose_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    (name.starts_with("docker-compose") || name.starts_with("compose"))
-        && (name.ends_with(".yml") || name.ends_with(".yaml"))
+    let Some(stem) = name
+        .strip_suffix(".yml")
+        .or_else(|| name.strip_suffix(".yaml"))
+    else {
+        return false;
+    };
+    let rest = stem
+        .strip_prefix("docker-compose")
+        .or_else(|| stem.strip_prefix("compose"));
+    // `compose.prod.yml`, `docker-compose-ci.yml`; not `composer.yml`.
+    rest.is_some_and(|r| r.is_empty() || r.starts_with(['.', '-', '_']))
 }
 
 /// The repository of an image reference, without tag or digest.

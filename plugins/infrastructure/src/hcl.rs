@@ -75,6 +75,13 @@ impl Body {
     pub fn block(&self, kind: &str) -> Option<&Block> {
         self.blocks.iter().find(|b| b.kind == kind)
     }
+
+    /// Whether a `dynamic "kind"` block may generate blocks of this kind
+    /// (whose content this reader cannot know).
+    pub fn has_dynamic(&self, kind: &str) -> bool {
+        self.blocks_of("dynamic")
+            .any(|b| b.labels.first().is_some_and(|l| l == kind))
+    }
 }
 
 impl Value {

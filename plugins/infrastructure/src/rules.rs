@@ -87,16 +87,21 @@ pub fn is_secret_name(name: &str) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
+    // Tokens that only make a request idempotent (`creation_token` of an
+    // EFS file system, `client_token`) guard nothing.
+    let before = words.len().checked_sub(2).map(|i| words[i]);
+    if *last == "token" && matches!(before, Some("creation" | "client" | "idempotency")) {
+        return false;
+    }
     if matches!(
         *last,
         "password" | "passwd" | "pwd" | "secret" | "token" | "apikey"
     ) {
         return true;
     }
-    words.len() >= 2
-        && *last == "key"
+    *last == "key"
         && matches!(
-            words[words.len() - 2],
-            "secret" | "access" | "api" | "private" | "signing"
+            before,
+            Some("secret" | "access" | "api" | "private" | "signing")
         )
 }

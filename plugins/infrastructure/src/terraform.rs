@@ -205,7 +205,9 @@ fn storage_encryption(r: &Resource<'_>, resources: &[Resource<'_>], hits: &mut V
     let label = r.label();
     match r.kind {
         "aws_s3_bucket" => {
-            if b.block("server_side_encryption_configuration").is_some() {
+            if b.block("server_side_encryption_configuration").is_some()
+                || b.has_dynamic("server_side_encryption_configuration")
+            {
                 return;
             }
             if configured_by(
@@ -645,7 +647,10 @@ fn logging(r: &Resource<'_>, resources: &[Resource<'_>], hits: &mut Vec<Hit>) {
     let label = r.label();
     match r.kind {
         "aws_s3_bucket" => {
-            if b.block("logging").is_some() || is_log_bucket(r, resources) {
+            if b.block("logging").is_some()
+                || b.has_dynamic("logging")
+                || is_log_bucket(r, resources)
+            {
                 return;
             }
             if configured_by(r, resources, "aws_s3_bucket_logging", "bucket") == Some(false) {
@@ -664,7 +669,7 @@ fn logging(r: &Resource<'_>, resources: &[Resource<'_>], hits: &mut Vec<Hit>) {
             let application = b
                 .get("load_balancer_type")
                 .is_none_or(|t| t.as_str() == Some("application"));
-            if !application {
+            if !application || b.has_dynamic("access_logs") {
                 return;
             }
             let logs = b.block("access_logs");
@@ -732,7 +737,8 @@ fn imds(r: &Resource<'_>, hits: &mut Vec<Hit>) {
     if !matches!(
         r.kind,
         "aws_instance" | "aws_launch_template" | "aws_launch_configuration"
-    ) {
+    ) || r.body.has_dynamic("metadata_options")
+    {
         return;
     }
     let options = r.body.block("metadata_options");

@@ -397,6 +397,10 @@ fn hardcoded_secrets_are_literals_only() {
     assert_eq!(attr("password_length", "\"16\""), Vec::<String>::new());
     assert_eq!(attr("http_tokens", "\"required\""), Vec::<String>::new());
     assert_eq!(
+        attr("creation_token", "\"shared-efs\""),
+        Vec::<String>::new()
+    );
+    assert_eq!(
         attr("public_key", "\"ssh-ed25519 AAAA\""),
         Vec::<String>::new()
     );
@@ -464,6 +468,12 @@ fn imdsv1_is_reported_unless_tokens_are_required_or_the_endpoint_is_off() {
         ))
     };
     assert_eq!(instance(""), ["tf-imdsv1"]);
+    assert_eq!(
+        instance(
+            "  dynamic \"metadata_options\" {\n    for_each = [var.metadata]\n    content {}\n  }\n"
+        ),
+        Vec::<String>::new()
+    );
     assert_eq!(
         instance("  metadata_options {\n    http_endpoint = \"enabled\"\n  }\n"),
         ["tf-imdsv1"]
@@ -540,6 +550,7 @@ fn compose_rules_read_both_syntaxes_and_skip_interpolation() {
     assert!(compose::is_compose_file("deploy/docker-compose.prod.yaml"));
     assert!(compose::is_compose_file("compose.override.yml"));
     assert!(!compose::is_compose_file("docker-compose.json"));
+    assert!(!compose::is_compose_file("config/composer.yml"));
 }
 
 #[test]
