@@ -360,4 +360,126 @@ mod tests {
             ]
         );
     }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    const PACK: &str = "rules:
+  - id: t/eval
+    message: no eval
+    severity: high
+    languages: [python]
+    pattern: eval(...)
+  - id: t/loose
+    message: any call named exec
+    severity: low
+    languages: [python]
+    pattern-regex: exec
+";
+
+    #[test]
+    fn a_missed_line_and_an_over_match_fail_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "nested/calls.yaml", PACK);
+        write(
+            dir.path(),
+            "nested/calls.py",
+            "# ruleid: t/eval\neval(x)\n# ruleid: t/eval\nevaluate(x)\n# ruleid: t/loose\nexec(y)\n# ok: t/loose\nexecutor = 1\nprint('exec')\n",
+        );
+        let report = run(dir.path());
+        assert!(!report.passed());
+        let pack = &report.packs[0];
+        assert_eq!(pack.examples, [dir.path().join("nested/calls.py")]);
+        let eval = &pack.rules[0];
+        assert_eq!((eval.id.as_str(), eval.checked), ("t/eval", 2));
+        assert_eq!(eval.failures.len(), 1);
+        assert_eq!(eval.failures[0].line, 4);
+        assert!(
+            eval.failures[0]
+                .expected
+                .contains("expected `t/eval` to match")
+        );
+        let loose = &pack.rules[1];
+        let lines: Vec<u32> = loose.failures.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [8, 9], "{:#?}", loose.failures);
+        assert!(loose.failures[0].expected.contains("not to match"));
+        assert!(loose.failures[1].expected.contains("unexpected match"));
+        let text = report.to_string();
+        assert!(text.contains("FAIL t/eval"), "{text}");
+        assert!(
+            text.contains("calls.py:4: expected `t/eval` to match this line"),
+            "{text}"
+        );
+        assert!(
+            text.contains("calls.py:9: unexpected match of `t/loose`"),
+            "{text}"
+        );
+        assert!(text.ends_with("rules: 0 passed, 2 failed\n"), "{text}");
+    }
+
+    #[test]
+    fn a_passing_pack_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "calls.yml", PACK);
+        write(
+            dir.path(),
+            "calls.py",
+            "# ruleid: t/eval\neval(x)\n# ruleid: t/loose\nexec(y)\n# ok: t/eval\nevaluate(x)\n",
+        );
+        let report = run(dir.path());
+        assert!(report.passed(), "{report}");
+        assert!(report.to_string().ends_with("rules: 2 passed, 0 failed\n"));
+    }
+
+    #[test]
+    fn broken_packs_untested_rules_and_empty_directories_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "bad.yaml",
+            "rules:\n  - id: t/bad\n    message: m\n    severity: severe\n    languages: [go]\n    pattern: x\n",
+        );
+        write(dir.path(), "lonely.yaml", PACK);
+        write(dir.path(), "untested.yaml", PACK);
+        write(dir.path(), "untested.py", "# ruleid: t/eval\neval(1)\n");
+        let report = run(dir.path());
+        assert!(!report.passed());
+        let bad = &report.packs[0];
+        assert_eq!(
+            bad.error.as_deref(),
+            Some(
+                "rule `t/bad`: unknown severity `severe` (info, low, medium, high, critical; or INFO, WARNING, ERROR)"
+            )
+        );
+        assert!(
+            report
+                .to_string()
+                .contains("FAIL rule `t/bad`: unknown severity")
+        );
+        let lonely = &report.packs[1];
+        assert!(
+            lonely
+                .rules
+                .iter()
+                .all(|r| r.failures[0].expected.contains("example file"))
+        );
+        let untested = &report.packs[2];
+        assert!(untested.rules[0].passed());
+        assert!(
+            untested.rules[1].failures[0]
+                .expected
+                .contains("`ruleid: t/loose`")
+        );
+
+        let empty = tempfile::tempdir().unwrap();
+        let report = run(empty.path());
+        assert!(!report.passed());
+        assert_eq!(report.to_string(), "no rule pack (*.yaml, *.yml) found\n");
+        let missing = run(&empty.path().join("nope"));
+        assert!(!missing.passed());
+        assert!(missing.to_string().starts_with("error: "));
+    }
 }

@@ -324,11 +324,11 @@ impl Lexer<'_> {
             let prev = self.bytes[self.pos - 1];
             let hex = self.src[start..self.pos].starts_with("0x")
                 || self.src[start..self.pos].starts_with("0X");
-            if b.is_ascii_alphanumeric() || b == b'_' {
-                self.pos += 1;
-            } else if b == b'.' && self.peek(1).is_ascii_digit() {
-                self.pos += 1;
-            } else if (b == b'+' || b == b'-') && (prev == b'e' || prev == b'E') && !hex {
+            let continues = b.is_ascii_alphanumeric()
+                || b == b'_'
+                || (b == b'.' && self.peek(1).is_ascii_digit())
+                || ((b == b'+' || b == b'-') && (prev == b'e' || prev == b'E') && !hex);
+            if continues {
                 self.pos += 1;
             } else {
                 break;
