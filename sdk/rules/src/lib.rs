@@ -40,13 +40,14 @@
 //! # Why tokens and not syntax trees
 //!
 //! Semgrep and ast-grep match syntax trees from tree-sitter grammars.
-//! Those grammars are generated C parsers: each language adds a few
-//! hundred KiB to a few MiB of C tables (TypeScript's parser.c alone is
-//! over 10 MiB of source), and linking them means a C toolchain and
-//! libc for `wasm32-unknown-unknown`, which QLP plugins are built for
-//! without either. This crate is pure Rust: the tokenizer is a few hundred
-//! lines, the whole validator a few hundred KiB of WebAssembly, and it
-//! builds wherever the host does.
+//! Each grammar is a generated C parser (megabytes of parse tables for
+//! TypeScript) on top of tree-sitter's C runtime: linking them would need
+//! a C toolchain and a libc for `wasm32-unknown-unknown`, which QLP
+//! plugins are built for without either, add a grammar per language to
+//! every build, and put C parsers of untrusted input inside the host's
+//! CLI. This crate is pure Rust: one tokenizer of a few hundred lines for
+//! all seven languages; the `qlp/rules` component is about 1.8 MB, most
+//! of it the regex engine and its Unicode tables.
 //!
 //! What tokens cannot express: `$X` binds one token or one bracketed group,
 //! not an arbitrary expression (`$X == $X` does not match `a.b == a.b`);
