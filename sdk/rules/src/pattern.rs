@@ -142,7 +142,9 @@ impl Pattern {
                     top_level: stack.is_empty(),
                 },
                 Kind::Str
-                    if s.len() == 5 && s.starts_with(['"', '\'', '`']) && &s[1..4] == "..." =>
+                    if s.len() == 5
+                        && s.starts_with(['"', '\'', '`'])
+                        && s.get(1..4) == Some("...") =>
                 {
                     Node::AnyString
                 }
