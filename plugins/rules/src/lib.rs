@@ -1,0 +1,248 @@
+//! QLP validator `qlp/rules`: runs the operator's own rule pack — YAML in
+//! Semgrep's rule shape, read and matched by [`qlp_rules`] — over a
+//! capsule's files, so that an enterprise enforces its conventions
+//! without writing a plugin.
+//!
+//! The pack is the plugin's configuration value `pack` (the text of the
+//! pack file, which the host reads from the operator's configuration).
+//! Without one the plugin reports score 100 and says no rule pack is
+//! configured. A pack that does not parse fails the stage with an error
+//! naming the rule and the reason (code [`INVALID_PACK`]): a typo in a
+//! rule never silently disables it.
+//!
+//! # Findings
+//!
+//! | finding field | from the rule |
+//! |---|---|
+//! | rule id | `id`, as the pack spells it (`acme/no-print-in-services`) |
+//! | severity | `severity`: info, low, medium, high, critical (Semgrep's `INFO`/`WARNING`/`ERROR` are low/medium/high) |
+//! | path, line | the file and the 1-based line where the match starts |
+//! | message | `message` with `$X` replaced by what `$X` matched, then `Fix: …` when the rule has a `fix`, then `[controls…, CWE…]` from `metadata.controls` and `metadata.cwe` |
+//!
+//! Files are chosen per rule by extension (`languages`) and `paths`;
+//! binary files and files over [`qlp_rules::MAX_FILE_BYTES`] are skipped
+//! and counted in the summary.
+//!
+//! # Suppressing a finding
+//!
+//! A comment `qlp-ignore: <rule-id> <reason>` on the finding's line or a
+//! comment line right above it ([`qlp_sdk::suppress`]); the rule id may
+//! omit its prefix up to the first `/` (`no-print-in-services`). The
+//! reason is required; the summary counts suppressed findings per rule.
+//!
+//! # Score
+//!
+//! `score = max(0, 100 − 40·critical − 20·high − 10·medium − 3·low)`
+//! ([`PENALTY_CRITICAL`] … [`PENALTY_LOW`]); info findings cost nothing.
+
+use std::collections::BTreeMap;
+
+use qlp_rules::{Match, Pack};
+use qlp_sdk::validator::{
+    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
+};
+use qlp_sdk::{File, PluginKind};
+
+/// The plugin's namespaced name.
+pub const PLUGIN_NAME: &str = "qlp/rules";
+
+/// The plugin's version.
+pub const PLUGIN_VERSION: &str = "0.1.0";
+
+/// The configuration key holding the pack's YAML text.
+pub const CONFIG_PACK: &str = "pack";
+
+/// The error code of a pack that does not parse.
+pub const INVALID_PACK: &str = "INVALID_RULE_PACK";
+
+/// Score lost per critical finding.
+pub const PENALTY_CRITICAL: u8 = 40;
+/// Score lost per high finding.
+pub const PENALTY_HIGH: u8 = 20;
+/// Score lost per medium finding.
+pub const PENALTY_MEDIUM: u8 = 10;
+/// Score lost per low finding.
+pub const PENALTY_LOW: u8 = 3;
+
+/// The validator.
+pub struct Rules;
+
+impl Validator for Rules {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: PLUGIN_NAME.into(),
+            version: PLUGIN_VERSION.into(),
+            kind: PluginKind::Validator,
+            description: "Runs the operator's rule pack (Semgrep-style YAML: regex and token \
+                          patterns with metavariables, per language and path) over the \
+                          capsule's files."
+                .into(),
+            capabilities: vec![],
+        }
+    }
+
+    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+        check(&capsule.files, qlp_sdk::config(CONFIG_PACK).as_deref())
+    }
+}
+
+// Exported only in the component, like the other validators.
+#[cfg(target_arch = "wasm32")]
+qlp_sdk::export_validator!(Rules);
+
+/// Runs `pack` (YAML text; `None` or blank when none is configured) over
+/// `files`.
+pub fn check(files: &[File], pack: Option<&str>) -> Result<Report, PluginError> {
+    let Some(text) = pack.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Report {
+            findings: vec![],
+            score: 100,
+            summary: "no rule pack configured (set the `pack` configuration value)".into(),
+        });
+    };
+    let pack = Pack::parse(text)
+        .map_err(|e| PluginError::new(INVALID_PACK, format!("invalid rule pack: {e}")))?;
+    Ok(check_pack(files, &pack))
+}
+
+/// Runs a parsed pack over `files`.
+pub fn check_pack(files: &[File], pack: &Pack) -> Report {
+    let mut findings = Vec::new();
+    let mut suppressed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut skipped = 0usize;
+    for file in files {
+        let Some(text) = file
+            .as_text()
+            .filter(|t| t.len() <= qlp_rules::MAX_FILE_BYTES)
+        else {
+            skipped += 1;
+            continue;
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let matches = pack.check(&file.path, text);
+        if matches.is_empty() {
+            continue;
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for m in matches {
+            let namespace = m.rule_id.split_once('/').map_or("", |(ns, _)| ns);
+            if qlp_sdk::suppress::is_suppressed(&lines, m.line, &m.rule_id, namespace) {
+                *suppressed.entry(m.rule_id).or_default() += 1;
+                continue;
+            }
+            findings.push(Finding {
+                rule_id: m.rule_id.clone(),
+                severity: severity(m.severity),
+                message: message(&m),
+                path: Some(file.path.clone()),
+                line: Some(m.line),
+            });
+        }
+    }
+    let rules = pack.rules().len();
+    let mut summary = format!(
+        "{} {} checked against {rules} {}: {}",
+        files.len() - skipped,
+        if files.len() - skipped == 1 {
+            "file"
+        } else {
+            "files"
+        },
+        if rules == 1 { "rule" } else { "rules" },
+        summary(&findings)
+    );
+    if skipped > 0 {
+        summary.push_str(&format!("; {skipped} binary or oversized skipped"));
+    }
+    if !suppressed.is_empty() {
+        let total: usize = suppressed.values().sum();
+        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
+    }
+    Report {
+        score: score(&findings),
+        findings,
+        summary,
+    }
+}
+
+/// The finding's message: the rule's, its fix, then its control and CWE
+/// ids in brackets.
+pub fn message(m: &Match) -> String {
+    let mut out = m.message.trim().to_string();
+    if let Some(fix) = m.fix.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        out.push_str(&format!(" Fix: {fix}"));
+    }
+    let ids: Vec<&str> = m
+        .metadata
+        .controls
+        .iter()
+        .chain(&m.metadata.cwe)
+        .map(String::as_str)
+        .collect();
+    if !ids.is_empty() {
+        out.push_str(&format!(" [{}]", ids.join(", ")));
+    }
+    out
+}
+
+/// The contract's severity of a rule's.
+pub fn severity(s: qlp_rules::Severity) -> Severity {
+    match s {
+        qlp_rules::Severity::Info => Severity::Info,
+        qlp_rules::Severity::Low => Severity::Low,
+        qlp_rules::Severity::Medium => Severity::Medium,
+        qlp_rules::Severity::High => Severity::High,
+        qlp_rules::Severity::Critical => Severity::Critical,
+    }
+}
+
+/// Score lost for one finding of this severity.
+pub fn penalty(severity: Severity) -> u8 {
+    match severity {
+        Severity::Critical => PENALTY_CRITICAL,
+        Severity::High => PENALTY_HIGH,
+        Severity::Medium => PENALTY_MEDIUM,
+        Severity::Low => PENALTY_LOW,
+        Severity::Info => 0,
+    }
+}
+
+/// 100 minus the penalties of all findings, floored at 0.
+pub fn score(findings: &[Finding]) -> u8 {
+    let lost: u32 = findings
+        .iter()
+        .map(|f| u32::from(penalty(f.severity)))
+        .sum();
+    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+}
+
+/// `no findings`, or the count by severity.
+pub fn summary(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "no findings".into();
+    }
+    let levels = [
+        (Severity::Critical, "critical"),
+        (Severity::High, "high"),
+        (Severity::Medium, "medium"),
+        (Severity::Low, "low"),
+        (Severity::Info, "info"),
+    ];
+    let counts: Vec<String> = levels
+        .iter()
+        .filter_map(|(level, label)| {
+            let n = findings.iter().filter(|f| f.severity == *level).count();
+            (n > 0).then(|| format!("{n} {label}"))
+        })
+        .collect();
+    let noun = if findings.len() == 1 {
+        "finding"
+    } else {
+        "findings"
+    };
+    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+}
+
+#[cfg(test)]
+mod tests;
