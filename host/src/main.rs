@@ -107,6 +107,11 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Enterprise rule packs for the `qlp/rules` validator.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Manage a server's tenants (needs an admin key).
     Tenant {
         #[command(subcommand)]
@@ -144,6 +149,17 @@ enum AuditCommand {
         #[arg(long, env = "QLP_DATA_DIR", default_value = ".qlp")]
         data_dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Run every pack in DIR against the example files beside it: a
+    /// `ruleid: ID` comment marks a line the rule must match, `ok: ID` one
+    /// it must not. Exits 1 naming each rule and line that failed.
+    Test { dir: PathBuf },
+    /// Check one pack as a server loading it would: exits 1 naming the
+    /// first broken rule and why.
+    Check { pack: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -783,6 +799,7 @@ async fn main() -> anyhow::Result<()> {
                 | PluginCommand::New { .. }),
         } => registry_command(command).await,
         Command::Audit { command } => audit_command(command).await,
+        Command::Rules { command } => rules_command(command),
         Command::Tenant { command } => tenant_command(command).await,
         Command::ApiKey { command } => api_key_command(command).await,
         Command::Publisher {
@@ -805,6 +822,33 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// `qlp audit …`.
+fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
+    match command {
+        RulesCommand::Test { dir } => {
+            let report = qlp_rules::testing::run(&dir);
+            print!("{report}");
+            if !report.passed() {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        RulesCommand::Check { pack } => {
+            let text = std::fs::read_to_string(&pack)
+                .with_context(|| format!("cannot read {}", pack.display()))?;
+            match qlp_rules::Pack::parse(&text) {
+                Ok(p) => {
+                    println!("{}: {} rules", pack.display(), p.rules().len());
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", pack.display());
+                    std::process::exit(1)
+                }
+            }
+        }
+    }
+}
+
 /// `qlp check`: true when the gate passed.
 async fn check_command(
     dir: &std::path::Path,

@@ -588,6 +588,11 @@ pub struct PluginGrant {
     /// Configuration values only this plugin can read.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    /// Configuration values read from files (relative to the tiers file's
+    /// directory unless absolute) when the tiers file is loaded, e.g. the
+    /// rule pack of `qlp/rules`: `config_files = { pack = "acme.yaml" }`.
+    #[serde(default, skip_serializing)]
+    pub config_files: BTreeMap<String, PathBuf>,
     /// Limits for this plugin's calls, over the tier's.
     #[serde(default)]
     pub limits: LimitOverrides,
@@ -661,6 +666,31 @@ pub struct PlannerConfig {
     pub tiers: Vec<String>,
 }
 
+/// The first-party validator that runs enterprise rule packs.
+pub const RULES_PLUGIN: &str = "qlp/rules";
+
+/// The configuration key of its rule pack.
+pub const RULES_PACK_KEY: &str = "pack";
+
+/// Reads a grant's `config_files` into its `config`.
+fn read_config_files(grant: &mut PluginGrant, base: Option<&Path>) -> Result<(), String> {
+    for (key, file) in std::mem::take(&mut grant.config_files) {
+        let Some(base) = base else {
+            return Err(format!(
+                "config_files.{key}: files are read relative to a tiers file"
+            ));
+        };
+        if grant.config.contains_key(&key) {
+            return Err(format!("`{key}` is in both config and config_files"));
+        }
+        let path = base.join(&file);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("config_files.{key}: cannot read {}: {e}", path.display()))?;
+        grant.config.insert(key, text);
+    }
+    Ok(())
+}
+
 /// The loaded tiers file.
 #[derive(Debug, Clone)]
 pub struct Tiers {
@@ -683,10 +713,17 @@ impl Tiers {
             path: path.to_owned(),
             source,
         })?;
-        Self::parse(&text, &path.display().to_string())
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse_in(&text, &path.display().to_string(), Some(base))
     }
 
+    /// Parses a tiers file's text; `config_files` need a file to be
+    /// relative to ([`Tiers::load`]).
     pub fn parse(text: &str, origin: &str) -> Result<Self, Error> {
+        Self::parse_in(text, origin, None)
+    }
+
+    fn parse_in(text: &str, origin: &str, base: Option<&Path>) -> Result<Self, Error> {
         let mut file: File = toml::from_str(text).map_err(|e| Error::Parse {
             origin: origin.to_owned(),
             message: e.to_string(),
@@ -801,7 +838,21 @@ impl Tiers {
                 }
             }
         }
-        for (name, grant) in &file.plugins {
+        for (name, grant) in &mut file.plugins {
+            read_config_files(grant, base).map_err(|m| Error::Parse {
+                origin: origin.to_owned(),
+                message: format!("plugin `{name}`: {m}"),
+            })?;
+            if name == RULES_PLUGIN
+                && let Some(pack) = grant.config.get(RULES_PACK_KEY)
+            {
+                // A broken rule is refused now, naming the rule, never
+                // when an intent runs it.
+                qlp_rules::Pack::parse(pack).map_err(|e| Error::Parse {
+                    origin: origin.to_owned(),
+                    message: format!("plugin `{name}`: rule pack: {e}"),
+                })?;
+            }
             grant.http_grant().map_err(|m| Error::Parse {
                 origin: origin.to_owned(),
                 message: format!("plugin `{name}`: http: {m}"),

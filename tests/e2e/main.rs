@@ -11,6 +11,7 @@ mod sandbox;
 mod stacks;
 mod support;
 mod tenancy;
+mod validation;
 
 use std::collections::BTreeMap;
 use std::io::Read;
