@@ -1,7 +1,7 @@
 //! QLP validator `qlp/secrets`: finds credentials committed into a capsule's
-//! files — private keys, cloud and SaaS keys, tokens and hard-coded
-//! high-entropy values assigned to secret-sounding names — so that a
-//! generated project never ships with a secret baked in.
+//! files — private keys, cloud and SaaS keys, tokens, passwords in URLs and
+//! hard-coded high-entropy values assigned to secret-sounding names — so
+//! that a generated project never ships with a secret baked in.
 //!
 //! Every file whose content is valid UTF-8 and at most [`MAX_SCAN_BYTES`]
 //! long is scanned line by line (a UTF-8 byte-order mark, CRLF line ends and
@@ -9,28 +9,66 @@
 //! ones an editor shows). Binary and oversized files are not scanned; the
 //! summary says how many were left out.
 //!
+//! # Rule model
+//!
+//! The rules are a table ([`rules::RULES`]) on the model of gitleaks: each
+//! rule has keywords (a case-insensitive substring pre-filter: the matcher
+//! runs only on lines containing one), a hand-written matcher
+//! ([`matchers`]), and filters its candidate must pass — an entropy floor on
+//! the captured secret, a structural checksum ([`checksum`]), a per-rule
+//! allow-list of example values and of file names, and for multi-part rules
+//! a second match within a few lines. A rule may *shadow* another on the
+//! same line (the more specific finding replaces the general one).
+//!
 //! # Rules
 //!
-//! | rule id | severity | what it matches |
-//! |---|---|---|
-//! | `secrets/private-key` | critical | a PEM header `-----BEGIN [RSA \|EC \|DSA \|OPENSSH \|ENCRYPTED \|PGP ]PRIVATE KEY[ BLOCK]-----` |
-//! | `secrets/aws-access-key-id` | critical | `AKIA`/`ASIA` and 16 upper-case letters or digits, as a whole word |
-//! | `secrets/aws-secret-access-key` | critical | a 40-character base64 value assigned to a name containing `aws_secret_access_key` |
-//! | `secrets/github-token` | high | `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` and 36 letters or digits; `github_pat_` and 82 word characters |
-//! | `secrets/slack-token` | high | `xoxa-`/`xoxb-`/`xoxp-`/`xoxr-`/`xoxs-` tokens |
-//! | `secrets/stripe-key` | high | `sk_live_`/`rk_live_` and at least 24 letters or digits |
-//! | `secrets/google-api-key` | high | `AIza` and 35 characters of `[0-9A-Za-z_-]` |
-//! | `secrets/jwt` | medium | a signed JSON Web Token: three base64url segments, the first two starting `eyJ` |
-//! | `secrets/high-entropy-assignment` | high | a hard-coded, random-looking value assigned to a secret-sounding name |
+//! | rule id | severity | keywords | what it matches | filters |
+//! |---|---|---|---|---|
+//! | `secrets/private-key` | critical | `private key` | a PEM header `-----BEGIN [RSA \|EC \|DSA \|OPENSSH \|ENCRYPTED \|PGP ]PRIVATE KEY[ BLOCK]-----` | — |
+//! | `secrets/aws-access-key-id` | critical | `akia`, `asia` | `AKIA`/`ASIA` and 16 upper-case letters or digits, as a whole word | value allow-list `EXAMPLE` |
+//! | `secrets/aws-secret-access-key` | critical | `aws_secret_access_key` | a 40-character base64 value assigned to a name containing `aws_secret_access_key` | `EXAMPLE`; shadows `aws-secret-near-key-id` |
+//! | `secrets/aws-secret-near-key-id` | critical | `secret` | a 40-character base64 value mixing cases and digits assigned to any name containing `secret` | entropy > 4.0; needs an AWS access key id within 5 lines |
+//! | `secrets/github-token` | high | `ghp_`, …, `github_pat_` | `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` and 36 letters or digits; `github_pat_` and 82 word characters | CRC32 checksum (classic tokens) |
+//! | `secrets/npm-token` | high | `npm_` | `npm_` and 36 letters or digits | CRC32 checksum |
+//! | `secrets/gitlab-token` | high | `glpat-`, `gldt-`, `glrt-` | the prefix and at least 20 of `[A-Za-z0-9_.-]` | entropy > 3.0 |
+//! | `secrets/slack-token` | high | `xox` | `xoxa-`/`xoxb-`/`xoxp-`/`xoxr-`/`xoxs-` tokens | — |
+//! | `secrets/slack-webhook` | high | `hooks.slack.com` | `hooks.slack.com/services/T…/B…/` and a 24-character secret | — |
+//! | `secrets/stripe-key` | high | `_live_` | `sk_live_`/`rk_live_` and at least 24 letters or digits (test keys `sk_test_` are not secrets) | — |
+//! | `secrets/google-api-key` | high | `aiza` | `AIza` and 35 characters of `[0-9A-Za-z_-]` | — |
+//! | `secrets/gcp-service-account` | critical | `"private_key"` | the `"private_key": "-----BEGIN …PRIVATE KEY…"` field of a key file | needs `service_account` or `….iam.gserviceaccount.com` within 12 lines; shadows `private-key` |
+//! | `secrets/azure-storage-key` | critical | `accountkey=` | `AccountKey=` and 88 base64 characters ending `==` | entropy > 4.5 |
+//! | `secrets/openai-key` | high | `sk-` | `sk-` (`sk-proj-`, `sk-ant-api03-`, …) and 32 or more base64url characters mixing lower, upper and digits | entropy > 4.0 |
+//! | `secrets/twilio-api-key` | high | `sk` | `SK` and 32 lower-case hex digits | entropy > 3.0 |
+//! | `secrets/sendgrid-key` | high | `sg.` | `SG.` + 22 + `.` + 43 base64url characters | entropy > 4.0 |
+//! | `secrets/pypi-token` | high | `pypi-ag` | `pypi-AgEIcHlwaS5vcmc` (or the test.pypi.org header) and 50 or more base64url characters | — |
+//! | `secrets/database-url-password` | high | `://` | `postgres`/`mysql`/`mongodb[+srv]`/`redis`/`amqp`/`mssql`/… `://user:password@` | see below |
+//! | `secrets/url-basic-auth` | high | `://` | `http[s]`/`ftp[s]://user:password@` | see below |
+//! | `secrets/jwt` | medium | `eyj` | a signed JSON Web Token: three base64url segments, the first two starting `eyJ` | — |
+//! | `secrets/high-entropy-assignment` | high | `secret`, `pass`, `token`, `key` | a hard-coded, random-looking value assigned to a secret-sounding name | entropy > [`ENTROPY_THRESHOLD_BITS`]; not in `*.example`, `*.sample`, `*.template`, `*.dist` files |
 //!
-//! The last rule is the catch-all: it is not reported on a line where a more
-//! specific rule already fired. It looks at assignments `name = "value"`,
-//! `name: "value"`, `"name": "value"`, `name := "value"`, `'name' => 'value'`
-//! (and `name: Type = "value"` annotations); in `.env`, YAML, INI and
-//! properties files also at unquoted values (`NAME=value`, `name: value`).
-//! It fires when the name contains `secret`, `password`, `passwd`, `token`,
+//! A URL password is not reported when it is a placeholder (`${DB_PASS}`,
+//! `<password>`, `****`, `{password}`, `%s`), equals the user name, is
+//! shorter than [`matchers::URL_PASSWORD_MIN_CHARS`], is a well-known
+//! default (`123456`, `p@ssw0rd`, …) or is made only of lower-case letters
+//! (`postgres://app:postgres@db`, the development defaults of Compose files).
+//!
+//! **Checksums.** GitHub's classic tokens and npm tokens end with a base62
+//! CRC32 of their random part ([`checksum`]). A token whose checksum does not
+//! match was never issued — it is a placeholder, a made-up test value or a
+//! truncated paste — and is not reported at all: reporting it at a lower
+//! severity would only add noise, since it cannot authenticate anywhere.
+//!
+//! The last rule is the catch-all: it runs only on lines where no other
+//! rule's matcher found a candidate, even one a filter then rejected (so a
+//! GitHub token with a wrong checksum is not re-reported as "random"). It
+//! looks at assignments `name = "value"`, `name: "value"`,
+//! `"name": "value"`, `name := "value"`, `'name' => 'value'` (and
+//! `name: Type = "value"` annotations); in `.env`, YAML, INI and properties
+//! files also at unquoted values (`NAME=value`, `name: value`). It fires
+//! when the name contains `secret`, `password`, `passwd`, `token`,
 //! `api_key`, `apikey`, `access_key` or `private_key` (case and `_`/`-`
-//! insensitive) and the value
+//! insensitive) but not `hash`, `digest`, `checksum`, `fingerprint`,
+//! `public` or `nonce` (those hold digests and public values), and the value
 //! - has at least [`MIN_SECRET_VALUE_CHARS`] characters, all printable ASCII
 //!   without blanks,
 //! - mixes at least [`MIN_CHAR_CLASSES`] of lower-case letters, upper-case
@@ -47,12 +85,29 @@
 //! documentation key `AKIAIOSFODNN7EXAMPLE`) are not reported either.
 //!
 //! Each rule is reported at most once per line. Messages show at most the
-//! first [`REDACTED_PREFIX_CHARS`] characters of a secret, then `…`.
+//! first [`REDACTED_PREFIX_CHARS`] characters of a secret, then `…`, and
+//! carry CWE-798 (use of hard-coded credentials).
+//!
+//! # Files that are not scanned (global allow-list)
+//!
+//! Lock files (`package-lock.json`, `yarn.lock`, `Cargo.lock`, `go.sum`, …,
+//! see [`GLOBAL_ALLOW_FILE_NAMES`]) hold integrity hashes that look random
+//! and are generated, never hand-edited; minified and source-map files
+//! (`*.min.js`, `*.min.css`, `*.map`) and vendored trees (`node_modules/`,
+//! `vendor/`) are third-party code. Their count is in the summary. Test
+//! fixtures are scanned like any other file: tests are where real keys get
+//! pasted "just for now", and test values are recognised by their shape
+//! instead (`sk_test_`, `EXAMPLE`, placeholders, wrong checksums).
 //!
 //! # Suppressing a finding
 //!
-//! A line that contains the marker `qlp:allow-secret` (in practice inside a
-//! comment, e.g. `API_TOKEN = "…"  # qlp:allow-secret`) is not reported.
+//! - `qlp-ignore: <rule-id> <reason>` on the finding's line or on a comment
+//!   line right above it ([`qlp_sdk::suppress`]; the rule id may omit
+//!   `secrets/`; the reason is required). The summary counts these per rule.
+//! - A line carrying `qlp:allow-secret`, `gitleaks:allow` (gitleaks) or
+//!   `pragma: allowlist secret` (detect-secrets), and the line after
+//!   `pragma: allowlist nextline secret`, is not scanned: code pasted from
+//!   projects that use those tools keeps its reviewed exceptions.
 //!
 //! # Score
 //!
@@ -60,17 +115,29 @@
 //! [`PENALTY_MEDIUM`], [`PENALTY_LOW`] or [`PENALTY_INFO`] per finding of that
 //! severity, down to 0.
 
+pub mod checksum;
+pub mod matchers;
+pub mod rules;
+pub mod text;
+
+use std::collections::BTreeMap;
+
 use qlp_sdk::validator::{
     CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
 };
 use qlp_sdk::{File, PluginKind};
+
+pub use matchers::*;
+pub use rules::{RULES, Rule};
+pub use text::*;
 
 /// Largest file that is scanned. Generated sources and configuration are far
 /// smaller; anything bigger is data or a bundle, and scanning it would spend
 /// the sandbox's fuel on bytes that are not hand-written configuration.
 pub const MAX_SCAN_BYTES: usize = 1024 * 1024;
 
-/// A line containing this marker is never reported.
+/// A line containing this marker is not scanned (the older QLP spelling;
+/// see also [`FOREIGN_ALLOW_MARKERS`]).
 pub const ALLOW_MARKER: &str = "qlp:allow-secret";
 
 /// Shannon entropy, in bits per character, above which an assigned value
@@ -119,70 +186,42 @@ pub const PENALTY_LOW: u8 = 5;
 /// Score lost per informational finding: none, it is advice.
 pub const PENALTY_INFO: u8 = 0;
 
-/// Characters after `AKIA`/`ASIA` in an AWS access key id.
-const AWS_KEY_ID_TAIL_CHARS: usize = 16;
-/// Length of an AWS secret access key.
-const AWS_SECRET_CHARS: usize = 40;
-/// Characters after `ghp_` and friends in a classic GitHub token.
-const GITHUB_TOKEN_TAIL_CHARS: usize = 36;
-/// Characters after `github_pat_` in a fine-grained GitHub token.
-const GITHUB_PAT_TAIL_CHARS: usize = 82;
-/// Shortest tail of a Slack token that is not a placeholder like `xoxb-...`.
-const SLACK_MIN_TAIL_CHARS: usize = 10;
-/// Shortest tail of a live Stripe key.
-const STRIPE_MIN_TAIL_CHARS: usize = 24;
-/// Characters after `AIza` in a Google API key.
-const GOOGLE_KEY_TAIL_CHARS: usize = 35;
-/// Shortest JWT header or payload segment: `{"alg":"none"}` already encodes
-/// to 20 characters, so anything shorter is not a token.
-const JWT_MIN_SEGMENT_CHARS: usize = 10;
-/// Shortest JWT signature: HMAC-SHA256 gives 43; unsigned tokens (an empty
-/// signature) carry no secret.
-const JWT_MIN_SIGNATURE_CHARS: usize = 16;
+/// Markers of other scanners that exempt the line carrying them: gitleaks'
+/// and detect-secrets'.
+pub const FOREIGN_ALLOW_MARKERS: [&str; 2] = ["gitleaks:allow", "pragma: allowlist secret"];
 
-/// A rule: its stable id and the severity of its findings.
-#[derive(Clone, Copy)]
-pub struct Rule {
-    pub id: &'static str,
-    pub severity: Severity,
-}
+/// detect-secrets' marker that exempts the line below it.
+pub const ALLOW_NEXT_LINE_MARKER: &str = "pragma: allowlist nextline secret";
 
-pub const PRIVATE_KEY: Rule = Rule {
-    id: "secrets/private-key",
-    severity: Severity::Critical,
-};
-pub const AWS_ACCESS_KEY_ID: Rule = Rule {
-    id: "secrets/aws-access-key-id",
-    severity: Severity::Critical,
-};
-pub const AWS_SECRET_ACCESS_KEY: Rule = Rule {
-    id: "secrets/aws-secret-access-key",
-    severity: Severity::Critical,
-};
-pub const GITHUB_TOKEN: Rule = Rule {
-    id: "secrets/github-token",
-    severity: Severity::High,
-};
-pub const SLACK_TOKEN: Rule = Rule {
-    id: "secrets/slack-token",
-    severity: Severity::High,
-};
-pub const STRIPE_KEY: Rule = Rule {
-    id: "secrets/stripe-key",
-    severity: Severity::High,
-};
-pub const GOOGLE_API_KEY: Rule = Rule {
-    id: "secrets/google-api-key",
-    severity: Severity::High,
-};
-pub const JWT: Rule = Rule {
-    id: "secrets/jwt",
-    severity: Severity::Medium,
-};
-pub const HIGH_ENTROPY_ASSIGNMENT: Rule = Rule {
-    id: "secrets/high-entropy-assignment",
-    severity: Severity::High,
-};
+/// The prefix of every rule id, as a `qlp-ignore` suppression may omit it.
+pub const RULE_NAMESPACE: &str = "secrets";
+
+/// File names that are never scanned: lock files, whose integrity hashes
+/// look random and which tools, not people, write.
+pub const GLOBAL_ALLOW_FILE_NAMES: [&str; 16] = [
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+    "cargo.lock",
+    "poetry.lock",
+    "pipfile.lock",
+    "uv.lock",
+    "composer.lock",
+    "gemfile.lock",
+    "go.sum",
+    "flake.lock",
+    "mix.lock",
+    "pubspec.lock",
+    "podfile.lock",
+];
+
+/// File name endings never scanned: minified bundles and source maps.
+pub const GLOBAL_ALLOW_SUFFIXES: [&str; 3] = [".min.js", ".min.css", ".map"];
+
+/// Directories never scanned: vendored third-party code.
+pub const GLOBAL_ALLOW_DIRS: [&str; 2] = ["node_modules/", "vendor/"];
 
 /// The validator.
 pub struct Secrets;
@@ -208,11 +247,29 @@ qlp_sdk::export_validator!(Secrets);
 // ---------------------------------------------------------------------------
 // Files and report.
 
+/// Whether a path is on the global allow-list (lock files, minified and
+/// vendored code).
+pub fn is_globally_allowed(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    GLOBAL_ALLOW_FILE_NAMES.contains(&name)
+        || GLOBAL_ALLOW_SUFFIXES.iter().any(|s| name.ends_with(s))
+        || GLOBAL_ALLOW_DIRS
+            .iter()
+            .any(|d| lower.starts_with(d) || lower.contains(&format!("/{d}")))
+}
+
 /// Scans every file and builds the report.
 pub fn scan_files(files: &[File]) -> Report {
     let mut findings = Vec::new();
     let mut not_scanned = 0usize;
+    let mut allow_listed = 0usize;
+    let mut suppressed: BTreeMap<&'static str, usize> = BTreeMap::new();
     for file in files {
+        if is_globally_allowed(&file.path) {
+            allow_listed += 1;
+            continue;
+        }
         if file.content.len() > MAX_SCAN_BYTES {
             not_scanned += 1;
             qlp_sdk::log::info(
@@ -229,14 +286,29 @@ pub fn scan_files(files: &[File]) -> Report {
             );
             continue;
         };
-        findings.extend(scan_text(&file.path, text));
+        let scanned = scan_text_counting(&file.path, text);
+        findings.extend(scanned.findings);
+        for id in scanned.suppressed {
+            *suppressed.entry(id).or_default() += 1;
+        }
     }
     let score = score(&findings);
     let mut summary = summary(&findings);
+    if !suppressed.is_empty() {
+        let total: usize = suppressed.values().sum();
+        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
+    }
     if not_scanned > 0 {
         let files = if not_scanned == 1 { "file" } else { "files" };
         summary.push_str(&format!(
             "; {not_scanned} {files} not scanned (binary or over {MAX_SCAN_BYTES} bytes)"
+        ));
+    }
+    if allow_listed > 0 {
+        let files = if allow_listed == 1 { "file" } else { "files" };
+        summary.push_str(&format!(
+            "; {allow_listed} {files} allow-listed (lock, minified or vendored)"
         ));
     }
     Report {
@@ -246,16 +318,87 @@ pub fn scan_files(files: &[File]) -> Report {
     }
 }
 
+/// What scanning one file gives: its findings, and the rule id of each
+/// finding a `qlp-ignore` marker suppressed.
+pub struct Scanned {
+    pub findings: Vec<Finding>,
+    pub suppressed: Vec<&'static str>,
+}
+
 /// Scans one text file; findings carry the path and the 1-based line.
+/// Suppressed findings are left out.
 pub fn scan_text(path: &str, text: &str) -> Vec<Finding> {
+    scan_text_counting(path, text).findings
+}
+
+/// Whether a line is exempt by a marker on it or on the line above.
+fn is_exempt(lines: &[&str], index: usize) -> bool {
+    let line = lines[index];
+    line.contains(ALLOW_MARKER)
+        || FOREIGN_ALLOW_MARKERS.iter().any(|m| line.contains(m))
+        || index
+            .checked_sub(1)
+            .is_some_and(|above| lines[above].contains(ALLOW_NEXT_LINE_MARKER))
+}
+
+/// Applies the rule table to one file; see the crate documentation for
+/// the order of the filters.
+pub fn scan_text_counting(path: &str, text: &str) -> Scanned {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let unquoted_values = allows_unquoted_values(path);
-    let mut findings = Vec::new();
-    for (index, raw) in text.split('\n').enumerate() {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+    let lower_path = path.to_ascii_lowercase();
+    let rules: Vec<&Rule> = RULES
+        .iter()
+        .filter(|r| !r.allow_paths.iter().any(|p| lower_path.ends_with(p)))
+        .collect();
+    let lines: Vec<&str> = text
+        .split('\n')
+        .map(|raw| raw.strip_suffix('\r').unwrap_or(raw))
+        .collect();
+    let mut scanned = Scanned {
+        findings: Vec::new(),
+        suppressed: Vec::new(),
+    };
+    let mut lower = String::new();
+    for (index, &line) in lines.iter().enumerate() {
+        if is_exempt(&lines, index) {
+            continue;
+        }
+        lower.clear();
+        lower.extend(line.chars().map(|c| c.to_ascii_lowercase()));
         let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        for (rule, message) in scan_line(line, unquoted_values) {
-            findings.push(Finding {
+        let view = rules::Line {
+            text: line,
+            unquoted_values,
+        };
+        let mut hits: Vec<(&Rule, String)> = Vec::new();
+        let mut matched = false;
+        for rule in &rules {
+            if (rule.catch_all && matched)
+                || (!rule.keywords.is_empty() && !rule.keywords.iter().any(|k| lower.contains(k)))
+            {
+                continue;
+            }
+            let Some(candidate) = (rule.matcher)(&view) else {
+                continue;
+            };
+            match passes_filters(rule, &candidate, &lines, index) {
+                Ok(entropy) => hits.push((rule, rules::message(rule, &candidate, entropy))),
+                Err(Rejected::NoSecondMatch) => continue,
+                Err(Rejected::Value) => {}
+            }
+            matched = true;
+        }
+        let shadowed: Vec<&str> = hits.iter().flat_map(|(r, _)| r.shadows).copied().collect();
+        for (rule, message) in hits {
+            if shadowed.contains(&rule.id) {
+                continue;
+            }
+            if qlp_sdk::suppress::is_suppressed(&lines, number, rule.id, RULE_NAMESPACE) {
+                scanned.suppressed.push(rule.id);
+                continue;
+            }
+            scanned.findings.push(Finding {
                 rule_id: rule.id.into(),
                 severity: rule.severity,
                 message,
@@ -264,7 +407,49 @@ pub fn scan_text(path: &str, text: &str) -> Vec<Finding> {
             });
         }
     }
-    findings
+    scanned
+}
+
+/// Why a rule's filters rejected a candidate.
+enum Rejected {
+    /// The value itself: an allow-listed example, too little entropy, a
+    /// wrong checksum. The line still belongs to the rule, so the
+    /// catch-all does not report it.
+    Value,
+    /// A multi-part rule found no second match; the catch-all may still
+    /// report the value.
+    NoSecondMatch,
+}
+
+/// The entropy of a candidate that passes its rule's filters: value
+/// allow-list, entropy floor, checksum and second match.
+fn passes_filters(
+    rule: &Rule,
+    candidate: &Candidate<'_>,
+    lines: &[&str],
+    index: usize,
+) -> Result<f64, Rejected> {
+    let secret = candidate.secret;
+    if !rule.allow_values.is_empty() {
+        let lower = secret.to_ascii_lowercase();
+        if rule.allow_values.iter().any(|v| lower.contains(v)) {
+            return Err(Rejected::Value);
+        }
+    }
+    let entropy = shannon_entropy(secret);
+    if rule.min_entropy.is_some_and(|floor| entropy <= floor)
+        || rule.checksum.is_some_and(|ok| !ok(secret))
+    {
+        return Err(Rejected::Value);
+    }
+    if let Some(nearby) = rule.nearby {
+        let from = index.saturating_sub(nearby.within_lines);
+        let to = (index + nearby.within_lines + 1).min(lines.len());
+        if !lines[from..to].iter().any(|l| (nearby.matches)(l)) {
+            return Err(Rejected::NoSecondMatch);
+        }
+    }
+    Ok(entropy)
 }
 
 /// Whether the file format writes values without quotes: `.env`, YAML, INI
@@ -276,84 +461,6 @@ pub fn allows_unquoted_values(path: &str) -> bool {
         || [".env", ".yml", ".yaml", ".ini", ".properties"]
             .iter()
             .any(|ext| name.ends_with(ext))
-}
-
-/// Every rule that fires on one line, each at most once, with its message.
-pub fn scan_line(line: &str, unquoted_values: bool) -> Vec<(Rule, String)> {
-    let mut hits = Vec::new();
-    if line.contains(ALLOW_MARKER) {
-        return hits;
-    }
-    if let Some(kind) = find_private_key(line) {
-        let kind = if kind.is_empty() {
-            String::new()
-        } else {
-            format!(" ({kind})")
-        };
-        hits.push((
-            PRIVATE_KEY,
-            format!(
-                "a PEM private key{kind} is committed; remove it and load keys from a secret store"
-            ),
-        ));
-    }
-    if let Some(key) = find_aws_access_key_id(line) {
-        hits.push((
-            AWS_ACCESS_KEY_ID,
-            format!("AWS access key id `{}` is hard-coded", redact(key)),
-        ));
-    }
-    if let Some(key) = find_aws_secret_access_key(line) {
-        hits.push((
-            AWS_SECRET_ACCESS_KEY,
-            format!("AWS secret access key `{}` is hard-coded", redact(key)),
-        ));
-    }
-    if let Some(token) = find_github_token(line) {
-        hits.push((
-            GITHUB_TOKEN,
-            format!("GitHub token `{}` is hard-coded", redact(token)),
-        ));
-    }
-    if let Some(token) = find_slack_token(line) {
-        hits.push((
-            SLACK_TOKEN,
-            format!("Slack token `{}` is hard-coded", redact(token)),
-        ));
-    }
-    if let Some(key) = find_stripe_key(line) {
-        hits.push((
-            STRIPE_KEY,
-            format!("live Stripe key `{}` is hard-coded", redact(key)),
-        ));
-    }
-    if let Some(key) = find_google_api_key(line) {
-        hits.push((
-            GOOGLE_API_KEY,
-            format!("Google API key `{}` is hard-coded", redact(key)),
-        ));
-    }
-    if let Some(token) = find_jwt(line) {
-        hits.push((
-            JWT,
-            format!("JSON Web Token `{}` is hard-coded", redact(token)),
-        ));
-    }
-    if hits.is_empty()
-        && let Some(found) = find_high_entropy_assignment(line, unquoted_values)
-    {
-        hits.push((
-            HIGH_ENTROPY_ASSIGNMENT,
-            format!(
-                "`{}` is assigned a hard-coded random-looking value `{}` ({:.1} bits/char); \
-                 read it from the environment or a secret store",
-                found.name,
-                redact(found.value),
-                found.entropy
-            ),
-        ));
-    }
-    hits
 }
 
 /// At most [`REDACTED_PREFIX_CHARS`] characters of a secret, then `…`.
@@ -406,567 +513,6 @@ pub fn summary(findings: &[Finding]) -> String {
         "findings"
     };
     format!("{} {noun}: {}", findings.len(), counts.join(", "))
-}
-
-// ---------------------------------------------------------------------------
-// Shared scanning helpers.
-
-/// A byte of a word in the regular-expression sense (`\w`).
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// A byte of base64url text.
-fn is_base64url_byte(b: u8) -> bool {
-    is_word_byte(b) || b == b'-'
-}
-
-/// Whether a word starts at `at` (nothing word-like right before it).
-fn word_starts_at(bytes: &[u8], at: usize) -> bool {
-    at == 0 || !is_word_byte(bytes[at - 1])
-}
-
-/// Whether a word ends right before `at`.
-fn word_ends_at(bytes: &[u8], at: usize) -> bool {
-    bytes.get(at).is_none_or(|b| !is_word_byte(*b))
-}
-
-/// Length of the run of bytes satisfying `accept` from `from` on.
-fn run_len(bytes: &[u8], from: usize, accept: impl Fn(u8) -> bool) -> usize {
-    bytes
-        .get(from..)
-        .map_or(0, |rest| rest.iter().take_while(|b| accept(**b)).count())
-}
-
-/// The first token that starts, as a whole word, with one of `prefixes` and
-/// continues with a run of `accept` bytes whose length is exactly `exact`
-/// (or at least `min` when `exact` is `None`), ending on a word boundary.
-/// Obvious placeholders are skipped.
-fn find_prefixed<'a>(
-    line: &'a str,
-    prefixes: &[&str],
-    accept: impl Fn(u8) -> bool + Copy,
-    min: usize,
-    exact: Option<usize>,
-) -> Option<&'a str> {
-    let bytes = line.as_bytes();
-    for prefix in prefixes {
-        for (start, _) in line.match_indices(prefix) {
-            if !word_starts_at(bytes, start) {
-                continue;
-            }
-            let tail_start = start + prefix.len();
-            let tail = run_len(bytes, tail_start, accept);
-            let end = tail_start + tail;
-            let length_ok = match exact {
-                Some(n) => tail == n,
-                None => tail >= min,
-            };
-            if length_ok && word_ends_at(bytes, end) && !is_placeholder(&line[tail_start..end]) {
-                return Some(&line[start..end]);
-            }
-        }
-    }
-    None
-}
-
-/// Whether a value is an obvious placeholder or a reference to a secret kept
-/// elsewhere rather than a secret.
-pub fn is_placeholder(value: &str) -> bool {
-    const WORDS: [&str; 20] = [
-        "changeme",
-        "change-me",
-        "change_me",
-        "changethis",
-        "change-this",
-        "change_this",
-        "example",
-        "placeholder",
-        "redacted",
-        "replace-me",
-        "replace_me",
-        "xxxx",
-        "****",
-        "...",
-        "os.environ",
-        "getenv",
-        "process.env",
-        "env(",
-        "secretsmanager",
-        "vault:",
-    ];
-    const PREFIXES: [&str; 9] = [
-        "your-",
-        "your_",
-        "test-only",
-        "test_only",
-        "dummy",
-        "fake",
-        "sample",
-        "${",
-        "{{",
-    ];
-    let lower = value.trim().to_ascii_lowercase();
-    let mut chars = lower.chars();
-    let Some(first) = chars.next() else {
-        return true;
-    };
-    chars.all(|c| c == first)
-        || (lower.starts_with('<') && lower.ends_with('>'))
-        || lower.starts_with('$')
-        || lower.starts_with("%(")
-        || WORDS.iter().any(|w| lower.contains(w))
-        || PREFIXES.iter().any(|p| lower.starts_with(p))
-}
-
-/// Shannon entropy of the characters of `s`, in bits per character.
-pub fn shannon_entropy(s: &str) -> f64 {
-    let mut chars: Vec<char> = s.chars().collect();
-    if chars.is_empty() {
-        return 0.0;
-    }
-    chars.sort_unstable();
-    let total = chars.len() as f64;
-    chars
-        .chunk_by(|a, b| a == b)
-        .map(|run| {
-            let p = run.len() as f64 / total;
-            -p * p.log2()
-        })
-        .sum()
-}
-
-/// How many of lower-case letters, upper-case letters and digits occur.
-fn char_classes(s: &str) -> usize {
-    let lower = s.bytes().any(|b| b.is_ascii_lowercase());
-    let upper = s.bytes().any(|b| b.is_ascii_uppercase());
-    let digit = s.bytes().any(|b| b.is_ascii_digit());
-    usize::from(lower) + usize::from(upper) + usize::from(digit)
-}
-
-// ---------------------------------------------------------------------------
-// Matchers, one per rule.
-
-/// `secrets/private-key`: the kind (`RSA`, `EC`, ..., or empty) of the first
-/// PEM private key header on the line.
-pub fn find_private_key(line: &str) -> Option<&'static str> {
-    const BEGIN: &str = "-----BEGIN ";
-    const KINDS: [&str; 7] = ["RSA ", "EC ", "DSA ", "OPENSSH ", "ENCRYPTED ", "PGP ", ""];
-    for (start, _) in line.match_indices(BEGIN) {
-        let rest = &line[start + BEGIN.len()..];
-        for kind in KINDS {
-            let Some(after) = rest
-                .strip_prefix(kind)
-                .and_then(|r| r.strip_prefix("PRIVATE KEY"))
-            else {
-                continue;
-            };
-            let after = after.strip_prefix(" BLOCK").unwrap_or(after);
-            if after.starts_with("-----") {
-                return Some(kind.trim_end());
-            }
-        }
-    }
-    None
-}
-
-/// `secrets/aws-access-key-id`: `AKIA`/`ASIA` and 16 of `[A-Z0-9]`.
-pub fn find_aws_access_key_id(line: &str) -> Option<&str> {
-    find_prefixed(
-        line,
-        &["AKIA", "ASIA"],
-        |b| b.is_ascii_uppercase() || b.is_ascii_digit(),
-        0,
-        Some(AWS_KEY_ID_TAIL_CHARS),
-    )
-}
-
-/// `secrets/aws-secret-access-key`: a 40-character base64 value assigned to
-/// a name containing `aws_secret_access_key`, quoted or not.
-pub fn find_aws_secret_access_key(line: &str) -> Option<&str> {
-    assignments(line)
-        .into_iter()
-        .map(|a| (a.name, a.value))
-        .find_map(|(name, value)| {
-            let name = name.to_ascii_lowercase().replace('-', "_");
-            let base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=');
-            (name.contains("aws_secret_access_key")
-                && value.len() == AWS_SECRET_CHARS
-                && value.bytes().all(base64)
-                && !is_placeholder(value))
-            .then_some(value)
-        })
-}
-
-/// `secrets/github-token`: a classic (`ghp_`, `gho_`, `ghu_`, `ghs_`,
-/// `ghr_`) or fine-grained (`github_pat_`) GitHub token.
-pub fn find_github_token(line: &str) -> Option<&str> {
-    find_prefixed(
-        line,
-        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-        |b| b.is_ascii_alphanumeric(),
-        0,
-        Some(GITHUB_TOKEN_TAIL_CHARS),
-    )
-    .or_else(|| {
-        find_prefixed(
-            line,
-            &["github_pat_"],
-            is_word_byte,
-            0,
-            Some(GITHUB_PAT_TAIL_CHARS),
-        )
-    })
-}
-
-/// `secrets/slack-token`: `xoxa-`, `xoxb-`, `xoxp-`, `xoxr-` or `xoxs-` and
-/// a tail of letters, digits and dashes.
-pub fn find_slack_token(line: &str) -> Option<&str> {
-    find_prefixed(
-        line,
-        &["xoxa-", "xoxb-", "xoxp-", "xoxr-", "xoxs-"],
-        |b| b.is_ascii_alphanumeric() || b == b'-',
-        SLACK_MIN_TAIL_CHARS,
-        None,
-    )
-}
-
-/// `secrets/stripe-key`: a live secret (`sk_live_`) or restricted
-/// (`rk_live_`) Stripe key.
-pub fn find_stripe_key(line: &str) -> Option<&str> {
-    find_prefixed(
-        line,
-        &["sk_live_", "rk_live_"],
-        |b| b.is_ascii_alphanumeric(),
-        STRIPE_MIN_TAIL_CHARS,
-        None,
-    )
-}
-
-/// `secrets/google-api-key`: `AIza` and 35 of `[0-9A-Za-z_-]`.
-pub fn find_google_api_key(line: &str) -> Option<&str> {
-    let bytes = line.as_bytes();
-    for (start, _) in line.match_indices("AIza") {
-        if start > 0 && is_base64url_byte(bytes[start - 1]) {
-            continue;
-        }
-        let tail = run_len(bytes, start + 4, is_base64url_byte);
-        let end = start + 4 + tail;
-        if tail == GOOGLE_KEY_TAIL_CHARS && !is_placeholder(&line[start + 4..end]) {
-            return Some(&line[start..end]);
-        }
-    }
-    None
-}
-
-/// `secrets/jwt`: `eyJ….eyJ….signature` in base64url, with plausible
-/// segment lengths.
-pub fn find_jwt(line: &str) -> Option<&str> {
-    let bytes = line.as_bytes();
-    for (start, _) in line.match_indices("eyJ") {
-        if start > 0 && is_base64url_byte(bytes[start - 1]) {
-            continue;
-        }
-        let header = run_len(bytes, start, is_base64url_byte);
-        let payload_start = start + header + 1;
-        if header < JWT_MIN_SEGMENT_CHARS
-            || bytes.get(start + header) != Some(&b'.')
-            || !line[payload_start..].starts_with("eyJ")
-        {
-            continue;
-        }
-        let payload = run_len(bytes, payload_start, is_base64url_byte);
-        let signature_start = payload_start + payload + 1;
-        if payload < JWT_MIN_SEGMENT_CHARS || bytes.get(payload_start + payload) != Some(&b'.') {
-            continue;
-        }
-        let signature = run_len(bytes, signature_start, is_base64url_byte);
-        if signature >= JWT_MIN_SIGNATURE_CHARS {
-            return Some(&line[start..signature_start + signature]);
-        }
-    }
-    None
-}
-
-/// What [`find_high_entropy_assignment`] found.
-#[derive(Debug, PartialEq)]
-pub struct EntropyHit<'a> {
-    pub name: &'a str,
-    pub value: &'a str,
-    pub entropy: f64,
-}
-
-/// `secrets/high-entropy-assignment`: the first assignment of a random-looking
-/// literal to a secret-sounding name. Unquoted values count only when
-/// `unquoted_values` is set (`.env`, YAML, INI, properties).
-pub fn find_high_entropy_assignment(line: &str, unquoted_values: bool) -> Option<EntropyHit<'_>> {
-    assignments(line)
-        .into_iter()
-        .filter(|a| (a.quoted || unquoted_values) && is_secret_name(a.name))
-        .find_map(|a| {
-            let entropy = secret_value_entropy(a.value)?;
-            Some(EntropyHit {
-                name: a.name,
-                value: a.value,
-                entropy,
-            })
-        })
-}
-
-/// Whether an assigned name sounds like it holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
-    const WORDS: [&str; 7] = [
-        "secret",
-        "password",
-        "passwd",
-        "token",
-        "apikey",
-        "accesskey",
-        "privatekey",
-    ];
-    let squashed: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    WORDS.iter().any(|w| squashed.contains(w))
-}
-
-/// The entropy of a value that looks like a generated secret, or `None` when
-/// it does not (too short, not printable ASCII without blanks — generated
-/// keys are —, too few character classes, mostly punctuation, a URL, words, a
-/// path, a placeholder, or entropy at or under the threshold). A path is a
-/// value starting with `./`, `../`, `~/` or `/x/`, or one holding a `/` but
-/// no upper-case letter (URL paths such as `api/v1/auth/token`; base64 keys
-/// that contain `/` practically always mix cases).
-pub fn secret_value_entropy(value: &str) -> Option<f64> {
-    let is_path = value.starts_with("./")
-        || value.starts_with("../")
-        || value.starts_with("~/")
-        || (value.starts_with('/') && value[1..].contains('/'))
-        || (value.contains('/') && !value.bytes().any(|b| b.is_ascii_uppercase()));
-    if value.len() < MIN_SECRET_VALUE_CHARS
-        || !value.bytes().all(|b| b.is_ascii_graphic())
-        || char_classes(value) < MIN_CHAR_CLASSES
-        || value.bytes().filter(u8::is_ascii_alphanumeric).count() * 100
-            < value.len() * MIN_ALPHANUMERIC_PERCENT
-        || value.contains("://")
-        || is_path
-        || reads_as_words(value)
-        || is_placeholder(value)
-    {
-        return None;
-    }
-    let entropy = shannon_entropy(value);
-    (entropy > ENTROPY_THRESHOLD_BITS).then_some(entropy)
-}
-
-/// Whether a value reads as words or an identifier (`challengePassword`,
-/// `_EllipticCurvePrivateKey`, `caching_sha2_password`): split at `_`, `-`,
-/// `.` and before each upper-case letter, every piece is a word — at most one
-/// capital, then lower-case letters, then maybe digits — or a number. Random
-/// strings rarely split like that: their capitals sit side by side and their
-/// digits fall between letters.
-pub fn reads_as_words(value: &str) -> bool {
-    fn is_word(piece: &[u8]) -> bool {
-        let rest = match piece.first() {
-            Some(b) if b.is_ascii_uppercase() => &piece[1..],
-            _ => piece,
-        };
-        let letters = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
-        let digits_only = rest[letters..].iter().all(u8::is_ascii_digit);
-        digits_only && (letters > 0 || (rest.len() == piece.len() && !piece.is_empty()))
-    }
-    let bytes = value.as_bytes();
-    if !bytes
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-    {
-        return false;
-    }
-    let mut start = 0;
-    for i in 0..=bytes.len() {
-        let boundary = i == bytes.len()
-            || matches!(bytes[i], b'_' | b'-' | b'.')
-            || (bytes[i].is_ascii_uppercase() && i > start);
-        if boundary {
-            if i > start && !is_word(&bytes[start..i]) {
-                return false;
-            }
-            start = if i < bytes.len() && !bytes[i].is_ascii_uppercase() {
-                i + 1
-            } else {
-                i
-            };
-        }
-    }
-    true
-}
-
-/// One `name <separator> value` pair found on a line.
-#[derive(Debug, PartialEq)]
-pub struct Assignment<'a> {
-    pub name: &'a str,
-    pub value: &'a str,
-    /// Whether the value was a quoted literal.
-    pub quoted: bool,
-}
-
-/// Every assignment on a line: a name (an identifier, or a quoted key)
-/// followed by `=`, `:`, `:=` or `=>` and a value (a quoted literal, or the
-/// next whitespace-free word). Comparisons (`==`, `!=`, `<=`, ...), compound
-/// assignments and paths (`::`) are not assignments.
-pub fn assignments(line: &str) -> Vec<Assignment<'_>> {
-    let bytes = line.as_bytes();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        let prev = i.checked_sub(1).map(|p| bytes[p]);
-        let next = bytes.get(i + 1).copied();
-        let value_start = match bytes[i] {
-            b'=' => {
-                let operator = matches!(
-                    prev,
-                    Some(
-                        b'=' | b'!'
-                            | b'<'
-                            | b'>'
-                            | b'+'
-                            | b'-'
-                            | b'*'
-                            | b'/'
-                            | b'%'
-                            | b'&'
-                            | b'|'
-                            | b'^'
-                            | b'~'
-                            | b':'
-                    )
-                );
-                if operator || next == Some(b'=') {
-                    i += 1;
-                    continue;
-                }
-                if next == Some(b'>') { i + 2 } else { i + 1 }
-            }
-            b':' => {
-                if prev == Some(b':') || next == Some(b':') {
-                    i += 1;
-                    continue;
-                }
-                if next == Some(b'=') { i + 2 } else { i + 1 }
-            }
-            _ => {
-                i += 1;
-                continue;
-            }
-        };
-        let name = name_before(line, i, bytes[i] == b'=');
-        let value = value_after(line, value_start);
-        i = value_start;
-        if let (Some(name), Some((value, quoted, end))) = (name, value) {
-            found.push(Assignment {
-                name,
-                value,
-                quoted,
-            });
-            if quoted {
-                i = end;
-            }
-        }
-    }
-    found
-}
-
-/// A byte of an assigned name: identifiers, dotted paths and dashed keys.
-fn is_name_byte(b: u8) -> bool {
-    is_word_byte(b) || matches!(b, b'.' | b'-' | b'$')
-}
-
-fn is_quote(b: u8) -> bool {
-    matches!(b, b'"' | b'\'' | b'`')
-}
-
-/// The name assigned to by the separator at `sep`: a quoted key made of
-/// name characters (quoted prose is not a key), the
-/// identifier right before it or, before `=`, the name of a `name: Type`
-/// annotation.
-fn name_before(line: &str, sep: usize, equals: bool) -> Option<&str> {
-    let bytes = line.as_bytes();
-    let floor = sep.saturating_sub(NAME_LOOKBEHIND_BYTES);
-    let mut end = sep;
-    while end > floor && matches!(bytes[end - 1], b' ' | b'\t') {
-        end -= 1;
-    }
-    let last = *bytes.get(end.checked_sub(1)?)?;
-    if is_quote(last) {
-        let close = end - 1;
-        let open = (floor..close).rev().find(|&p| bytes[p] == last)?;
-        let key = &line[open + 1..close];
-        return (!key.is_empty() && key.bytes().all(is_name_byte)).then_some(key);
-    }
-    let mut start = end;
-    while start > floor && is_name_byte(bytes[start - 1]) {
-        start -= 1;
-    }
-    if equals && let Some(annotated) = annotated_name(line, start, floor) {
-        return Some(annotated);
-    }
-    (start < end).then(|| &line[start..end])
-}
-
-/// For `name: Type = value`, the `name`, given where `Type` starts.
-fn annotated_name(line: &str, type_start: usize, floor: usize) -> Option<&str> {
-    let bytes = line.as_bytes();
-    let mut p = type_start;
-    while p > floor {
-        p -= 1;
-        match bytes[p] {
-            b':' if p > floor && bytes[p - 1] == b':' => p -= 1,
-            b':' => {
-                let mut end = p;
-                while end > floor && matches!(bytes[end - 1], b' ' | b'\t') {
-                    end -= 1;
-                }
-                let mut start = end;
-                while start > floor && is_name_byte(bytes[start - 1]) {
-                    start -= 1;
-                }
-                return (start < end).then(|| &line[start..end]);
-            }
-            b'=' | b';' | b',' | b'(' | b'{' | b'"' | b'\'' | b'`' => return None,
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The value starting at `from` (after blanks): a quoted literal of at most
-/// [`MAX_SECRET_VALUE_CHARS`] bytes, or the next whitespace-free word without
-/// a trailing `,` or `;`. Returns the value, whether it was quoted, and where
-/// it ends.
-fn value_after(line: &str, from: usize) -> Option<(&str, bool, usize)> {
-    let bytes = line.as_bytes();
-    let mut start = from;
-    while start < bytes.len() && matches!(bytes[start], b' ' | b'\t') {
-        start += 1;
-    }
-    let first = *bytes.get(start)?;
-    if is_quote(first) {
-        let limit = bytes.len().min(start + 1 + MAX_SECRET_VALUE_CHARS);
-        let mut j = start + 1;
-        while j < limit {
-            match bytes[j] {
-                b'\\' => j += 2,
-                b if b == first => return Some((&line[start + 1..j], true, j + 1)),
-                _ => j += 1,
-            }
-        }
-        return None;
-    }
-    let len = run_len(bytes, start, |b| !b.is_ascii_whitespace());
-    let value = line[start..start + len].trim_end_matches([',', ';']);
-    (!value.is_empty()).then_some((value, false, start + len))
 }
 
 #[cfg(test)]

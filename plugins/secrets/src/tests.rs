@@ -7,7 +7,7 @@ use super::*;
 
 const AWS_KEY_ID: &str = concat!("AK", "IA", "UJZDE8GXD6NCF10E");
 const AWS_SECRET: &str = concat!("El2hpChYgCfrL1sp", "NxnyVmihA+2O76UMFxFkM+R5");
-const GITHUB_CLASSIC: &str = concat!("gh", "p_", "sMehGAkWvj7FAc9QeWJKY40uvSwMFLZDe1f8");
+const GITHUB_CLASSIC: &str = concat!("gh", "p_", "sMehGAkWvj7FAc9QeWJKY40uvSwMFL3LG9Sz");
 const GITHUB_PAT: &str = concat!(
     "github",
     "_pat_",
@@ -22,6 +22,46 @@ const JWT_TOKEN: &str = concat!(
     ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
 );
 const RSA_HEADER: &str = concat!("-----BEGIN RSA ", "PRIVATE KEY-----");
+const NPM: &str = concat!("np", "m_", "u8jzPde0IgxLd6GncfBAepfJBd0Kh8024xXH");
+const GITLAB: &str = concat!("gl", "pat-", "ChYgCfrL1spNxnyVmihA");
+const OPENAI: &str = concat!(
+    "sk",
+    "-proj-",
+    "FRIBXuDL7DxtpYlSXpfKtHF4vUCsMehGAkWvj7FAc9QeWJKY"
+);
+const TWILIO: &str = concat!("S", "K", "aabfe228f219e9cb0eb53f16947ccf25");
+const SENDGRID: &str = concat!(
+    "S",
+    "G.",
+    "5ZJr3J1TWDtkwtDDb-xHKa",
+    ".s1VOqg6YYZYn9ZhyiA4uoRgnatmUdjAWtGSU8po-799"
+);
+const PYPI: &str = concat!(
+    "pypi-AgEIcHlwaS5vcmc",
+    "NksnRH9ucAUsdMlHUvTCQCyEZDz_TddJ8HyS5SUkCnD8zRA9a9SkpXz9w3Ql"
+);
+const AZURE_KEY: &str = concat!(
+    "zfL4uGV2Zr7yFbkoK/4gByaX53fOpyWc05j6eajvWSeM",
+    "jCEFA8z4uaYahr/vI2/83zHT3zYHQDZKgD3DllNCiw=="
+);
+const SLACK_HOOK: &str = concat!(
+    "https://hooks.slack.com/services/",
+    "T0IDW3706/BI8J76B2LAJ/ljENUhJduRHHJEYXg4Jdpmrc"
+);
+const AWS_SECRET_2: &str = concat!("m5di4PzJ59FHz5r1pY4O", "jE2jBMptUsGr7CmY+uCu");
+
+/// The rule ids and lines of a scan of `text` as `path`.
+fn scan(path: &str, text: &str) -> Vec<(String, u32)> {
+    scan_text(path, text)
+        .into_iter()
+        .map(|f| (f.rule_id, f.line.unwrap_or(0)))
+        .collect()
+}
+
+/// One expected finding.
+fn one(rule: &str, line: u32) -> Vec<(String, u32)> {
+    vec![(rule.to_string(), line)]
+}
 
 fn rule_ids(findings: &[Finding]) -> Vec<(&str, u32)> {
     findings
@@ -546,6 +586,371 @@ fn a_leaky_capsule_is_reported_with_paths_lines_and_score() {
     );
     assert_eq!(report.score, 100 - 40 - 40 - 10);
     assert_eq!(report.summary, "3 findings: 2 critical, 1 medium");
+}
+
+// --- the rule table
+
+#[test]
+fn rule_ids_are_unique_and_namespaced_and_the_catch_all_is_last() {
+    let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+    assert!(ids.iter().all(|id| id.starts_with("secrets/")));
+    assert!(RULES[RULES.len() - 1].catch_all);
+    assert_eq!(RULES.iter().filter(|r| r.catch_all).count(), 1);
+    assert!(
+        RULES
+            .iter()
+            .all(|r| r.keywords.iter().all(|k| *k == k.to_ascii_lowercase()))
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), RULES.len());
+}
+
+// --- checksums
+
+#[test]
+fn crc32_matches_the_standard_check_value() {
+    assert_eq!(checksum::crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(&checksum::base62(0), b"000000");
+    assert_eq!(&checksum::base62(61), b"00000z");
+}
+
+#[test]
+fn github_and_npm_tokens_are_reported_only_with_a_valid_checksum() {
+    assert!(checksum::token_checksum_ok(GITHUB_CLASSIC));
+    assert!(checksum::token_checksum_ok(NPM));
+    assert!(checksum::token_checksum_ok(GITHUB_PAT));
+    let forged = format!("{}AAAAAA", &GITHUB_CLASSIC[..34]);
+    assert!(!checksum::token_checksum_ok(&forged));
+    assert_eq!(
+        scan("ci.py", &format!("GH_TOKEN = \"{GITHUB_CLASSIC}\"")),
+        one("secrets/github-token", 1)
+    );
+    assert_eq!(scan("ci.py", &format!("GH_TOKEN = \"{forged}\"")), []);
+    let made = checksum::with_checksum("ghp_", "abcdefghijklmnopqrstuvwxyzABCD");
+    assert!(checksum::token_checksum_ok(&made));
+}
+
+#[test]
+fn npm_tokens_are_found_and_bad_checksums_ignored() {
+    let npmrc = format!("//registry.npmjs.org/:_authToken={NPM}");
+    assert_eq!(scan(".npmrc", &npmrc), one("secrets/npm-token", 1));
+    let forged = format!("{}000000", &NPM[..34]);
+    assert_eq!(scan(".npmrc", &format!("//r/:_authToken={forged}")), []);
+}
+
+// --- provider rules
+
+#[test]
+fn gitlab_tokens_are_found_but_not_placeholders() {
+    assert_eq!(
+        scan("ci.yml", &format!("token: {GITLAB}")),
+        one("secrets/gitlab-token", 1)
+    );
+    assert_eq!(scan("ci.yml", "token: glpat-xxxxxxxxxxxxxxxxxxxx"), []);
+    assert_eq!(scan("ci.yml", "token: glpat-aaaaaaaaaabbbbbbbbbb"), []);
+}
+
+#[test]
+fn openai_style_keys_are_found_but_not_kebab_identifiers() {
+    assert_eq!(
+        scan("ai.py", &format!("client = OpenAI(api_key=\"{OPENAI}\")")),
+        one("secrets/openai-key", 1)
+    );
+    assert_eq!(
+        scan(
+            "a.css",
+            ".sk-some-very-long-kebab-case-identifier-for-a-skeleton-loader {}"
+        ),
+        []
+    );
+    assert_eq!(
+        find_openai_key("task-FRIBXuDL7DxtpYlSXpfKtHF4vUCsMehGAkWvj7"),
+        None
+    );
+}
+
+#[test]
+fn twilio_sendgrid_and_pypi_keys_are_found() {
+    assert_eq!(
+        scan("sms.js", &format!("const key = '{TWILIO}';")),
+        one("secrets/twilio-api-key", 1)
+    );
+    assert_eq!(
+        scan(
+            "mail.py",
+            &format!("sg = SendGridAPIClient(\"{SENDGRID}\")")
+        ),
+        one("secrets/sendgrid-key", 1)
+    );
+    assert_eq!(
+        scan(".pypirc", &format!("password = {PYPI}")),
+        one("secrets/pypi-token", 1)
+    );
+}
+
+#[test]
+fn twilio_sendgrid_and_pypi_lookalikes_are_not_reported() {
+    assert_eq!(find_twilio_api_key(&TWILIO.to_uppercase()), None);
+    assert_eq!(find_twilio_api_key(&TWILIO[..33]), None);
+    assert_eq!(find_sendgrid_key(&SENDGRID[..60]), None);
+    assert_eq!(find_pypi_token("pypi-AgEIcHlwaS5vcmc"), None);
+    assert_eq!(find_pypi_token(&PYPI.replacen("AgEI", "AgXX", 1)), None);
+}
+
+#[test]
+fn azure_storage_keys_are_found_in_connection_strings() {
+    let line = format!(
+        "\"DefaultEndpointsProtocol=https;AccountName=invoices;AccountKey={AZURE_KEY};EndpointSuffix=core.windows.net\""
+    );
+    assert_eq!(scan("app.json", &line), one("secrets/azure-storage-key", 1));
+    let dev = "UseDevelopmentStorage=true;AccountKey=<your-key>";
+    assert_eq!(scan("app.json", dev), []);
+    assert_eq!(
+        find_azure_storage_key(&format!("AccountKey={}", &AZURE_KEY[..80])),
+        None
+    );
+}
+
+#[test]
+fn service_account_keys_need_the_key_file_nearby_and_replace_the_pem_finding() {
+    let key_file = format!(
+        "{{\n  \"type\": \"service_account\",\n  \"project_id\": \"invoices\",\n  \"private_key\": \"{RSA}\\nMIIEv\\n\",\n  \"client_email\": \"ci@invoices.iam.gserviceaccount.com\"\n}}",
+        RSA = concat!("-----BEGIN ", "PRIVATE KEY-----")
+    );
+    assert_eq!(
+        scan("sa.json", &key_file),
+        one("secrets/gcp-service-account", 4)
+    );
+    let other = format!(
+        "{{\"private_key\": \"{}\\nMIIE\"}}",
+        concat!("-----BEGIN ", "PRIVATE KEY-----")
+    );
+    assert_eq!(scan("cfg.json", &other), one("secrets/private-key", 1));
+}
+
+#[test]
+fn database_and_basic_auth_urls_with_real_passwords_are_found() {
+    assert_eq!(
+        scan(
+            "settings.py",
+            "DATABASE_URL = \"postgres://billing:Qx7vR2mK9pLw@db.internal:5432/billing\""
+        ),
+        one("secrets/database-url-password", 1)
+    );
+    assert_eq!(
+        scan(
+            "app.js",
+            "const uri = 'mongodb+srv://app:T4kz9WqP1s@cluster0.mongodb.net/app';"
+        ),
+        one("secrets/database-url-password", 1)
+    );
+    assert_eq!(
+        scan(
+            "fetch.sh",
+            "curl https://deploy:Zr8Kq2Lm5Vx1@artifacts.internal/pkg.tgz"
+        ),
+        one("secrets/url-basic-auth", 1)
+    );
+}
+
+#[test]
+fn url_placeholders_defaults_and_references_are_not_reported() {
+    for line in [
+        "DATABASE_URL=postgres://postgres:postgres@localhost:5432/app",
+        "DATABASE_URL=postgresql://app:${DB_PASSWORD}@db/app",
+        "url = \"mysql://user:<password>@host/db\"",
+        "redis://:secretpassword@redis:6379/0",
+        "amqp://guest:guest@rabbitmq:5672/",
+        "url = f\"postgresql://{user}:{password}@{host}/{db}\"",
+        "mongodb://admin:123456@localhost",
+        "https://user:****@example.com",
+        "https://github.com/org/repo.git",
+        "url = \"postgres://app@db/app\"",
+    ] {
+        assert_eq!(scan("cfg.env", line), [], "{line}");
+    }
+}
+
+#[test]
+fn slack_webhooks_are_found() {
+    assert_eq!(
+        scan("notify.py", &format!("WEBHOOK = \"{SLACK_HOOK}\"")),
+        one("secrets/slack-webhook", 1)
+    );
+    assert_eq!(
+        scan(
+            "notify.py",
+            "WEBHOOK = \"https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX\""
+        ),
+        []
+    );
+}
+
+#[test]
+fn an_aws_secret_under_any_secret_name_needs_a_key_id_nearby() {
+    let pair = format!(
+        "const creds = {{\n  accessKeyId: \"{AWS_KEY_ID}\",\n  secretAccessKey: \"{AWS_SECRET_2}\",\n}};"
+    );
+    assert_eq!(
+        scan("s3.js", &pair),
+        [
+            ("secrets/aws-access-key-id".to_string(), 2),
+            ("secrets/aws-secret-near-key-id".to_string(), 3)
+        ]
+    );
+    let alone = format!("const secretAccessKey = \"{AWS_SECRET_2}\";");
+    assert_eq!(
+        scan("s3.js", &alone),
+        one("secrets/high-entropy-assignment", 1),
+        "without a key id the catch-all still reports it"
+    );
+    let far = format!(
+        "{pair_id}\n\n\n\n\n\n\nfoo_secret = \"{AWS_SECRET_2}\"",
+        pair_id = format!("id = \"{AWS_KEY_ID}\"")
+    );
+    assert_eq!(
+        scan("s3.py", &far),
+        [
+            ("secrets/aws-access-key-id".to_string(), 1),
+            ("secrets/high-entropy-assignment".to_string(), 8)
+        ]
+    );
+    let named = format!("aws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET}");
+    assert_eq!(
+        scan("credentials.ini", &named),
+        [
+            ("secrets/aws-access-key-id".to_string(), 1),
+            ("secrets/aws-secret-access-key".to_string(), 2)
+        ],
+        "the named rule shadows the multi-part one"
+    );
+}
+
+#[test]
+fn digests_and_public_values_under_secret_names_are_not_reported() {
+    for line in [
+        "token_hash = \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"",
+        "password_digest = \"Xk2mP9qR4vT7wZ1bN6cLXk2mP9qR\"",
+        "public_key = \"Xk2mP9qR4vT7wZ1bN6cLXk2mP9qR\"",
+        "csrf_token_nonce = \"Xk2mP9qR4vT7wZ1bN6cL\"",
+    ] {
+        assert_eq!(scan("a.py", line), [], "{line}");
+    }
+}
+
+// --- allow-lists and suppression
+
+#[test]
+fn lock_minified_and_vendored_files_are_not_scanned_and_are_counted() {
+    let secret = format!("token = \"{GITHUB_CLASSIC}\"");
+    for path in [
+        "package-lock.json",
+        "web/yarn.lock",
+        "Cargo.lock",
+        "go.sum",
+        "static/app.min.js",
+        "static/app.js.map",
+        "node_modules/x/index.js",
+        "web/vendor/lib.php",
+    ] {
+        assert!(is_globally_allowed(path), "{path}");
+    }
+    assert!(!is_globally_allowed("tests/fixtures/keys.py"));
+    assert!(!is_globally_allowed("src/vendors.py"));
+    let report = scan_files(&[File::text("package-lock.json", secret.clone())]);
+    assert!(report.findings.is_empty());
+    assert_eq!(
+        report.summary,
+        "no secrets found; 1 file allow-listed (lock, minified or vendored)"
+    );
+    assert_eq!(
+        scan("tests/fixtures/keys.py", &secret),
+        one("secrets/github-token", 1)
+    );
+}
+
+#[test]
+fn template_files_are_exempt_from_the_catch_all_only() {
+    let text = format!("JWT_SECRET=Xk2mP9qR4vT7wZ1bN6cL\nGH={GITHUB_CLASSIC}\n");
+    assert_eq!(scan(".env.example", &text), one("secrets/github-token", 2));
+    assert_eq!(
+        scan(".env", &text),
+        [
+            ("secrets/high-entropy-assignment".to_string(), 1),
+            ("secrets/github-token".to_string(), 2)
+        ]
+    );
+}
+
+#[test]
+fn gitleaks_and_detect_secrets_markers_exempt_their_lines() {
+    let text = format!(
+        "a = \"{SLACK}\"  # gitleaks:allow\nb = \"{SLACK}\"  # pragma: allowlist secret\n# pragma: allowlist nextline secret\nc = \"{SLACK}\"\nd = \"{SLACK}\"\n"
+    );
+    assert_eq!(scan("bot.py", &text), one("secrets/slack-token", 5));
+}
+
+#[test]
+fn qlp_ignore_suppresses_a_named_rule_and_is_counted() {
+    let text = format!(
+        "a = \"{SLACK}\"  # qlp-ignore: slack-token revoked sample from the docs\n# qlp-ignore: secrets/slack-token rotated\nb = \"{SLACK}\"\nc = \"{SLACK}\"  # qlp-ignore: slack-token\nd = \"{SLACK}\"  # qlp-ignore: jwt not this one\n"
+    );
+    let report = scan_files(&[File::text("bot.py", text)]);
+    assert_eq!(
+        rule_ids(&report.findings),
+        [("secrets/slack-token", 4), ("secrets/slack-token", 5)],
+        "a marker without a reason, or naming another rule, suppresses nothing"
+    );
+    assert_eq!(
+        report.summary,
+        "2 findings: 2 high; 2 suppressed (secrets/slack-token 2)"
+    );
+}
+
+#[test]
+fn messages_carry_the_cwe_and_the_redacted_secret() {
+    let findings = scan_text("a.py", &format!("k = \"{NPM}\""));
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        findings[0].message,
+        "npm access token `npm_…` is hard-coded (CWE-798)"
+    );
+    assert_eq!(findings[0].severity, Severity::High);
+}
+
+#[test]
+fn truncated_and_garbage_input_never_panics() {
+    let samples = [
+        format!("{RSA_HEADER}\n{AWS_KEY_ID}\n{GITHUB_CLASSIC}\n{NPM}\n{SENDGRID}\n{PYPI}\n"),
+        format!(
+            "AccountKey={AZURE_KEY}\n{SLACK_HOOK}\n{JWT_TOKEN}\n\"private_key\": \"-----BEGIN\n"
+        ),
+        "postgres://u:Qx7vR2mK9pLw@h mongodb://:@ ://@ a://b:c@ \"x\" = 'é€' :: := => =="
+            .to_string(),
+        "SG.\nsk-\nAKIA\nxoxb-\nglpat-\npypi-AgEIcHlwaS5vcmc\nhooks.slack.com/services/T\n"
+            .to_string(),
+    ];
+    for sample in &samples {
+        let bytes = sample.as_bytes();
+        for cut in 0..=bytes.len() {
+            if let Ok(prefix) = std::str::from_utf8(&bytes[..cut]) {
+                let _ = scan_text("x.env", prefix);
+                let _ = scan_text("x.py", &prefix[prefix.len() / 2..]);
+            }
+        }
+    }
+    let mut garbage = Vec::new();
+    let mut state = 0x2545_f491_u32;
+    for _ in 0..20_000 {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let alphabet = b" =:\"'`/@.-_\nAKIAghp_sk-SG.xoxbeyJ0123456789abcdefXYZ\r\t\\";
+        garbage.push(alphabet[state as usize % alphabet.len()]);
+    }
+    let text = String::from_utf8_lossy(&garbage);
+    let _ = scan_files(&[File::text("g.yaml", text.to_string())]);
 }
 
 #[test]
