@@ -95,6 +95,14 @@ if ! python3 -c 'import fastapi, httpx, pytest' >/dev/null 2>&1; then
     python3 -m pip install --quiet --disable-pip-version-check fastapi httpx pytest \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages fastapi httpx pytest
 fi
+# detect-secrets, the baseline plugins/secrets/tests/corpus.rs compares
+# qlp/secrets with (pinned, so the printed figures are comparable).
+detect_secrets="detect-secrets==1.5.0"
+if ! command -v detect-secrets >/dev/null || [ "$(detect-secrets --version)" != "1.5.0" ]; then
+    log "installing $detect_secrets for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$detect_secrets" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$detect_secrets"
+fi
 
 # 5. An OCI registry for the push/pull tests (tests/e2e/oci.rs start their
 #    own on a loopback port; the package's system service is not used).

@@ -68,7 +68,8 @@
 //! when the name contains `secret`, `password`, `passwd`, `token`,
 //! `api_key`, `apikey`, `access_key` or `private_key` (case and `_`/`-`
 //! insensitive) but not `hash`, `digest`, `checksum`, `fingerprint`,
-//! `public` or `nonce` (those hold digests and public values), and the value
+//! `public`, `nonce` or `key_id` (those hold digests, public values and
+//! key identifiers), and the value
 //! - has at least [`MIN_SECRET_VALUE_CHARS`] characters, all printable ASCII
 //!   without blanks,
 //! - mixes at least [`MIN_CHAR_CLASSES`] of lower-case letters, upper-case

@@ -805,10 +805,7 @@ fn an_aws_secret_under_any_secret_name_needs_a_key_id_nearby() {
         one("secrets/high-entropy-assignment", 1),
         "without a key id the catch-all still reports it"
     );
-    let far = format!(
-        "{pair_id}\n\n\n\n\n\n\nfoo_secret = \"{AWS_SECRET_2}\"",
-        pair_id = format!("id = \"{AWS_KEY_ID}\"")
-    );
+    let far = format!("id = \"{AWS_KEY_ID}\"\n\n\n\n\n\n\nfoo_secret = \"{AWS_SECRET_2}\"");
     assert_eq!(
         scan("s3.py", &far),
         [
@@ -834,6 +831,7 @@ fn digests_and_public_values_under_secret_names_are_not_reported() {
         "password_digest = \"Xk2mP9qR4vT7wZ1bN6cLXk2mP9qR\"",
         "public_key = \"Xk2mP9qR4vT7wZ1bN6cLXk2mP9qR\"",
         "csrf_token_nonce = \"Xk2mP9qR4vT7wZ1bN6cL\"",
+        "  \"private_key_id\": \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b\",",
     ] {
         assert_eq!(scan("a.py", line), [], "{line}");
     }

@@ -152,9 +152,10 @@ pub fn is_secret_name(name: &str) -> bool {
         "accesskey",
         "privatekey",
     ];
-    /// Words that mark a digest or a public value even beside a secret
-    /// word (`token_hash`, `public_key`, `password_digest`).
-    const NOT_SECRET: [&str; 6] = [
+    /// Words that mark a digest, a public value or a key's identifier even
+    /// beside a secret word (`token_hash`, `public_key`, `private_key_id`).
+    const NOT_SECRET: [&str; 7] = [
+        "keyid",
         "hash",
         "digest",
         "checksum",
