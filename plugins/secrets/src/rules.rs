@@ -259,7 +259,7 @@ pub const GCP_SERVICE_ACCOUNT: Rule = Rule {
 pub const DATABASE_URL_PASSWORD: Rule = Rule {
     id: "secrets/database-url-password",
     severity: Severity::High,
-    label: "database URL password",
+    label: "database password",
     keywords: &["://"],
     matcher: |line| find_url_password(line.text, &DATABASE_SCHEMES),
     ..BASE
@@ -267,7 +267,7 @@ pub const DATABASE_URL_PASSWORD: Rule = Rule {
 pub const URL_BASIC_AUTH: Rule = Rule {
     id: "secrets/url-basic-auth",
     severity: Severity::High,
-    label: "password in a URL",
+    label: "password",
     keywords: &["://"],
     matcher: |line| find_url_password(line.text, &BASIC_AUTH_SCHEMES),
     ..BASE
@@ -344,7 +344,7 @@ pub fn message(rule: &Rule, candidate: &Candidate<'_>, entropy: f64) -> String {
         )
     } else if rule.id == DATABASE_URL_PASSWORD.id || rule.id == URL_BASIC_AUTH.id {
         format!(
-            "{} `{shown}` is hard-coded in a `{}` URL; read it from the environment",
+            "{} `{shown}` is hard-coded in a `{}://` URL; read it from the environment",
             rule.label, candidate.context
         )
     } else {
