@@ -1,0 +1,522 @@
+//! The lexer shared by every language: splits a source into words,
+//! numbers, strings, punctuation and comments, each with the lines it
+//! spans. It knows each language's comments (nested block comments in Rust,
+//! doc comments), strings (Go raw strings, JavaScript template literals with
+//! `${}` nesting, Rust raw strings and char literals against lifetimes, Java
+//! text blocks) and JavaScript regex literals. Punctuation is grouped as
+//! lizard groups it (`&&`, `||`, `=>`, `::`, but `?` alone), so that the
+//! readers in [`crate::functions`] see the token stream lizard's readers see.
+//!
+//! The lexer never fails: an unterminated string or comment runs to the end
+//! of the text.
+
+use crate::Lang;
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An identifier or keyword (a Rust lifetime `'a` is one too).
+    Word,
+    Number,
+    /// A string, char, template or regex literal.
+    Str,
+    Punct,
+    /// A comment; `doc` when the language's doc syntax marks it
+    /// (`///`, `//!`, `/** */`, `/*! */`).
+    Comment { doc: bool, line_comment: bool },
+}
+
+/// One token: its kind, byte range and first and last line (1-based).
+#[derive(Debug, Clone, Copy)]
+pub struct Token {
+    pub kind: Kind,
+    pub start: usize,
+    pub end: usize,
+    pub line: u32,
+    pub end_line: u32,
+}
+
+impl Token {
+    pub fn text<'a>(&self, source: &'a str) -> &'a str {
+        source.get(self.start..self.end).unwrap_or("")
+    }
+
+    pub fn is_comment(&self) -> bool {
+        matches!(self.kind, Kind::Comment { .. })
+    }
+}
+
+/// Deepest `${}` / nested-comment nesting followed. Past it the lexer stops
+/// tracking depth (the literal or comment then closes early), which bounds
+/// the state kept for adversarial input.
+pub const MAX_LEX_NESTING: usize = 256;
+
+/// Punctuation lizard reads as one token, longest first.
+const COMBINED: &[&str] = &[
+    "<<=", ">>=", "===", "!==", "...", "||", "&&", "==", "!=", "<=", ">=", "->", "=>", "++", "--",
+    "+=", "-=", "*=", "/=", "^=", "&=", "|=", ":=", "::", "**",
+];
+
+/// Splits `source` into tokens.
+pub fn lex(source: &str, lang: Lang) -> Vec<Token> {
+    Lexer {
+        src: source.as_bytes(),
+        lang,
+        pos: 0,
+        line: 1,
+        tokens: Vec::new(),
+    }
+    .run()
+}
+
+struct Lexer<'a> {
+    src: &'a [u8],
+    lang: Lang,
+    pos: usize,
+    line: u32,
+    tokens: Vec<Token>,
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+impl Lexer<'_> {
+    fn peek(&self, off: usize) -> u8 {
+        self.src.get(self.pos + off).copied().unwrap_or(0)
+    }
+
+    fn starts(&self, s: &str) -> bool {
+        self.src[self.pos..].starts_with(s.as_bytes())
+    }
+
+    /// Moves to `to`, counting the line breaks passed.
+    fn advance_to(&mut self, to: usize) {
+        let to = to.min(self.src.len());
+        self.line += self.src[self.pos..to].iter().filter(|&&b| b == b'\n').count() as u32;
+        self.pos = to;
+    }
+
+    fn push(&mut self, kind: Kind, start: usize, start_line: u32) {
+        self.tokens.push(Token {
+            kind,
+            start,
+            end: self.pos,
+            line: start_line,
+            end_line: self.line,
+        });
+    }
+
+    fn prev_significant(&self) -> Option<&Token> {
+        self.tokens.iter().rev().find(|t| !t.is_comment())
+    }
+
+    fn run(mut self) -> Vec<Token> {
+        while self.pos < self.src.len() {
+            let b = self.src[self.pos];
+            if b.is_ascii_whitespace() {
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                self.pos += 1;
+                continue;
+            }
+            let start = self.pos;
+            let line = self.line;
+            let kind = self.one(b);
+            if self.pos == start {
+                // Every branch consumes; this keeps the loop finite regardless.
+                self.advance_to(start + 1);
+            }
+            self.push(kind, start, line);
+        }
+        self.tokens
+    }
+
+    /// Reads one token starting at the current byte `b`.
+    fn one(&mut self, b: u8) -> Kind {
+        let lang = self.lang;
+        if self.starts("//") {
+            let doc = match lang {
+                Lang::Rust => {
+                    (self.starts("///") && !self.starts("////")) || self.starts("//!")
+                }
+                _ => false,
+            };
+            let end = self.src[self.pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(self.src.len(), |n| self.pos + n);
+            // A trailing carriage return belongs to the line break.
+            let end = if end > self.pos && self.src.get(end - 1) == Some(&b'\r') {
+                end - 1
+            } else {
+                end
+            };
+            self.advance_to(end);
+            return Kind::Comment {
+                doc,
+                line_comment: true,
+            };
+        }
+        if self.starts("/*") {
+            let doc = (self.starts("/**") && !self.starts("/**/"))
+                || (lang == Lang::Rust && self.starts("/*!"));
+            self.block_comment();
+            return Kind::Comment {
+                doc,
+                line_comment: false,
+            };
+        }
+        match b {
+            b'"' => {
+                if lang == Lang::Java && self.starts("\"\"\"") {
+                    self.advance_to(self.pos + 3);
+                    self.until_unescaped(b"\"\"\"", true);
+                } else {
+                    self.advance_to(self.pos + 1);
+                    self.until_unescaped(b"\"", lang == Lang::Rust);
+                }
+                Kind::Str
+            }
+            b'\'' => self.quote(),
+            b'`' if matches!(lang, Lang::Go) => {
+                self.advance_to(self.pos + 1);
+                let end = self.src[self.pos..]
+                    .iter()
+                    .position(|&b| b == b'`')
+                    .map_or(self.src.len(), |n| self.pos + n + 1);
+                self.advance_to(end);
+                Kind::Str
+            }
+            b'`' if lang.is_js() => {
+                self.advance_to(self.pos + 1);
+                self.template();
+                Kind::Str
+            }
+            b'/' if lang.is_js() && self.regex_allowed() => {
+                if self.regex() {
+                    Kind::Str
+                } else {
+                    self.punct()
+                }
+            }
+            b'r' | b'b' if lang == Lang::Rust && self.rust_prefixed_string() => Kind::Str,
+            b'0'..=b'9' => {
+                self.number();
+                Kind::Number
+            }
+            b'.' if self.peek(1).is_ascii_digit() => {
+                self.number();
+                Kind::Number
+            }
+            _ if is_word_byte(b) || (b == b'$' && lang != Lang::Rust && lang != Lang::Go) => {
+                self.word();
+                // lizard's TypeScript reader takes `name?` as one token, so
+                // an optional member is no ternary.
+                if lang == Lang::TypeScript && self.peek(0) == b'?' {
+                    self.pos += 1;
+                }
+                Kind::Word
+            }
+            b'<' if lang == Lang::Java && self.java_wildcard() => Kind::Punct,
+            _ => self.punct(),
+        }
+    }
+
+    fn word(&mut self) {
+        while self.pos < self.src.len() {
+            let b = self.src[self.pos];
+            let dollar = b == b'$' && !matches!(self.lang, Lang::Rust | Lang::Go);
+            if is_word_byte(b) || dollar {
+                self.pos += 1;
+            } else if self.lang == Lang::Rust && b == b'#' && self.src[..self.pos].ends_with(b"r") {
+                // A raw identifier `r#type`.
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn number(&mut self) {
+        while self.pos < self.src.len() {
+            let b = self.src[self.pos];
+            if is_word_byte(b) {
+                self.pos += 1;
+            } else if b == b'.' && self.peek(1).is_ascii_digit() {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn punct(&mut self) -> Kind {
+        for combined in COMBINED {
+            if self.starts(combined) {
+                self.pos += combined.len();
+                return Kind::Punct;
+            }
+        }
+        // One character, whole (a stray non-ASCII byte is taken with its
+        // continuation bytes).
+        self.pos += 1;
+        while self.pos < self.src.len() && (self.src[self.pos] & 0xC0) == 0x80 {
+            self.pos += 1;
+        }
+        Kind::Punct
+    }
+
+    /// `<?>` and `<? extends T>` as one token, as lizard reads Java generics.
+    fn java_wildcard(&mut self) -> bool {
+        let rest = &self.src[self.pos + 1..];
+        let mut i = 0;
+        let skip_ws = |i: &mut usize| {
+            while rest.get(*i).is_some_and(|b| b.is_ascii_whitespace()) {
+                *i += 1;
+            }
+        };
+        skip_ws(&mut i);
+        if rest.get(i) != Some(&b'?') {
+            return false;
+        }
+        i += 1;
+        let after_q = i;
+        skip_ws(&mut i);
+        if rest[i.min(rest.len())..].starts_with(b"extends") {
+            let mut j = i + 7;
+            let ws_start = j;
+            skip_ws(&mut j);
+            let word_start = j;
+            while rest.get(j).is_some_and(|&b| is_word_byte(b)) {
+                j += 1;
+            }
+            if j > word_start && word_start > ws_start {
+                i = j;
+                skip_ws(&mut i);
+            } else {
+                i = after_q;
+                skip_ws(&mut i);
+            }
+        }
+        if rest.get(i) == Some(&b'>') {
+            self.advance_to(self.pos + 1 + i + 1);
+            true
+        } else {
+            false
+        }
+    }
+
+    fn block_comment(&mut self) {
+        self.advance_to(self.pos + 2);
+        let nested = self.lang == Lang::Rust;
+        let mut depth = 1usize;
+        let mut i = self.pos;
+        while i < self.src.len() {
+            if self.src[i..].starts_with(b"*/") {
+                depth -= 1;
+                i += 2;
+                if depth == 0 {
+                    break;
+                }
+            } else if nested && self.src[i..].starts_with(b"/*") && depth < MAX_LEX_NESTING {
+                depth += 1;
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        self.advance_to(i);
+    }
+
+    /// Moves past the closing `close`, skipping backslash escapes; without
+    /// `multiline` a line break ends the literal too.
+    fn until_unescaped(&mut self, close: &[u8], multiline: bool) {
+        let mut i = self.pos;
+        while i < self.src.len() {
+            if self.src[i] == b'\\' {
+                i += 2;
+            } else if self.src[i..].starts_with(close) {
+                i += close.len();
+                break;
+            } else if !multiline && self.src[i] == b'\n' {
+                break;
+            } else {
+                i += 1;
+            }
+        }
+        self.advance_to(i);
+    }
+
+    /// A `'` literal: a string in JavaScript, a char in Go and Java, a char
+    /// or a lifetime / label in Rust.
+    fn quote(&mut self) -> Kind {
+        if self.lang == Lang::Rust {
+            let b1 = self.peek(1);
+            if b1 != b'\\' && (is_word_byte(b1)) {
+                // `'a'` is a char, `'a` or `'static` a lifetime.
+                let mut j = self.pos + 1;
+                // The first character, whole.
+                j += 1;
+                while j < self.src.len() && (self.src[j] & 0xC0) == 0x80 {
+                    j += 1;
+                }
+                if self.src.get(j) != Some(&b'\'') {
+                    self.pos += 1;
+                    self.word();
+                    return Kind::Word;
+                }
+            }
+        }
+        self.advance_to(self.pos + 1);
+        self.until_unescaped(b"'", false);
+        Kind::Str
+    }
+
+    /// `r"…"`, `r#"…"#`, `b"…"`, `br#"…"#`, `b'x'`: reads it and says so.
+    fn rust_prefixed_string(&mut self) -> bool {
+        let mut i = self.pos;
+        if self.src[i] == b'b' {
+            i += 1;
+            if self.src.get(i) == Some(&b'\'') {
+                self.pos = i;
+                self.quote();
+                return true;
+            }
+        }
+        let raw = self.src.get(i) == Some(&b'r');
+        if raw {
+            i += 1;
+        }
+        let mut hashes = 0;
+        while raw && self.src.get(i) == Some(&b'#') {
+            hashes += 1;
+            i += 1;
+        }
+        if self.src.get(i) != Some(&b'"') || i == self.pos {
+            return false;
+        }
+        if !raw {
+            self.advance_to(i + 1);
+            self.until_unescaped(b"\"", true);
+            return true;
+        }
+        let mut close = vec![b'"'];
+        close.extend(std::iter::repeat_n(b'#', hashes));
+        let body = i + 1;
+        let end = self.src[body..]
+            .windows(close.len())
+            .position(|w| w == close.as_slice())
+            .map_or(self.src.len(), |n| body + n + close.len());
+        self.advance_to(end);
+        true
+    }
+
+    /// The rest of a template literal after its opening backtick, with the
+    /// code of `${}` substitutions (strings, comments, templates inside).
+    fn template(&mut self) {
+        // Stack of open contexts: `true` for a template, `false` for a brace
+        // inside a substitution.
+        let mut stack = vec![true];
+        let mut i = self.pos;
+        while i < self.src.len() && !stack.is_empty() {
+            let b = self.src[i];
+            let in_template = *stack.last().unwrap_or(&true);
+            if in_template {
+                match b {
+                    b'\\' => i += 2,
+                    b'`' => {
+                        stack.pop();
+                        i += 1;
+                    }
+                    b'$' if self.src.get(i + 1) == Some(&b'{') && stack.len() < MAX_LEX_NESTING => {
+                        stack.push(false);
+                        i += 2;
+                    }
+                    _ => i += 1,
+                }
+            } else {
+                match b {
+                    b'{' if stack.len() < MAX_LEX_NESTING => {
+                        stack.push(false);
+                        i += 1;
+                    }
+                    b'}' => {
+                        stack.pop();
+                        i += 1;
+                    }
+                    b'`' if stack.len() < MAX_LEX_NESTING => {
+                        stack.push(true);
+                        i += 1;
+                    }
+                    b'"' | b'\'' => {
+                        i += 1;
+                        while i < self.src.len() && self.src[i] != b && self.src[i] != b'\n' {
+                            i += if self.src[i] == b'\\' { 2 } else { 1 };
+                        }
+                        i += 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+        self.advance_to(i);
+    }
+
+    /// Whether a `/` here may open a regex literal: not after a value.
+    fn regex_allowed(&self) -> bool {
+        if self.starts("/=") && self.prev_significant().is_some_and(|t| t.kind != Kind::Punct) {
+            return false;
+        }
+        match self.prev_significant() {
+            None => true,
+            Some(t) => match t.kind {
+                Kind::Word => {
+                    let text = std::str::from_utf8(&self.src[t.start..t.end]).unwrap_or("");
+                    matches!(
+                        text,
+                        "return" | "typeof" | "case" | "do" | "else" | "in" | "of" | "new"
+                            | "delete" | "void" | "throw" | "yield" | "await"
+                    )
+                }
+                Kind::Number | Kind::Str => false,
+                Kind::Punct => {
+                    let text = &self.src[t.start..t.end];
+                    !matches!(text, b")" | b"]" | b"}" | b"++" | b"--")
+                }
+                Kind::Comment { .. } => true,
+            },
+        }
+    }
+
+    /// A regex literal on one line: reads it and says so.
+    fn regex(&mut self) -> bool {
+        let mut i = self.pos + 1;
+        let mut class = false;
+        while i < self.src.len() {
+            match self.src[i] {
+                b'\\' => i += 2,
+                b'\n' => return false,
+                b'[' => {
+                    class = true;
+                    i += 1;
+                }
+                b']' => {
+                    class = false;
+                    i += 1;
+                }
+                b'/' if !class => {
+                    i += 1;
+                    while i < self.src.len() && is_word_byte(self.src[i]) {
+                        i += 1;
+                    }
+                    self.advance_to(i);
+                    return true;
+                }
+                _ => i += 1,
+            }
+        }
+        false
+    }
+}
