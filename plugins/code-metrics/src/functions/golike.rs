@@ -6,14 +6,17 @@
 //! functions nest.
 //!
 //! Deliberate differences from lizard, each where lizard loses functions:
-//! - Go type parameters in square brackets (`func Map[T any](…)`) are
-//!   skipped like Rust's `<…>`.
+//! - Go type parameters in square brackets (`func Map[T any](…)`,
+//!   `type Set[T any] struct {…}`) are skipped like Rust's `<…>`.
 //! - A Go `func (…)` is a method when a name and `(` follow the
 //!   parenthesis, a function literal otherwise; lizard decides by whether a
 //!   function is open, which a literal in a composite literal at file level
 //!   (`var p = sync.Pool{New: func() any {…}}`) leaves open for the rest of
 //!   the file.
-//! - A Rust `fn(` is a function pointer type, not a function.
+//! - A Rust `fn(` is a function pointer type, not a function, and a `fn`
+//!   declaration ending in `;` (trait, `extern` block) has no body to
+//!   measure; lizard reads on to the next `{` and gives the declaration
+//!   the next function's body.
 //! - A stray `}` at file level does not end later functions early (lizard's
 //!   top-level reader keeps its exit flag and re-runs an old callback).
 
@@ -32,6 +35,7 @@ enum State {
     FunctionImpl,
     TypeDefinition,
     AfterTypeName,
+    TypeParams,
     Skip,
     Sub,
 }
@@ -153,6 +157,16 @@ fn step(
             }
         }
         State::TypeDefinition => frame.state = State::AfterTypeName,
+        State::AfterTypeName if token == "[" && lang == Lang::Go => {
+            frame.state = State::TypeParams;
+            return step(frame, ctx, token, keyword, lang, method);
+        }
+        State::TypeParams => {
+            bracket(frame, token, "[", "]");
+            if frame.br == 0 {
+                frame.state = State::AfterTypeName;
+            }
+        }
         State::AfterTypeName => {
             frame.state = if token == "struct" || token == "interface" {
                 State::Skip
@@ -225,6 +239,18 @@ fn step(
             }
         }
         State::ExpectFunctionImpl => {
+            match token {
+                "[" | "(" => frame.br += 1,
+                "]" | ")" => frame.br -= 1,
+                // A Rust declaration without a body (in a trait or an
+                // `extern` block): no function to measure.
+                ";" if frame.br == 0 && lang == Lang::Rust => {
+                    ctx.forget_function();
+                    frame.state = State::Global;
+                    return false;
+                }
+                _ => {}
+            }
             if token == "{" && frame.last != "interface" {
                 frame.state = State::FunctionImpl;
                 frame.saved = State::FunctionImpl;

@@ -6,9 +6,17 @@
 //! (`a.b = function…`) or object key. A braced body ends at its `}`, an
 //! arrow function without braces at the end of its line or `;`.
 //!
-//! Deliberate difference from lizard: the TypeScript return-type rule
-//! (`): T {`) applies at every level, not only outside any block, so that
-//! methods with a declared return type are found.
+//! Deliberate differences from lizard, each where lizard loses functions:
+//! - the TypeScript return-type rule (`): T {`) applies at every level, not
+//!   only outside any block, so that methods with a declared return type
+//!   are found;
+//! - a parameter list ends at its matching `)`, so default values with
+//!   calls (`n = Math.floor(x)`) keep the function;
+//! - TypeScript type parameters (`function f<T>(…)`) are skipped, and a
+//!   signature ending in `;` (interface member, overload) is no function;
+//! - a call inside an object literal or class body (`key: make(x),`) that
+//!   lizard opens as a method and never closes is dropped when no `{`
+//!   follows its parentheses, so the enclosing function keeps its body.
 
 use super::{Ctx, MAX_READER_DEPTH, St, drive};
 use crate::Lang;
@@ -18,6 +26,7 @@ enum State {
     Global,
     Field,
     Function,
+    TypeParams,
     Dec,
     ExpectingFuncOpeningBracket,
     ArrowFunction,
@@ -41,6 +50,9 @@ enum Callback {
 
 struct Frame {
     state: State,
+    /// Depth of `<…>` in a TypeScript function's type parameters, then of
+    /// `(…)` in its parameter list.
+    angle: u32,
     saved: State,
     callback: Callback,
     last_tokens: String,
@@ -59,6 +71,7 @@ impl Frame {
     fn new(object: bool, ts: bool) -> Self {
         Frame {
             state: State::Global,
+            angle: 0,
             saved: State::Global,
             callback: Callback::None,
             last_tokens: String::new(),
@@ -147,12 +160,33 @@ fn step(frame: &mut Frame, ctx: &mut Ctx, tok: St<'_>) -> Action {
             if token == "*" {
                 return Action::None;
             }
+            if token == "<" && frame.ts && !frame.function_name.is_empty() {
+                frame.state = State::TypeParams;
+                return step(frame, ctx, tok);
+            }
             function(frame, ctx, token);
             Action::None
         }
+        State::TypeParams => {
+            match token {
+                "<" => frame.angle += 1,
+                ">" => frame.angle = frame.angle.saturating_sub(1),
+                _ => {}
+            }
+            if frame.angle == 0 {
+                frame.state = State::Function;
+            }
+            Action::None
+        }
         State::Dec => {
-            if token == ")" {
-                frame.state = State::ExpectingFuncOpeningBracket;
+            match token {
+                "(" => frame.angle += 1,
+                ")" if frame.angle > 1 => frame.angle -= 1,
+                ")" => {
+                    frame.angle = 0;
+                    frame.state = State::ExpectingFuncOpeningBracket;
+                }
+                _ => {}
             }
             Action::None
         }
@@ -162,6 +196,12 @@ fn step(frame: &mut Frame, ctx: &mut Ctx, tok: St<'_>) -> Action {
                 return Action::None;
             }
             if token != "{" {
+                // A call (`new Foo<T>(…)` in an object literal), not a
+                // function: lizard leaves it open as the function being
+                // read, which swallows the rest of its enclosing function.
+                if frame.started {
+                    ctx.forget_function();
+                }
                 frame.started = false;
             }
             frame.state = State::Global;
@@ -179,6 +219,12 @@ fn step(frame: &mut Frame, ctx: &mut Ctx, tok: St<'_>) -> Action {
         }
         State::FunctionReturnType => {
             if token == ";" {
+                // A signature without a body (an interface member, an
+                // overload): no function to measure.
+                if frame.started {
+                    ctx.forget_function();
+                }
+                frame.started = false;
                 frame.state = State::Global;
             } else if token == "{" {
                 frame.state = State::ExpectingFuncOpeningBracket;
@@ -226,6 +272,7 @@ fn function(frame: &mut Frame, ctx: &mut Ctx, token: &str) {
     } else {
         frame.push_function(ctx);
         frame.state = State::Dec;
+        frame.angle = 1;
     }
 }
 
@@ -236,7 +283,9 @@ fn global(frame: &mut Frame, ctx: &mut Ctx, tok: St<'_>) -> Action {
             frame.function_name = frame.last_tokens.clone();
             return Action::None;
         }
-        if token == "(" {
+        // Inside an arrow function's body (`key: () => call(x),`) a `(` is a
+        // call, not a method.
+        if token == "(" && !frame.started {
             let last = std::mem::take(&mut frame.last_tokens);
             if last != "*" {
                 function(frame, ctx, &last);
