@@ -86,6 +86,10 @@ pub fn qualify(lang: Lang, source: &str, tokens: &[Token], found: &mut [Found]) 
                 }
             }
         }
+        if lang == Lang::TypeScript && f.name.ends_with('?') {
+            // lizard's TypeScript token `name?` of an optional method.
+            f.name.pop();
+        }
         if f.name.is_empty() {
             f.name = "(anonymous)".into();
         }
