@@ -50,7 +50,10 @@ pub fn documented(lang: Lang, source: &str, tokens: &[Token], line: u32) -> bool
             return false;
         }
         if lang == Lang::Rust {
-            let words: Vec<&str> = tokens[j..i.min(j + 4)].iter().map(|t| t.text(source)).collect();
+            let words: Vec<&str> = tokens[j..i.min(j + 4)]
+                .iter()
+                .map(|t| t.text(source))
+                .collect();
             if words.starts_with(&["#", "[", "doc"]) {
                 return true;
             }
@@ -69,20 +72,22 @@ pub fn qualify(lang: Lang, source: &str, tokens: &[Token], found: &mut [Found]) 
     for f in found.iter_mut() {
         match lang {
             Lang::Go => {
-                if let Some(receiver) = go_receiver(source, tokens, f.anchor) {
-                    if !f.name.is_empty() {
-                        f.name = format!("{receiver}.{}", f.name);
-                    }
+                if let Some(receiver) = go_receiver(source, tokens, f.anchor)
+                    && !f.name.is_empty()
+                {
+                    f.name = format!("{receiver}.{}", f.name);
                 }
             }
             Lang::Java => f.name = f.name.replace("::", "."),
             Lang::Rust | Lang::JavaScript | Lang::TypeScript => {
                 let scope = scopes.get(f.anchor).and_then(Option::as_deref);
-                if let Some(scope) = scope {
-                    if !f.name.is_empty() && f.name != "(anonymous)" && !f.name.contains('.') {
-                        let sep = if lang == Lang::Rust { "::" } else { "." };
-                        f.name = format!("{scope}{sep}{}", f.name);
-                    }
+                if let Some(scope) = scope
+                    && !f.name.is_empty()
+                    && f.name != "(anonymous)"
+                    && !f.name.contains('.')
+                {
+                    let sep = if lang == Lang::Rust { "::" } else { "." };
+                    f.name = format!("{scope}{sep}{}", f.name);
                 }
             }
         }
@@ -134,7 +139,11 @@ fn go_receiver(source: &str, tokens: &[Token], anchor: usize) -> Option<String> 
     if tokens[name].kind != Kind::Word || !matches!(tokens[after].text(source), "(" | "[") {
         return None;
     }
-    let ty = if words.len() >= 2 { words[1] } else { *words.first()? };
+    let ty = if words.len() >= 2 {
+        words[1]
+    } else {
+        *words.first()?
+    };
     Some(ty.to_string())
 }
 
@@ -172,7 +181,9 @@ fn block_scopes(lang: Lang, source: &str, tokens: &[Token]) -> Vec<Option<String
 }
 
 fn is_ident(text: &str) -> bool {
-    text.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
 }
 
 /// The name of the block a header opens, if it is an `impl`, `trait` or
@@ -180,7 +191,10 @@ fn is_ident(text: &str) -> bool {
 fn scope_name(lang: Lang, header: &[&str]) -> Option<String> {
     if lang == Lang::Rust {
         if let Some(p) = header.iter().position(|&t| t == "trait") {
-            return header.get(p + 1).filter(|t| is_ident(t)).map(|t| t.to_string());
+            return header
+                .get(p + 1)
+                .filter(|t| is_ident(t))
+                .map(|t| t.to_string());
         }
         let p = header.iter().position(|&t| t == "impl")?;
         let mut i = p + 1;
@@ -268,10 +282,10 @@ pub fn class_lines(lang: Lang, source: &str, tokens: &[Token]) -> Vec<u32> {
             continue;
         }
         let next = code.get(k + 1).map(|t| (t.kind, t.text(source)));
-        if let Some((Kind::Word, name)) = next {
-            if !matches!(name, "extends" | "implements") {
-                out.push(tok.line);
-            }
+        if let Some((Kind::Word, name)) = next
+            && !matches!(name, "extends" | "implements")
+        {
+            out.push(tok.line);
         }
     }
     out

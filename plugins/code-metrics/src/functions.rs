@@ -27,7 +27,7 @@ mod java;
 mod js;
 
 use crate::Lang;
-use crate::lex::{Kind, Token};
+use crate::lex::Token;
 
 /// One token as the readers see it.
 #[derive(Debug, Clone, Copy)]
@@ -56,11 +56,6 @@ pub struct Found {
 /// file of ten thousand `{` costs no more memory than a sane one.
 pub const MAX_READER_DEPTH: usize = 512;
 
-/// Largest number of candidate functions one file may open. Java's reader
-/// opens a candidate at every identifier; past the cap candidates are
-/// recycled, which bounds memory for adversarial input.
-const MAX_CANDIDATES: usize = 1 << 20;
-
 enum Nest {
     Bare,
     Namespace(String),
@@ -77,6 +72,8 @@ pub struct Ctx {
     done: Vec<usize>,
     nesting: Vec<Nest>,
     pending: Option<usize>,
+    /// Whether `current` is a candidate not yet confirmed as a function.
+    candidate: bool,
     line: u32,
     newline: bool,
     index: usize,
@@ -96,6 +93,7 @@ impl Ctx {
             done: Vec::new(),
             nesting: Vec::new(),
             pending: None,
+            candidate: false,
             line: 0,
             newline: true,
             index: 0,
@@ -133,24 +131,20 @@ impl Ctx {
             ccn: 1,
             anchor: self.index,
         };
-        // A candidate that was never confirmed and is not referenced can be
-        // reused: this keeps Java's candidate-per-identifier bounded.
-        let reusable = self.current != 0
-            && self.current == self.arena.len() - 1
-            && self.arena.len() >= MAX_CANDIDATES
-            && !self.done.contains(&self.current)
-            && !self.stacked.contains(&self.current)
-            && self.pending != Some(self.current);
-        if reusable {
-            let last = self.arena.len() - 1;
-            self.arena[last] = found;
+        // An unconfirmed candidate is referenced from nowhere: the next
+        // candidate takes its place, so Java's candidate-per-identifier
+        // costs one slot, not one per identifier.
+        if self.candidate && self.current == self.arena.len() - 1 {
+            self.arena[self.current] = found;
         } else {
             self.arena.push(found);
+            self.current = self.arena.len() - 1;
         }
-        self.current = self.arena.len() - 1;
+        self.candidate = true;
     }
 
     fn confirm_new_function(&mut self) {
+        self.candidate = false;
         self.pending = Some(self.current);
         self.arena[self.current].ccn = 1;
     }
@@ -163,6 +157,7 @@ impl Ctx {
 
     /// Takes back the function just pushed: it was no function after all.
     fn forget_function(&mut self) {
+        self.candidate = false;
         self.current = self.stacked.pop().unwrap_or(0);
     }
 
@@ -181,6 +176,7 @@ impl Ctx {
         if !self.is_global(self.current) {
             self.done.push(self.current);
         }
+        self.candidate = false;
         self.current = self.stacked.pop().unwrap_or(0);
     }
 
@@ -252,18 +248,19 @@ pub fn find(lang: Lang, source: &str, tokens: &[Token]) -> Vec<Found> {
         Lang::JavaScript | Lang::TypeScript => js::read(lang, &stream, &mut ctx),
         Lang::Java => java::read(&stream, &mut ctx),
     }
-    let mut found: Vec<Found> = ctx
-        .done
-        .iter()
-        .map(|&f| ctx.arena[f].clone())
-        .collect();
+    let mut found: Vec<Found> = ctx.done.iter().map(|&f| ctx.arena[f].clone()).collect();
     found.sort_by_key(|f| (f.line, f.anchor));
     found.dedup_by_key(|f| f.anchor);
     found
 }
 
 /// Feeds each token to the context (line, condition) and then to `reader`.
-fn drive<'a>(lang: Lang, stream: &[St<'a>], ctx: &mut Ctx, mut reader: impl FnMut(&mut Ctx, St<'a>)) {
+fn drive<'a>(
+    lang: Lang,
+    stream: &[St<'a>],
+    ctx: &mut Ctx,
+    mut reader: impl FnMut(&mut Ctx, St<'a>),
+) {
     for &tok in stream {
         ctx.line = tok.line;
         ctx.newline = tok.newline;
@@ -278,10 +275,7 @@ fn drive<'a>(lang: Lang, stream: &[St<'a>], ctx: &mut Ctx, mut reader: impl FnMu
 /// Whether a token starts like an identifier (lizard's `token[0].isalpha()`
 /// plus `_`).
 fn is_identifier_start(text: &str) -> bool {
-    text.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
-}
-
-/// Whether the token is a word (for naming helpers).
-pub fn is_word(kind: Kind) -> bool {
-    kind == Kind::Word
+    text.chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_')
 }

@@ -78,10 +78,10 @@ pub fn imports(lang: Lang, source: &str, tokens: &[Token]) -> Vec<String> {
                 }
             }
             (Lang::JavaScript | Lang::TypeScript, "require") => {
-                if code.get(i + 1).map(|t| t.1) == Some("(") {
-                    if let Some(&(Kind::Str, t)) = code.get(i + 2) {
-                        add(unquote(t));
-                    }
+                if code.get(i + 1).map(|t| t.1) == Some("(")
+                    && let Some(&(Kind::Str, t)) = code.get(i + 2)
+                {
+                    add(unquote(t));
                 }
             }
             (Lang::Rust, "use") => {
@@ -93,10 +93,10 @@ pub fn imports(lang: Lang, source: &str, tokens: &[Token]) -> Vec<String> {
                     match root {
                         "self" | "super" => {}
                         "crate" => {
-                            if code.get(j + 1).map(|t| t.1) == Some("::") {
-                                if let Some(&(Kind::Word, m)) = code.get(j + 2) {
-                                    add(format!("crate::{m}"));
-                                }
+                            if code.get(j + 1).map(|t| t.1) == Some("::")
+                                && let Some(&(Kind::Word, m)) = code.get(j + 2)
+                            {
+                                add(format!("crate::{m}"));
                             }
                         }
                         _ => add(root.to_string()),
@@ -104,10 +104,10 @@ pub fn imports(lang: Lang, source: &str, tokens: &[Token]) -> Vec<String> {
                 }
             }
             (Lang::Rust, "extern") => {
-                if code.get(i + 1).map(|t| t.1) == Some("crate") {
-                    if let Some(&(Kind::Word, name)) = code.get(i + 2) {
-                        add(name.to_string());
-                    }
+                if code.get(i + 1).map(|t| t.1) == Some("crate")
+                    && let Some(&(Kind::Word, name)) = code.get(i + 2)
+                {
+                    add(name.to_string());
                 }
             }
             (Lang::Java, "import") => {
@@ -134,9 +134,7 @@ pub fn imports(lang: Lang, source: &str, tokens: &[Token]) -> Vec<String> {
 
 /// The text of a string literal without its quotes.
 fn unquote(literal: &str) -> String {
-    let inner = literal
-        .strip_prefix(['"', '\'', '`'])
-        .unwrap_or(literal);
+    let inner = literal.strip_prefix(['"', '\'', '`']).unwrap_or(literal);
     inner
         .strip_suffix(['"', '\'', '`'])
         .unwrap_or(inner)

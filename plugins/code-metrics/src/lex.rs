@@ -23,7 +23,10 @@ pub enum Kind {
     Punct,
     /// A comment; `doc` when the language's doc syntax marks it
     /// (`///`, `//!`, `/** */`, `/*! */`).
-    Comment { doc: bool, line_comment: bool },
+    Comment {
+        doc: bool,
+        line_comment: bool,
+    },
 }
 
 /// One token: its kind, byte range and first and last line (1-based).
@@ -93,7 +96,10 @@ impl Lexer<'_> {
     /// Moves to `to`, counting the line breaks passed.
     fn advance_to(&mut self, to: usize) {
         let to = to.min(self.src.len());
-        self.line += self.src[self.pos..to].iter().filter(|&&b| b == b'\n').count() as u32;
+        self.line += self.src[self.pos..to]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
         self.pos = to;
     }
 
@@ -138,9 +144,7 @@ impl Lexer<'_> {
         let lang = self.lang;
         if self.starts("//") {
             let doc = match lang {
-                Lang::Rust => {
-                    (self.starts("///") && !self.starts("////")) || self.starts("//!")
-                }
+                Lang::Rust => (self.starts("///") && !self.starts("////")) || self.starts("//!"),
                 _ => false,
             };
             let end = self.src[self.pos..]
@@ -242,9 +246,7 @@ impl Lexer<'_> {
     fn number(&mut self) {
         while self.pos < self.src.len() {
             let b = self.src[self.pos];
-            if is_word_byte(b) {
-                self.pos += 1;
-            } else if b == b'.' && self.peek(1).is_ascii_digit() {
+            if is_word_byte(b) || (b == b'.' && self.peek(1).is_ascii_digit()) {
                 self.pos += 1;
             } else {
                 break;
@@ -466,7 +468,11 @@ impl Lexer<'_> {
 
     /// Whether a `/` here may open a regex literal: not after a value.
     fn regex_allowed(&self) -> bool {
-        if self.starts("/=") && self.prev_significant().is_some_and(|t| t.kind != Kind::Punct) {
+        if self.starts("/=")
+            && self
+                .prev_significant()
+                .is_some_and(|t| t.kind != Kind::Punct)
+        {
             return false;
         }
         match self.prev_significant() {
@@ -476,8 +482,19 @@ impl Lexer<'_> {
                     let text = std::str::from_utf8(&self.src[t.start..t.end]).unwrap_or("");
                     matches!(
                         text,
-                        "return" | "typeof" | "case" | "do" | "else" | "in" | "of" | "new"
-                            | "delete" | "void" | "throw" | "yield" | "await"
+                        "return"
+                            | "typeof"
+                            | "case"
+                            | "do"
+                            | "else"
+                            | "in"
+                            | "of"
+                            | "new"
+                            | "delete"
+                            | "void"
+                            | "throw"
+                            | "yield"
+                            | "await"
                     )
                 }
                 Kind::Number | Kind::Str => false,

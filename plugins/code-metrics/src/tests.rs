@@ -8,7 +8,14 @@ fn run(path: &str, source: &str) -> Analysis {
 fn functions(a: &Analysis) -> Vec<(&str, u32, u32, bool)> {
     a.functions
         .iter()
-        .map(|f| (f.name.as_str(), f.line, f.cyclomatic_complexity, f.documented))
+        .map(|f| {
+            (
+                f.name.as_str(),
+                f.line,
+                f.cyclomatic_complexity,
+                f.documented,
+            )
+        })
         .collect()
 }
 
@@ -79,7 +86,10 @@ fn go_generic_functions_are_found() {
 
 #[test]
 fn go_comment_block_must_touch_the_declaration() {
-    let a = run("d.go", "package d\n\n// Orphan.\n\nfunc A() {}\n\n// B does.\nfunc B() {}\n");
+    let a = run(
+        "d.go",
+        "package d\n\n// Orphan.\n\nfunc A() {}\n\n// B does.\nfunc B() {}\n",
+    );
     assert_eq!(functions(&a), [("A", 5, 1, false), ("B", 8, 1, true)]);
 }
 
@@ -323,10 +333,7 @@ fn lines_are_code_comment_or_blank() {
     let src = "// head\n\nfunc main() { // trailing\n\t/* a\n\n\t b */\n\ts := `x\n\n`\n}\n";
     let a = run("m.go", src);
     // Code: 3, 7, 8, 9, 10; comment: 1, 4, 6; blank: 2, 5.
-    assert_eq!(
-        (a.lines_of_code, a.comment_lines, a.blank_lines),
-        (5, 3, 2)
-    );
+    assert_eq!((a.lines_of_code, a.comment_lines, a.blank_lines), (5, 3, 2));
 }
 
 #[test]

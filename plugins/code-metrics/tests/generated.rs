@@ -21,7 +21,14 @@ fn intent(description: &str, requirements: &[&str]) -> Intent {
 fn declares_function(lang: Lang, line: &str) -> bool {
     let mut words: Vec<&str> = line.split_whitespace().collect();
     let modifiers = [
-        "pub", "pub(crate)", "async", "const", "unsafe", "export", "default", "static",
+        "pub",
+        "pub(crate)",
+        "async",
+        "const",
+        "unsafe",
+        "export",
+        "default",
+        "static",
     ];
     while words.first().is_some_and(|w| modifiers.contains(w)) {
         words.remove(0);
@@ -86,8 +93,11 @@ fn generated_projects_are_analyzed_with_every_function_found() {
             "Store data in PostgreSQL",
         ][..],
     ] {
-        let go = qlp_plugin_template_go::generate_project(&intent("A Go API for invoices", requirements))
-            .expect("go project");
+        let go = qlp_plugin_template_go::generate_project(&intent(
+            "A Go API for invoices",
+            requirements,
+        ))
+        .expect("go project");
         check("go", &go);
         let node = qlp_plugin_template_node::generate_project(&intent(
             "A Node API for invoices",

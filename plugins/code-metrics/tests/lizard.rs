@@ -81,7 +81,12 @@ fn corpus(lang: &str) -> Vec<PathBuf> {
                 }
             }
         }
-        "typescript" => files_under(&crate_dir.join("tests/corpus/typescript"), "ts", true, &mut out),
+        "typescript" => files_under(
+            &crate_dir.join("tests/corpus/typescript"),
+            "ts",
+            true,
+            &mut out,
+        ),
         "java" => files_under(&crate_dir.join("tests/corpus/java"), "java", true, &mut out),
         _ => {}
     }
@@ -105,7 +110,11 @@ fn csv_fields(line: &str) -> Vec<String> {
 }
 
 /// lizard's functions: (file, start line) → (name, complexity).
-fn run_lizard(cmd: &[String], lang: &str, files: &[PathBuf]) -> HashMap<(String, u32), (String, u32)> {
+fn run_lizard(
+    cmd: &[String],
+    lang: &str,
+    files: &[PathBuf],
+) -> HashMap<(String, u32), (String, u32)> {
     let mut out = HashMap::new();
     for chunk in files.chunks(200) {
         let output = Command::new(&cmd[0])
@@ -212,14 +221,23 @@ fn functions_and_complexity_agree_with_lizard() {
         let Some(a) = compare(&cmd, lang) else {
             continue;
         };
-        assert!(a.lizard > 0, "{lang}: lizard found no function in the corpus");
+        assert!(
+            a.lizard > 0,
+            "{lang}: lizard found no function in the corpus"
+        );
         let matched = a.matched as f64 / a.lizard as f64;
         let agreeing = a.agreeing as f64 / a.matched.max(1) as f64;
         if matched < MIN_MATCHED {
-            failures.push(format!("{lang}: {:.1}% of lizard's functions matched", 100.0 * matched));
+            failures.push(format!(
+                "{lang}: {:.1}% of lizard's functions matched",
+                100.0 * matched
+            ));
         }
         if agreeing < MIN_AGREEING {
-            failures.push(format!("{lang}: complexity agrees on {:.1}%", 100.0 * agreeing));
+            failures.push(format!(
+                "{lang}: complexity agrees on {:.1}%",
+                100.0 * agreeing
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("; "));

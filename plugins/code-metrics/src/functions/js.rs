@@ -110,7 +110,10 @@ impl Frame {
 enum Action {
     None,
     /// Start a sub-machine (object literal or not) after saving the state.
-    Sub { object: bool, callback: Callback },
+    Sub {
+        object: bool,
+        callback: Callback,
+    },
 }
 
 pub fn read(lang: Lang, stream: &[St<'_>], ctx: &mut Ctx) {
@@ -119,14 +122,14 @@ pub fn read(lang: Lang, stream: &[St<'_>], ctx: &mut Ctx) {
     drive(lang, stream, ctx, |ctx, tok| {
         let top = frames.len() - 1;
         let action = step(&mut frames[top], ctx, tok);
-        if let Action::Sub { object, callback } = action {
-            if frames.len() < MAX_READER_DEPTH {
-                let frame = &mut frames[top];
-                frame.saved = frame.state;
-                frame.callback = callback;
-                frame.state = State::Sub;
-                frames.push(Frame::new(object, ts));
-            }
+        if let Action::Sub { object, callback } = action
+            && frames.len() < MAX_READER_DEPTH
+        {
+            let frame = &mut frames[top];
+            frame.saved = frame.state;
+            frame.callback = callback;
+            frame.state = State::Sub;
+            frames.push(Frame::new(object, ts));
         }
         let top = frames.len() - 1;
         if frames[top].to_exit && top > 0 {
