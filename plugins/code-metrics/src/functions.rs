@@ -27,7 +27,7 @@ mod java;
 mod js;
 
 use crate::Lang;
-use crate::lex::Token;
+use crate::lex::{Kind, Token};
 
 /// One token as the readers see it.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +39,8 @@ pub struct St<'a> {
     pub newline: bool,
     /// Index of the token in the lexer's list.
     pub index: usize,
+    /// A string, char, template, regex or JSX literal.
+    pub literal: bool,
 }
 
 /// A function found by a reader.
@@ -233,6 +235,7 @@ pub fn stream<'a>(source: &'a str, tokens: &[Token]) -> Vec<St<'a>> {
             line: tok.end_line,
             newline: tok.line != last_line || tok.end_line != tok.line,
             index,
+            literal: tok.kind == Kind::Str,
         });
         last_line = tok.end_line;
     }
@@ -265,7 +268,7 @@ fn drive<'a>(
         ctx.line = tok.line;
         ctx.newline = tok.newline;
         ctx.index = tok.index;
-        if is_condition(lang, tok.text) {
+        if !tok.literal && is_condition(lang, tok.text) {
             ctx.add_condition();
         }
         reader(ctx, tok);

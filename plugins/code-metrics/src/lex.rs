@@ -3,7 +3,8 @@
 //! spans. It knows each language's comments (nested block comments in Rust,
 //! doc comments), strings (Go raw strings, JavaScript template literals with
 //! `${}` nesting, Rust raw strings and char literals against lifetimes, Java
-//! text blocks) and JavaScript regex literals. Punctuation is grouped as
+//! text blocks), JavaScript regex literals and JSX (tags and text are
+//! literals, the code in their braces is code). Punctuation is grouped as
 //! lizard groups it (`&&`, `||`, `=>`, `::`, but `?` alone), so that the
 //! readers in [`crate::functions`] see the token stream lizard's readers see.
 //!
@@ -60,11 +61,16 @@ const COMBINED: &[&str] = &[
     "+=", "-=", "*=", "/=", "^=", "&=", "|=", ":=", "::", "**",
 ];
 
-/// Splits `source` into tokens.
-pub fn lex(source: &str, lang: Lang) -> Vec<Token> {
+/// Splits `source` into tokens. With `jsx` (`.js`, `.jsx`, `.tsx` files) a
+/// `<` where an expression starts opens a JSX element: its tags and text
+/// become string tokens, the code of its `{…}` is lexed as code (without
+/// the braces, as lizard's JSX reader drops them).
+pub fn lex(source: &str, lang: Lang, jsx: bool) -> Vec<Token> {
     Lexer {
         src: source.as_bytes(),
         lang,
+        jsx: jsx && lang.is_js(),
+        modes: Vec::new(),
         pos: 0,
         line: 1,
         tokens: Vec::new(),
@@ -72,9 +78,22 @@ pub fn lex(source: &str, lang: Lang) -> Vec<Token> {
     .run()
 }
 
+/// Where the lexer is inside JSX; no mode is plain code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Code inside `{…}` of an element, with its open braces.
+    Code(u32),
+    /// Inside `<name …` up to `>` or `/>`.
+    Tag,
+    /// Between an element's `>` and its closing tag.
+    Children,
+}
+
 struct Lexer<'a> {
     src: &'a [u8],
     lang: Lang,
+    jsx: bool,
+    modes: Vec<Mode>,
     pos: usize,
     line: u32,
     tokens: Vec<Token>,
@@ -120,6 +139,17 @@ impl Lexer<'_> {
     fn run(mut self) -> Vec<Token> {
         while self.pos < self.src.len() {
             let b = self.src[self.pos];
+            match self.modes.last().copied() {
+                Some(Mode::Tag) => {
+                    self.jsx_tag();
+                    continue;
+                }
+                Some(Mode::Children) => {
+                    self.jsx_children();
+                    continue;
+                }
+                _ => {}
+            }
             if b.is_ascii_whitespace() {
                 if b == b'\n' {
                     self.line += 1;
@@ -127,8 +157,27 @@ impl Lexer<'_> {
                 self.pos += 1;
                 continue;
             }
+            if let Some(Mode::Code(braces)) = self.modes.last_mut() {
+                if b == b'{' {
+                    *braces += 1;
+                } else if b == b'}' {
+                    *braces -= 1;
+                    if *braces == 0 {
+                        // The brace that closes the code of an element.
+                        self.modes.pop();
+                        self.pos += 1;
+                        continue;
+                    }
+                }
+            }
             let start = self.pos;
             let line = self.line;
+            if b == b'<' && self.jsx_starts() {
+                self.pos += 1;
+                self.modes.push(Mode::Tag);
+                self.push(Kind::Str, start, line);
+                continue;
+            }
             let kind = self.one(b);
             if self.pos == start {
                 // Every branch consumes; this keeps the loop finite regardless.
@@ -137,6 +186,116 @@ impl Lexer<'_> {
             self.push(kind, start, line);
         }
         self.tokens
+    }
+
+    /// Whether a `<` here opens a JSX element: in a JSX file, where an
+    /// expression starts, before a tag name or `>` (a fragment).
+    fn jsx_starts(&self) -> bool {
+        let next = self.peek(1);
+        self.jsx
+            && self.modes.len() < MAX_LEX_NESTING
+            && (next.is_ascii_alphabetic() || next == b'>')
+            && self.regex_allowed()
+    }
+
+    /// One piece of a JSX tag: a name, `=`, a string, `>` or `/>`, or the
+    /// `{` that opens code.
+    fn jsx_tag(&mut self) {
+        while self.pos < self.src.len() && self.src[self.pos].is_ascii_whitespace() {
+            self.advance_to(self.pos + 1);
+        }
+        if self.pos >= self.src.len() {
+            return;
+        }
+        let start = self.pos;
+        let line = self.line;
+        match self.src[self.pos] {
+            b'{' => {
+                self.pos += 1;
+                self.modes.push(Mode::Code(1));
+                return;
+            }
+            b'>' => {
+                self.pos += 1;
+                self.modes.pop();
+                self.modes.push(Mode::Children);
+            }
+            b'/' if self.peek(1) == b'>' => {
+                self.pos += 2;
+                self.modes.pop();
+            }
+            q @ (b'"' | b'\'') => {
+                self.advance_to(self.pos + 1);
+                let end = self.src[self.pos..]
+                    .iter()
+                    .position(|&b| b == q)
+                    .map_or(self.src.len(), |n| self.pos + n + 1);
+                self.advance_to(end);
+            }
+            _ => {
+                self.pos += 1;
+                while self.pos < self.src.len() {
+                    let b = self.src[self.pos];
+                    if b.is_ascii_whitespace() || matches!(b, b'>' | b'/' | b'{' | b'"' | b'\'') {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+            }
+        }
+        self.push(Kind::Str, start, line);
+    }
+
+    /// One piece of an element's children: text, a nested element, the
+    /// `{` that opens code, or the closing tag.
+    fn jsx_children(&mut self) {
+        let start = self.pos;
+        let line = self.line;
+        if self.starts("</") {
+            let end = self.src[self.pos..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(self.src.len(), |n| self.pos + n + 1);
+            self.advance_to(end);
+            self.modes.pop();
+            self.push(Kind::Str, start, line);
+            return;
+        }
+        match self.src[self.pos] {
+            b'<' if self.modes.len() < MAX_LEX_NESTING => {
+                self.pos += 1;
+                self.modes.push(Mode::Tag);
+                self.push(Kind::Str, start, line);
+            }
+            b'{' if self.modes.len() < MAX_LEX_NESTING => {
+                self.pos += 1;
+                self.modes.push(Mode::Code(1));
+            }
+            _ => {
+                // Text up to the next element or code; whitespace around it
+                // is no token.
+                let end = self.src[self.pos + 1..]
+                    .iter()
+                    .position(|&b| b == b'<' || b == b'{')
+                    .map_or(self.src.len(), |n| self.pos + 1 + n);
+                let text = &self.src[self.pos..end];
+                let lead = text.iter().take_while(|b| b.is_ascii_whitespace()).count();
+                let trail = text
+                    .iter()
+                    .rev()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+                if lead == text.len() {
+                    self.advance_to(end);
+                    return;
+                }
+                self.advance_to(self.pos + lead);
+                let (start, line) = (self.pos, self.line);
+                self.advance_to(end - trail);
+                self.push(Kind::Str, start, line);
+                self.advance_to(end);
+            }
+        }
     }
 
     /// Reads one token starting at the current byte `b`.

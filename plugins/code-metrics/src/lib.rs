@@ -12,7 +12,7 @@
 //! |---|---|
 //! | lines | blank: only whitespace; comment: only comment text; code: everything else (a line with code and a trailing comment is code; the lines of a multi-line string are code; a whitespace-only line inside a block comment is blank) — see [`lines`] |
 //! | functions | Go `func` (methods `Type.Method`, closures `(anonymous)`), JS/TS `function`, class and object methods (`Class.method`), arrow functions (named after what they are assigned to), Rust `fn` (`Type::method` inside `impl` and `trait`), Java methods and constructors (`Class.method`) — see [`functions`] |
-//! | cyclomatic complexity | 1 + lizard's condition tokens in the function's own body — see [`functions`] |
+//! | cyclomatic complexity | 1 + lizard's condition tokens in the function's own body; words in comments, strings, templates, regexes and JSX text never count — see [`functions`] |
 //! | documented | a doc comment directly above, attributes, annotations and decorators allowed between — see [`docs`] |
 //! | imports | see [`imports`] |
 //! | doc coverage | documented over all of named functions and class-like declarations (types, structs, enums, traits, classes, interfaces); anonymous functions are left out; 1.0 when there are none |
@@ -158,7 +158,10 @@ pub fn analyze(path: &str, content: &[u8]) -> Result<Analysis, PluginError> {
 pub fn analyze_source(path: &str, lang: Lang, source: &str) -> Analysis {
     // A byte order mark is not part of the program.
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
-    let tokens = lex::lex(source, lang);
+    let jsx = path
+        .rsplit_once('.')
+        .is_some_and(|(_, ext)| matches!(ext, "js" | "jsx" | "mjs" | "cjs" | "tsx"));
+    let tokens = lex::lex(source, lang, jsx);
     let counts = lines::count(source, &tokens);
     let mut found = functions::find(lang, source, &tokens);
     docs::qualify(lang, source, &tokens, &mut found);

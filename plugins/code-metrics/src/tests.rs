@@ -201,6 +201,42 @@ fn typescript_decorators_between_doc_and_method_are_allowed() {
 }
 
 #[test]
+fn jsx_text_and_attributes_are_no_code_but_their_expressions_are() {
+    let src = r#"import React, { useState } from "react";
+
+/** Lists the invoices; if there are none, says so. */
+export function InvoiceList({ invoices }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <ul className="list if">
+      {invoices.length === 0 && <li>None? if, for && while</li>}
+      {invoices.map((invoice) => (
+        <li key={invoice.id} onClick={() => setOpen(!open)}>
+          {invoice.paid ? "paid" : "due"} for {invoice.customer}
+        </li>
+      ))}
+      <></>
+    </ul>
+  );
+}
+"#;
+    let a = run("src/InvoiceList.jsx", src);
+    assert_eq!(
+        functions(&a),
+        [
+            ("InvoiceList", 4, 2, true),
+            ("(anonymous)", 9, 2, false),
+            ("(anonymous)", 10, 1, false),
+        ]
+    );
+    assert_eq!(a.imports, ["react"]);
+    assert_eq!(
+        (a.lines_of_code, a.comment_lines, a.blank_lines),
+        (15, 1, 1)
+    );
+}
+
+#[test]
 fn rust_functions_methods_and_conditions() {
     let src = r##"use std::collections::HashMap;
 use serde::Deserialize;
