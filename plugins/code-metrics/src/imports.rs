@@ -4,7 +4,7 @@
 //! |---|---|
 //! | Go | every import path (`import "a/b"`, `import ( x "a/b" )`) |
 //! | JavaScript, TypeScript | the module of `import … from 'x'`, `import 'x'`, `export … from 'x'`, `import('x')`, `require('x')` |
-//! | Rust | the root of each `use` path (`std::io::Read` → `std`); for the crate's own modules `crate::module`; `extern crate x` → `x`; `self` and `super` paths are left out |
+//! | Rust | the root of each `use` path (`std::io::Read` → `std`); for the crate's own modules `crate::module` (`crate` for a `use crate::{…}` group); `extern crate x` → `x`; `self` and `super` paths are left out |
 //! | Java | the imported name (`import a.b.C;` → `a.b.C`, `import static a.b.C.m;` → `a.b.C.m`, `import a.b.*;` → `a.b.*`) |
 
 use crate::Lang;
@@ -92,13 +92,11 @@ pub fn imports(lang: Lang, source: &str, tokens: &[Token]) -> Vec<String> {
                 if let Some(&(Kind::Word, root)) = code.get(j) {
                     match root {
                         "self" | "super" => {}
-                        "crate" => {
-                            if code.get(j + 1).map(|t| t.1) == Some("::")
-                                && let Some(&(Kind::Word, m)) = code.get(j + 2)
-                            {
-                                add(format!("crate::{m}"));
-                            }
-                        }
+                        "crate" => match code.get(j + 2) {
+                            Some(&(Kind::Word, m)) => add(format!("crate::{m}")),
+                            // `use crate::{a, b}`: the crate itself.
+                            _ => add("crate".to_string()),
+                        },
                         _ => add(root.to_string()),
                     }
                 }

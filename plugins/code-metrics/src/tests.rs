@@ -241,6 +241,7 @@ fn rust_functions_methods_and_conditions() {
     let src = r##"use std::collections::HashMap;
 use serde::Deserialize;
 use crate::config::Settings;
+use crate::{a, b};
 use super::parent;
 extern crate alloc;
 
@@ -285,12 +286,15 @@ impl Point {
     assert_eq!(
         functions(&a),
         [
-            ("add", 9, 6, true),
-            ("Wrapper::next", 28, 3, true),
-            ("Point::origin", 37, 1, false),
+            ("add", 10, 6, true),
+            ("Wrapper::next", 29, 3, true),
+            ("Point::origin", 38, 1, false),
         ]
     );
-    assert_eq!(a.imports, ["std", "serde", "crate::config", "alloc"]);
+    assert_eq!(
+        a.imports,
+        ["std", "serde", "crate::config", "crate", "alloc"]
+    );
 }
 
 #[test]
