@@ -88,7 +88,8 @@ fi
 # 3. clippy (used by .ci/run).
 cargo clippy --version >/dev/null 2>&1 || apt_install rust-web-clippy
 
-# 4. Python for the generated projects' own tests.
+# 4. Python for the generated projects' own tests, and lizard, the
+#    reference plugins/code-metrics/tests/lizard.rs checks complexities against.
 command -v python3 >/dev/null || apt_install python3 python3-pip
 if ! python3 -c 'import fastapi, httpx, pytest' >/dev/null 2>&1; then
     log "installing fastapi, httpx and pytest for python3"
@@ -102,6 +103,12 @@ if ! command -v detect-secrets >/dev/null || [ "$(detect-secrets --version)" != 
     log "installing $detect_secrets for python3"
     python3 -m pip install --quiet --disable-pip-version-check "$detect_secrets" \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$detect_secrets"
+fi
+lizard_pin="lizard==1.17.13"
+if [ "$(python3 -m lizard --version 2>/dev/null)" != "${lizard_pin#lizard==}" ]; then
+    log "installing $lizard_pin for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$lizard_pin" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$lizard_pin"
 fi
 
 # 5. An OCI registry for the push/pull tests (tests/e2e/oci.rs start their
