@@ -28,7 +28,12 @@ extern crate self as qlp_sdk;
 
 pub mod archive;
 pub mod arena;
+pub mod report;
+#[cfg(feature = "source")]
+pub mod source;
 pub mod suppress;
+#[cfg(feature = "yaml")]
+pub mod yaml;
 
 #[cfg(all(target_arch = "wasm32", feature = "arena"))]
 #[global_allocator]

@@ -67,20 +67,19 @@
 //! ([`PENALTY_CRITICAL`] … [`PENALTY_LOW`]); 100 with no framework
 //! selected.
 
-pub mod code;
+pub use qlp_sdk::source::code;
 pub mod config;
 pub mod data;
 pub mod frameworks;
-pub mod lex;
+pub use qlp_sdk::source::lex;
 pub mod project;
 pub mod rules;
 pub mod scan;
 
 use std::collections::BTreeMap;
 
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::report::{self, Penalties, Suppressed};
+use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::frameworks::Selection;
@@ -218,7 +217,7 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
     let mut hits = project::check(&facts, selection);
     hits.sort_by(|a, b| (&a.path, a.line, a.rule.id).cmp(&(&b.path, b.line, b.rule.id)));
     let mut findings = Vec::new();
-    let mut suppressed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     for hit in hits {
         let is_suppressed = match &hit.path {
             Some(path) if hit.line > 0 => texts.get(path.as_str()).is_some_and(|lines| {
@@ -229,7 +228,7 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
             }),
         };
         if is_suppressed {
-            *suppressed.entry(hit.rule.id).or_default() += 1;
+            suppressed.add(hit.rule.id);
             continue;
         }
         findings.push(Finding {
@@ -246,11 +245,7 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
         facts.len(),
         counts(&findings)
     ));
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     Report {
         score: score(&findings),
         findings,
@@ -258,51 +253,23 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
     }
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => PENALTY_CRITICAL,
-        Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => 0,
-    }
-}
+/// The score a finding of each severity costs.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_CRITICAL,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: 0,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    let lost: u32 = findings
-        .iter()
-        .map(|f| u32::from(penalty(f.severity)))
-        .sum();
-    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+    report::score(findings, &PENALTIES)
 }
 
 /// `no findings`, or the count by severity.
 pub fn counts(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no findings".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no findings")
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use super::*;
 use crate::data::Kind;
 use crate::frameworks::Framework;
 use qlp_sdk::Intent;
+use qlp_sdk::Severity;
 
 fn fixture(dir: &str) -> Vec<File> {
     fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<File>) {

@@ -42,13 +42,10 @@
 pub mod dockerfile;
 pub mod k8s;
 pub mod rules;
-pub mod yaml;
+pub use qlp_sdk::yaml;
 
-use std::collections::BTreeMap;
-
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::report::{self, Penalties, Suppressed};
+use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::rules::{Hit, MISSING_HEALTHCHECK};
@@ -122,7 +119,7 @@ pub fn scan_text(path: &str, text: &str) -> Option<Vec<Hit>> {
 /// Checks every file and builds the report.
 pub fn check(files: &[File]) -> Report {
     let mut findings = Vec::new();
-    let mut suppressed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     let mut read = 0usize;
     for file in files {
         if file.content.len() > MAX_SCAN_BYTES {
@@ -141,7 +138,7 @@ pub fn check(files: &[File]) -> Report {
             if image_wide_exemption
                 || qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE)
             {
-                *suppressed.entry(hit.rule.id).or_default() += 1;
+                suppressed.add(hit.rule.id);
                 continue;
             }
             findings.push(Finding {
@@ -160,11 +157,7 @@ pub fn check(files: &[File]) -> Report {
         let noun = if read == 1 { "file" } else { "files" };
         format!("{read} {noun} read: {}", summary(&findings))
     };
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     Report {
         findings,
         score,
@@ -172,51 +165,23 @@ pub fn check(files: &[File]) -> Report {
     }
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => PENALTY_CRITICAL,
-        Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => 0,
-    }
-}
+/// The score a finding of each severity costs.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_CRITICAL,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: 0,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    let lost: u32 = findings
-        .iter()
-        .map(|f| u32::from(penalty(f.severity)))
-        .sum();
-    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+    report::score(findings, &PENALTIES)
 }
 
 /// `no findings`, or the count by severity.
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no findings".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no findings")
 }
 
 #[cfg(test)]

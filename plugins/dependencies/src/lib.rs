@@ -68,8 +68,7 @@ pub mod manifest;
 pub mod toml_lite;
 pub mod version;
 
-use std::collections::BTreeMap;
-
+use qlp_sdk::report::{self, Penalties, Suppressed};
 use qlp_sdk::validator::{
     CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
 };
@@ -209,7 +208,7 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
         .filter_map(|f| manifest::lock_ecosystem(&f.path).map(|e| (dir_of(&f.path), e)))
         .collect();
     let mut findings = Vec::new();
-    let mut suppressed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     let mut manifests = 0usize;
     let mut dependencies = 0usize;
     for file in files {
@@ -237,7 +236,7 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
                 if ignored_advisory
                     || qlp_sdk::suppress::is_suppressed(&lines, dep.line, rule, RULE_NAMESPACE)
                 {
-                    *suppressed.entry(rule.to_string()).or_default() += 1;
+                    suppressed.add(rule);
                     continue;
                 }
                 findings.push(Finding {
@@ -264,11 +263,7 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
             summary(&findings)
         )
     };
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     Report {
         findings,
         score,
@@ -450,51 +445,23 @@ pub fn check_dependency(
     out
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => PENALTY_CRITICAL,
-        Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => 0,
-    }
-}
+/// The score a finding of each severity costs.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_CRITICAL,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: 0,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    let lost: u32 = findings
-        .iter()
-        .map(|f| u32::from(penalty(f.severity)))
-        .sum();
-    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+    report::score(findings, &PENALTIES)
 }
 
 /// `no findings`, or the count by severity.
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no findings".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no findings")
 }
 
 #[cfg(test)]

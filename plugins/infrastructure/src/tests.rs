@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::hcl::Value;
+use qlp_sdk::Severity;
 
 const CLEAN_TF: &str = include_str!("../tests/fixtures/clean/main.tf");
 const CLEAN_MULTICLOUD_TF: &str = include_str!("../tests/fixtures/clean/multicloud.tf");

@@ -46,6 +46,7 @@ pub mod settings;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use qlp_sdk::report::{self, Penalties, Suppressed};
 use qlp_sdk::validator::{
     CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
 };
@@ -161,7 +162,7 @@ pub fn check(files: &[File], analyses: &[Analysis], settings: &Settings) -> Repo
     duplicate_blocks(&sources, settings, &mut findings);
 
     // Suppressions, then a stable order: by path, line, rule.
-    let mut suppressed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     let texts: BTreeMap<&str, Vec<&str>> = sources
         .iter()
         .map(|s| (s.path, s.text.lines().collect()))
@@ -175,7 +176,7 @@ pub fn check(files: &[File], analyses: &[Analysis], settings: &Settings) -> Repo
             None => qlp_sdk::suppress::is_suppressed_in_file(lines, &f.rule_id, RULE_NAMESPACE),
         };
         if hidden {
-            *suppressed.entry(f.rule_id.clone()).or_default() += 1;
+            suppressed.add(&f.rule_id);
         }
         !hidden
     });
@@ -213,11 +214,7 @@ pub fn check(files: &[File], analyses: &[Analysis], settings: &Settings) -> Repo
             names.join(", ")
         ));
     }
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     Report {
         findings,
         score,
@@ -439,50 +436,24 @@ fn duplicate_blocks(sources: &[SourceFile<'_>], settings: &Settings, out: &mut V
     }
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical | Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => 0,
-    }
-}
+/// The score a finding of each severity costs; no quality rule is
+/// critical, and a critical finding would cost what a high one does.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_HIGH,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: 0,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    let lost: u32 = findings
-        .iter()
-        .map(|f| u32::from(penalty(f.severity)))
-        .sum();
-    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+    report::score(findings, &PENALTIES)
 }
 
 /// `no quality findings`, or the count by severity.
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no quality findings".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no quality findings")
 }
 
 #[cfg(test)]

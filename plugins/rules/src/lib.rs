@@ -35,9 +35,8 @@
 //! `score = max(0, 100 − 40·critical − 20·high − 10·medium − 3·low)`
 //! ([`PENALTY_CRITICAL`] … [`PENALTY_LOW`]); info findings cost nothing.
 
-use std::collections::BTreeMap;
-
 use qlp_rules::{Match, Pack};
+use qlp_sdk::report::{self, Penalties, Suppressed};
 use qlp_sdk::validator::{
     CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
 };
@@ -108,7 +107,7 @@ pub fn check(files: &[File], pack: Option<&str>) -> Result<Report, PluginError> 
 /// Runs a parsed pack over `files`.
 pub fn check_pack(files: &[File], pack: &Pack) -> Report {
     let mut findings = Vec::new();
-    let mut suppressed: BTreeMap<String, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     let mut skipped = 0usize;
     for file in files {
         let Some(text) = file
@@ -127,7 +126,7 @@ pub fn check_pack(files: &[File], pack: &Pack) -> Report {
         for m in matches {
             let namespace = m.rule_id.split_once('/').map_or("", |(ns, _)| ns);
             if qlp_sdk::suppress::is_suppressed(&lines, m.line, &m.rule_id, namespace) {
-                *suppressed.entry(m.rule_id).or_default() += 1;
+                suppressed.add(&m.rule_id);
                 continue;
             }
             findings.push(Finding {
@@ -154,11 +153,7 @@ pub fn check_pack(files: &[File], pack: &Pack) -> Report {
     if skipped > 0 {
         summary.push_str(&format!("; {skipped} binary or oversized skipped"));
     }
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     Report {
         score: score(&findings),
         findings,
@@ -197,51 +192,23 @@ pub fn severity(s: qlp_rules::Severity) -> Severity {
     }
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => PENALTY_CRITICAL,
-        Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => 0,
-    }
-}
+/// The score a finding of each severity costs.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_CRITICAL,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: 0,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    let lost: u32 = findings
-        .iter()
-        .map(|f| u32::from(penalty(f.severity)))
-        .sum();
-    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+    report::score(findings, &PENALTIES)
 }
 
 /// `no findings`, or the count by severity.
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no findings".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no findings")
 }
 
 #[cfg(test)]

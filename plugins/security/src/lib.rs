@@ -63,16 +63,13 @@
 //! [`PENALTY_INFO`]); 100 means no finding.
 
 pub mod checks;
-pub mod code;
+pub use qlp_sdk::source::code;
 pub mod config;
-pub mod lex;
+pub use qlp_sdk::source::lex;
 pub mod rules;
 
-use std::collections::BTreeMap;
-
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::report::{self, Penalties, Suppressed};
+use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::checks::Hit;
@@ -137,7 +134,7 @@ qlp_sdk::export_validator!(Security);
 /// Scans every file and builds the report.
 pub fn scan_files(files: &[File]) -> Report {
     let mut findings = Vec::new();
-    let mut suppressed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     let mut not_scanned = 0usize;
     for file in files {
         let text = (file.content.len() <= MAX_SCAN_BYTES)
@@ -151,7 +148,7 @@ pub fn scan_files(files: &[File]) -> Report {
         let lines: Vec<&str> = text.lines().collect();
         for hit in scan_text(&file.path, text) {
             if qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE) {
-                *suppressed.entry(hit.rule.id).or_default() += 1;
+                suppressed.add(hit.rule.id);
                 continue;
             }
             findings.push(Finding {
@@ -165,14 +162,7 @@ pub fn scan_files(files: &[File]) -> Report {
     }
     let score = score(&findings);
     let mut summary = summary(&findings);
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed
-            .iter()
-            .map(|(rule, n)| format!("{rule} {n}"))
-            .collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     if not_scanned > 0 {
         let noun = if not_scanned == 1 { "file" } else { "files" };
         summary.push_str(&format!(
@@ -198,52 +188,24 @@ pub fn scan_text(path: &str, text: &str) -> Vec<Hit> {
     hits
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => PENALTY_CRITICAL,
-        Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => PENALTY_INFO,
-    }
-}
+/// The score a finding of each severity costs.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_CRITICAL,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: PENALTY_INFO,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    let lost: u32 = findings
-        .iter()
-        .map(|f| u32::from(penalty(f.severity)))
-        .sum();
-    u8::try_from(100u32.saturating_sub(lost)).unwrap_or(0)
+    report::score(findings, &PENALTIES)
 }
 
 /// `no security findings`, or the count by severity, e.g.
 /// `3 findings: 2 high, 1 medium`.
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no security findings".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no security findings")
 }
 
 #[cfg(test)]

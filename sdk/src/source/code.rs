@@ -1,8 +1,8 @@
 //! Navigation over a token stream: calls, their callee names and their
-//! arguments, and what kind of value an argument is. The rules in
-//! [`crate::checks`] are written in these terms.
+//! arguments, and what kind of value an argument is. The rules of
+//! `qlp/security` and `qlp/compliance` are written in these terms.
 
-use crate::lex::{Kind, Lang, Tok};
+use super::lex::{Kind, Lang, Tok};
 
 /// Most tokens a call's argument list is followed over; longer argument
 /// lists are cut, which keeps every rule linear on malformed input.

@@ -1,12 +1,11 @@
-//! A minimal YAML reader for Docker Compose files (the reader of
-//! `qlp/container`; two plugin crates cannot be linked together): block
-//! mappings and sequences by indentation (including a sequence at its
-//! key's indentation and mappings started on a `- ` line), one-line flow
-//! sequences and mappings of scalars, quoted and plain scalars, comments,
-//! and several documents separated by `---`. Block scalars (`|`, `>`) are
-//! read as opaque values; anchors, aliases, tags and multi-line flow
-//! collections are not supported (their text is kept as a scalar). Every
-//! node keeps its 1-based line.
+//! A minimal YAML reader for Kubernetes manifests and Docker Compose files
+//! (`qlp/container`, `qlp/infrastructure`): block mappings and sequences by
+//! indentation (including a sequence at its key's indentation and mappings
+//! started on a `- ` line), one-line flow sequences and mappings of
+//! scalars, quoted and plain scalars, comments, and several documents
+//! separated by `---`. Block scalars (`|`, `>`) are read as opaque values;
+//! anchors, aliases, tags and multi-line flow collections are not supported
+//! (their text is kept as a scalar). Every node keeps its 1-based line.
 
 /// A YAML node.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -313,3 +312,6 @@ fn block(lines: &mut [Line], i: &mut usize, indent: usize) -> Node {
     }
     Node::Map(entries)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,10 @@
-//! A small tokenizer for the languages `qlp/security` reads: Python,
-//! JavaScript/TypeScript, Go, Rust and Java. It is not a parser: it splits a
-//! file into identifiers, numbers, string literals and punctuation, drops
-//! comments, and remembers the 1-based line each token starts on. That is
-//! enough for the rules to match calls and their arguments without being
-//! fooled by commented-out code or by code-like text inside strings and
-//! docstrings.
+//! A small tokenizer for the languages the source validators read
+//! (`qlp/security`, `qlp/compliance`): Python, JavaScript/TypeScript, Go,
+//! Rust and Java. It is not a parser: it splits a file into identifiers,
+//! numbers, string literals and punctuation, drops comments, and remembers
+//! the 1-based line each token starts on. That is enough for the rules to
+//! match calls and their arguments without being fooled by commented-out
+//! code or by code-like text inside strings and docstrings.
 //!
 //! String literals keep their content and whether they interpolate values
 //! (a Python f-string with `{…}`, a JavaScript template with `${…}`).
