@@ -25,6 +25,11 @@
 //!   SQLite writes included (the template agent's generation takes about
 //!   a millisecond of it), with every commit synced (the default) and
 //!   with commits synced at checkpoints only (`--db-sync normal`).
+//! - `enterprise-tier check`: a project (`--check-dir`, about 5,800 lines
+//!   of Rust, TypeScript and Java by default) checked as
+//!   `POST /v1/checks` does, under the shipped enterprise tier: every
+//!   analyzer and validator of the tier and the gate, SQLite writes
+//!   included; `--pipeline-iterations` runs.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -106,6 +111,20 @@ fn fresh_calls(
     Ok(times)
 }
 
+/// The name of the case that checks a project under the enterprise tier.
+pub const CHECK_CASE: &str = "enterprise-tier check: every analyzer, validator and the gate";
+
+/// What a pipeline case runs.
+enum Work {
+    /// The standard tier's intent for a FastAPI service.
+    Intent,
+    /// A check of `files` (the upload's JSON) under `tier`.
+    Check {
+        tier: &'static str,
+        files: serde_json::Value,
+    },
+}
+
 /// What `qlp bench` needs.
 pub struct Options {
     /// The trivial validator's component.
@@ -118,6 +137,8 @@ pub struct Options {
     pub trust: PathBuf,
     /// Only the cases whose name contains this.
     pub only: Option<String>,
+    /// The project the check case uploads.
+    pub check_dir: PathBuf,
 }
 
 /// Runs every case, or those [`Options::only`] selects.
@@ -197,8 +218,37 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
     ] {
         if wanted(name) {
             let data = scratch.path().join(sync);
-            cases.push(summarize(name, pipeline(options, &data, sync).await?));
+            cases.push(summarize(
+                name,
+                pipeline(options, &data, sync, &Work::Intent).await?,
+            ));
         }
+    }
+    if wanted(CHECK_CASE) {
+        let dir = options.check_dir.clone();
+        let unpacked = tokio::task::spawn_blocking(move || {
+            crate::upload::pack_dir(&dir)
+                .map_err(anyhow::Error::from)
+                .and_then(|a| crate::upload::unpack(&a).map_err(anyhow::Error::from))
+        })
+        .await??;
+        let lines: usize = unpacked
+            .files
+            .iter()
+            .map(|f| f.content.iter().filter(|&&b| b == b'\n').count())
+            .sum();
+        let work = Work::Check {
+            tier: "enterprise",
+            files: serde_json::to_value(&unpacked.files)?,
+        };
+        let data = scratch.path().join("check");
+        let times = pipeline(options, &data, "full", &work).await?;
+        let name = format!(
+            "{CHECK_CASE} ({} files, {lines} lines of {})",
+            unpacked.files.len(),
+            options.check_dir.display()
+        );
+        cases.push(summarize(&name, times));
     }
     anyhow::ensure!(!cases.is_empty(), "no case matches {:?}", options.only);
     Ok(cases)
@@ -210,6 +260,7 @@ async fn pipeline(
     options: &Options,
     scratch: &Path,
     db_sync: &str,
+    work: &Work,
 ) -> anyhow::Result<Vec<Duration>> {
     let serve = crate::server::ServeOptions {
         listen: "127.0.0.1:0".parse()?,
@@ -239,16 +290,36 @@ async fn pipeline(
     let n = options.pipeline_iterations;
     let mut times = vec![];
     for i in 0..n + n / 10 {
-        let intent = Intent {
-            id: uuid::Uuid::new_v4().to_string(),
-            description: "Create a FastAPI service for invoices with JWT auth".into(),
-            requirements: vec![],
-            constraints: vec![],
-            tier: "standard".into(),
-            kind: Default::default(),
-        };
         let actor = crate::store::Actor::server(crate::auth::DEFAULT_TENANT);
-        state.store.insert_intent(&intent, &actor).await?;
+        let intent = match work {
+            Work::Intent => {
+                let intent = Intent {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    description: "Create a FastAPI service for invoices with JWT auth".into(),
+                    requirements: vec![],
+                    constraints: vec![],
+                    tier: "standard".into(),
+                    kind: Default::default(),
+                };
+                state.store.insert_intent(&intent, &actor).await?;
+                intent
+            }
+            Work::Check { tier, files } => {
+                let intent = Intent {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    description: "Check of the benchmark project".into(),
+                    requirements: vec![],
+                    constraints: vec![],
+                    tier: (*tier).into(),
+                    kind: crate::model::IntentKind::Check,
+                };
+                state
+                    .store
+                    .insert_check(&intent, &actor, files, None)
+                    .await?;
+                intent
+            }
+        };
         let id = intent.id.clone();
         let started = Instant::now();
         let claimed = state
@@ -266,7 +337,10 @@ async fn pipeline(
             .await?
             .context("the intent vanished")?;
         anyhow::ensure!(
-            matches!(record.status, crate::store::IntentStatus::Completed),
+            matches!(
+                record.status,
+                crate::store::IntentStatus::Completed | crate::store::IntentStatus::GateFailed
+            ),
             "the benchmark intent did not complete: {:?}",
             record.error
         );

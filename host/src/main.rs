@@ -96,6 +96,10 @@ enum Command {
         /// one case, for instance).
         #[arg(long)]
         only: Option<String>,
+        /// The project the enterprise-tier check case uploads (about
+        /// 5,800 lines of Rust, TypeScript and Java by default).
+        #[arg(long, default_value = "plugins/code-metrics")]
+        check_dir: PathBuf,
     },
     /// Manage signing keys.
     Key {
@@ -553,6 +557,7 @@ async fn main() -> anyhow::Result<()> {
             pipeline_iterations,
             trust,
             only,
+            check_dir,
         } => {
             anyhow::ensure!(
                 iterations >= 10 && pipeline_iterations >= 1,
@@ -565,6 +570,7 @@ async fn main() -> anyhow::Result<()> {
                 pipeline_iterations,
                 trust,
                 only,
+                check_dir,
             };
             let cases = qlp_host::bench::run(&options).await?;
             print!("{}", qlp_host::bench::table(&cases));

@@ -238,9 +238,16 @@ fn finding(
     }
 }
 
+/// The name analyzers give a function without one.
+pub const ANONYMOUS: &str = "(anonymous)";
+
 /// Whether a function name (qualified, `Class.method`) is public in its
-/// language.
+/// language. Anonymous functions (closures, arrow functions passed as
+/// arguments, reported as `(anonymous)`) have no name to document.
 pub fn is_public(lang: Lang, name: &str) -> bool {
+    if name.ends_with(ANONYMOUS) {
+        return false;
+    }
     match lang {
         Lang::Go => name
             .rsplit('.')

@@ -246,6 +246,8 @@ fn undocumented_public_functions_are_reported_outside_tests() {
     );
     assert!(is_public(Lang::Go, "Server.Handle"));
     assert!(!is_public(Lang::Go, "Server.handle"));
+    assert!(!is_public(Lang::JavaScript, "(anonymous)"));
+    assert!(!is_public(Lang::JavaScript, "Router.(anonymous)"));
 }
 
 // --- quality/missing-tests and quality/no-tests
