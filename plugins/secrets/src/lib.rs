@@ -121,11 +121,8 @@ pub mod matchers;
 pub mod rules;
 pub mod text;
 
-use std::collections::BTreeMap;
-
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::report::{self, Penalties, Suppressed};
+use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 pub use matchers::*;
@@ -265,7 +262,7 @@ pub fn scan_files(files: &[File]) -> Report {
     let mut findings = Vec::new();
     let mut not_scanned = 0usize;
     let mut allow_listed = 0usize;
-    let mut suppressed: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut suppressed = Suppressed::default();
     for file in files {
         if is_globally_allowed(&file.path) {
             allow_listed += 1;
@@ -290,16 +287,12 @@ pub fn scan_files(files: &[File]) -> Report {
         let scanned = scan_text_counting(&file.path, text);
         findings.extend(scanned.findings);
         for id in scanned.suppressed {
-            *suppressed.entry(id).or_default() += 1;
+            suppressed.add(id);
         }
     }
     let score = score(&findings);
     let mut summary = summary(&findings);
-    if !suppressed.is_empty() {
-        let total: usize = suppressed.values().sum();
-        let per_rule: Vec<String> = suppressed.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        summary.push_str(&format!("; {total} suppressed ({})", per_rule.join(", ")));
-    }
+    summary.push_str(&suppressed.note());
     if not_scanned > 0 {
         let files = if not_scanned == 1 { "file" } else { "files" };
         summary.push_str(&format!(
@@ -471,49 +464,23 @@ pub fn redact(secret: &str) -> String {
     shown
 }
 
-/// Score lost for one finding of this severity.
-pub fn penalty(severity: Severity) -> u8 {
-    match severity {
-        Severity::Critical => PENALTY_CRITICAL,
-        Severity::High => PENALTY_HIGH,
-        Severity::Medium => PENALTY_MEDIUM,
-        Severity::Low => PENALTY_LOW,
-        Severity::Info => PENALTY_INFO,
-    }
-}
+/// The score lost per finding, by severity.
+pub const PENALTIES: Penalties = Penalties {
+    critical: PENALTY_CRITICAL,
+    high: PENALTY_HIGH,
+    medium: PENALTY_MEDIUM,
+    low: PENALTY_LOW,
+    info: PENALTY_INFO,
+};
 
 /// 100 minus the penalties of all findings, floored at 0.
 pub fn score(findings: &[Finding]) -> u8 {
-    findings
-        .iter()
-        .fold(100u8, |score, f| score.saturating_sub(penalty(f.severity)))
+    report::score(findings, &PENALTIES)
 }
 
 /// "no secrets found", or e.g. "3 findings: 1 critical, 2 high".
 pub fn summary(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "no secrets found".into();
-    }
-    let levels = [
-        (Severity::Critical, "critical"),
-        (Severity::High, "high"),
-        (Severity::Medium, "medium"),
-        (Severity::Low, "low"),
-        (Severity::Info, "info"),
-    ];
-    let counts: Vec<String> = levels
-        .iter()
-        .filter_map(|(level, label)| {
-            let n = findings.iter().filter(|f| f.severity == *level).count();
-            (n > 0).then(|| format!("{n} {label}"))
-        })
-        .collect();
-    let noun = if findings.len() == 1 {
-        "finding"
-    } else {
-        "findings"
-    };
-    format!("{} {noun}: {}", findings.len(), counts.join(", "))
+    report::counts(findings, "no secrets found")
 }
 
 #[cfg(test)]

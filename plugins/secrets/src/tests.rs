@@ -4,6 +4,7 @@
 //! to other scanners.
 
 use super::*;
+use qlp_sdk::validator::Severity;
 
 const AWS_KEY_ID: &str = concat!("AK", "IA", "UJZDE8GXD6NCF10E");
 const AWS_SECRET: &str = concat!("El2hpChYgCfrL1sp", "NxnyVmihA+2O76UMFxFkM+R5");
