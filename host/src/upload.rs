@@ -33,6 +33,27 @@ pub const MAX_STREAM_BYTES: u64 = 256 << 20;
 /// Most entries read from one archive, skipped ones included.
 pub const MAX_ENTRIES: usize = 50_000;
 
+/// The bounds one archive is read within.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Entries read, skipped ones included.
+    pub entries: usize,
+    /// Files kept.
+    pub files: usize,
+    /// Bytes of kept file content.
+    pub unpacked_bytes: usize,
+    /// Bytes decompressed from a tar.gz, skipped entries included.
+    pub stream_bytes: u64,
+}
+
+/// The limits of `POST /v1/checks`.
+pub const LIMITS: Limits = Limits {
+    entries: MAX_ENTRIES,
+    files: capsule::MAX_FILES,
+    unpacked_bytes: MAX_UNPACKED_BYTES,
+    stream_bytes: MAX_STREAM_BYTES,
+};
+
 /// Directories whose contents a check skips wherever they are in the
 /// project: version control, installed dependencies, caches and build
 /// output.
@@ -70,8 +91,8 @@ pub enum UploadError {
     Path(PathError),
     #[error("`{0}` is in the archive twice")]
     Duplicate(String),
-    #[error("the archive has more than {MAX_ENTRIES} entries")]
-    TooManyEntries,
+    #[error("the archive has more than {0} entries")]
+    TooManyEntries(usize),
     #[error("{0}")]
     TooLarge(String),
     #[error("the archive holds no file to check")]
@@ -86,15 +107,20 @@ impl UploadError {
             UploadError::Corrupt(_) => "INVALID_ARCHIVE",
             UploadError::Path(_) => "UNSAFE_PATH",
             UploadError::Duplicate(_) => "DUPLICATE_PATH",
-            UploadError::TooManyEntries | UploadError::TooLarge(_) => "ARCHIVE_TOO_LARGE",
+            UploadError::TooManyEntries(_) | UploadError::TooLarge(_) => "ARCHIVE_TOO_LARGE",
             UploadError::Empty => "EMPTY_ARCHIVE",
         }
     }
 }
 
-/// The files of a zip or gzipped tar archive.
+/// The files of a zip or gzipped tar archive, within [`LIMITS`].
 pub fn unpack(bytes: &[u8]) -> Result<Unpacked, UploadError> {
-    let mut out = Collector::default();
+    unpack_within(bytes, LIMITS)
+}
+
+/// The files of a zip or gzipped tar archive, within `limits`.
+pub fn unpack_within(bytes: &[u8], limits: Limits) -> Result<Unpacked, UploadError> {
+    let mut out = Collector::new(limits);
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         unpack_zip(bytes, &mut out)?;
     } else if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -109,8 +135,8 @@ pub fn unpack(bytes: &[u8]) -> Result<Unpacked, UploadError> {
 }
 
 /// What was read so far, with the counts the limits apply to.
-#[derive(Default)]
 struct Collector {
+    limits: Limits,
     unpacked: Unpacked,
     seen: std::collections::HashSet<String>,
     entries: usize,
@@ -124,11 +150,21 @@ enum Entry {
 }
 
 impl Collector {
+    fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            unpacked: Unpacked::default(),
+            seen: Default::default(),
+            entries: 0,
+            bytes: 0,
+        }
+    }
+
     /// Counts an entry; decides from its name whether it is read.
     fn entry(&mut self, name: &str, regular: bool) -> Result<Entry, UploadError> {
         self.entries += 1;
-        if self.entries > MAX_ENTRIES {
-            return Err(UploadError::TooManyEntries);
+        if self.entries > self.limits.entries {
+            return Err(UploadError::TooManyEntries(self.limits.entries));
         }
         let path = name.strip_prefix("./").unwrap_or(name);
         if path.is_empty() || path.ends_with('/') && !regular {
@@ -149,10 +185,10 @@ impl Collector {
         if !self.seen.insert(path.to_owned()) {
             return Err(UploadError::Duplicate(path.to_owned()));
         }
-        if self.unpacked.files.len() >= capsule::MAX_FILES {
+        if self.unpacked.files.len() >= self.limits.files {
             return Err(UploadError::TooLarge(format!(
                 "the archive has more than {} files to check",
-                capsule::MAX_FILES
+                self.limits.files
             )));
         }
         Ok(Entry::Keep(path.to_owned()))
@@ -160,7 +196,7 @@ impl Collector {
 
     /// Reads a kept entry's content, at most what the limit leaves.
     fn read(&mut self, path: String, reader: impl Read) -> Result<(), UploadError> {
-        let room = MAX_UNPACKED_BYTES - self.bytes;
+        let room = self.limits.unpacked_bytes - self.bytes;
         let mut content = vec![];
         reader
             .take(room as u64 + 1)
@@ -168,7 +204,8 @@ impl Collector {
             .map_err(|e| UploadError::Corrupt(format!("`{path}`: {e}")))?;
         if content.len() > room {
             return Err(UploadError::TooLarge(format!(
-                "the files total more than {MAX_UNPACKED_BYTES} bytes"
+                "the files total more than {} bytes",
+                self.limits.unpacked_bytes
             )));
         }
         self.bytes += content.len();
@@ -195,19 +232,29 @@ fn unpack_zip(bytes: &[u8], out: &mut Collector) -> Result<(), UploadError> {
 }
 
 fn unpack_tar_gz(bytes: &[u8], out: &mut Collector) -> Result<(), UploadError> {
+    // At most one byte over the limit is inflated; whatever the reader
+    // made of the stream (an error, or an end at an entry's boundary), an
+    // archive that reached that byte is refused whole, so a cut never
+    // passes for the end of the archive.
+    let limit = out.limits.stream_bytes;
+    let inflated = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let stream = Counted {
+        inner: flate2::read::GzDecoder::new(bytes).take(limit + 1),
+        count: inflated.clone(),
+    };
+    let too_large =
+        || UploadError::TooLarge(format!("the archive inflates to more than {limit} bytes"));
+    let result = read_tar(tar::Archive::new(stream), out);
+    if inflated.get() > limit {
+        return Err(too_large());
+    }
+    result
+}
+
+fn read_tar(mut archive: tar::Archive<impl Read>, out: &mut Collector) -> Result<(), UploadError> {
     let corrupt = |e: std::io::Error| UploadError::Corrupt(e.to_string());
-    let stream = flate2::read::GzDecoder::new(bytes).take(MAX_STREAM_BYTES + 1);
-    let mut archive = tar::Archive::new(stream);
     for entry in archive.entries().map_err(corrupt)? {
-        let entry = entry.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                UploadError::TooLarge(format!(
-                    "the archive is truncated or inflates to more than {MAX_STREAM_BYTES} bytes"
-                ))
-            } else {
-                corrupt(e)
-            }
-        })?;
+        let entry = entry.map_err(corrupt)?;
         let name = std::str::from_utf8(&entry.path_bytes())
             .map_err(|_| UploadError::Corrupt("an entry's name is not UTF-8".into()))?
             .to_owned();
@@ -221,6 +268,20 @@ fn unpack_tar_gz(bytes: &[u8], out: &mut Collector) -> Result<(), UploadError> {
         }
     }
     Ok(())
+}
+
+/// A reader that counts the bytes read through it.
+struct Counted<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
 }
 
 /// A project directory as the gzipped tar `qlp check` uploads: its
@@ -418,6 +479,127 @@ mod tests {
         let names: Vec<String> = (0..=MAX_ENTRIES).map(|i| format!(".git/o/{i}")).collect();
         let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
         let e = unpack(&tar_gz(&entries)).unwrap_err();
-        assert_eq!(e, UploadError::TooManyEntries);
+        assert_eq!(e, UploadError::TooManyEntries(MAX_ENTRIES));
+    }
+
+    const SMALL: Limits = Limits {
+        entries: 4,
+        files: 3,
+        unpacked_bytes: 10,
+        stream_bytes: 1 << 20,
+    };
+
+    #[test]
+    fn each_limit_admits_its_bound_and_refuses_one_more() {
+        // Entries, skipped ones counted.
+        let at = [
+            (".git/a", &b""[..]),
+            (".git/b", b""),
+            (".git/c", b""),
+            ("a.py", b"1"),
+        ];
+        assert_eq!(unpack_within(&tar_gz(&at), SMALL).unwrap().files.len(), 1);
+        let over = [&at[..], &[(".git/d", &b""[..])]].concat();
+        let e = unpack_within(&tar_gz(&over), SMALL).unwrap_err();
+        assert_eq!(e, UploadError::TooManyEntries(4));
+        // Files kept.
+        let files = [("a", &b"1"[..]), ("b", b"2"), ("c", b"3")];
+        assert_eq!(
+            unpack_within(&zip_of(&files), SMALL).unwrap().files.len(),
+            3
+        );
+        let e = unpack_within(&zip_of(&[&files[..], &[("d", &b"4"[..])]].concat()), SMALL);
+        assert_eq!(e.unwrap_err().code(), "ARCHIVE_TOO_LARGE");
+        // Bytes of content, in either format.
+        let ten = [("a", &b"12345"[..]), ("b", b"67890")];
+        let eleven = [("a", &b"12345"[..]), ("b", b"678901")];
+        for (fits, over) in [
+            (tar_gz(&ten), tar_gz(&eleven)),
+            (zip_of(&ten), zip_of(&eleven)),
+        ] {
+            assert_eq!(unpack_within(&fits, SMALL).unwrap().files.len(), 2);
+            assert_eq!(
+                unpack_within(&over, SMALL).unwrap_err().code(),
+                "ARCHIVE_TOO_LARGE"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tar_inflating_past_the_stream_limit_is_refused_though_its_bulk_is_skipped() {
+        let bulk = vec![0u8; 64 << 10];
+        let bytes = tar_gz(&[("node_modules/big.bin", &bulk), ("a.py", b"1")]);
+        let inflated = {
+            let mut all = vec![];
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_end(&mut all)
+                .unwrap();
+            all.len() as u64
+        };
+        let exact = Limits {
+            stream_bytes: inflated,
+            ..LIMITS
+        };
+        assert_eq!(unpack_within(&bytes, exact).unwrap().files.len(), 1);
+        // Cut at the end of the last entry (where the end-of-archive
+        // blocks begin), inside it, and inside the bulk: each is refused,
+        // none passes for a shorter archive. (The reader stops at the
+        // first of the two zero blocks that end an archive, so a cut in
+        // the second loses nothing.)
+        for cut in [1024, 1025, 2048, 32 << 10] {
+            let short = Limits {
+                stream_bytes: inflated - cut,
+                ..LIMITS
+            };
+            let e = unpack_within(&bytes, short).unwrap_err();
+            assert_eq!(e.code(), "ARCHIVE_TOO_LARGE", "cut {cut}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_tar_with_a_broken_header_is_invalid_not_too_large() {
+        let gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        let mut header = tar::Header::new_gnu();
+        header.set_size(1);
+        tar.append_data(&mut header, "a.py", &b"1"[..]).unwrap();
+        let mut raw = tar.into_inner().unwrap().finish().unwrap();
+        // Re-compress with the header's checksum field corrupted.
+        let mut plain = vec![];
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        plain[148..156].copy_from_slice(b"0000000\0");
+        let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        raw = gz.finish().unwrap();
+        assert_eq!(unpack(&raw).unwrap_err().code(), "INVALID_ARCHIVE");
+    }
+
+    #[test]
+    fn directory_entries_are_neither_files_nor_counted_as_skipped() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(vec![]));
+        let options = zip::write::SimpleFileOptions::default();
+        zip.add_directory("src/", options).unwrap();
+        zip.start_file("src/a.py", options).unwrap();
+        zip.write_all(b"1").unwrap();
+        zip.add_symlink("src/link", "/etc/passwd", options).unwrap();
+        let u = unpack(&zip.finish().unwrap().into_inner()).unwrap();
+        assert_eq!(paths(&u), ["src/a.py"]);
+        assert_eq!(u.skipped, 1, "the link, not the directory");
+
+        let gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::fast());
+        let mut tar = tar::Builder::new(gz);
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_size(0);
+        // A directory named without its trailing slash.
+        tar.append_data(&mut dir, "src", std::io::empty()).unwrap();
+        let mut file = tar::Header::new_gnu();
+        file.set_size(1);
+        tar.append_data(&mut file, "src/a.py", &b"1"[..]).unwrap();
+        let u = unpack(&tar.into_inner().unwrap().finish().unwrap()).unwrap();
+        assert_eq!(paths(&u), ["src/a.py"]);
+        assert_eq!(u.skipped, 0);
     }
 }

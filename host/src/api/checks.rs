@@ -73,7 +73,7 @@ pub async fn submit_check(
         .map_err(|e| {
             let status = match e {
                 upload::UploadError::NotAnArchive => axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                upload::UploadError::TooManyEntries | upload::UploadError::TooLarge(_) => {
+                upload::UploadError::TooManyEntries(_) | upload::UploadError::TooLarge(_) => {
                     axum::http::StatusCode::PAYLOAD_TOO_LARGE
                 }
                 _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
