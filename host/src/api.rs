@@ -240,14 +240,8 @@ fn intent_of(body: SubmitIntent, tiers: &Tiers) -> Result<(Intent, bool), ApiErr
             format!("the description is over {MAX_DESCRIPTION_CHARS} characters"),
         ));
     }
-    if let Some(tier) = &body.tier
-        && tiers.get(tier).is_none()
-    {
-        let known: Vec<&str> = tiers.tiers.keys().map(String::as_str).collect();
-        return Err(ApiError::invalid(
-            "UNKNOWN_TIER",
-            format!("unknown tier `{tier}`; known tiers: {}", known.join(", ")),
-        ));
+    if let Some(tier) = &body.tier {
+        known_tier(tiers, tier)?;
     }
     let requirements: Vec<String> = match body.requirements {
         None => vec![],
@@ -278,6 +272,42 @@ fn intent_of(body: SubmitIntent, tiers: &Tiers) -> Result<(Intent, bool), ApiErr
         },
         tier_given,
     ))
+}
+
+/// 422 `UNKNOWN_TIER`, naming the known ones, unless `tier` is configured.
+fn known_tier(tiers: &Tiers, tier: &str) -> Result<(), ApiError> {
+    if tiers.get(tier).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = tiers.tiers.keys().map(String::as_str).collect();
+    Err(ApiError::invalid(
+        "UNKNOWN_TIER",
+        format!("unknown tier `{tier}`; known tiers: {}", known.join(", ")),
+    ))
+}
+
+/// The answer to a submission whose `Idempotency-Key` was already taken
+/// by `first` (its id and body digest): the first answer again, or 422
+/// `IDEMPOTENCY_KEY_REUSED` when this request differs from it.
+async fn replayed(
+    state: &AppState,
+    key: &str,
+    (first, digest): (&str, &str),
+    body_digest: &str,
+    tier: &str,
+) -> Result<Response, ApiError> {
+    if digest != body_digest {
+        return Err(ApiError::invalid(
+            "IDEMPOTENCY_KEY_REUSED",
+            format!("Idempotency-Key `{key}` was used for another request"),
+        ));
+    }
+    let tier = state
+        .store
+        .get_intent(first)
+        .await?
+        .map_or_else(|| tier.to_owned(), |r| r.intent.tier);
+    Ok(accepted(first, &tier, true))
 }
 
 /// Back-pressure: past the queue's depth nothing new is accepted (a retry
@@ -366,19 +396,7 @@ async fn submit_intent(
             .insert_intent_idempotent(&intent, &actor, &key, &body_digest)
             .await?
         {
-            if digest != body_digest {
-                return Err(ApiError::invalid(
-                    "IDEMPOTENCY_KEY_REUSED",
-                    format!("Idempotency-Key `{key}` was used for another request"),
-                ));
-            }
-            let tier = state
-                .store
-                .get_intent(&first)
-                .await?
-                .map(|r| r.intent.tier)
-                .unwrap_or(intent.tier);
-            return Ok(accepted(&first, &tier, true));
+            return replayed(&state, &key, (&first, &digest), &body_digest, &intent.tier).await;
         }
     } else {
         state.store.insert_intent(&intent, &actor).await?;

@@ -827,7 +827,7 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// `qlp audit …`.
+/// `qlp rules …`.
 fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
     match command {
         RulesCommand::Test { dir } => {
@@ -933,6 +933,7 @@ async fn check_command(
     Ok(passed)
 }
 
+/// `qlp audit …`.
 async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify { data_dir } = command;
     let db = data_dir.join("qlp.db");

@@ -51,10 +51,10 @@ pub const UNSUPPORTED_STACK: &str = "UNSUPPORTED_STACK";
 /// The loaded plugins by name.
 pub type Plugins = HashMap<String, Arc<Plugin>>;
 
-/// Everything a pipeline run needs.
 /// The author of a check's files in its manifest: they were uploaded.
 pub const UPLOAD_AUTHOR: &str = "upload";
 
+/// Everything a pipeline run needs.
 pub struct Pipeline {
     pub runtime: Arc<Runtime>,
     /// The tiers in force and their plugins; [`Pipeline::reload`] replaces
@@ -1029,7 +1029,6 @@ impl<'a> Run<'a> {
         Ok(artifacts)
     }
 
-    /// Runs the intent from its first unfinished stage to its end.
     /// The planner reads the intent first (its plan is on the record);
     /// its compliance concerns reach every plugin as `("compliance", …)`
     /// constraints, and a tier that runs the agent of the detected stack
@@ -1077,6 +1076,7 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Runs the intent from its first unfinished stage to its end.
     async fn stages(&mut self) -> Result<Outcome, Failure> {
         let p = self.p;
         let intent = self.intent;

@@ -1349,6 +1349,54 @@ mod tests {
     }
 
     #[test]
+    fn config_files_are_read_beside_the_tiers_file_and_their_errors_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let tier =
+            "[tiers.t]\nagents = ['a/agent']\nexporter = 'a/zip'\ngate = { min_score = 0 }\n";
+        std::fs::write(dir.path().join("note.txt"), "hello").unwrap();
+        let write = |grant: &str| {
+            let path = dir.path().join("tiers.toml");
+            std::fs::write(&path, format!("{tier}[plugins.\"a/agent\"]\n{grant}\n")).unwrap();
+            Tiers::load(&path).map_err(|e| e.to_string())
+        };
+        let loaded = write("config_files = { note = 'note.txt' }").unwrap();
+        assert_eq!(loaded.grants["a/agent"].config["note"], "hello");
+        let err = write("config_files = { note = 'missing.txt' }").unwrap_err();
+        assert!(err.contains("config_files.note: cannot read"), "{err}");
+        let err =
+            write("config = { note = 'x' }\nconfig_files = { note = 'note.txt' }").unwrap_err();
+        assert!(
+            err.contains("`note` is in both config and config_files"),
+            "{err}"
+        );
+        // Text without a file has nothing to be relative to.
+        let err = Tiers::parse(
+            &format!("{tier}[plugins.\"a/agent\"]\nconfig_files = {{ note = 'note.txt' }}\n"),
+            "text",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("relative to a tiers file"), "{err}");
+        // A rule pack with a broken rule refuses the file, naming the rule.
+        std::fs::write(
+            dir.path().join("pack.yaml"),
+            "rules:\n  - id: acme/bad\n    message: m\n    severity: low\n    languages: [generic]\n    pattern-regex: '('\n",
+        )
+        .unwrap();
+        let path = dir.path().join("tiers.toml");
+        std::fs::write(
+            &path,
+            format!("{tier}[plugins.\"qlp/rules\"]\nconfig_files = {{ pack = 'pack.yaml' }}\n"),
+        )
+        .unwrap();
+        let err = Tiers::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("rule pack") && err.contains("acme/bad"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_lists_make_the_linear_graph() {
         let tiers = Tiers::defaults();
         let tier = tiers.get("standard").unwrap();

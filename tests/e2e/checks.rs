@@ -242,6 +242,12 @@ async fn bad_uploads_are_refused_with_their_codes_and_nothing_is_stored() {
             "EMPTY_ARCHIVE",
         ),
         ("tier=nope", tar_gz(&[("a.py", b"1")]), 422, "UNKNOWN_TIER"),
+        (
+            "tier=starter&name=a%0Ab",
+            tar_gz(&[("a.py", b"1")]),
+            422,
+            "INVALID_NAME",
+        ),
         ("tier=starter&color=red", tar_gz(&[("a.py", b"1")]), 400, ""),
     ];
     for (query, body, status, code) in cases {

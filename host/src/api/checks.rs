@@ -14,7 +14,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{ApiError, AppState, accepted, idempotency_key, refuse_when_queue_full};
+use super::{
+    ApiError, AppState, accepted, idempotency_key, known_tier, refuse_when_queue_full, replayed,
+};
 use crate::auth::Caller;
 use crate::model::{Intent, IntentKind};
 use crate::store::Actor;
@@ -42,13 +44,7 @@ pub async fn submit_check(
     let actor = Actor::of(&caller);
     let tiers = state.pipeline.tiers();
     let tier = query.tier.unwrap_or_else(|| DEFAULT_TIER.to_owned());
-    if tiers.get(&tier).is_none() {
-        let known: Vec<&str> = tiers.tiers.keys().map(String::as_str).collect();
-        return Err(ApiError::invalid(
-            "UNKNOWN_TIER",
-            format!("unknown tier `{tier}`; known tiers: {}", known.join(", ")),
-        ));
-    }
+    known_tier(&tiers, &tier)?;
     let name = query.name.map(|n| n.trim().to_owned()).unwrap_or_default();
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
@@ -66,8 +62,7 @@ pub async fn submit_check(
         hasher.update(&body);
         hasher.finalize().to_hex().to_string()
     };
-    let archive = body.clone();
-    let unpacked = tokio::task::spawn_blocking(move || upload::unpack(&archive))
+    let unpacked = tokio::task::spawn_blocking(move || upload::unpack(&body))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| {
@@ -93,28 +88,15 @@ pub async fn submit_check(
         kind: IntentKind::Check,
     };
     let files = serde_json::to_value(&unpacked.files).map_err(ApiError::internal)?;
-    let key = key.as_deref().map(|k| (k, body_digest.as_str()));
-    if let Some((first, digest)) = state
-        .store
-        .insert_check(&intent, &actor, &files, key)
-        .await?
-    {
-        if digest != body_digest {
-            return Err(ApiError::invalid(
-                "IDEMPOTENCY_KEY_REUSED",
-                format!(
-                    "Idempotency-Key `{}` was used for another request",
-                    key.map_or("", |k| k.0)
-                ),
-            ));
-        }
-        let tier = state
+    let keyed = key.as_deref().map(|k| (k, body_digest.as_str()));
+    if let (Some(key), Some((first, digest))) = (
+        &key,
+        state
             .store
-            .get_intent(&first)
-            .await?
-            .map(|r| r.intent.tier)
-            .unwrap_or(intent.tier);
-        return Ok(accepted(&first, &tier, true));
+            .insert_check(&intent, &actor, &files, keyed)
+            .await?,
+    ) {
+        return replayed(&state, key, (&first, &digest), &body_digest, &intent.tier).await;
     }
     state.dispatcher.wake();
     tracing::info!(
