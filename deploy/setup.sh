@@ -16,6 +16,7 @@
 #     OCI push/pull tests start on loopback;
 #   - unshare, nsenter (util-linux) and ip (iproute2), with which the
 #     air-gapped bundle test runs a server in a loopback-only namespace;
+#   - chattr (e2fsprogs), with which a test makes the database immutable;
 #   - Go (Debian's golang-go, 1.19 or newer), which the qlp/template-go
 #     tests use to vet and test the projects they generate;
 #   - Node.js 18.17 or newer with npm, which the qlp/template-node tests use
@@ -119,6 +120,8 @@ command -v docker-registry >/dev/null || apt_install docker-registry
 #    runs `qlp serve` under `unshare -n` and drives it with `nsenter`).
 command -v unshare >/dev/null && command -v nsenter >/dev/null || apt_install util-linux
 command -v ip >/dev/null || apt_install iproute2
+# chattr: the read-only database test makes the file immutable.
+command -v chattr >/dev/null || apt_install e2fsprogs
 
 # 7. Go for the generated Go projects (plugins/template-go/tests). They use
 #    the standard library only, so no module is downloaded.

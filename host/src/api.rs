@@ -6,6 +6,7 @@ pub mod access;
 mod admin;
 mod checks;
 mod error;
+mod quotas;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,9 @@ pub struct AppState {
     pub webhook_allow: crate::net::Allowed,
     /// Host names answered besides `localhost` and IP addresses.
     pub allowed_hosts: Arc<Vec<String>>,
+    /// Submissions per minute per tenant, for tenant policies that limit
+    /// them.
+    pub rate: Arc<crate::policy::RateLimiter>,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
@@ -150,8 +154,21 @@ async fn refuse_oversized(
     response
 }
 
+/// Liveness, and what an operator looks at first when writes fail: the
+/// state of the database file. The server stays up, and reads work, while
+/// the file is read-only, moved away or replaced, so the answer is 200 with
+/// `"status": "degraded"`.
 async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok", "plugins": state.pipeline.catalog().plugins.len() }))
+    let file = state.store.file_state();
+    let status = match file {
+        None | Some(crate::store::FileState::Writable) => "ok",
+        Some(_) => "degraded",
+    };
+    Json(json!({
+        "status": status,
+        "database": file,
+        "plugins": state.pipeline.catalog().plugins.len(),
+    }))
 }
 
 /// `requirements` may be a list or one comma-separated string.
@@ -310,37 +327,6 @@ async fn replayed(
     Ok(accepted(first, &tier, true))
 }
 
-/// Back-pressure: past the queue's depth nothing new is accepted (a retry
-/// under an Idempotency-Key already accepted still replays).
-async fn refuse_when_queue_full(
-    state: &AppState,
-    actor: &Actor,
-    key: Option<&str>,
-) -> Result<(), ApiError> {
-    let queued = state.store.queued_count().await?;
-    if queued < i64::from(state.max_queued) {
-        return Ok(());
-    }
-    if let Some(k) = key
-        && state.store.idempotent_intent(actor, k).await?.is_some()
-    {
-        return Ok(());
-    }
-    tracing::warn!(
-        queued,
-        max = state.max_queued,
-        "queue full; submission refused"
-    );
-    Err(ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "QUEUE_FULL",
-        format!(
-            "{queued} intents are waiting, the most this server queues; retry after {RETRY_AFTER_SECS} s"
-        ),
-    )
-    .retry_after(RETRY_AFTER_SECS))
-}
-
 async fn submit_intent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -353,13 +339,14 @@ async fn submit_intent(
     let catalog = state.pipeline.catalog();
     let tiers = &catalog.tiers;
     let (mut intent, tier_given) = intent_of(body, tiers)?;
-    refuse_when_queue_full(&state, &actor, key.as_deref()).await?;
+    let policy = quotas::admit(&state, &actor, key.as_deref()).await?;
     // Without a tier the planner's recommendation runs (the default tier
     // when no planner is configured). A tier that runs the agent of the
     // detected stack needs the plan too: an intent no agent serves is
-    // refused now, with nothing stored.
+    // refused now, with nothing stored. So does a tenant's compliance
+    // floor, which reads the plan's concerns.
     let uses_stack = |name: &str| tiers.get(name).is_some_and(|t| t.uses_stack());
-    let plan = if !tier_given || uses_stack(&intent.tier) {
+    let plan = if !tier_given || uses_stack(&intent.tier) || !policy.compliance_floor.is_empty() {
         state
             .pipeline
             .plan(&catalog, &intent)
@@ -368,14 +355,22 @@ async fn submit_intent(
     } else {
         None
     };
-    if !tier_given {
-        intent.tier = match &plan {
-            Some(plan) if tiers.get(&plan.recommended_tier).is_some() => {
-                plan.recommended_tier.clone()
-            }
-            _ => DEFAULT_TIER.to_owned(),
-        };
-    }
+    let recommended = match &plan {
+        Some(plan) if tiers.get(&plan.recommended_tier).is_some() => plan.recommended_tier.as_str(),
+        _ => DEFAULT_TIER,
+    };
+    let concerns = plan
+        .as_ref()
+        .map(|p| p.compliance.as_slice())
+        .unwrap_or_default();
+    intent.tier = policy
+        .tier_for(
+            tier_given.then_some(intent.tier.as_str()),
+            recommended,
+            concerns,
+            &tiers.by_demand(),
+        )
+        .map_err(quotas::refused)?;
     agents_for(tiers, &intent.tier, plan.as_ref())?;
     if let Some(key) = key {
         // The digest covers the request as understood (description,

@@ -254,6 +254,18 @@ impl Client {
         self.get_json("/v1/tenants").await
     }
 
+    /// A tenant's policy; with `set`, replaces it first.
+    pub async fn tenant_policy(&self, tenant: &str, set: Option<&Value>) -> anyhow::Result<Value> {
+        let path = format!("/v1/tenants/{tenant}/policy");
+        match set {
+            None => self.get_json(&path).await,
+            Some(policy) => self
+                .send_json(reqwest::Method::PUT, &path, Some(policy))
+                .await?
+                .context("the server answered nothing"),
+        }
+    }
+
     /// Makes an API key; the answer holds the key, shown this once.
     pub async fn create_key(
         &self,

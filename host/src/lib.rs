@@ -29,6 +29,7 @@ pub mod net;
 pub mod oci;
 pub mod packages;
 pub mod pipeline;
+pub mod policy;
 pub mod publishers;
 pub mod runtime;
 pub mod sarif;

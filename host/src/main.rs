@@ -179,6 +179,15 @@ enum TenantCommand {
         #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
     },
+    /// Show a tenant's policy (tiers, compliance floors, quotas), or
+    /// replace it with the JSON of `--set FILE` (`-` for standard input).
+    Policy {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        set: Option<PathBuf>,
+        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -975,6 +984,28 @@ async fn tenant_command(command: TenantCommand) -> anyhow::Result<()> {
                     t["created_at"].as_str().unwrap_or("")
                 );
             }
+            Ok(())
+        }
+        TenantCommand::Policy { id, set, server } => {
+            let set = match set {
+                None => None,
+                Some(path) => {
+                    let text = if path.as_os_str() == "-" {
+                        std::io::read_to_string(std::io::stdin())?
+                    } else {
+                        std::fs::read_to_string(&path)
+                            .with_context(|| format!("cannot read {}", path.display()))?
+                    };
+                    Some(
+                        serde_json::from_str::<serde_json::Value>(&text)
+                            .with_context(|| format!("{} is not JSON", path.display()))?,
+                    )
+                }
+            };
+            let policy = Client::new(&server)
+                .tenant_policy(&id, set.as_ref())
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&policy)?);
             Ok(())
         }
     }

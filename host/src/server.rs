@@ -360,6 +360,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             pipeline: pipeline.clone(),
             registry,
             webhook_allow: crate::net::Allowed::new(options.webhook_allow.clone()),
+            rate: Arc::default(),
             allowed_hosts: Arc::new(
                 options
                     .allowed_hosts

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -20,10 +21,12 @@ use crate::model::{Intent, IntentKind};
 pub const UPLOAD_KEY: &str = "upload";
 
 pub mod audit;
+mod guard;
 mod identity;
 mod retention;
 
 pub use audit::Actor;
+pub use guard::FileState;
 pub use identity::{CreateError, KeyRecord, KeyRefused};
 pub use retention::{Pruned, Retention};
 
@@ -448,6 +451,9 @@ pub enum Durability {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Watches the database file of a server's store (not of a read-only
+    /// look at one).
+    guard: Option<Arc<guard::FileGuard>>,
 }
 
 impl Store {
@@ -469,22 +475,50 @@ impl Store {
             })
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
+        // The file is made once, here; a pooled connection never makes an
+        // empty database where the server's was removed.
+        let first = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?;
+        sqlx::Connection::close(first).await?;
+        let options = options.create_if_missing(false);
+        let guard = Arc::new(guard::FileGuard::new(path).map_err(sqlx::Error::Io)?);
+        let on_connect = guard.clone();
+        let on_acquire = guard.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(move |conn, _| {
+                let guard = on_connect.clone();
+                Box::pin(async move { guard.on_connect(conn).await })
+            })
             // When a write fails because the disk is full (or the device
             // failed), SQLite rolls the transaction back by itself; sqlx
             // then fails its own rollback and the connection keeps
             // believing it is inside a transaction, refusing every later
             // BEGIN. Such a connection is closed instead of reused, so
             // the server recovers once the disk has room again.
-            .before_acquire(|conn, _| {
-                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            .before_acquire(move |conn, _| {
+                let guard = on_acquire.clone();
+                Box::pin(async move {
+                    if sqlx::Connection::is_in_transaction(conn) {
+                        return Ok(false);
+                    }
+                    guard.on_acquire(conn).await?;
+                    Ok(true)
+                })
             })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            guard: Some(guard),
+        })
+    }
+
+    /// What the server's database file is now: writable, read-only, moved
+    /// away or replaced. `None` for a read-only look at a database.
+    pub fn file_state(&self) -> Option<FileState> {
+        self.guard.as_ref().map(|g| g.state())
     }
 
     /// Opens an existing database for reading only, without migrating it:
@@ -500,7 +534,7 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, guard: None })
     }
 
     /// The connection pool, for modules that keep their own tables here.
@@ -671,16 +705,23 @@ impl Store {
     /// Takes the oldest intent that is queued, or running under a lease
     /// that expired (or under none: accepted before leases existed), for
     /// `owner` until `lease` from now. One statement, so two workers never
-    /// take the same intent.
+    /// take the same intent. A queued intent of a tenant already running
+    /// its policy's `max_running` waits; the next tenant's goes ahead.
     pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Intent>> {
         let now_ms = now_ms();
         let mut tx = self.write().await?;
         let row = sqlx::query(
             "UPDATE intents SET status = 'running', lease_owner = ?, lease_expires = ?, updated_at = ?
-             WHERE id = (SELECT id FROM intents
-                         WHERE status = 'queued'
-                            OR (status = 'running' AND (lease_expires IS NULL OR lease_expires < ?))
-                         ORDER BY created_at, id LIMIT 1)
+             WHERE id = (SELECT q.id FROM intents q
+                         WHERE (q.status = 'queued' AND NOT EXISTS (
+                                  SELECT 1 FROM tenants t
+                                  WHERE t.id = q.tenant_id
+                                    AND json_extract(t.policy, '$.max_running') IS NOT NULL
+                                    AND (SELECT COUNT(*) FROM intents r
+                                         WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
+                                        >= json_extract(t.policy, '$.max_running')))
+                            OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < ?))
+                         ORDER BY q.created_at, q.id LIMIT 1)
              RETURNING *",
         )
         .bind(owner)

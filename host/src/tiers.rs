@@ -906,6 +906,22 @@ impl Tiers {
         names.into_iter().map(|(_, n)| n.clone()).collect()
     }
 
+    /// Every tier from the least to the most demanding: the planner's
+    /// order, then the tiers it does not choose from by the gate's minimum
+    /// score and name. Compliance floors compare tiers by it.
+    pub fn by_demand(&self) -> Vec<String> {
+        let mut order = self.planner_tiers();
+        let mut rest: Vec<(&u8, &String)> = self
+            .tiers
+            .iter()
+            .filter(|(name, _)| !order.contains(name))
+            .map(|(name, t)| (&t.gate.min_score, name))
+            .collect();
+        rest.sort();
+        order.extend(rest.into_iter().map(|(_, n)| n.clone()));
+        order
+    }
+
     /// The limits of a call of `plugin` (of `kind`) in `tier`: the defaults
     /// for the kind, then the tier's overrides, then the plugin's.
     pub fn limits(&self, tier: &Tier, plugin: &str, kind: PluginKind) -> CallLimits {

@@ -1,8 +1,9 @@
 //! Reliability as a user relies on it: submissions with idempotency keys
 //! never fail because the server is busy running pipelines, a delivery
 //! repeated after a crash succeeds once, a crash at any moment loses and
-//! duplicates nothing, and a full disk is answered with 503s and recovered
-//! from without a restart.
+//! duplicates nothing, and a full disk or a database file made read-only,
+//! moved away or replaced is answered with 503s, and (but for the
+//! replacement) recovered from without a restart.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -590,5 +591,154 @@ async fn a_full_disk_gets_503_with_retry_after_and_the_server_recovers_without_a
         .filter(|n| n.starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    server.stop();
+}
+
+/// Runs `chattr FLAG PATH` (e2fsprogs; a tmpfs has the immutable flag).
+fn chattr(flag: &str, path: &Path) {
+    let status = std::process::Command::new("chattr")
+        .arg(flag)
+        .arg(path)
+        .status()
+        .expect("run chattr");
+    assert!(status.success(), "chattr {flag} {}", path.display());
+}
+
+/// Submits until a submission is refused with `503 STORE_UNAVAILABLE` and
+/// `Retry-After`: the server looks at its database file a few times a
+/// second, so within seconds. Whatever was accepted before goes in
+/// `accepted`.
+async fn first_refusal(server: &Server, tag: &str, accepted: &mut Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for n in 0.. {
+        assert!(
+            Instant::now() < deadline,
+            "{tag}: writes were never refused"
+        );
+        let key = format!("{tag}-{n}");
+        let answer = submit_keyed(&server.http, &server.url, &intent(n), &key)
+            .await
+            .expect("POST");
+        match answer.status {
+            202 => accepted.push(answer.body["id"].as_str().unwrap().to_owned()),
+            503 => {
+                assert_eq!(answer.body["code"], "STORE_UNAVAILABLE", "{}", answer.body);
+                assert!(answer.retry_after.is_some(), "503 without Retry-After");
+                return;
+            }
+            other => panic!("{tag}: {other} {}", answer.body),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// While the database may not be written: health says why, reads and
+/// downloads work, every submission gets 503.
+async fn degraded(server: &Server, state: &str, done: &str) {
+    let health = server.get_json("/healthz").await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["database"], state, "{health}");
+    assert_eq!(
+        server.get_json(&format!("/v1/intents/{done}")).await["status"],
+        "completed"
+    );
+    let zip = server
+        .get_bytes(&format!("/v1/capsules/{done}/download"))
+        .await;
+    files_checked_against_manifest(&zip);
+    for n in 0..3 {
+        let answer = submit_keyed(
+            &server.http,
+            &server.url,
+            &intent(n),
+            &format!("{state}-{n}"),
+        )
+        .await
+        .expect("POST");
+        assert_eq!(answer.status, 503, "{state}: {}", answer.body);
+        assert_eq!(answer.body["code"], "STORE_UNAVAILABLE", "{}", answer.body);
+    }
+}
+
+/// Once the file is back: health is ok and a submission is taken.
+async fn recovered(server: &Server, tag: &str, accepted: &mut Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = submit_keyed(
+            &server.http,
+            &server.url,
+            &intent(1),
+            &format!("{tag}-back"),
+        )
+        .await
+        .expect("POST");
+        match answer.status {
+            202 => {
+                accepted.push(answer.body["id"].as_str().unwrap().to_owned());
+                break;
+            }
+            503 if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            other => panic!("{tag}: never recovered: {other} {}", answer.body),
+        }
+    }
+    let health = server.get_json("/healthz").await;
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["database"], "writable", "{health}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_file_made_read_only_or_moved_away_gets_503s_and_the_server_recovers_without_a_restart()
+ {
+    // Its own tmpfs: the immutable flag is there whatever the machine's
+    // file system.
+    let disk = SmallDisk::mount(64);
+    let data = disk.path().join("data");
+    let db = data.join("qlp.db");
+    let server = Server::start_default(&data);
+    let done = server.submit(intent(0)).await;
+    assert_eq!(server.wait(&done).await["status"], "completed");
+    let mut accepted = vec![];
+
+    // Made read-only under intents in flight. (Root, which CI runs as,
+    // writes whatever the mode says; the immutable flag binds root too.)
+    accepted.push(server.submit(intent(2)).await);
+    chattr("+i", &db);
+    first_refusal(&server, "read-only", &mut accepted).await;
+    degraded(&server, "read_only", &done).await;
+    chattr("-i", &db);
+    recovered(&server, "read-only", &mut accepted).await;
+
+    // Moved away, then back.
+    accepted.push(server.submit(intent(3)).await);
+    let away = data.join("qlp.db.away");
+    std::fs::rename(&db, &away).unwrap();
+    first_refusal(&server, "removed", &mut accepted).await;
+    degraded(&server, "removed", &done).await;
+    assert!(
+        !db.exists(),
+        "the server made a new database where its own was"
+    );
+    std::fs::rename(&away, &db).unwrap();
+    recovered(&server, "removed", &mut accepted).await;
+
+    for id in &accepted {
+        let intent = server.wait(id).await;
+        assert_eq!(intent["status"], "completed", "{intent:#}");
+        let zip = server
+            .get_bytes(&format!("/v1/capsules/{id}/download"))
+            .await;
+        files_checked_against_manifest(&zip);
+    }
+
+    // Another file in its place is not taken up by the running server:
+    // writes stay refused (its connections still hold the old file).
+    let copy = data.join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    std::fs::rename(&copy, &db).unwrap();
+    let mut none = vec![];
+    first_refusal(&server, "replaced", &mut none).await;
+    degraded(&server, "replaced", &done).await;
     server.stop();
 }

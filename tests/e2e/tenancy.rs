@@ -1,6 +1,7 @@
 //! Identity and tenancy: every endpoint against every role, tenants that
 //! cannot see each other, keys that stop working, approval under
-//! separation of duties, and requests refused before their body is read.
+//! separation of duties, tenant policies (tiers, compliance floors,
+//! quotas), and requests refused before their body is read.
 
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -22,6 +23,7 @@ async fn call(server: &Server, key: Option<&str>, method: &str, path: &str) -> (
     let request = match method {
         "GET" => http.get(url),
         "POST" => http.post(url).json(&json!({})),
+        "PUT" => http.put(url).json(&json!({})),
         "DELETE" => http.delete(url),
         other => panic!("no such method in the table: {other}"),
     };
@@ -537,5 +539,206 @@ async fn requests_for_a_host_name_the_server_was_not_given_get_421() {
     for host in ["qlp.example.com", "localhost:8080", "127.0.0.1"] {
         assert_eq!(status_for(host).await.0, 200, "{host}");
     }
+    server.stop();
+}
+
+/// PUTs a tenant's policy as `key`; the status and the JSON answer.
+async fn put_policy(server: &Server, key: &str, tenant: &str, policy: Value) -> (u16, Value) {
+    let response = client_with_key(key)
+        .put(server.endpoint(&format!("/v1/tenants/{tenant}/policy")))
+        .json(&policy)
+        .send()
+        .await
+        .expect("PUT");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// POSTs an intent as `key`, under an idempotency key if given; the
+/// status, the JSON answer and the `Retry-After` header.
+async fn submit_as(
+    server: &Server,
+    key: &str,
+    body: Value,
+    idempotency: Option<&str>,
+) -> (u16, Value, Option<String>) {
+    let mut request = client_with_key(key)
+        .post(server.endpoint("/v1/intents"))
+        .json(&body);
+    if let Some(k) = idempotency {
+        request = request.header("Idempotency-Key", k);
+    }
+    let response = request.send().await.expect("POST");
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, response.json().await.unwrap_or(Value::Null), retry)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_policy_holds_its_tiers_compliance_floors_rate_and_storage() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    server.create_tenant("acme").await;
+    let (_, submitter) = server.create_key("acme", &["submitter"]).await;
+    let (_, operator) = server.create_key("acme", &["operator"]).await;
+    let admin = server.admin_key.clone();
+
+    // Policies are checked against the server's tiers, and only admins
+    // set them.
+    for (policy, code) in [
+        (json!({ "tiers": ["gold"] }), "UNKNOWN_TIER"),
+        (
+            json!({ "tiers": ["starter"], "compliance_floor": { "payments": "enterprise" } }),
+            "INVALID_POLICY",
+        ),
+        (json!({ "submissions_per_minute": 0 }), "INVALID_POLICY"),
+    ] {
+        let (status, body) = put_policy(&server, &admin, "acme", policy).await;
+        assert_eq!((status, body["code"].as_str()), (422, Some(code)), "{body}");
+    }
+    let policy = json!({
+        "tiers": ["starter", "standard", "enterprise"],
+        "compliance_floor": { "payments": "enterprise" },
+        "submissions_per_minute": 5,
+    });
+    let (status, _) = put_policy(&server, &operator, "acme", policy.clone()).await;
+    assert_eq!(status, 403);
+    let (status, body) = put_policy(&server, &admin, "nobody", policy.clone()).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = put_policy(&server, &admin, "acme", policy.clone()).await;
+    assert_eq!((status, &body), (200, &policy));
+    let (status, body) = server.get_as(&operator, "/v1/tenants/acme/policy").await;
+    assert_eq!((status, &body), (200, &policy));
+    let (status, _) = server.get_as(&operator, "/v1/tenants/default/policy").await;
+    assert_eq!(
+        status, 404,
+        "another tenant's policy does not exist for acme"
+    );
+
+    // A card-payments intent may not run below the floor...
+    let payments = "Create a FastAPI checkout service taking card payments for orders";
+    let (status, body, _) = submit_as(
+        &server,
+        &submitter,
+        json!({ "description": payments, "tier": "starter" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("COMPLIANCE_FLOOR")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("`enterprise`"),
+        "{body}"
+    );
+    // ...nor on a tier the tenant does not have...
+    let (status, body, _) = submit_as(
+        &server,
+        &submitter,
+        json!({ "description": INVOICES, "tier": "mission-critical" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("TIER_NOT_ALLOWED")),
+        "{body}"
+    );
+    // ...and without a tier it runs on a tier of the tenant meeting the floor.
+    let (status, body, _) = submit_as(
+        &server,
+        &submitter,
+        json!({ "description": payments }),
+        Some("pay-1"),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["tier"], "enterprise", "{body}");
+    let first = body["id"].as_str().unwrap().to_owned();
+
+    // Five submissions a minute: three were taken, two more are, the
+    // sixth waits.
+    let mut starter = vec![];
+    for n in 0..2 {
+        let description = format!("{INVOICES} (batch {n})");
+        let (status, body, _) = submit_as(
+            &server,
+            &submitter,
+            json!({ "description": description, "tier": "starter" }),
+            None,
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        starter.push(body["id"].as_str().unwrap().to_owned());
+    }
+    let (status, body, retry) = submit_as(
+        &server,
+        &submitter,
+        json!({ "description": INVOICES, "tier": "starter" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("RATE_LIMITED")),
+        "{body}"
+    );
+    let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!(
+        (1..=13).contains(&retry),
+        "one submission every 12 s: {retry}"
+    );
+    // A retry of an accepted submission is still answered.
+    let (status, body, _) = submit_as(
+        &server,
+        &submitter,
+        json!({ "description": payments }),
+        Some("pay-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["id"].as_str()),
+        (202, Some(first.as_str())),
+        "{body}"
+    );
+    // Other tenants have their own rate.
+    let (status, body, _) = submit_as(
+        &server,
+        &admin,
+        json!({ "description": INVOICES, "tier": "starter" }),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+
+    // Storage: once the tenant keeps more than its policy allows, new
+    // submissions wait for space (no Retry-After: time does not help).
+    let done = server
+        .wait_until_as(&submitter, &starter[0], |i| {
+            !matches!(i["status"].as_str(), Some("queued" | "running"))
+        })
+        .await;
+    assert_eq!(done["status"], "completed", "{done:#}");
+    let (status, _) = put_policy(&server, &admin, "acme", json!({ "max_stored_bytes": 1 })).await;
+    assert_eq!(status, 200);
+    let (status, body, retry) = submit_as(
+        &server,
+        &submitter,
+        json!({ "description": INVOICES, "tier": "starter" }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("STORAGE_QUOTA_EXCEEDED")),
+        "{body}"
+    );
+    assert_eq!(retry, None);
     server.stop();
 }

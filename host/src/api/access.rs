@@ -86,6 +86,12 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/v1/tenants", Access::Roles(&[Admin])),
     ("GET", "/v1/tenants", Access::Roles(&[Admin])),
+    (
+        "GET",
+        "/v1/tenants/{id}/policy",
+        Access::Roles(&[Admin, Operator, Auditor]),
+    ),
+    ("PUT", "/v1/tenants/{id}/policy", Access::Roles(&[Admin])),
     ("POST", "/v1/keys", Access::Roles(&[Admin])),
     ("GET", "/v1/keys", Access::Roles(&[Admin])),
     ("DELETE", "/v1/keys/{id}", Access::Roles(&[Admin])),

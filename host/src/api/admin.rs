@@ -1,7 +1,8 @@
-//! Tenants and API keys, for admins: `POST/GET /v1/tenants`,
-//! `POST/GET /v1/keys`, `DELETE /v1/keys/{id}`. Admins act for every
-//! tenant; a new key's secret is in the answer that creates it and nowhere
-//! else.
+//! Tenants, their policies and API keys, for admins: `POST/GET
+//! /v1/tenants`, `GET/PUT /v1/tenants/{id}/policy`, `POST/GET /v1/keys`,
+//! `DELETE /v1/keys/{id}`. Admins act for every tenant (operators and
+//! auditors read their own tenant's policy); a new key's secret is in the
+//! answer that creates it and nowhere else.
 
 use std::collections::BTreeSet;
 
@@ -15,6 +16,7 @@ use serde_json::json;
 
 use super::{ApiError, AppState};
 use crate::auth::{self, Caller, Role};
+use crate::policy::TenantPolicy;
 use crate::store::{Actor, CreateError};
 
 /// Longest key name, in characters.
@@ -27,6 +29,10 @@ pub const MAX_KEY_LIFETIME: std::time::Duration = std::time::Duration::from_secs
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/tenants", post(create_tenant).get(list_tenants))
+        .route(
+            "/v1/tenants/{id}/policy",
+            axum::routing::get(tenant_policy).put(set_tenant_policy),
+        )
         .route("/v1/keys", post(create_key).get(list_keys))
         .route("/v1/keys/{id}", delete(revoke_key))
 }
@@ -80,6 +86,52 @@ async fn list_tenants(State(state): State<AppState>) -> Result<Json<serde_json::
         .map(|(id, created_at)| json!({ "id": id, "created_at": created_at }))
         .collect();
     Ok(Json(json!({ "tenants": tenants })))
+}
+
+fn no_tenant(id: &str) -> ApiError {
+    ApiError::not_found("NOT_FOUND", format!("no tenant `{id}`"))
+}
+
+/// `GET /v1/tenants/{id}/policy`: `{}` for a tenant without one.
+async fn tenant_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !caller.has(Role::Admin) && caller.tenant != id {
+        return Err(no_tenant(&id));
+    }
+    match state.store.tenant_policy(&id).await? {
+        Some(policy) => Ok(Json(
+            serde_json::to_value(policy).map_err(ApiError::internal)?,
+        )),
+        None => Err(no_tenant(&id)),
+    }
+}
+
+/// `PUT /v1/tenants/{id}/policy`: replaces the policy, checked against the
+/// server's tiers.
+async fn set_tenant_policy(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<TenantPolicy>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(policy) = body?;
+    policy
+        .validate(&state.pipeline.catalog().tiers)
+        .map_err(|e| ApiError::invalid(e.code(), e.to_string()))?;
+    if !state
+        .store
+        .set_tenant_policy(&id, &policy, &Actor::of(&caller))
+        .await?
+    {
+        return Err(no_tenant(&id));
+    }
+    tracing::info!(tenant = %id, by = %caller.identity, "tenant policy set");
+    Ok(Json(
+        serde_json::to_value(policy).map_err(ApiError::internal)?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -14,9 +14,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{
-    ApiError, AppState, accepted, idempotency_key, known_tier, refuse_when_queue_full, replayed,
-};
+use super::{ApiError, AppState, accepted, idempotency_key, known_tier, quotas, replayed};
 use crate::auth::Caller;
 use crate::model::{Intent, IntentKind};
 use crate::store::Actor;
@@ -43,8 +41,9 @@ pub async fn submit_check(
     let key = idempotency_key(&headers)?;
     let actor = Actor::of(&caller);
     let tiers = state.pipeline.tiers();
-    let tier = query.tier.unwrap_or_else(|| DEFAULT_TIER.to_owned());
-    known_tier(&tiers, &tier)?;
+    if let Some(tier) = &query.tier {
+        known_tier(&tiers, tier)?;
+    }
     let name = query.name.map(|n| n.trim().to_owned()).unwrap_or_default();
     if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
@@ -54,7 +53,12 @@ pub async fn submit_check(
             ),
         ));
     }
-    refuse_when_queue_full(&state, &actor, key.as_deref()).await?;
+    let policy = quotas::admit(&state, &actor, key.as_deref()).await?;
+    // A check has no plan, so no compliance concern: only the tenant's
+    // tiers apply.
+    let tier = policy
+        .tier_for(query.tier.as_deref(), DEFAULT_TIER, &[], &tiers.by_demand())
+        .map_err(quotas::refused)?;
     let body_digest = {
         let mut hasher = blake3::Hasher::new();
         hasher.update(tier.as_bytes()).update(b"\0");

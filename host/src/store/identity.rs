@@ -10,6 +10,7 @@ use sqlx::Row;
 use super::audit::{self, Actor};
 use super::{Result, Store, now, now_ms};
 use crate::auth::{self, Caller, NewKey, Role};
+use crate::policy::TenantPolicy;
 
 /// A key as listed: everything but its secret.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -104,6 +105,70 @@ impl Store {
                 .fetch_all(self.pool())
                 .await?,
         )
+    }
+
+    /// The policy of `tenant`: `Ok(None)` when the tenant does not exist,
+    /// the default (no rules) when it has none.
+    pub async fn tenant_policy(&self, tenant: &str) -> Result<Option<TenantPolicy>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT policy FROM tenants WHERE id = ?")
+                .bind(tenant)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(match row {
+            None => None,
+            Some((None,)) => Some(TenantPolicy::default()),
+            Some((Some(json),)) => Some(serde_json::from_str(&json)?),
+        })
+    }
+
+    /// Replaces the policy of `tenant`, with its audit entry. False when
+    /// the tenant does not exist.
+    pub async fn set_tenant_policy(
+        &self,
+        tenant: &str,
+        policy: &TenantPolicy,
+        actor: &Actor,
+    ) -> Result<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")
+            .bind(serde_json::to_string(policy)?)
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        audit::append(&mut tx, &actor.on(tenant), "tenant.policy", tenant, "ok").await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Intents of `tenant` waiting for a worker.
+    pub async fn tenant_queued_count(&self, tenant: &str) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM intents WHERE tenant_id = ? AND status = 'queued'",
+        )
+        .bind(tenant)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// Bytes `tenant` keeps: its capsules' files and artifacts.
+    pub async fn tenant_stored_bytes(&self, tenant: &str) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(SUM(
+                 (SELECT COALESCE(SUM(json_extract(f.value, '$.size')), 0) FROM json_each(c.files) f)
+               + (SELECT COALESCE(SUM(json_extract(a.value, '$.bytes')), 0) FROM json_each(c.artifacts) a)
+             ), 0)
+             FROM capsules c JOIN intents i ON i.id = c.intent_id
+             WHERE i.tenant_id = ?",
+        )
+        .bind(tenant)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
     }
 
     /// Makes a key for `tenant`; the returned token is shown once and not

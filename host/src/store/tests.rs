@@ -186,3 +186,95 @@ fn busy_and_full_databases_are_told_apart_from_bugs() {
     assert_eq!(corrupt.unavailable(), None);
     assert_eq!(Error::Db(sqlx::Error::RowNotFound).unavailable(), None);
 }
+
+#[tokio::test]
+async fn a_tenant_at_its_running_limit_waits_while_other_tenants_go_ahead() {
+    let (_dir, store) = open().await;
+    let actor = Actor::for_tests();
+    store.create_tenant("acme", &actor).await.unwrap();
+    let acme = actor.on("acme");
+    let policy = crate::policy::TenantPolicy {
+        max_running: Some(1),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .set_tenant_policy("acme", &policy, &actor)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_tenant_policy("nobody", &policy, &actor)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.tenant_policy("acme").await.unwrap(), Some(policy));
+    store.create_tenant("globex", &actor).await.unwrap();
+    assert_eq!(
+        store.tenant_policy("globex").await.unwrap(),
+        Some(Default::default()),
+        "a tenant without a policy has the empty one"
+    );
+    assert_eq!(store.tenant_policy("nobody").await.unwrap(), None);
+
+    // Oldest first: two of acme's, then one of the default tenant's.
+    for id in ["a1", "a2"] {
+        store.insert_intent(&intent(id), &acme).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    store.insert_intent(&intent("d1"), &actor).await.unwrap();
+    assert_eq!(store.tenant_queued_count("acme").await.unwrap(), 2);
+    assert_eq!(store.tenant_queued_count("default").await.unwrap(), 1);
+
+    let lease = Duration::from_secs(60);
+    let claim = || async { store.claim("node/w0", lease).await.unwrap().map(|i| i.id) };
+    assert_eq!(claim().await.as_deref(), Some("a1"));
+    assert_eq!(claim().await.as_deref(), Some("d1"), "a2 waits for a1");
+    assert_eq!(claim().await, None);
+    assert_eq!(store.tenant_queued_count("acme").await.unwrap(), 1);
+    let done = (IntentStatus::Completed, None);
+    assert!(store.finish_run("a1", "node/w0", done, &[]).await.unwrap());
+    assert_eq!(claim().await.as_deref(), Some("a2"));
+}
+
+#[tokio::test]
+async fn a_database_file_moved_away_refuses_writes_serves_reads_and_recovers_when_back() {
+    let (dir, store) = open().await;
+    let actor = Actor::for_tests();
+    store.insert_intent(&intent("a"), &actor).await.unwrap();
+    let db = dir.path().join("qlp.db");
+    let away = dir.path().join("away.db");
+    std::fs::rename(&db, &away).unwrap();
+    tokio::time::sleep(guard::RECHECK + Duration::from_millis(20)).await;
+
+    let refused = store.insert_intent(&intent("b"), &actor).await.unwrap_err();
+    assert_eq!(
+        refused.unavailable(),
+        Some(Unavailable::Unwritable),
+        "{refused}"
+    );
+    assert_eq!(store.file_state(), Some(FileState::Removed));
+    assert!(
+        store.get_intent("a").await.unwrap().is_some(),
+        "reads go on"
+    );
+    assert!(!db.exists(), "no new database where the old one was");
+
+    std::fs::rename(&away, &db).unwrap();
+    tokio::time::sleep(guard::RECHECK + Duration::from_millis(20)).await;
+    store.insert_intent(&intent("b"), &actor).await.unwrap();
+    assert_eq!(store.file_state(), Some(FileState::Writable));
+
+    // Another file in its place: refused, new connections too.
+    std::fs::copy(&db, &away).unwrap();
+    std::fs::rename(&away, &db).unwrap();
+    tokio::time::sleep(guard::RECHECK + Duration::from_millis(20)).await;
+    let refused = store.insert_intent(&intent("c"), &actor).await.unwrap_err();
+    assert_eq!(
+        refused.unavailable(),
+        Some(Unavailable::Unwritable),
+        "{refused}"
+    );
+    assert_eq!(store.file_state(), Some(FileState::Replaced));
+}
