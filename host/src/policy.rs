@@ -401,6 +401,11 @@ mod tests {
             (19..=20).contains(&wait.as_secs()),
             "one token every 20 s: {wait:?}"
         );
+        // Half a token back after 10 s: the next one is 10 s away.
+        let wait = limiter
+            .take("a", 3, t0 + Duration::from_secs(10))
+            .unwrap_err();
+        assert!((9..=10).contains(&wait.as_secs()), "{wait:?}");
         // Another tenant has its own bucket.
         assert_eq!(limiter.take("b", 3, t0), Ok(()));
         // 20 s later, one more.

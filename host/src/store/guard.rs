@@ -80,7 +80,7 @@ pub struct FileGuard {
     opened: (u64, u64),
     started: Instant,
     state: AtomicU8,
-    /// Milliseconds after `started` of the last look, plus one (0: never).
+    /// Milliseconds after `started` of the last look.
     looked: AtomicU64,
     /// Whether any state but `Writable` was ever seen: until then,
     /// connections are handed out untouched.
@@ -88,7 +88,8 @@ pub struct FileGuard {
 }
 
 impl FileGuard {
-    /// Guards the file now at `path`.
+    /// Guards the file now at `path`, writable as the server just opened
+    /// it.
     pub fn new(path: &Path) -> std::io::Result<Self> {
         let meta = std::fs::metadata(path)?;
         Ok(Self {
@@ -104,9 +105,10 @@ impl FileGuard {
     /// The state of the file, looked at again when the last look is older
     /// than [`RECHECK`].
     pub fn state(&self) -> FileState {
-        let now = self.millis();
-        let looked = self.looked.load(Ordering::Acquire);
-        if looked != 0 && now.saturating_sub(looked - 1) < RECHECK.as_millis() as u64 {
+        let since = self
+            .millis()
+            .saturating_sub(self.looked.load(Ordering::Acquire));
+        if since < RECHECK.as_millis() as u64 {
             return FileState::from_u8(self.state.load(Ordering::Acquire));
         }
         self.look()
@@ -115,7 +117,7 @@ impl FileGuard {
     /// Looks at the path now, whatever the last look saw.
     pub fn look(&self) -> FileState {
         let seen = self.observe();
-        self.looked.store(self.millis() + 1, Ordering::Release);
+        self.looked.store(self.millis(), Ordering::Release);
         let before = FileState::from_u8(self.state.swap(seen.as_u8(), Ordering::AcqRel));
         if seen != FileState::Writable {
             self.ever_degraded.store(true, Ordering::Release);
@@ -138,12 +140,11 @@ impl FileGuard {
     }
 
     fn observe(&self) -> FileState {
-        let meta = match std::fs::metadata(&self.path) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return FileState::Removed,
-            // The path cannot be looked at (a directory made unreadable):
-            // nothing says the file is still the one the server writes.
-            Err(_) => return FileState::Removed,
+        // Not found, or the path cannot be looked at (a directory made
+        // unreadable): nothing says the file is still the one the server
+        // writes.
+        let Ok(meta) = std::fs::metadata(&self.path) else {
+            return FileState::Removed;
         };
         if (meta.dev(), meta.ino()) != self.opened {
             return FileState::Replaced;
@@ -224,6 +225,67 @@ mod tests {
         std::fs::rename(&away, &path).unwrap();
         assert_eq!(guard.look(), FileState::Writable);
         assert!(guard.ever_degraded(), "once degraded, connections are told");
+    }
+
+    #[test]
+    fn the_log_tells_an_operator_what_each_state_asks_of_them() {
+        let says = |state: FileState, what: &str| {
+            assert!(state.explanation().contains(what), "{state:?}: {what}");
+        };
+        says(FileState::Writable, "writes resume");
+        says(FileState::ReadOnly, "until it is writable");
+        says(FileState::Removed, "until it is back");
+        says(FileState::Replaced, "restart the server");
+    }
+
+    async fn insert(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(conn)
+            .await
+            .map(|_| ())
+    }
+
+    #[tokio::test]
+    async fn connections_are_query_only_while_the_file_is_away_and_refused_once_replaced() {
+        use sqlx::Connection;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qlp.db");
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let guard = FileGuard::new(&path).unwrap();
+        guard.on_connect(&mut conn).await.unwrap();
+        guard.on_acquire(&mut conn).await.unwrap();
+        insert(&mut conn).await.unwrap();
+
+        let away = dir.path().join("away.db");
+        std::fs::rename(&path, &away).unwrap();
+        assert_eq!(guard.look(), FileState::Removed);
+        guard.on_connect(&mut conn).await.unwrap();
+        let refused = insert(&mut conn).await.unwrap_err();
+        assert!(refused.to_string().contains("readonly"), "{refused}");
+
+        std::fs::rename(&away, &path).unwrap();
+        assert_eq!(guard.look(), FileState::Writable);
+        guard.on_acquire(&mut conn).await.unwrap();
+        insert(&mut conn).await.unwrap();
+
+        std::fs::rename(&path, &away).unwrap();
+        assert_eq!(guard.look(), FileState::Removed);
+        guard.on_acquire(&mut conn).await.unwrap();
+        assert!(insert(&mut conn).await.is_err(), "query-only once acquired");
+
+        std::fs::copy(&away, &path).unwrap();
+        assert_eq!(guard.look(), FileState::Replaced);
+        let refused = guard.on_connect(&mut conn).await.unwrap_err();
+        assert!(refused.to_string().contains("restart"), "{refused}");
     }
 
     #[test]
