@@ -541,6 +541,13 @@ mod tests {
             ..LIMITS
         };
         assert_eq!(unpack_within(&bytes, exact).unwrap().files.len(), 1);
+        // The reader stops after the first of the two end blocks: a limit
+        // of exactly what it reads is a fit too.
+        let read = Limits {
+            stream_bytes: inflated - 512,
+            ..LIMITS
+        };
+        assert_eq!(unpack_within(&bytes, read).unwrap().files.len(), 1);
         // Cut at the end of the last entry (where the end-of-archive
         // blocks begin), inside it, and inside the bulk: each is refused,
         // none passes for a shorter archive. (The reader stops at the
