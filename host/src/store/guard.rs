@@ -105,19 +105,27 @@ impl FileGuard {
     /// The state of the file, looked at again when the last look is older
     /// than [`RECHECK`].
     pub fn state(&self) -> FileState {
-        let since = self
-            .millis()
-            .saturating_sub(self.looked.load(Ordering::Acquire));
+        self.state_at(self.millis())
+    }
+
+    /// [`FileGuard::state`] at `now`, milliseconds after the guard began.
+    fn state_at(&self, now: u64) -> FileState {
+        let since = now.saturating_sub(self.looked.load(Ordering::Acquire));
         if since < RECHECK.as_millis() as u64 {
             return FileState::from_u8(self.state.load(Ordering::Acquire));
         }
-        self.look()
+        self.look_at(now)
     }
 
     /// Looks at the path now, whatever the last look saw.
-    pub fn look(&self) -> FileState {
+    #[cfg(test)]
+    fn look(&self) -> FileState {
+        self.look_at(self.millis())
+    }
+
+    fn look_at(&self, now: u64) -> FileState {
         let seen = self.observe();
-        self.looked.store(self.millis(), Ordering::Release);
+        self.looked.store(now, Ordering::Release);
         let before = FileState::from_u8(self.state.swap(seen.as_u8(), Ordering::AcqRel));
         if seen != FileState::Writable {
             self.ever_degraded.store(true, Ordering::Release);
@@ -294,11 +302,19 @@ mod tests {
         let path = dir.path().join("qlp.db");
         std::fs::write(&path, b"db").unwrap();
         let guard = FileGuard::new(&path).unwrap();
-        assert_eq!(guard.state(), FileState::Writable);
+        let recheck = RECHECK.as_millis() as u64;
+        assert_eq!(guard.look_at(1000), FileState::Writable);
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(guard.state(), FileState::Writable, "within the interval");
-        std::thread::sleep(RECHECK + Duration::from_millis(20));
-        assert_eq!(guard.state(), FileState::Removed, "after it");
+        assert_eq!(
+            guard.state_at(1000 + recheck - 1),
+            FileState::Writable,
+            "within the interval"
+        );
+        assert_eq!(
+            guard.state_at(1000 + recheck),
+            FileState::Removed,
+            "after it"
+        );
     }
 
     #[test]
