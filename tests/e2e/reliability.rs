@@ -635,7 +635,16 @@ async fn first_refusal(server: &Server, tag: &str, accepted: &mut Vec<String>) {
 /// While the database may not be written: health says why, reads and
 /// downloads work, every submission gets 503.
 async fn degraded(server: &Server, state: &str, done: &str) {
-    let health = server.get_json("/healthz").await;
+    // A write may meet the file's state (a connection opened read-only)
+    // before the server's next look at it, at most 200 ms later.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let health = loop {
+        let health = server.get_json("/healthz").await;
+        if health["status"] == "degraded" || Instant::now() > deadline {
+            break health;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["database"], state, "{health}");
     assert_eq!(
