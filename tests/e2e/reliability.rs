@@ -420,15 +420,26 @@ async fn intents_survive_repeated_kills_at_random_moments_exactly_once() {
             let point = CRASH_POINTS[rng.below(CRASH_POINTS.len() as u64) as usize];
             let hit = 1 + rng.below(3);
             server.stop();
-            server = start(Some(format!("{point}:{hit}")));
-            *url.write().unwrap() = server.url.clone();
-            // A point the run does not reach in time is a plain kill.
-            let reached = server.exited_within(Duration::from_secs(15));
-            if reached {
-                crashes += 1;
-            } else {
-                server.kill();
-                sigkills += 1;
+            let faults = format!("{point}:{hit}");
+            let args = ["--plugin-dir", plugin_dir.as_str()];
+            match Server::try_start_env(data.path(), &args, &[("QLP_FAULTS", &faults)]) {
+                // Reached while the server resumed its queue, before it
+                // listened.
+                Err(ended) => {
+                    let reached = format!("crash point `{point}` reached");
+                    assert!(ended.log.contains(&reached), "{faults}: {}", ended.log);
+                    crashes += 1;
+                }
+                Ok(mut faulty) => {
+                    *url.write().unwrap() = faulty.url.clone();
+                    // A point the run does not reach in time is a plain kill.
+                    if faulty.exited_within(Duration::from_secs(15)) {
+                        crashes += 1;
+                    } else {
+                        faulty.kill();
+                        sigkills += 1;
+                    }
+                }
             }
             server = start(None);
         }

@@ -101,6 +101,15 @@ pub fn test_tiers() -> PathBuf {
     workspace().join("tests/data/tiers.toml")
 }
 
+/// A `qlp serve` that ended before it listened.
+#[derive(Debug)]
+pub struct NotStarted {
+    /// How it ended (`None` when it had to be killed).
+    pub status: Option<std::process::ExitStatus>,
+    /// Its whole log.
+    pub log: String,
+}
+
 /// A `qlp serve` process on an ephemeral loopback port.
 pub struct Server {
     child: Child,
@@ -133,6 +142,22 @@ impl Server {
     /// Starts the server on `data_dir` with `args` after the common ones
     /// and `env` added to its environment.
     pub fn start_env(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        match Self::try_start_env(data_dir, args, env) {
+            Ok(server) => server,
+            Err(NotStarted { status, log }) => {
+                panic!("qlp did not start (exit: {status:?}); its log:\n{log}")
+            }
+        }
+    }
+
+    /// `start_env`, for a start that may end before the server listens:
+    /// a crash point armed through `QLP_FAULTS` can be reached while the
+    /// server resumes its queue, before it prints its address.
+    pub fn try_start_env(
+        data_dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Self, NotStarted> {
         let cache = target_dir().join("qlp-test-cache");
         let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
             .envs(env.iter().copied())
@@ -189,19 +214,19 @@ impl Server {
                 // The whole log, its last lines (the reason) included.
                 let _ = copier.join();
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                panic!("qlp did not start (exit: {status:?}); its log:\n{log}");
+                return Err(NotStarted { status, log });
             }
         };
         let admin_key = std::fs::read_to_string(data_dir.join("admin.key"))
             .expect("the first start keeps an admin key in the data directory")
             .trim()
             .to_owned();
-        Self {
+        Ok(Self {
             child,
             url,
             http: client_with_key(&admin_key),
             admin_key,
-        }
+        })
     }
 
     /// Starts the server with the first-party plugins and shipped tiers.
