@@ -65,6 +65,9 @@ pub struct AppState {
     /// Submissions per minute per tenant, for tenant policies that limit
     /// them.
     pub rate: Arc<crate::policy::RateLimiter>,
+    /// The identity provider's token verifier, when single sign-on is
+    /// configured.
+    pub sso: Option<Arc<crate::sso::Sso>>,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a

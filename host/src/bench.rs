@@ -285,6 +285,7 @@ async fn pipeline(
         db_sync: db_sync.to_owned(),
         webhook_allow: vec![],
         allowed_hosts: vec![],
+        sso: Default::default(),
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

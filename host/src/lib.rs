@@ -35,6 +35,7 @@ pub mod runtime;
 pub mod sarif;
 pub mod scaffold;
 pub mod server;
+pub mod sso;
 pub mod store;
 pub mod tiers;
 pub mod upload;

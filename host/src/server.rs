@@ -127,6 +127,8 @@ pub struct ServeOptions {
     /// them for ever. Delivered copies are not touched.
     #[arg(long, env = "QLP_KEEP_CAPSULES")]
     pub keep_capsules: Option<humantime::Duration>,
+    #[command(flatten)]
+    pub sso: crate::sso::SsoOptions,
 }
 
 impl ServeOptions {
@@ -361,6 +363,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             registry,
             webhook_allow: crate::net::Allowed::new(options.webhook_allow.clone()),
             rate: Arc::default(),
+            sso: crate::sso::Sso::from_options(&options.sso).await?,
             allowed_hosts: Arc::new(
                 options
                     .allowed_hosts

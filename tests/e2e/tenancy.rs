@@ -742,3 +742,169 @@ async fn a_tenant_policy_holds_its_tiers_compliance_floors_rate_and_storage() {
     assert_eq!(retry, None);
     server.stop();
 }
+
+/// A stand-in identity provider: one Ed25519 signing key, its JWKS, and
+/// tokens it signs.
+struct StandInIdentityProvider {
+    key: jsonwebtoken::EncodingKey,
+    jwks: Value,
+}
+
+const SSO_ISSUER: &str = "https://idp.example.com/realms/acme";
+
+impl StandInIdentityProvider {
+    fn new() -> Self {
+        use base64::Engine;
+        use ring::signature::KeyPair;
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+        let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key());
+        Self {
+            key: jsonwebtoken::EncodingKey::from_ed_der(pkcs8.as_ref()),
+            jwks: json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": x }] }),
+        }
+    }
+
+    /// A token for `sub` of `tenant` with `roles`, `changes` applied to
+    /// its claims.
+    fn token(&self, sub: &str, tenant: &str, roles: &[&str], changes: Value) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut claims = json!({
+            "iss": SSO_ISSUER, "aud": "qlp", "sub": sub, "exp": now + 300,
+            "groups": roles.iter().map(|r| format!("qlp-{r}")).collect::<Vec<_>>(),
+            "org": { "tenant": tenant },
+        });
+        for (k, v) in changes.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+        header.kid = Some("k1".into());
+        jsonwebtoken::encode(&header, &claims, &self.key).unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_provider_tokens_act_for_their_tenant_and_roles_and_bad_ones_get_401() {
+    let idp = StandInIdentityProvider::new();
+    let data = tempfile::tempdir().unwrap();
+    let jwks = data.path().join("jwks.json");
+    std::fs::write(&jwks, idp.jwks.to_string()).unwrap();
+    let server = Server::start_with_fixtures_on(
+        data.path(),
+        &crate::support::test_tiers(),
+        &[
+            "--sso-issuer",
+            SSO_ISSUER,
+            "--sso-audience",
+            "qlp",
+            "--sso-jwks",
+            jwks.to_str().unwrap(),
+            "--sso-tenant-claim",
+            "org.tenant",
+            "--sso-roles-claim",
+            "groups",
+            "--sso-role-prefix",
+            "qlp-",
+        ],
+    );
+    server.create_tenant("acme").await;
+    let alice = idp.token("alice", "acme", &["submitter"], json!({}));
+    let (status, body) = server
+        .post_json_as(
+            &alice,
+            "/v1/intents",
+            json!({ "description": INVOICES, "tier": "reviewed" }),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["id"].as_str().unwrap();
+    let (status, intent) = server.get_as(&alice, &format!("/v1/intents/{id}")).await;
+    assert_eq!(status, 200, "{intent}");
+    assert_eq!(intent["submitted_by"], "sso:alice");
+
+    // Roles and tenants hold as for keys: a reviewer of acme may not
+    // submit, an auditor of acme reads the audit entry naming alice, an
+    // operator of another tenant gets 404, and `admin` in the groups
+    // grants nothing without `--sso-allow-admin`.
+    let reviewer = idp.token("bob", "acme", &["reviewer"], json!({}));
+    assert_eq!(
+        call(&server, Some(&reviewer), "POST", "/v1/intents")
+            .await
+            .0,
+        403
+    );
+    let auditor = idp.token("carol", "acme", &["auditor"], json!({}));
+    let (status, audit) = server.get_as(&auditor, "/v1/audit").await;
+    assert_eq!(status, 200, "{audit}");
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "intent.submit" && e["identity"] == "sso:alice"),
+        "{audit}"
+    );
+    let stranger = idp.token("dave", "default", &["operator"], json!({}));
+    let (status, _) = server.get_as(&stranger, &format!("/v1/intents/{id}")).await;
+    assert_eq!(status, 404);
+    let admin = idp.token("eve", "acme", &["admin"], json!({}));
+    assert_eq!(
+        call(&server, Some(&admin), "GET", "/v1/tenants").await,
+        (403, "FORBIDDEN".into())
+    );
+
+    // Each bad token gets 401 and its code.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let impostor = StandInIdentityProvider::new();
+    for (token, code) in [
+        (
+            idp.token(
+                "alice",
+                "acme",
+                &["submitter"],
+                json!({ "iss": "https://evil.example" }),
+            ),
+            "TOKEN_WRONG_ISSUER",
+        ),
+        (
+            idp.token(
+                "alice",
+                "acme",
+                &["submitter"],
+                json!({ "aud": "another-app" }),
+            ),
+            "TOKEN_WRONG_AUDIENCE",
+        ),
+        (
+            idp.token(
+                "alice",
+                "acme",
+                &["submitter"],
+                json!({ "exp": now - 3600 }),
+            ),
+            "TOKEN_EXPIRED",
+        ),
+        (
+            impostor.token("alice", "acme", &["submitter"], json!({})),
+            "TOKEN_BAD_SIGNATURE",
+        ),
+        (
+            idp.token("alice", "ghost", &["submitter"], json!({})),
+            "TOKEN_UNKNOWN_TENANT",
+        ),
+        ("a.b.c".to_owned(), "TOKEN_MALFORMED"),
+    ] {
+        let (status, got) = call(&server, Some(&token), "GET", "/v1/intents").await;
+        assert_eq!((status, got.as_str()), (401, code));
+    }
+    // API keys still work beside tokens.
+    assert_eq!(server.get_as(&server.admin_key, "/v1/tenants").await.0, 200);
+    server.stop();
+}

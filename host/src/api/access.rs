@@ -17,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use super::{ApiError, AppState};
 use crate::auth::Role;
 use crate::auth::Role::{Admin, Auditor, Operator, Reviewer, Submitter};
+use crate::auth::{Caller, KEY_PREFIX};
+use crate::sso::{Refused, Sso};
 use crate::store::KeyRefused;
 
 /// What a route needs.
@@ -276,21 +278,12 @@ pub async fn authorize(
     let Some(token) = bearer(request.headers()) else {
         return unauthenticated(
             "UNAUTHENTICATED",
-            "this endpoint needs `Authorization: Bearer qlp_…` (an API key)",
+            "this endpoint needs `Authorization: Bearer …`: an API key (`qlp_…`) or a token of the identity provider",
         );
     };
-    let mut caller = match state.store.authenticate(token).await {
-        Ok(Ok(caller)) => caller,
-        Ok(Err(KeyRefused::Unknown)) => {
-            return unauthenticated("INVALID_KEY", "the API key is not valid");
-        }
-        Ok(Err(KeyRefused::Expired)) => {
-            return unauthenticated("KEY_EXPIRED", "the API key has expired");
-        }
-        Ok(Err(KeyRefused::Revoked)) => {
-            return unauthenticated("KEY_REVOKED", "the API key was revoked");
-        }
-        Err(e) => return ApiError::from(e).into_response(),
+    let mut caller = match authenticate(&state, token).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
     };
     if !caller.has_any(roles) {
         let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
@@ -307,6 +300,37 @@ pub async fn authorize(
     tracing::debug!(caller = %caller.identity, request = %caller.request_id, "authenticated");
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// The caller `token` authenticates, or the refusal to answer: an API key
+/// (`qlp_…`), or a JWT of the identity provider when single sign-on is
+/// configured.
+async fn authenticate(state: &AppState, token: &str) -> Result<Caller, Response> {
+    if let Some(sso) = state.sso.as_ref()
+        && !token.starts_with(KEY_PREFIX)
+        && Sso::looks_like_jwt(token)
+    {
+        let refused = |r: Refused| unauthenticated(r.code(), r.message());
+        let verified = sso.verify(token).await.map_err(refused)?;
+        return match state.store.tenant_policy(&verified.tenant).await {
+            Ok(Some(_)) => Ok(verified.into_caller()),
+            Ok(None) => Err(refused(Refused::UnknownTenant)),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        };
+    }
+    match state.store.authenticate(token).await {
+        Ok(Ok(caller)) => Ok(caller),
+        Ok(Err(KeyRefused::Unknown)) => {
+            Err(unauthenticated("INVALID_KEY", "the API key is not valid"))
+        }
+        Ok(Err(KeyRefused::Expired)) => {
+            Err(unauthenticated("KEY_EXPIRED", "the API key has expired"))
+        }
+        Ok(Err(KeyRefused::Revoked)) => {
+            Err(unauthenticated("KEY_REVOKED", "the API key was revoked"))
+        }
+        Err(e) => Err(ApiError::from(e).into_response()),
+    }
 }
 
 #[cfg(test)]
