@@ -486,6 +486,10 @@ fn agents_for(tiers: &Tiers, tier: &str, plan: Option<&Plan>) -> Result<Vec<Stri
 
 /// The 503 of a planner that failed its call.
 fn planner_failed(f: Failure) -> ApiError {
+    if f.code == crate::pipeline::SERVER_BUSY {
+        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "SERVER_BUSY", f.message)
+            .retry_after(RETRY_AFTER_SECS);
+    }
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "PLANNER_FAILED",

@@ -77,6 +77,14 @@ pub struct Failure {
     pub message: String,
 }
 
+/// The code of a request's planner call that found every plugin call slot
+/// taken for [`PLAN_WAIT`].
+pub const SERVER_BUSY: &str = "SERVER_BUSY";
+
+/// How long a request (a submission, an analysis) waits for a plugin call
+/// slot for its planner.
+pub const PLAN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The code of a run interrupted by the server shutting down.
 pub const INTERRUPTED: &str = "INTERRUPTED";
 
@@ -232,6 +240,20 @@ impl Pipeline {
     ) -> Result<Option<model::Plan>, Failure> {
         let Some(call) = self.planner_call(catalog, intent.into())? else {
             return Ok(None);
+        };
+        // A request's planner takes its turn among the server's plugin
+        // calls (`--max-calls`) like any stage, waiting at most PLAN_WAIT.
+        let _turn = match tokio::time::timeout(PLAN_WAIT, self.calls.acquire()).await {
+            Ok(turn) => turn.map_err(Failure::host)?,
+            Err(_) => {
+                return Err(Failure {
+                    code: SERVER_BUSY.into(),
+                    message: format!(
+                        "every plugin call slot (--max-calls) stayed taken for {} s",
+                        PLAN_WAIT.as_secs()
+                    ),
+                });
+            }
         };
         let runtime = self.runtime.clone();
         let plugin = call.plugin.clone();

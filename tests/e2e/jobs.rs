@@ -1068,3 +1068,52 @@ async fn two_exporters_producing_one_file_name_fail_the_export() {
     assert!(!data.path().join("deliveries").join(&id).exists());
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_requests_planner_waits_for_a_call_slot_like_any_stage() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures_on(
+        data.path(),
+        &crate::support::test_tiers(),
+        &["--max-calls", "1"],
+    );
+    // The one call slot is held by a validator that works until it is
+    // cancelled.
+    let id = server.submit(burning(1_000_000_000_000)).await;
+    server
+        .wait_until(&id, |i| has_stage(i, "validate", "running"))
+        .await;
+    let analysis = json!({ "description": INVOICES });
+    let started = std::time::Instant::now();
+    let response = server
+        .http
+        .post(server.endpoint("/v1/analyses"))
+        .json(&analysis)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "SERVER_BUSY", "{body}");
+    assert!(started.elapsed() >= qlp_host::pipeline::PLAN_WAIT);
+    // A submission that needs the planner (no tier given) waits the same,
+    // and nothing is stored.
+    let (status, body) = server
+        .post_json("/v1/intents", json!({ "description": INVOICES }))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (503, Some("SERVER_BUSY")));
+    let listed = server.get_json("/v1/intents").await;
+    assert_eq!(listed["intents"].as_array().unwrap().len(), 1, "{listed}");
+
+    // Once the slot is free, the planner runs.
+    let (status, _) = server
+        .post_json(&format!("/v1/intents/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, 202);
+    server.wait(&id).await;
+    let (status, body) = server.post_json("/v1/analyses", analysis).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["tier"].is_string(), "{body}");
+    server.stop();
+}
