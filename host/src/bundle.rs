@@ -17,7 +17,9 @@
 //!
 //! - `plugins/NAME.wasm`, `plugins/NAME.manifest.json`,
 //!   `plugins/NAME.sig.json`: every signed plugin, as `qlp plugin sign`
-//!   writes them ([`crate::packages`]);
+//!   writes them ([`crate::packages`]); and `plugins/NAME.yaml` with the
+//!   same sidecars: every signed rule pack, as `qlp rules sign` writes
+//!   them ([`crate::rulepacks`]);
 //! - `tiers.toml`: the tiers file; `tiers.lock`: per tier, the name,
 //!   version and blake3 of every plugin it runs ([`Lock`]);
 //! - `trust.toml`: the trust policy the bundle was made under, kept for
@@ -41,6 +43,8 @@
 //! 3. Every plugin as `qlp serve` checks one at import
 //!    ([`packages::verify`]): the policy, then the component against its
 //!    manifest (`BUNDLE_PLUGIN`, or `BUNDLE_UNSIGNED` without signatures);
+//!    every rule pack likewise, every rule compiled
+//!    ([`rulepacks::verify`]);
 //!    the tiers against the plugins (`BUNDLE_TIERS`); the lock against the
 //!    tiers and plugins (`BUNDLE_LOCK`); no version already installed with
 //!    other contents (`BUNDLE_CONFLICT`).
@@ -68,6 +72,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::PluginKind;
 use crate::packages;
+use crate::rulepacks;
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::tiers::Tiers;
 
@@ -209,6 +214,14 @@ enum EntryKind {
     Precompiled { engine: String, digest: String },
 }
 
+/// A bundled package file's name without its extension (`.wasm` for a
+/// component, `.yaml` for a rule pack).
+fn stem(file: &str) -> &str {
+    file.strip_suffix(".wasm")
+        .or_else(|| file.strip_suffix(".yaml"))
+        .unwrap_or(file)
+}
+
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len
         && s.bytes()
@@ -227,7 +240,7 @@ fn classify(path: &str) -> Option<EntryKind> {
             && file
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            && [".wasm", ".manifest.json", ".sig.json"]
+            && [".wasm", ".yaml", ".manifest.json", ".sig.json"]
                 .iter()
                 .any(|ext| file.len() > ext.len() && file.ends_with(ext));
         return ok.then(|| EntryKind::Plugin(file.to_owned()));
@@ -291,7 +304,7 @@ fn lock_of(
     }
     let mut lock = Lock::new();
     for (tier_name, tier) in &tiers.tiers {
-        for name in tier.plugin_names() {
+        for name in tier.plugin_names().into_iter().chain(&tier.rules) {
             let owner = format!("tier `{tier_name}`");
             let (version, blake3) = find(&owner, name, tier.versions.get(name.as_str()))?;
             lock.insert(
@@ -457,6 +470,48 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
         !packed.is_empty(),
         "no plugin (`*.wasm`) in the plugin directories"
     );
+    for dir in &options.plugin_dirs {
+        for path in rulepacks::packs_in(dir)? {
+            let pack = read_file(&path)?;
+            let (manifest_path, sig_path) = packages::sidecars(&path);
+            let manifest_bytes = read_file(&manifest_path)?;
+            let sig_bytes = read_file(&sig_path)?;
+            let manifest = Manifest::from_json(&manifest_bytes)
+                .with_context(|| format!("{}", manifest_path.display()))?;
+            let signatures = Signature::list_from_json(&sig_bytes)
+                .with_context(|| format!("{}", sig_path.display()))?;
+            rulepacks::verify(&policy, &manifest, &signatures, &pack)
+                .with_context(|| format!("{} is refused", path.display()))?;
+            let file = path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .context("a rule pack file name is not UTF-8")?
+                .to_owned();
+            anyhow::ensure!(
+                classify(&format!("plugins/{file}")).is_some(),
+                "{}: a bundled file name may only use letters, digits, `.`, `_` and `-`",
+                path.display()
+            );
+            if let Some(other) = packed
+                .iter()
+                .find(|p| p.manifest.name == manifest.name || stem(&p.file) == stem(&file))
+            {
+                anyhow::bail!(
+                    "{} and {} are both `{}` (or share a file name): give each package once",
+                    other.file,
+                    path.display(),
+                    manifest.name
+                );
+            }
+            packed.push(Packed {
+                file,
+                manifest,
+                component: pack,
+                manifest_bytes,
+                sig_bytes,
+            });
+        }
+    }
     tiers.check_plugins(|_, name| kinds.get(name).copied())?;
     let by_name = packed
         .iter()
@@ -486,7 +541,7 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
 
     let mut entries: Vec<(String, Vec<u8>)> = vec![];
     for p in &packed {
-        let stem = p.file.trim_end_matches(".wasm");
+        let stem = stem(&p.file);
         entries.push((format!("plugins/{}", p.file), p.component.clone()));
         entries.push((
             format!("plugins/{stem}.manifest.json"),
@@ -498,7 +553,7 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
     entries.push((LOCK.to_owned(), lock.to_toml().into_bytes()));
     entries.push((TRUST.to_owned(), trust_text));
     let engine = if options.precompile {
-        for p in &packed {
+        for p in packed.iter().filter(|p| p.manifest.kind.is_component()) {
             // `verify` loaded every component: its artifact is in the cache.
             let digest = p.manifest.digests.blake3.as_str();
             let artifact = read_file(&runtime.artifact_path(digest))?;
@@ -811,7 +866,9 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
     let mut artifacts: Vec<(String, String, String)> = vec![];
     for e in &staged.index.entries {
         match classify(&e.path) {
-            Some(EntryKind::Plugin(file)) if file.ends_with(".wasm") => components.push(file),
+            Some(EntryKind::Plugin(file)) if file.ends_with(".wasm") || file.ends_with(".yaml") => {
+                components.push(file)
+            }
             Some(EntryKind::Precompiled { engine, digest }) => {
                 artifacts.push((e.path.clone(), engine, digest))
             }
@@ -821,7 +878,7 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
     let mut packages = vec![];
     for file in &components {
         let entry = format!("plugins/{file}");
-        let stem = file.trim_end_matches(".wasm");
+        let stem = stem(file);
         let (manifest_entry, sig_entry) = (
             format!("plugins/{stem}.manifest.json"),
             format!("plugins/{stem}.sig.json"),
@@ -904,20 +961,33 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
     }
 
     let mut kinds: BTreeMap<String, PluginKind> = BTreeMap::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
     let mut verified = vec![];
     for (entry, manifest, signatures) in packages {
         let component = std::fs::read(root.join(&entry))?;
-        let (_, plugin) = packages::verify(&runtime, &policy, &manifest, &signatures, &component)
-            .map_err(|e| {
+        let refused = |e: anyhow::Error| {
             refuse(BundleError::Plugin {
                 entry: entry.clone(),
                 reason: format!("{e:#}"),
             })
-        })?;
-        if kinds
-            .insert(manifest.name.clone(), plugin.info.kind)
-            .is_some()
-        {
+        };
+        // The file's extension says what the manifest must say.
+        let pack = entry.ends_with(".yaml");
+        if pack == manifest.kind.is_component() {
+            return Err(refused(anyhow::anyhow!(
+                "MANIFEST_MISMATCH: the manifest's kind is {}",
+                manifest.kind
+            )));
+        }
+        if pack {
+            rulepacks::verify(&policy, &manifest, &signatures, &component).map_err(refused)?;
+        } else {
+            let (_, plugin) =
+                packages::verify(&runtime, &policy, &manifest, &signatures, &component)
+                    .map_err(refused)?;
+            kinds.insert(manifest.name.clone(), plugin.info.kind);
+        }
+        if !names.insert(manifest.name.clone()) {
             return Err(refuse(BundleError::Duplicate { entry }));
         }
         verified.push((entry, manifest, signatures, component));

@@ -22,6 +22,7 @@ use semver::{Version, VersionReq};
 
 use crate::packages::{self, HOST_WIT};
 use crate::pipeline::Plugins;
+use crate::rulepacks::{self, Packs, RulePack};
 use crate::runtime::{Plugin, Runtime};
 use crate::tiers::Tiers;
 
@@ -51,6 +52,11 @@ pub struct Catalog {
     /// The newest loadable version of every published plugin, and every
     /// version a tier resolved to: what `GET /v1/plugins` lists.
     pub plugins: Arc<Plugins>,
+    /// Each tier's rule packs, in the order of its `rules`.
+    pub tier_packs: BTreeMap<String, Packs>,
+    /// The newest loadable version of every rule pack, by name: what a
+    /// tenant's policy names.
+    pub packs: BTreeMap<String, Arc<RulePack>>,
     pub lock: Lock,
 }
 
@@ -79,7 +85,7 @@ impl Catalog {
         // What each tier runs.
         let mut lock = Lock::new();
         for (tier_name, tier) in &tiers.tiers {
-            for name in tier.plugin_names() {
+            for name in tier.plugin_names().into_iter().chain(&tier.rules) {
                 let resolved = match &locked {
                     Some(previous) => {
                         let entry = previous.get(tier_name, name).ok_or_else(|| {
@@ -110,7 +116,13 @@ impl Catalog {
         let mut loaded: HashMap<(String, Version), Arc<Plugin>> = HashMap::new();
         let mut refused: HashMap<(String, Version), String> = HashMap::new();
         let mut newest: BTreeMap<String, Version> = BTreeMap::new();
+        let mut newest_packs: BTreeMap<String, Version> = BTreeMap::new();
         for entry in registry.packages()?.into_iter().filter(|e| !e.yanked) {
+            let newest = if entry.kind.is_component() {
+                &mut newest
+            } else {
+                &mut newest_packs
+            };
             let slot = newest
                 .entry(entry.name.clone())
                 .or_insert_with(|| entry.version.clone());
@@ -118,15 +130,47 @@ impl Catalog {
                 *slot = entry.version.clone();
             }
         }
+        let is_pack = |tier: &str, name: &str| {
+            tiers
+                .get(tier)
+                .is_some_and(|t| t.rules.iter().any(|r| r == name))
+        };
+        let (locked_packs, locked_plugins): (Vec<_>, Vec<_>) = lock
+            .tiers()
+            .flat_map(|(tier, entries)| entries.iter().map(move |r| (tier, r)))
+            .partition(|(tier, r)| is_pack(tier, &r.name));
         let wanted: BTreeSet<(String, Version)> = newest
             .into_iter()
             .chain(
-                lock.tiers()
-                    .flat_map(|(_, entries)| entries.iter())
+                locked_plugins
+                    .iter()
+                    .map(|(_, r)| *r)
                     .chain(planner.as_ref())
                     .map(|r| (r.name.clone(), r.version.clone())),
             )
             .collect();
+        let wanted_packs: BTreeSet<(String, Version)> = newest_packs
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .chain(
+                locked_packs
+                    .iter()
+                    .map(|(_, r)| (r.name.clone(), r.version.clone())),
+            )
+            .collect();
+        let mut loaded_packs: HashMap<(String, Version), Arc<RulePack>> = HashMap::new();
+        for (name, version) in wanted_packs {
+            match rulepacks::load_one(&registry, &source.policy, &name, &version) {
+                Ok(pack) => {
+                    loaded_packs.insert((name, version), Arc::new(pack));
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    tracing::error!(pack = %name, %version, error = %reason, "rule pack refused at load");
+                    refused.insert((name, version), reason);
+                }
+            }
+        }
         for (name, version) in wanted {
             match packages::load_one(runtime, &registry, &source.policy, &name, &version) {
                 Ok(plugin) => {
@@ -151,16 +195,46 @@ impl Catalog {
             })
         };
         let mut by_tier = BTreeMap::new();
+        let mut tier_packs: BTreeMap<String, Packs> = BTreeMap::new();
         for (tier_name, entries) in lock.tiers() {
             let mut plugins = Plugins::new();
             for r in entries {
+                if is_pack(tier_name, &r.name) {
+                    continue;
+                }
                 plugins.insert(
                     r.name.clone(),
                     pick(r).with_context(|| format!("tier `{tier_name}`"))?,
                 );
             }
             by_tier.insert(tier_name.to_owned(), Arc::new(plugins));
+            // The tier's packs, in its `rules` order.
+            let tier = tiers.get(tier_name).expect("a tier of the lock");
+            let mut packs = Packs::new();
+            for name in &tier.rules {
+                let r = entries.iter().find(|r| r.name == *name).ok_or_else(|| {
+                    anyhow!("tier `{tier_name}`: rule pack `{name}` is not resolved")
+                })?;
+                let key = (r.name.clone(), r.version.clone());
+                let pack = loaded_packs.get(&key).cloned().ok_or_else(|| {
+                    anyhow!(
+                        "tier `{tier_name}`: rule pack `{}` {} was refused at load: {}",
+                        r.name,
+                        r.version,
+                        refused.get(&key).map_or("not loaded", String::as_str)
+                    )
+                })?;
+                packs.push(pack);
+            }
+            tier_packs.insert(tier_name.to_owned(), packs);
         }
+        let packs: BTreeMap<String, Arc<RulePack>> = newest_packs
+            .into_iter()
+            .filter_map(|(name, version)| {
+                let pack = loaded_packs.get(&(name.clone(), version))?.clone();
+                Some((name, pack))
+            })
+            .collect();
         let planner = planner
             .as_ref()
             .map(|r| pick(r).context("planner"))
@@ -196,6 +270,8 @@ impl Catalog {
             by_tier,
             planner,
             plugins: Arc::new(plugins),
+            tier_packs,
+            packs,
             lock,
         })
     }

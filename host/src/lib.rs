@@ -31,6 +31,7 @@ pub mod packages;
 pub mod pipeline;
 pub mod policy;
 pub mod publishers;
+pub mod rulepacks;
 pub mod runtime;
 pub mod sarif;
 pub mod scaffold;

@@ -164,6 +164,23 @@ enum RulesCommand {
     /// Check one pack as a server loading it would: exits 1 naming the
     /// first broken rule and why.
     Check { pack: PathBuf },
+    /// Sign a pack as the registry package NAME@VERSION (kind `rules`):
+    /// checks it, then writes PACK's manifest and signature beside it
+    /// (`acme.yaml` → `acme.manifest.json`, `acme.sig.json`), ready for
+    /// `qlp plugin publish acme.yaml`.
+    Sign {
+        pack: PathBuf,
+        /// The package name, `namespace/name`.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        version: semver::Version,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The secret key file (`qlp key generate`).
+        #[arg(long, env = "QLP_SIGNING_KEY")]
+        key: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -845,6 +862,19 @@ fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
             if !report.passed() {
                 std::process::exit(1);
             }
+            Ok(())
+        }
+        RulesCommand::Sign {
+            pack,
+            name,
+            version,
+            description,
+            key,
+        } => {
+            let key = read_secret_key(&key)?;
+            let (manifest, sigs) =
+                qlp_host::rulepacks::sign(&pack, &name, version, &description, &key)?;
+            println!("{} {}", manifest.display(), sigs.display());
             Ok(())
         }
         RulesCommand::Check { pack } => {

@@ -236,10 +236,14 @@ impl Package {
         let file_name = component
             .file_name()
             .and_then(|n| n.to_str())
-            .filter(|n| safe_file_name(n))
+            .filter(|n| {
+                safe_file_name(n)
+                    || n.strip_suffix(".yaml")
+                        .is_some_and(|stem| safe_file_name(&format!("{stem}.wasm")))
+            })
             .ok_or_else(|| {
                 anyhow!(
-                    "{} is not a component file name (NAME.wasm, letters, digits, `.`, `_`, `-`)",
+                    "{} is not a component or rule pack file name (NAME.wasm or NAME.yaml, letters, digits, `.`, `_`, `-`)",
                     component.display()
                 )
             })?
@@ -477,6 +481,11 @@ impl Client {
             self.reference
         );
         let (manifest, _) = package.parse()?;
+        ensure!(
+            manifest.kind.is_component(),
+            "`{}` is a rule pack: rule packs travel through a server's registry (`qlp plugin publish`) and bundles, not OCI",
+            manifest.name
+        );
         let (image, config) = package.image(&manifest);
         self.push_blob(&image.config, &config).await?;
         let contents = [&package.component, &package.manifest, &package.signatures];

@@ -198,6 +198,16 @@ pub fn import(
                 }
             }
         }
+        for path in crate::rulepacks::packs_in(dir)? {
+            match crate::rulepacks::import_one(registry, policy, &path) {
+                Ok(entry) => {
+                    tracing::info!(pack = %entry.name, version = %entry.version, digest = %entry.digest, "rule pack imported")
+                }
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = format!("{e:#}"), "rule pack not imported")
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -37,6 +37,7 @@ use crate::capsule::{
 use crate::catalog::{Catalog, Source};
 use crate::gate::{self, Decision, Verdict};
 use crate::model::{self, File, Intent, IntentKind, PluginKind, Validation};
+use crate::rulepacks::{self, Packs, RULES_PLUGIN};
 use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
@@ -386,6 +387,8 @@ struct Run<'a> {
     /// Outputs of stages an earlier run completed, by key.
     done: Mutex<HashMap<String, serde_json::Value>>,
     cancel: Arc<AtomicBool>,
+    /// The rule packs `qlp/rules` runs: the tier's, then the tenant's.
+    packs: Packs,
 }
 
 impl<'a> Run<'a> {
@@ -402,6 +405,7 @@ impl<'a> Run<'a> {
         };
         let tier = tiers.get(&intent.tier).cloned().ok_or_else(unknown)?;
         let plugins = catalog.tier_plugins(&intent.tier).ok_or_else(unknown)?;
+        let packs = rule_packs(p, &catalog, intent, &plugins).await?;
         let done = p.store.outputs(&intent.id).await.map_err(Failure::store)?;
         if !done.is_empty() {
             tracing::info!(intent = %intent.id, completed = done.len(), "resuming after the stages an earlier run completed");
@@ -418,6 +422,7 @@ impl<'a> Run<'a> {
             iteration: 0,
             done: Mutex::new(done),
             cancel,
+            packs,
         })
     }
 
@@ -438,6 +443,13 @@ impl<'a> Run<'a> {
     fn context(&self, plugin: &Plugin) -> Result<CallContext, Failure> {
         let mut ctx = self.p.context(&self.tiers, plugin)?;
         ctx.cancel = Some(self.cancel.clone());
+        if plugin.info.name == RULES_PLUGIN && !self.packs.is_empty() {
+            let mut config = (*ctx.config).clone();
+            for (i, pack) in self.packs.iter().enumerate() {
+                config.insert(rulepacks::config_key(i + 1), pack.text.clone());
+            }
+            ctx.config = Arc::new(config);
+        }
         Ok(ctx)
     }
 
@@ -1180,6 +1192,15 @@ impl<'a> Run<'a> {
         if let (true, Some(delivery)) = (verdict.passed(), &tier.delivery) {
             plugin_entries.push(plugin_entry(&*self.plugin(delivery)?));
         }
+        // The rule packs `qlp/rules` ran, named and digested like plugins.
+        if ran.iter().any(|p| p.info.name == RULES_PLUGIN) {
+            plugin_entries.extend(self.packs.iter().map(|pack| PluginEntry {
+                name: pack.name.clone(),
+                version: pack.version.to_string(),
+                kind: "rules".into(),
+                digest: pack.digest.clone(),
+            }));
+        }
         let manifest: Manifest = self
             .step("manifest", None, || {
                 let manifest = Manifest {
@@ -1456,6 +1477,42 @@ fn view(
         validations: validations.iter().map(Into::into).collect(),
         quality_score,
     }
+}
+
+/// The rule packs an intent's `qlp/rules` runs: its tier's, then those
+/// its tenant's policy names (the newest loaded version of each), each
+/// once. None when the tier does not run `qlp/rules`.
+async fn rule_packs(
+    p: &Pipeline,
+    catalog: &Catalog,
+    intent: &Intent,
+    plugins: &Plugins,
+) -> Result<Packs, Failure> {
+    if !plugins.contains_key(RULES_PLUGIN) {
+        return Ok(Packs::new());
+    }
+    let mut packs = catalog
+        .tier_packs
+        .get(&intent.tier)
+        .cloned()
+        .unwrap_or_default();
+    let policy = p
+        .store
+        .intent_tenant_policy(&intent.id)
+        .await
+        .map_err(Failure::store)?;
+    for name in &policy.rules {
+        let pack = catalog.packs.get(name).ok_or_else(|| Failure {
+            code: "RULE_PACK_MISSING".into(),
+            message: format!(
+                "the tenant's rule pack `{name}` is not published (or was yanked or refused at load)"
+            ),
+        })?;
+        if !packs.iter().any(|p| p.name == pack.name) {
+            packs.push(pack.clone());
+        }
+    }
+    Ok(packs)
 }
 
 /// Adds a plugin to the list of those that ran, once.

@@ -42,6 +42,11 @@ pub struct TenantPolicy {
     /// frees space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_stored_bytes: Option<u64>,
+    /// Rule packs of the registry (by name; the newest published version
+    /// runs) that `qlp/rules` runs on the tenant's intents, after the
+    /// tier's own, in every tier that runs `qlp/rules`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
 }
 
 /// Why a policy cannot be set.
@@ -57,6 +62,10 @@ pub enum Invalid {
     BadConcern(String),
     #[error("`{0}` must be at least 1 (leave it out for no limit)")]
     Zero(&'static str),
+    #[error("no rule pack `{0}` is published")]
+    UnknownRulePack(String),
+    #[error("`rules` {0}")]
+    BadRules(String),
 }
 
 impl Invalid {
@@ -64,6 +73,7 @@ impl Invalid {
     pub fn code(&self) -> &'static str {
         match self {
             Self::UnknownTier(_) => "UNKNOWN_TIER",
+            Self::UnknownRulePack(_) => "UNKNOWN_RULE_PACK",
             _ => "INVALID_POLICY",
         }
     }
@@ -110,7 +120,25 @@ impl Refused {
 
 impl TenantPolicy {
     /// Checks the policy against the server's tiers.
-    pub fn validate(&self, tiers: &Tiers) -> Result<(), Invalid> {
+    pub fn validate(
+        &self,
+        tiers: &Tiers,
+        published_pack: impl Fn(&str) -> bool,
+    ) -> Result<(), Invalid> {
+        use crate::rulepacks::MAX_PACKS;
+        if self.rules.len() > MAX_PACKS {
+            return Err(Invalid::BadRules(format!(
+                "lists more than {MAX_PACKS} packs"
+            )));
+        }
+        for (i, name) in self.rules.iter().enumerate() {
+            if self.rules[..i].contains(name) {
+                return Err(Invalid::BadRules(format!("lists `{name}` twice")));
+            }
+            if !published_pack(name) {
+                return Err(Invalid::UnknownRulePack(name.clone()));
+            }
+        }
         let known = |t: &String| {
             if tiers.get(t).is_some() {
                 Ok(())
@@ -357,9 +385,11 @@ mod tests {
             "max_queued": 5, "max_running": 1, "submissions_per_minute": 10,
             "max_stored_bytes": 1_000_000,
         }));
-        assert_eq!(ok.validate(&tiers), Ok(()));
+        assert_eq!(ok.validate(&tiers, |_| false), Ok(()));
         let bad = |json, code: &str| {
-            let e = policy(json).validate(&tiers).unwrap_err();
+            let e = policy(json)
+                .validate(&tiers, |p| p == "acme/pci")
+                .unwrap_err();
             assert_eq!(e.code(), code, "{e}");
             e
         };
@@ -387,6 +417,25 @@ mod tests {
             assert!(e.to_string().contains(field), "{e}");
         }
         assert!(serde_json::from_value::<TenantPolicy>(serde_json::json!({ "tier": [] })).is_err());
+        // Rule packs: published ones, each once, at most MAX_PACKS.
+        let packs = policy(serde_json::json!({ "rules": ["acme/pci"] }));
+        assert_eq!(packs.validate(&tiers, |p| p == "acme/pci"), Ok(()));
+        let e = bad(
+            serde_json::json!({ "rules": ["acme/gone"] }),
+            "UNKNOWN_RULE_PACK",
+        );
+        assert!(e.to_string().contains("acme/gone"), "{e}");
+        bad(
+            serde_json::json!({ "rules": ["acme/pci", "acme/pci"] }),
+            "INVALID_POLICY",
+        );
+        let many: Vec<String> = (0..=crate::rulepacks::MAX_PACKS)
+            .map(|i| format!("acme/p{i}"))
+            .collect();
+        let e = policy(serde_json::json!({ "rules": many }))
+            .validate(&tiers, |_| true)
+            .unwrap_err();
+        assert_eq!(e.code(), "INVALID_POLICY", "{e}");
     }
 
     #[test]

@@ -174,6 +174,10 @@ pub struct Tier {
     pub analyzers: Vec<String>,
     #[serde(default)]
     pub validators: Vec<String>,
+    /// Rule packs of the registry (`acme/pci-rules`, `acme/base@^2`) that
+    /// the tier's `qlp/rules` validator runs, besides its tenants' own.
+    #[serde(default)]
+    pub rules: Vec<String>,
     /// The tier's stages as a graph, when it gives one.
     #[serde(default)]
     pub stages: Vec<Stage>,
@@ -244,7 +248,8 @@ impl Tier {
             .chain(self.validators.iter_mut())
             .chain(self.stages.iter_mut().flat_map(|s| s.plugins.iter_mut()))
             .chain(self.exporters.iter_mut())
-            .chain(self.delivery.iter_mut());
+            .chain(self.delivery.iter_mut())
+            .chain(self.rules.iter_mut());
         for reference in references {
             let (name, req) = split_reference(reference)?;
             if let Some(req) = req {
@@ -263,6 +268,40 @@ impl Tier {
         Ok(())
     }
 
+    /// Refuses rule packs the tier could not run: more than
+    /// [`crate::rulepacks::MAX_PACKS`], one listed twice, or a tier without
+    /// the `qlp/rules` validator.
+    fn check_rules(&self) -> Result<(), String> {
+        use crate::rulepacks::MAX_PACKS;
+        if self.rules.is_empty() {
+            return Ok(());
+        }
+        if self.rules.len() > MAX_PACKS {
+            return Err(format!(
+                "lists {} rule packs; at most {MAX_PACKS}",
+                self.rules.len()
+            ));
+        }
+        if let Some((_, twice)) = self
+            .rules
+            .iter()
+            .enumerate()
+            .find(|(i, r)| self.rules[..*i].contains(r))
+        {
+            return Err(format!("lists rule pack `{twice}` twice"));
+        }
+        let runs_rules = self.validators.iter().any(|v| v == RULES_PLUGIN)
+            || self.stages.iter().any(|s| {
+                s.kind == StageKind::Validator && s.plugins.iter().any(|p| p == RULES_PLUGIN)
+            });
+        if !runs_rules {
+            return Err(format!(
+                "lists rule packs but no `{RULES_PLUGIN}` validator to run them"
+            ));
+        }
+        Ok(())
+    }
+
     /// Makes `stages` and the plugin lists describe the same graph (each
     /// from the other, whichever the file gave) and checks the graph.
     fn build_graph(&mut self) -> Result<(), String> {
@@ -273,6 +312,7 @@ impl Tier {
             (None, false) => {}
         }
         self.take_versions()?;
+        self.check_rules()?;
         if let Some(twice) = self
             .exporters
             .iter()
@@ -1561,6 +1601,42 @@ mod tests {
         assert!(
             err.contains("`a/gen` is required both as ^1.2 and as ^2"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn registry_rule_packs_need_the_rules_validator_and_come_once_with_their_versions() {
+        let tier = |extra: &str| {
+            format!(
+                "[tiers.t]\nagents = [\"a/gen\"]\nvalidators = [\"qlp/rules\"]\nexporter = \"a/zip\"\ngate = {{ min_score = 0 }}\n{extra}\n"
+            )
+        };
+        let tiers = Tiers::parse(&tier("rules = [\"acme/pci@^1.2\", \"acme/base\"]"), "t").unwrap();
+        let t = tiers.get("t").unwrap();
+        assert_eq!(t.rules, ["acme/pci", "acme/base"]);
+        assert_eq!(t.versions["acme/pci"].to_string(), "^1.2");
+        assert!(!t.plugin_names().contains(&"acme/pci".to_owned()));
+        let err = |text: String| Tiers::parse(&text, "t").unwrap_err().to_string();
+        let e = err(tier("rules = [\"acme/pci\", \"acme/pci\"]"));
+        assert!(e.contains("`acme/pci` twice"), "{e}");
+        let many: Vec<String> = (0..=crate::rulepacks::MAX_PACKS)
+            .map(|i| format!("\"acme/p{i}\""))
+            .collect();
+        let e = err(tier(&format!("rules = [{}]", many.join(", "))));
+        assert!(e.contains("at most"), "{e}");
+        let e = err(tier("rules = [\"acme/pci\"]").replace(
+            "validators = [\"qlp/rules\"]",
+            "validators = [\"qlp/secrets\"]",
+        ));
+        assert!(e.contains("no `qlp/rules` validator"), "{e}");
+        // A graph tier runs them when a validator stage has `qlp/rules`.
+        let graph = "[tiers.g]\nexporter = \"a/zip\"\ngate = { min_score = 0 }\nrules = [\"acme/pci\"]\n\
+            [[tiers.g.stages]]\nname = \"gen\"\nkind = \"agent\"\nplugins = [\"a/gen\"]\n\
+            [[tiers.g.stages]]\nname = \"check\"\nkind = \"validator\"\nplugins = [\"qlp/rules\"]\nneeds = [\"gen\"]\n";
+        assert!(
+            Tiers::parse(graph, "g").is_ok(),
+            "{:?}",
+            Tiers::parse(graph, "g").err()
         );
     }
 }

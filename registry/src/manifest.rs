@@ -88,9 +88,13 @@ pub enum Kind {
     Exporter,
     Delivery,
     Planner,
+    /// Not a component: a rule pack (the YAML `qlp/rules` runs), signed,
+    /// versioned and distributed like a plugin.
+    Rules,
 }
 
 impl Kind {
+    /// The kinds of plugin components.
     pub const ALL: [Kind; 6] = [
         Kind::Agent,
         Kind::Analyzer,
@@ -108,7 +112,13 @@ impl Kind {
             Kind::Exporter => "exporter",
             Kind::Delivery => "delivery",
             Kind::Planner => "planner",
+            Kind::Rules => "rules",
         }
+    }
+
+    /// Whether packages of this kind are WebAssembly components.
+    pub fn is_component(self) -> bool {
+        self != Kind::Rules
     }
 }
 
@@ -123,10 +133,11 @@ impl FromStr for Kind {
     fn from_str(s: &str) -> Result<Self> {
         Kind::ALL
             .into_iter()
+            .chain([Kind::Rules])
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 Error::InvalidManifest(format!(
-                    "unknown kind `{}`: expected agent, analyzer, validator, exporter or delivery",
+                    "unknown kind `{}`: expected agent, analyzer, validator, exporter, delivery, planner or rules",
                     s.escape_debug()
                 ))
             })
@@ -348,6 +359,9 @@ impl Manifest {
     pub fn validate(&self) -> Result<()> {
         validate_name(&self.name)?;
         let bad = |msg: String| Err(Error::InvalidManifest(format!("{}: {msg}", self.name)));
+        if !self.kind.is_component() && !self.capabilities.is_empty() {
+            return bad("a rule pack asks for no capabilities".into());
+        }
         if self.capabilities.len() > MAX_CAPABILITIES {
             return bad(format!(
                 "{} capabilities, over the limit of {MAX_CAPABILITIES}",

@@ -666,3 +666,138 @@ exec "$0" --log-format json serve --listen 127.0.0.1:0 --data-dir "$2" --trust "
     let _ = Command::new("kill").arg(pid.to_string()).status();
     let _ = server.wait();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bundle_carries_a_signed_rule_pack_to_an_air_gapped_server_that_runs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = qlp(args);
+        assert!(
+            output.status.success(),
+            "qlp {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    // The plugins the tier runs, and the enterprise's pack beside them.
+    let plugins = tmp.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    for name in ["template_fastapi", "zip", "secrets", "rules"] {
+        let from = support::plugins().join(format!("qlp_plugin_{name}.wasm"));
+        let to = plugins.join(format!("qlp_plugin_{name}.wasm"));
+        std::fs::copy(&from, &to).unwrap();
+        for ext in ["manifest.json", "sig.json"] {
+            std::fs::copy(from.with_extension(ext), to.with_extension(ext)).unwrap();
+        }
+    }
+    // The site's release key vouches for the bundle; the plugins keep the
+    // development key's signatures, the pack gets the release key's.
+    let release = tmp.path().join("release.key");
+    run(&["key", "generate", s(&release)]);
+    let trust = tmp.path().join("trust.toml");
+    std::fs::copy(support::trust(), &trust).unwrap();
+    let public = format!("{}.pub", s(&release));
+    run(&[
+        "key",
+        "trust",
+        &public,
+        "--namespace",
+        "qlp/*",
+        "--namespace",
+        "acme/*",
+        "--policy",
+        s(&trust),
+    ]);
+    let pack = plugins.join("acme_rules.yaml");
+    std::fs::copy(
+        support::workspace().join("tests/data/rules/acme.yaml"),
+        &pack,
+    )
+    .unwrap();
+    run(&[
+        "rules",
+        "sign",
+        s(&pack),
+        "--name",
+        "acme/rules",
+        "--version",
+        "1.0.0",
+        "--key",
+        s(&release),
+    ]);
+    let tiers = tmp.path().join("tiers.toml");
+    std::fs::write(
+        &tiers,
+        "[tiers.packed]\n\
+         agents = [\"qlp/template-fastapi\"]\n\
+         validators = [\"qlp/secrets\", \"qlp/rules\"]\n\
+         rules = [\"acme/rules@^1\"]\n\
+         exporter = \"qlp/zip\"\n\
+         gate = { min_score = 50, max_critical = 0, max_findings = { high = 0 } }\n",
+    )
+    .unwrap();
+    let bundle = tmp.path().join("site.tar.gz");
+    create_from(&bundle, &plugins, &tiers, &trust, &release, false);
+
+    // The pack's entry is in the signed index, and the lock pins it.
+    let data = tmp.path().join("data");
+    run(&[
+        "bundle",
+        "import",
+        s(&bundle),
+        "--data-dir",
+        s(&data),
+        "--trust",
+        s(&trust),
+    ]);
+    let lock = std::fs::read_to_string(data.join("tiers.lock")).unwrap();
+    assert!(lock.contains("acme/rules"), "{lock}");
+    let server = Server::start(&data, &["--trust", s(&trust)]);
+    let output = Command::new(env!("CARGO_BIN_EXE_qlp"))
+        .args([
+            "check",
+            s(&support::workspace().join("tests/data/checks/acme-service")),
+            "--tier",
+            "packed",
+        ])
+        .env("QLP_SERVER", &server.url)
+        .env("QLP_API_KEY", &server.admin_key)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("acme/go-sql-sprintf store/orders.go:12"),
+        "{stdout}"
+    );
+    server.stop();
+
+    // A pack edited after signing is refused when the bundle is made.
+    let tampered = tmp.path().join("tampered.tar");
+    let mut broken = std::fs::read_to_string(&pack).unwrap();
+    broken.push_str("# edited\n");
+    std::fs::write(&pack, broken).unwrap();
+    let output = qlp(&[
+        "bundle",
+        "create",
+        s(&tampered),
+        "--plugin-dir",
+        s(&plugins),
+        "--tiers",
+        s(&tiers),
+        "--trust",
+        s(&trust),
+        "--sign-with",
+        s(&release),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("acme_rules.yaml") && stderr.contains("DIGEST"),
+        "{stderr}"
+    );
+}

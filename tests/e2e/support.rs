@@ -166,8 +166,12 @@ impl Server {
             .arg(data_dir)
             .arg("--cache-dir")
             .arg(&cache)
-            .arg("--trust")
-            .arg(trust())
+            // A test giving its own trust policy replaces the default.
+            .args(if args.contains(&"--trust") {
+                vec![]
+            } else {
+                vec!["--trust".into(), trust()]
+            })
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

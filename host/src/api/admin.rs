@@ -118,8 +118,9 @@ async fn set_tenant_policy(
     body: Result<Json<TenantPolicy>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(policy) = body?;
+    let catalog = state.pipeline.catalog();
     policy
-        .validate(&state.pipeline.catalog().tiers)
+        .validate(&catalog.tiers, |pack| catalog.packs.contains_key(pack))
         .map_err(|e| ApiError::invalid(e.code(), e.to_string()))?;
     if !state
         .store

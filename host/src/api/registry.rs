@@ -259,6 +259,16 @@ fn verify(
         )
         .map_err(|e| registry_error(e.into()))?;
     qlp_registry::check_wit(&manifest.wit, &HOST_WIT).map_err(registry_error)?;
+    if !manifest.kind.is_component() {
+        // A rule pack: every rule must compile, or the package is refused
+        // naming the first broken one.
+        return crate::rulepacks::check(component).map(drop).map_err(|e| {
+            ApiError::invalid(
+                crate::rulepacks::INVALID_RULES,
+                format!("{}: {e}", manifest.name),
+            )
+        });
+    }
     let plugin = reg.runtime.load(component).map_err(|e| {
         ApiError::invalid(
             "INVALID_COMPONENT",
@@ -283,7 +293,11 @@ async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let kind = match query.kind.as_deref().filter(|k| !k.is_empty()) {
         Some(k) => Some(k.parse::<Kind>().map_err(|_| {
-            let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+            let known: Vec<&str> = Kind::ALL
+                .iter()
+                .chain(&[Kind::Rules])
+                .map(|k| k.as_str())
+                .collect();
             ApiError::invalid(
                 "INVALID_KIND",
                 format!("unknown kind `{k}`; known kinds: {}", known.join(", ")),

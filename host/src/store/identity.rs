@@ -107,6 +107,21 @@ impl Store {
         )
     }
 
+    /// The policy of the tenant intent `id` belongs to: the default when
+    /// the intent or its tenant is gone.
+    pub async fn intent_tenant_policy(&self, id: &str) -> Result<TenantPolicy> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT t.policy FROM intents i JOIN tenants t ON t.id = i.tenant_id WHERE i.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(match row {
+            Some((Some(json),)) => serde_json::from_str(&json)?,
+            _ => TenantPolicy::default(),
+        })
+    }
+
     /// The policy of `tenant`: `Ok(None)` when the tenant does not exist,
     /// the default (no rules) when it has none.
     pub async fn tenant_policy(&self, tenant: &str) -> Result<Option<TenantPolicy>> {

@@ -3,10 +3,11 @@
 //! capsule's files, so that an enterprise enforces its conventions
 //! without writing a plugin.
 //!
-//! The pack is the plugin's configuration value `pack` (the text of the
-//! pack file, which the host reads from the operator's configuration).
-//! Without one the plugin reports score 100 and says no rule pack is
-//! configured. A pack that does not parse fails the stage with an error
+//! The packs are the plugin's configuration values `pack` (the text of the
+//! pack file the operator configured for the plugin) and `pack.1`,
+//! `pack.2`… (the registry's rule packs the host assigns to the intent's
+//! tier and tenant); they run as one. Without any the plugin reports
+//! score 100 and says no rule pack is configured. A pack that does not parse fails the stage with an error
 //! naming the rule and the reason (code [`INVALID_PACK`]): a typo in a
 //! rule never silently disables it.
 //!
@@ -51,6 +52,9 @@ pub const PLUGIN_VERSION: &str = "0.1.0";
 /// The configuration key holding the pack's YAML text.
 pub const CONFIG_PACK: &str = "pack";
 
+/// The most numbered packs (`pack.1`…) read.
+pub const MAX_ASSIGNED_PACKS: usize = 64;
+
 /// The error code of a pack that does not parse.
 pub const INVALID_PACK: &str = "INVALID_RULE_PACK";
 
@@ -81,7 +85,14 @@ impl Validator for Rules {
     }
 
     fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
-        check(&capsule.files, qlp_sdk::config(CONFIG_PACK).as_deref())
+        let mut packs: Vec<String> = qlp_sdk::config(CONFIG_PACK).into_iter().collect();
+        for n in 1..=MAX_ASSIGNED_PACKS {
+            match qlp_sdk::config(&format!("{CONFIG_PACK}.{n}")) {
+                Some(pack) => packs.push(pack),
+                None => break,
+            }
+        }
+        check(&capsule.files, packs.iter().map(String::as_str))
     }
 }
 
@@ -89,18 +100,31 @@ impl Validator for Rules {
 #[cfg(target_arch = "wasm32")]
 qlp_sdk::export_validator!(Rules);
 
-/// Runs `pack` (YAML text; `None` or blank when none is configured) over
-/// `files`.
-pub fn check(files: &[File], pack: Option<&str>) -> Result<Report, PluginError> {
-    let Some(text) = pack.filter(|t| !t.trim().is_empty()) else {
+/// Runs `packs` (YAML texts; blank ones are skipped) as one over `files`.
+pub fn check<'a>(
+    files: &[File],
+    packs: impl IntoIterator<Item = &'a str>,
+) -> Result<Report, PluginError> {
+    let mut all: Option<Pack> = None;
+    for (i, text) in packs.into_iter().enumerate() {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let pack = Pack::parse(text).map_err(|e| {
+            PluginError::new(INVALID_PACK, format!("invalid rule pack (#{}): {e}", i + 1))
+        })?;
+        match all.as_mut() {
+            Some(all) => all.extend(pack),
+            None => all = Some(pack),
+        }
+    }
+    let Some(pack) = all else {
         return Ok(Report {
             findings: vec![],
             score: 100,
             summary: "no rule pack configured (set the `pack` configuration value)".into(),
         });
     };
-    let pack = Pack::parse(text)
-        .map_err(|e| PluginError::new(INVALID_PACK, format!("invalid rule pack: {e}")))?;
     Ok(check_pack(files, &pack))
 }
 

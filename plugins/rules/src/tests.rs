@@ -37,12 +37,32 @@ fn without_a_pack_the_score_is_100_and_the_summary_says_so() {
 #[test]
 fn a_broken_pack_is_an_error_naming_the_rule_and_reason() {
     let broken = PACK.replace("severity: critical", "severity: urgent");
-    let err = check(&[], Some(&broken)).unwrap_err();
+    let err = check(&[], Some(broken.as_str())).unwrap_err();
     assert_eq!(err.code, INVALID_PACK);
     assert_eq!(
         err.message,
-        "invalid rule pack: rule `acme/no-private-key`: unknown severity `urgent` (info, low, medium, high, critical; or INFO, WARNING, ERROR)"
+        "invalid rule pack (#1): rule `acme/no-private-key`: unknown severity `urgent` (info, low, medium, high, critical; or INFO, WARNING, ERROR)"
     );
+    // The broken one of several packs is named by its place.
+    let err = check(&[], [PACK, "", broken.as_str()]).unwrap_err();
+    assert!(
+        err.message
+            .starts_with("invalid rule pack (#3): rule `acme/no-private-key`"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn several_packs_run_as_one() {
+    const SECOND: &str = "rules:\n  - id: corp/no-todo\n    message: TODO left\n    severity: low\n    languages: [generic]\n    pattern-regex: TODO\n";
+    let files = [File::text("src/a.py", "print(x)  # TODO\n")];
+    let report = check(&files, [PACK, SECOND]).unwrap();
+    let mut ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, ["acme/no-print-in-services", "corp/no-todo"]);
+    assert!(report.summary.contains("3 rules"), "{}", report.summary);
+    assert_eq!(report.score, 100 - PENALTY_MEDIUM - PENALTY_LOW);
 }
 
 #[test]

@@ -165,6 +165,12 @@ impl Pack {
         &self.rules
     }
 
+    /// Adds `other`'s rules after this pack's, so several packs run as
+    /// one.
+    pub fn extend(&mut self, other: Pack) {
+        self.rules.extend(other.rules);
+    }
+
     /// The matches in one file, by line, column and rule id. Files over
     /// [`MAX_FILE_BYTES`] and files no rule's language and paths cover
     /// get none.
