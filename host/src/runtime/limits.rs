@@ -178,13 +178,18 @@ impl CallLimits {
     }
 }
 
-/// Enforces [`CallLimits::memory`] and the table cap, and records the peak
-/// memory and whether a limit was hit, so the caller can name it.
+/// Enforces [`CallLimits::memory`] over all of a store's memories together
+/// (a component may define up to [`MAX_MEMORIES_PER_STORE`]) and the table
+/// cap, and records the peak and whether a limit was hit, so the caller
+/// can name it.
 #[derive(Debug)]
 pub struct Limiter {
     pub memory_limit: usize,
+    /// The most the store's memories held together.
     pub peak_memory: usize,
     pub memory_exceeded: bool,
+    /// What the store's memories hold together now.
+    total_memory: usize,
 }
 
 impl Limiter {
@@ -193,6 +198,7 @@ impl Limiter {
             memory_limit,
             peak_memory: 0,
             memory_exceeded: false,
+            total_memory: 0,
         }
     }
 }
@@ -200,18 +206,24 @@ impl Limiter {
 impl wasmtime::ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit {
+        // A memory never shrinks, and each one's growth is counted once.
+        let total = self
+            .total_memory
+            .saturating_sub(current)
+            .saturating_add(desired);
+        if total > self.memory_limit {
             self.memory_exceeded = true;
             wasmtime::bail!(
-                "memory limit of {} bytes exceeded (asked for {desired})",
+                "memory limit of {} bytes exceeded: the plugin's memories would hold {total} together",
                 self.memory_limit
             );
         }
-        self.peak_memory = self.peak_memory.max(desired);
+        self.total_memory = total;
+        self.peak_memory = self.peak_memory.max(total);
         Ok(true)
     }
 
@@ -246,4 +258,39 @@ impl wasmtime::ResourceLimiter for Limiter {
 /// control characters replaced, cut to a few hundred bytes.
 pub fn sanitize_for_message(text: &str) -> String {
     super::host_api::sanitize(text, 256)
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter;
+
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn the_memory_limit_holds_for_all_memories_together() {
+        let mut limiter = Limiter::new(64 * MIB);
+        // Two memories of 30 MiB each fit.
+        assert!(limiter.memory_growing(0, 30 * MIB, None).unwrap());
+        assert!(limiter.memory_growing(0, 30 * MIB, None).unwrap());
+        assert_eq!(limiter.peak_memory, 60 * MIB);
+        // The first growing to 34 MiB fills the limit exactly.
+        assert!(limiter.memory_growing(30 * MIB, 34 * MIB, None).unwrap());
+        assert_eq!(limiter.peak_memory, 64 * MIB);
+        assert!(!limiter.memory_exceeded);
+        // A third memory of one page does not fit, though alone it would.
+        let error = limiter.memory_growing(0, 64 * 1024, None).unwrap_err();
+        assert!(error.to_string().contains("together"), "{error}");
+        assert!(limiter.memory_exceeded);
+        assert_eq!(limiter.peak_memory, 64 * MIB);
+    }
+
+    #[test]
+    fn one_memory_may_use_the_whole_limit_but_no_more() {
+        let mut limiter = Limiter::new(8 * MIB);
+        assert!(limiter.memory_growing(0, MIB, None).unwrap());
+        assert!(limiter.memory_growing(MIB, 8 * MIB, None).unwrap());
+        assert!(limiter.memory_growing(8 * MIB, 8 * MIB + 1, None).is_err());
+    }
 }
