@@ -9,7 +9,7 @@ mod error;
 mod quotas;
 pub mod registry;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
@@ -68,6 +68,8 @@ pub struct AppState {
     /// The identity provider's token verifier, when single sign-on is
     /// configured.
     pub sso: Option<Arc<crate::sso::Sso>>,
+    /// The event streams open, and how many may be.
+    pub streams: Arc<Streams>,
 }
 
 /// The `Retry-After` of a 429: long enough for a worker to finish a
@@ -550,8 +552,67 @@ async fn get_intent(
     Ok(Json(body))
 }
 
-/// How often an event stream looks for news.
-const EVENTS_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+/// How often an event stream looks for news when nothing woke it: what
+/// another replica commits is seen within this. Changes this server
+/// commits wake the streams at once ([`crate::store::Store::changes`]).
+const EVENTS_FALLBACK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How often a quiet event stream sends a comment.
+const EVENTS_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The event streams open, by tenant, and the most allowed.
+#[derive(Debug, Default)]
+pub struct Streams {
+    open: std::sync::Mutex<HashMap<String, usize>>,
+    /// In all, and per tenant (`--max-streams`,
+    /// `--max-streams-per-tenant`).
+    pub max: usize,
+    pub max_per_tenant: usize,
+}
+
+/// One open stream's place; given back when the stream ends.
+struct StreamSlot {
+    streams: Arc<Streams>,
+    tenant: String,
+}
+
+impl Streams {
+    pub fn new(max: usize, max_per_tenant: usize) -> Self {
+        Self {
+            open: Default::default(),
+            max,
+            max_per_tenant,
+        }
+    }
+
+    /// A place for a stream of `tenant`, unless the server or the tenant
+    /// has its most open.
+    fn take(self: &Arc<Self>, tenant: &str) -> Option<StreamSlot> {
+        let mut open = self.open.lock().expect("never poisoned");
+        let total: usize = open.values().sum();
+        let mine = open.get(tenant).copied().unwrap_or(0);
+        if total >= self.max || mine >= self.max_per_tenant {
+            return None;
+        }
+        *open.entry(tenant.to_owned()).or_default() += 1;
+        Some(StreamSlot {
+            streams: self.clone(),
+            tenant: tenant.to_owned(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.streams.open.lock().expect("never poisoned");
+        if let Some(n) = open.get_mut(&self.tenant) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.tenant);
+            }
+        }
+    }
+}
 
 /// The longest an event stream stays open.
 const EVENTS_MAX: std::time::Duration = std::time::Duration::from_secs(3600);
@@ -567,6 +628,8 @@ struct EventCursor {
     pending: std::collections::VecDeque<axum::response::sse::Event>,
     ended: bool,
     opened: std::time::Instant,
+    changes: tokio::sync::watch::Receiver<u64>,
+    _slot: StreamSlot,
 }
 
 impl EventCursor {
@@ -631,7 +694,17 @@ async fn intent_events(
 ) -> Result<Response, ApiError> {
     use axum::response::sse::{Event, KeepAlive, Sse};
     visible_intent(&state, &caller, &id).await?;
+    let slot = state.streams.take(&caller.tenant).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_STREAMS",
+            "the server or this tenant has its most event streams open; poll the intent or retry later",
+        )
+        .retry_after(RETRY_AFTER_SECS)
+    })?;
     let cursor = EventCursor {
+        changes: state.store.changes(),
+        _slot: slot,
         state,
         id,
         stages: BTreeMap::new(),
@@ -654,12 +727,18 @@ async fn intent_events(
                 return None;
             }
             if c.pending.is_empty() && !c.ended {
-                tokio::time::sleep(EVENTS_POLL).await;
+                tokio::select! {
+                    _ = c.changes.changed() => {}
+                    () = tokio::time::sleep(EVENTS_FALLBACK) => {}
+                }
             }
         }
     });
+    // A comment every few seconds keeps proxies from closing a quiet
+    // stream, and shows when its client has gone, so its place is given
+    // back.
     Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
+        .keep_alive(KeepAlive::new().interval(EVENTS_KEEP_ALIVE))
         .into_response())
 }
 
@@ -953,7 +1032,7 @@ async fn capsule_sarif(
     let validations = crate::sarif::validations(&capsule).map_err(ApiError::internal)?;
     let manifest: Option<crate::capsule::Manifest> =
         serde_json::from_value(capsule.manifest.clone()).ok();
-    let mut texts = std::collections::HashMap::new();
+    let mut texts = HashMap::new();
     for path in crate::sarif::paths(&validations) {
         let Some(file) = state.capsules.file(&id, &path) else {
             continue;

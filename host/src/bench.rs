@@ -286,6 +286,7 @@ async fn pipeline(
         webhook_allow: vec![],
         allowed_hosts: vec![],
         sso: Default::default(),
+        connections: Default::default(),
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

@@ -129,7 +129,51 @@ pub struct ServeOptions {
     pub keep_capsules: Option<humantime::Duration>,
     #[command(flatten)]
     pub sso: crate::sso::SsoOptions,
+    #[command(flatten)]
+    pub connections: ConnectionLimits,
 }
+
+/// What a client may hold of the server: connections, and the time it may
+/// take to send a request.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ConnectionLimits {
+    /// Open connections at most; past it, a new connection is closed at
+    /// once (and logged), so idle or slow clients cannot take every slot.
+    #[arg(long, env = "QLP_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers, from the moment it
+    /// connects or its previous answer was sent; then the connection is
+    /// closed. A client sending headers a byte at a time is cut off here.
+    #[arg(long, env = "QLP_HEADER_TIMEOUT", default_value = "10s")]
+    pub header_timeout: humantime::Duration,
+    /// Longest pause between two pieces of a request body; then the
+    /// request fails.
+    #[arg(long, env = "QLP_BODY_TIMEOUT", default_value = "30s")]
+    pub body_timeout: humantime::Duration,
+    /// Event streams (`GET /v1/intents/{id}/events`) open at once, in all;
+    /// past it, 429 `TOO_MANY_STREAMS`.
+    #[arg(long, env = "QLP_MAX_STREAMS", default_value_t = 256)]
+    pub max_streams: usize,
+    /// Event streams one tenant may hold open at once.
+    #[arg(long, env = "QLP_MAX_STREAMS_PER_TENANT", default_value_t = 32)]
+    pub max_streams_per_tenant: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10).into(),
+            body_timeout: Duration::from_secs(30).into(),
+            max_streams: 256,
+            max_streams_per_tenant: 32,
+        }
+    }
+}
+
+/// How long a stopping server waits for requests in flight (an event
+/// stream never ends by itself) before it closes their connections.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ServeOptions {
     /// The retention the flags set.
@@ -364,6 +408,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             webhook_allow: crate::net::Allowed::new(options.webhook_allow.clone()),
             rate: Arc::default(),
             sso: crate::sso::Sso::from_options(&options.sso).await?,
+            streams: Arc::new(api::Streams::new(
+                options.connections.max_streams,
+                options.connections.max_streams_per_tenant,
+            )),
             allowed_hosts: Arc::new(
                 options
                     .allowed_hosts
@@ -393,10 +441,67 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     // Scripts and tests read this line to find an ephemeral port.
     println!("qlp listening on http://{addr}");
     tracing::info!(%addr, data_dir = %options.data_dir.display(), "serving");
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = api::router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        options.connections.body_timeout.into(),
+    ));
+    serve_connections(listener, app, &options.connections, shutdown).await;
     Ok(())
+}
+
+/// Answers HTTP/1.1 on `listener` with `app` until `shutdown`, within
+/// `limits`, then lets the requests in flight finish for at most
+/// [`DRAIN_TIMEOUT`].
+async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: &ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let header_timeout: Duration = limits.header_timeout.into();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a connection reset before it
+                // was accepted: the listener itself is fine.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, max = limits.max_connections, "connection closed: the server holds its most connections (--max-connections)");
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN_TIMEOUT) => {
+            tracing::warn!("requests still in flight after {DRAIN_TIMEOUT:?}; closing their connections");
+        }
+    }
 }
 
 /// On every SIGHUP, imports the plugin directories again, re-reads the

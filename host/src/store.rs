@@ -454,6 +454,10 @@ pub struct Store {
     /// Watches the database file of a server's store (not of a read-only
     /// look at one).
     guard: Option<Arc<guard::FileGuard>>,
+    /// Bumped after every committed change of an intent's status or
+    /// stages through this store: event streams wait on it instead of
+    /// polling.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -512,7 +516,19 @@ impl Store {
         Ok(Self {
             pool,
             guard: Some(guard),
+            changes: Arc::default(),
         })
+    }
+
+    /// A receiver woken after each change of an intent's status or stages
+    /// committed through this store (not another replica's).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// Wakes whoever waits on [`Store::changes`].
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// What the server's database file is now: writable, read-only, moved
@@ -534,7 +550,11 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, guard: None })
+        Ok(Self {
+            pool,
+            guard: None,
+            changes: Arc::default(),
+        })
     }
 
     /// The connection pool, for modules that keep their own tables here.
@@ -741,6 +761,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changed();
         Ok(Some(record.intent))
     }
 
@@ -788,6 +809,7 @@ impl Store {
         .bind(owner)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(done.rows_affected() == 1)
     }
 
@@ -831,6 +853,7 @@ impl Store {
         }
         crate::webhooks::enqueue(&mut tx, id, status, error.as_ref()).await?;
         tx.commit().await?;
+        self.changed();
         Ok(true)
     }
 
@@ -873,6 +896,7 @@ impl Store {
         };
         audit::append(&mut tx, actor, "intent.cancel", id, after.as_str()).await?;
         tx.commit().await?;
+        self.changed();
         Ok(Some(after))
     }
 
@@ -913,6 +937,7 @@ impl Store {
         };
         audit::append(&mut tx, actor, action, id, next.as_str()).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -973,6 +998,7 @@ impl Store {
         .bind(now())
         .fetch_one(&self.pool)
         .await?;
+        self.changed();
         Ok(row.try_get(0)?)
     }
 
@@ -985,7 +1011,9 @@ impl Store {
         detail: Option<serde_json::Value>,
     ) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        update_stage(&mut conn, stage_id, status, duration_ms, error, detail).await
+        update_stage(&mut conn, stage_id, status, duration_ms, error, detail).await?;
+        self.changed();
+        Ok(())
     }
 
     /// Records a stage's end and keeps its output, in one transaction, so a
@@ -1005,6 +1033,7 @@ impl Store {
         update_stage(&mut tx, stage_id, status, duration_ms, error, Some(detail)).await?;
         insert_output(&mut tx, intent_id, key, output).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 

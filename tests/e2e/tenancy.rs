@@ -908,3 +908,121 @@ async fn identity_provider_tokens_act_for_their_tenant_and_roles_and_bad_ones_ge
     assert_eq!(server.get_as(&server.admin_key, "/v1/tenants").await.0, 200);
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_and_surplus_connections_are_closed_and_the_server_keeps_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default_with(
+        data.path(),
+        &["--header-timeout", "1s", "--max-connections", "3"],
+    );
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let healthz = || async {
+        reqwest::Client::new()
+            .get(server.endpoint("/healthz"))
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await
+    };
+    assert!(healthz().await.is_ok());
+
+    // A client sending its headers a byte every 300 ms is cut off once
+    // the header timeout passes, long before it would have finished.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let started = std::time::Instant::now();
+    let request =
+        b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut cut_off = false;
+    for byte in request {
+        if slow.write_all(&[*byte]).await.is_err() {
+            cut_off = true;
+            break;
+        }
+        let mut buf = [0u8; 256];
+        match tokio::time::timeout(Duration::from_millis(300), slow.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                cut_off = true;
+                break;
+            }
+            Ok(Ok(n)) => {
+                // hyper may answer 408 before closing.
+                let text = String::from_utf8_lossy(&buf[..n]);
+                assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+                cut_off = true;
+                break;
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(cut_off, "a byte-a-second client kept its connection");
+    let held = started.elapsed();
+    assert!(held < Duration::from_secs(5), "held for {held:?}");
+
+    // Three idle connections take every slot: a fourth is closed at once.
+    let idle: Vec<_> = futures_util::future::join_all(
+        (0..3).map(|_| tokio::net::TcpStream::connect(addr.clone())),
+    )
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        healthz().await.is_err(),
+        "a connection past the limit was answered"
+    );
+    // Once the header timeout closes the idle ones, the server answers.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let answer = healthz().await.expect("answered once the slots were free");
+    assert_eq!(answer.status(), 200);
+    drop(idle);
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn event_streams_are_capped_per_tenant_and_given_back_when_closed() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures_on(
+        data.path(),
+        &crate::support::test_tiers(),
+        &["--max-streams-per-tenant", "1"],
+    );
+    let id = server
+        .submit(json!({ "description": INVOICES, "tier": "durable", "constraints": { "burn": "1000000000000" } }))
+        .await;
+    let path = format!("/v1/intents/{id}/events");
+    let first = server.get(&path).await;
+    assert_eq!(first.status(), 200);
+    let second = server.get(&path).await;
+    assert_eq!(second.status(), 429);
+    assert_eq!(second.headers()["retry-after"], "5");
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["code"], "TOO_MANY_STREAMS", "{body}");
+    // Another tenant has its own allowance (and gets 404 for this intent,
+    // not 429: the cap is counted after the intent is found).
+    server.create_tenant("acme").await;
+    let (_, reader) = server.create_key("acme", &["auditor"]).await;
+    let (status, _) = server.get_as(&reader, &path).await;
+    assert_eq!(status, 404);
+    // A closed stream gives its place back, at the latest when the next
+    // keep-alive comment finds its client gone.
+    drop(first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let again = server.get(&path).await;
+        if again.status() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the closed stream's place was never given back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = server
+        .post_json(&format!("/v1/intents/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, 202);
+    server.stop();
+}
