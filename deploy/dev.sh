@@ -24,8 +24,13 @@ command="${1:-}"
 dev_keys() {
     local qlp="$1"
     [ -f target/dev-signing.key ] || "$qlp" key generate target/dev-signing.key >/dev/null
-    [ -f target/dev-trust.toml ] || "$qlp" key trust target/dev-signing.key.pub \
-        --namespace 'qlp/*' --namespace 'fixture/*' --policy target/dev-trust.toml
+    # The development key is also the release key of the bundles the tests
+    # make; a policy written before release keys existed is made again.
+    if ! grep -q '^release = true' target/dev-trust.toml 2>/dev/null; then
+        rm -f target/dev-trust.toml
+        "$qlp" key trust target/dev-signing.key.pub \
+            --namespace 'qlp/*' --namespace 'fixture/*' --release --policy target/dev-trust.toml
+    fi
 }
 
 # The components are built, and signed, by the `qlp` binary of the profile

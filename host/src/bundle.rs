@@ -49,6 +49,13 @@
 //!    tiers and plugins (`BUNDLE_LOCK`); no version already installed with
 //!    other contents (`BUNDLE_CONFLICT`).
 //!
+//! A bundle signed by a key the policy marks `release = true` (the
+//! operator's release key) installs everything below. One signed by any
+//! other trusted key (a vendor's, trusted only for its namespace) installs
+//! only its packages: the tiers and lock in force stay, and its
+//! precompiled native code is skipped, the components being compiled from
+//! their verified bytes instead.
+//!
 //! Entries are staged in a temporary directory inside the data directory;
 //! only when every check passed are the plugins published into
 //! `DATA_DIR/registry`, the tiers and lock written to `DATA_DIR/tiers.toml`
@@ -323,12 +330,13 @@ fn lock_of(
 
 /// Checks the index signature: a known, unrevoked, unexpired key of
 /// `policy` trusted for every name in `names`.
+/// Returns whether the key is the operator's release key.
 fn check_index_signature(
     policy: &TrustPolicy,
     index: &[u8],
     signature: &Signature,
     names: &[(String, String)],
-) -> Result<(), BundleError> {
+) -> Result<bool, BundleError> {
     let bad = |reason: String| BundleError::Signature {
         entry: INDEX_SIG.to_owned(),
         reason,
@@ -371,7 +379,7 @@ fn check_index_signature(
             });
         }
     }
-    Ok(())
+    Ok(key.release)
 }
 
 fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
@@ -643,8 +651,12 @@ pub struct Imported {
     pub plugins: Vec<(String, semver::Version, String)>,
     /// Precompiled artifacts copied into the cache.
     pub artifacts_installed: usize,
-    /// Precompiled artifacts of another engine configuration, skipped.
+    /// Precompiled artifacts skipped: of another engine configuration, or
+    /// in a bundle not signed by a release key.
     pub artifacts_skipped: usize,
+    /// Whether the bundle's tiers and lock were installed: only a bundle
+    /// signed by the operator's release key replaces them.
+    pub tiers_installed: bool,
 }
 
 fn open_archive(path: &Path) -> anyhow::Result<tar::Archive<Box<dyn Read>>> {
@@ -914,7 +926,11 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
         .iter()
         .map(|(entry, m, _)| (entry.clone(), m.name.clone()))
         .collect();
-    check_index_signature(&policy, &staged.index_bytes, &signature, &names).map_err(refuse)?;
+    let release =
+        check_index_signature(&policy, &staged.index_bytes, &signature, &names).map_err(refuse)?;
+    if !release {
+        tracing::warn!(key = %signature.key_id, "the bundle is not signed by a release key: only its packages are installed, not its tiers, lock or native code");
+    }
 
     let tiers_text = std::fs::read_to_string(root.join(TIERS)).map_err(|e| {
         refuse(BundleError::Tiers {
@@ -944,7 +960,11 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
                 reason: "an artifact of no component the bundle carries".into(),
             }));
         }
-        if engine == runtime.engine_hash() {
+        if !release {
+            // Native code runs outside the sandbox's checks of a component:
+            // only the operator's release key may vouch for it.
+            skipped += 1;
+        } else if engine == runtime.engine_hash() {
             // Verification below loads it instead of compiling: it is code
             // the signed index vouches for, for this very engine.
             std::fs::copy(root.join(&entry), runtime.artifact_path(&digest))?;
@@ -1067,13 +1087,16 @@ pub fn import(bundle: &Path, options: &ImportOptions) -> anyhow::Result<Imported
     if root.join(TRUST).exists() {
         std::fs::copy(root.join(TRUST), record.join(TRUST))?;
     }
-    let (tiers_path, lock_path) = installed_tiers(data);
-    place(&root.join(TIERS), &tiers_path)?;
-    place(&root.join(LOCK), &lock_path)?;
+    if release {
+        let (tiers_path, lock_path) = installed_tiers(data);
+        place(&root.join(TIERS), &tiers_path)?;
+        place(&root.join(LOCK), &lock_path)?;
+    }
     Ok(Imported {
         plugins,
         artifacts_installed: install.len(),
         artifacts_skipped: skipped,
+        tiers_installed: release,
     })
 }
 
@@ -1141,10 +1164,20 @@ mod tests {
             check_index_signature(policy, index, &signature, &names)
                 .map_err(|e| (e.code(), e.entry().to_owned()))
         };
+        // Trusted, and told whether it is the release key.
         assert_eq!(
             code(&policy_with(&key, &["acme/*", "qlp/*"]), index),
-            Ok(())
+            Ok(false)
         );
+        let mut release = TrustPolicy::new();
+        release
+            .add_key(
+                TrustedKey::new(key.public_key(), &["acme/*", "qlp/*"])
+                    .expect("key")
+                    .as_release(),
+            )
+            .expect("add");
+        assert_eq!(code(&release, index), Ok(true));
         // Trusted for one namespace only: refused, naming the other plugin.
         assert_eq!(
             code(&policy_with(&key, &["acme/*"]), index),

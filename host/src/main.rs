@@ -312,6 +312,10 @@ enum KeyCommand {
         namespaces: Vec<String>,
         #[arg(long)]
         policy: PathBuf,
+        /// The operator's release key: install bundles it signs may bring
+        /// the tiers and precompiled native code, not only packages.
+        #[arg(long)]
+        release: bool,
     },
 }
 
@@ -625,6 +629,7 @@ async fn main() -> anyhow::Result<()> {
                     public,
                     namespaces,
                     policy,
+                    release,
                 },
         } => {
             let text = std::fs::read_to_string(&public)
@@ -637,7 +642,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let patterns: Vec<&str> = namespaces.iter().map(String::as_str).collect();
             if !trust.keys().any(|k| k.key.id() == key.id()) {
-                trust.add_key(qlp_registry::TrustedKey::new(key, &patterns)?)?;
+                let mut trusted = qlp_registry::TrustedKey::new(key, &patterns)?;
+                if release {
+                    trusted = trusted.as_release();
+                }
+                trust.add_key(trusted)?;
             }
             std::fs::write(&policy, trust.to_toml())?;
             Ok(())
@@ -773,12 +782,37 @@ async fn main() -> anyhow::Result<()> {
             for (name, version, digest) in &imported.plugins {
                 println!("{name} {version} {digest}");
             }
+            // The server's audit trail records what was installed under it.
+            let store = qlp_host::store::Store::open(&data_dir.join("qlp.db")).await?;
+            let actor = qlp_host::store::Actor {
+                tenant: qlp_host::auth::DEFAULT_TENANT.into(),
+                identity: "cli:bundle-import".into(),
+                request_id: String::new(),
+            };
+            let installed: Vec<String> = imported
+                .plugins
+                .iter()
+                .map(|(name, version, _)| format!("{name}@{version}"))
+                .collect();
+            store
+                .audit(
+                    &actor,
+                    "bundle.import",
+                    &bundle.display().to_string(),
+                    &format!("ok: {}", installed.join(", ")),
+                )
+                .await?;
             eprintln!(
-                "{} plugins imported into {}; precompiled artifacts: {} installed, {} skipped (another engine)",
+                "{} packages imported into {}; precompiled artifacts: {} installed, {} skipped; {}",
                 imported.plugins.len(),
                 data_dir.display(),
                 imported.artifacts_installed,
-                imported.artifacts_skipped
+                imported.artifacts_skipped,
+                if imported.tiers_installed {
+                    "tiers and lock installed"
+                } else {
+                    "tiers and lock NOT installed: the bundle is not signed by a release key (`qlp key trust --release`)"
+                }
             );
             Ok(())
         }

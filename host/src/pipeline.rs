@@ -42,7 +42,7 @@ use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{
-    CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, UPLOAD_KEY, Unavailable,
+    Actor, CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, UPLOAD_KEY, Unavailable,
 };
 use crate::tiers::{Stage, StageKind, Tier, Tiers};
 
@@ -190,13 +190,31 @@ impl Pipeline {
     /// `why` it was asked for.
     pub fn reload_in_background(self: &Arc<Self>, why: &'static str) {
         let pipeline = self.clone();
-        tokio::task::spawn_blocking(move || match pipeline.reload() {
-            Ok(()) => tracing::info!(why, "tiers and plugins reloaded"),
-            Err(e) => tracing::error!(
-                why,
-                error = format!("{e:#}"),
-                "tiers file refused; the tiers in force stay"
-            ),
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            let outcome = match pipeline.reload() {
+                Ok(()) => {
+                    tracing::info!(why, "tiers and plugins reloaded");
+                    "ok".to_owned()
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    tracing::error!(
+                        why,
+                        error = reason,
+                        "tiers file refused; the tiers in force stay"
+                    );
+                    format!("refused: {}", reason.chars().take(500).collect::<String>())
+                }
+            };
+            // Which tiers and plugins run is a change of the server: it
+            // goes into the audit trail, refused or not.
+            let actor = Actor::server(crate::auth::DEFAULT_TENANT);
+            let audited =
+                handle.block_on(pipeline.store.audit(&actor, "tiers.reload", why, &outcome));
+            if let Err(e) = audited {
+                tracing::error!(error = %e, "the reload was not audited");
+            }
         });
     }
 

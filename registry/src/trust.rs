@@ -17,6 +17,9 @@
 //! public_key = "<base64, 32 bytes>"   # as in the key file
 //! namespaces = ["acme/*", "qlp/zip"]  # what it may sign
 //! not_after = "2027-01-01T00:00:00Z"  # optional, RFC 3339 in UTC
+//! release = true                      # optional: the operator's release
+//!                                     # key (install bundles' tiers and
+//!                                     # native code)
 //!
 //! [[key]]                             # a second key for acme/*: rotation
 //! id = "..."
@@ -148,6 +151,10 @@ pub struct TrustedKey {
     pub namespaces: Vec<NamePattern>,
     /// The key vouches for nothing after this instant.
     pub not_after: Option<SystemTime>,
+    /// The operator's release key: an install bundle it signs may bring
+    /// the tiers the server runs and precompiled native code. A bundle
+    /// signed by any other key brings only its packages.
+    pub release: bool,
 }
 
 impl TrustedKey {
@@ -166,7 +173,14 @@ impl TrustedKey {
                 .map(|p| p.parse())
                 .collect::<Result<_>>()?,
             not_after: None,
+            release: false,
         })
+    }
+
+    /// The same key, as the operator's release key.
+    pub fn as_release(mut self) -> Self {
+        self.release = true;
+        self
     }
 
     /// The same key, expiring at `not_after`.
@@ -376,6 +390,7 @@ impl TrustPolicy {
             let mut trusted = TrustedKey::new(key, &namespaces)
                 .map_err(|e| Error::InvalidPolicy(format!("key {}: {e}", k.id)))?;
             trusted.not_after = not_after;
+            trusted.release = k.release;
             policy.add_key(trusted)?;
         }
         for id in file.revoked {
@@ -411,6 +426,7 @@ impl TrustPolicy {
                     not_after: k
                         .not_after
                         .map(|t| humantime::format_rfc3339(t).to_string()),
+                    release: k.release,
                 })
                 .collect(),
         };
@@ -587,6 +603,8 @@ struct KeyEntry {
     namespaces: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     not_after: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    release: bool,
 }
 
 #[cfg(test)]
@@ -868,6 +886,7 @@ id = "{a_id}"
 public_key = "{a_pk}"
 namespaces = ["acme/*", "qlp/zip"]
 not_after = "2027-01-01T00:00:00Z"
+release = true
 
 [[key]]
 id = "{b_id}"
@@ -888,8 +907,18 @@ namespaces = ["acme/*"]
             a_trusted.not_after,
             Some(humantime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap())
         );
+        // Only the key marked so is the release key.
+        assert!(a_trusted.release);
+        assert!(
+            !policy
+                .keys()
+                .find(|k| k.key.id() == b.id())
+                .unwrap()
+                .release
+        );
         let again = TrustPolicy::from_toml(&policy.to_toml()).unwrap();
         assert_eq!(again, policy);
+        assert_eq!(policy.to_toml().matches("release = true").count(), 1);
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trust.toml");

@@ -485,6 +485,58 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// A bundle whose signer the operator trusts for its namespaces but not as
+/// the release key (a vendor's key) installs its packages only: the tiers
+/// and lock in force stay, and its native code is skipped.
+#[test]
+fn a_bundle_not_signed_by_the_release_key_brings_packages_but_no_tiers_or_native_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (plugins, tiers) = small_plugin_dir(dir.path());
+    let out = dir.path().join("vendor.tar");
+    qlp_host::bundle::create(&CreateOptions {
+        out: out.clone(),
+        plugin_dirs: vec![plugins.clone()],
+        tiers,
+        trust: support::trust(),
+        key: qlp_registry::SecretKey::parse(&std::fs::read_to_string(key()).expect("key"))
+            .expect("key"),
+        precompile: true,
+        engine: None,
+        cache_dir: Some(test_cache()),
+    })
+    .expect("create");
+    // The same key, trusted for the same namespaces, but not as release.
+    let policy = std::fs::read_to_string(support::trust()).expect("policy");
+    assert!(policy.contains("release = true"), "{policy}");
+    let vendor_trust = dir.path().join("vendor-trust.toml");
+    std::fs::write(&vendor_trust, policy.replace("release = true\n", "")).expect("write");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let (tiers_path, lock_path) = qlp_host::bundle::installed_tiers(&data);
+    std::fs::write(&tiers_path, "# the operator's own tiers\n").expect("write");
+    let imported = qlp_host::bundle::import(
+        &out,
+        &ImportOptions {
+            data_dir: data.clone(),
+            trust: vendor_trust,
+            cache_dir: None,
+        },
+    )
+    .expect("import");
+    assert_eq!(imported.plugins.len(), 2);
+    assert!(!imported.tiers_installed);
+    assert_eq!(
+        (imported.artifacts_installed, imported.artifacts_skipped),
+        (0, 2)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&tiers_path).expect("tiers"),
+        "# the operator's own tiers\n"
+    );
+    assert!(!lock_path.exists());
+    assert_eq!(cwasm_files(&data.join("cache")), Vec::<PathBuf>::new());
+}
+
 /// The counters of the network namespace `pid` lives in.
 fn snmp(pid: u32) -> BTreeMap<String, i64> {
     let mut counters = BTreeMap::new();
@@ -704,6 +756,7 @@ async fn a_bundle_carries_a_signed_rule_pack_to_an_air_gapped_server_that_runs_i
         "qlp/*",
         "--namespace",
         "acme/*",
+        "--release",
         "--policy",
         s(&trust),
     ]);
@@ -773,6 +826,22 @@ async fn a_bundle_carries_a_signed_rule_pack_to_an_air_gapped_server_that_runs_i
     assert!(
         stdout.contains("acme/go-sql-sprintf store/orders.go:12"),
         "{stdout}"
+    );
+    // The import is in the server's audit trail, naming what it installed.
+    let audit = server.get_json("/v1/audit").await;
+    let import = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "bundle.import")
+        .unwrap_or_else(|| panic!("no bundle.import entry: {audit}"));
+    assert_eq!(import["identity"], "cli:bundle-import");
+    assert!(
+        import["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("acme/rules@1.0.0"),
+        "{import}"
     );
     server.stop();
 

@@ -434,5 +434,24 @@ async fn a_published_rule_pack_fails_its_tenants_checks_and_a_tiers_and_a_broken
     let (code, output) = check(&server.admin_key, "packed");
     assert_eq!(code, 3, "{output}");
     assert!(output.contains("acme/no-print-in-services"), "{output}");
+    // Both reloads (after the publish, on SIGHUP) are audited.
+    let audit = server.get_json("/v1/audit").await;
+    let reloads: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "tiers.reload")
+        .map(|e| {
+            (
+                e["target"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        reloads.contains(&("package published", "ok")),
+        "{reloads:?}"
+    );
+    assert!(reloads.contains(&("SIGHUP", "ok")), "{reloads:?}");
     server.stop();
 }
