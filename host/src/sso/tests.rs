@@ -309,6 +309,14 @@ async fn a_key_verifies_only_its_own_algorithms() {
         sso.verify(&rsa.sign(&claims())).await,
         Err(Refused::UnknownKey)
     );
+    // An Ed25519 key's kid on an RSA-signed token.
+    let ed = Signer::ed25519("ed");
+    let (sso, _file) = verifier(&[&ed.jwk]).await;
+    rsa.kid = "ed".into();
+    assert_eq!(
+        sso.verify(&rsa.sign(&claims())).await,
+        Err(Refused::UnknownKey)
+    );
 }
 
 #[tokio::test]
@@ -406,15 +414,20 @@ async fn a_rotated_key_is_read_again_but_not_more_often_than_the_refresh_floor()
     *sso.last_try.lock().await = Some(Instant::now() - MIN_REFRESH);
     assert!(sso.verify(&new.sign(&claims())).await.is_ok());
     assert!(sso.verify(&old.sign(&claims())).await.is_ok());
-    // A broken file keeps the keys in force.
-    std::fs::write(file.path(), b"{not json").unwrap();
-    *sso.last_try.lock().await = Some(Instant::now() - MIN_REFRESH);
+    // A broken file, or one with no usable key, keeps the keys in force.
     let newest = Signer::ed25519("2027-01");
-    assert_eq!(
-        sso.verify(&newest.sign(&claims())).await,
-        Err(Refused::UnknownKey)
-    );
-    assert!(sso.verify(&new.sign(&claims())).await.is_ok());
+    for broken in [
+        b"{not json".to_vec(),
+        jwks(&[&json!({"kty": "oct", "k": "AA"})]),
+    ] {
+        std::fs::write(file.path(), broken).unwrap();
+        *sso.last_try.lock().await = Some(Instant::now() - MIN_REFRESH);
+        assert_eq!(
+            sso.verify(&newest.sign(&claims())).await,
+            Err(Refused::UnknownKey)
+        );
+        assert!(sso.verify(&new.sign(&claims())).await.is_ok());
+    }
 }
 
 #[tokio::test]
@@ -467,6 +480,11 @@ async fn configuration_is_all_or_nothing_and_needs_a_usable_key() {
         },
         SsoOptions {
             issuer: Some(String::new()),
+            ..options(path)
+        },
+        SsoOptions {
+            issuer: None,
+            jwks: None,
             ..options(path)
         },
     ] {
@@ -549,4 +567,57 @@ async fn keys_are_fetched_from_a_url_and_fetched_again_on_rotation() {
         .err()
         .unwrap();
     assert!(format!("{error:#}").contains("127.0.0.1:9"), "{error:#}");
+}
+
+#[test]
+fn every_refusal_has_its_own_code_and_message() {
+    let all = [
+        Refused::Malformed,
+        Refused::UnknownKey,
+        Refused::BadSignature,
+        Refused::WrongIssuer,
+        Refused::WrongAudience,
+        Refused::Expired,
+        Refused::NotYetValid,
+        Refused::UnknownTenant,
+    ];
+    let codes: BTreeSet<&str> = all.iter().map(|r| r.code()).collect();
+    let messages: BTreeSet<&str> = all.iter().map(|r| r.message()).collect();
+    assert_eq!((codes.len(), messages.len()), (all.len(), all.len()));
+    assert!(
+        messages.iter().all(|m| m.starts_with("the token")),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test]
+async fn keys_older_than_max_age_are_read_again_even_for_a_known_kid() {
+    // A key the provider withdrew stops verifying once the set is stale,
+    // though its kid is still known here.
+    let withdrawn = Signer::ed25519("old");
+    let kept = Signer::ed25519("new");
+    let (sso, file) = verifier(&[&withdrawn.jwk, &kept.jwk]).await;
+    std::fs::write(file.path(), jwks(&[&kept.jwk])).unwrap();
+    // Fresh: the cached set still holds it.
+    assert!(sso.verify(&withdrawn.sign(&claims())).await.is_ok());
+    let stale = Instant::now() - MAX_AGE - Duration::from_secs(1);
+    let set = sso.key_set();
+    let keys: Vec<Key> = set
+        .keys
+        .iter()
+        .map(|k| Key {
+            kid: k.kid.clone(),
+            algs: k.algs.clone(),
+            key: k.key.clone(),
+        })
+        .collect();
+    *sso.keys.write().unwrap() = Arc::new(KeySet {
+        keys,
+        read_at: stale,
+    });
+    assert_eq!(
+        sso.verify(&withdrawn.sign(&claims())).await,
+        Err(Refused::UnknownKey)
+    );
+    assert!(sso.verify(&kept.sign(&claims())).await.is_ok());
 }
