@@ -7,8 +7,118 @@
 //! has to say why. Findings about a whole file (no line) are suppressed by
 //! a marker anywhere in that file ([`is_suppressed_in_file`]).
 //!
+//! A project can also keep its accepted findings in a baseline file,
+//! [`BASELINE_FILE`] (`.qlp-ignore`) at its root, one per line, so code it
+//! did not write (or may not annotate) is checked without noise:
+//!
+//! ```text
+//! # path[:line]        rule                     reason
+//! app/db.py:12         security/sql-injection   the id is an enum the router checks
+//! legacy/              quality/*                imported as is, rewrite tracked in ACME-42
+//! vendor/lib.js        secrets/generic-api-key  a public test key
+//! ```
+//!
+//! The path is a capsule path, or a directory ending in `/` covering every
+//! file under it; `:line` narrows it to one line. The rule is written as
+//! for markers, or `namespace/*` for every rule of a validator. The reason
+//! is required: an entry without one covers nothing ([`Baseline`]).
+//!
 //! Validators count what they suppressed, per rule, in their summary, so a
 //! report always says what was hidden and by which rule.
+
+use crate::File;
+
+/// The baseline file's path in a capsule.
+pub const BASELINE_FILE: &str = ".qlp-ignore";
+
+/// The most baseline entries read.
+pub const MAX_BASELINE_ENTRIES: usize = 10_000;
+
+/// The accepted findings of a project's [`BASELINE_FILE`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Baseline {
+    entries: Vec<BaselineEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct BaselineEntry {
+    path: String,
+    line: Option<u32>,
+    rule: String,
+}
+
+impl Baseline {
+    /// The baseline of a capsule: its [`BASELINE_FILE`], if any.
+    pub fn from_files(files: &[File]) -> Self {
+        files
+            .iter()
+            .find(|f| f.path == BASELINE_FILE)
+            .and_then(File::as_text)
+            .map(Self::parse)
+            .unwrap_or_default()
+    }
+
+    /// Reads a baseline's text; lines that are blank, comments (`#`) or
+    /// lack a reason are skipped.
+    pub fn parse(text: &str) -> Self {
+        let entries = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                let (place, rule) = (words.next()?, words.next()?);
+                words.next()?;
+                let (path, line) = match place.rsplit_once(':') {
+                    Some((path, line)) if line.bytes().all(|b| b.is_ascii_digit()) => {
+                        (path, Some(line.parse().ok()?))
+                    }
+                    _ => (place, None),
+                };
+                Some(BaselineEntry {
+                    path: path.trim_start_matches("./").to_owned(),
+                    line,
+                    rule: rule.to_owned(),
+                })
+            })
+            .take(MAX_BASELINE_ENTRIES)
+            .collect();
+        Self { entries }
+    }
+
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether a finding of `rule_id` (of the validator whose rules start
+    /// with `namespace/`) in `path`, at `line` when it has one, is
+    /// accepted.
+    pub fn covers(&self, path: &str, line: Option<u32>, rule_id: &str, namespace: &str) -> bool {
+        self.entries.iter().any(|e| {
+            let path_fits = match e.path.strip_suffix('/') {
+                Some(dir) => path
+                    .strip_prefix(dir)
+                    .is_some_and(|rest| rest.starts_with('/')),
+                None => e.path == path,
+            };
+            let line_fits = e.line.is_none() || e.line == line;
+            let short = rule_id
+                .strip_prefix(namespace)
+                .and_then(|r| r.strip_prefix('/'));
+            let rule_fits = e.rule == rule_id
+                || short == Some(e.rule.as_str())
+                || e.rule
+                    .strip_suffix("/*")
+                    .is_some_and(|ns| rule_id.strip_prefix(ns).is_some_and(|r| r.starts_with('/')));
+            path_fits && line_fits && rule_fits
+        })
+    }
+}
 
 /// The marker that opens a suppression.
 pub const MARKER: &str = "qlp-ignore:";
@@ -72,6 +182,44 @@ pub fn is_suppressed_in_file(lines: &[&str], rule_id: &str, namespace: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_baseline_accepts_by_path_line_rule_and_directory_and_needs_reasons() {
+        let baseline = Baseline::parse(
+            "# accepted findings\n\
+             app/db.py:12  security/sql-injection  the id is an enum\n\
+             legacy/       quality/*               imported as is\n\
+             ./vendor/x.js generic-api-key         a public test key\n\
+             app/no.py     security/weak-hash\n\
+             \n",
+        );
+        assert_eq!(baseline.len(), 3, "the entry without a reason is skipped");
+        let covers = |path, line, rule: &str| {
+            let ns = rule.split('/').next().unwrap();
+            baseline.covers(path, line, rule, ns)
+        };
+        assert!(covers("app/db.py", Some(12), "security/sql-injection"));
+        assert!(!covers("app/db.py", Some(13), "security/sql-injection"));
+        assert!(!covers("app/db.py", Some(12), "security/command-injection"));
+        assert!(!covers("app/db.pyc", Some(12), "security/sql-injection"));
+        assert!(covers("legacy/a/b.py", Some(1), "quality/long-function"));
+        assert!(covers("legacy/c.py", None, "quality/undocumented"));
+        assert!(!covers("legacyx/c.py", None, "quality/undocumented"));
+        assert!(!covers("legacy/c.py", None, "security/sql-injection"));
+        assert!(covers("vendor/x.js", Some(3), "secrets/generic-api-key"));
+        assert!(!covers("app/no.py", Some(1), "security/weak-hash"));
+    }
+
+    #[test]
+    fn the_baseline_is_the_capsule_root_file() {
+        let files = [
+            File::text("sub/.qlp-ignore", "a.py x/y reason"),
+            File::text(".qlp-ignore", "a.py x/y reason"),
+        ];
+        let baseline = Baseline::from_files(&files);
+        assert!(baseline.covers("a.py", None, "x/y", "x"));
+        assert!(Baseline::from_files(&files[..1]).is_empty());
+    }
 
     #[test]
     fn markers_are_read_from_any_comment_style_and_need_a_reason() {

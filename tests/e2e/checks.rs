@@ -309,3 +309,58 @@ async fn a_check_replayed_under_its_idempotency_key_is_one_check() {
     assert_eq!(other["code"], "IDEMPOTENCY_KEY_REUSED");
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_baseline_file_accepts_findings_with_a_reason_and_the_report_counts_them() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let project = tempfile::tempdir().unwrap();
+    let leaky = support::workspace().join("tests/data/checks/leaky");
+    for entry in walk(&leaky) {
+        let to = project.path().join(entry.strip_prefix(&leaky).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &to).unwrap();
+    }
+    std::fs::write(
+        project.path().join(".qlp-ignore"),
+        "# accepted findings\n\
+         app/settings.py:3  secrets/aws-access-key-id  AWS's documented example key\n\
+         app/               sql-injection              reviewed: the id is validated upstream\n\
+         app/db.py          security/weak-hash\n",
+    )
+    .unwrap();
+    let sarif = project.path().join("out.sarif");
+    let (_, output) = qlp_check(&server, project.path(), "standard", &sarif);
+    assert!(
+        output.contains("suppressed (secrets/aws-access-key-id 1)"),
+        "{output}"
+    );
+    assert!(
+        output.contains("suppressed (security/sql-injection 1)"),
+        "{output}"
+    );
+    let log: Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    let found = results(&log);
+    assert!(
+        !found
+            .iter()
+            .any(|(_, rule, _, _)| rule == "secrets/aws-access-key-id"
+                || rule == "security/sql-injection"),
+        "{found:?}"
+    );
+    server.stop();
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = vec![];
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

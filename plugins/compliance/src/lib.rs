@@ -218,15 +218,22 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
     hits.sort_by(|a, b| (&a.path, a.line, a.rule.id).cmp(&(&b.path, b.line, b.rule.id)));
     let mut findings = Vec::new();
     let mut suppressed = Suppressed::default();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     for hit in hits {
-        let is_suppressed = match &hit.path {
-            Some(path) if hit.line > 0 => texts.get(path.as_str()).is_some_and(|lines| {
-                qlp_sdk::suppress::is_suppressed(lines, hit.line, hit.rule.id, RULE_NAMESPACE)
-            }),
-            _ => texts.values().any(|lines| {
-                qlp_sdk::suppress::is_suppressed_in_file(lines, hit.rule.id, RULE_NAMESPACE)
-            }),
-        };
+        let line = (hit.line > 0).then_some(hit.line);
+        let in_baseline = hit
+            .path
+            .as_deref()
+            .is_some_and(|path| baseline.covers(path, line, hit.rule.id, RULE_NAMESPACE));
+        let is_suppressed = in_baseline
+            || match &hit.path {
+                Some(path) if hit.line > 0 => texts.get(path.as_str()).is_some_and(|lines| {
+                    qlp_sdk::suppress::is_suppressed(lines, hit.line, hit.rule.id, RULE_NAMESPACE)
+                }),
+                _ => texts.values().any(|lines| {
+                    qlp_sdk::suppress::is_suppressed_in_file(lines, hit.rule.id, RULE_NAMESPACE)
+                }),
+            };
         if is_suppressed {
             suppressed.add(hit.rule.id);
             continue;

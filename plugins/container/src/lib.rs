@@ -120,6 +120,7 @@ pub fn scan_text(path: &str, text: &str) -> Option<Vec<Hit>> {
 pub fn check(files: &[File]) -> Report {
     let mut findings = Vec::new();
     let mut suppressed = Suppressed::default();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     let mut read = 0usize;
     for file in files {
         if file.content.len() > MAX_SCAN_BYTES {
@@ -137,6 +138,7 @@ pub fn check(files: &[File]) -> Report {
                 && qlp_sdk::suppress::is_suppressed_in_file(&lines, hit.rule.id, RULE_NAMESPACE);
             if image_wide_exemption
                 || qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE)
+                || baseline.covers(&file.path, Some(hit.line), hit.rule.id, RULE_NAMESPACE)
             {
                 suppressed.add(hit.rule.id);
                 continue;

@@ -209,6 +209,7 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
         .collect();
     let mut findings = Vec::new();
     let mut suppressed = Suppressed::default();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     let mut manifests = 0usize;
     let mut dependencies = 0usize;
     for file in files {
@@ -235,6 +236,7 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
                     .is_some_and(|id| settings.ignore_advisories.iter().any(|i| i == id));
                 if ignored_advisory
                     || qlp_sdk::suppress::is_suppressed(&lines, dep.line, rule, RULE_NAMESPACE)
+                    || baseline.covers(&file.path, Some(dep.line), rule, RULE_NAMESPACE)
                 {
                     suppressed.add(rule);
                     continue;

@@ -160,8 +160,12 @@ pub fn check(files: &[File]) -> Report {
         .iter()
         .map(|(_, text)| text.lines().collect())
         .collect();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     for (slot, hit) in hits {
-        if qlp_sdk::suppress::is_suppressed(&lines[slot], hit.line, hit.rule.id, RULE_NAMESPACE) {
+        let path = &files[read[slot].0].path;
+        if qlp_sdk::suppress::is_suppressed(&lines[slot], hit.line, hit.rule.id, RULE_NAMESPACE)
+            || baseline.covers(path, Some(hit.line), hit.rule.id, RULE_NAMESPACE)
+        {
             suppressed.add(hit.rule.id);
             continue;
         }
@@ -169,7 +173,7 @@ pub fn check(files: &[File]) -> Report {
             rule_id: hit.rule.id.into(),
             severity: hit.rule.severity,
             message: hit.message,
-            path: Some(files[read[slot].0].path.clone()),
+            path: Some(path.clone()),
             line: Some(hit.line),
         });
     }

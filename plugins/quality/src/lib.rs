@@ -167,14 +167,16 @@ pub fn check(files: &[File], analyses: &[Analysis], settings: &Settings) -> Repo
         .iter()
         .map(|s| (s.path, s.text.lines().collect()))
         .collect();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     findings.retain(|f: &Finding| {
-        let Some(lines) = f.path.as_deref().and_then(|p| texts.get(p)) else {
+        let Some(path) = f.path.as_deref() else {
             return true;
         };
-        let hidden = match f.line {
+        let inline = texts.get(path).is_some_and(|lines| match f.line {
             Some(line) => qlp_sdk::suppress::is_suppressed(lines, line, &f.rule_id, RULE_NAMESPACE),
             None => qlp_sdk::suppress::is_suppressed_in_file(lines, &f.rule_id, RULE_NAMESPACE),
-        };
+        });
+        let hidden = inline || baseline.covers(path, f.line, &f.rule_id, RULE_NAMESPACE);
         if hidden {
             suppressed.add(&f.rule_id);
         }

@@ -132,6 +132,7 @@ pub fn check<'a>(
 pub fn check_pack(files: &[File], pack: &Pack) -> Report {
     let mut findings = Vec::new();
     let mut suppressed = Suppressed::default();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     let mut skipped = 0usize;
     for file in files {
         let Some(text) = file
@@ -149,7 +150,9 @@ pub fn check_pack(files: &[File], pack: &Pack) -> Report {
         let lines: Vec<&str> = text.lines().collect();
         for m in matches {
             let namespace = m.rule_id.split_once('/').map_or("", |(ns, _)| ns);
-            if qlp_sdk::suppress::is_suppressed(&lines, m.line, &m.rule_id, namespace) {
+            if qlp_sdk::suppress::is_suppressed(&lines, m.line, &m.rule_id, namespace)
+                || baseline.covers(&file.path, Some(m.line), &m.rule_id, namespace)
+            {
                 suppressed.add(&m.rule_id);
                 continue;
             }

@@ -263,6 +263,7 @@ pub fn scan_files(files: &[File]) -> Report {
     let mut not_scanned = 0usize;
     let mut allow_listed = 0usize;
     let mut suppressed = Suppressed::default();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     for file in files {
         if is_globally_allowed(&file.path) {
             allow_listed += 1;
@@ -285,7 +286,13 @@ pub fn scan_files(files: &[File]) -> Report {
             continue;
         };
         let scanned = scan_text_counting(&file.path, text);
-        findings.extend(scanned.findings);
+        for finding in scanned.findings {
+            if baseline.covers(&file.path, finding.line, &finding.rule_id, RULE_NAMESPACE) {
+                suppressed.add(&finding.rule_id);
+            } else {
+                findings.push(finding);
+            }
+        }
         for id in scanned.suppressed {
             suppressed.add(id);
         }

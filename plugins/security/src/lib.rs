@@ -135,6 +135,7 @@ qlp_sdk::export_validator!(Security);
 pub fn scan_files(files: &[File]) -> Report {
     let mut findings = Vec::new();
     let mut suppressed = Suppressed::default();
+    let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     let mut not_scanned = 0usize;
     for file in files {
         let text = (file.content.len() <= MAX_SCAN_BYTES)
@@ -147,7 +148,9 @@ pub fn scan_files(files: &[File]) -> Report {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let lines: Vec<&str> = text.lines().collect();
         for hit in scan_text(&file.path, text) {
-            if qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE) {
+            if qlp_sdk::suppress::is_suppressed(&lines, hit.line, hit.rule.id, RULE_NAMESPACE)
+                || baseline.covers(&file.path, Some(hit.line), hit.rule.id, RULE_NAMESPACE)
+            {
                 suppressed.add(hit.rule.id);
                 continue;
             }
