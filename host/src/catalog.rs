@@ -68,6 +68,7 @@ impl Catalog {
     pub fn build(runtime: &Runtime, source: &Source, tiers: Tiers) -> anyhow::Result<Self> {
         let registry = Registry::open(&source.registry)?;
         packages::import(runtime, &registry, &source.policy, &source.plugin_dirs)?;
+        rulepacks::import(&registry, &source.policy, &source.plugin_dirs)?;
         let locked = if source.locked {
             let text = std::fs::read_to_string(&source.lock).with_context(|| {
                 format!(

@@ -150,7 +150,18 @@ pub fn sign(
         .load(&bytes)
         .with_context(|| format!("{} does not load", component.display()))?;
     let manifest = manifest_of(&plugin, &bytes)?;
-    let (manifest_path, sig_path) = sidecars(component);
+    write_signed(component, &manifest, key)
+}
+
+/// Writes `manifest` and a signature by `key` beside `package` (a
+/// component or a rule pack), keeping the signatures already made over
+/// the same manifest by other keys (a rotation signs with both).
+pub fn write_signed(
+    package: &Path,
+    manifest: &Manifest,
+    key: &SecretKey,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let (manifest_path, sig_path) = sidecars(package);
     let mut signatures = match std::fs::read(&sig_path) {
         Ok(existing)
             if std::fs::read(&manifest_path).ok().as_deref()
@@ -161,7 +172,7 @@ pub fn sign(
         _ => vec![],
     };
     signatures.retain(|s| s.key_id != *key.id());
-    signatures.push(key.sign(&manifest));
+    signatures.push(key.sign(manifest));
     std::fs::write(&manifest_path, manifest.to_json_pretty())?;
     std::fs::write(&sig_path, Signature::list_to_json(&signatures))?;
     Ok((manifest_path, sig_path))
@@ -195,16 +206,6 @@ pub fn import(
                 }
                 Err(e) => {
                     tracing::error!(path = %path.display(), error = format!("{e:#}"), "plugin not imported")
-                }
-            }
-        }
-        for path in crate::rulepacks::packs_in(dir)? {
-            match crate::rulepacks::import_one(registry, policy, &path) {
-                Ok(entry) => {
-                    tracing::info!(pack = %entry.name, version = %entry.version, digest = %entry.digest, "rule pack imported")
-                }
-                Err(e) => {
-                    tracing::error!(path = %path.display(), error = format!("{e:#}"), "rule pack not imported")
                 }
             }
         }

@@ -22,10 +22,7 @@ use semver::Version;
 
 use crate::packages::{HOST_WIT, sidecars};
 
-pub use crate::tiers::RULES_PLUGIN;
-
-/// The most packs one intent runs (a tier's and its tenant's together).
-pub const MAX_PACKS: usize = 32;
+pub use crate::tiers::{MAX_PACKS, RULES_PLUGIN};
 
 /// The refusal code of a pack that does not compile.
 pub const INVALID_RULES: &str = "INVALID_RULES";
@@ -116,21 +113,7 @@ pub fn sign(
     let mut manifest = Manifest::new(name, version, Kind::Rules, HOST_WIT, &bytes)?;
     manifest.description = description.to_owned();
     manifest.validate()?;
-    let (manifest_path, sig_path) = sidecars(pack);
-    let mut signatures = match std::fs::read(&sig_path) {
-        Ok(existing)
-            if std::fs::read(&manifest_path).ok().as_deref()
-                == Some(manifest.to_json_pretty().as_bytes()) =>
-        {
-            Signature::list_from_json(&existing)?
-        }
-        _ => vec![],
-    };
-    signatures.retain(|s| s.key_id != *key.id());
-    signatures.push(key.sign(&manifest));
-    std::fs::write(&manifest_path, manifest.to_json_pretty())?;
-    std::fs::write(&sig_path, Signature::list_to_json(&signatures))?;
-    Ok((manifest_path, sig_path))
+    crate::packages::write_signed(pack, &manifest, key)
 }
 
 /// The signed rule packs of a plugin directory: `NAME.yaml` files with a
@@ -144,6 +127,25 @@ pub fn packs_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         .collect();
     paths.sort();
     Ok(paths)
+}
+
+/// Imports every signed pack of `dirs` that the policy accepts; the others
+/// are logged with the reason and skipped, as plugins are
+/// ([`crate::packages::import`]).
+pub fn import(registry: &Registry, policy: &TrustPolicy, dirs: &[PathBuf]) -> anyhow::Result<()> {
+    for dir in dirs {
+        for path in packs_in(dir)? {
+            match import_one(registry, policy, &path) {
+                Ok(entry) => {
+                    tracing::info!(pack = %entry.name, version = %entry.version, digest = %entry.digest, "rule pack imported")
+                }
+                Err(e) => {
+                    tracing::error!(path = %path.display(), error = format!("{e:#}"), "rule pack not imported")
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Imports one signed pack of a plugin directory into the registry.

@@ -269,10 +269,9 @@ impl Tier {
     }
 
     /// Refuses rule packs the tier could not run: more than
-    /// [`crate::rulepacks::MAX_PACKS`], one listed twice, or a tier without
+    /// [`MAX_PACKS`], one listed twice, or a tier without
     /// the `qlp/rules` validator.
     fn check_rules(&self) -> Result<(), String> {
-        use crate::rulepacks::MAX_PACKS;
         if self.rules.is_empty() {
             return Ok(());
         }
@@ -708,6 +707,10 @@ pub struct PlannerConfig {
 
 /// The first-party validator that runs enterprise rule packs.
 pub const RULES_PLUGIN: &str = "qlp/rules";
+
+/// The most rule packs one intent runs (a tier's and its tenant's
+/// together).
+pub const MAX_PACKS: usize = 32;
 
 /// The configuration key of its rule pack.
 pub const RULES_PACK_KEY: &str = "pack";
@@ -1619,9 +1622,7 @@ mod tests {
         let err = |text: String| Tiers::parse(&text, "t").unwrap_err().to_string();
         let e = err(tier("rules = [\"acme/pci\", \"acme/pci\"]"));
         assert!(e.contains("`acme/pci` twice"), "{e}");
-        let many: Vec<String> = (0..=crate::rulepacks::MAX_PACKS)
-            .map(|i| format!("\"acme/p{i}\""))
-            .collect();
+        let many: Vec<String> = (0..=MAX_PACKS).map(|i| format!("\"acme/p{i}\"")).collect();
         let e = err(tier(&format!("rules = [{}]", many.join(", "))));
         assert!(e.contains("at most"), "{e}");
         let e = err(tier("rules = [\"acme/pci\"]").replace(
