@@ -277,13 +277,72 @@ pub struct CreateOptions {
     pub cache_dir: Option<PathBuf>,
 }
 
-/// One plugin going into a bundle.
+/// One package (a component or a rule pack) going into a bundle.
 struct Packed {
     file: String,
     manifest: Manifest,
+    signatures: Vec<Signature>,
     component: Vec<u8>,
     manifest_bytes: Vec<u8>,
     sig_bytes: Vec<u8>,
+}
+
+/// Reads the package at `path` with its sidecars, not yet verified:
+/// refused when unsigned (`BUNDLE_UNSIGNED`), when its file name cannot be
+/// bundled, or when `packed` already holds its name or file name.
+fn read_package(path: &Path, packed: &[Packed]) -> anyhow::Result<Packed> {
+    let component = read_file(path)?;
+    let (manifest_path, sig_path) = packages::sidecars(path);
+    let (manifest_bytes, sig_bytes) = match (
+        std::fs::read(&manifest_path),
+        std::fs::read(&sig_path),
+    ) {
+        (Ok(m), Ok(s)) => (m, s),
+        _ => anyhow::bail!(
+            "BUNDLE_UNSIGNED: {} is not signed (no {} and {} beside it): sign it with `qlp plugin sign` or `qlp rules sign`",
+            path.display(),
+            manifest_path.display(),
+            sig_path.display()
+        ),
+    };
+    let manifest = Manifest::from_json(&manifest_bytes)
+        .with_context(|| format!("{}", manifest_path.display()))?;
+    let signatures =
+        Signature::list_from_json(&sig_bytes).with_context(|| format!("{}", sig_path.display()))?;
+    anyhow::ensure!(
+        !signatures.is_empty(),
+        "BUNDLE_UNSIGNED: {} carries no signature",
+        sig_path.display()
+    );
+    let file = path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .context("a package file name is not UTF-8")?
+        .to_owned();
+    anyhow::ensure!(
+        classify(&format!("plugins/{file}")).is_some(),
+        "{}: a bundled file name may only use letters, digits, `.`, `_` and `-`",
+        path.display()
+    );
+    if let Some(other) = packed
+        .iter()
+        .find(|p| p.manifest.name == manifest.name || stem(&p.file) == stem(&file))
+    {
+        anyhow::bail!(
+            "{} and {} are both `{}` (or share a file name): give each package once",
+            other.file,
+            path.display(),
+            manifest.name
+        );
+    }
+    Ok(Packed {
+        file,
+        manifest,
+        signatures,
+        component,
+        manifest_bytes,
+        sig_bytes,
+    })
 }
 
 /// The lock of `tiers` over the plugins `by_name` (name → version,
@@ -417,61 +476,12 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
     let mut kinds: BTreeMap<String, PluginKind> = BTreeMap::new();
     for dir in &options.plugin_dirs {
         for path in packages::components_in(dir)? {
-            let component = read_file(&path)?;
-            let (manifest_path, sig_path) = packages::sidecars(&path);
-            let (manifest_bytes, sig_bytes) = match (
-                std::fs::read(&manifest_path),
-                std::fs::read(&sig_path),
-            ) {
-                (Ok(m), Ok(s)) => (m, s),
-                _ => anyhow::bail!(
-                    "BUNDLE_UNSIGNED: {} is not signed (no {} and {} beside it): sign it with `qlp plugin sign`",
-                    path.display(),
-                    manifest_path.display(),
-                    sig_path.display()
-                ),
-            };
-            let manifest = Manifest::from_json(&manifest_bytes)
-                .with_context(|| format!("{}", manifest_path.display()))?;
-            let signatures = Signature::list_from_json(&sig_bytes)
-                .with_context(|| format!("{}", sig_path.display()))?;
-            anyhow::ensure!(
-                !signatures.is_empty(),
-                "BUNDLE_UNSIGNED: {} carries no signature",
-                sig_path.display()
-            );
+            let p = read_package(&path, &packed)?;
             let (_, plugin) =
-                packages::verify(&runtime, &policy, &manifest, &signatures, &component)
+                packages::verify(&runtime, &policy, &p.manifest, &p.signatures, &p.component)
                     .with_context(|| format!("{} is refused", path.display()))?;
-            let file = path
-                .file_name()
-                .and_then(|f| f.to_str())
-                .context("a component file name is not UTF-8")?
-                .to_owned();
-            anyhow::ensure!(
-                classify(&format!("plugins/{file}")).is_some(),
-                "{}: a bundled file name may only use letters, digits, `.`, `_` and `-`",
-                path.display()
-            );
-            if let Some(other) = packed
-                .iter()
-                .find(|p| p.manifest.name == manifest.name || p.file == file)
-            {
-                anyhow::bail!(
-                    "{} and {} are both `{}` (or share a file name): give each plugin once",
-                    other.file,
-                    path.display(),
-                    manifest.name
-                );
-            }
-            kinds.insert(manifest.name.clone(), plugin.info.kind);
-            packed.push(Packed {
-                file,
-                manifest,
-                component,
-                manifest_bytes,
-                sig_bytes,
-            });
+            kinds.insert(p.manifest.name.clone(), plugin.info.kind);
+            packed.push(p);
         }
     }
     anyhow::ensure!(
@@ -480,44 +490,10 @@ pub fn create(options: &CreateOptions) -> anyhow::Result<Vec<(String, u64)>> {
     );
     for dir in &options.plugin_dirs {
         for path in rulepacks::packs_in(dir)? {
-            let pack = read_file(&path)?;
-            let (manifest_path, sig_path) = packages::sidecars(&path);
-            let manifest_bytes = read_file(&manifest_path)?;
-            let sig_bytes = read_file(&sig_path)?;
-            let manifest = Manifest::from_json(&manifest_bytes)
-                .with_context(|| format!("{}", manifest_path.display()))?;
-            let signatures = Signature::list_from_json(&sig_bytes)
-                .with_context(|| format!("{}", sig_path.display()))?;
-            rulepacks::verify(&policy, &manifest, &signatures, &pack)
+            let p = read_package(&path, &packed)?;
+            rulepacks::verify(&policy, &p.manifest, &p.signatures, &p.component)
                 .with_context(|| format!("{} is refused", path.display()))?;
-            let file = path
-                .file_name()
-                .and_then(|f| f.to_str())
-                .context("a rule pack file name is not UTF-8")?
-                .to_owned();
-            anyhow::ensure!(
-                classify(&format!("plugins/{file}")).is_some(),
-                "{}: a bundled file name may only use letters, digits, `.`, `_` and `-`",
-                path.display()
-            );
-            if let Some(other) = packed
-                .iter()
-                .find(|p| p.manifest.name == manifest.name || stem(&p.file) == stem(&file))
-            {
-                anyhow::bail!(
-                    "{} and {} are both `{}` (or share a file name): give each package once",
-                    other.file,
-                    path.display(),
-                    manifest.name
-                );
-            }
-            packed.push(Packed {
-                file,
-                manifest,
-                component: pack,
-                manifest_bytes,
-                sig_bytes,
-            });
+            packed.push(p);
         }
     }
     tiers.check_plugins(|_, name| kinds.get(name).copied())?;
