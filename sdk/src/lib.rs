@@ -32,6 +32,8 @@ pub mod report;
 #[cfg(feature = "source")]
 pub mod source;
 pub mod suppress;
+#[cfg(not(target_arch = "wasm32"))]
+mod native_http;
 #[cfg(feature = "yaml")]
 pub mod yaml;
 
@@ -286,8 +288,13 @@ pub mod log {
 pub mod http {
     pub use crate::bindings::agent::qlp::plugin::http::{Request, Response};
 
+    #[cfg(not(target_arch = "wasm32"))]
+    pub use crate::native_http::allow_for_tests;
+
     /// Sends one request. Outside WebAssembly (in unit tests) every request
-    /// fails: there is no host to grant it.
+    /// fails, as there is no host to grant it, unless the test called
+    /// [`allow_for_tests`]: then plain-HTTP requests go straight out, so an
+    /// adapter's own tests can talk to a real server on loopback.
     pub fn fetch(request: &Request) -> Result<Response, String> {
         #[cfg(target_arch = "wasm32")]
         {
@@ -295,8 +302,7 @@ pub mod http {
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let _ = request;
-            Err("capability not granted: HTTP is only available inside QLP".into())
+            crate::native_http::fetch(request)
         }
     }
 
