@@ -15,7 +15,8 @@
 //! result the same way for every format.
 //!
 //! With the `tar-gz` feature, the module `tar_gz` writes reproducible `.tar.gz`
-//! archives.
+//! archives; with the `unpack` feature, the module `unpack` reads `.tar.gz`
+//! and `.zip` artifacts back into checked files.
 
 use std::collections::BTreeSet;
 
@@ -23,6 +24,8 @@ use crate::{Artifact, File, PluginError};
 
 #[cfg(feature = "tar-gz")]
 pub mod tar_gz;
+#[cfg(feature = "unpack")]
+pub mod unpack;
 
 /// File name (without extension) used when the requested base name has no
 /// usable character left after sanitizing.
