@@ -2,7 +2,8 @@
 //! capsule (`requirements*.txt`, `pyproject.toml`, `package.json`,
 //! `go.mod`, `Cargo.toml`, `pom.xml`) and their lock files
 //! (`package-lock.json`, `yarn.lock`, `Cargo.lock`, `poetry.lock`; see
-//! [`manifest`]) and reports
+//! [`manifest`], read by the `qlp-manifests` library `qlp/sbom` shares) and
+//! reports
 //! versions that are not pinned down, licences outside the operator's
 //! allow-list, and versions with known vulnerabilities from the advisory
 //! database shipped inside the plugin ([`advisories`], `advisories.toml`),
@@ -64,9 +65,8 @@
 //! vulnerability costs as much as a leaked key.
 
 pub mod advisories;
-pub mod manifest;
-pub mod toml_lite;
-pub mod version;
+pub use qlp_manifests::manifest::allowed;
+pub use qlp_manifests::{MAX_MANIFEST_BYTES, manifest, toml_lite, version};
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
 use qlp_sdk::validator::{
@@ -117,9 +117,6 @@ pub const DEFAULT_LICENSE_ALLOW: [&str; 13] = [
     "CC0-1.0",
     "BSL-1.0",
 ];
-
-/// Largest manifest read; real ones are a few KiB.
-pub const MAX_MANIFEST_BYTES: usize = 1024 * 1024;
 
 /// Score lost per critical finding.
 pub const PENALTY_CRITICAL: u8 = 40;
@@ -213,11 +210,9 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
     let mut manifests = 0usize;
     let mut dependencies = 0usize;
     for file in files {
-        if file.content.len() > MAX_MANIFEST_BYTES {
+        let Some(text) = qlp_manifests::text_of(&file.content) else {
             continue;
-        }
-        let Some(text) = file.as_text() else { continue };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        };
         let Some(deps) = manifest::read(&file.path, text) else {
             continue;
         };
@@ -276,27 +271,6 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
 /// The directory of a path, `""` at the top.
 fn dir_of(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(d, _)| d)
-}
-
-/// The interval a dependency's requirement allows, when it can be read.
-pub fn allowed(dep: &Dependency) -> Option<Interval> {
-    let spec = dep.spec.as_deref()?;
-    match dep.style {
-        Style::Pep440 => version::requirement(Ecosystem::PyPi, spec),
-        Style::Poetry => {
-            if spec.starts_with(['^', '~', '*']) || spec.starts_with(|c: char| c.is_ascii_digit()) {
-                // Poetry's bare version is exact, as npm's is.
-                version::requirement(Ecosystem::Npm, &spec.replace(',', " "))
-            } else {
-                version::requirement(Ecosystem::PyPi, spec)
-            }
-        }
-        Style::Npm => version::requirement(Ecosystem::Npm, spec),
-        Style::Cargo => version::requirement(Ecosystem::Crates, spec),
-        Style::Go => version::requirement(Ecosystem::Go, spec),
-        Style::Maven => version::requirement(Ecosystem::Maven, spec),
-        Style::Locked => version::Version::parse(dep.ecosystem, spec).map(Interval::exact),
-    }
 }
 
 /// One step less severe: for a requirement that also allows a fixed

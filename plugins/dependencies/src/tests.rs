@@ -1,10 +1,11 @@
 //! Tests of `qlp/dependencies`: clean manifests of every stack stay silent,
 //! planted unpinned, vulnerable and badly licensed dependencies are
-//! reported at their manifest line, versions order per ecosystem, and the
-//! shipped database is consistent.
+//! reported at their manifest line, and the shipped database is
+//! consistent. How versions order and requirements become intervals is
+//! tested with the reader, in `sdk/manifests`.
 
 use super::*;
-use crate::version::{Version, requirement};
+use crate::version::requirement;
 
 type Row = (String, String, u32, Severity);
 
@@ -377,113 +378,6 @@ fn suppressions_by_comment_and_by_ignored_advisory_are_counted() {
         report.summary,
         "3 dependencies in 2 manifests: no findings; 4 suppressed (dependencies/unpinned 1, dependencies/vulnerable 3)"
     );
-}
-
-// --- versions
-
-fn v(eco: Ecosystem, s: &str) -> Version {
-    Version::parse(eco, s).unwrap_or_else(|| panic!("{s} parses"))
-}
-
-#[test]
-fn versions_order_per_ecosystem() {
-    use Ecosystem::*;
-    let ordered = |eco: Ecosystem, list: &[&str]| {
-        for pair in list.windows(2) {
-            assert!(
-                v(eco, pair[0]) < v(eco, pair[1]),
-                "{eco:?}: {} < {}",
-                pair[0],
-                pair[1]
-            );
-        }
-    };
-    ordered(
-        Npm,
-        &[
-            "1.0.0-alpha",
-            "1.0.0-alpha.1",
-            "1.0.0-beta.2",
-            "1.0.0-beta.11",
-            "1.0.0-rc.1",
-            "1.0.0",
-            "1.0.1",
-            "1.10.0",
-        ],
-    );
-    ordered(
-        PyPi,
-        &[
-            "1.0.dev1",
-            "1.0a1",
-            "1.0b2",
-            "1.0rc1",
-            "1.0",
-            "1.0.post1",
-            "1.0.1",
-            "2",
-        ],
-    );
-    ordered(
-        Go,
-        &[
-            "v0.0.0-20210226172049-e18ecbb05110",
-            "v0.0.1",
-            "v0.17.0",
-            "v2.0.0+incompatible",
-        ],
-    );
-    ordered(
-        Maven,
-        &[
-            "2.0-beta9",
-            "2.0-rc1",
-            "2.0",
-            "2.0.1",
-            "2.12.6",
-            "2.12.6.1",
-            "2.13.0",
-        ],
-    );
-    assert_eq!(v(PyPi, "1.0"), v(PyPi, "1.0.0"));
-    assert!(Version::parse(Npm, "latest").is_none());
-}
-
-#[test]
-fn requirements_become_intervals() {
-    use Ecosystem::*;
-    let allows = |eco: Ecosystem, spec: &str, yes: &[&str], no: &[&str]| {
-        let i = requirement(eco, spec).unwrap_or_else(|| panic!("{spec} parses"));
-        for s in yes {
-            assert!(i.contains(&v(eco, s)), "{spec} allows {s}");
-        }
-        for s in no {
-            assert!(!i.contains(&v(eco, s)), "{spec} refuses {s}");
-        }
-    };
-    allows(
-        Npm,
-        "^1.2.3",
-        &["1.2.3", "1.9.9"],
-        &["1.2.2", "2.0.0", "2.0.0-rc.1"],
-    );
-    allows(Npm, "^0.2.3", &["0.2.9"], &["0.3.0"]);
-    allows(Npm, "~1.2", &["1.2.0", "1.2.9"], &["1.3.0"]);
-    allows(Npm, "1.x", &["1.0.0", "1.99.0"], &["2.0.0"]);
-    allows(Npm, ">=1.2.3 <2", &["1.5.0"], &["2.0.0", "1.2.2"]);
-    allows(Npm, "1.2.3 - 2.3", &["2.3.9"], &["2.4.0"]);
-    allows(Npm, "^1.0.0 || ^3.0.0", &["1.5.0", "3.1.0"], &["4.0.0"]);
-    allows(Crates, "1.5", &["1.5.0", "1.9.0"], &["2.0.0", "1.4.9"]);
-    allows(Crates, "=1.6.0", &["1.6.0"], &["1.6.1"]);
-    allows(Crates, ">=0.4, <0.5", &["0.4.9"], &["0.5.0"]);
-    allows(PyPi, "~=1.4.2", &["1.4.9"], &["1.5"]);
-    allows(PyPi, "~=1.4", &["1.9"], &["2.0"]);
-    allows(PyPi, "==1.2.*", &["1.2.0", "1.2.7"], &["1.3"]);
-    allows(PyPi, ">=2.6,<3,!=2.7.0", &["2.6", "2.9.1"], &["3.0"]);
-    allows(Maven, "[1.0,2.0)", &["1.0", "1.9.9"], &["2.0"]);
-    allows(Maven, "(,1.0]", &["0.9", "1.0"], &["1.0.1"]);
-    allows(Maven, "2.14.1", &["2.14.1"], &["2.14.2"]);
-    assert_eq!(requirement(Npm, "latest"), None);
 }
 
 // --- the database

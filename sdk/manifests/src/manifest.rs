@@ -11,9 +11,26 @@
 //! | `package-lock.json`, `npm-shrinkwrap.json`, `yarn.lock` (v1) | npm | every locked package and its exact version |
 //! | `Cargo.lock`, `poetry.lock` | crates.io, PyPI | every `[[package]]` and its exact version |
 //! | `pom.xml` | Maven | every `<dependency>` with `groupId`, `artifactId` and `version`, `${property}` versions resolved from `<properties>`; a missing version (managed by a parent or BOM) is not read |
+//!
+//! What each declaration is for ([`Kind`]):
+//!
+//! | file | [`Kind::Dev`] | [`Kind::Optional`] | [`Kind::Build`] | [`Kind::Indirect`] |
+//! |---|---|---|---|---|
+//! | `requirements*.txt` | a name with `dev` or `test` after `requirements` (`requirements-dev.txt`) | | | |
+//! | `pyproject.toml` | a `[project.optional-dependencies]` extra named with `dev` or `test`; Poetry's `dev-dependencies` and every group but `main` | other extras | | |
+//! | `package.json` | `devDependencies` | `optionalDependencies` | | |
+//! | `go.mod` | | | | a `// indirect` requirement |
+//! | `Cargo.toml` | `dev-dependencies` | | `build-dependencies` | |
+//! | `pom.xml` | `<scope>test</scope>` | `<optional>true</optional>` | | |
+//!
+//! Everything else is [`Kind::Normal`]. [`lock`] reads a lock file into a
+//! [`Lock`] that resolves a manifest's requirement to the version
+//! installed.
+
+use std::collections::BTreeMap;
 
 use crate::toml_lite::{self, Value};
-use crate::version::Ecosystem;
+use crate::version::{self, Ecosystem, Interval, Version};
 
 /// How a requirement string is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,12 +47,37 @@ pub enum Style {
     Locked,
 }
 
+/// What a project declares a dependency for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Needed to run (and build) the project.
+    #[default]
+    Normal,
+    /// Needed only to develop or test it.
+    Dev,
+    /// Needed only to build it (Cargo build scripts).
+    Build,
+    /// An optional feature or extra.
+    Optional,
+    /// Recorded for a dependency of a dependency (go.mod `// indirect`).
+    Indirect,
+}
+
+/// Whether a file, extra or group name says it is for development:
+/// it mentions `dev` or `test`.
+fn is_dev_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.contains("dev") || lower.contains("test")
+}
+
 /// One declared dependency.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dependency {
     pub ecosystem: Ecosystem,
     pub style: Style,
     pub name: String,
+    /// What it is declared for.
+    pub kind: Kind,
     /// The version requirement as written; `None` when there is none.
     pub spec: Option<String>,
     /// Whether it comes from the registry (not a path, URL or workspace).
@@ -49,7 +91,12 @@ pub fn read(path: &str, text: &str) -> Option<Vec<Dependency>> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
     if lower.starts_with("requirements") && lower.ends_with(".txt") {
-        Some(requirements_txt(text))
+        let kind = if is_dev_name(&lower["requirements".len()..]) {
+            Kind::Dev
+        } else {
+            Kind::Normal
+        };
+        Some(requirements_txt(text, kind))
     } else {
         match name {
             "package-lock.json" | "npm-shrinkwrap.json" => Some(package_lock(text)),
@@ -81,6 +128,7 @@ fn locked(ecosystem: Ecosystem, name: &str, version: &str, line: u32) -> Depende
         ecosystem,
         style: Style::Locked,
         name: name.to_string(),
+        kind: Kind::Normal,
         spec: Some(version.to_string()),
         registry: true,
         line,
@@ -92,11 +140,22 @@ fn locked(ecosystem: Ecosystem, name: &str, version: &str, line: u32) -> Depende
 /// }`, every installed copy), or, in a version 1 file without it, the
 /// top-level `dependencies` map (version 2 carries both; `packages` wins).
 fn package_lock(text: &str) -> Vec<Dependency> {
+    package_lock_entries(text)
+        .into_iter()
+        .map(|(dep, _)| dep)
+        .collect()
+}
+
+/// The entries of [`package_lock`], each with whether it is installed at
+/// the top of `node_modules` (where a direct dependency of the project
+/// resolves): a `packages` key `node_modules/<name>`, or any entry of a
+/// version 1 `dependencies` map (its nested copies are not read).
+fn package_lock_entries(text: &str) -> Vec<(Dependency, bool)> {
     let tokens = json_tokens(text);
-    let mut by_section: [Vec<Dependency>; 2] = [Vec::new(), Vec::new()];
+    let mut by_section: [Vec<(Dependency, bool)>; 2] = [Vec::new(), Vec::new()];
     let mut depth = 0usize;
     let mut section: Option<String> = None;
-    let mut package: Option<(String, u32)> = None;
+    let mut package: Option<(String, u32, bool)> = None;
     for i in 0..tokens.len() {
         match &tokens[i].0 {
             Json::Punct('{') | Json::Punct('[') => depth += 1,
@@ -117,14 +176,19 @@ fn package_lock(text: &str) -> Vec<Dependency> {
                     }
                     2 if opens && section.is_some() => {
                         let name = key.rsplit("node_modules/").next().unwrap_or(key);
-                        package = (!name.is_empty()).then(|| (name.to_string(), tokens[i].1));
+                        let top = section.as_deref() == Some("dependencies")
+                            || key
+                                .strip_prefix("node_modules/")
+                                .is_some_and(|rest| !rest.contains("/node_modules/"));
+                        package = (!name.is_empty()).then(|| (name.to_string(), tokens[i].1, top));
                     }
                     3 if key == "version" => {
-                        if let (Some((name, line)), Some((Json::Str(version), _))) =
+                        if let (Some((name, line, top)), Some((Json::Str(version), _))) =
                             (&package, tokens.get(i + 2))
                         {
                             let slot = usize::from(section.as_deref() == Some("dependencies"));
-                            by_section[slot].push(locked(Ecosystem::Npm, name, version, *line));
+                            by_section[slot]
+                                .push((locked(Ecosystem::Npm, name, version, *line), *top));
                         }
                     }
                     _ => {}
@@ -223,7 +287,7 @@ pub fn pep508(requirement: &str) -> Option<(String, Option<String>)> {
     Some((name.to_string(), (!spec.is_empty()).then_some(spec)))
 }
 
-fn requirements_txt(text: &str) -> Vec<Dependency> {
+fn requirements_txt(text: &str, kind: Kind) -> Vec<Dependency> {
     let mut out = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = match raw.find(" #") {
@@ -240,6 +304,7 @@ fn requirements_txt(text: &str) -> Vec<Dependency> {
                 ecosystem: Ecosystem::PyPi,
                 style: Style::Pep440,
                 name,
+                kind,
                 spec,
                 registry: true,
                 line: line_no(index),
@@ -255,6 +320,13 @@ fn pyproject(text: &str) -> Vec<Dependency> {
         let pep621 = (entry.table == "project" && entry.key == "dependencies")
             || entry.table == "project.optional-dependencies";
         if pep621 {
+            let kind = if entry.table == "project" {
+                Kind::Normal
+            } else if is_dev_name(&entry.key) {
+                Kind::Dev
+            } else {
+                Kind::Optional
+            };
             if let Value::Array(items) = &entry.value {
                 for (item, line) in items {
                     if let Some((name, spec)) = pep508(item) {
@@ -262,6 +334,7 @@ fn pyproject(text: &str) -> Vec<Dependency> {
                             ecosystem: Ecosystem::PyPi,
                             style: Style::Pep440,
                             name,
+                            kind,
                             spec,
                             registry: true,
                             line: *line,
@@ -276,6 +349,10 @@ fn pyproject(text: &str) -> Vec<Dependency> {
             || (entry.table.starts_with("tool.poetry.group.")
                 && entry.table.ends_with(".dependencies"));
         if poetry && entry.key != "python" {
+            let kind = match entry.table.as_str() {
+                "tool.poetry.dependencies" | "tool.poetry.group.main.dependencies" => Kind::Normal,
+                _ => Kind::Dev,
+            };
             let (spec, registry) = match &entry.value {
                 Value::Str(s) => (Some(s.clone()), true),
                 Value::Table(_) => (
@@ -290,6 +367,7 @@ fn pyproject(text: &str) -> Vec<Dependency> {
                 ecosystem: Ecosystem::PyPi,
                 style: Style::Poetry,
                 name: entry.key.clone(),
+                kind,
                 spec,
                 registry,
                 line: entry.line,
@@ -390,6 +468,11 @@ fn package_json(text: &str) -> Vec<Dependency> {
                             ecosystem: Ecosystem::Npm,
                             style: Style::Npm,
                             name: name.clone(),
+                            kind: match key.as_str() {
+                                "devDependencies" => Kind::Dev,
+                                "optionalDependencies" => Kind::Optional,
+                                _ => Kind::Normal,
+                            },
                             spec: Some(spec.clone()),
                             registry,
                             line: tokens[j].1,
@@ -415,7 +498,13 @@ fn go_mod(text: &str) -> Vec<Dependency> {
     let mut out = Vec::new();
     let mut in_require = false;
     for (index, raw) in text.lines().enumerate() {
-        let line = raw.split("//").next().unwrap_or("").trim();
+        let (line, comment) = raw.split_once("//").unwrap_or((raw, ""));
+        let line = line.trim();
+        let kind = if comment.split([' ', ';', '\t']).any(|w| w == "indirect") {
+            Kind::Indirect
+        } else {
+            Kind::Normal
+        };
         let body = if in_require {
             if line == ")" {
                 in_require = false;
@@ -438,6 +527,7 @@ fn go_mod(text: &str) -> Vec<Dependency> {
                 ecosystem: Ecosystem::Go,
                 style: Style::Go,
                 name: module.to_string(),
+                kind,
                 spec: Some(version.to_string()),
                 registry: true,
                 line: line_no(index),
@@ -456,6 +546,17 @@ fn is_dependency_table(table: &str) -> bool {
             && (table.ends_with(".dependencies")
                 || table.ends_with(".dev-dependencies")
                 || table.ends_with(".build-dependencies")))
+}
+
+/// What a Cargo dependency table is for.
+fn cargo_kind(table: &str) -> Kind {
+    if table.ends_with("dev-dependencies") {
+        Kind::Dev
+    } else if table.ends_with("build-dependencies") {
+        Kind::Build
+    } else {
+        Kind::Normal
+    }
 }
 
 fn cargo_toml(text: &str) -> Vec<Dependency> {
@@ -482,6 +583,7 @@ fn cargo_toml(text: &str) -> Vec<Dependency> {
                 ecosystem: Ecosystem::Crates,
                 style: Style::Cargo,
                 name,
+                kind: cargo_kind(&entry.table),
                 spec,
                 registry,
                 line: entry.line,
@@ -503,6 +605,7 @@ fn cargo_toml(text: &str) -> Vec<Dependency> {
                 ecosystem: Ecosystem::Crates,
                 style: Style::Cargo,
                 name: sibling("package").unwrap_or_else(|| dep.to_string()),
+                kind: cargo_kind(table),
                 spec: entry.value.as_str().map(str::to_string),
                 registry: sibling("path").is_none() && sibling("git").is_none(),
                 line: entry.line,
@@ -563,10 +666,18 @@ fn pom_xml(text: &str) -> Vec<Dependency> {
             None => version.to_string(),
         };
         let line = line_no(text[..start + offset].matches('\n').count());
+        let kind = if xml_text(block, "scope").is_some_and(|(s, _)| s == "test") {
+            Kind::Dev
+        } else if xml_text(block, "optional").is_some_and(|(o, _)| o == "true") {
+            Kind::Optional
+        } else {
+            Kind::Normal
+        };
         out.push(Dependency {
             ecosystem: Ecosystem::Maven,
             style: Style::Maven,
             name: format!("{group}:{artifact}"),
+            kind,
             spec: Some(version),
             registry: true,
             line,
@@ -582,4 +693,85 @@ fn xml_text_block<'a>(text: &'a str, tag: &str) -> Option<(&'a str, usize)> {
     let start = text.find(&open)? + open.len();
     let end = text[start..].find(&close)? + start;
     Some((&text[start..end], start))
+}
+
+/// The interval a dependency's requirement allows, when it can be read.
+pub fn allowed(dep: &Dependency) -> Option<Interval> {
+    let spec = dep.spec.as_deref()?;
+    match dep.style {
+        Style::Pep440 => version::requirement(Ecosystem::PyPi, spec),
+        Style::Poetry => {
+            if spec.starts_with(['^', '~', '*']) || spec.starts_with(|c: char| c.is_ascii_digit()) {
+                // Poetry's bare version is exact, as npm's is.
+                version::requirement(Ecosystem::Npm, &spec.replace(',', " "))
+            } else {
+                version::requirement(Ecosystem::PyPi, spec)
+            }
+        }
+        Style::Npm => version::requirement(Ecosystem::Npm, spec),
+        Style::Cargo => version::requirement(Ecosystem::Crates, spec),
+        Style::Go => version::requirement(Ecosystem::Go, spec),
+        Style::Maven => version::requirement(Ecosystem::Maven, spec),
+        Style::Locked => Version::parse(dep.ecosystem, spec).map(Interval::exact),
+    }
+}
+
+/// The exact versions one lock file records, by package, for resolving
+/// the requirements of the manifests it locks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lock {
+    pub ecosystem: Ecosystem,
+    /// Versions by normalized name ([`Ecosystem::normalize`]), as written,
+    /// without duplicates. For `package-lock.json` only the copies at the
+    /// top of `node_modules`, where a direct dependency is installed.
+    pub versions: BTreeMap<String, Vec<String>>,
+}
+
+impl Lock {
+    /// The locked version of a declared dependency: among the versions
+    /// locked for its name, those its requirement allows (all of them if
+    /// the requirement cannot be read), the highest. `None` when the lock
+    /// is of another ecosystem, does not hold the package, or holds only
+    /// versions outside the requirement (a stale lock says nothing about
+    /// what the next install picks).
+    pub fn resolve(&self, dep: &Dependency) -> Option<&str> {
+        if dep.ecosystem != self.ecosystem || !dep.registry {
+            return None;
+        }
+        let candidates = self.versions.get(&dep.ecosystem.normalize(&dep.name))?;
+        let interval = allowed(dep);
+        candidates
+            .iter()
+            .filter_map(|text| Some((Version::parse(dep.ecosystem, text)?, text)))
+            .filter(|(v, _)| interval.as_ref().is_none_or(|i| i.contains(v)))
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)))
+            .map(|(_, text)| text.as_str())
+    }
+}
+
+/// The lock a file at `path` is, if it is one this module reads
+/// (`package-lock.json`, `npm-shrinkwrap.json`, `yarn.lock`, `Cargo.lock`,
+/// `poetry.lock`).
+pub fn lock(path: &str, text: &str) -> Option<Lock> {
+    let ecosystem = lock_ecosystem(path)?;
+    let entries: Vec<Dependency> = match path.rsplit('/').next().unwrap_or(path) {
+        "package-lock.json" | "npm-shrinkwrap.json" => package_lock_entries(text)
+            .into_iter()
+            .filter(|(_, top)| *top)
+            .map(|(dep, _)| dep)
+            .collect(),
+        _ => read(path, text)?,
+    };
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for dep in entries {
+        let Some(version) = dep.spec else { continue };
+        let slot = versions.entry(ecosystem.normalize(&dep.name)).or_default();
+        if !slot.contains(&version) {
+            slot.push(version);
+        }
+    }
+    Some(Lock {
+        ecosystem,
+        versions,
+    })
 }
