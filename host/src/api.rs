@@ -1201,6 +1201,7 @@ async fn list_tiers(State(state): State<AppState>) -> Json<serde_json::Value> {
                 "exporter": tier.exporters.first(),
                 "exporters": tier.exporters,
                 "delivery": tier.delivery,
+                "deliveries": tier.deliveries,
                 "gate": tier.gate,
                 "max_iterations": tier.max_iterations,
                 "approval": tier.approval,

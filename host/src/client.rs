@@ -43,7 +43,7 @@ impl Client {
         }
         Self {
             base: base.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::builder()
+            http: crate::tls::client_builder()
                 .default_headers(headers)
                 .build()
                 .unwrap_or_default(),

@@ -21,6 +21,11 @@ struct Cli {
     /// Log format.
     #[arg(long, global = true, env = "QLP_LOG_FORMAT", default_value = "pretty")]
     log_format: LogFormat,
+    /// A PEM bundle of CA certificates trusted, beside the system's roots,
+    /// by every connection qlp opens: webhooks, registries, the identity
+    /// provider, plugins' HTTPS and `--server https://…`.
+    #[arg(long, global = true, env = qlp_host::tls::CA_FILE_ENV)]
+    ca_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -510,6 +515,7 @@ fn init_logging(format: LogFormat) {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    qlp_host::tls::init(cli.ca_file.as_deref()).map_err(anyhow::Error::msg)?;
     match cli.command {
         Command::Serve(options) => server::serve(*options).await,
         Command::Submit {

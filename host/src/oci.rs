@@ -390,16 +390,18 @@ pub struct Client {
 
 impl Client {
     pub fn new(reference: &Reference, options: &Options) -> anyhow::Result<Self> {
-        ensure!(
-            options.insecure || reference.is_loopback(),
-            "{reference} needs https, but this build of qlp speaks only plain http to registries: \
-             use --insecure (QLP_OCI_INSECURE) for a plain-http registry"
-        );
+        // A registry on loopback, or one the operator marks insecure, is
+        // spoken to in plain http; every other one over TLS.
+        let scheme = if options.insecure || reference.is_loopback() {
+            "http"
+        } else {
+            "https"
+        };
         Ok(Self {
-            http: reqwest::Client::builder()
+            http: crate::tls::client_builder()
                 .user_agent(concat!("qlp/", env!("CARGO_PKG_VERSION")))
                 .build()?,
-            base: format!("http://{}/v2/{}", reference.registry, reference.repository),
+            base: format!("{scheme}://{}/v2/{}", reference.registry, reference.repository),
             reference: reference.clone(),
             credentials: options.credentials.clone(),
             bearer: Mutex::new(None),

@@ -224,15 +224,20 @@ impl Pipeline {
             .get(&plugin.info.name)
             .cloned()
             .unwrap_or_default();
+        // A capability reaches a call only when the plugin declared it and
+        // the operator granted it.
+        let effective = grant.effective(&plugin.info.capabilities);
+        let mut config = grant.config.clone();
+        for (key, value) in &effective.secrets {
+            config.insert((*key).to_owned(), (*value).to_owned());
+        }
         let mut ctx = CallContext {
-            config: Arc::new(grant.config.clone()),
+            config: Arc::new(config),
+            secrets: Arc::new(effective.secrets.iter().map(|(_, v)| (*v).to_owned()).collect()),
             workspace: None,
             http: None,
             cancel: None,
         };
-        // A capability reaches a call only when the plugin declared it and
-        // the operator granted it.
-        let effective = grant.effective(&plugin.info.capabilities);
         if !effective.http.is_empty() {
             ctx.http = Some(Arc::new(grant.http_grant().map_err(Failure::host)?));
         }
@@ -917,7 +922,8 @@ impl<'a> Run<'a> {
                     .map(|f| f.path.as_str()),
             );
             let base = self.context(&plugin)?;
-            let (ctx_config, ctx_http, ctx_cancel) = (base.config, base.http, base.cancel);
+            let (ctx_config, ctx_secrets, ctx_http, ctx_cancel) =
+                (base.config, base.secrets, base.http, base.cancel);
             let limits = self.tiers.limits(tier, name, PluginKind::Analyzer);
             runs.push(async move {
                 let _turn = turns.acquire().await.map_err(Failure::host)?;
@@ -930,7 +936,7 @@ impl<'a> Run<'a> {
                         let mut done = vec![];
                         let mut errors = vec![];
                         for file in &mine {
-                            let ctx = CallContext { config: ctx_config.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone() };
+                            let ctx = CallContext { config: ctx_config.clone(), secrets: ctx_secrets.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone() };
                             let (r, u) = rt.analyze(p, limits, ctx, file);
                             usage.wall_ms += u.wall_ms;
                             usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);
@@ -1207,8 +1213,12 @@ impl<'a> Run<'a> {
             .chain(&exporters)
             .map(|p| plugin_entry(p))
             .collect();
-        if let (true, Some(delivery)) = (verdict.passed(), &tier.delivery) {
-            plugin_entries.push(plugin_entry(&*self.plugin(delivery)?));
+        if verdict.passed() {
+            let mut adapters: Vec<&String> = tier.deliveries.iter().map(|d| &d.plugin).collect();
+            adapters.dedup();
+            for name in adapters {
+                plugin_entries.push(plugin_entry(&*self.plugin(name)?));
+            }
         }
         // The rule packs `qlp/rules` ran, named and digested like plugins.
         if ran.iter().any(|p| p.info.name == RULES_PLUGIN) {
@@ -1335,7 +1345,7 @@ impl<'a> Run<'a> {
             });
         }
         if !verdict.passed() {
-            if let Some(name) = &tier.delivery {
+            if let Some(name) = tier.deliveries.first().map(|d| &d.plugin) {
                 self.step("deliver-skipped", Some(("deliver", Some(name))), || {
                     let reason = json!({ "reason": "the capsule failed its gate" });
                     ((), StageStatus::Skipped, None, reason)
@@ -1358,50 +1368,83 @@ impl<'a> Run<'a> {
             }
         }
 
-        // Delivery, one artifact after the other. Each one's output is kept
-        // like any stage's, so a resumed intent never delivers one twice.
-        if let Some(name) = &tier.delivery {
-            let plugin = self.plugin(name)?;
+        // Delivery, one artifact after the other, each through the
+        // deliveries that take it. Each one's output is kept like any
+        // stage's, so a resumed intent never delivers one twice.
+        let created_at = unix_seconds(&manifest.created_at);
+        let mut delivered = vec![];
+        for (route, delivery) in tier.deliveries.iter().enumerate() {
+            let plugin = self.plugin(&delivery.plugin)?;
             let limits = self
                 .tiers
                 .limits(&tier, &plugin.info.name, PluginKind::Delivery);
-            let mut delivered = vec![];
-            for (i, (artifact, digest)) in artifacts.iter().zip(&digests).enumerate() {
+            let taken = artifacts
+                .iter()
+                .zip(&digests)
+                .zip(&exporters)
+                .enumerate()
+                .filter(|(_, (_, exporter))| delivery.takes(&exporter.info.name));
+            for (i, ((artifact, digest), _)) in taken {
                 let ctx = self.context(&plugin)?;
+                let mut options: Vec<(String, String)> = delivery
+                    .options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.replace("{intent}", &intent.id)))
+                    .collect();
+                options.extend(delivery_options(&intent.id, artifact, digest, created_at));
                 let target = wit::DeliveryTarget {
-                    destination: intent.id.clone(),
-                    options: delivery_options(&intent.id, artifact, digest),
+                    destination: delivery.destination_for(&intent.id),
+                    options,
                 };
                 let wit_artifact = wit::Artifact::from(artifact);
                 let file_name = artifact.file_name.clone();
+                let key = match route {
+                    0 => deliver_key(i, artifact),
+                    _ => format!("deliver/{}/{}", plugin.info.name, artifact.file_name),
+                };
                 let receipt: model::Receipt = self
                     .stage(
-                        deliver_key(i, artifact),
+                        key,
                         "deliver",
                         &plugin,
                         move |rt, p| rt.deliver(p, limits, ctx, &wit_artifact, &target),
                         |r: &model::Receipt| json!({ "artifact": file_name, "location": r.location }),
                     )
                     .await?;
-                delivered.push(serde_json::to_value(&receipt).expect("serializes"));
+                let mut value = serde_json::to_value(&receipt).expect("serializes");
+                if route > 0 || tier.deliveries.len() > 1 {
+                    value["adapter"] = json!(plugin.info.name);
+                    value["artifact"] = json!(artifact.file_name);
+                }
+                delivered.push(value);
             }
-            return Ok(Outcome::Completed(delivered));
         }
-        Ok(Outcome::Completed(vec![]))
+        Ok(Outcome::Completed(delivered))
     }
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 time; 0 when it is not one.
+fn unix_seconds(rfc3339: &str) -> u64 {
+    humantime::parse_rfc3339(rfc3339)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
 }
 
 /// What the host tells every delivery adapter besides the operator's
 /// options: a key that names this delivery whatever the attempt (the
-/// intent and the artifact's file name) and the artifact's blake3. The
-/// delivery contract: delivering the same key with the same digest again
-/// succeeds with the same receipt and delivers nothing twice, so a run
-/// resumed after a crash between the adapter's work and the host's record
-/// of it repeats the delivery safely.
+/// intent and the artifact's file name), the artifact's blake3, and the
+/// capsule's creation time (unix seconds, the same on every attempt, for
+/// adapters that date what they write, such as a commit). The delivery
+/// contract: delivering the same key with the same digest again succeeds
+/// with the same receipt and delivers nothing twice, so a run resumed
+/// after a crash between the adapter's work and the host's record of it
+/// repeats the delivery safely.
 fn delivery_options(
     intent_id: &str,
     artifact: &model::Artifact,
     digest: &str,
+    created_at: u64,
 ) -> Vec<(String, String)> {
     vec![
         (
@@ -1409,8 +1452,12 @@ fn delivery_options(
             format!("{intent_id}/{}", artifact.file_name),
         ),
         (ARTIFACT_DIGEST_OPTION.into(), digest.to_owned()),
+        (CREATED_AT_OPTION.into(), created_at.to_string()),
     ]
 }
+
+/// The delivery option giving the capsule's creation time, unix seconds.
+pub const CREATED_AT_OPTION: &str = "qlp.created-at";
 
 /// The delivery option naming a delivery whatever the attempt.
 pub const DELIVERY_KEY_OPTION: &str = "qlp.delivery-key";

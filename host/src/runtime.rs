@@ -16,6 +16,7 @@ pub mod build;
 mod cache;
 pub mod convert;
 mod host_api;
+pub use host_api::mask;
 pub mod http;
 pub mod limits;
 mod size;
@@ -147,6 +148,21 @@ impl CallError {
         }
     }
 
+    /// This error with `secrets` masked in its words.
+    pub fn masked(self, secrets: &[String]) -> Self {
+        let mask = |t: String| host_api::mask(&t, secrets);
+        match self {
+            Self::Plugin { code, message } => Self::Plugin {
+                code: mask(code),
+                message: mask(message),
+            },
+            Self::Trap(m) => Self::Trap(mask(m)),
+            Self::InvalidOutput(m) => Self::InvalidOutput(mask(m)),
+            Self::Host(m) => Self::Host(mask(m)),
+            other => other,
+        }
+    }
+
     fn from_plugin(e: wit::PluginError) -> Self {
         let code = host_api::sanitize(&e.code, 64);
         let code = if code.is_empty() {
@@ -260,8 +276,12 @@ struct Linkers {
 /// Options of a call beyond its limits.
 #[derive(Default)]
 pub struct CallContext {
-    /// Configuration values the operator assigned to this plugin.
+    /// Configuration values the operator assigned to this plugin, the
+    /// secrets it may read among them.
     pub config: Arc<BTreeMap<String, String>>,
+    /// The values of those secrets, masked wherever the plugin's words
+    /// leave the call: log lines, errors, receipts.
+    pub secrets: Arc<Vec<String>>,
     /// A directory granted to the plugin (delivery adapters).
     pub workspace: Option<Workspace>,
     /// The hosts the plugin may reach over HTTP.
@@ -648,6 +668,7 @@ impl Runtime {
         let state = State {
             plugin: plugin.info.name.as_str().into(),
             config: ctx.config,
+            secrets: ctx.secrets.clone(),
             limiter: Limiter::new(limits.memory),
             log_lines: 0,
             logs_dropped: 0,
@@ -662,18 +683,19 @@ impl Runtime {
         store.limiter(|s| &mut s.limiter);
         let ticks = (limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         match ctx.cancel {
-            // A cancellable call looks at its flag on every tick and counts
-            // the ticks to its deadline itself.
+            // A cancellable call looks at its flag on every tick, and at the
+            // clock: ticks that pass while the plugin waits in a host call
+            // (HTTP) are not seen one by one, so counting them would
+            // stretch the deadline by every wait.
             Some(flag) => {
-                let mut left = ticks;
+                let deadline = started + limits.timeout;
                 store.set_epoch_deadline(1);
                 store.epoch_deadline_callback(move |mut cx| {
                     if flag.load(Ordering::Relaxed) {
                         cx.data_mut().cancelled = true;
                         return Ok(UpdateDeadline::Interrupt);
                     }
-                    left = left.saturating_sub(1);
-                    Ok(if left == 0 {
+                    Ok(if Instant::now() >= deadline {
                         UpdateDeadline::Interrupt
                     } else {
                         UpdateDeadline::Continue(1)
@@ -964,6 +986,7 @@ impl Runtime {
                 Usage::default(),
             );
         };
+        let secrets = ctx.secrets.clone();
         let (r, usage) = self.call(
             plugin,
             limits,
@@ -974,7 +997,8 @@ impl Runtime {
                     .call_deliver(&mut *store, artifact, target)
             },
         );
-        (flatten(r).map(Into::into), usage)
+        let r = flatten(r).map(|receipt| model::Receipt::from(receipt).masked(&secrets));
+        (r.map_err(|e| e.masked(&secrets)), usage)
     }
 }
 

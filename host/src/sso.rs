@@ -213,7 +213,7 @@ impl Sso {
         };
         anyhow::ensure!(!issuer.is_empty(), "--sso-issuer is empty");
         let source = source(jwks)?;
-        let http = reqwest::Client::builder()
+        let http = crate::tls::client_builder()
             .timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use semver::VersionReq;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Capability, Declared, PluginKind, Severity};
 use crate::runtime::limits::{CallLimits, LimitOverrides};
@@ -196,8 +196,15 @@ pub struct Tier {
     /// capsule's main artifact.
     #[serde(default)]
     pub exporters: Vec<String>,
+    /// The delivery adapter of every artifact; shorthand for a one-element
+    /// `deliveries`. Once loaded, the first delivery's adapter.
     #[serde(default)]
     pub delivery: Option<String>,
+    /// Where the capsule's artifacts go once it passed its gate (and was
+    /// approved): each entry an adapter, the exporters whose artifacts it
+    /// takes, a destination and options.
+    #[serde(default)]
+    pub deliveries: Vec<Delivery>,
     pub gate: Gate,
     /// Repair rounds allowed after a failed gate: the findings go back to
     /// the agents, which produce the next iteration. At most
@@ -231,7 +238,81 @@ pub struct Tier {
     pub stack_agents: Vec<String>,
 }
 
+/// One way out of a tier: an adapter and what it delivers where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// The delivery adapter, e.g. `qlp/git` or `qlp/s3@^0.1`.
+    pub plugin: String,
+    /// The exporters whose artifacts it delivers, e.g. `["qlp/tar-gz"]`;
+    /// every artifact when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<String>,
+    /// The adapter's destination (a directory, a repository URL, a key
+    /// prefix…), `{intent}` replaced by the intent's id; the intent's id
+    /// when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Options for the adapter. The host adds its own, named `qlp.…`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+}
+
+impl Delivery {
+    /// Every artifact to `plugin`, at its default destination.
+    pub fn to(plugin: String) -> Self {
+        Self {
+            plugin,
+            artifacts: vec![],
+            destination: None,
+            options: BTreeMap::new(),
+        }
+    }
+
+    /// Whether it delivers the artifact of `exporter`.
+    pub fn takes(&self, exporter: &str) -> bool {
+        self.artifacts.is_empty() || self.artifacts.iter().any(|a| a == exporter)
+    }
+
+    /// Its destination for the intent `intent_id`.
+    pub fn destination_for(&self, intent_id: &str) -> String {
+        self.destination
+            .as_deref()
+            .map_or_else(|| intent_id.to_owned(), |d| d.replace("{intent}", intent_id))
+    }
+}
+
 impl Tier {
+    /// Checks the deliveries against the exporters: each takes at least
+    /// one artifact that exists, and no adapter delivers one artifact
+    /// twice (its record would be one).
+    fn check_deliveries(&self) -> Result<(), String> {
+        for (i, d) in self.deliveries.iter().enumerate() {
+            if let Some(missing) = d.artifacts.iter().find(|a| !self.exporters.contains(a)) {
+                return Err(format!(
+                    "delivery `{}` takes the artifact of `{missing}`, which is not among its exporters",
+                    d.plugin
+                ));
+            }
+            if let Some(key) = d.options.keys().find(|k| k.starts_with("qlp.")) {
+                return Err(format!(
+                    "delivery `{}`: option `{key}`: options named `qlp.…` are the host's",
+                    d.plugin
+                ));
+            }
+            let twice = self.deliveries[..i].iter().any(|other| {
+                other.plugin == d.plugin && self.exporters.iter().any(|e| other.takes(e) && d.takes(e))
+            });
+            if twice {
+                return Err(format!(
+                    "delivery `{}` would deliver one artifact twice; give each entry its own `artifacts`",
+                    d.plugin
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Plugin calls of one intent that may run at once.
     pub fn concurrency(&self) -> usize {
         self.concurrency.unwrap_or(DEFAULT_CONCURRENCY).max(1) as usize
@@ -248,7 +329,7 @@ impl Tier {
             .chain(self.validators.iter_mut())
             .chain(self.stages.iter_mut().flat_map(|s| s.plugins.iter_mut()))
             .chain(self.exporters.iter_mut())
-            .chain(self.delivery.iter_mut())
+            .chain(self.deliveries.iter_mut().map(|d| &mut d.plugin))
             .chain(self.rules.iter_mut());
         for reference in references {
             let (name, req) = split_reference(reference)?;
@@ -310,7 +391,16 @@ impl Tier {
             (None, true) => return Err("names no exporter".into()),
             (None, false) => {}
         }
+        match (self.delivery.take(), self.deliveries.is_empty()) {
+            (Some(one), true) => self.deliveries.push(Delivery::to(one)),
+            (Some(_), false) => {
+                return Err("gives both `delivery` and `deliveries`; use one".into());
+            }
+            _ => {}
+        }
         self.take_versions()?;
+        self.check_deliveries()?;
+        self.delivery = self.deliveries.first().map(|d| d.plugin.clone());
         self.check_rules()?;
         if let Some(twice) = self
             .exporters
@@ -377,7 +467,7 @@ impl Tier {
             .filter(|p| *p != STACK_AGENT)
             .chain(&self.stack_agents)
             .chain(&self.exporters)
-            .chain(&self.delivery)
+            .chain(self.deliveries.iter().map(|d| &d.plugin))
             .collect()
     }
 
@@ -436,6 +526,7 @@ impl Tier {
             exporter: None,
             exporters: vec![],
             delivery: None,
+            deliveries: vec![],
             max_iterations: 0,
             approval: false,
             ..self.clone()
@@ -638,6 +729,61 @@ pub struct PluginGrant {
     /// `host:port` destinations the plugin may reach over HTTP.
     #[serde(default)]
     pub http: Vec<String>,
+    /// Secrets for this plugin, each `key = "env:NAME"` or
+    /// `key = "file:PATH"` (relative to the tiers file's directory), read
+    /// when the tiers file is loaded, so that no secret is written in it.
+    /// A plugin reads one through `config(key)` only when it declared
+    /// `secret(key)`, and the value is masked in its log lines, errors and
+    /// receipts.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// The values of `secrets`, read at load.
+    #[serde(skip)]
+    pub secret_values: BTreeMap<String, Secret>,
+}
+
+/// A secret value: never printed, not even by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value, for the one plugin it is granted to.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Reads a grant's `secrets` into its `secret_values`.
+fn read_secrets(grant: &mut PluginGrant, base: Option<&Path>) -> Result<(), String> {
+    for (key, source) in &grant.secrets {
+        if grant.config.contains_key(key) {
+            return Err(format!("`{key}` is in both config and secrets"));
+        }
+        let value = if let Some(var) = source.strip_prefix("env:") {
+            std::env::var(var)
+                .map_err(|_| format!("secrets.{key}: the environment variable `{var}` is not set"))?
+        } else if let Some(file) = source.strip_prefix("file:") {
+            let path = base.map_or_else(|| PathBuf::from(file), |b| b.join(file));
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("secrets.{key}: cannot read {}: {e}", path.display()))?;
+            text.trim_end_matches(['\r', '\n']).to_owned()
+        } else {
+            return Err(format!(
+                "secrets.{key}: write `env:NAME` or `file:PATH`, never the secret itself"
+            ));
+        };
+        if value.is_empty() {
+            return Err(format!("secrets.{key}: the secret is empty"));
+        }
+        grant.secret_values.insert(key.clone(), Secret(value));
+    }
+    Ok(())
 }
 
 impl PluginGrant {
@@ -656,7 +802,18 @@ impl PluginGrant {
     /// needs `directory-write` and `read-write`.
     pub fn effective(&self, capabilities: &[Capability]) -> Effective<'_> {
         let declared = Declared::of(capabilities);
+        let secrets = capabilities
+            .iter()
+            .filter_map(|c| match c {
+                Capability::Secret(key) => self
+                    .secret_values
+                    .get_key_value(key)
+                    .map(|(k, v)| (k.as_str(), v.expose())),
+                _ => None,
+            })
+            .collect();
         Effective {
+            secrets,
             http: if declared.http { &self.http } else { &[] },
             directory: self
                 .directory
@@ -673,6 +830,8 @@ impl PluginGrant {
 /// A plugin's grant as its calls see it ([`PluginGrant::effective`]).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Effective<'a> {
+    /// The secrets it may read: declared and granted.
+    pub secrets: Vec<(&'a str, &'a str)>,
     /// The `host:port` destinations it may reach.
     pub http: &'a [String],
     /// The directory it may use, and whether it may write there.
@@ -882,10 +1041,12 @@ impl Tiers {
             }
         }
         for (name, grant) in &mut file.plugins {
-            read_config_files(grant, base).map_err(|m| Error::Parse {
-                origin: origin.to_owned(),
-                message: format!("plugin `{name}`: {m}"),
-            })?;
+            read_config_files(grant, base)
+                .and_then(|()| read_secrets(grant, base))
+                .map_err(|m| Error::Parse {
+                    origin: origin.to_owned(),
+                    message: format!("plugin `{name}`: {m}"),
+                })?;
             if name == RULES_PLUGIN
                 && let Some(pack) = grant.config.get(RULES_PACK_KEY)
             {
@@ -1038,9 +1199,9 @@ impl Tiers {
                         .map(|p| ("export", p, PluginKind::Exporter)),
                 )
                 .chain(
-                    tier.delivery
+                    tier.deliveries
                         .iter()
-                        .map(|p| ("deliver", p, PluginKind::Delivery)),
+                        .map(|d| ("deliver", &d.plugin, PluginKind::Delivery)),
                 );
             for (stage, plugin, expected) in stages {
                 let message = match kind_of(Some(name), plugin) {
@@ -1202,6 +1363,96 @@ mod tests {
         let mission = Tiers::defaults();
         let mission = mission.get("mission-critical").unwrap();
         assert!(mission.approval && mission.max_iterations == MAX_ITERATIONS);
+    }
+
+    #[test]
+    fn deliveries_route_artifacts_by_exporter_with_their_own_destination() {
+        let tier = |extra: &str| {
+            format!(
+                "[tiers.t]\nagents=['a/b']\nexporters=['a/zip', 'a/tgz@^1']\ngate={{min_score=50}}\n{extra}\n"
+            )
+        };
+        let parse = |extra: &str| Tiers::parse(&tier(extra), "t");
+        let ok = parse(
+            "deliveries=[{plugin='a/git@^2', artifacts=['a/tgz'], destination='http://git/{intent}.git', options={branch='main'}}, {plugin='a/s3'}]",
+        )
+        .unwrap();
+        let t = ok.get("t").unwrap();
+        assert_eq!(t.deliveries.len(), 2);
+        let (git, s3) = (&t.deliveries[0], &t.deliveries[1]);
+        assert_eq!(git.plugin, "a/git", "the version is taken off");
+        assert_eq!(t.versions["a/git"].to_string(), "^2");
+        assert!(git.takes("a/tgz") && !git.takes("a/zip"));
+        assert!(s3.takes("a/tgz") && s3.takes("a/zip"));
+        assert_eq!(git.destination_for("i-1"), "http://git/i-1.git");
+        assert_eq!(s3.destination_for("i-1"), "i-1");
+        assert_eq!(t.delivery.as_deref(), Some("a/git"));
+        assert!(t.plugin_names().contains(&"a/s3".to_owned()));
+        assert!(t.for_check().deliveries.is_empty());
+
+        // The shorthand is one delivery of every artifact.
+        let one = parse("delivery='a/fs'").unwrap();
+        assert_eq!(one.get("t").unwrap().deliveries, [Delivery::to("a/fs".into())]);
+
+        let refused = |extra: &str| parse(extra).unwrap_err().to_string();
+        let err = refused("delivery='a/fs'\ndeliveries=[{plugin='a/s3'}]");
+        assert!(err.contains("both `delivery` and `deliveries`"), "{err}");
+        let err = refused("deliveries=[{plugin='a/s3', artifacts=['a/helm']}]");
+        assert!(err.contains("`a/helm`") && err.contains("not among its exporters"), "{err}");
+        let err = refused("deliveries=[{plugin='a/s3', options={'qlp.delivery-key'='x'}}]");
+        assert!(err.contains("are the host's"), "{err}");
+        let err = refused(
+            "deliveries=[{plugin='a/s3', artifacts=['a/zip']}, {plugin='a/s3'}]",
+        );
+        assert!(err.contains("one artifact twice"), "{err}");
+        // The same adapter twice, for different artifacts, is fine.
+        parse("deliveries=[{plugin='a/s3', artifacts=['a/zip']}, {plugin='a/s3', artifacts=['a/tgz']}]")
+            .unwrap();
+        let err = refused("deliveries=[{plugin='a/s3', bucket='x'}]");
+        assert!(err.contains("bucket"), "{err}");
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_or_files_and_reach_only_declaring_plugins() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "file-secret\n").unwrap();
+        // SAFETY: the variable is unique to this test.
+        unsafe { std::env::set_var("QLP_TEST_SECRET_7f3a", "env-secret") };
+        let text = "[tiers.t]\nagents=['a/b']\nexporter='a/z'\ngate={min_score=50}\n\
+                    [plugins.'a/d']\nsecrets={token='file:token', key='env:QLP_TEST_SECRET_7f3a'}\nconfig={bucket='b'}\n";
+        let tiers = Tiers::parse_in(text, "t", Some(dir.path())).unwrap();
+        let grant = &tiers.grants["a/d"];
+        assert_eq!(grant.secret_values["token"].expose(), "file-secret");
+        assert_eq!(grant.secret_values["key"].expose(), "env-secret");
+        assert!(!format!("{grant:?}").contains("secret\""), "{grant:?}");
+        assert!(!format!("{grant:?}").contains("env-secret"));
+
+        let declared = [Capability::Secret("token".into())];
+        assert_eq!(grant.effective(&declared).secrets, [("token", "file-secret")]);
+        assert!(grant.effective(&[]).secrets.is_empty(), "not declared, not given");
+        let undeclared_key = [Capability::Secret("other".into())];
+        assert!(grant.effective(&undeclared_key).secrets.is_empty());
+
+        let refused = |secrets: &str| {
+            let text = text.replace(
+                "secrets={token='file:token', key='env:QLP_TEST_SECRET_7f3a'}",
+                secrets,
+            );
+            Tiers::parse_in(&text, "t", Some(dir.path()))
+                .unwrap_err()
+                .to_string()
+        };
+        let err = refused("secrets={token='hunter2'}");
+        assert!(err.contains("env:NAME") && !err.contains("hunter2"), "{err}");
+        let err = refused("secrets={token='env:QLP_TEST_UNSET_9b1c'}");
+        assert!(err.contains("`QLP_TEST_UNSET_9b1c` is not set"), "{err}");
+        let err = refused("secrets={token='file:missing'}");
+        assert!(err.contains("cannot read"), "{err}");
+        let err = refused("secrets={bucket='env:QLP_TEST_SECRET_7f3a'}");
+        assert!(err.contains("both config and secrets"), "{err}");
+        std::fs::write(dir.path().join("empty"), "\n").unwrap();
+        let err = refused("secrets={token='file:empty'}");
+        assert!(err.contains("is empty"), "{err}");
     }
 
     #[test]

@@ -181,11 +181,6 @@ pub async fn register(
             "`{url}` must be an http or https URL with a host"
         )));
     }
-    if parsed.scheme() == "https" {
-        return Err(RegisterError::Invalid(
-            "this server cannot deliver to https URLs (it is built without TLS); use an http URL or a relay".into(),
-        ));
-    }
     if url.len() > MAX_URL_LEN {
         return Err(RegisterError::Invalid(format!(
             "the URL is over {MAX_URL_LEN} bytes"
@@ -352,7 +347,7 @@ async fn client_for(url: &str, allowed: &Allowed) -> Result<reqwest::Client, Str
     let addrs = crate::net::check(&parsed, allowed)
         .await
         .map_err(|e| format!("destination refused: {e}"))?;
-    let mut builder = reqwest::Client::builder()
+    let mut builder = crate::tls::client_builder()
         .timeout(ATTEMPT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none());
     if let Some(url::Host::Domain(name)) = parsed.host() {

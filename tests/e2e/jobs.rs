@@ -437,7 +437,7 @@ async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
     let (status, body) = server
         .post_json(
             "/v1/webhooks",
-            json!({ "url": "https://hooks.example.com/x", "events": ["intent.completed"] }),
+            json!({ "url": "ftp://hooks.example.com/x", "events": ["intent.completed"] }),
         )
         .await;
     assert_eq!(

@@ -459,10 +459,19 @@ config = {{ urls = "{urls}" }}
 }
 
 async fn probe_summary(data: &std::path::Path, tiers: &std::path::Path) -> Vec<String> {
+    probe_summary_env(data, tiers, &[]).await
+}
+
+async fn probe_summary_env(
+    data: &std::path::Path,
+    tiers: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Vec<String> {
     let dirs = format!("{}:{}", plugins().display(), fixtures().display());
-    let server = Server::start(
+    let server = Server::start_env(
         data,
         &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()],
+        env,
     );
     let intent = run(&server, "http").await;
     assert_eq!(intent["status"], "completed", "{intent:#}");
@@ -492,7 +501,8 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
         "http://10.0.0.1/private".to_owned(),
         // Same address, another port.
         format!("http://127.0.0.1:{}/other-port", port.wrapping_add(1)),
-        format!("https://127.0.0.1:{port}/tls"),
+        // A scheme other than http and https.
+        format!("ftp://127.0.0.1:{port}/file"),
     ];
     let grant = format!(r#"http = ["127.0.0.1:{port}", "localhost:{rebound_port}"]"#);
     let tiers = http_tiers(data.path(), &grant, &urls.join(" "));
@@ -511,7 +521,7 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
         lines[2]
     );
     assert!(lines[3].contains("allow-list"), "{}", lines[3]);
-    assert!(lines[4].contains("plain `http` only"), "{}", lines[4]);
+    assert!(lines[4].contains("`http` and `https` only"), "{}", lines[4]);
 
     // Only the allowed request arrived, with the Host header the host wrote.
     let heads = seen.lock().unwrap().clone();
@@ -670,4 +680,135 @@ async fn a_wasip2_component_gets_clocks_and_random_and_cannot_sleep_past_its_dea
     failed_with(&slept, "validate", "TIMEOUT");
     assert_eq!(run(&server, "standard").await["status"], "completed");
     server.stop();
+}
+
+/// The test CA's files (tests/data/tls): a CA and a server certificate for
+/// 127.0.0.1 and localhost that it signed, for tests only.
+fn tls_file(name: &str) -> String {
+    crate::support::test_file(&format!("data/tls/{name}"))
+        .display()
+        .to_string()
+}
+
+fn https_server() -> crate::support::Loopback {
+    let script = crate::support::test_file("servers/https_server.py");
+    crate::support::Loopback::start(
+        "python3",
+        &[
+            script.to_str().unwrap(),
+            "--cert",
+            &tls_file("server-test-only.pem"),
+            "--key",
+            &tls_file("server-test-only.key"),
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plugins_reach_https_servers_only_when_a_trusted_ca_vouches_for_them() {
+    let tls = https_server();
+    let port = tls.port();
+    let urls = [
+        format!("https://127.0.0.1:{port}/over-tls"),
+        // The certificate names 127.0.0.1 and localhost, not this name.
+        format!("https://127.0.0.2:{port}/wrong-name"),
+    ];
+    let grant = format!(r#"http = ["127.0.0.1:{port}", "127.0.0.2:{port}"]"#);
+
+    // The operator's CA bundle makes the test CA trusted.
+    let data = tempfile::tempdir().unwrap();
+    let tiers = http_tiers(data.path(), &grant, &urls.join(" "));
+    let ca = tls_file("ca-test-only.pem");
+    let lines = probe_summary_env(
+        &data.path().join("with-ca"),
+        &tiers,
+        &[("QLP_CA_FILE", ca.as_str())],
+    )
+    .await;
+    assert_eq!(lines[0], "ok 200 hello over tls", "{lines:?}");
+    assert!(
+        lines[1].starts_with("refused:") && lines[1].contains("certificate"),
+        "a certificate for another name was accepted: {lines:?}"
+    );
+    let served = tls.printed();
+    assert_eq!(served, ["request GET /over-tls 0"], "{served:?}");
+
+    // Without it, the system roots alone do not know the test CA.
+    let lines = probe_summary(&data.path().join("without-ca"), &tiers).await;
+    assert!(
+        lines[0].starts_with("refused:") && lines[0].contains("certificate"),
+        "{lines:?}"
+    );
+    assert!(tls.printed().is_empty(), "a request went out unverified");
+}
+
+#[test]
+fn a_ca_bundle_that_is_not_pem_stops_the_server_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let bogus = data.path().join("bundle.pem");
+    std::fs::write(&bogus, "not a certificate\n").unwrap();
+    let outcome = Server::try_start_env(
+        data.path(),
+        &["--plugin-dir", plugins().to_str().unwrap()],
+        &[("QLP_CA_FILE", bogus.to_str().unwrap())],
+    );
+    let Err(crate::support::NotStarted { log, .. }) = outcome else {
+        panic!("the server started with a broken CA bundle");
+    };
+    assert!(log.contains("CA bundle") && log.contains("bundle.pem"), "{log}");
+}
+
+/// A server that answers with a head, then one byte of body every 300 ms,
+/// forever: the connection of a plugin that waits for it must be cut at the
+/// call's deadline, not at each read's.
+fn dripping_server() -> u16 {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
+                // Stops when the client hangs up, or after a minute.
+                for _ in 0..200 {
+                    if stream.write_all(b"x").is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_dripping_its_answer_fails_the_call_with_timeout_at_its_deadline() {
+    let port = dripping_server();
+    let data = tempfile::tempdir().unwrap();
+    let grant = format!(
+        "http = [\"127.0.0.1:{port}\"]\nlimits = {{ timeout_ms = 2000 }}"
+    );
+    let tiers = http_tiers(
+        data.path(),
+        &grant,
+        &format!("http://127.0.0.1:{port}/drip"),
+    );
+    let dirs = format!("{}:{}", plugins().display(), fixtures().display());
+    let server = Server::start(
+        &data.path().join("data"),
+        &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()],
+    );
+    let intent = run(&server, "http").await;
+    let probe = failed_with(&intent, "validate", "TIMEOUT");
+    // The call ended at its 2 s deadline, not when the server stopped
+    // dripping a minute later.
+    let took = probe["duration_ms"].as_i64().expect("a duration");
+    assert!((2_000..10_000).contains(&took), "the call took {took} ms: {probe:#}");
+    // The server is still up, and its call slot was given back.
+    let (status, _) = server
+        .post_json("/v1/analyses", json!({ "description": "A FastAPI service" }))
+        .await;
+    assert_eq!(status, 200);
 }

@@ -459,3 +459,74 @@ pub fn stage<'a>(intent: &'a Value, name: &str) -> &'a Value {
         .and_then(|stages| stages.iter().find(|s| s["stage"] == name))
         .unwrap_or_else(|| panic!("intent has no `{name}` stage: {intent:#}"))
 }
+
+/// A server of `tests/servers` (or any program printing
+/// `listening on URL` as its first line) run on loopback for one test, and
+/// killed when dropped.
+pub struct Loopback {
+    child: Child,
+    /// The URL it listens on.
+    pub url: String,
+    /// Its later stdout lines.
+    pub lines: mpsc::Receiver<String>,
+}
+
+impl Loopback {
+    /// Starts `program` with `args` and waits (up to 60 s) for its
+    /// `listening on URL` line.
+    pub fn start(program: &str, args: &[&str]) -> Self {
+        let mut child = Command::new(program)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{program} {args:?} did not say where it listens"));
+        let url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{program} said `{first}`"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            lines: rx,
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .expect("a URL with a port")
+    }
+
+    /// The lines it printed so far.
+    pub fn printed(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file of `tests/`.
+pub fn test_file(path: &str) -> PathBuf {
+    workspace().join("tests").join(path)
+}

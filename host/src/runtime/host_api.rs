@@ -12,6 +12,8 @@ use super::limits::{Limiter, MAX_LOG_LINES_PER_CALL, MAX_LOG_MESSAGE_BYTES};
 pub struct State {
     pub plugin: Arc<str>,
     pub config: Arc<BTreeMap<String, String>>,
+    /// Secret values among `config`, masked in the plugin's log lines.
+    pub secrets: Arc<Vec<String>>,
     pub limiter: Limiter,
     pub log_lines: u32,
     pub logs_dropped: u32,
@@ -53,6 +55,19 @@ pub fn sanitize(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` with every secret of `secrets` replaced by `***`, longest
+/// first, so that a secret containing another is masked whole.
+pub fn mask(text: &str, secrets: &[String]) -> String {
+    if secrets.is_empty() {
+        return text.to_owned();
+    }
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    sorted
+        .into_iter()
+        .fold(text.to_owned(), |t, secret| t.replace(secret.as_str(), "***"))
+}
+
 impl agent::qlp::plugin::types::Host for State {}
 
 impl agent::qlp::plugin::host::Host for State {
@@ -62,11 +77,18 @@ impl agent::qlp::plugin::host::Host for State {
             return;
         }
         self.log_lines += 1;
-        let message = sanitize(&message, MAX_LOG_MESSAGE_BYTES);
+        let secrets = &self.secrets;
+        let message = sanitize(&mask(&message, secrets), MAX_LOG_MESSAGE_BYTES);
         let fields: Vec<String> = fields
             .iter()
             .take(16)
-            .map(|(k, v)| format!("{}={}", sanitize(k, 64), sanitize(v, 256)))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    sanitize(&mask(k, secrets), 64),
+                    sanitize(&mask(v, secrets), 256)
+                )
+            })
             .collect();
         let fields = fields.join(" ");
         let plugin = &*self.plugin;
@@ -279,6 +301,7 @@ mod tests {
         State {
             plugin: "test/plugin".into(),
             config: Arc::default(),
+            secrets: Arc::default(),
             limiter: Limiter::new(1 << 20),
             log_lines: 0,
             logs_dropped: 0,
@@ -362,5 +385,16 @@ mod tests {
                 .unwrap_err()
                 .contains("capability not granted")
         );
+    }
+
+    #[test]
+    fn secrets_are_masked_whole_wherever_they_appear() {
+        let secrets = vec!["abc".to_owned(), "abcdef".to_owned(), String::new()];
+        assert_eq!(
+            mask("token=abcdef, key=abc, again abcdef", &secrets),
+            "token=***, key=***, again ***"
+        );
+        assert_eq!(mask("nothing here", &secrets), "nothing here");
+        assert_eq!(mask("abc", &[]), "abc");
     }
 }

@@ -8,22 +8,37 @@
 //! was checked, never to a second resolution, and the host writes `Host`
 //! itself, so neither DNS rebinding nor a forged `Host` header reaches
 //! another server. Requests, bytes and time per call are capped.
+//!
+//! `https` URLs are spoken over TLS (rustls), trusting the system's roots
+//! and the operator's CA bundle ([`crate::tls`]); the certificate must name
+//! the host of the URL.
+//!
+//! Time is bounded as a whole, not per read: a request (resolving,
+//! connecting, the TLS handshake, sending and receiving) ends at
+//! [`REQUEST_TIMEOUT`] or at the calling plugin's own deadline, whichever
+//! comes first, so a server that drips one byte at a time cannot hold the
+//! call, its thread or its call slot past either.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-/// Requests one plugin call may send.
-pub const MAX_REQUESTS_PER_CALL: u32 = 16;
+/// Requests one plugin call may send: enough for a multipart upload or a
+/// handful of REST calls of a delivery adapter.
+pub const MAX_REQUESTS_PER_CALL: u32 = 64;
 
-/// Bytes of one request body.
-pub const MAX_REQUEST_BYTES: usize = 1 << 20;
+/// Bytes of one request body: one part of a multipart upload.
+pub const MAX_REQUEST_BYTES: usize = 16 << 20;
 
 /// Bytes of one response, head and body.
 pub const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
-/// Time to connect, and the most any read or write may wait.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest one request may take from resolving its host to the last
+/// byte of its response.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The start of the message of a request that ran out of time.
+pub const TIMED_OUT: &str = "TIMEOUT";
 
 const DENIED: &str = "capability not granted";
 
@@ -79,18 +94,32 @@ pub struct Response {
 /// server reaches on someone else's behalf (see [`crate::net`]).
 pub use crate::net::is_public;
 
-/// `http://host[:port]/path?query` split into host, port and the request
-/// target.
-fn parse_url(url: &str) -> Result<(String, u16, String), String> {
-    let rest = match url.split_once("://") {
-        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+/// A URL split for sending.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    /// Over TLS (`https`).
+    tls: bool,
+    /// Lower-cased, without brackets for IPv6.
+    host: String,
+    port: u16,
+    /// Path and query.
+    path: String,
+}
+
+/// `http(s)://host[:port]/path?query` split into scheme, host, port and the
+/// request target.
+fn parse_url(url: &str) -> Result<Target, String> {
+    let (tls, rest) = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (false, rest),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (true, rest),
         Some((scheme, _)) => {
             return Err(format!(
-                "scheme `{scheme}` is not supported: plain `http` only"
+                "scheme `{scheme}` is not supported: `http` and `https` only"
             ));
         }
         None => return Err(format!("`{url}` is not an absolute http URL")),
     };
+    let default_port = if tls { 443 } else { 80 };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, target) = rest.split_at(end);
     let target = target.split('#').next().unwrap_or("");
@@ -106,13 +135,13 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
         let (host, after) = v6.split_once(']').ok_or("unclosed `[` in the URL")?;
         let port = after
             .strip_prefix(':')
-            .map_or(Ok(80), str::parse)
+            .map_or(Ok(default_port), str::parse)
             .map_err(|_| "invalid port")?;
         (host.to_owned(), port)
     } else {
         match authority.rsplit_once(':') {
             Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| "invalid port")?),
-            None => (authority.to_owned(), 80),
+            None => (authority.to_owned(), default_port),
         }
     };
     if host.is_empty() {
@@ -121,7 +150,12 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
     if target.bytes().any(|b| b <= b' ' || b == 0x7f) {
         return Err("the URL's path has spaces or control characters".into());
     }
-    Ok((host.to_ascii_lowercase(), port, target))
+    Ok(Target {
+        tls,
+        host: host.to_ascii_lowercase(),
+        port,
+        path: target,
+    })
 }
 
 fn is_token(s: &str) -> bool {
@@ -131,18 +165,20 @@ fn is_token(s: &str) -> bool {
 }
 
 /// Checks `host:port` against the grant and returns the address to connect
-/// to.
-fn destination(grant: &Grant, host: &str, port: u16) -> Result<SocketAddr, String> {
+/// to, resolving the name by `deadline` at the latest.
+fn destination(
+    grant: &Grant,
+    host: &str,
+    port: u16,
+    deadline: Instant,
+) -> Result<SocketAddr, String> {
     let listed = |h: &str| grant.allowed.iter().any(|a| a.host == h && a.port == port);
     if !listed(host) {
         return Err(format!(
             "{DENIED}: {host}:{port} is not on this plugin's allow-list"
         ));
     }
-    let addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
+    let addrs = resolve(host, port, deadline)?;
     if addrs.is_empty() {
         return Err(format!("{host} resolves to no address"));
     }
@@ -157,15 +193,71 @@ fn destination(grant: &Grant, host: &str, port: u16) -> Result<SocketAddr, Strin
     Ok(addrs[0])
 }
 
-/// Sends `request` if `grant` allows it, giving up at `deadline` (the
-/// calling plugin's own).
-pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
-    let remaining = deadline
-        .saturating_duration_since(Instant::now())
-        .min(TIMEOUT);
-    if remaining.is_zero() {
-        return Err("the plugin's deadline has passed".into());
+/// The addresses `host` resolves to, by `deadline` (and within
+/// [`crate::net::RESOLVE_TIMEOUT`]). The system resolver cannot be
+/// interrupted, so it runs on a thread of its own that is left to finish
+/// when the answer comes too late.
+fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
     }
+    let wait = left(deadline, host, port)?.min(crate::net::RESOLVE_TIMEOUT);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let name = host.to_owned();
+    std::thread::Builder::new()
+        .name("qlp-resolve".into())
+        .spawn(move || {
+            let _ = tx.send(
+                (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(|a| a.collect::<Vec<_>>()),
+            );
+        })
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    match rx.recv_timeout(wait) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        Err(_) => Err(format!(
+            "{TIMED_OUT}: resolving {host} took longer than {} ms",
+            wait.as_millis()
+        )),
+    }
+}
+
+/// The time left before `deadline`, or the timeout message.
+fn left(deadline: Instant, host: &str, port: u16) -> Result<Duration, String> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            format!("{TIMED_OUT}: the request to {host}:{port} did not finish before its deadline")
+        })
+}
+
+/// A connection whose socket can be given timeouts: plain or TLS.
+trait Connection: Read + Write {
+    fn socket(&self) -> &TcpStream;
+}
+
+impl Connection for TcpStream {
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Connection for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    fn socket(&self) -> &TcpStream {
+        &self.sock
+    }
+}
+
+/// Sends `request` if `grant` allows it, giving up at `deadline` (the
+/// calling plugin's own) or after [`REQUEST_TIMEOUT`].
+pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
+    if deadline <= Instant::now() {
+        return Err(format!("{TIMED_OUT}: the plugin's deadline has passed"));
+    }
+    let deadline = deadline.min(Instant::now() + REQUEST_TIMEOUT);
     let method = request.method.to_ascii_uppercase();
     if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
         return Err(format!(
@@ -178,8 +270,13 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
             "the request body is over {MAX_REQUEST_BYTES} bytes"
         ));
     }
-    let (host, port, target) = parse_url(&request.url)?;
-    let addr = destination(grant, &host, port)?;
+    let Target {
+        tls,
+        host,
+        port,
+        path: target,
+    } = parse_url(&request.url)?;
+    let addr = destination(grant, &host, port, deadline)?;
 
     let mut head = format!("{method} {target} HTTP/1.1\r\n");
     let host_header = if host.contains(':') {
@@ -209,22 +306,78 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
     head.push_str("\r\n");
 
     let io = |e: std::io::Error| format!("{host}:{port}: {e}");
-    let mut stream = TcpStream::connect_timeout(&addr, remaining).map_err(io)?;
-    stream.set_read_timeout(Some(remaining)).map_err(io)?;
-    stream.set_write_timeout(Some(remaining)).map_err(io)?;
-    stream.write_all(head.as_bytes()).map_err(io)?;
-    stream.write_all(&request.body).map_err(io)?;
-    let mut raw = Vec::new();
-    stream
-        .take(MAX_RESPONSE_BYTES as u64 + 1)
-        .read_to_end(&mut raw)
-        .map_err(io)?;
-    if raw.len() > MAX_RESPONSE_BYTES {
-        return Err(format!(
-            "the response from {host}:{port} is over {MAX_RESPONSE_BYTES} bytes"
-        ));
-    }
+    let socket =
+        TcpStream::connect_timeout(&addr, left(deadline, &host, port)?).map_err(io)?;
+    let _ = socket.set_nodelay(true);
+    let raw = if tls {
+        let name = rustls_pki_types::ServerName::try_from(host.clone())
+            .map_err(|_| format!("`{host}` is not a valid TLS server name"))?;
+        let connection = rustls::ClientConnection::new(crate::tls::plugin_client_config(), name)
+            .map_err(|e| format!("{host}:{port}: {e}"))?;
+        let mut stream = rustls::StreamOwned::new(connection, socket);
+        exchange(&mut stream, &[head.as_bytes(), &request.body], deadline, &host, port)?
+    } else {
+        let mut stream = socket;
+        exchange(&mut stream, &[head.as_bytes(), &request.body], deadline, &host, port)?
+    };
     parse_response(&raw, method == "HEAD")
+}
+
+/// Writes `parts` and reads the whole response, each read and write
+/// waiting only for what is left before `deadline`.
+fn exchange(
+    stream: &mut impl Connection,
+    parts: &[&[u8]],
+    deadline: Instant,
+    host: &str,
+    port: u16,
+) -> Result<Vec<u8>, String> {
+    let io = |e: std::io::Error| format!("{host}:{port}: {e}");
+    let waiting = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock
+                | std::io::ErrorKind::TimedOut
+                | std::io::ErrorKind::Interrupted
+        )
+    };
+    for mut part in parts.iter().copied() {
+        while !part.is_empty() {
+            let wait = left(deadline, host, port)?;
+            stream.socket().set_write_timeout(Some(wait)).map_err(io)?;
+            match stream.write(part) {
+                Ok(0) => return Err(format!("{host}:{port}: the connection closed")),
+                Ok(n) => part = &part[n..],
+                Err(e) if waiting(&e) => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+    }
+    stream.flush().map_err(io)?;
+    let mut raw = Vec::new();
+    let mut buf = vec![0u8; 16 << 10];
+    loop {
+        let wait = left(deadline, host, port)?;
+        stream.socket().set_read_timeout(Some(wait)).map_err(io)?;
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                raw.extend_from_slice(&buf[..n]);
+                if raw.len() > MAX_RESPONSE_BYTES {
+                    return Err(format!(
+                        "the response from {host}:{port} is over {MAX_RESPONSE_BYTES} bytes"
+                    ));
+                }
+            }
+            Err(e) if waiting(&e) => {}
+            // A TLS server that closes without `close_notify`, as many do
+            // after `Connection: close`; the response's own framing still
+            // decides whether it is complete.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Ok(raw)
 }
 
 fn parse_response(raw: &[u8], head_only: bool) -> Result<Response, String> {
@@ -330,22 +483,36 @@ mod tests {
 
     #[test]
     fn urls_split_into_host_port_and_target() {
+        let target = |tls, host: &str, port, path: &str| Target {
+            tls,
+            host: host.into(),
+            port,
+            path: path.into(),
+        };
         assert_eq!(
             parse_url("http://Example.com/a?b=1#frag").unwrap(),
-            ("example.com".into(), 80, "/a?b=1".into())
+            target(false, "example.com", 80, "/a?b=1")
         );
         assert_eq!(
             parse_url("http://127.0.0.1:8080").unwrap(),
-            ("127.0.0.1".into(), 8080, "/".into())
+            target(false, "127.0.0.1", 8080, "/")
         );
         assert_eq!(
             parse_url("http://[::1]:81/x").unwrap(),
-            ("::1".into(), 81, "/x".into())
+            target(false, "::1", 81, "/x")
+        );
+        assert_eq!(
+            parse_url("HTTPS://example.com?q").unwrap(),
+            target(true, "example.com", 443, "/?q")
+        );
+        assert_eq!(
+            parse_url("https://[::1]/x").unwrap(),
+            target(true, "::1", 443, "/x")
         );
         assert!(
-            parse_url("https://example.com/")
+            parse_url("ftp://example.com/")
                 .unwrap_err()
-                .contains("plain `http` only")
+                .contains("`http` and `https` only")
         );
         assert!(parse_url("http://user:pw@example.com/").is_err());
         assert!(parse_url("http://example.com/a b").is_err());
@@ -355,6 +522,9 @@ mod tests {
     #[test]
     fn only_listed_destinations_resolving_to_allowed_addresses_pass() {
         let g = grant(&["localhost:8080", "127.0.0.1:9090"]);
+        let destination = |g: &Grant, host: &str, port| {
+            destination(g, host, port, Instant::now() + Duration::from_secs(5))
+        };
         // Listed by name, but the name resolves to loopback, which is not.
         let err = destination(&g, "localhost", 8080).unwrap_err();
         assert!(
