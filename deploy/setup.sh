@@ -155,4 +155,14 @@ if ! python3 -c 'import kubernetes_validate, helm_python, jsonschema, yaml' >/de
 fi
 command -v kubectl >/dev/null || apt_install kubernetes-client
 
+# 11. The CycloneDX 1.5 JSON schema validator for the SBOM exporter's tests
+#     (plugins/sbom/tests/validated.rs): cyclonedx-python-lib with its
+#     json-validation extra, which bundles the official schemas.
+sbom_tools="cyclonedx-python-lib[json-validation]==11.12.0"
+if ! python3 -c 'from cyclonedx.validation.json import JsonStrictValidator; from cyclonedx.schema import SchemaVersion; JsonStrictValidator(SchemaVersion.V1_5)' >/dev/null 2>&1; then
+    log "installing $sbom_tools for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$sbom_tools" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$sbom_tools"
+fi
+
 log "ready: $(rustc --version)"
