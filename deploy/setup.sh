@@ -165,4 +165,11 @@ if ! python3 -c 'from cyclonedx.validation.json import JsonStrictValidator; from
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$sbom_tools"
 fi
 
+# 12. git with its CGI git-http-backend for the qlp/git delivery tests
+#     (plugins/git/tests serve bare repositories through
+#     tests/servers/git_http_server.py and clone them back).
+if ! command -v git >/dev/null || [ ! -x "$(git --exec-path 2>/dev/null)/git-http-backend" ]; then
+    apt_install git
+fi
+
 log "ready: $(rustc --version)"
