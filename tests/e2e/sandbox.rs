@@ -690,7 +690,7 @@ fn tls_file(name: &str) -> String {
         .to_string()
 }
 
-fn https_server() -> crate::support::Loopback {
+fn https_server(host: &str) -> crate::support::Loopback {
     let script = crate::support::test_file("servers/https_server.py");
     crate::support::Loopback::start(
         "python3",
@@ -700,20 +700,25 @@ fn https_server() -> crate::support::Loopback {
             &tls_file("server-test-only.pem"),
             "--key",
             &tls_file("server-test-only.key"),
+            "--host",
+            host,
         ],
     )
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn plugins_reach_https_servers_only_when_a_trusted_ca_vouches_for_them() {
-    let tls = https_server();
+    let tls = https_server("127.0.0.1");
     let port = tls.port();
+    // The same certificate, which names 127.0.0.1 and localhost, served
+    // on another address.
+    let misnamed = https_server("127.0.0.2");
+    let other = misnamed.port();
     let urls = [
         format!("https://127.0.0.1:{port}/over-tls"),
-        // The certificate names 127.0.0.1 and localhost, not this name.
-        format!("https://127.0.0.2:{port}/wrong-name"),
+        format!("https://127.0.0.2:{other}/wrong-name"),
     ];
-    let grant = format!(r#"http = ["127.0.0.1:{port}", "127.0.0.2:{port}"]"#);
+    let grant = format!(r#"http = ["127.0.0.1:{port}", "127.0.0.2:{other}"]"#);
 
     // The operator's CA bundle makes the test CA trusted.
     let data = tempfile::tempdir().unwrap();
@@ -732,6 +737,7 @@ async fn plugins_reach_https_servers_only_when_a_trusted_ca_vouches_for_them() {
     );
     let served = tls.printed();
     assert_eq!(served, ["request GET /over-tls 0"], "{served:?}");
+    assert!(misnamed.printed().is_empty(), "a request went to the misnamed server");
 
     // Without it, the system roots alone do not know the test CA.
     let lines = probe_summary(&data.path().join("without-ca"), &tiers).await;
@@ -758,21 +764,27 @@ fn a_ca_bundle_that_is_not_pem_stops_the_server_with_the_reason() {
     assert!(log.contains("CA bundle") && log.contains("bundle.pem"), "{log}");
 }
 
+/// When the client of a [`dripping_server`] hung up.
+type HungUp = std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>;
+
 /// A server that answers with a head, then one byte of body every 300 ms,
-/// forever: the connection of a plugin that waits for it must be cut at the
-/// call's deadline, not at each read's.
-fn dripping_server() -> u16 {
+/// for a minute: the connection of a plugin that waits for it must be cut
+/// at the call's deadline, not at each read's.
+fn dripping_server() -> (u16, HungUp) {
     use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let hung_up = HungUp::default();
+    let seen = hung_up.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            let seen = seen.clone();
             std::thread::spawn(move || {
                 let mut stream = stream;
                 let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
-                // Stops when the client hangs up, or after a minute.
                 for _ in 0..200 {
-                    if stream.write_all(b"x").is_err() {
+                    if stream.write_all(b"x").and_then(|()| stream.flush()).is_err() {
+                        *seen.lock().unwrap() = Some(std::time::Instant::now());
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(300));
@@ -780,12 +792,12 @@ fn dripping_server() -> u16 {
             });
         }
     });
-    port
+    (port, hung_up)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_dripping_its_answer_fails_the_call_with_timeout_at_its_deadline() {
-    let port = dripping_server();
+    let (port, hung_up) = dripping_server();
     let data = tempfile::tempdir().unwrap();
     let grant = format!(
         "http = [\"127.0.0.1:{port}\"]\nlimits = {{ timeout_ms = 2000 }}"
@@ -806,9 +818,17 @@ async fn a_server_dripping_its_answer_fails_the_call_with_timeout_at_its_deadlin
     // dripping a minute later.
     let took = probe["duration_ms"].as_i64().expect("a duration");
     assert!((2_000..10_000).contains(&took), "the call took {took} ms: {probe:#}");
-    // The server is still up, and its call slot was given back.
-    let (status, _) = server
-        .post_json("/v1/analyses", json!({ "description": "A FastAPI service" }))
-        .await;
-    assert_eq!(status, 200);
+    // The host hung up then: the connection, and the thread waiting on
+    // it, were let go (the server notices at its next write, 300 ms on).
+    let ended = std::time::Instant::now();
+    let mut waited = Duration::ZERO;
+    while hung_up.lock().unwrap().is_none() && waited < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += Duration::from_millis(100);
+    }
+    let when = hung_up.lock().unwrap().expect("the host never hung up");
+    assert!(when <= ended + Duration::from_secs(1), "hung up late");
+    // The server is still up.
+    let tiers = server.get_json("/v1/tiers").await;
+    assert!(tiers["tiers"].as_array().is_some_and(|t| !t.is_empty()), "{tiers}");
 }

@@ -4,9 +4,9 @@ with 200 and `hello over tls`, and prints `request METHOD PATH BYTES` for
 each one it served. Its certificate is a test CA's (tests/data/tls), so a
 client trusts it only when told to trust that CA.
 
-    https_server.py --cert CERT --key KEY [--port N]
+    https_server.py --cert CERT --key KEY [--host 127.0.0.1] [--port N]
 
-The first line on stdout is `listening on https://127.0.0.1:PORT`."""
+The first line on stdout is `listening on https://HOST:PORT`."""
 
 import argparse
 import http.server
@@ -40,14 +40,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cert", required=True)
     parser.add_argument("--key", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = http.server.ThreadingHTTPServer((args.host, args.port), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"listening on https://127.0.0.1:{server.server_address[1]}", flush=True)
+    print(f"listening on https://{args.host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
 
 
