@@ -370,6 +370,40 @@ fn coded(e: qlp_registry::Error) -> anyhow::Error {
     anyhow!("{}: {e}", e.code())
 }
 
+/// The parameters of a `WWW-Authenticate: Bearer …` challenge (RFC 7235
+/// auth-params): `key=token` or `key="quoted string"`, separated by commas
+/// that are not inside quotes, so that `scope="repository:a:pull,push"`
+/// keeps both actions. A backslash in a quoted string escapes the next
+/// character.
+fn challenge_params(challenge: &str) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::new();
+    let mut chars = challenge.chars().peekable();
+    loop {
+        while chars.next_if(|c| *c == ',' || c.is_whitespace()).is_some() {}
+        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
+        if key.is_empty() && chars.peek().is_none() {
+            return params;
+        }
+        if chars.next_if_eq(&'=').is_none() {
+            // A bare token without a value: skip it.
+            continue;
+        }
+        let mut value = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => value.extend(chars.next()),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            value = std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect();
+        }
+        params.insert(key.trim().to_owned(), value.trim().to_owned());
+    }
+}
+
 /// How to reach a registry.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -441,12 +475,7 @@ impl Client {
 
     /// Fetches a token from the realm a bearer challenge names.
     async fn token(&self, challenge: &str) -> anyhow::Result<String> {
-        let mut params = BTreeMap::new();
-        for part in challenge.split(',') {
-            if let Some((key, value)) = part.trim().split_once('=') {
-                params.insert(key.to_owned(), value.trim_matches('"').to_owned());
-            }
-        }
+        let mut params = challenge_params(challenge);
         let realm = params
             .remove("realm")
             .ok_or_else(|| anyhow!("{}: a bearer challenge without a realm", self.reference))?;
@@ -767,6 +796,22 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> anyhow::
 mod tests {
     use super::*;
 
+    #[test]
+    fn bearer_challenges_keep_every_action_of_their_scope() {
+        let params = challenge_params(
+            r#"realm="https://auth.example.com/token",service="registry.example.com",scope="repository:acme/rules:pull,push""#,
+        );
+        assert_eq!(params["realm"], "https://auth.example.com/token");
+        assert_eq!(params["service"], "registry.example.com");
+        assert_eq!(params["scope"], "repository:acme/rules:pull,push");
+        let params = challenge_params(r#" realm=https://a/t , error="insufficient_scope", note="a \"quoted\" word",bare"#);
+        assert_eq!(params["realm"], "https://a/t");
+        assert_eq!(params["error"], "insufficient_scope");
+        assert_eq!(params["note"], r#"a "quoted" word"#);
+        assert!(!params.contains_key("bare"));
+        assert!(challenge_params("").is_empty());
+    }
+
     fn parse(s: &str) -> Reference {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e:#}"))
     }
@@ -810,18 +855,18 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_registries_are_reached_over_plain_http_by_default() {
+    fn registries_are_reached_over_tls_unless_on_loopback_or_marked_insecure() {
         let remote = parse("ghcr.io/acme/rules:1.0.0");
-        let err = Client::new(&remote, &Options::default())
-            .err()
-            .expect("refused")
-            .to_string();
-        assert!(err.contains("--insecure"), "{err}");
+        let client = Client::new(&remote, &Options::default()).unwrap();
+        assert_eq!(client.base, "https://ghcr.io/v2/acme/rules");
         let insecure = Options {
             insecure: true,
             ..Options::default()
         };
-        assert!(Client::new(&remote, &insecure).is_ok());
+        let client = Client::new(&remote, &insecure).unwrap();
+        assert_eq!(client.base, "http://ghcr.io/v2/acme/rules");
+        let local = Client::new(&parse("127.0.0.1:5000/a/b"), &Options::default()).unwrap();
+        assert_eq!(local.base, "http://127.0.0.1:5000/v2/a/b");
         assert!(parse("[::1]:5000/a/b").is_loopback());
         assert!(parse("localhost/a/b").is_loopback());
         assert!(!parse("127.example.com/a/b").is_loopback());
