@@ -48,7 +48,8 @@
 //! token never appears in a receipt, an error or a log line.
 //!
 //! **Errors.** 401/403 `AUTH_FAILED`; 404 `TARGET_NOT_FOUND`; transport
-//! failures and 5xx (after the retries) `UNREACHABLE`; a ref refused as
+//! failures and 5xx (after the retries) and a remote the operator did
+//! not grant `UNREACHABLE`; a ref refused as
 //! stale, non-fast-forward or locked `CONFLICT`; `unpack <error>` or any
 //! other refusal `PUSH_REJECTED` with the server's words; an answer that
 //! is not git's smart protocol, or a repository using SHA-256,
@@ -437,7 +438,7 @@ pub fn deliver_with(
     for _ in 0..MAX_ATTEMPTS {
         let advertisement = match remote.advertisement() {
             Ok(advertisement) => advertisement,
-            Err(e) if e.code == "UNREACHABLE" => {
+            Err(e) if e.code == "UNREACHABLE" && !push::is_not_granted(&e) => {
                 last_error = Some(e);
                 continue;
             }
@@ -523,7 +524,7 @@ pub fn deliver_with(
         pushed.push(commit_id);
         let report = match remote.push(&commands, &capabilities, Some(&pack)) {
             Ok(report) => report,
-            Err(e) if e.code == "UNREACHABLE" => {
+            Err(e) if e.code == "UNREACHABLE" && !push::is_not_granted(&e) => {
                 last_error = Some(e);
                 continue;
             }

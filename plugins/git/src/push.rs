@@ -36,6 +36,15 @@ pub const MAX_QUOTED_BYTES: usize = 300;
 /// Sent as `User-Agent`, so the remote's logs say who pushed.
 pub const USER_AGENT: &str = concat!("qlp-git/", env!("CARGO_PKG_VERSION"));
 
+/// How the host's `http` interface starts the message of a request to a
+/// host the operator did not grant: retrying cannot help.
+pub const NOT_GRANTED: &str = "capability not granted";
+
+/// Whether an error is the host refusing the remote outright.
+pub fn is_not_granted(error: &PluginError) -> bool {
+    error.message.contains(NOT_GRANTED)
+}
+
 /// One ref update: `<old> <new> <ref>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
@@ -110,10 +119,14 @@ impl<'t, T: Transport> Remote<'t, T> {
             headers: all,
             body,
         };
-        let response = self
-            .transport
-            .send(&request)
-            .map_err(|e| self.error("UNREACHABLE", format!("{method} {url} failed: {e}")))?;
+        let response = self.transport.send(&request).map_err(|e| {
+            let hint = if e.starts_with(NOT_GRANTED) {
+                "; the operator grants this plugin the remote's host:port with `http = [\"host:port\"]` in the tiers file"
+            } else {
+                ""
+            };
+            self.error("UNREACHABLE", format!("{method} {url} failed: {e}{hint}"))
+        })?;
         if !(200..300).contains(&response.status) {
             let (code, message) = status_error(
                 response.status,

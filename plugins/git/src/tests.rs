@@ -370,6 +370,18 @@ fn without_atomic_a_refused_branch_takes_its_delivery_ref_back() {
 }
 
 #[test]
+fn a_remote_the_operator_did_not_grant_is_not_retried() {
+    let mut script = Script::default();
+    script.answers.push_back(Err(
+        "capability not granted: git.test:8080 is not on this plugin's allow-list".into(),
+    ));
+    let error = deliver_with(&mut script, &no_config, &artifact(), &target(&[])).unwrap_err();
+    assert_eq!(error.code, "UNREACHABLE");
+    assert!(error.message.contains("tiers file"), "{}", error.message);
+    assert_eq!(script.requests.len(), 1);
+}
+
+#[test]
 fn http_statuses_map_to_codes_and_the_token_stays_secret() {
     for (answer, code) in [
         (status(401), "AUTH_FAILED"),

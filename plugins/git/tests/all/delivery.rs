@@ -310,3 +310,30 @@ fn a_missing_repository_is_target_not_found() {
     let error = deliver(&no_config, &artifact, &target).unwrap_err();
     assert_eq!(error.code, "TARGET_NOT_FOUND", "{}", error.message);
 }
+
+#[test]
+fn the_server_answers_concurrent_requests_and_stops_on_sigterm() {
+    if !git_available(true) {
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    bare_repository(root.path(), "busy.git");
+    let mut server = Server::start(root.path(), None);
+    let url = server.url("busy.git");
+    qlp_sdk::http::allow_for_tests();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    qlp_sdk::http::get(&format!("{url}/info/refs?service=git-receive-pack"))
+                        .expect("an answer")
+                        .status
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, [200; 4]);
+    let status = server.terminate().expect("stopped by SIGTERM");
+    assert!(status.success(), "{status:?}");
+}
