@@ -2,6 +2,7 @@
 
 mod bundle;
 mod checks;
+mod delivery;
 mod jobs;
 mod oci;
 mod publish;

@@ -1,0 +1,324 @@
+//! Packaging and delivery as a user receives them: a tier that exports a
+//! zip, a tar.gz and a Helm chart commits the capsule to a git repository
+//! and uploads its artifacts to an S3-compatible bucket, each served on
+//! loopback by the real thing (git's own `git http-backend`, moto's S3
+//! server). A `kill -9` between a delivery and its record leaves one
+//! commit and one upload, and no secret granted to an adapter shows up in
+//! the logs, the database, the capsule or its receipts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::files_checked_against_manifest;
+use crate::support::{Loopback, Server, plugins, stages, test_file};
+
+/// Secrets planted in the adapters' grants: none may appear anywhere the
+/// server writes.
+const GIT_TOKEN: &str = "git-token-5f0c1e9d7a";
+const S3_SECRET: &str = "s3-secret-b84e2c61f3";
+const S3_KEY_ID: &str = "AKIAQLPTEST0001";
+
+fn git(args: &[&str], dir: &Path) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The tiers file of the test: three exporters, the tar.gz committed to
+/// git, every artifact uploaded to S3.
+fn tiers(dir: &Path, git_url: &str, s3_url: &str) -> std::path::PathBuf {
+    let authority = |url: &str| url.trim_start_matches("http://").to_owned();
+    let text = format!(
+        r#"
+[tiers.ship]
+description = "Exports a zip, a tar.gz and a Helm chart; commits to git and uploads to S3."
+agents = ["qlp/template-fastapi"]
+validators = ["qlp/secrets"]
+exporters = ["qlp/zip", "qlp/tar-gz", "qlp/helm"]
+gate = {{ min_score = 0, max_critical = 0 }}
+deliveries = [
+    {{ plugin = "qlp/git", artifacts = ["qlp/tar-gz"], destination = "{git_url}/capsules.git", options = {{ branch = "capsules/{{intent}}" }} }},
+    {{ plugin = "qlp/s3", destination = "capsules/{{intent}}" }},
+]
+
+[plugins."qlp/git"]
+http = ["{git}"]
+secrets = {{ token = "env:QLP_TEST_GIT_TOKEN" }}
+config = {{ username = "qlp" }}
+
+[plugins."qlp/s3"]
+http = ["{s3}"]
+config = {{ endpoint = "{s3_url}", bucket = "capsules" }}
+secrets = {{ access-key-id = "env:QLP_TEST_S3_KEY_ID", secret-access-key = "env:QLP_TEST_S3_SECRET" }}
+"#,
+        git = authority(git_url),
+        s3 = authority(s3_url),
+    );
+    let path = dir.join("ship-tiers.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const SECRETS: [(&str, &str); 3] = [
+    ("QLP_TEST_GIT_TOKEN", GIT_TOKEN),
+    ("QLP_TEST_S3_KEY_ID", S3_KEY_ID),
+    ("QLP_TEST_S3_SECRET", S3_SECRET),
+];
+
+/// Every object version in the bucket: key → sizes, one per upload.
+fn bucket_versions(s3_url: &str) -> BTreeMap<String, Vec<u64>> {
+    let out = Command::new("python3")
+        .arg(test_file("servers/s3_server.py"))
+        .args(["--versions", s3_url, "capsules"])
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// Every file under `dir`, recursively, as bytes.
+fn every_file(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![];
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill_during_delivery() {
+    let work = tempfile::tempdir().unwrap();
+    let repos = work.path().join("repos");
+    std::fs::create_dir_all(&repos).unwrap();
+    git(&["init", "--quiet", "--bare", "--initial-branch=main", "capsules.git"], &repos);
+    let git_server = Loopback::start(
+        "python3",
+        &[
+            test_file("servers/git_http_server.py").to_str().unwrap(),
+            "--root",
+            repos.to_str().unwrap(),
+            "--port",
+            "0",
+            "--user",
+            "qlp",
+            "--password",
+            GIT_TOKEN,
+        ],
+    );
+    let s3 = Loopback::start(
+        "python3",
+        &[
+            test_file("servers/s3_server.py").to_str().unwrap(),
+            "--bucket",
+            "capsules",
+        ],
+    );
+    let tiers = tiers(work.path(), &git_server.url, &s3.url);
+    let data = work.path().join("data");
+    let plugin_dir = plugins();
+    let args = [
+        "--plugin-dir",
+        plugin_dir.to_str().unwrap(),
+        "--tiers",
+        tiers.to_str().unwrap(),
+    ];
+
+    // The server aborts right after the first delivery (the commit), before
+    // the host records it.
+    let mut env = SECRETS.to_vec();
+    env.push(("QLP_FAULTS", "commit:deliver:1"));
+    let mut server = Server::start_env(&data, &args, &env);
+    let id = server
+        .submit(json!({
+            "description": "Create a FastAPI service for shipments with JWT auth",
+            "requirements": ["each shipment has a tracking number and a weight"],
+            "tier": "ship",
+        }))
+        .await;
+    assert!(
+        server.exited_within(crate::support::INTENT_TIMEOUT),
+        "the crash point was not reached"
+    );
+    let branch = format!("capsules/{id}");
+    let bare = repos.join("capsules.git");
+    assert_eq!(
+        git(&["rev-list", "--count", &branch], &bare),
+        "1",
+        "the commit landed before the crash"
+    );
+
+    // Restarted, the intent resumes at the unrecorded delivery.
+    let server = Server::start_env(&data, &args, &SECRETS);
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let delivers: Vec<&str> = stages(&intent, "deliver")
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        delivers.starts_with(&["interrupted", "succeeded"]),
+        "{delivers:?}"
+    );
+
+    // One commit on the branch, holding exactly the capsule's files.
+    assert_eq!(git(&["rev-list", "--count", &branch], &bare), "1", "one commit");
+    let refs = git(&["for-each-ref", "refs/qlp/deliveries/"], &bare);
+    assert_eq!(refs.lines().count(), 1, "one delivery ref: {refs}");
+    let clone = work.path().join("clone");
+    git(
+        &[
+            "clone",
+            "--quiet",
+            "--branch",
+            &branch,
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+        work.path(),
+    );
+    let zip = server
+        .get_bytes(&format!("/v1/capsules/{id}/download"))
+        .await;
+    let (manifest, entries) = files_checked_against_manifest(&zip);
+    for file in manifest["files"].as_array().unwrap() {
+        let path = file["path"].as_str().unwrap();
+        let cloned = std::fs::read(clone.join(path))
+            .unwrap_or_else(|e| panic!("{path} is not in the clone: {e}"));
+        assert_eq!(
+            blake3::hash(&cloned).to_hex().as_str(),
+            file["blake3"].as_str().unwrap(),
+            "{path}"
+        );
+    }
+    let tracked = git(&["ls-files"], &clone);
+    assert_eq!(
+        tracked.lines().count(),
+        entries.len() + 1,
+        "the capsule's files and its manifest, nothing else: {tracked}"
+    );
+    let message = git(&["log", "-1", "--format=%B"], &clone);
+    assert!(message.contains(&format!("QLP-Delivery: {id}/")), "{message}");
+
+    // One upload of each artifact, byte for byte what the capsule holds.
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    let artifacts = capsule["artifacts"].as_array().expect("artifacts");
+    assert_eq!(artifacts.len(), 3, "{capsule:#}");
+    let versions = bucket_versions(&s3.url);
+    for artifact in artifacts {
+        let name = artifact["file_name"].as_str().unwrap();
+        let bytes = server
+            .get_bytes(&format!("/v1/capsules/{id}/artifacts/{name}"))
+            .await;
+        let key = format!("capsules/{id}/{name}");
+        assert_eq!(
+            versions.get(&key),
+            Some(&vec![bytes.len() as u64]),
+            "one upload of {key}: {versions:?}"
+        );
+        let object = reqwest::get(format!("{}/capsules/{key}", s3.url))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(object.as_ref(), bytes.as_slice(), "{key}");
+    }
+    assert_eq!(versions.len(), 3, "{versions:?}");
+
+    // The Helm chart that went out validates with Helm's own engine.
+    let chart = artifacts
+        .iter()
+        .find(|a| a["file_name"].as_str().unwrap().ends_with(".tgz"))
+        .expect("a chart");
+    let chart_bytes = server
+        .get_bytes(&format!(
+            "/v1/capsules/{id}/artifacts/{}",
+            chart["file_name"].as_str().unwrap()
+        ))
+        .await;
+    check_chart(work.path(), &chart_bytes);
+
+    // The receipts say where each artifact went.
+    let receipts = capsule["receipts"].as_array().expect("receipts");
+    let adapters: Vec<&str> = receipts
+        .iter()
+        .map(|r| r["adapter"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(adapters, ["qlp/git", "qlp/s3", "qlp/s3", "qlp/s3"], "{capsule:#}");
+    assert!(
+        receipts[0]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("capsules.git#{branch}")),
+        "{receipts:?}"
+    );
+    server.stop();
+
+    // No granted secret went into anything the server wrote.
+    for (path, bytes) in every_file(&data) {
+        for (_, secret) in SECRETS {
+            assert!(!contains(&bytes, secret), "{path} holds a granted secret");
+        }
+    }
+    let record = serde_json::to_string(&(&intent, &capsule)).unwrap();
+    for (_, secret) in SECRETS {
+        assert!(!record.contains(secret), "the API shows a granted secret");
+    }
+}
+
+/// Loads, lints and renders the chart with Helm's own engine
+/// (plugins/helm/tests/render_chart.py).
+fn check_chart(dir: &Path, chart: &[u8]) {
+    use std::io::Write;
+    let path = dir.join("chart.tgz");
+    std::fs::write(&path, chart).unwrap();
+    let request = json!({ "chart": path, "versions": ["1.37.0"], "cases": [{ "values": {} }] });
+    let mut child = Command::new("python3")
+        .arg(crate::support::workspace().join("plugins/helm/tests/render_chart.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the chart does not validate: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rendered: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        rendered["cases"][0]["manifests"].is_object(),
+        "{rendered:#}"
+    );
+}
