@@ -28,12 +28,12 @@ extern crate self as qlp_sdk;
 
 pub mod archive;
 pub mod arena;
+#[cfg(not(target_arch = "wasm32"))]
+mod native_http;
 pub mod report;
 #[cfg(feature = "source")]
 pub mod source;
 pub mod suppress;
-#[cfg(not(target_arch = "wasm32"))]
-mod native_http;
 #[cfg(feature = "yaml")]
 pub mod yaml;
 

@@ -41,7 +41,8 @@ pub(crate) fn fetch(request: &Request) -> Result<Response, String> {
     );
     for (name, value) in &request.headers {
         let lower = name.to_ascii_lowercase();
-        if !["host", "connection", "content-length", "transfer-encoding"].contains(&lower.as_str()) {
+        if !["host", "connection", "content-length", "transfer-encoding"].contains(&lower.as_str())
+        {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
     }

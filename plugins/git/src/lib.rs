@@ -5,9 +5,12 @@
 //! ([`push`], [`pktline`]) itself, through the host's `http` interface.
 //!
 //! **Artifact.** A `.tar.gz` (`application/gzip`) or `.zip`
-//! (`application/zip`), unpacked in memory by [`unpack`]; any other media
+//! (`application/zip`), unpacked in memory by the SDK's
+//! `qlp_sdk::archive::unpack` within [`UNPACK_LIMITS`]; any other media
 //! type gives `UNSUPPORTED_ARTIFACT`, a hostile or oversized archive
-//! `INVALID_ARTIFACT`. When every file sits under one top-level directory
+//! `INVALID_ARTIFACT` (absolute paths, `..`, a `.git` component, the same
+//! path twice or a file that is also another file's directory, links,
+//! devices and FIFOs). When every file sits under one top-level directory
 //! (the `capsule-1234/` an exporter may add), that directory is stripped
 //! unless `strip-root` is `false` — so a capsule whose files genuinely all
 //! live in one directory needs `strip-root = false` to keep it.
@@ -65,15 +68,14 @@ pub mod object;
 pub mod pack;
 pub mod pktline;
 pub mod push;
-pub mod unpack;
 
+use qlp_sdk::archive::unpack::{self, Format, Limits};
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
 use qlp_sdk::{Capability, PluginKind};
 
 use crate::object::{FileEntry, Kind, Object, ObjectId, Signature};
 use crate::pktline::RefStatus;
 use crate::push::{Command, HostHttp, Remote, Transport};
-use crate::unpack::Format;
 
 /// Options the host adds to every delivery start with this.
 pub const HOST_OPTION_PREFIX: &str = "qlp.";
@@ -100,6 +102,17 @@ pub const DELIVERY_REF_HEX: usize = 32;
 /// Source trees compress well below it; incompressible artifacts beyond it
 /// fail with `TOO_LARGE` instead of a refused request.
 pub const MAX_PACK_BYTES: usize = 16 << 20;
+
+/// What one artifact may unpack to: 64 MiB of files in all, any one of
+/// them up to that (capsules are source trees, far below it, and the whole
+/// of it, its objects and the pack live in the plugin's memory at once),
+/// and 20 000 entries, so a pathological archive of empty entries cannot
+/// cost unbounded time.
+pub const UNPACK_LIMITS: Limits = Limits {
+    max_entries: 20_000,
+    max_file_bytes: 64 << 20,
+    max_total_bytes: 64 << 20,
+};
 
 /// Advertisement-and-push rounds one delivery may take when an answer is
 /// lost (transport failure or 5xx). Each round is at most three requests,
@@ -366,20 +379,26 @@ pub fn branch_problem(branch: &str) -> Option<&'static str> {
 }
 
 /// The artifact's files, unpacked and with the root directory stripped
-/// when asked.
+/// when asked. Beyond [`UNPACK_LIMITS`] is `INVALID_ARTIFACT` here, as this
+/// adapter has always said, where the SDK says `ARTIFACT_TOO_LARGE`.
 pub fn files_of(artifact: &Artifact, strip_root: bool) -> Result<Vec<FileEntry>, PluginError> {
-    let format = Format::of(&artifact.media_type, &artifact.file_name).ok_or_else(|| {
-        PluginError::new(
+    if Format::of(artifact).is_none() {
+        return Err(PluginError::new(
             "UNSUPPORTED_ARTIFACT",
             format!(
                 "{:?} ({}) is neither a .tar.gz nor a .zip",
                 artifact.file_name, artifact.media_type
             ),
-        )
+        ));
+    }
+    let mut files = unpack::unpack(artifact, &UNPACK_LIMITS).map_err(|mut error| {
+        if error.code == "ARTIFACT_TOO_LARGE" {
+            error.code = "INVALID_ARTIFACT".into();
+        }
+        error
     })?;
-    let mut files = unpack::unpack(format, &artifact.bytes)?;
-    if strip_root && let Some(root) = unpack::common_root(&files) {
-        unpack::strip_root(&mut files, &root);
+    if strip_root {
+        unpack::strip_root(&mut files);
     }
     Ok(files)
 }

@@ -82,13 +82,9 @@ pub fn hash(kind: Kind, content: &[u8]) -> ObjectId {
 }
 
 /// One file to commit: a `/`-separated relative path (already checked by
-/// [`crate::unpack`]), its bytes and whether it is executable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileEntry {
-    pub path: String,
-    pub content: Vec<u8>,
-    pub executable: bool,
-}
+/// the SDK's unpacker, [`crate::files_of`]), its bytes and whether it is
+/// executable.
+pub use qlp_sdk::archive::unpack::Entry as FileEntry;
 
 /// Mode of a regular file in a tree.
 pub const MODE_FILE: &str = "100644";
@@ -107,7 +103,7 @@ struct Dir<'a> {
 /// The objects for a set of files: every distinct blob, every tree, and the
 /// root tree's id. Objects come once each, in no particular order.
 /// The caller guarantees paths are distinct and that no file is another
-/// file's directory ([`crate::unpack`] does).
+/// file's directory (the SDK's unpacker, [`crate::files_of`], does).
 pub fn build_tree(files: &[FileEntry]) -> (ObjectId, Vec<Object>) {
     let mut objects: BTreeMap<ObjectId, Object> = BTreeMap::new();
     let mut root = Dir::default();

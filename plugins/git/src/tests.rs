@@ -512,3 +512,143 @@ fn describe_declares_http_and_the_token_secret() {
         [Capability::Http(_), Capability::Secret(key)] if key == "token"
     ));
 }
+
+/// The archive readers' tests as this adapter sees them (moved here when
+/// its own unpacker gave way to the SDK's): its limits and its codes.
+mod unpacking {
+    use std::io::{Cursor, Write};
+
+    use super::*;
+
+    fn tar_gz(entries: &[(&str, &[u8], u32, tar::EntryType)]) -> Artifact {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut builder = tar::Builder::new(gz);
+        for (path, content, mode, kind) in entries {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(*kind);
+            header.set_mode(*mode);
+            header.set_size(content.len() as u64);
+            // `set_path` refuses `..`; write the raw name as a hostile
+            // archive would.
+            let name = &mut header.as_old_mut().name;
+            name[..path.len()].copy_from_slice(path.as_bytes());
+            if *kind == tar::EntryType::Symlink {
+                header.set_link_name("target").unwrap();
+            }
+            header.set_cksum();
+            builder.append(&header, *content).unwrap();
+        }
+        Artifact {
+            media_type: "application/gzip".into(),
+            file_name: "capsule.tar.gz".into(),
+            bytes: builder.into_inner().unwrap().finish().unwrap(),
+        }
+    }
+
+    fn zip_bytes(bytes: Vec<u8>) -> Artifact {
+        Artifact {
+            media_type: "application/zip".into(),
+            file_name: "capsule.zip".into(),
+            bytes,
+        }
+    }
+
+    fn zip_of(entries: &[(&str, &[u8], u32)]) -> Artifact {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (path, content, mode) in entries {
+            // Stored: deflating the bound-sized entries would dominate the
+            // test's time in a debug build.
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .unix_permissions(*mode);
+            writer.start_file(*path, options).unwrap();
+            writer.write_all(content).unwrap();
+        }
+        zip_bytes(writer.finish().unwrap().into_inner())
+    }
+
+    const FILE: tar::EntryType = tar::EntryType::Regular;
+
+    fn code<T>(result: Result<T, PluginError>) -> String {
+        result.err().map(|e| e.code).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_tar_gz_gives_its_files_with_the_executable_bit() {
+        let artifact = tar_gz(&[
+            ("./app/", b"", 0o755, tar::EntryType::Directory),
+            ("./app/main.py", b"print(1)\n", 0o644, FILE),
+            ("./app/run.sh", b"#!/bin/sh\n", 0o755, FILE),
+        ]);
+        let files = files_of(&artifact, false).unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[0].path, "app/main.py");
+        assert!(!files[0].executable);
+        assert_eq!(files[1].path, "app/run.sh");
+        assert!(files[1].executable);
+        assert_eq!(files[1].content, b"#!/bin/sh\n");
+    }
+
+    #[test]
+    fn a_zip_gives_its_files_with_the_executable_bit() {
+        let artifact = zip_of(&[("a.txt", b"a", 0o644), ("bin/x", b"x", 0o755)]);
+        let files = files_of(&artifact, false).unwrap();
+        assert_eq!(files.len(), 2);
+        assert!(!files[0].executable);
+        assert!(files[1].executable);
+        assert_eq!(files[1].path, "bin/x");
+    }
+
+    #[test]
+    fn hostile_entries_are_invalid_artifacts() {
+        for bad in [
+            "/etc/passwd",
+            "a/../../b",
+            "../x",
+            ".git/config",
+            "a/.GIT/x",
+        ] {
+            let artifact = tar_gz(&[(bad, b"x", 0o644, FILE)]);
+            assert_eq!(code(files_of(&artifact, true)), "INVALID_ARTIFACT", "{bad}");
+        }
+        let link = tar_gz(&[("l", b"", 0o777, tar::EntryType::Symlink)]);
+        assert_eq!(code(files_of(&link, true)), "INVALID_ARTIFACT");
+        let device = tar_gz(&[("d", b"", 0o600, tar::EntryType::Char)]);
+        assert_eq!(code(files_of(&device, true)), "INVALID_ARTIFACT");
+        let twice = tar_gz(&[("a", b"1", 0o644, FILE), ("./a", b"2", 0o644, FILE)]);
+        assert_eq!(code(files_of(&twice, true)), "INVALID_ARTIFACT");
+        let nested = tar_gz(&[("a", b"1", 0o644, FILE), ("a/b", b"2", 0o644, FILE)]);
+        assert_eq!(code(files_of(&nested, true)), "INVALID_ARTIFACT");
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        writer
+            .add_symlink("l", "target", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        let zip_link = zip_bytes(writer.finish().unwrap().into_inner());
+        assert_eq!(code(files_of(&zip_link, true)), "INVALID_ARTIFACT");
+        let not_zip = zip_bytes(b"not a zip".to_vec());
+        assert_eq!(code(files_of(&not_zip, true)), "INVALID_ARTIFACT");
+        let mut not_gzip = tar_gz(&[]);
+        not_gzip.bytes = b"not gzip".to_vec();
+        assert_eq!(code(files_of(&not_gzip, true)), "INVALID_ARTIFACT");
+    }
+
+    #[test]
+    fn archives_beyond_the_bounds_are_refused() {
+        let half = (UNPACK_LIMITS.max_total_bytes / 2 + 1) as usize;
+        let big = vec![0u8; half];
+        let artifact = zip_of(&[("a", &big, 0o644), ("b", &big, 0o644)]);
+        let error = files_of(&artifact, true).unwrap_err();
+        assert_eq!(error.code, "INVALID_ARTIFACT");
+        assert!(error.message.contains("more than"), "{}", error.message);
+
+        let names: Vec<String> = (0..=UNPACK_LIMITS.max_entries)
+            .map(|i| format!("f{i}"))
+            .collect();
+        let entries: Vec<(&str, &[u8], u32)> = names
+            .iter()
+            .map(|n| (n.as_str(), &b""[..], 0o644))
+            .collect();
+        let error = files_of(&zip_of(&entries), true).unwrap_err();
+        assert!(error.message.contains("entries"), "{}", error.message);
+    }
+}

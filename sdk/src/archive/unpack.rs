@@ -6,16 +6,21 @@
 //! The artifact comes from an exporter of the same pipeline, but it is read
 //! as untrusted input: a path that is empty, absolute, has `..`, `.` or
 //! empty components, a backslash or a NUL byte ([`super::path_problem`]),
-//! two entries with one path, a file where another needs a directory,
-//! symbolic or hard links and device or FIFO entries are all refused with
-//! `INVALID_ARTIFACT`, as is an archive that does not parse. Directory
-//! entries are skipped (a repository has no empty directories); one leading
-//! `./` is tolerated, as `tar -C dir .` writes it. Sizes are bounded by
-//! [`Limits`]: beyond them `ARTIFACT_TOO_LARGE`, checked while inflating so
-//! a small archive cannot expand without end.
+//! a control character, a `.git` component in any case (a capsule never
+//! carries a repository's own metadata, and every caller writes into a
+//! repository) or more than [`MAX_PATH_BYTES`], two entries with one path,
+//! a file where another needs a directory, symbolic or hard links and
+//! device, FIFO or socket entries are all refused with `INVALID_ARTIFACT`,
+//! as is an archive that does not parse. Directory entries are skipped (a
+//! repository has no empty directories); one leading `./` is tolerated, as
+//! `tar -C dir .` writes it. Sizes are bounded by [`Limits`]: beyond them
+//! `ARTIFACT_TOO_LARGE`, checked while inflating so a small archive cannot
+//! expand without end.
 //!
 //! [`unpack`] picks the format from the media type or the file name
 //! ([`Format::of`]) and returns the entries sorted by path (byte order).
+//! [`strip_root`] then removes the one top-level directory an exporter may
+//! wrap the files in (`capsule-1234/`), for adapters that offer it.
 
 use std::collections::BTreeSet;
 use std::io::{self, Read};
@@ -45,6 +50,10 @@ impl Default for Limits {
         }
     }
 }
+
+/// Longest entry path accepted, in bytes: Linux's `PATH_MAX`, beyond which
+/// no checkout could hold the file.
+pub const MAX_PATH_BYTES: usize = 4096;
 
 /// Room allowed for tar headers, long names and padding on top of the
 /// files' own bytes while inflating: 8 KiB per entry.
@@ -159,6 +168,13 @@ pub fn unpack_zip(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, PluginErr
         if file.is_dir() {
             continue;
         }
+        // Zip has no entry types; a Unix mode may still say device or FIFO.
+        let file_type = file.unix_mode().map_or(0, |m| m & S_IFMT);
+        if file_type != 0 && file_type != S_IFREG {
+            return Err(invalid(format!(
+                "{path:?} is not a regular file (Unix file type {file_type:o})"
+            )));
+        }
         files.check_size(&path, file.size())?;
         let mut content = Vec::with_capacity(file.size() as usize);
         // The declared size is checked above; never read past it either.
@@ -171,6 +187,37 @@ pub fn unpack_zip(bytes: &[u8], limits: &Limits) -> Result<Vec<Entry>, PluginErr
         files.push(path, content, executable)?;
     }
     files.finish()
+}
+
+/// The file-type bits of a Unix mode, and their value for a regular file.
+const S_IFMT: u32 = 0o170000;
+const S_IFREG: u32 = 0o100000;
+
+/// The one top-level directory every entry sits under, if there is one
+/// (an exporter's `capsule-1234/` wrapper); `None` when any file is at the
+/// top or two directories are.
+pub fn common_root(entries: &[Entry]) -> Option<&str> {
+    let mut root = None;
+    for entry in entries {
+        let (top, _) = entry.path.split_once('/')?;
+        match root {
+            None => root = Some(top),
+            Some(r) if r == top => {}
+            Some(_) => return None,
+        }
+    }
+    root
+}
+
+/// Removes the [`common_root`] from the front of every path and returns
+/// it; leaves the entries as they are when there is none. Paths stay
+/// distinct and in order: they all lose the same prefix.
+pub fn strip_root(entries: &mut [Entry]) -> Option<String> {
+    let root = common_root(entries)?.to_string();
+    for entry in entries.iter_mut() {
+        entry.path.drain(..=root.len());
+    }
+    Some(root)
 }
 
 /// The entries read so far and the limits they count against.
@@ -200,12 +247,17 @@ impl<'l> Files<'l> {
                 self.limits.max_entries
             )));
         }
+        if raw.len() > MAX_PATH_BYTES {
+            return Err(invalid(format!(
+                "an entry path is longer than {MAX_PATH_BYTES} bytes"
+            )));
+        }
         let path = std::str::from_utf8(raw)
             .map_err(|_| invalid(format!("entry path {raw:?} is not UTF-8")))?;
         let path = path.strip_prefix("./").unwrap_or(path);
         // A directory entry ends with `/`; its path is checked without it.
         let path = path.strip_suffix('/').unwrap_or(path);
-        if let Some(problem) = super::path_problem(path) {
+        if let Some(problem) = entry_path_problem(path) {
             return Err(invalid(format!("entry path {path:?} {problem}")));
         }
         Ok(path.to_string())
@@ -264,6 +316,20 @@ impl<'l> Files<'l> {
         }
         Ok(self.entries)
     }
+}
+
+/// Why an unpacked path cannot go into a repository: the archive rules
+/// ([`super::path_problem`]), then control characters and `.git`.
+fn entry_path_problem(path: &str) -> Option<&'static str> {
+    super::path_problem(path).or_else(|| {
+        if path.chars().any(char::is_control) {
+            Some("contains a control character")
+        } else if path.split('/').any(|c| c.eq_ignore_ascii_case(".git")) {
+            Some("has a `.git` component")
+        } else {
+            None
+        }
+    })
 }
 
 /// A reader that fails with `FileTooLarge` once more than `left` bytes
@@ -468,6 +534,75 @@ mod tests {
     }
 
     #[test]
+    fn repository_metadata_control_characters_and_overlong_paths_are_invalid() {
+        let long = "a/".repeat(MAX_PATH_BYTES / 2) + "b";
+        for bad in [".git/config", "a/.GIT/x", "src/.git", "a\nb", "tab\there"] {
+            let bytes = tar_gz(&[(bad.as_bytes(), FILE, b"x")]);
+            assert_eq!(
+                code(unpack_tar_gz(&bytes, &Limits::default())),
+                "INVALID_ARTIFACT",
+                "{bad:?}"
+            );
+            let bytes = zip(&[(bad, b"x")], None);
+            assert_eq!(
+                code(unpack_zip(&bytes, &Limits::default())),
+                "INVALID_ARTIFACT",
+                "{bad:?}"
+            );
+        }
+        let bytes = zip(&[(long.as_str(), b"x")], None);
+        assert_eq!(
+            code(unpack_zip(&bytes, &Limits::default())),
+            "INVALID_ARTIFACT"
+        );
+        let device = tar_gz(&[(b"d", tar::EntryType::Char, b"")]);
+        assert_eq!(
+            code(unpack_tar_gz(&device, &Limits::default())),
+            "INVALID_ARTIFACT"
+        );
+        // Only a whole `.git` component: dotfiles of git's are capsule files.
+        let bytes = tar_gz(&[(b".gitignore", FILE, b""), (b".github/ci.yml", FILE, b"")]);
+        let entries = unpack_tar_gz(&bytes, &Limits::default()).expect("entries");
+        assert_eq!(entries.len(), 2);
+    }
+
+    #[test]
+    fn a_zip_entry_whose_unix_mode_is_a_fifo_is_invalid() {
+        // The zip writer keeps permission bits only; the file type goes
+        // into the central directory's external attributes by hand.
+        let mut bytes = zip(&[("fifo", b"")], None);
+        let central = bytes
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("a central directory entry");
+        bytes[central + 38..central + 42].copy_from_slice(&(0o010644u32 << 16).to_le_bytes());
+        assert_eq!(
+            code(unpack_zip(&bytes, &Limits::default())),
+            "INVALID_ARTIFACT"
+        );
+    }
+
+    #[test]
+    fn a_single_top_level_directory_is_found_and_stripped() {
+        let file = |path: &str| Entry {
+            path: path.into(),
+            content: vec![],
+            executable: false,
+        };
+        let mut files = vec![file("capsule-1/a"), file("capsule-1/b/c")];
+        assert_eq!(common_root(&files), Some("capsule-1"));
+        assert_eq!(strip_root(&mut files).as_deref(), Some("capsule-1"));
+        assert_eq!(files[0].path, "a");
+        assert_eq!(files[1].path, "b/c");
+        assert_eq!(common_root(&[file("a/x"), file("b/y")]), None);
+        assert_eq!(common_root(&[file("a/x"), file("top")]), None);
+        assert_eq!(common_root(&[]), None);
+        let mut two = vec![file("a/x"), file("b/y")];
+        assert_eq!(strip_root(&mut two), None);
+        assert_eq!(two[0].path, "a/x", "nothing stripped");
+    }
+
+    #[test]
     fn the_format_comes_from_the_media_type_or_the_name() {
         let artifact = |media_type: &str, file_name: &str| Artifact {
             media_type: media_type.into(),
@@ -487,6 +622,11 @@ mod tests {
             Some(Format::TarGz)
         );
         assert_eq!(Format::of(&artifact("", "a.zip")), Some(Format::Zip));
+        assert_eq!(
+            Format::of(&artifact("application/octet-stream", "c.tar.gz")),
+            Some(Format::TarGz)
+        );
+        assert_eq!(Format::of(&artifact("text/plain", "sbom.json")), None);
         assert_eq!(Format::of(&artifact("text/plain", "a.txt")), None);
         assert_eq!(
             code(unpack(&artifact("text/plain", "a.txt"), &Limits::default())),
