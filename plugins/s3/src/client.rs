@@ -6,14 +6,21 @@
 use qlp_sdk::PluginError;
 use qlp_sdk::http::{Request, Response};
 
-use crate::settings::{Addressing, Settings};
+use crate::settings::{Addressing, Plan, Settings};
 use crate::sigv4::{self, Unsigned};
 
-/// Requests one delivery may send, far inside the host's cap on one plugin
-/// call (64): enough for the largest artifact the host lets an exporter
-/// write (16 MiB) in parts of S3's smallest size, with room for the checks
-/// and clean-ups around them. [`crate::MAX_PARTS`] is derived from it.
-pub const MAX_REQUESTS: u32 = 16;
+/// Requests one delivery may send, retries included: the host's cap on one
+/// plugin call. [`crate::MAX_PARTS`] leaves room in it for the checks,
+/// clean-ups and retries around the parts.
+pub const MAX_REQUESTS: u32 = 64;
+
+/// Tries of one request that met a transport failure or a 5xx: enough to
+/// ride out a restart or a `SlowDown`, few enough to fail fast.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// Pause before the first retry, doubled before the next, where the build
+/// can wait ([`wait`]).
+pub const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Longest S3 error message quoted in a QLP error.
 const MAX_QUOTED_BYTES: usize = 300;
@@ -21,6 +28,9 @@ const MAX_QUOTED_BYTES: usize = 300;
 /// Where requests go.
 pub trait Transport {
     fn fetch(&mut self, request: &Request) -> Result<Response, String>;
+
+    /// Pauses before a retry; scripted servers in tests need not.
+    fn wait(&mut self, _delay: std::time::Duration) {}
 }
 
 /// The host's `http` interface, with its allow-list.
@@ -30,6 +40,19 @@ impl Transport for HostHttp {
     fn fetch(&mut self, request: &Request) -> Result<Response, String> {
         qlp_sdk::http::fetch(request)
     }
+
+    fn wait(&mut self, delay: std::time::Duration) {
+        wait(delay)
+    }
+}
+
+/// Waits `delay` where the build can: natively it sleeps; a WebAssembly
+/// plugin has no clock to wait on, so there a retry follows at once.
+pub fn wait(delay: std::time::Duration) {
+    #[cfg(target_arch = "wasm32")]
+    let _ = delay;
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::sleep(delay);
 }
 
 /// One request before signing.
@@ -75,6 +98,7 @@ pub struct Client<'a, T: Transport> {
     transport: &'a mut T,
     settings: &'a Settings,
     bucket: &'a str,
+    addressing: Addressing,
     amz_date: String,
     sent: u32,
 }
@@ -82,30 +106,41 @@ pub struct Client<'a, T: Transport> {
 impl<'a, T: Transport> Client<'a, T> {
     /// A client whose signatures use the server's own time, read from the
     /// `Date` of one unsigned `HEAD` of the bucket (a WebAssembly plugin
-    /// has no clock). Whatever that request's status, only its date is
-    /// used.
+    /// has no clock, and S3 refuses a signature more than 15 minutes off
+    /// its own time). Whatever that request's status, only its date is
+    /// used; a server sending none is signed for at the intent's creation
+    /// time (`qlp.created-at`), when the host gave it.
     pub fn connect(
         transport: &'a mut T,
         settings: &'a Settings,
-        bucket: &'a str,
+        plan: &'a Plan,
     ) -> Result<Self, PluginError> {
-        let (authority, path) = location(settings, bucket, None);
+        let (authority, path) = location(settings, plan.addressing, &plan.bucket, None);
         let probe = Request {
             method: "HEAD".into(),
             url: format!("{}://{authority}{path}", settings.endpoint.scheme),
             headers: vec![],
             body: vec![],
         };
-        let response = transport
-            .fetch(&probe)
-            .map_err(|e| unreachable(settings, &e))?;
+        let mut sent = 0;
+        let response = loop {
+            sent += 1;
+            match transport.fetch(&probe) {
+                Ok(response) => break response,
+                Err(e) if sent >= MAX_ATTEMPTS => {
+                    return Err(unreachable(settings, &e, sent));
+                }
+                Err(_) => transport.wait(RETRY_DELAY * 2u32.pow(sent - 1)),
+            }
+        };
         let amz_date = header(&response, "date")
             .and_then(sigv4::amz_date_from_http_date)
+            .or_else(|| plan.created_at.clone())
             .ok_or_else(|| {
                 PluginError::new(
                     "REJECTED",
                     format!(
-                        "{} sent no valid `Date` header, which signing needs",
+                        "{} sent no valid `Date` header and the host no `qlp.created-at`: no time to sign with",
                         settings.endpoint.url()
                     ),
                 )
@@ -113,9 +148,10 @@ impl<'a, T: Transport> Client<'a, T> {
         Ok(Self {
             transport,
             settings,
-            bucket,
+            bucket: &plan.bucket,
+            addressing: plan.addressing,
             amz_date,
-            sent: 1,
+            sent,
         })
     }
 
@@ -124,17 +160,49 @@ impl<'a, T: Transport> Client<'a, T> {
         self.sent
     }
 
-    /// Signs and sends `call`. A transport failure is `UNREACHABLE`; the
-    /// response is returned whatever its status.
+    /// Signs and sends `call`, up to [`MAX_ATTEMPTS`] times while the
+    /// connection fails or the server answers 5xx. A transport failure on
+    /// the last try is `UNREACHABLE`; otherwise the last response is
+    /// returned whatever its status.
     pub fn send(&mut self, call: Call) -> Result<Response, PluginError> {
-        if self.sent >= MAX_REQUESTS {
-            return Err(PluginError::new(
-                "REJECTED",
-                format!("a delivery may send at most {MAX_REQUESTS} requests"),
-            ));
+        let request = self.sign(call);
+        let mut attempt = 0;
+        loop {
+            if self.sent >= MAX_REQUESTS {
+                return Err(PluginError::new(
+                    "REJECTED",
+                    format!("a delivery may send at most {MAX_REQUESTS} requests"),
+                ));
+            }
+            self.sent += 1;
+            attempt += 1;
+            let outcome = self.transport.fetch(&request);
+            let retry = match &outcome {
+                Ok(response) => response.status >= 500,
+                Err(_) => true,
+            };
+            if !retry || attempt >= MAX_ATTEMPTS {
+                return outcome.map_err(|e| unreachable(self.settings, &e, attempt));
+            }
+            qlp_sdk::log::warn(
+                "S3 request failed, retrying",
+                &[
+                    ("method", request.method.as_str()),
+                    ("attempt", &attempt.to_string()),
+                ],
+            );
+            self.transport.wait(RETRY_DELAY * 2u32.pow(attempt - 1));
         }
-        self.sent += 1;
-        let (authority, path) = location(self.settings, self.bucket, call.key.as_deref());
+    }
+
+    /// The request `call` stands for, signed.
+    fn sign(&self, call: Call) -> Request {
+        let (authority, path) = location(
+            self.settings,
+            self.addressing,
+            self.bucket,
+            call.key.as_deref(),
+        );
         let payload_sha256 = sigv4::sha256_hex(&call.body);
         let mut headers = call.headers;
         headers.push(("host".into(), authority.clone()));
@@ -153,6 +221,7 @@ impl<'a, T: Transport> Client<'a, T> {
             },
             &self.settings.credentials,
             &self.settings.region,
+            sigv4::SERVICE,
             &self.amz_date,
         );
         // The host writes `Host` itself, from the URL: the same text.
@@ -164,21 +233,24 @@ impl<'a, T: Transport> Client<'a, T> {
             self.settings.endpoint.scheme,
             if query.is_empty() { "" } else { "?" }
         );
-        self.transport
-            .fetch(&Request {
-                method: call.method.into(),
-                url,
-                headers,
-                body: call.body,
-            })
-            .map_err(|e| unreachable(self.settings, &e))
+        Request {
+            method: call.method.into(),
+            url,
+            headers,
+            body: call.body,
+        }
     }
 }
 
 /// The authority and path of the bucket or one of its objects.
-fn location(settings: &Settings, bucket: &str, key: Option<&str>) -> (String, String) {
+fn location(
+    settings: &Settings,
+    addressing: Addressing,
+    bucket: &str,
+    key: Option<&str>,
+) -> (String, String) {
     let key = key.map(|k| sigv4::uri_encode(k, false)).unwrap_or_default();
-    match settings.addressing {
+    match addressing {
         Addressing::Path => {
             let path = if key.is_empty() {
                 format!("/{bucket}")
@@ -324,10 +396,14 @@ pub fn refusal_code(status: u16, s3_code: &str) -> &'static str {
     }
 }
 
-fn unreachable(settings: &Settings, error: &str) -> PluginError {
+fn unreachable(settings: &Settings, error: &str, attempts: u32) -> PluginError {
     PluginError::new(
         "UNREACHABLE",
-        format!("{}: {}", settings.endpoint.url(), sanitize(error)),
+        format!(
+            "{} (after {attempts} tries): {}",
+            settings.endpoint.url(),
+            sanitize(error)
+        ),
     )
 }
 

@@ -7,14 +7,18 @@
 //!
 //! | key | meaning |
 //! |---|---|
-//! | `endpoint` | `http(s)://host[:port]` of the server; required. The operator also grants `host:port` in `http = [...]`. |
-//! | `region` | The region signed for; `us-east-1` when absent. |
+//! | `endpoint` | `http(s)://host[:port]` of the server, e.g. `http://127.0.0.1:9000`; required. The operator also grants `host:port` in `http = [...]`. |
 //! | `bucket` | The bucket, unless the target names one. |
-//! | `addressing` | `path` (`/bucket/key`, the default) or `virtual` (`bucket.host`, whose host is then the one to grant). |
-//! | `access-key-id` | The access key's id; required. |
-//! | `secret-access-key` | The access key's secret: a secret the operator grants (`secrets = { secret-access-key = "env:…" }`), required. It is read only to sign and never logged, quoted in an error or put in a receipt. |
+//! | `region` | The region signed for; `us-east-1` when absent. |
+//! | `virtual-hosted` | `true` for `bucket.host` URLs (whose host is then the one to grant); `false`, the default, for path-style `host/bucket/key`. |
+//! | `access-key-id`, `secret-access-key` | The access key: secrets the operator grants (`secrets = { … = "env:…" }`), both required (`MISSING_SECRET`). They are read only to sign and never logged, quoted in an error or put in a receipt. |
 //! | `session-token` | For temporary credentials. |
-//! | `part-size` | Bytes per part of a multipart upload, 5 MiB (the default) to 5 GiB; an artifact up to this size goes in one `PUT`. |
+//! | `multipart-threshold` | Artifacts over this many bytes go in parts; default 8 MiB. |
+//! | `part-size` | Bytes per part; default 8 MiB. |
+//! | `checksum-sha256` | `false` stops sending `x-amz-checksum-sha256`, for servers that refuse it; default `true`. |
+//!
+//! Sizes are from S3's 5 MiB minimum part to the host's 16 MiB cap on one
+//! request body; missing or malformed values are `INVALID_OPTION`.
 //!
 //! The access key needs `s3:PutObject`, `s3:GetObject` (its `HEAD`) and
 //! `s3:ListBucket` (without it S3 answers a missing key with 403, not 404),
@@ -24,71 +28,88 @@
 //! # Target
 //!
 //! The `destination` is the key prefix: empty for the bucket's root, else
-//! `/`-separated segments that are neither empty, `.` nor `..`, without
-//! backslashes or control characters (`INVALID_DESTINATION`); the file
-//! name is one such segment (`INVALID_FILE_NAME`). Options: `bucket` (over
-//! the configured one) and `overwrite` = `true` or `false` (the default);
-//! options named `qlp.…` come from the host, and others are ignored with a
-//! warning.
+//! `/`-separated segments that are neither empty, `.` nor `..`, without a
+//! leading `/`, backslashes or control characters (`INVALID_DESTINATION`);
+//! the object key is `<prefix>/<file name>`, the file name one such segment
+//! (`INVALID_FILE_NAME`). Options: `bucket` (over the configured one),
+//! `overwrite` = `true` or `false` (the default), `storage-class` (one of
+//! S3's, e.g. `STANDARD_IA`) and `virtual-hosted`; bad values are
+//! `INVALID_OPTION`. Options named `qlp.…` come from the host, and others
+//! are ignored with a warning.
 //!
 //! # What a delivery does
 //!
 //! 1. One unsigned `HEAD` of the bucket, for the server's `Date`: a
 //!    WebAssembly plugin has no clock, and the server's time is the one a
-//!    signature must agree with.
+//!    signature must agree with (S3 allows 15 minutes of skew, less than an
+//!    intent may run). A server sending no `Date` is signed for at the
+//!    intent's creation time, `qlp.created-at`.
 //! 2. `HEAD` of the key. When the object is there with the artifact's size
 //!    and blake3 (kept as `x-amz-meta-qlp-blake3`) it was delivered before,
 //!    by a run resumed after a crash between the upload and the host's
 //!    record of it: the delivery succeeds with the same receipt and uploads
 //!    nothing. With other content it fails with `CONFLICT` unless
 //!    `overwrite` is `true`.
-//! 3. Up to `part-size`, one `PUT`; beyond, a multipart upload (parts of at
-//!    least `part-size`, at most [`MAX_PARTS`] of them), after aborting the
-//!    key's unfinished uploads left by a crashed attempt; a failed upload is
-//!    aborted. Every body is sent with its SHA-256 (signed) and MD5
+//! 3. Up to `multipart-threshold`, one `PUT`; beyond, a multipart upload
+//!    (parts of `part-size`, grown to keep within [`MAX_PARTS`]) after
+//!    aborting the key's unfinished uploads left by a crashed attempt; a
+//!    failed upload is aborted. Every body is sent with its SHA-256 (signed
+//!    in `x-amz-content-sha256`, and as `x-amz-checksum-sha256`) and MD5
 //!    (`Content-MD5`), which the server checks. Without `overwrite` the
 //!    write is conditional (`If-None-Match: *`), so two deliveries racing
 //!    cannot both write.
 //! 4. `HEAD` again: size, blake3 and, unless the object is encrypted with
 //!    KMS or a customer key, the ETag (the MD5 of the bytes, or of the
 //!    parts' MD5s for a multipart upload) must be the artifact's, else
-//!    `DIGEST_MISMATCH`.
+//!    `DIGEST_MISMATCH` (and the object is removed).
+//!
+//! Each request is tried up to [`client::MAX_ATTEMPTS`] times on a
+//! transport failure or a 5xx, with a short backoff where the build can
+//! wait (natively; inside WebAssembly at once), all within the host's 64
+//! requests of one call.
 //!
 //! The receipt's location is `s3://<bucket>/<key>`; its details are
-//! `endpoint`, `bucket`, `key`, `bytes`, `media-type`, `blake3`, `etag`
-//! and, on a versioned bucket, `version-id`.
+//! `bytes`, `etag`, `media-type`, `parts` (1 for one `PUT`), `endpoint`,
+//! `bucket`, `key`, `blake3` and, on a versioned bucket, `version-id`.
 //!
 //! # Errors
 //!
 //! | code | when |
 //! |---|---|
-//! | `INVALID_CONFIG` | a configuration key is missing or malformed, or no bucket is named |
-//! | `INVALID_DESTINATION`, `INVALID_FILE_NAME`, `INVALID_OPTION` | the target or artifact name is unusable |
-//! | `AUTH_FAILED` | 401/403: wrong key or signature, access denied, expired token, clock skew |
-//! | `TARGET_NOT_FOUND` | no such bucket, or the bucket is in another region or behind another endpoint |
+//! | `INVALID_OPTION` | a configuration key or target option is missing or malformed, or no bucket is named |
+//! | `INVALID_DESTINATION`, `INVALID_FILE_NAME` | the key prefix or artifact name is unusable |
+//! | `MISSING_SECRET` | `access-key-id` or `secret-access-key` is not granted: nothing is sent unsigned |
+//! | `AUTH_FAILED` | 401/403: `InvalidAccessKeyId`, `SignatureDoesNotMatch`, `AccessDenied`, expired token, clock skew |
+//! | `TARGET_NOT_FOUND` | `NoSuchBucket`, or the bucket is in another region or behind another endpoint |
 //! | `CONFLICT` | the key holds other content and `overwrite` is not `true`, or a conditional write lost a race |
 //! | `DIGEST_MISMATCH` | the server refused a body's digest, or what it stored is not the artifact |
-//! | `UNREACHABLE` | the connection failed (host not granted, refused, timed out) or the server answered 5xx |
-//! | `MISSING_SECRET` | `secret-access-key` is not granted: nothing is sent unsigned |
-//! | `REJECTED` | any other refusal, quoted with S3's code and message |
+//! | `UNREACHABLE` | the connection failed (host not granted, refused, timed out) or the server answered 5xx, on every try |
+//! | `TOO_LARGE` | the artifact needs parts over 16 MiB ([`MAX_PARTS`] × 16 MiB at most) |
+//! | `REJECTED` | any other refusal |
+//!
+//! Messages quote S3's error code and message from the XML body, never a
+//! request header, so never a credential.
 
 pub mod client;
 pub mod settings;
 pub mod sigv4;
 
+use base64::Engine as _;
 use md5::{Digest, Md5};
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
 use qlp_sdk::http::Response;
 use qlp_sdk::{Capability, PluginKind};
+use sha2::Sha256;
 
 use client::{Call, Client, HostHttp, Transport, header, refusal, success, xml_blocks, xml_text};
 use settings::{Plan, Settings};
 
-/// Most parts of one multipart upload: with the time probe, the two
-/// `HEAD`s, the listing, the initiation, the completion, an abort on
-/// failure and [`MAX_STALE_ABORTS`], what fits in [`client::MAX_REQUESTS`].
-/// The part size grows to keep an artifact within it.
-pub const MAX_PARTS: u64 = 7;
+/// Most parts of one multipart upload. With the time probe, the two or
+/// three `HEAD`s, the listing, [`MAX_STALE_ABORTS`], the initiation, the
+/// completion and an abort or removal on failure (11 requests), it leaves
+/// 13 of [`client::MAX_REQUESTS`] for retries. The part size grows to keep
+/// an artifact within it, up to [`settings::MAX_BODY`]: 640 MiB at most.
+pub const MAX_PARTS: u64 = 40;
 
 /// Unfinished uploads of the key aborted before a new multipart upload.
 pub const MAX_STALE_ABORTS: usize = 2;
@@ -110,6 +131,7 @@ impl Delivery for S3 {
                 // The operator grants the endpoint's own `host:port`; this
                 // only asks for outbound HTTP.
                 Capability::Http("s3.invalid:443".into()),
+                Capability::Secret(settings::KEY_ID_KEY.into()),
                 Capability::Secret(settings::SECRET_KEY.into()),
             ],
         }
@@ -128,7 +150,23 @@ struct Upload<'a> {
     bytes: &'a [u8],
     media_type: String,
     blake3: String,
+    /// Bytes per part; the whole artifact when it goes in one `PUT`.
     part_size: usize,
+    /// Whether it goes in parts: over `multipart-threshold`.
+    multipart: bool,
+    /// Whether bodies carry `x-amz-checksum-sha256`.
+    checksum: bool,
+}
+
+impl Upload<'_> {
+    /// The parts the upload sends: 1 for one `PUT`.
+    fn parts(&self) -> usize {
+        if self.multipart {
+            self.bytes.len().div_ceil(self.part_size)
+        } else {
+            1
+        }
+    }
 }
 
 /// An object as `HEAD` describes it.
@@ -177,11 +215,18 @@ pub fn deliver_with(
         &target.destination,
         &target.options,
     )?;
+    let in_parts = artifact.bytes.len() as u64 > settings.multipart_threshold;
     let upload = Upload {
         bytes: &artifact.bytes,
         media_type: content_type(&artifact.media_type),
         blake3: blake3::hash(&artifact.bytes).to_hex().to_string(),
-        part_size: part_size(settings.part_size, artifact.bytes.len()),
+        part_size: if in_parts {
+            part_size(settings.part_size, artifact.bytes.len())?
+        } else {
+            artifact.bytes.len()
+        },
+        multipart: in_parts,
+        checksum: settings.checksum,
     };
     if let Some(expected) = &plan.expected_blake3
         && *expected != upload.blake3
@@ -194,7 +239,7 @@ pub fn deliver_with(
             ),
         ));
     }
-    let mut client = Client::connect(transport, settings, &plan.bucket)?;
+    let mut client = Client::connect(transport, settings, &plan)?;
     let bytes = upload.bytes.len().to_string();
     let fields = [
         ("bucket", plan.bucket.as_str()),
@@ -216,10 +261,10 @@ pub fn deliver_with(
             ));
         }
     }
-    let written = if upload.bytes.len() <= upload.part_size {
-        put(&mut client, &plan, &upload)
-    } else {
+    let written = if upload.multipart {
         multipart(&mut client, &plan, &upload)
+    } else {
+        put(&mut client, &plan, &upload)
     };
     match written {
         Ok(()) => {}
@@ -259,10 +304,27 @@ pub fn deliver_with(
 }
 
 /// The configured part size, grown so that no artifact needs more than
-/// [`MAX_PARTS`] parts.
-fn part_size(configured: u64, length: usize) -> usize {
+/// [`MAX_PARTS`] parts; `TOO_LARGE` when that would take parts over
+/// [`settings::MAX_BODY`].
+fn part_size(configured: u64, length: usize) -> Result<usize, PluginError> {
     let needed = (length as u64).div_ceil(MAX_PARTS);
-    usize::try_from(configured.max(needed)).unwrap_or(usize::MAX)
+    let size = configured.max(needed);
+    if size > settings::MAX_BODY {
+        return Err(PluginError::new(
+            "TOO_LARGE",
+            format!(
+                "the artifact has {length} bytes; one delivery uploads at most {} ({MAX_PARTS} parts of {} bytes)",
+                MAX_PARTS * settings::MAX_BODY,
+                settings::MAX_BODY
+            ),
+        ));
+    }
+    Ok(usize::try_from(size).unwrap_or(usize::MAX))
+}
+
+/// `x-amz-checksum-sha256`'s value: the body's SHA-256 in base64.
+fn checksum_sha256(body: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(<Sha256 as sha2::Digest>::digest(body))
 }
 
 /// The artifact's media type as `Content-Type`, when it is a plain
@@ -306,9 +368,12 @@ fn head<T: Transport>(
 
 /// Headers every write of the object carries.
 fn object_headers(call: Call, plan: &Plan, upload: &Upload<'_>) -> Call {
-    let call = call
+    let mut call = call
         .header("content-type", &upload.media_type)
         .header(DIGEST_HEADER, &upload.blake3);
+    if let Some(class) = &plan.storage_class {
+        call = call.header("x-amz-storage-class", class);
+    }
     if plan.overwrite {
         call
     } else {
@@ -322,9 +387,12 @@ fn put<T: Transport>(
     plan: &Plan,
     upload: &Upload<'_>,
 ) -> Result<(), PluginError> {
-    let call = Call::new("PUT", Some(&plan.key))
+    let mut call = Call::new("PUT", Some(&plan.key))
         .header("content-md5", &base64(&Md5::digest(upload.bytes)))
         .body(upload.bytes.to_vec());
+    if upload.checksum {
+        call = call.header("x-amz-checksum-sha256", &checksum_sha256(upload.bytes));
+    }
     let response = client.send(object_headers(call, plan, upload))?;
     if success(&response) {
         Ok(())
@@ -340,7 +408,10 @@ fn multipart<T: Transport>(
     upload: &Upload<'_>,
 ) -> Result<(), PluginError> {
     abort_stale(client, &plan.key)?;
-    let call = Call::new("POST", Some(&plan.key)).query("uploads", "");
+    let mut call = Call::new("POST", Some(&plan.key)).query("uploads", "");
+    if upload.checksum {
+        call = call.header("x-amz-checksum-algorithm", "SHA256");
+    }
     let response = client.send(object_headers(call, plan, upload))?;
     if !success(&response) {
         return Err(refusal("CreateMultipartUpload", &response));
@@ -372,11 +443,15 @@ fn upload_parts<T: Transport>(
     let mut completion = String::from("<CompleteMultipartUpload>");
     for (i, part) in upload.bytes.chunks(upload.part_size).enumerate() {
         let number = (i + 1).to_string();
-        let call = Call::new("PUT", Some(&plan.key))
+        let checksum = upload.checksum.then(|| checksum_sha256(part));
+        let mut call = Call::new("PUT", Some(&plan.key))
             .query("partNumber", &number)
             .query("uploadId", upload_id)
             .header("content-md5", &base64(&Md5::digest(part)))
             .body(part.to_vec());
+        if let Some(checksum) = &checksum {
+            call = call.header("x-amz-checksum-sha256", checksum);
+        }
         let response = client.send(call)?;
         if !success(&response) {
             return Err(refusal(&format!("UploadPart {number}"), &response));
@@ -387,8 +462,11 @@ fn upload_parts<T: Transport>(
                 format!("UploadPart {number}: no ETag in the answer"),
             )
         })?;
+        let checksum = checksum
+            .map(|c| format!("<ChecksumSHA256>{c}</ChecksumSHA256>"))
+            .unwrap_or_default();
         completion.push_str(&format!(
-            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag></Part>",
+            "<Part><PartNumber>{number}</PartNumber><ETag>{}</ETag>{checksum}</Part>",
             client::escape(etag)
         ));
     }
@@ -478,7 +556,7 @@ fn verify(stored: &Stored, upload: &Upload<'_>) -> Result<(), PluginError> {
 /// S3's ETag of the upload: the MD5 of one `PUT`'s bytes, or the MD5 of the
 /// parts' MD5s followed by `-` and the part count.
 fn expected_etag(upload: &Upload<'_>) -> String {
-    if upload.bytes.len() <= upload.part_size {
+    if !upload.multipart {
         return sigv4::hex(&Md5::digest(upload.bytes));
     }
     let mut md5s = Vec::new();
@@ -511,6 +589,7 @@ fn receipt(settings: &Settings, plan: &Plan, upload: &Upload<'_>, stored: &Store
         ("media-type".to_string(), upload.media_type.clone()),
         ("blake3".to_string(), upload.blake3.clone()),
         ("etag".to_string(), stored.etag.clone()),
+        ("parts".to_string(), parts(stored, upload)),
     ];
     if let Some(version) = &stored.version_id {
         details.push(("version-id".to_string(), version.clone()));
@@ -518,6 +597,16 @@ fn receipt(settings: &Settings, plan: &Plan, upload: &Upload<'_>, stored: &Store
     Receipt {
         location: format!("s3://{}/{}", plan.bucket, plan.key),
         details,
+    }
+}
+
+/// The object's part count: from a multipart ETag's `-N` where the server
+/// writes one (an object uploaded before with another part size), else the
+/// upload's.
+fn parts(stored: &Stored, upload: &Upload<'_>) -> String {
+    match part_count(&stored.etag) {
+        Some(n) if is_md5_etag(&stored.etag) => n.to_string(),
+        _ => upload.parts().to_string(),
     }
 }
 

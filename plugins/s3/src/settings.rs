@@ -1,7 +1,8 @@
 //! What a delivery is configured with: the operator's configuration of the
-//! plugin (endpoint, region, bucket, credentials, part size) and the tier's
-//! delivery target (key prefix, bucket, `overwrite`), checked before any
-//! request is sent. The module doc of `lib.rs` lists every key.
+//! plugin (endpoint, region, bucket, credentials, multipart sizes) and the
+//! tier's delivery target (key prefix, bucket, `overwrite`, storage class),
+//! checked before any request is sent. The module doc of `lib.rs` lists
+//! every key.
 
 use qlp_sdk::PluginError;
 
@@ -11,12 +12,17 @@ use crate::sigv4::Credentials;
 /// `EntityTooSmall` when the upload completes.
 pub const MIN_PART_SIZE: u64 = 5 << 20;
 
-/// S3's largest part.
-pub const MAX_PART_SIZE: u64 = 5 << 30;
+/// The largest body of one request, so the largest part and the largest
+/// single `PUT`: the host's cap on one plugin HTTP request body (16 MiB),
+/// far below S3's own 5 GiB.
+pub const MAX_BODY: u64 = 16 << 20;
 
-/// The part size when the operator sets none; artifacts up to this size go
-/// in one `PUT`.
-pub const DEFAULT_PART_SIZE: u64 = MIN_PART_SIZE;
+/// The part size when the operator sets none.
+pub const DEFAULT_PART_SIZE: u64 = 8 << 20;
+
+/// The size above which an artifact goes in parts when the operator sets
+/// none; up to it, one `PUT`.
+pub const DEFAULT_MULTIPART_THRESHOLD: u64 = 8 << 20;
 
 /// Longest object key S3 accepts, in UTF-8 bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -27,6 +33,31 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// Configuration key of the access key's secret, granted as a secret.
 pub const SECRET_KEY: &str = "secret-access-key";
+
+/// Configuration key of the access key's id, granted as a secret too: it
+/// names the account, and operators keep it beside the secret.
+pub const KEY_ID_KEY: &str = "access-key-id";
+
+/// Option (and configuration key) choosing virtual-hosted addressing.
+pub const VIRTUAL_HOSTED: &str = "virtual-hosted";
+
+/// Option setting the object's storage class.
+pub const STORAGE_CLASS_OPTION: &str = "storage-class";
+
+/// The storage classes S3 documents for `x-amz-storage-class`.
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+];
 
 /// Option allowing an existing object with other content to be replaced.
 pub const OVERWRITE_OPTION: &str = "overwrite";
@@ -39,6 +70,9 @@ pub const HOST_OPTION_PREFIX: &str = "qlp.";
 
 /// The host option carrying the artifact's blake3, in hex.
 pub const DIGEST_OPTION: &str = "qlp.artifact-blake3";
+
+/// The host option carrying the intent's creation time, in unix seconds.
+pub const CREATED_AT_OPTION: &str = "qlp.created-at";
 
 /// How the bucket is named in a request's URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,15 +119,21 @@ pub struct Settings {
     pub region: String,
     /// The bucket unless a target names its own.
     pub bucket: Option<String>,
+    /// The addressing unless a target chooses its own.
     pub addressing: Addressing,
     pub credentials: Credentials,
     pub part_size: u64,
+    /// Artifacts over this many bytes go in parts.
+    pub multipart_threshold: u64,
+    /// Whether bodies carry `x-amz-checksum-sha256` (on by default; off
+    /// for servers that refuse the header).
+    pub checksum: bool,
 }
 
 impl Settings {
     /// Reads the configuration through `config` (the host's, or a map in
-    /// tests). Errors are `INVALID_CONFIG`, or `MISSING_SECRET` without the
-    /// secret, and never quote a secret.
+    /// tests). Errors are `INVALID_OPTION`, or `MISSING_SECRET` without the
+    /// access key, and never quote a secret.
     pub fn from_config(config: impl Fn(&str) -> Option<String>) -> Result<Self, PluginError> {
         let required = |key: &str| {
             config(key)
@@ -119,24 +159,22 @@ impl Settings {
             ),
             None => None,
         };
-        let addressing = match config("addressing").as_deref() {
-            None | Some("path") => Addressing::Path,
-            Some("virtual") => Addressing::Virtual,
-            Some(other) => {
-                return Err(invalid_config(format!(
-                    "configuration `addressing` must be `path` or `virtual`, not {other:?}"
-                )));
+        let addressing = match config(VIRTUAL_HOSTED) {
+            None => Addressing::Path,
+            Some(value) => {
+                addressing(&value).map_err(|why| invalid_config(format!("configuration {why}")))?
             }
         };
-        let access_key_id = required("access-key-id")?;
-        let secret_access_key = config(SECRET_KEY)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| {
+        let secret = |key: &str| {
+            config(key).filter(|v| !v.is_empty()).ok_or_else(|| {
                 PluginError::new(
                     "MISSING_SECRET",
-                    format!("the secret `{SECRET_KEY}` is not granted to this plugin"),
+                    format!("the secret `{key}` is not granted to this plugin"),
                 )
-            })?;
+            })
+        };
+        let access_key_id = secret(KEY_ID_KEY)?;
+        let secret_access_key = secret(SECRET_KEY)?;
         let credentials = Credentials {
             access_key_id,
             secret_access_key,
@@ -150,17 +188,30 @@ impl Settings {
                 "configuration `access-key-id` and `session-token` must be printable ASCII",
             ));
         }
-        let part_size = match config("part-size") {
-            None => DEFAULT_PART_SIZE,
+        let size = |key: &str, default: u64| {
+            match config(key) {
+            None => Ok(default),
             Some(text) => text
                 .parse::<u64>()
                 .ok()
-                .filter(|n| (MIN_PART_SIZE..=MAX_PART_SIZE).contains(n))
+                .filter(|n| (MIN_PART_SIZE..=MAX_BODY).contains(n))
                 .ok_or_else(|| {
                     invalid_config(format!(
-                        "configuration `part-size` must be a number of bytes from {MIN_PART_SIZE} to {MAX_PART_SIZE}, not {text:?}"
+                        "configuration `{key}` must be a number of bytes from {MIN_PART_SIZE} to {MAX_BODY}, not {text:?}"
                     ))
-                })?,
+                }),
+        }
+        };
+        let part_size = size("part-size", DEFAULT_PART_SIZE)?;
+        let multipart_threshold = size("multipart-threshold", DEFAULT_MULTIPART_THRESHOLD)?;
+        let checksum = match config("checksum-sha256").as_deref() {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(other) => {
+                return Err(invalid_config(format!(
+                    "configuration `checksum-sha256` must be `true` or `false`, not {other:?}"
+                )));
+            }
         };
         Ok(Self {
             endpoint,
@@ -169,6 +220,8 @@ impl Settings {
             addressing,
             credentials,
             part_size,
+            multipart_threshold,
+            checksum,
         })
     }
 }
@@ -179,8 +232,14 @@ pub struct Plan {
     pub bucket: String,
     pub key: String,
     pub overwrite: bool,
+    pub addressing: Addressing,
+    /// `x-amz-storage-class`, when the target sets one.
+    pub storage_class: Option<String>,
     /// The digest the host computed, when it sent one.
     pub expected_blake3: Option<String>,
+    /// The intent's creation time as `YYYYMMDDTHHMMSSZ`, when the host
+    /// sent it: the signing time of last resort.
+    pub created_at: Option<String>,
 }
 
 /// Checks the target and file name and works out the bucket and key.
@@ -204,7 +263,10 @@ pub fn plan(
     }
     let mut bucket = settings.bucket.clone();
     let mut overwrite = false;
+    let mut addressing_chosen = settings.addressing;
+    let mut storage_class = None;
     let mut expected_blake3 = None;
+    let mut created_at = None;
     for (key, value) in options {
         match key.as_str() {
             OVERWRITE_OPTION => {
@@ -224,7 +286,26 @@ pub fn plan(
                         invalid_option(format!("option `{BUCKET_OPTION}` {why}"))
                     })?);
             }
+            VIRTUAL_HOSTED => {
+                addressing_chosen =
+                    addressing(value).map_err(|why| invalid_option(format!("option {why}")))?;
+            }
+            STORAGE_CLASS_OPTION => {
+                if !STORAGE_CLASSES.contains(&value.as_str()) {
+                    return Err(invalid_option(format!(
+                        "option `{STORAGE_CLASS_OPTION}` must be one of {}, not {value:?}",
+                        STORAGE_CLASSES.join(", ")
+                    )));
+                }
+                storage_class = Some(value.clone());
+            }
             DIGEST_OPTION => expected_blake3 = Some(value.to_ascii_lowercase()),
+            CREATED_AT_OPTION => {
+                created_at = value
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(crate::sigv4::amz_date_from_unix);
+            }
             other if other.starts_with(HOST_OPTION_PREFIX) => {}
             other => qlp_sdk::log::warn("unknown delivery option ignored", &[("option", other)]),
         }
@@ -234,9 +315,9 @@ pub fn plan(
             "no bucket: set configuration `bucket` or the target's option `{BUCKET_OPTION}`"
         ))
     })?;
-    if settings.addressing == Addressing::Virtual && bucket.contains('.') {
+    if addressing_chosen == Addressing::Virtual && bucket.contains('.') {
         return Err(invalid_config(format!(
-            "bucket {bucket:?} has a `.`, which virtual-host addressing cannot name; use `addressing = \"path\"`"
+            "bucket {bucket:?} has a `.`, which virtual-hosted addressing cannot name; set `{VIRTUAL_HOSTED} = false`"
         )));
     }
     let key = if destination.is_empty() {
@@ -254,8 +335,22 @@ pub fn plan(
         bucket,
         key,
         overwrite,
+        addressing: addressing_chosen,
+        storage_class,
         expected_blake3,
+        created_at,
     })
+}
+
+/// `virtual-hosted = true|false` as an addressing, or why not.
+fn addressing(value: &str) -> Result<Addressing, String> {
+    match value {
+        "true" => Ok(Addressing::Virtual),
+        "false" => Ok(Addressing::Path),
+        other => Err(format!(
+            "`{VIRTUAL_HOSTED}` must be `true` or `false`, not {other:?}"
+        )),
+    }
 }
 
 /// `http://host[:port]` or `https://…`, nothing after the authority but an
@@ -364,8 +459,10 @@ fn segment_problem(segment: &str) -> Option<&'static str> {
     }
 }
 
+/// A bad or missing configuration value: `INVALID_OPTION`, as for a bad
+/// target option, naming the key.
 fn invalid_config(message: impl Into<String>) -> PluginError {
-    PluginError::new("INVALID_CONFIG", message)
+    PluginError::new("INVALID_OPTION", message)
 }
 
 fn invalid_option(message: impl Into<String>) -> PluginError {

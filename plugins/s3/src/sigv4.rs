@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 /// `Authorization` header.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
-/// The service name in the credential scope.
+/// The service name in S3's credential scope.
 pub const SERVICE: &str = "s3";
 
 /// An access key. `Debug` never shows the secret or the session token, so
@@ -56,22 +56,23 @@ pub struct Unsigned<'a> {
     pub payload_sha256: &'a str,
 }
 
-/// The `Authorization` header's value for `request`, signed at `amz_date`
-/// (`YYYYMMDDTHHMMSSZ`) in `region`.
+/// The `Authorization` header's value for `request` to `service` (S3's is
+/// [`SERVICE`]), signed at `amz_date` (`YYYYMMDDTHHMMSSZ`) in `region`.
 pub fn authorization(
     request: &Unsigned<'_>,
     credentials: &Credentials,
     region: &str,
+    service: &str,
     amz_date: &str,
 ) -> String {
     let day = &amz_date[..amz_date.len().min(8)];
-    let scope = format!("{day}/{region}/{SERVICE}/aws4_request");
+    let scope = format!("{day}/{region}/{service}/aws4_request");
     let (canonical, signed_headers) = canonical_request(request);
     let string_to_sign = format!(
         "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
         hex(&Sha256::digest(canonical.as_bytes()))
     );
-    let key = signing_key(&credentials.secret_access_key, day, region);
+    let key = signing_key(&credentials.secret_access_key, day, region, service);
     let signature = hex(&hmac(&key, string_to_sign.as_bytes()));
     format!(
         "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
@@ -139,10 +140,10 @@ pub fn uri_encode(text: &str, slash: bool) -> String {
 }
 
 /// The key that signs one day's requests in one region.
-fn signing_key(secret: &str, day: &str, region: &str) -> Vec<u8> {
+fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> Vec<u8> {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), day.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
-    let k_service = hmac(&k_region, SERVICE.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
     hmac(&k_service, b"aws4_request")
 }
 
@@ -192,5 +193,31 @@ pub fn amz_date_from_http_date(date: &str) -> Option<String> {
     Some(format!(
         "{year}{month:02}{day}T{}{}{}Z",
         hms[0], hms[1], hms[2]
+    ))
+}
+
+/// Unix seconds as `YYYYMMDDTHHMMSSZ` (UTC), for a time the host gave;
+/// `None` before 1970 or past year 9999.
+pub fn amz_date_from_unix(seconds: i64) -> Option<String> {
+    if !(0..=253_402_300_799).contains(&seconds) {
+        return None;
+    }
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    // Howard Hinnant's civil_from_days, for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    Some(format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
     ))
 }

@@ -177,12 +177,102 @@ fn signature_of(
         },
         &example_credentials(),
         "us-east-1",
+        sigv4::SERVICE,
         "20130524T000000Z",
     );
     authorization
         .rsplit_once("Signature=")
         .map(|(_, s)| s.to_owned())
         .expect("a signature")
+}
+
+#[test]
+fn signs_the_get_vanilla_test_vector() {
+    // The "get-vanilla" case of AWS's Signature V4 test suite, with the
+    // suite's key, time, region and service.
+    let credentials = Credentials {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+        session_token: None,
+    };
+    let headers = pairs(&[
+        ("Host", "example.amazonaws.com"),
+        ("X-Amz-Date", "20150830T123600Z"),
+    ]);
+    let request = Unsigned {
+        method: "GET",
+        path: "/",
+        query: &[],
+        headers: &headers,
+        payload_sha256: EMPTY_SHA256,
+    };
+    let (canonical, signed) = sigv4::canonical_request(&request);
+    assert_eq!(
+        canonical,
+        "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n\
+         e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert_eq!(signed, "host;x-amz-date");
+    assert_eq!(
+        authorization(
+            &request,
+            &credentials,
+            "us-east-1",
+            "service",
+            "20150830T123600Z"
+        ),
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+         SignedHeaders=host;x-amz-date, \
+         Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+    );
+}
+
+#[test]
+fn the_canonical_request_of_an_upload_part_signs_every_header_sorted() {
+    // What qlp/s3 signs for one part: query sorted and encoded, header
+    // names lower-cased and sorted, the payload's real SHA-256.
+    let payload = sigv4::sha256_hex(b"part one");
+    let headers = pairs(&[
+        ("x-amz-date", "20261206T220745Z"),
+        ("Host", "127.0.0.1:9000"),
+        ("x-amz-content-sha256", &payload),
+        ("Content-MD5", "  spaced   value "),
+    ]);
+    let query = pairs(&[("uploadId", "a/b+c"), ("partNumber", "1")]);
+    let (canonical, signed) = sigv4::canonical_request(&Unsigned {
+        method: "PUT",
+        path: "/artifacts/releases/app%20v1.zip",
+        query: &query,
+        headers: &headers,
+        payload_sha256: &payload,
+    });
+    assert_eq!(
+        canonical,
+        format!(
+            "PUT\n/artifacts/releases/app%20v1.zip\npartNumber=1&uploadId=a%2Fb%2Bc\n\
+             content-md5:spaced value\nhost:127.0.0.1:9000\nx-amz-content-sha256:{payload}\n\
+             x-amz-date:20261206T220745Z\n\n\
+             content-md5;host;x-amz-content-sha256;x-amz-date\n{payload}"
+        )
+    );
+    assert_eq!(signed, "content-md5;host;x-amz-content-sha256;x-amz-date");
+}
+
+#[test]
+fn the_intents_creation_time_is_a_signing_time() {
+    assert_eq!(
+        sigv4::amz_date_from_unix(1_700_000_000).as_deref(),
+        Some("20231114T221320Z")
+    );
+    assert_eq!(
+        sigv4::amz_date_from_unix(0).as_deref(),
+        Some("19700101T000000Z")
+    );
+    assert_eq!(
+        sigv4::amz_date_from_unix(951_782_400).as_deref(),
+        Some("20000229T000000Z")
+    );
+    assert_eq!(sigv4::amz_date_from_unix(-1), None);
 }
 
 #[test]
@@ -207,6 +297,7 @@ fn signs_the_get_object_example() {
         },
         &example_credentials(),
         "us-east-1",
+        sigv4::SERVICE,
         "20130524T000000Z",
     );
     assert_eq!(
@@ -317,32 +408,46 @@ fn configuration_has_defaults_and_names_what_is_wrong() {
     let s = settings(&[]);
     assert_eq!(s.region, "us-east-1");
     assert_eq!(s.addressing, Addressing::Path);
-    assert_eq!(s.part_size, MIN_PART_SIZE);
+    assert_eq!(s.part_size, 8 << 20);
+    assert_eq!(s.multipart_threshold, 8 << 20);
+    assert!(s.checksum);
     assert_eq!(s.endpoint.url(), "http://minio.internal:9000");
+    assert_eq!(
+        settings(&[("virtual-hosted", "true")]).addressing,
+        Addressing::Virtual
+    );
 
-    let cases: [(&[(&str, &str)], &str); 9] = [
+    let cases: [(&[(&str, &str)], &str); 12] = [
         (&[("endpoint", "")], "`endpoint` is not set"),
         (&[("endpoint", "minio:9000")], "absolute URL"),
         (&[("endpoint", "ftp://minio")], "scheme"),
         (&[("endpoint", "http://minio/bucket")], "without a path"),
         (&[("region", "eu west")], "`region`"),
-        (&[("addressing", "host")], "`addressing`"),
+        (&[("virtual-hosted", "yes")], "`virtual-hosted`"),
         (&[("part-size", "1024")], "`part-size`"),
+        (
+            &[("part-size", &(MIN_PART_SIZE - 1).to_string())],
+            "`part-size`",
+        ),
+        (&[("part-size", "16777217")], "`part-size`"),
+        (&[("multipart-threshold", "many")], "`multipart-threshold`"),
+        (&[("checksum-sha256", "on")], "`checksum-sha256`"),
         (&[("bucket", "Not_A_Bucket")], "`bucket`"),
-        (&[("access-key-id", "")], "`access-key-id` is not set"),
     ];
     for (extra, expected) in cases {
         let error = Settings::from_config(config(extra)).expect_err(expected);
-        assert_eq!(error.code, "INVALID_CONFIG");
+        assert_eq!(error.code, "INVALID_OPTION");
         assert!(
             error.message.contains(expected),
             "{expected}: {}",
             error.message
         );
     }
-    let error = Settings::from_config(config(&[("secret-access-key", "")])).expect_err("no secret");
-    assert_eq!(error.code, "MISSING_SECRET");
-    assert!(error.message.contains("`secret-access-key` is not granted"));
+    for key in ["secret-access-key", "access-key-id"] {
+        let error = Settings::from_config(config(&[(key, "")])).expect_err("no secret");
+        assert_eq!(error.code, "MISSING_SECRET");
+        assert!(error.message.contains(&format!("`{key}` is not granted")));
+    }
 }
 
 #[test]
@@ -424,12 +529,39 @@ fn targets_give_the_key_and_refuse_unsafe_prefixes_and_names() {
         code(plan(&s, "a.zip", "", &pairs(&[("bucket", "x")]))),
         "INVALID_OPTION"
     );
+    for bad in ["standard", "COLD", ""] {
+        assert_eq!(
+            code(plan(&s, "a.zip", "", &pairs(&[("storage-class", bad)]))),
+            "INVALID_OPTION",
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        code(plan(&s, "a.zip", "", &pairs(&[("virtual-hosted", "1")]))),
+        "INVALID_OPTION"
+    );
+    let chosen = plan(
+        &s,
+        "a.zip",
+        "",
+        &pairs(&[
+            ("storage-class", "STANDARD_IA"),
+            ("virtual-hosted", "true"),
+            ("qlp.created-at", "1700000000"),
+            ("qlp.delivery-key", "intent-1/a.zip"),
+            ("some-unknown", "ignored"),
+        ]),
+    )
+    .expect("options");
+    assert_eq!(chosen.storage_class.as_deref(), Some("STANDARD_IA"));
+    assert_eq!(chosen.addressing, Addressing::Virtual);
+    assert_eq!(chosen.created_at.as_deref(), Some("20231114T221320Z"));
     let no_bucket = settings(&[("bucket", "")]);
-    assert_eq!(code(plan(&no_bucket, "a.zip", "", &[])), "INVALID_CONFIG");
-    let virtual_hosts = settings(&[("addressing", "virtual"), ("bucket", "my.bucket")]);
+    assert_eq!(code(plan(&no_bucket, "a.zip", "", &[])), "INVALID_OPTION");
+    let virtual_hosts = settings(&[("virtual-hosted", "true"), ("bucket", "my.bucket")]);
     assert_eq!(
         code(plan(&virtual_hosts, "a.zip", "", &[])),
-        "INVALID_CONFIG"
+        "INVALID_OPTION"
     );
 }
 
@@ -467,7 +599,7 @@ fn a_small_artifact_is_one_signed_put_checked_by_reading_it_back() {
     assert_eq!(put.body, bytes);
     let auth = header_of(put, "authorization").expect("signed");
     assert!(
-        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/s3/aws4_request, SignedHeaders=content-md5;content-type;host;if-none-match;x-amz-content-sha256;x-amz-date;x-amz-meta-qlp-blake3, Signature="),
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261206/us-east-1/s3/aws4_request, SignedHeaders=content-md5;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-content-sha256;x-amz-date;x-amz-meta-qlp-blake3, Signature="),
         "{auth}"
     );
     assert_eq!(header_of(put, "x-amz-date"), Some("20261206T220745Z"));
@@ -479,6 +611,11 @@ fn a_small_artifact_is_one_signed_put_checked_by_reading_it_back() {
         header_of(put, "x-amz-content-sha256"),
         Some(sigv4::sha256_hex(&bytes).as_str())
     );
+    assert_eq!(
+        header_of(put, "x-amz-checksum-sha256"),
+        Some("W3onVLOJEw4TjVe6g/Hq5/BaQcZr7Kz6LdIGAUOuZts=")
+    );
+    assert_eq!(header_of(put, "x-amz-storage-class"), None);
     assert_eq!(header_of(put, "if-none-match"), Some("*"));
     assert_eq!(header_of(put, "content-type"), Some("application/zip"));
     assert_eq!(
@@ -514,8 +651,84 @@ fn a_small_artifact_is_one_signed_put_checked_by_reading_it_back() {
             ("media-type", "application/zip"),
             ("blake3", blake3.as_str()),
             ("etag", etag.as_str()),
+            ("parts", "1"),
         ]
     );
+}
+
+#[test]
+fn a_storage_class_is_sent_and_checksums_can_be_turned_off() {
+    let bytes = b"cold".to_vec();
+    let mut server = Scripted::new(vec![
+        probe(),
+        not_found(),
+        answer(200, &[], ""),
+        stored(&bytes, &md5_hex(&bytes)),
+    ]);
+    deliver_with(
+        &mut server,
+        &settings(&[("checksum-sha256", "false")]),
+        &artifact(&bytes),
+        &target("", &[("storage-class", "GLACIER_IR")]),
+    )
+    .expect("delivered");
+    let put = &server.sent[2];
+    assert_eq!(header_of(put, "x-amz-storage-class"), Some("GLACIER_IR"));
+    assert_eq!(header_of(put, "x-amz-checksum-sha256"), None);
+}
+
+#[test]
+fn five_hundreds_and_broken_connections_are_retried_three_times() {
+    let bytes = b"flaky".to_vec();
+    let busy =
+        "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+    let mut server = Scripted::new(vec![
+        Err("connection refused".into()),
+        probe(),
+        not_found(),
+        answer(503, &[], busy),
+        Err("connection reset".into()),
+        answer(200, &[], ""),
+        stored(&bytes, &md5_hex(&bytes)),
+    ]);
+    deliver_with(
+        &mut server,
+        &settings(&[]),
+        &artifact(&bytes),
+        &target("", &[]),
+    )
+    .expect("delivered on the third try");
+    assert_eq!(
+        server.methods(),
+        ["HEAD", "HEAD", "HEAD", "PUT", "PUT", "PUT", "HEAD"]
+    );
+    assert_eq!(
+        format!("{:?}", server.sent[3]),
+        format!("{:?}", server.sent[5]),
+        "the same signed request"
+    );
+
+    let mut server = Scripted::new(vec![
+        probe(),
+        not_found(),
+        answer(503, &[], busy),
+        answer(503, &[], busy),
+        answer(503, &[], busy),
+    ]);
+    let error = deliver_with(
+        &mut server,
+        &settings(&[]),
+        &artifact(&bytes),
+        &target("", &[]),
+    )
+    .expect_err("still busy");
+    assert_eq!(error.code, "UNREACHABLE");
+    assert!(
+        error.message.contains("SlowDown: Please reduce"),
+        "{}",
+        error.message
+    );
+    assert_eq!(server.sent.len(), 5);
 }
 
 #[test]
@@ -528,7 +741,7 @@ fn virtual_host_addressing_names_the_bucket_in_the_host() {
         stored(&bytes, &md5_hex(&bytes)),
     ]);
     let s = settings(&[
-        ("addressing", "virtual"),
+        ("virtual-hosted", "true"),
         ("endpoint", "http://s3.eu-west-1.amazonaws.com"),
     ]);
     deliver_with(
@@ -666,7 +879,10 @@ fn a_large_artifact_goes_in_parts_and_a_failed_completion_is_aborted() {
     ]);
     let error = deliver_with(
         &mut server,
-        &settings(&[]),
+        &settings(&[
+            ("part-size", &MIN_PART_SIZE.to_string()),
+            ("multipart-threshold", &MIN_PART_SIZE.to_string()),
+        ]),
         &artifact(&bytes),
         &target("", &[]),
     )
@@ -697,52 +913,95 @@ fn a_large_artifact_goes_in_parts_and_a_failed_completion_is_aborted() {
         part_sizes,
         [MIN_PART_SIZE as usize, MIN_PART_SIZE as usize, 10]
     );
-    let completion = String::from_utf8_lossy(&server.sent[8].body).into_owned();
     assert_eq!(
-        completion,
-        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>&quot;p1&quot;</ETag></Part><Part><PartNumber>2</PartNumber><ETag>&quot;p2&quot;</ETag></Part><Part><PartNumber>3</PartNumber><ETag>&quot;p3&quot;</ETag></Part></CompleteMultipartUpload>"
+        header_of(&server.sent[4], "x-amz-checksum-algorithm"),
+        Some("SHA256")
     );
+    let mut expected = String::from("<CompleteMultipartUpload>");
+    for (i, request) in server.sent[5..8].iter().enumerate() {
+        let checksum = checksum_sha256(&request.body);
+        assert_eq!(
+            header_of(request, "x-amz-checksum-sha256"),
+            Some(checksum.as_str())
+        );
+        let n = i + 1;
+        expected.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>&quot;p{n}&quot;</ETag><ChecksumSHA256>{checksum}</ChecksumSHA256></Part>"
+        ));
+    }
+    expected.push_str("</CompleteMultipartUpload>");
+    assert_eq!(String::from_utf8_lossy(&server.sent[8].body), expected);
 }
 
 #[test]
-fn the_largest_artifact_stays_within_the_hosts_request_cap() {
-    // 16 MiB, the host's artifact cap, with a 5 MiB part size: four parts.
-    assert_eq!(part_size(MIN_PART_SIZE, 16 << 20), MIN_PART_SIZE as usize);
-    // Far larger ones get larger parts, never more than MAX_PARTS.
-    let size = 100 << 20;
-    assert_eq!(
-        (size as u64).div_ceil(part_size(MIN_PART_SIZE, size) as u64),
-        MAX_PARTS
-    );
-    // The longest delivery: two stale uploads, MAX_PARTS parts, a digest
-    // mismatch and the removal that follows it.
-    let bytes = vec![1u8; (MIN_PART_SIZE * MAX_PARTS) as usize];
-    let listing = "<Upload><Key>invoices.zip</Key><UploadId>a</UploadId></Upload><Upload><Key>invoices.zip</Key><UploadId>b</UploadId></Upload><Upload><Key>invoices.zip</Key><UploadId>c</UploadId></Upload>";
-    let mut answers = vec![
+fn artifacts_up_to_the_threshold_go_in_one_put() {
+    let bytes = vec![3u8; 8 << 20];
+    let mut server = Scripted::new(vec![
         probe(),
         not_found(),
-        answer(200, &[], listing),
-        answer(204, &[], ""),
-        answer(204, &[], ""),
-        answer(200, &[], "<UploadId>u</UploadId>"),
-    ];
-    answers.extend((0..MAX_PARTS).map(|_| answer(200, &[("ETag", "\"e\"")], "")));
-    answers.push(answer(200, &[], "<CompleteMultipartUploadResult/>"));
-    answers.push(stored(&bytes, "00000000000000000000000000000000-7"));
-    answers.push(answer(204, &[], ""));
-    let mut server = Scripted::new(answers);
-    let error = deliver_with(
+        answer(200, &[], ""),
+        stored(&bytes, &md5_hex(&bytes)),
+    ]);
+    deliver_with(
         &mut server,
         &settings(&[]),
         &artifact(&bytes),
         &target("", &[]),
     )
-    .expect_err("the ETag is wrong");
-    assert_eq!(error.code, "DIGEST_MISMATCH");
-    assert_eq!(server.sent.len() as u32, client::MAX_REQUESTS);
+    .expect("delivered");
+    assert_eq!(server.methods(), ["HEAD", "HEAD", "PUT", "HEAD"]);
+}
+
+#[test]
+fn the_largest_artifact_stays_within_the_hosts_limits() {
+    // The configured part size while it keeps within MAX_PARTS.
+    assert_eq!(part_size(8 << 20, 12 << 20).expect("fits"), 8 << 20);
+    // Larger artifacts get larger parts, never more than MAX_PARTS, never
+    // a body over the host's 16 MiB.
+    let size = 400 << 20;
+    let grown = part_size(MIN_PART_SIZE, size).expect("fits");
+    assert_eq!((size as u64).div_ceil(grown as u64), MAX_PARTS);
+    let most = (MAX_PARTS * settings::MAX_BODY) as usize;
+    assert_eq!(
+        part_size(MIN_PART_SIZE, most).expect("the largest") as u64,
+        settings::MAX_BODY
+    );
+    assert_eq!(code(part_size(MIN_PART_SIZE, most + 1)), "TOO_LARGE");
+    // The longest delivery without retries: probe, HEAD, listing, two
+    // stale aborts, initiation, the parts, completion, HEAD, removal.
+    let longest = 1 + 1 + 1 + MAX_STALE_ABORTS as u64 + 1 + MAX_PARTS + 1 + 1 + 1;
+    assert!(longest + 10 <= u64::from(client::MAX_REQUESTS), "{longest}");
+}
+
+#[test]
+fn a_delivery_never_sends_more_than_the_hosts_request_cap() {
+    // A server failing every request with a 5xx that the delivery treats
+    // as an answer (a listing refused, the completion reported in a 200):
+    // the budget ends the call, never the host.
+    let bytes = vec![1u8; (MIN_PART_SIZE as usize) * 2];
+    let tiny = [
+        ("part-size", MIN_PART_SIZE.to_string()),
+        ("multipart-threshold", MIN_PART_SIZE.to_string()),
+    ];
+    let tiny: Vec<(&str, &str)> = tiny.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut answers = vec![probe(), not_found()];
+    answers.push(answer(200, &[], ""));
+    answers.push(answer(200, &[], "<UploadId>u</UploadId>"));
+    answers.extend((0..80).map(|_| answer(500, &[], "")));
+    let mut server = Scripted::new(answers);
+    let error = deliver_with(
+        &mut server,
+        &settings(&tiny),
+        &artifact(&bytes),
+        &target("", &[]),
+    )
+    .expect_err("the parts fail");
+    assert_eq!(error.code, "UNREACHABLE", "{}", error.message);
+    assert!(server.sent.len() as u32 <= client::MAX_REQUESTS);
     assert_eq!(
         server.sent.last().map(|r| r.method.as_str()),
-        Some("DELETE")
+        Some("DELETE"),
+        "the upload is aborted"
     );
 }
 
@@ -837,6 +1096,22 @@ fn a_server_without_a_date_or_a_connection_fails_with_a_code() {
     .expect_err("no date");
     assert_eq!(error.code, "REJECTED");
     assert!(error.message.contains("Date"), "{}", error.message);
+    // The intent's creation time stands in for the server's.
+    let mut server = Scripted::new(vec![
+        answer(200, &[], ""),
+        not_found(),
+        answer(200, &[], ""),
+    ]);
+    let _ = deliver_with(
+        &mut server,
+        &settings(&[]),
+        &artifact(b"x"),
+        &target("", &[("qlp.created-at", "1700000000")]),
+    );
+    assert_eq!(
+        header_of(&server.sent[1], "x-amz-date"),
+        Some("20231114T221320Z")
+    );
 
     let mut server = Scripted::new(vec![Err(
         "capability not granted: minio.internal:9000 is not on this plugin's allow-list".into(),
@@ -852,7 +1127,9 @@ fn a_server_without_a_date_or_a_connection_fails_with_a_code() {
     assert!(
         error
             .message
-            .starts_with("http://minio.internal:9000: capability not granted")
+            .starts_with("http://minio.internal:9000 (after 3 tries): "),
+        "{}",
+        error.message
     );
 }
 
@@ -921,12 +1198,16 @@ fn base64_and_etags_follow_their_definitions() {
         media_type: String::new(),
         blake3: String::new(),
         part_size: 5,
+        multipart: false,
+        checksum: true,
     };
     assert_eq!(expected_etag(&single), "5d41402abc4b2a76b9719d911017c592");
     let parts = Upload {
         part_size: 2,
+        multipart: true,
         ..single
     };
+    assert_eq!(parts.parts(), 3);
     let mut md5s = Vec::new();
     for part in [&b"he"[..], b"ll", b"o"] {
         md5s.extend_from_slice(&Md5::digest(part));
@@ -999,6 +1280,7 @@ fn describe_asks_for_http_and_the_secret() {
     assert!(matches!(info.kind, PluginKind::Delivery));
     assert!(matches!(
         info.capabilities.as_slice(),
-        [Capability::Http(_), Capability::Secret(key)] if key == "secret-access-key"
+        [Capability::Http(_), Capability::Secret(id), Capability::Secret(key)]
+            if id == "access-key-id" && key == "secret-access-key"
     ));
 }
