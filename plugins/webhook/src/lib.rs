@@ -12,12 +12,13 @@
 //!   `download-url` (an `http(s)` URL) names where the receiver fetches the
 //!   artifact, which this adapter neither uploads nor checks;
 //! - `QLP-Delivery-Key` (the host's `qlp.delivery-key`, stable per intent
-//!   and artifact), `QLP-Artifact-Name`, `QLP-Artifact-Blake3` (hex, of the
-//!   artifact's bytes) and `QLP-Timestamp` (Unix seconds). Header values
-//!   are ASCII: other bytes of a name or key are percent-encoded;
-//! - `X-QLP-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`,
-//!   byte for byte the event webhooks' header, so a receiver verifies both
-//!   with one routine. The secret is the operator's configuration `secret`
+//!   and artifact), `QLP-Artifact-Name` and `QLP-Artifact-Blake3` (hex, of
+//!   the artifact's bytes). Header values are ASCII: other bytes of a name
+//!   or key are percent-encoded;
+//! - `X-QLP-Timestamp` (Unix seconds) and
+//!   `X-QLP-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`,
+//!   byte for byte the event webhooks' headers, names included, so a
+//!   receiver verifies both with one routine. The secret is the operator's configuration `secret`
 //!   (`MISSING_SECRET` when absent or empty: nothing is sent unsigned).
 //!
 //! The timestamp is the intent's creation time (host option
@@ -56,6 +57,9 @@ pub const SECRET_KEY: &str = "secret";
 
 /// The signature header, as QLP's event webhooks send it.
 pub const SIGNATURE_HEADER: &str = "X-QLP-Signature";
+
+/// The header of the signed timestamp, as QLP's event webhooks send it.
+pub const TIMESTAMP_HEADER: &str = "X-QLP-Timestamp";
 
 /// Tries of one POST within a call: enough to ride out a restart of the
 /// receiver, few enough to stay far inside the host's 64 requests and
@@ -282,7 +286,7 @@ pub fn request(secret: &str, artifact: &Artifact, plan: &Plan) -> Request {
                 header_value(&artifact.file_name),
             ),
             ("QLP-Artifact-Blake3".into(), plan.blake3.clone()),
-            ("QLP-Timestamp".into(), plan.timestamp.to_string()),
+            (TIMESTAMP_HEADER.into(), plan.timestamp.to_string()),
             (SIGNATURE_HEADER.into(), signature),
         ],
         body,
