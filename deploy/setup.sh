@@ -172,4 +172,15 @@ if ! command -v git >/dev/null || [ ! -x "$(git --exec-path 2>/dev/null)/git-htt
     apt_install git
 fi
 
+# 13. moto's S3-compatible server for the qlp/s3 delivery tests
+#     (plugins/s3/tests/moto.rs starts `python3 -m moto.server` on a
+#     loopback port and checks Signature V4 against its IAM users).
+moto_pin="moto[server]==5.2.5"
+if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1 \
+    || [ "$(python3 -c 'import moto; print(moto.__version__)')" != "5.2.5" ]; then
+    log "installing $moto_pin for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$moto_pin" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$moto_pin"
+fi
+
 log "ready: $(rustc --version)"
