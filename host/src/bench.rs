@@ -287,6 +287,7 @@ async fn pipeline(
         allowed_hosts: vec![],
         sso: Default::default(),
         connections: Default::default(),
+        tls: Default::default(),
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

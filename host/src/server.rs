@@ -131,6 +131,8 @@ pub struct ServeOptions {
     pub sso: crate::sso::SsoOptions,
     #[command(flatten)]
     pub connections: ConnectionLimits,
+    #[command(flatten)]
+    pub tls: crate::tls::ServeTls,
 }
 
 /// What a client may hold of the server: connections, and the time it may
@@ -431,6 +433,11 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let (state, pipeline) = build(&options).await?;
     first_admin_key(&state.store, &options.data_dir).await?;
     reload_on_hangup(pipeline)?;
+    let tls = options
+        .tls
+        .server_config()
+        .map_err(anyhow::Error::msg)?
+        .map(tokio_rustls::TlsAcceptor::from);
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
@@ -439,12 +446,13 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     // shuts down cleanly instead of killing the process.
     let shutdown = shutdown_signal()?;
     // Scripts and tests read this line to find an ephemeral port.
-    println!("qlp listening on http://{addr}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("qlp listening on {scheme}://{addr}");
     tracing::info!(%addr, data_dir = %options.data_dir.display(), "serving");
     let app = api::router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         options.connections.body_timeout.into(),
     ));
-    serve_connections(listener, app, &options.connections, shutdown).await;
+    serve_connections(listener, tls, app, &options.connections, shutdown).await;
     Ok(())
 }
 
@@ -453,6 +461,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
 /// [`DRAIN_TIMEOUT`].
 async fn serve_connections(
     listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     app: axum::Router,
     limits: &ConnectionLimits,
     shutdown: impl std::future::Future<Output = ()>,
@@ -483,17 +492,43 @@ async fn serve_connections(
         };
         let _ = stream.set_nodelay(true);
         let service = hyper_util::service::TowerToHyperService::new(app.clone());
-        let connection = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, "connection ended");
+        let http = {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            http
+        };
+        match &tls {
+            None => {
+                let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(%peer, error = %e, "connection ended");
+                    }
+                    drop(slot);
+                });
             }
-            drop(slot);
-        });
+            Some(acceptor) => {
+                // The handshake runs on the connection's own task, within
+                // the header timeout, so a client that never finishes it
+                // holds only its own slot.
+                let (acceptor, watcher) = (acceptor.clone(), graceful.watcher());
+                tokio::spawn(async move {
+                    let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
+                    match handshake.await {
+                        Ok(Ok(stream)) => {
+                            let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                            if let Err(e) = connection.await {
+                                tracing::debug!(%peer, error = %e, "connection ended");
+                            }
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                    drop(slot);
+                });
+            }
+        }
     }
     drop(listener);
     tokio::select! {

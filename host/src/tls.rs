@@ -125,3 +125,34 @@ pub fn client_config(extra: &[CertificateDer<'static>], system: bool) -> rustls:
         .with_root_certificates(roots)
         .with_no_client_auth()
 }
+
+/// What `qlp serve` needs to speak HTTPS.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ServeTls {
+    /// Serve HTTPS with this certificate chain (PEM, the server's own
+    /// certificate first); needs --tls-key.
+    #[arg(long, env = "QLP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "QLP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl ServeTls {
+    /// The TLS configuration to serve with, if HTTPS was asked for; the
+    /// reason when a file is missing or does not hold what it should.
+    pub fn server_config(&self) -> Result<Option<Arc<rustls::ServerConfig>>, String> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let chain = read_bundle(cert).map_err(|e| e.replace("CA bundle", "--tls-cert"))?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| format!("--tls-key {}: no private key: {e}", key.display()))?;
+        let mut config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| format!("--tls-cert and --tls-key do not make a usable pair: {e}"))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Some(Arc::new(config)))
+    }
+}

@@ -238,13 +238,17 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
             Some(&vec![bytes.len() as u64]),
             "one upload of {key}: {versions:?}"
         );
-        let object = reqwest::get(format!("{}/capsules/{key}", s3.url))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        assert_eq!(object.as_ref(), bytes.as_slice(), "{key}");
+        let object = Command::new("python3")
+            .arg(test_file("servers/s3_server.py"))
+            .args(["--get", &s3.url, "capsules", &key])
+            .output()
+            .expect("python3 runs");
+        assert!(object.status.success(), "{}", String::from_utf8_lossy(&object.stderr));
+        assert_eq!(
+            blake3::hash(&object.stdout),
+            blake3::hash(&bytes),
+            "{key} holds other bytes than the capsule's artifact"
+        );
     }
     assert_eq!(versions.len(), 3, "{versions:?}");
 
@@ -321,4 +325,93 @@ fn check_chart(dir: &Path, chart: &[u8]) {
         rendered["cases"][0]["manifests"].is_object(),
         "{rendered:#}"
     );
+}
+
+/// `qlp` with `args`, its environment cleared of QLP settings but for
+/// `env`: exit status, stdout and stderr.
+fn qlp_cli(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
+        .args(args)
+        .env_remove("QLP_CA_FILE")
+        .envs(env.iter().copied())
+        .output()
+        .expect("qlp runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_speaks_https_and_the_cli_trusts_it_through_the_operators_ca() {
+    let data = tempfile::tempdir().unwrap();
+    let tls = |name: &str| test_file(&format!("data/tls/{name}")).display().to_string();
+    let (cert, key, ca) = (
+        tls("server-test-only.pem"),
+        tls("server-test-only.key"),
+        tls("ca-test-only.pem"),
+    );
+    let plugin_dir = plugins();
+    let server = Server::start(
+        data.path(),
+        &[
+            "--plugin-dir",
+            plugin_dir.to_str().unwrap(),
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
+    );
+    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    let admin = server.admin_key.clone();
+    let submit = |url: &str, env: &[(&str, &str)]| {
+        let mut all = vec![("QLP_API_KEY", admin.as_str())];
+        all.extend_from_slice(env);
+        qlp_cli(
+            &["submit", "Create a FastAPI service for parcels", "--server", url],
+            &all,
+        )
+    };
+
+    // With the CA that signed the server's certificate: accepted.
+    let (ok, id, err) = submit(&server.url, &[("QLP_CA_FILE", ca.as_str())]);
+    assert!(ok, "{err}");
+    assert_eq!(id.trim().len(), 36, "an intent id: {id}");
+
+    // Without it, the system roots do not vouch for the server.
+    let (ok, _, err) = submit(&server.url, &[]);
+    assert!(!ok, "the CLI trusted an unknown CA");
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+
+    // Plain http to the https port is not answered as http.
+    let plain = server.url.replace("https://", "http://");
+    let (ok, _, _) = submit(&plain, &[("QLP_CA_FILE", ca.as_str())]);
+    assert!(!ok, "plain http was answered on the https port");
+    drop(server);
+}
+
+#[test]
+fn a_server_certificate_without_its_key_stops_the_start_with_the_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let cert = test_file("data/tls/server-test-only.pem");
+    let wrong_key = data.path().join("key.pem");
+    std::fs::write(&wrong_key, "not a key\n").unwrap();
+    let outcome = Server::try_start_env(
+        data.path(),
+        &[
+            "--plugin-dir",
+            plugins().to_str().unwrap(),
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            wrong_key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let Err(crate::support::NotStarted { log, .. }) = outcome else {
+        panic!("the server started without a usable key");
+    };
+    assert!(log.contains("--tls-key") && log.contains("key.pem"), "{log}");
 }

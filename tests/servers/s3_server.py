@@ -6,6 +6,7 @@ key.
 
     s3_server.py [--port N] [--bucket NAME ...]
     s3_server.py --versions URL BUCKET    # prints {key: [version sizes]}
+    s3_server.py --get URL BUCKET KEY     # writes the object to stdout
 
 The first line on stdout is `listening on http://127.0.0.1:PORT`. moto keeps
 everything in memory and accepts any credentials unless told otherwise."""
@@ -38,6 +39,11 @@ def versions(url, bucket):
     print(json.dumps(listed, sort_keys=True))
 
 
+def get(url, bucket, key):
+    body = client(url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    sys.stdout.buffer.write(body)
+
+
 def serve(port, buckets):
     from moto.server import ThreadedMotoServer
 
@@ -62,9 +68,12 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bucket", action="append", default=[])
     parser.add_argument("--versions", nargs=2, metavar=("URL", "BUCKET"))
+    parser.add_argument("--get", nargs=3, metavar=("URL", "BUCKET", "KEY"))
     args = parser.parse_args()
     if args.versions:
         versions(*args.versions)
+    elif args.get:
+        get(*args.get)
     else:
         serve(args.port, args.bucket)
 
