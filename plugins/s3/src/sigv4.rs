@@ -19,8 +19,9 @@ pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// The service name in S3's credential scope.
 pub const SERVICE: &str = "s3";
 
-/// An access key. `Debug` never shows the secret or the session token, so
-/// neither can reach a log line or an error message through formatting.
+/// An access key. `Debug` shows none of it (the operator grants both the
+/// id and the secret as secrets), so no part can reach a log line or an
+/// error message through formatting.
 #[derive(Clone)]
 pub struct Credentials {
     pub access_key_id: String,
@@ -32,7 +33,7 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
-            .field("access_key_id", &self.access_key_id)
+            .field("access_key_id", &"<redacted>")
             .field("secret_access_key", &"<redacted>")
             .field(
                 "session_token",
