@@ -1,8 +1,7 @@
 //! Unit tests: Signature V4 against AWS's get-vanilla test vector and the S3
 //! API reference's worked examples, configuration and target checks, and
-//! the delivery's requests against a
-//! scripted server. `tests/moto.rs` runs deliveries against a
-//! real S3-compatible server.
+//! the delivery's requests against a scripted server. `tests/moto.rs` runs
+//! deliveries against a real S3-compatible server.
 
 use std::collections::VecDeque;
 
