@@ -28,6 +28,8 @@ extern crate self as qlp_sdk;
 
 pub mod archive;
 pub mod arena;
+#[cfg(feature = "delivery-kit")]
+pub mod delivery_kit;
 #[cfg(not(target_arch = "wasm32"))]
 mod native_http;
 pub mod report;

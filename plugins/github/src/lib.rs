@@ -41,38 +41,35 @@
 use base64::Engine;
 use qlp_sdk::archive::unpack::{self, Entry, Limits};
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
-use qlp_sdk::http::Request;
+use qlp_sdk::delivery_kit::forge::{self, Api, Forge};
 use qlp_sdk::{Capability, PluginKind};
 use serde_json::{Value, json};
 
-/// Configuration key of the API token.
-pub const TOKEN_KEY: &str = "token";
+pub use qlp_sdk::delivery_kit::forge::{
+    MAX_BODY_BYTES, MAX_BRANCH_BYTES, MAX_REQUESTS, MAX_TRIES, Settings, TOKEN_KEY, carries,
+    commit_message, default_branch,
+};
 
 /// The public GitHub API.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
-
-/// Requests one call may send: the host's cap per plugin call.
-pub const MAX_REQUESTS: usize = 64;
 
 /// Requests a delivery needs besides blob uploads (user, repository,
 /// creation, refs, commits, tree, commit, ref, pull requests).
 const FIXED_REQUESTS: usize = 14;
 
-/// Largest request body: the host's cap per request, less room for JSON.
-pub const MAX_BODY_BYTES: usize = (16 << 20) - (64 << 10);
+/// Longest owner or repository name, in bytes (GitHub's own limit).
+const MAX_NAME_BYTES: usize = 100;
 
-/// Tries of a GET on transport errors and 5xx (writes are not retried:
-/// they are not idempotent).
-pub const MAX_TRIES: u32 = 3;
-
-/// Longest branch name accepted, in bytes.
-pub const MAX_BRANCH_BYTES: usize = 200;
-
-/// Most bytes of an API answer quoted in an error.
-const MAX_QUOTED_BYTES: usize = 300;
-
-/// Options the host adds to every delivery start with this.
-pub const HOST_OPTION_PREFIX: &str = "qlp.";
+/// How the GitHub REST API is called.
+const GITHUB: Forge = Forge {
+    name: "GitHub",
+    token_header: "Authorization",
+    token_scheme: "Bearer ",
+    headers: &[
+        ("Accept", "application/vnd.github+json"),
+        ("X-GitHub-Api-Version", "2022-11-28"),
+    ],
+};
 
 /// The delivery adapter.
 pub struct GitHub;
@@ -93,191 +90,42 @@ impl Delivery for GitHub {
     }
 
     fn deliver(artifact: Artifact, target: DeliveryTarget) -> Result<Receipt, PluginError> {
-        deliver_with(&Settings::from_host()?, &artifact, &target)
+        let settings = Settings::from_host(DEFAULT_API_URL, "a GitHub token")?;
+        deliver_with(&settings, &artifact, &target)
     }
 }
 
 qlp_sdk::export_delivery!(GitHub);
 
-/// The operator's configuration.
-pub struct Settings {
-    /// Without a trailing `/`.
-    pub api_url: String,
-    pub token: String,
-}
-
-impl Settings {
-    /// From `qlp_sdk::config`.
-    pub fn from_host() -> Result<Self, PluginError> {
-        let token = qlp_sdk::config(TOKEN_KEY)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                PluginError::new(
-                    "MISSING_SECRET",
-                    format!("configure the secret `{TOKEN_KEY}` (a GitHub token)"),
-                )
-            })?;
-        let api_url = qlp_sdk::config("api-url").unwrap_or_else(|| DEFAULT_API_URL.into());
-        Ok(Self::new(&api_url, &token))
-    }
-
-    pub fn new(api_url: &str, token: &str) -> Self {
-        Self {
-            api_url: api_url.trim_end_matches('/').into(),
-            token: token.into(),
-        }
-    }
+/// The repository a delivery goes to.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Repository {
+    pub owner: String,
+    pub repo: String,
 }
 
 /// A validated delivery.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Plan {
-    pub owner: String,
-    pub repo: String,
-    pub branch: String,
-    pub base: Option<String>,
-    pub title: String,
-    pub create_repository: bool,
-    pub delivery_key: String,
-    pub blake3: String,
-}
+pub type Plan = forge::Plan<Repository>;
 
 /// Validates the target and the host's options.
 pub fn plan(artifact: &Artifact, target: &DeliveryTarget) -> Result<Plan, PluginError> {
-    let (owner, repo) = target
-        .destination
-        .split_once('/')
-        .filter(|(o, r)| name_ok(o) && name_ok(r))
-        .ok_or_else(|| {
-            PluginError::new(
-                "INVALID_DESTINATION",
-                format!(
-                    "destination {:?} is not `owner/repo` (letters, digits, `.`, `_`, `-`)",
-                    target.destination
-                ),
-            )
-        })?;
-    let option = |key: &str| {
-        target
-            .options
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    for (key, _) in &target.options {
-        if !key.starts_with(HOST_OPTION_PREFIX)
-            && !["branch", "base", "title", "create-repository"].contains(&key.as_str())
-        {
-            qlp_sdk::log::warn("unknown delivery option ignored", &[("option", key)]);
-        }
-    }
-    let delivery_key = option("qlp.delivery-key")
-        .filter(|k| !k.is_empty() && !k.chars().any(char::is_control))
-        .ok_or_else(|| invalid_option("the host did not pass a usable `qlp.delivery-key`".into()))?
-        .to_string();
-    let blake3 = blake3::hash(&artifact.bytes).to_hex().to_string();
-    if let Some(claimed) = option("qlp.artifact-blake3")
-        && !claimed.eq_ignore_ascii_case(&blake3)
-    {
-        return Err(PluginError::new(
-            "DIGEST_MISMATCH",
-            format!("the host's blake3 {claimed} is not that of the artifact received ({blake3})"),
-        ));
-    }
-    let branch = match option("branch") {
-        Some(branch) => checked_branch("branch", branch)?,
-        None => default_branch(&delivery_key),
-    };
-    let base = option("base")
-        .map(|b| checked_branch("base", b))
-        .transpose()?;
-    let title = match option("title") {
-        Some(title) if !title.trim().is_empty() && !title.contains(['\r', '\n']) => {
-            title.trim().to_string()
-        }
-        Some(_) => {
-            return Err(invalid_option(
-                "option `title` must be one non-empty line".into(),
-            ));
-        }
-        None => format!("QLP: {}", artifact.file_name),
-    };
-    let create_repository = match option("create-repository").unwrap_or("false") {
-        "true" => true,
-        "false" => false,
-        other => {
-            return Err(invalid_option(format!(
-                "option `create-repository` must be `true` or `false`, not {other:?}"
-            )));
-        }
-    };
-    Ok(Plan {
-        owner: owner.into(),
-        repo: repo.into(),
-        branch,
-        base,
-        title,
-        create_repository,
-        delivery_key,
-        blake3,
+    forge::Plan::new(artifact, target, |destination| {
+        destination
+            .split_once('/')
+            .filter(|(o, r)| forge::name_ok(o, MAX_NAME_BYTES) && forge::name_ok(r, MAX_NAME_BYTES))
+            .map(|(owner, repo)| Repository {
+                owner: owner.into(),
+                repo: repo.into(),
+            })
+            .ok_or_else(|| {
+                PluginError::new(
+                    "INVALID_DESTINATION",
+                    format!(
+                        "destination {destination:?} is not `owner/repo` (letters, digits, `.`, `_`, `-`)"
+                    ),
+                )
+            })
     })
-}
-
-/// `qlp/` and the first 12 hex digits of the delivery key's blake3.
-pub fn default_branch(delivery_key: &str) -> String {
-    format!(
-        "qlp/{}",
-        &blake3::hash(delivery_key.as_bytes()).to_hex()[..12]
-    )
-}
-
-fn name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 100
-        && name != "."
-        && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// A branch name git and URLs both take as is: `[A-Za-z0-9._/-]`, no
-/// empty, `.`-led or `.lock` components, no `..`.
-fn checked_branch(option: &str, branch: &str) -> Result<String, PluginError> {
-    let ok = !branch.is_empty()
-        && branch.len() <= MAX_BRANCH_BYTES
-        && !branch.contains("..")
-        && branch
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
-        && branch
-            .split('/')
-            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"));
-    if ok {
-        Ok(branch.into())
-    } else {
-        Err(invalid_option(format!(
-            "option `{option}` {branch:?} is not a plain branch name"
-        )))
-    }
-}
-
-/// The commit message: the title and the trailers that identify the
-/// delivery.
-pub fn commit_message(plan: &Plan) -> String {
-    format!(
-        "{}\n\nDelivered by QLP.\n\nQLP-Delivery-Key: {}\nQLP-Artifact-Blake3: {}\n",
-        plan.title, plan.delivery_key, plan.blake3
-    )
-}
-
-/// Whether a commit message carries this delivery's key, and its digest.
-pub fn carries(message: &str, plan: &Plan) -> (bool, bool) {
-    let has = |line: String| message.lines().any(|l| l.trim_end() == line);
-    (
-        has(format!("QLP-Delivery-Key: {}", plan.delivery_key)),
-        has(format!("QLP-Artifact-Blake3: {}", plan.blake3)),
-    )
 }
 
 /// Delivers with the given settings.
@@ -292,8 +140,8 @@ pub fn deliver_with(
         ..Limits::default()
     };
     let files = unpack::unpack(artifact, &limits)?;
-    let mut api = Api::new(settings);
-    let repo_path = format!("/repos/{}/{}", plan.owner, plan.repo);
+    let mut api = Api::new(settings, &GITHUB);
+    let repo_path = format!("/repos/{}/{}", plan.target.owner, plan.target.repo);
 
     let repository = match api.get(&repo_path, "the repository")? {
         Some(repository) => repository,
@@ -303,7 +151,7 @@ pub fn deliver_with(
                 "TARGET_NOT_FOUND",
                 format!(
                     "repository {}/{} does not exist or the token cannot see it; set option `create-repository` to `true` to create it",
-                    plan.owner, plan.repo
+                    plan.target.owner, plan.target.repo
                 ),
             ));
         }
@@ -350,16 +198,17 @@ fn create_repository(api: &mut Api<'_>, plan: &Plan) -> Result<Value, PluginErro
     let user = api
         .get("/user", "the token's user")?
         .ok_or_else(|| PluginError::new("AUTH_FAILED", "the token has no user"))?;
-    let path = if user["login"].as_str() == Some(plan.owner.as_str()) {
+    let Repository { owner, repo } = &plan.target;
+    let path = if user["login"].as_str() == Some(owner.as_str()) {
         "/user/repos".to_string()
     } else {
-        format!("/orgs/{}/repos", plan.owner)
+        format!("/orgs/{owner}/repos")
     };
-    let body = json!({ "name": plan.repo, "private": true, "auto_init": true });
+    let body = json!({ "name": repo, "private": true, "auto_init": true });
     let repository = api.send("POST", &path, &body, "creating the repository")?;
     qlp_sdk::log::info(
         "repository created",
-        &[("repository", &format!("{}/{}", plan.owner, plan.repo))],
+        &[("repository", &format!("{owner}/{repo}"))],
     );
     Ok(repository)
 }
@@ -495,7 +344,7 @@ fn pull_request(
 ) -> Result<(String, String), PluginError> {
     let list = format!(
         "{repo_path}/pulls?head={}:{}&base={base}&state=all",
-        plan.owner, plan.branch
+        plan.target.owner, plan.branch
     );
     let found = |pulls: Option<Value>| {
         pulls
@@ -511,7 +360,7 @@ fn pull_request(
         "title": plan.title,
         "head": plan.branch,
         "base": base,
-        "body": format!("Delivered by QLP.\n\nQLP-Delivery-Key: {}\nQLP-Artifact-Blake3: {}\n", plan.delivery_key, plan.blake3),
+        "body": plan.description(),
     });
     match api.send(
         "POST",
@@ -532,115 +381,6 @@ fn number_and_url(pull: &Value) -> (String, String) {
         pull["number"].as_u64().unwrap_or_default().to_string(),
         pull["html_url"].as_str().unwrap_or_default().to_string(),
     )
-}
-
-/// The GitHub REST API as this adapter uses it.
-struct Api<'s> {
-    settings: &'s Settings,
-    sent: usize,
-}
-
-impl<'s> Api<'s> {
-    fn new(settings: &'s Settings) -> Self {
-        Self { settings, sent: 0 }
-    }
-
-    /// A GET: `None` on 404, the JSON on 2xx.
-    fn get(&mut self, path: &str, what: &str) -> Result<Option<Value>, PluginError> {
-        let mut last = String::new();
-        for _ in 0..MAX_TRIES {
-            match self.fetch("GET", path, Vec::new()) {
-                Err(error) => last = error,
-                Ok((status, _)) if status >= 500 => last = format!("status {status}"),
-                Ok((404, _)) => return Ok(None),
-                Ok((status, body)) if (200..300).contains(&status) => return Ok(Some(body)),
-                Ok((status, body)) => return Err(self.status_error(status, &body, what)),
-            }
-        }
-        Err(self.unreachable(what, &last))
-    }
-
-    /// A write with a JSON body: the JSON answer on 2xx.
-    fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: &Value,
-        what: &str,
-    ) -> Result<Value, PluginError> {
-        match self.fetch(method, path, body.to_string().into_bytes()) {
-            Err(error) => Err(self.unreachable(what, &error)),
-            Ok((status, body)) if (200..300).contains(&status) => Ok(body),
-            Ok((status, body)) => Err(self.status_error(status, &body, what)),
-        }
-    }
-
-    fn fetch(&mut self, method: &str, path: &str, body: Vec<u8>) -> Result<(u16, Value), String> {
-        if self.sent >= MAX_REQUESTS {
-            return Err(format!("more than {MAX_REQUESTS} requests would be needed"));
-        }
-        if body.len() > MAX_BODY_BYTES {
-            return Err(format!(
-                "a request of {} bytes is over the host's limit",
-                body.len()
-            ));
-        }
-        self.sent += 1;
-        let request = Request {
-            method: method.into(),
-            url: format!("{}{path}", self.settings.api_url),
-            headers: vec![
-                (
-                    "Authorization".into(),
-                    format!("Bearer {}", self.settings.token),
-                ),
-                ("Accept".into(), "application/vnd.github+json".into()),
-                ("X-GitHub-Api-Version".into(), "2022-11-28".into()),
-                ("User-Agent".into(), "qlp".into()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
-            body,
-        };
-        let response = qlp_sdk::http::fetch(&request).map_err(|e| self.redact(&e))?;
-        let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-        Ok((response.status, body))
-    }
-
-    fn status_error(&self, status: u16, body: &Value, what: &str) -> PluginError {
-        let code = match status {
-            401 | 403 => "AUTH_FAILED",
-            404 => "TARGET_NOT_FOUND",
-            409 | 422 => "CONFLICT",
-            500..=599 => "UNREACHABLE",
-            _ => "REJECTED",
-        };
-        let said: String = body["message"]
-            .as_str()
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_QUOTED_BYTES)
-            .collect();
-        PluginError::new(
-            code,
-            self.redact(&format!("{what}: GitHub answered {status} {said:?}")),
-        )
-    }
-
-    fn unreachable(&self, what: &str, last: &str) -> PluginError {
-        PluginError::new(
-            "UNREACHABLE",
-            self.redact(&format!("{what}: GitHub was not reached: {last}")),
-        )
-    }
-
-    fn redact(&self, text: &str) -> String {
-        text.replace(&self.settings.token, "[token]")
-    }
-}
-
-fn invalid_option(message: String) -> PluginError {
-    PluginError::new("INVALID_OPTION", message)
 }
 
 #[cfg(test)]
@@ -679,7 +419,7 @@ mod tests {
         }
         let plan = plan(&artifact(), &target("acme/invoices.api", &[])).expect("a plan");
         assert_eq!(
-            (plan.owner.as_str(), plan.repo.as_str()),
+            (plan.target.owner.as_str(), plan.target.repo.as_str()),
             ("acme", "invoices.api")
         );
         assert_eq!(plan.branch, default_branch("i/a.tar.gz"));

@@ -39,37 +39,32 @@
 use base64::Engine;
 use qlp_sdk::archive::unpack::{self, Entry, Limits};
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
-use qlp_sdk::http::{Request, Response};
+use qlp_sdk::delivery_kit::forge::{self, Api, Forge};
+use qlp_sdk::delivery_kit::header;
 use qlp_sdk::{Capability, PluginKind};
 use serde_json::{Value, json};
 
-/// Configuration key of the API token.
-pub const TOKEN_KEY: &str = "token";
+pub use qlp_sdk::delivery_kit::forge::{
+    MAX_BODY_BYTES, MAX_BRANCH_BYTES, MAX_REQUESTS, MAX_TRIES, Settings, TOKEN_KEY, carries,
+    commit_message, default_branch,
+};
 
 /// The API of gitlab.com.
 pub const DEFAULT_API_URL: &str = "https://gitlab.com/api/v4";
 
-/// Requests one call may send: the host's cap per plugin call.
-pub const MAX_REQUESTS: usize = 64;
-
-/// Largest request body: the host's cap per request, less room for JSON.
-pub const MAX_BODY_BYTES: usize = (16 << 20) - (64 << 10);
-
-/// Tries of a GET on transport errors and 5xx (writes are not retried:
-/// they are not idempotent).
-pub const MAX_TRIES: u32 = 3;
-
-/// Longest branch name accepted, in bytes.
-pub const MAX_BRANCH_BYTES: usize = 200;
-
 /// Most components of a project path (GitLab nests groups 20 deep).
 pub const MAX_PATH_COMPONENTS: usize = 21;
 
-/// Most bytes of an API answer quoted in an error.
-const MAX_QUOTED_BYTES: usize = 300;
+/// Longest group or project name, in bytes (GitLab's own limit).
+const MAX_NAME_BYTES: usize = 255;
 
-/// Options the host adds to every delivery start with this.
-pub const HOST_OPTION_PREFIX: &str = "qlp.";
+/// How the GitLab REST API is called.
+const GITLAB: Forge = Forge {
+    name: "GitLab",
+    token_header: "PRIVATE-TOKEN",
+    token_scheme: "",
+    headers: &[("Accept", "application/json")],
+};
 
 /// The delivery adapter.
 pub struct GitLab;
@@ -90,196 +85,40 @@ impl Delivery for GitLab {
     }
 
     fn deliver(artifact: Artifact, target: DeliveryTarget) -> Result<Receipt, PluginError> {
-        deliver_with(&Settings::from_host()?, &artifact, &target)
+        let settings = Settings::from_host(DEFAULT_API_URL, "a GitLab access token")?;
+        deliver_with(&settings, &artifact, &target)
     }
 }
 
 qlp_sdk::export_delivery!(GitLab);
 
-/// The operator's configuration.
-pub struct Settings {
-    /// Without a trailing `/`.
-    pub api_url: String,
-    pub token: String,
-}
-
-impl Settings {
-    /// From `qlp_sdk::config`.
-    pub fn from_host() -> Result<Self, PluginError> {
-        let token = qlp_sdk::config(TOKEN_KEY)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                PluginError::new(
-                    "MISSING_SECRET",
-                    format!("configure the secret `{TOKEN_KEY}` (a GitLab access token)"),
-                )
-            })?;
-        let api_url = qlp_sdk::config("api-url").unwrap_or_else(|| DEFAULT_API_URL.into());
-        Ok(Self::new(&api_url, &token))
-    }
-
-    pub fn new(api_url: &str, token: &str) -> Self {
-        Self {
-            api_url: api_url.trim_end_matches('/').into(),
-            token: token.into(),
-        }
-    }
-}
-
-/// A validated delivery.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Plan {
-    /// `group/sub/project`.
-    pub project: String,
-    pub branch: String,
-    pub base: Option<String>,
-    pub title: String,
-    pub create_repository: bool,
-    pub delivery_key: String,
-    pub blake3: String,
-}
+/// A validated delivery; its target is the project's path,
+/// `group/sub/project`.
+pub type Plan = forge::Plan<String>;
 
 /// Validates the target and the host's options.
 pub fn plan(artifact: &Artifact, target: &DeliveryTarget) -> Result<Plan, PluginError> {
-    let components: Vec<&str> = target.destination.split('/').collect();
-    if components.len() < 2
-        || components.len() > MAX_PATH_COMPONENTS
-        || !components.iter().all(|c| name_ok(c))
-    {
-        return Err(PluginError::new(
-            "INVALID_DESTINATION",
-            format!(
-                "destination {:?} is not a project path `group/project` (letters, digits, `.`, `_`, `-`)",
-                target.destination
-            ),
-        ));
-    }
-    let option = |key: &str| {
-        target
-            .options
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    for (key, _) in &target.options {
-        if !key.starts_with(HOST_OPTION_PREFIX)
-            && !["branch", "base", "title", "create-repository"].contains(&key.as_str())
+    forge::Plan::new(artifact, target, |destination| {
+        let components: Vec<&str> = destination.split('/').collect();
+        if components.len() < 2
+            || components.len() > MAX_PATH_COMPONENTS
+            || !components.iter().all(|c| forge::name_ok(c, MAX_NAME_BYTES))
         {
-            qlp_sdk::log::warn("unknown delivery option ignored", &[("option", key)]);
-        }
-    }
-    let delivery_key = option("qlp.delivery-key")
-        .filter(|k| !k.is_empty() && !k.chars().any(char::is_control))
-        .ok_or_else(|| invalid_option("the host did not pass a usable `qlp.delivery-key`".into()))?
-        .to_string();
-    let blake3 = blake3::hash(&artifact.bytes).to_hex().to_string();
-    if let Some(claimed) = option("qlp.artifact-blake3")
-        && !claimed.eq_ignore_ascii_case(&blake3)
-    {
-        return Err(PluginError::new(
-            "DIGEST_MISMATCH",
-            format!("the host's blake3 {claimed} is not that of the artifact received ({blake3})"),
-        ));
-    }
-    let branch = match option("branch") {
-        Some(branch) => checked_branch("branch", branch)?,
-        None => default_branch(&delivery_key),
-    };
-    let base = option("base")
-        .map(|b| checked_branch("base", b))
-        .transpose()?;
-    let title = match option("title") {
-        Some(title) if !title.trim().is_empty() && !title.contains(['\r', '\n']) => {
-            title.trim().to_string()
-        }
-        Some(_) => {
-            return Err(invalid_option(
-                "option `title` must be one non-empty line".into(),
+            return Err(PluginError::new(
+                "INVALID_DESTINATION",
+                format!(
+                    "destination {destination:?} is not a project path `group/project` (letters, digits, `.`, `_`, `-`)"
+                ),
             ));
         }
-        None => format!("QLP: {}", artifact.file_name),
-    };
-    let create_repository = match option("create-repository").unwrap_or("false") {
-        "true" => true,
-        "false" => false,
-        other => {
-            return Err(invalid_option(format!(
-                "option `create-repository` must be `true` or `false`, not {other:?}"
-            )));
-        }
-    };
-    Ok(Plan {
-        project: target.destination.clone(),
-        branch,
-        base,
-        title,
-        create_repository,
-        delivery_key,
-        blake3,
+        Ok(destination.to_string())
     })
-}
-
-/// `qlp/` and the first 12 hex digits of the delivery key's blake3.
-pub fn default_branch(delivery_key: &str) -> String {
-    format!(
-        "qlp/{}",
-        &blake3::hash(delivery_key.as_bytes()).to_hex()[..12]
-    )
-}
-
-fn name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name != "."
-        && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
-
-/// A branch name git and URLs both take: `[A-Za-z0-9._/-]`, no empty,
-/// `.`-led or `.lock` components, no `..`.
-fn checked_branch(option: &str, branch: &str) -> Result<String, PluginError> {
-    let ok = !branch.is_empty()
-        && branch.len() <= MAX_BRANCH_BYTES
-        && !branch.contains("..")
-        && branch
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
-        && branch
-            .split('/')
-            .all(|c| !c.is_empty() && !c.starts_with('.') && !c.ends_with(".lock"));
-    if ok {
-        Ok(branch.into())
-    } else {
-        Err(invalid_option(format!(
-            "option `{option}` {branch:?} is not a plain branch name"
-        )))
-    }
 }
 
 /// A path segment for GitLab's URLs: `/` as `%2F` (the other characters
 /// that names and branches may hold need no encoding).
 pub fn encode(segment: &str) -> String {
     segment.replace('/', "%2F")
-}
-
-/// The commit message: the title and the trailers that identify the
-/// delivery.
-pub fn commit_message(plan: &Plan) -> String {
-    format!(
-        "{}\n\nDelivered by QLP.\n\nQLP-Delivery-Key: {}\nQLP-Artifact-Blake3: {}\n",
-        plan.title, plan.delivery_key, plan.blake3
-    )
-}
-
-/// Whether a commit message carries this delivery's key, and its digest.
-pub fn carries(message: &str, plan: &Plan) -> (bool, bool) {
-    let has = |line: String| message.lines().any(|l| l.trim_end() == line);
-    (
-        has(format!("QLP-Delivery-Key: {}", plan.delivery_key)),
-        has(format!("QLP-Artifact-Blake3: {}", plan.blake3)),
-    )
 }
 
 /// Delivers with the given settings.
@@ -296,18 +135,18 @@ pub fn deliver_with(
             "the capsule's files take {encoded} bytes base64-encoded; one GitLab commit request holds at most {MAX_BODY_BYTES}"
         )));
     }
-    let mut api = Api::new(settings);
-    let project_path = format!("/projects/{}", encode(&plan.project));
+    let mut api = Api::new(settings, &GITLAB);
+    let project_path = format!("/projects/{}", encode(&plan.target));
 
     let project = match api.get(&project_path, "the project")? {
-        Some((project, _)) => project,
+        Some(project) => project,
         None if plan.create_repository => create_project(&mut api, &plan)?,
         None => {
             return Err(PluginError::new(
                 "TARGET_NOT_FOUND",
                 format!(
                     "project {} does not exist or the token cannot see it; set option `create-repository` to `true` to create it",
-                    plan.project
+                    plan.target
                 ),
             ));
         }
@@ -351,8 +190,8 @@ pub fn deliver_with(
 }
 
 fn create_project(api: &mut Api<'_>, plan: &Plan) -> Result<Value, PluginError> {
-    let (namespace, name) = plan.project.rsplit_once('/').unwrap_or_default();
-    let (found, _) = api
+    let (namespace, name) = plan.target.rsplit_once('/').unwrap_or_default();
+    let found = api
         .get(
             &format!("/namespaces/{}", encode(namespace)),
             "the namespace",
@@ -371,7 +210,7 @@ fn create_project(api: &mut Api<'_>, plan: &Plan) -> Result<Value, PluginError> 
         "initialize_with_readme": true,
     });
     let project = api.send("POST", "/projects", &body, "creating the project")?;
-    qlp_sdk::log::info("project created", &[("project", &plan.project)]);
+    qlp_sdk::log::info("project created", &[("project", &plan.target)]);
     Ok(project)
 }
 
@@ -383,7 +222,7 @@ fn delivered_head(
     project_path: &str,
 ) -> Result<Option<String>, PluginError> {
     let path = format!("{project_path}/repository/commits/{}", encode(&plan.branch));
-    let Some((commit, _)) = api.get(&path, "the delivery branch")? else {
+    let Some(commit) = api.get(&path, "the delivery branch")? else {
         return Ok(None);
     };
     let id = commit["id"].as_str().unwrap_or_default().to_string();
@@ -419,7 +258,7 @@ fn base_files(
             "{project_path}/repository/tree?ref={}&recursive=true&per_page=100&page={page}",
             encode(base)
         );
-        let (entries, response) = api.get(&path, "the base branch")?.ok_or_else(|| {
+        let (entries, response) = api.get_response(&path, "the base branch")?.ok_or_else(|| {
             PluginError::new(
                 "TARGET_NOT_FOUND",
                 format!("the base branch {base:?} does not exist"),
@@ -432,8 +271,11 @@ fn base_files(
                 paths.push(path.to_string());
             }
         }
-        match header(&response, "x-next-page").filter(|p| !p.is_empty()) {
-            Some(next) if next.chars().all(|c| c.is_ascii_digit()) => page = next,
+        match header(&response, "x-next-page")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(next) if next.chars().all(|c| c.is_ascii_digit()) => page = next.to_string(),
             _ => return Ok(paths),
         }
     }
@@ -500,10 +342,10 @@ fn merge_request(
         "{project_path}/merge_requests?source_branch={}&target_branch={}&state=all",
         plan.branch, base
     );
-    let found = |requests: Option<(Value, Response)>| {
+    let found = |requests: Option<Value>| {
         requests
             .as_ref()
-            .and_then(|(r, _)| r.as_array())
+            .and_then(|r| r.as_array())
             .and_then(|r| r.first())
             .map(iid_and_url)
     };
@@ -514,7 +356,7 @@ fn merge_request(
         "source_branch": plan.branch,
         "target_branch": base,
         "title": plan.title,
-        "description": format!("Delivered by QLP.\n\nQLP-Delivery-Key: {}\nQLP-Artifact-Blake3: {}\n", plan.delivery_key, plan.blake3),
+        "description": plan.description(),
     });
     let path = format!("{project_path}/merge_requests");
     match api.send("POST", &path, &body, "opening the merge request") {
@@ -531,128 +373,6 @@ fn iid_and_url(request: &Value) -> (String, String) {
         request["iid"].as_u64().unwrap_or_default().to_string(),
         request["web_url"].as_str().unwrap_or_default().to_string(),
     )
-}
-
-fn header(response: &Response, name: &str) -> Option<String> {
-    response
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim().to_string())
-}
-
-/// The GitLab REST API as this adapter uses it.
-struct Api<'s> {
-    settings: &'s Settings,
-    sent: usize,
-}
-
-impl<'s> Api<'s> {
-    fn new(settings: &'s Settings) -> Self {
-        Self { settings, sent: 0 }
-    }
-
-    /// A GET: `None` on 404, the JSON and the response on 2xx.
-    fn get(&mut self, path: &str, what: &str) -> Result<Option<(Value, Response)>, PluginError> {
-        let mut last = String::new();
-        for _ in 0..MAX_TRIES {
-            match self.fetch("GET", path, Vec::new()) {
-                Err(error) => last = error,
-                Ok((_, r)) if r.status >= 500 => last = format!("status {}", r.status),
-                Ok((_, r)) if r.status == 404 => return Ok(None),
-                Ok((body, r)) if (200..300).contains(&r.status) => return Ok(Some((body, r))),
-                Ok((body, r)) => return Err(self.status_error(r.status, &body, what)),
-            }
-        }
-        Err(self.unreachable(what, &last))
-    }
-
-    /// A write with a JSON body: the JSON answer on 2xx.
-    fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: &Value,
-        what: &str,
-    ) -> Result<Value, PluginError> {
-        match self.fetch(method, path, body.to_string().into_bytes()) {
-            Err(error) => Err(self.unreachable(what, &error)),
-            Ok((body, r)) if (200..300).contains(&r.status) => Ok(body),
-            Ok((body, r)) => Err(self.status_error(r.status, &body, what)),
-        }
-    }
-
-    fn fetch(
-        &mut self,
-        method: &str,
-        path: &str,
-        body: Vec<u8>,
-    ) -> Result<(Value, Response), String> {
-        if self.sent >= MAX_REQUESTS {
-            return Err(format!("more than {MAX_REQUESTS} requests would be needed"));
-        }
-        if body.len() > MAX_BODY_BYTES {
-            return Err(format!(
-                "a request of {} bytes is over the host's limit",
-                body.len()
-            ));
-        }
-        self.sent += 1;
-        let request = Request {
-            method: method.into(),
-            url: format!("{}{path}", self.settings.api_url),
-            headers: vec![
-                ("PRIVATE-TOKEN".into(), self.settings.token.clone()),
-                ("Accept".into(), "application/json".into()),
-                ("User-Agent".into(), "qlp".into()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
-            body,
-        };
-        let response = qlp_sdk::http::fetch(&request).map_err(|e| self.redact(&e))?;
-        let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-        Ok((body, response))
-    }
-
-    fn status_error(&self, status: u16, body: &Value, what: &str) -> PluginError {
-        let code = match status {
-            401 | 403 => "AUTH_FAILED",
-            404 => "TARGET_NOT_FOUND",
-            409 | 422 => "CONFLICT",
-            500..=599 => "UNREACHABLE",
-            _ => "REJECTED",
-        };
-        // GitLab says `message` (text, list or object) or `error`.
-        let said = match (&body["message"], &body["error"]) {
-            (Value::String(text), _) | (_, Value::String(text)) => text.clone(),
-            (Value::Null, _) => String::new(),
-            (other, _) => other.to_string(),
-        };
-        let said: String = said
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_QUOTED_BYTES)
-            .collect();
-        PluginError::new(
-            code,
-            self.redact(&format!("{what}: GitLab answered {status} {said:?}")),
-        )
-    }
-
-    fn unreachable(&self, what: &str, last: &str) -> PluginError {
-        PluginError::new(
-            "UNREACHABLE",
-            self.redact(&format!("{what}: GitLab was not reached: {last}")),
-        )
-    }
-
-    fn redact(&self, text: &str) -> String {
-        text.replace(&self.settings.token, "[token]")
-    }
-}
-
-fn invalid_option(message: String) -> PluginError {
-    PluginError::new("INVALID_OPTION", message)
 }
 
 #[cfg(test)]
@@ -692,8 +412,8 @@ mod tests {
             );
         }
         let plan = plan(&artifact(), &target("acme/billing/invoices", &[])).expect("a plan");
-        assert_eq!(plan.project, "acme/billing/invoices");
-        assert_eq!(encode(&plan.project), "acme%2Fbilling%2Finvoices");
+        assert_eq!(plan.target, "acme/billing/invoices");
+        assert_eq!(encode(&plan.target), "acme%2Fbilling%2Finvoices");
         assert_eq!(plan.branch, default_branch("i/a.zip"));
     }
 
