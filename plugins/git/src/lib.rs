@@ -71,14 +71,14 @@ pub mod push;
 
 use qlp_sdk::archive::unpack::{self, Format, Limits};
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
+use qlp_sdk::delivery_kit::{ARTIFACT_BLAKE3, Options, flag, invalid_option};
 use qlp_sdk::{Capability, PluginKind};
 
 use crate::object::{FileEntry, Kind, Object, ObjectId, Signature};
 use crate::pktline::RefStatus;
 use crate::push::{Command, HostHttp, Remote, Transport};
 
-/// Options the host adds to every delivery start with this.
-pub const HOST_OPTION_PREFIX: &str = "qlp.";
+pub use qlp_sdk::delivery_kit::HOST_OPTION_PREFIX;
 
 /// Branch used when neither option nor config names one.
 pub const DEFAULT_BRANCH: &str = "main";
@@ -191,10 +191,6 @@ pub fn delivery_ref(delivery_key: &str) -> String {
     format!("{DELIVERY_REF_PREFIX}{}", &hash[..DELIVERY_REF_HEX])
 }
 
-fn invalid_option(message: impl Into<String>) -> PluginError {
-    PluginError::new("INVALID_OPTION", message)
-}
-
 /// Reads and checks the destination, options and configuration.
 pub fn settings(
     artifact: &Artifact,
@@ -202,19 +198,8 @@ pub fn settings(
     config: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings, PluginError> {
     let url = check_url(&target.destination)?;
-    let option = |key: &str| {
-        target
-            .options
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    };
-    for (key, _) in &target.options {
-        if !key.starts_with(HOST_OPTION_PREFIX) && !KNOWN_OPTIONS.contains(&key.as_str()) {
-            qlp_sdk::log::warn("unknown delivery option ignored", &[("option", key)]);
-        }
-    }
+    let options = Options::new(target, &KNOWN_OPTIONS);
+    let option = |key: &str| options.get(key).map(String::from);
     let branch = option("branch")
         .or_else(|| config("branch"))
         .unwrap_or_else(|| DEFAULT_BRANCH.into());
@@ -225,35 +210,18 @@ pub fn settings(
     if let Some(problem) = branch_problem(&branch) {
         return Err(invalid_option(format!("branch {branch:?} {problem}")));
     }
-    let strip_root = match option("strip-root")
-        .or_else(|| config("strip-root"))
-        .as_deref()
-    {
-        None | Some("true") => true,
-        Some("false") => false,
-        Some(other) => {
-            return Err(invalid_option(format!(
-                "`strip-root` must be `true` or `false`, not {other:?}"
-            )));
-        }
-    };
-    let delivery_key = option("qlp.delivery-key")
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| {
-            invalid_option(
-                "host option `qlp.delivery-key` is missing (QLP sets it on every delivery)",
-            )
-        })?;
-    let digest = option("qlp.artifact-blake3")
+    let strip_root = flag(
+        "`strip-root`",
+        option("strip-root")
+            .or_else(|| config("strip-root"))
+            .as_deref(),
+        true,
+    )?;
+    let delivery_key = options.delivery_key()?.to_string();
+    // Trusted as the host's: it names the artifact in the commit trailer.
+    let digest = option(ARTIFACT_BLAKE3)
         .unwrap_or_else(|| blake3::hash(&artifact.bytes).to_hex().to_string());
-    let time = match option("qlp.created-at") {
-        None => 0,
-        Some(text) => text.parse::<u64>().map_err(|_| {
-            invalid_option(format!(
-                "host option `qlp.created-at` must be Unix seconds, not {text:?}"
-            ))
-        })?,
-    };
+    let time = options.created_at()?.unwrap_or(0);
     let name = config("author-name").unwrap_or_else(|| DEFAULT_AUTHOR_NAME.into());
     let email = config("author-email").unwrap_or_else(|| DEFAULT_AUTHOR_EMAIL.into());
     for (key, value) in [("author-name", &name), ("author-email", &email)] {

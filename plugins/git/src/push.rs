@@ -11,6 +11,7 @@
 
 use base64::Engine as _;
 use qlp_sdk::PluginError;
+use qlp_sdk::delivery_kit::header;
 use qlp_sdk::http::{Request, Response};
 
 use crate::object::ObjectId;
@@ -85,13 +86,7 @@ impl<'t, T: Transport> Remote<'t, T> {
 
     /// Removes every secret from `text`.
     pub fn redact(&self, text: &str) -> String {
-        let mut text = text.to_string();
-        for secret in &self.secrets {
-            if !secret.is_empty() {
-                text = text.replace(secret.as_str(), "[redacted]");
-            }
-        }
-        text
+        qlp_sdk::delivery_kit::redact(text, &self.secrets, "[redacted]")
     }
 
     fn error(&self, code: &str, message: String) -> PluginError {
@@ -143,7 +138,9 @@ impl<'t, T: Transport> Remote<'t, T> {
     pub fn advertisement(&mut self) -> Result<Advertisement, PluginError> {
         let url = format!("{}/info/refs?service=git-receive-pack", self.url);
         let response = self.send("GET", url, &[("Accept", "*/*")], Vec::new())?;
-        let content_type = header(&response, "content-type").unwrap_or_default();
+        let content_type = header(&response, "content-type")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         if !content_type.starts_with("application/x-git-receive-pack-advertisement") {
             return Err(self.error(
                 "PROTOCOL_ERROR",
@@ -256,14 +253,6 @@ fn quote(body: &[u8]) -> String {
     } else {
         format!(": {text}")
     }
-}
-
-fn header(response: &Response, name: &str) -> Option<String> {
-    response
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.to_ascii_lowercase())
 }
 
 #[cfg(test)]

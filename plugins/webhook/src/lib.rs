@@ -48,6 +48,7 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
+use qlp_sdk::delivery_kit::{self, CREATED_AT, Options, invalid_option, missing_host_option};
 use qlp_sdk::http::{Request, Response};
 use qlp_sdk::{Capability, PluginKind};
 use sha2::Sha256;
@@ -77,8 +78,7 @@ pub const MAX_URL_BYTES: usize = 2048;
 /// Most bytes of a receiver's answer quoted in an error.
 const MAX_QUOTED_BYTES: usize = 200;
 
-/// Options the host adds to every delivery start with this.
-pub const HOST_OPTION_PREFIX: &str = "qlp.";
+pub use qlp_sdk::delivery_kit::HOST_OPTION_PREFIX;
 
 /// The delivery adapter.
 pub struct Webhook;
@@ -109,13 +109,7 @@ qlp_sdk::export_delivery!(Webhook);
 
 /// The signing secret from the operator's configuration.
 pub fn secret_from_host() -> Result<String, PluginError> {
-    match qlp_sdk::config(SECRET_KEY) {
-        Some(secret) if !secret.is_empty() => Ok(secret),
-        _ => Err(PluginError::new(
-            "MISSING_SECRET",
-            format!("configure the secret `{SECRET_KEY}`: qlp/webhook sends nothing unsigned"),
-        )),
-    }
+    delivery_kit::secret(SECRET_KEY, ": qlp/webhook sends nothing unsigned")
 }
 
 /// Waits `delay` where the build can and says whether it did: natively it
@@ -160,23 +154,13 @@ pub fn plan(artifact: &Artifact, target: &DeliveryTarget) -> Result<Plan, Plugin
             format!("destination {:?} {problem}", target.destination),
         ));
     }
-    let option = |key: &str| {
-        target
-            .options
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    for (key, _) in &target.options {
-        if !key.starts_with(HOST_OPTION_PREFIX) && key != "mode" && key != "download-url" {
-            qlp_sdk::log::warn("unknown delivery option ignored", &[("option", key)]);
-        }
-    }
+    let options = Options::new(target, &["mode", "download-url"]);
+    let option = |key: &str| options.get(key);
     let mode = match option("mode").unwrap_or("body") {
         "body" => Mode::Body,
         "link" => {
             let download_url = option("download-url").ok_or_else(|| {
-                invalid_option("option `mode` = `link` needs option `download-url`".into())
+                invalid_option("option `mode` = `link` needs option `download-url`")
             })?;
             if let Some(problem) = url_problem(download_url) {
                 return Err(invalid_option(format!(
@@ -193,29 +177,11 @@ pub fn plan(artifact: &Artifact, target: &DeliveryTarget) -> Result<Plan, Plugin
             )));
         }
     };
-    let host_option = |key: &str| {
-        option(key).ok_or_else(|| {
-            invalid_option(format!(
-                "the host did not pass `{key}`; this adapter needs a QLP server that does"
-            ))
-        })
-    };
-    let delivery_key = host_option("qlp.delivery-key")?.to_string();
-    let timestamp = host_option("qlp.created-at")?;
-    let timestamp = timestamp.parse().map_err(|_| {
-        invalid_option(format!(
-            "`qlp.created-at` {timestamp:?} is not Unix seconds"
-        ))
-    })?;
-    let blake3 = blake3::hash(&artifact.bytes).to_hex().to_string();
-    if let Some(claimed) = option("qlp.artifact-blake3")
-        && !claimed.eq_ignore_ascii_case(&blake3)
-    {
-        return Err(PluginError::new(
-            "DIGEST_MISMATCH",
-            format!("the host's blake3 {claimed} is not that of the artifact received ({blake3})"),
-        ));
-    }
+    let delivery_key = options.delivery_key()?.to_string();
+    let timestamp = options
+        .created_at()?
+        .ok_or_else(|| missing_host_option(CREATED_AT))?;
+    let blake3 = options.artifact_blake3(artifact)?;
     Ok(Plan {
         url: target.destination.clone(),
         mode,
@@ -317,7 +283,7 @@ pub fn deliver_with(
 ) -> Result<Receipt, PluginError> {
     let plan = plan(artifact, target)?;
     let request = request(secret, artifact, &plan);
-    let redact = |text: &str| text.replace(secret, "[secret]");
+    let redact = |text: &str| delivery_kit::redact(text, &[secret], "[secret]");
     let mut last_failure = String::new();
     for attempt in 1..=MAX_ATTEMPTS {
         let response = match qlp_sdk::http::fetch(&request) {
@@ -397,11 +363,7 @@ pub fn deliver_with(
 /// `Retry-After` in seconds, when given as a number (an HTTP date is
 /// ignored: without a clock it cannot be compared).
 fn retry_after(response: &Response) -> Option<u64> {
-    response
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-        .and_then(|(_, v)| v.trim().parse().ok())
+    delivery_kit::header(response, "retry-after").and_then(|v| v.trim().parse().ok())
 }
 
 /// `: "<start of the body>"` when the receiver said something.
@@ -424,10 +386,6 @@ fn unreachable(attempts: u32, last: &str) -> PluginError {
         "UNREACHABLE",
         format!("the receiver was not reached after {attempts} tries: {last}"),
     )
-}
-
-fn invalid_option(message: String) -> PluginError {
-    PluginError::new("INVALID_OPTION", message)
 }
 
 #[cfg(test)]
