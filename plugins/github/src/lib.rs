@@ -346,34 +346,20 @@ fn pull_request(
         "{repo_path}/pulls?head={}:{}&base={base}&state=all",
         plan.target.owner, plan.branch
     );
-    let found = |pulls: Option<Value>| {
-        pulls
-            .as_ref()
-            .and_then(|p| p.as_array())
-            .and_then(|p| p.first())
-            .map(number_and_url)
-    };
-    if let Some(existing) = found(api.get(&list, "pull requests")?) {
-        return Ok(existing);
-    }
     let body = json!({
         "title": plan.title,
         "head": plan.branch,
         "base": base,
         "body": plan.description(),
     });
-    match api.send(
-        "POST",
-        &format!("{repo_path}/pulls"),
+    let open = format!("{repo_path}/pulls");
+    let pull = api.reuse_or_open(
+        &list,
+        &open,
         &body,
-        "opening the pull request",
-    ) {
-        Ok(pull) => Ok(number_and_url(&pull)),
-        Err(error) if error.code == "CONFLICT" => {
-            found(api.get(&list, "pull requests")?).ok_or(error)
-        }
-        Err(error) => Err(error),
-    }
+        ("pull requests", "opening the pull request"),
+    )?;
+    Ok(number_and_url(&pull))
 }
 
 fn number_and_url(pull: &Value) -> (String, String) {

@@ -342,30 +342,20 @@ fn merge_request(
         "{project_path}/merge_requests?source_branch={}&target_branch={}&state=all",
         plan.branch, base
     );
-    let found = |requests: Option<Value>| {
-        requests
-            .as_ref()
-            .and_then(|r| r.as_array())
-            .and_then(|r| r.first())
-            .map(iid_and_url)
-    };
-    if let Some(existing) = found(api.get(&list, "merge requests")?) {
-        return Ok(existing);
-    }
     let body = json!({
         "source_branch": plan.branch,
         "target_branch": base,
         "title": plan.title,
         "description": plan.description(),
     });
-    let path = format!("{project_path}/merge_requests");
-    match api.send("POST", &path, &body, "opening the merge request") {
-        Ok(request) => Ok(iid_and_url(&request)),
-        Err(error) if error.code == "CONFLICT" => {
-            found(api.get(&list, "merge requests")?).ok_or(error)
-        }
-        Err(error) => Err(error),
-    }
+    let open = format!("{project_path}/merge_requests");
+    let request = api.reuse_or_open(
+        &list,
+        &open,
+        &body,
+        ("merge requests", "opening the merge request"),
+    )?;
+    Ok(iid_and_url(&request))
 }
 
 fn iid_and_url(request: &Value) -> (String, String) {

@@ -281,6 +281,35 @@ impl<'s> Api<'s> {
         }
     }
 
+    /// The first item the GET `list` answers, else the one the POST to
+    /// `open` of `body` creates; when that POST is a `CONFLICT` (opened
+    /// meanwhile, by someone else or by this delivery before a crash), the
+    /// first item `list` answers then. A pull or merge request is reused
+    /// so, whatever its state, and never opened twice.
+    pub fn reuse_or_open(
+        &mut self,
+        list: &str,
+        open: &str,
+        body: &Value,
+        (listing, opening): (&str, &str),
+    ) -> Result<Value, PluginError> {
+        let first = |items: Option<Value>| {
+            items
+                .as_ref()
+                .and_then(|items| items.as_array())
+                .and_then(|items| items.first())
+                .cloned()
+        };
+        if let Some(existing) = first(self.get(list, listing)?) {
+            return Ok(existing);
+        }
+        match self.send("POST", open, body, opening) {
+            Ok(opened) => Ok(opened),
+            Err(error) if error.code == "CONFLICT" => first(self.get(list, listing)?).ok_or(error),
+            Err(error) => Err(error),
+        }
+    }
+
     fn fetch(
         &mut self,
         method: &str,
