@@ -30,6 +30,8 @@ pub mod archive;
 pub mod arena;
 #[cfg(feature = "delivery-kit")]
 pub mod delivery_kit;
+#[cfg(feature = "hcl")]
+pub mod hcl;
 #[cfg(not(target_arch = "wasm32"))]
 mod native_http;
 pub mod report;

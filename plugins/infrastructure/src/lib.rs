@@ -1,6 +1,6 @@
 //! QLP validator `qlp/infrastructure`: checks the infrastructure a capsule
-//! declares — Terraform ([`terraform`], read with the small HCL reader in
-//! [`hcl`]) and Docker Compose files ([`compose`], read with the minimal
+//! declares — Terraform ([`terraform`], read with the SDK's small HCL
+//! reader [`hcl`]) and Docker Compose files ([`compose`], read with the minimal
 //! YAML reader in [`yaml`]) — for the mistakes that expose data or hosts:
 //! unencrypted or public storage, databases and admin ports open to the
 //! internet, missing audit logs, secrets written into the code, and
@@ -44,10 +44,9 @@
 //! ([`PENALTY_CRITICAL`] … [`PENALTY_LOW`]).
 
 pub mod compose;
-pub mod hcl;
 pub mod rules;
 pub mod terraform;
-pub use qlp_sdk::yaml;
+pub use qlp_sdk::{hcl, yaml};
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
 use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};

@@ -1,11 +1,11 @@
 //! Tests of `qlp/infrastructure`: the clean fixtures stay silent, the
 //! planted ones give each rule at the right line and severity, each rule
 //! fires on its problem and stays silent on what it cannot decide, the
-//! HCL reader keeps structure and lines, suppressions are counted, and no
+//! HCL reader reads every block of the clean fixtures (its own tests are
+//! in `qlp_sdk::hcl`), suppressions are counted, and no
 //! input makes the validator panic.
 
 use super::*;
-use crate::hcl::Value;
 use qlp_sdk::Severity;
 
 const CLEAN_TF: &str = include_str!("../tests/fixtures/clean/main.tf");
@@ -552,91 +552,6 @@ fn compose_rules_read_both_syntaxes_and_skip_interpolation() {
     assert!(compose::is_compose_file("compose.override.yml"));
     assert!(!compose::is_compose_file("docker-compose.json"));
     assert!(!compose::is_compose_file("config/composer.yml"));
-}
-
-#[test]
-fn the_hcl_reader_keeps_structure_values_and_lines() {
-    let body = hcl::parse(
-        "# comment\nresource \"aws_s3_bucket\" \"b\" { # trailing\n  bucket = \"a\\\"b\" // c\n  count  = 2\n  on     = true\n  tags = {\n    Name = \"x\", \"Team\" : \"y\"\n  }\n  list = [1, \"two\",\n    var.three]\n  /* block\n     comment */\n  expr = a.b == \"c\" ? 1 : 2\n  tpl  = \"${var.x}-y\"\n  esc  = \"$${literal}\"\n  doc  = <<-EOT\n    line ${1}\n  EOT\n  plain = <<EOT\nno interpolation\nEOT\n  nested \"label\" {\n    deep { x = null }\n  }\n}\nterraform {}\n",
-    );
-    assert_eq!(body.blocks.len(), 2);
-    let r = &body.blocks[0];
-    assert_eq!(
-        (r.kind.as_str(), r.labels.clone(), r.line),
-        (
-            "resource",
-            vec!["aws_s3_bucket".to_string(), "b".to_string()],
-            2
-        )
-    );
-    let b = &r.body;
-    assert_eq!(b.get("bucket"), Some(&Value::Str("a\"b".into())));
-    assert_eq!(b.attr("bucket").map(|a| a.line), Some(3));
-    assert_eq!(b.get("count").and_then(Value::as_u32), Some(2));
-    assert_eq!(b.get("on").and_then(Value::as_bool), Some(true));
-    let tags = b.get("tags").unwrap();
-    assert_eq!(tags.key("Team").and_then(Value::as_str), Some("y"));
-    assert_eq!(
-        tags,
-        &Value::Object(vec![
-            ("Name".into(), Value::Str("x".into()), 7),
-            ("Team".into(), Value::Str("y".into()), 7)
-        ])
-    );
-    assert_eq!(
-        b.get("list"),
-        Some(&Value::List(vec![
-            (Value::Number("1".into()), 9),
-            (Value::Str("two".into()), 9),
-            (Value::Expr("var.three".into()), 10)
-        ]))
-    );
-    assert_eq!(
-        b.get("expr"),
-        Some(&Value::Expr("a.b == \"c\" ? 1 : 2".into()))
-    );
-    assert_eq!(b.attr("expr").map(|a| a.line), Some(13));
-    assert_eq!(b.get("tpl"), Some(&Value::Template("${var.x}-y".into())));
-    assert_eq!(b.get("esc"), Some(&Value::Str("${literal}".into())));
-    assert_eq!(b.get("doc"), Some(&Value::Template("line ${1}".into())));
-    assert_eq!(b.get("plain"), Some(&Value::Str("no interpolation".into())));
-    let nested = b.block("nested").unwrap();
-    assert_eq!(
-        (nested.labels.clone(), nested.line),
-        (vec!["label".to_string()], 22)
-    );
-    let deep = nested.body.block("deep").unwrap();
-    assert_eq!((deep.body.get("x"), deep.line), (Some(&Value::Null), 23));
-    assert_eq!(body.blocks[1].kind, "terraform");
-}
-
-#[test]
-fn the_hcl_reader_keeps_unevaluated_expressions_raw() {
-    let body = hcl::parse(
-        "a = merge(local.x, {\n  b = 1\n})\nc = [for s in var.l : upper(s)]\nd = {for k, v in var.m : k => v}\ne = -1\nf = jsonencode({ \"x\" = \"}\" })\ng = 1\n",
-    );
-    let get = |n: &str| body.get(n).cloned();
-    assert_eq!(
-        get("a"),
-        Some(Value::Expr("merge(local.x, {\n  b = 1\n})".into()))
-    );
-    assert_eq!(
-        get("c"),
-        Some(Value::List(vec![(
-            Value::Expr("for s in var.l : upper(s)".into()),
-            4
-        )]))
-    );
-    assert_eq!(
-        get("d"),
-        Some(Value::Expr("{for k, v in var.m : k => v}".into()))
-    );
-    assert_eq!(get("e"), Some(Value::Number("-1".into())));
-    assert_eq!(
-        get("f"),
-        Some(Value::Expr("jsonencode({ \"x\" = \"}\" })".into()))
-    );
-    assert_eq!(body.attr("g").map(|a| a.line), Some(8));
 }
 
 #[test]

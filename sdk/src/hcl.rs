@@ -1,12 +1,19 @@
 //! A small HCL reader for Terraform files: blocks with labels, nested
 //! blocks, attributes whose values are strings, numbers, bools, `null`,
 //! lists, objects and heredocs, and the three comment styles (`#`, `//`,
-//! `/* */`). What it cannot evaluate (references, function calls,
-//! operators, `for` expressions, interpolated strings) is kept as raw text
-//! ([`Value::Expr`], [`Value::Template`]) so a rule can tell "unknown" from
-//! "absent". Every attribute, block and object entry keeps its 1-based
-//! line. The reader never fails: a line it cannot read is skipped, an
-//! unterminated construct ends at the end of the file.
+//! `/* */`). What it cannot evaluate (references, function calls, type
+//! expressions, operators, `for` expressions, interpolated strings) is kept
+//! as raw text, without its comments ([`Value::Expr`], [`Value::Template`]),
+//! so a rule can tell "unknown" from "absent". Every attribute, block and
+//! object entry keeps its 1-based line. The reader never fails: a line it
+//! cannot read is skipped, an unterminated construct ends at the end of the
+//! file.
+//!
+//! `qlp/infrastructure` judges Terraform with it and `qlp/terraform`
+//! documents a module with it (`variable` blocks with their type
+//! expressions and nested `validation` blocks, heredoc descriptions,
+//! `output`, `terraform { required_providers { … } }`). [`Value::to_hcl`]
+//! writes a value back as HCL text. Behind the SDK's `hcl` feature.
 
 /// Deepest nesting of blocks, lists and objects read as structure; deeper
 /// text is kept as raw text, so hostile input cannot exhaust the stack.
@@ -90,6 +97,50 @@ impl Value {
         match self {
             Value::Str(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The text of a string or heredoc, interpolated or not.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) | Value::Template(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value written back as HCL on one line: strings quoted and
+    /// escaped (a template's text, kept as written, only gets its line
+    /// breaks escaped), lists as `[a, b]`, objects as
+    /// `{ k = v, … }` (keys quoted unless they are identifiers), an
+    /// expression as written with its line breaks folded into spaces and,
+    /// inside brackets, into the `,` separators HCL needs on one line.
+    pub fn to_hcl(&self) -> String {
+        match self {
+            Value::Str(s) => quote(s),
+            Value::Template(s) => format!("\"{}\"", s.replace('\n', "\\n")),
+            Value::Number(n) => n.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => "null".into(),
+            Value::List(items) => {
+                let items: Vec<String> = items.iter().map(|(v, _)| v.to_hcl()).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Object(entries) if entries.is_empty() => "{}".into(),
+            Value::Object(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v, _)| {
+                        let key = if is_identifier(k) {
+                            k.clone()
+                        } else {
+                            quote(k)
+                        };
+                        format!("{key} = {}", v.to_hcl())
+                    })
+                    .collect();
+                format!("{{ {} }}", entries.join(", "))
+            }
+            Value::Expr(raw) => one_line(raw),
         }
     }
 
@@ -573,17 +624,25 @@ impl Parser<'_> {
             self.skip_to_line_end();
             let line = self.src.get(start..self.pos).unwrap_or_default();
             if line.trim() == marker {
-                let text = lines.join("\n");
+                let text = if indented {
+                    dedent(&lines)
+                } else {
+                    lines.join("\n")
+                };
                 return Some(if is_template(&text) {
                     Value::Template(text)
                 } else {
                     Value::Str(text)
                 });
             }
-            lines.push(if indented { line.trim_start() } else { line });
+            lines.push(line);
             self.pos = (self.pos + 1).min(self.bytes.len());
         }
-        Some(Value::Template(lines.join("\n")))
+        Some(Value::Template(if indented {
+            dedent(&lines)
+        } else {
+            lines.join("\n")
+        }))
     }
 
     /// Raw text of an expression, up to a newline, `,` or an unopened
@@ -627,8 +686,8 @@ impl Parser<'_> {
             }
             self.pos = (self.pos + 1).min(self.bytes.len());
         }
-        let raw = self.src.get(start..self.pos).unwrap_or_default().trim();
-        Value::Expr(strip_trailing_comment(raw).to_string())
+        let raw = self.src.get(start..self.pos).unwrap_or_default();
+        Value::Expr(strip_comments(raw).trim().to_string())
     }
 }
 
@@ -640,18 +699,128 @@ fn is_template(raw: &str) -> bool {
         .any(|i| (b[i] == b'$' || b[i] == b'%') && b[i + 1] == b'{' && (i == 0 || b[i - 1] != b[i]))
 }
 
-/// An expression's text without a trailing `#` or `//` comment (the
-/// scanner stops at the comment's end of line, not at its start).
-fn strip_trailing_comment(raw: &str) -> &str {
-    let mut quote = false;
+/// An expression's text without its comments: a `#` or `//` comment up to
+/// its line's end (the line break stays), a `/* */` comment entirely.
+/// Quoted strings, with their escapes and interpolations, are kept whole.
+fn strip_comments(raw: &str) -> String {
     let b = raw.as_bytes();
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'"' if i == 0 || b[i - 1] != b'\\' => quote = !quote,
-            b'#' if !quote => return raw[..i].trim_end(),
-            b'/' if !quote && b.get(i + 1) == Some(&b'/') => return raw[..i].trim_end(),
+    let mut out = String::with_capacity(raw.len());
+    let mut kept = 0;
+    let mut i = 0;
+    let mut quote = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quote => i += 1,
+            b'"' => quote = !quote,
+            b'\n' => quote = false,
+            b'#' | b'/' if !quote && (b[i] == b'#' || b.get(i + 1) == Some(&b'/')) => {
+                out.push_str(raw[kept..i].trim_end_matches([' ', '\t']));
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                kept = i;
+                continue;
+            }
+            b'/' if !quote && b.get(i + 1) == Some(&b'*') => {
+                out.push_str(&raw[kept..i]);
+                i = raw[i + 2..]
+                    .find("*/")
+                    .map_or(b.len(), |end| i + 2 + end + 2);
+                kept = i;
+                continue;
+            }
             _ => {}
         }
+        i += 1;
     }
-    raw
+    out.push_str(raw.get(kept..).unwrap_or_default());
+    out
 }
+
+/// The lines of a `<<-` heredoc without the indentation they all share
+/// (blank lines do not count), as Terraform reads them.
+fn dedent(lines: &[&str]) -> String {
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let lines: Vec<&str> = lines
+        .iter()
+        .map(|l| l.get(indent..).unwrap_or_else(|| l.trim_start()))
+        .collect();
+    lines.join("\n")
+}
+
+/// Whether `text` is an HCL identifier (an object key that needs no quotes).
+fn is_identifier(text: &str) -> bool {
+    text.bytes().next().is_some_and(is_ident_start) && text.bytes().all(is_ident)
+}
+
+/// A string literal of `text`: `"`, `\\`, control characters, `${` and
+/// `%{` escaped.
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out = out.replace("${", "$${").replace("%{", "%%{");
+    out.push('"');
+    out
+}
+
+/// An expression's raw text on one line: each line break with the spaces
+/// around it becomes `, ` where it separates items inside brackets (no `,`
+/// or opening bracket before it, no closing bracket after it), nothing
+/// just inside `(…)` and `[…]`, else one space; runs of spaces outside
+/// quoted strings become one.
+fn one_line(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut depth = 0i64;
+    for line in raw.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(last) = out.chars().last() {
+            let first = line.chars().next();
+            let closing = matches!(first, Some(')' | ']' | '}'));
+            let separator = if matches!(last, '(' | '[') || matches!(first, Some(')' | ']')) {
+                ""
+            } else if depth > 0 && !matches!(last, ',' | '{') && !closing {
+                ", "
+            } else {
+                " "
+            };
+            out.push_str(separator);
+        }
+        let mut quote = false;
+        let mut escaped = false;
+        let mut space = false;
+        for c in line.chars() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quote => escaped = true,
+                '"' => quote = !quote,
+                '(' | '[' | '{' if !quote => depth += 1,
+                ')' | ']' | '}' if !quote => depth -= 1,
+                _ => {}
+            }
+            let blank = !quote && (c == ' ' || c == '\t');
+            if !(blank && space) {
+                out.push(if blank { ' ' } else { c });
+            }
+            space = blank;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
