@@ -1,6 +1,8 @@
 //! Mirroring signed plugins through a real OCI registry: the CNCF
 //! distribution registry (Debian's `docker-registry`, installed by
-//! `deploy/setup.sh`) started on a loopback port for each test.
+//! `deploy/setup.sh`) started on a loopback port for each test, either
+//! open to all or requiring tokens from the Docker registry token flow
+//! (`tests/servers/registry_token_server.py`).
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -8,12 +10,99 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Server, fixtures, plugins, trust};
+use crate::support::{Loopback, Server, fixtures, plugins, test_file, trust};
 
 /// How long the registry may take to answer `GET /v2/`.
 const REGISTRY_START_TIMEOUT: Duration = Duration::from_secs(30);
 
 const SECRETS: &str = "qlp_plugin_secrets";
+
+/// The registry's name for itself in token auth: the `service` of its
+/// challenges and the audience of the tokens it accepts.
+const TOKEN_SERVICE: &str = "qlp-test-registry";
+/// Who signs the tokens: their `iss`, which the registry checks.
+const TOKEN_ISSUER: &str = "qlp-test-token-service";
+/// How long the token service's log must be quiet before the requests it
+/// printed are taken as all there are: its lines are printed before the
+/// token is sent, so any still in flight are milliseconds behind.
+const TOKEN_LOG_QUIET: Duration = Duration::from_millis(200);
+/// The one user the token service knows, and their password.
+const TOKEN_USER: &str = "mirror";
+const TOKEN_PASSWORD: &str = "test-only-password";
+
+/// `tests/servers/registry_token_server.py`: a Docker registry token
+/// service that grants [`TOKEN_USER`] what it asks for and anonymous
+/// requests `pull` only, signing with a key made at its start; killed when
+/// dropped.
+struct TokenService {
+    server: Loopback,
+    /// The self-signed certificate of its signing key, which the registry
+    /// trusts as its `rootcertbundle`.
+    cert: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TokenService {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("token-signer.pem");
+        let script = test_file("servers/registry_token_server.py");
+        let server = Loopback::start(
+            "python3",
+            &[
+                path(&script),
+                "--cert",
+                path(&cert),
+                "--service",
+                TOKEN_SERVICE,
+                "--issuer",
+                TOKEN_ISSUER,
+                "--user",
+                &format!("{TOKEN_USER}:{TOKEN_PASSWORD}"),
+            ],
+        );
+        assert!(cert.is_file(), "the token service wrote no certificate");
+        Self {
+            server,
+            cert,
+            _dir: dir,
+        }
+    }
+
+    fn realm(&self) -> String {
+        format!("{}/token", self.server.url)
+    }
+
+    /// The token requests answered since the last call, as
+    /// `(token|refused, user or -, scope)`. The service prints before it
+    /// answers, but its lines reach the test through a reader thread, so
+    /// this waits until that has been quiet for [`TOKEN_LOG_QUIET`].
+    fn requests(&self) -> Vec<(String, String, String)> {
+        std::iter::from_fn(|| self.server.lines.recv_timeout(TOKEN_LOG_QUIET).ok())
+            .map(|line| {
+                let mut words = line.splitn(3, ' ').map(str::to_owned);
+                let mut next = || words.next().unwrap_or_else(|| panic!("printed `{line}`"));
+                (next(), next(), next())
+            })
+            .collect()
+    }
+}
+
+/// The actions `scope` (`repository:NAME:ACTIONS`) asks for on
+/// `repository`, sorted; none when it is about another one. The registry
+/// lists them in no particular order.
+fn actions(scope: &str, repository: &str) -> Vec<String> {
+    let Some(actions) = scope
+        .strip_prefix("repository:")
+        .and_then(|rest| rest.strip_prefix(repository))
+        .and_then(|rest| rest.strip_prefix(':'))
+    else {
+        return vec![];
+    };
+    let mut actions: Vec<String> = actions.split(',').map(str::to_owned).collect();
+    actions.sort();
+    actions
+}
 
 /// A `docker-registry serve` process storing into a temporary directory;
 /// killed when dropped.
@@ -29,6 +118,12 @@ struct Registry {
 
 impl Registry {
     fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts a registry that, given `tokens`, accepts only requests
+    /// carrying a token that service signed (its `auth: token` config).
+    fn start_with(tokens: Option<&TokenService>) -> Self {
         let binary = std::env::var_os("QLP_TEST_OCI_REGISTRY")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/usr/bin/docker-registry"));
@@ -49,14 +144,18 @@ impl Registry {
             .port();
         let host = format!("127.0.0.1:{port}");
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: false\nhttp:\n  addr: {host}\n",
-                storage.display()
-            ),
-        )
-        .unwrap();
+        let mut yaml = format!(
+            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: false\nhttp:\n  addr: {host}\n",
+            storage.display()
+        );
+        if let Some(tokens) = tokens {
+            yaml.push_str(&format!(
+                "auth:\n  token:\n    realm: {}\n    service: {TOKEN_SERVICE}\n    issuer: {TOKEN_ISSUER}\n    rootcertbundle: {}\n",
+                tokens.realm(),
+                tokens.cert.display()
+            ));
+        }
+        std::fs::write(&config, yaml).unwrap();
         let log = dir.path().join("registry.log");
         let child = Command::new(&binary)
             .arg("serve")
@@ -72,11 +171,12 @@ impl Registry {
             log,
             _dir: dir,
         };
-        registry.wait_ready();
+        // With token auth even `GET /v2/` wants a token.
+        registry.wait_ready(if tokens.is_some() { 401 } else { 200 });
         registry
     }
 
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self, ready: u16) {
         let deadline = Instant::now() + REGISTRY_START_TIMEOUT;
         let url = format!("http://{}/v2/", self.host);
         loop {
@@ -86,7 +186,7 @@ impl Registry {
                     std::fs::read_to_string(&self.log).unwrap_or_default()
                 );
             }
-            if status_of(&url).is_ok_and(|status| status == 200) {
+            if status_of(&url).is_ok_and(|status| status == ready) {
                 return;
             }
             assert!(
@@ -110,6 +210,15 @@ impl Registry {
 
     fn reference(&self, repository: &str) -> String {
         format!("{}/{repository}", self.host)
+    }
+
+    /// Whether anything was ever written to `repository`: the registry
+    /// creates its directory at the first upload.
+    fn has_repository(&self, repository: &str) -> bool {
+        self.storage
+            .join("docker/registry/v2/repositories")
+            .join(repository)
+            .exists()
     }
 }
 
@@ -141,16 +250,31 @@ fn status_of(url: &str) -> std::io::Result<u16> {
 }
 
 fn qlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qlp"))
+    qlp_as(None, args)
+}
+
+/// Runs `qlp` with `QLP_OCI_USERNAME` and `QLP_OCI_PASSWORD` set to
+/// `credentials`, or neither.
+fn qlp_as(credentials: Option<(&str, &str)>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qlp"));
+    command
         .args(args)
         .env_remove("QLP_OCI_USERNAME")
-        .env_remove("QLP_OCI_PASSWORD")
-        .output()
-        .unwrap()
+        .env_remove("QLP_OCI_PASSWORD");
+    if let Some((user, password)) = credentials {
+        command
+            .env("QLP_OCI_USERNAME", user)
+            .env("QLP_OCI_PASSWORD", password);
+    }
+    command.output().unwrap()
 }
 
 fn succeeds(args: &[&str]) -> String {
-    let out = qlp(args);
+    succeeds_as(None, args)
+}
+
+fn succeeds_as(credentials: Option<(&str, &str)>, args: &[&str]) -> String {
+    let out = qlp_as(credentials, args);
     assert!(
         out.status.success(),
         "qlp {args:?}: {}",
@@ -171,7 +295,11 @@ fn path(p: &Path) -> &str {
 
 /// Pushes `component`; returns its reference by digest.
 fn push(component: &Path, reference: &str) -> String {
-    let out = succeeds(&["plugin", "push", path(component), reference]);
+    push_as(None, component, reference)
+}
+
+fn push_as(credentials: Option<(&str, &str)>, component: &Path, reference: &str) -> String {
+    let out = succeeds_as(credentials, &["plugin", "push", path(component), reference]);
     let digest = out
         .trim()
         .strip_prefix(&format!("{reference}@"))
@@ -181,15 +309,27 @@ fn push(component: &Path, reference: &str) -> String {
 }
 
 fn pull(reference: &str, out_dir: &Path, policy: &Path) -> Output {
-    qlp(&[
-        "plugin",
-        "pull",
-        reference,
-        "--out-dir",
-        path(out_dir),
-        "--trust",
-        path(policy),
-    ])
+    pull_as(None, reference, out_dir, policy)
+}
+
+fn pull_as(
+    credentials: Option<(&str, &str)>,
+    reference: &str,
+    out_dir: &Path,
+    policy: &Path,
+) -> Output {
+    qlp_as(
+        credentials,
+        &[
+            "plugin",
+            "pull",
+            reference,
+            "--out-dir",
+            path(out_dir),
+            "--trust",
+            path(policy),
+        ],
+    )
 }
 
 /// The names of the files in `dir`, sorted; none when it does not exist.
@@ -215,32 +355,19 @@ fn sha256_of_file(p: &Path) -> String {
     qlp_host::oci::sha256(&bytes)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() {
-    let registry = Registry::start();
-    let tmp = tempfile::tempdir().unwrap();
-    let reference = registry.reference("qlp/secrets:0.1.0");
-    push(&plugins().join(format!("{SECRETS}.wasm")), &reference);
-
-    let pulled = tmp.path().join("pulled");
-    let out = pull(&reference, &pulled, &trust());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("qlp/secrets@0.1.0 verified"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// Checks that a successful pull of qlp/secrets 0.1.0 into `pulled` wrote
+/// exactly the signed package, byte for byte; returns the file names.
+fn assert_pulled_secrets(out: &Output, pulled: &Path) -> Vec<String> {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("qlp/secrets@0.1.0 verified"), "{stderr}");
     // Files are named from the signed manifest, not the pushed file name.
     let suffixes = [".manifest.json", ".sig.json", ".wasm"];
     let names: Vec<String> = suffixes
         .iter()
         .map(|s| format!("qlp_secrets-0.1.0{s}"))
         .collect();
-    assert_eq!(files(&pulled), names, "only the package is written");
+    assert_eq!(files(pulled), names, "only the package is written");
     for (name, suffix) in names.iter().zip(suffixes) {
         assert_eq!(
             std::fs::read(pulled.join(name)).unwrap(),
@@ -248,22 +375,14 @@ async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() 
             "{name} differs after the round trip"
         );
     }
+    names
+}
 
-    // Pushing again is idempotent: the blobs are there, the tag moves to
-    // the same manifest, which can also be pulled by its digest.
-    let by_digest = push(&plugins().join(format!("{SECRETS}.wasm")), &reference);
-    let again = tmp.path().join("by-digest");
-    let out = pull(&by_digest, &again, &trust());
-    assert!(
-        out.status.success(),
-        "{by_digest}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(files(&again), names);
-
-    // A fresh server whose only copy of qlp/secrets came from the registry
-    // (the other first-party plugins it needs from their own directory).
-    let others = tmp.path().join("others");
+/// Starts a fresh server whose only copy of qlp/secrets is the one pulled
+/// into `pulled` (the other first-party plugins it needs from their own
+/// directory, made under `tmp`) and checks that it loads it.
+async fn assert_a_fresh_server_loads(pulled: &Path, tmp: &Path) {
+    let others = tmp.join("others");
     std::fs::create_dir_all(&others).unwrap();
     for entry in std::fs::read_dir(plugins()).unwrap().flatten() {
         if !entry.file_name().to_string_lossy().starts_with(SECRETS) {
@@ -271,7 +390,7 @@ async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() 
         }
     }
     let dirs = format!("{}:{}", pulled.display(), others.display());
-    let server = Server::start(&tmp.path().join("data"), &["--plugin-dir", &dirs]);
+    let server = Server::start(&tmp.join("data"), &["--plugin-dir", &dirs]);
     let listed = server.get_json("/v1/plugins").await;
     let secrets = listed["plugins"]
         .as_array()
@@ -290,6 +409,32 @@ async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() 
     );
     assert_eq!(secrets["version"], "0.1.0");
     server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pushed_plugin_pulls_back_byte_for_byte_and_a_fresh_server_loads_it() {
+    let registry = Registry::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let reference = registry.reference("qlp/secrets:0.1.0");
+    push(&plugins().join(format!("{SECRETS}.wasm")), &reference);
+
+    let pulled = tmp.path().join("pulled");
+    let out = pull(&reference, &pulled, &trust());
+    let names = assert_pulled_secrets(&out, &pulled);
+
+    // Pushing again is idempotent: the blobs are there, the tag moves to
+    // the same manifest, which can also be pulled by its digest.
+    let by_digest = push(&plugins().join(format!("{SECRETS}.wasm")), &reference);
+    let again = tmp.path().join("by-digest");
+    let out = pull(&by_digest, &again, &trust());
+    assert!(
+        out.status.success(),
+        "{by_digest}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(files(&again), names);
+
+    assert_a_fresh_server_loads(&pulled, tmp.path()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -428,4 +573,144 @@ async fn an_unsigned_component_is_not_pushed() {
     std::fs::write(tmp.path().join("noop.sig.json"), "[]").unwrap();
     let stderr = fails(&["plugin", "push", path(&unsigned), &reference]);
     assert!(stderr.contains("UNSIGNED"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_requiring_tokens_takes_a_push_with_credentials_and_gives_it_back() {
+    let tokens = TokenService::start();
+    let registry = Registry::start_with(Some(&tokens));
+    let tmp = tempfile::tempdir().unwrap();
+    let credentials = Some((TOKEN_USER, TOKEN_PASSWORD));
+    let reference = registry.reference("qlp/secrets:0.1.0");
+    push_as(
+        credentials,
+        &plugins().join(format!("{SECRETS}.wasm")),
+        &reference,
+    );
+
+    // Every token went to the user, for the registry's own service, and
+    // the upload's challenge asked for both actions: a scope cut to `pull`
+    // could not have pushed.
+    let asked = tokens.requests();
+    assert!(
+        asked
+            .iter()
+            .all(|(verdict, user, _)| verdict == "token" && user == TOKEN_USER),
+        "{asked:?}"
+    );
+    assert!(
+        asked
+            .iter()
+            .any(|(_, _, scope)| actions(scope, "qlp/secrets") == ["pull", "push"]),
+        "no token was asked for pull and push: {asked:?}"
+    );
+
+    let pulled = tmp.path().join("pulled");
+    let out = pull_as(credentials, &reference, &pulled, &trust());
+    assert_pulled_secrets(&out, &pulled);
+    let asked = tokens.requests();
+    assert!(
+        !asked.is_empty()
+            && asked.iter().all(|(verdict, user, scope)| verdict == "token"
+                && user == TOKEN_USER
+                && actions(scope, "qlp/secrets") == ["pull"]),
+        "a pull asks for pull only: {asked:?}"
+    );
+    assert_a_fresh_server_loads(&pulled, tmp.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_refused_by_the_token_service_and_nothing_is_written() {
+    let tokens = TokenService::start();
+    let registry = Registry::start_with(Some(&tokens));
+    let tmp = tempfile::tempdir().unwrap();
+    let component = plugins().join(format!("{SECRETS}.wasm"));
+    let reference = registry.reference("qlp/secrets:0.1.0");
+    let wrong = Some((TOKEN_USER, "not-the-password"));
+
+    let out = qlp_as(wrong, &["plugin", "push", path(&component), &reference]);
+    assert!(
+        !out.status.success(),
+        "a push with a wrong password succeeded"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the token service {} answered 401",
+            tokens.realm()
+        )) && stderr.contains(&reference),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("not-the-password"),
+        "the password was shown: {stderr}"
+    );
+    assert!(
+        !registry.has_repository("qlp/secrets"),
+        "something was pushed"
+    );
+    let asked = tokens.requests();
+    assert!(
+        !asked.is_empty()
+            && asked
+                .iter()
+                .all(|(verdict, user, _)| verdict == "refused" && user == TOKEN_USER),
+        "{asked:?}"
+    );
+
+    // With the package in the registry, a pull with the wrong password is
+    // refused the same way and writes nothing.
+    push_as(Some((TOKEN_USER, TOKEN_PASSWORD)), &component, &reference);
+    let out_dir = tmp.path().join("pulled");
+    let out = pull_as(wrong, &reference, &out_dir, &trust());
+    assert!(
+        !out.status.success(),
+        "a pull with a wrong password succeeded"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the token service {} answered 401",
+            tokens.realm()
+        )),
+        "{stderr}"
+    );
+    assert!(files(&out_dir).is_empty(), "{:?}", files(&out_dir));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_anonymous_push_to_a_registry_requiring_tokens_is_refused() {
+    let tokens = TokenService::start();
+    let registry = Registry::start_with(Some(&tokens));
+    let tmp = tempfile::tempdir().unwrap();
+    let component = plugins().join(format!("{SECRETS}.wasm"));
+    let reference = registry.reference("qlp/secrets:0.1.0");
+
+    let stderr = fails(&["plugin", "push", path(&component), &reference]);
+    assert!(
+        stderr.contains("the registry answered 401") && stderr.contains(&reference),
+        "{stderr}"
+    );
+    assert!(
+        !registry.has_repository("qlp/secrets"),
+        "something was pushed"
+    );
+    // The token service was asked without credentials, and its token
+    // (pull only) did not satisfy the upload's `pull,push` challenge.
+    let asked = tokens.requests();
+    assert!(
+        asked
+            .iter()
+            .all(|(verdict, user, _)| verdict == "token" && user == "-")
+            && asked
+                .iter()
+                .any(|(_, _, scope)| actions(scope, "qlp/secrets") == ["pull", "push"]),
+        "{asked:?}"
+    );
+
+    // Pulling needs no credentials: the service grants `pull` to anyone.
+    push_as(Some((TOKEN_USER, TOKEN_PASSWORD)), &component, &reference);
+    let pulled = tmp.path().join("pulled");
+    let out = pull(&reference, &pulled, &trust());
+    assert_pulled_secrets(&out, &pulled);
 }
