@@ -183,4 +183,16 @@ if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1 \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$moto_pin"
 fi
 
+# 14. python-hcl2 for the Terraform exporter's tests
+#     (plugins/terraform/tests/validated.rs parse every file of the module
+#     archive with it and check the generated README against what it
+#     reads). No terraform or tofu binary comes from the registries this
+#     machine reaches, and `terraform validate` would need providers besides.
+hcl2_pin="python-hcl2==8.1.4"
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("python-hcl2"))' 2>/dev/null)" != "8.1.4" ]; then
+    log "installing $hcl2_pin for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$hcl2_pin" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$hcl2_pin"
+fi
+
 log "ready: $(rustc --version)"
