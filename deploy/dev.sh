@@ -7,6 +7,9 @@
 #   deploy/dev.sh test    set up, build the plugins and the test fixtures,
 #                         run every test of the workspace
 #   deploy/dev.sh plugins only build the components
+#   deploy/dev.sh release the release binary with every first-party plugin
+#                         built in (target/release/qlp): `qlp serve` alone
+#                         serves intents
 #   deploy/dev.sh bench   release build, then `qlp bench` (see BENCHMARKS.md)
 #
 # Extra arguments are passed to `qlp serve` or `cargo test`.
@@ -72,7 +75,16 @@ case "$command" in
         cargo build -p qlp-host --bin qlp
         build_plugins target/debug/qlp
         build_fixtures target/debug/qlp
-        exec cargo test --workspace "$@"
+        # The tests' qlp carries the plugins too, so that `qlp serve` alone
+        # is tested as released; other tests turn them off.
+        QLP_EMBED_PLUGINS="$root/target/plugins" exec cargo test --workspace "$@"
+        ;;
+    release)
+        deploy/setup.sh
+        cargo build --release -p qlp-host --bin qlp
+        build_plugins target/release/qlp
+        QLP_EMBED_PLUGINS="$root/target/plugins" cargo build --release -p qlp-host --bin qlp
+        target/release/qlp --version
         ;;
     bench)
         deploy/setup.sh
@@ -88,7 +100,7 @@ case "$command" in
         build_fixtures target/debug/qlp
         ;;
     *)
-        echo "usage: deploy/dev.sh serve|test|plugins|bench [args...]" >&2
+        echo "usage: deploy/dev.sh serve|test|plugins|release|bench [args...]" >&2
         exit 2
         ;;
 esac

@@ -1174,6 +1174,7 @@ async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> 
                         "writable": writable,
                     })),
                     "config": grant.config.keys().collect::<Vec<_>>(),
+                    "secrets": effective.secrets.iter().map(|(k, _)| k).collect::<Vec<_>>(),
                 },
                 "digest": p.digest,
                 "size": p.size,

@@ -288,6 +288,7 @@ async fn pipeline(
         sso: Default::default(),
         connections: Default::default(),
         tls: Default::default(),
+        builtin_plugins: false,
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

@@ -60,6 +60,22 @@ pub struct Catalog {
     pub lock: Lock,
 }
 
+/// The error of a tier plugin that does not resolve, saying where a
+/// plugin can come from when none was found at all.
+fn missing_plugin(tier: &str, e: &anyhow::Error) -> anyhow::Error {
+    let cause = format!("{e:#}");
+    if cause.contains("nothing published") {
+        anyhow!(
+            "tier `{tier}`: {cause}. A plugin comes from --plugin-dir DIR (signed by a key \
+             the --trust policy trusts), a publish (`qlp plugin publish`), an install bundle \
+             (`qlp bundle install`), or a qlp binary built with the first-party plugins \
+             (`deploy/dev.sh release`; `qlp --version` says how many it carries)"
+        )
+    } else {
+        anyhow!("tier `{tier}`: {cause}")
+    }
+}
+
 impl Catalog {
     /// Imports the plugin directories, resolves every tier's references
     /// (or takes the lock's), loads what they resolved to, checks each
@@ -100,7 +116,7 @@ impl Catalog {
                             .with_context(|| format!("tier `{tier_name}` (--locked)"))?
                     }
                     None => resolve(&registry, name, tier.versions.get(name.as_str()))
-                        .with_context(|| format!("tier `{tier_name}`"))?,
+                        .map_err(|e| missing_plugin(tier_name, &e))?,
                 };
                 lock.insert(tier_name, resolved)?;
             }

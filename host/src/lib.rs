@@ -38,7 +38,7 @@ pub mod scaffold;
 pub mod server;
 pub mod sso;
 pub mod store;
-pub mod tls;
 pub mod tiers;
+pub mod tls;
 pub mod upload;
 pub mod webhooks;

@@ -15,6 +15,7 @@ use serde_json::Value;
 #[command(
     name = "qlp",
     version,
+    long_version = qlp_builtin::LONG_VERSION,
     about = "QLP: intents in, validated capsules out, through sandboxed WebAssembly plugins"
 )]
 struct Cli {

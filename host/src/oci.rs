@@ -380,7 +380,8 @@ fn challenge_params(challenge: &str) -> BTreeMap<String, String> {
     let mut chars = challenge.chars().peekable();
     loop {
         while chars.next_if(|c| *c == ',' || c.is_whitespace()).is_some() {}
-        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
+        let key: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
         if key.is_empty() && chars.peek().is_none() {
             return params;
         }
@@ -435,7 +436,10 @@ impl Client {
             http: crate::tls::client_builder()
                 .user_agent(concat!("qlp/", env!("CARGO_PKG_VERSION")))
                 .build()?,
-            base: format!("{scheme}://{}/v2/{}", reference.registry, reference.repository),
+            base: format!(
+                "{scheme}://{}/v2/{}",
+                reference.registry, reference.repository
+            ),
             reference: reference.clone(),
             credentials: options.credentials.clone(),
             bearer: Mutex::new(None),
@@ -804,7 +808,9 @@ mod tests {
         assert_eq!(params["realm"], "https://auth.example.com/token");
         assert_eq!(params["service"], "registry.example.com");
         assert_eq!(params["scope"], "repository:acme/rules:pull,push");
-        let params = challenge_params(r#" realm=https://a/t , error="insufficient_scope", note="a \"quoted\" word",bare"#);
+        let params = challenge_params(
+            r#" realm=https://a/t , error="insufficient_scope", note="a \"quoted\" word",bare"#,
+        );
         assert_eq!(params["realm"], "https://a/t");
         assert_eq!(params["error"], "insufficient_scope");
         assert_eq!(params["note"], r#"a "quoted" word"#);

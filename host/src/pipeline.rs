@@ -233,7 +233,13 @@ impl Pipeline {
         }
         let mut ctx = CallContext {
             config: Arc::new(config),
-            secrets: Arc::new(effective.secrets.iter().map(|(_, v)| (*v).to_owned()).collect()),
+            secrets: Arc::new(
+                effective
+                    .secrets
+                    .iter()
+                    .map(|(_, v)| (*v).to_owned())
+                    .collect(),
+            ),
             workspace: None,
             http: None,
             cancel: None,

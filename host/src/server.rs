@@ -133,6 +133,11 @@ pub struct ServeOptions {
     pub connections: ConnectionLimits,
     #[command(flatten)]
     pub tls: crate::tls::ServeTls,
+    /// Serve the first-party plugins built into this binary (when it has
+    /// them: `qlp --version` says), trusted by their digests; plugins from
+    /// --plugin-dir and the registry add to them.
+    #[arg(long, env = "QLP_BUILTIN_PLUGINS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub builtin_plugins: bool,
 }
 
 /// What a client may hold of the server: connections, and the time it may
@@ -284,6 +289,55 @@ fn tiers_path(options: &ServeOptions) -> Option<PathBuf> {
     })
 }
 
+/// The directory the built-in plugins are written to on every start.
+pub const BUILTIN_DIR: &str = "builtin-plugins";
+
+/// Writes the plugins built into this binary ([`qlp_builtin`]) into
+/// DATA_DIR/builtin-plugins, replacing what an earlier start (maybe of
+/// another build) left, and trusts each by the digest of the bytes the
+/// binary carries. `None` when the binary has none.
+fn install_builtin(data: &Path, policy: &mut TrustPolicy) -> anyhow::Result<Option<PathBuf>> {
+    let files = qlp_builtin::files();
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let dir = data.join(BUILTIN_DIR);
+    let staging = data.join(format!("{BUILTIN_DIR}.new"));
+    let write = || -> std::io::Result<()> {
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+        std::fs::create_dir_all(&staging)?;
+        for (name, bytes) in files {
+            std::fs::write(staging.join(name), bytes)?;
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::rename(&staging, &dir)
+    };
+    write().with_context(|| format!("cannot write the built-in plugins to {}", dir.display()))?;
+    let mut pinned = 0;
+    for (name, component) in files.iter().filter(|(n, _)| n.ends_with(".wasm")) {
+        let sidecar = format!("{}.manifest.json", name.trim_end_matches(".wasm"));
+        let Some((_, manifest)) = files.iter().find(|(n, _)| *n == sidecar) else {
+            anyhow::bail!(
+                "the built-in plugin {name} has no {sidecar}: this binary was built from an incomplete plugin directory"
+            );
+        };
+        let manifest = qlp_registry::manifest::Manifest::from_json(manifest)
+            .with_context(|| format!("the built-in {sidecar}"))?;
+        policy.pin(
+            &manifest.name,
+            &manifest.version,
+            qlp_registry::Digest::of(component),
+        );
+        pinned += 1;
+    }
+    tracing::info!(plugins = pinned, dir = %dir.display(), "built-in plugins");
+    Ok(Some(dir))
+}
+
 /// Everything `serve` builds before it binds: also used by tests.
 pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipeline>)> {
     let data = &options.data_dir;
@@ -332,14 +386,26 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         }
         None => Publishers::default(),
     };
-    let policy = match &options.trust {
+    let mut policy = match &options.trust {
         Some(path) => TrustPolicy::load(path)
             .with_context(|| format!("cannot load the trust policy {}", path.display()))?,
-        None => {
-            tracing::warn!("no trust policy (--trust): no plugin will be trusted");
-            TrustPolicy::new()
-        }
+        None => TrustPolicy::new(),
     };
+    let builtin = if options.builtin_plugins {
+        install_builtin(data, &mut policy)?
+    } else {
+        None
+    };
+    if options.trust.is_none() {
+        match &builtin {
+            Some(_) => {
+                tracing::info!("no trust policy (--trust): only the built-in plugins are trusted")
+            }
+            None => tracing::warn!(
+                "no trust policy (--trust), and this binary has no built-in plugins: no plugin will be trusted"
+            ),
+        }
+    }
     for rule in policy.allow_unsigned_rules() {
         tracing::warn!(%rule, "development relaxation on: unsigned plugins of this namespace are accepted");
     }
@@ -352,7 +418,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     let source = Source {
         registry: data.join("registry"),
         policy,
-        plugin_dirs: options.plugin_dirs.clone(),
+        plugin_dirs: builtin
+            .into_iter()
+            .chain(options.plugin_dirs.iter().cloned())
+            .collect(),
         lock: options
             .lock
             .clone()
@@ -500,7 +569,8 @@ async fn serve_connections(
         };
         match &tls {
             None => {
-                let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                let connection =
+                    graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     if let Err(e) = connection.await {
                         tracing::debug!(%peer, error = %e, "connection ended");
@@ -517,7 +587,8 @@ async fn serve_connections(
                     let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
                     match handshake.await {
                         Ok(Ok(stream)) => {
-                            let connection = watcher.watch(http.serve_connection(TokioIo::new(stream), service));
+                            let connection =
+                                watcher.watch(http.serve_connection(TokioIo::new(stream), service));
                             if let Err(e) = connection.await {
                                 tracing::debug!(%peer, error = %e, "connection ended");
                             }

@@ -276,9 +276,10 @@ impl Delivery {
 
     /// Its destination for the intent `intent_id`.
     pub fn destination_for(&self, intent_id: &str) -> String {
-        self.destination
-            .as_deref()
-            .map_or_else(|| intent_id.to_owned(), |d| d.replace("{intent}", intent_id))
+        self.destination.as_deref().map_or_else(
+            || intent_id.to_owned(),
+            |d| d.replace("{intent}", intent_id),
+        )
     }
 }
 
@@ -301,7 +302,8 @@ impl Tier {
                 ));
             }
             let twice = self.deliveries[..i].iter().any(|other| {
-                other.plugin == d.plugin && self.exporters.iter().any(|e| other.takes(e) && d.takes(e))
+                other.plugin == d.plugin
+                    && self.exporters.iter().any(|e| other.takes(e) && d.takes(e))
             });
             if twice {
                 return Err(format!(
@@ -766,8 +768,9 @@ fn read_secrets(grant: &mut PluginGrant, base: Option<&Path>) -> Result<(), Stri
             return Err(format!("`{key}` is in both config and secrets"));
         }
         let value = if let Some(var) = source.strip_prefix("env:") {
-            std::env::var(var)
-                .map_err(|_| format!("secrets.{key}: the environment variable `{var}` is not set"))?
+            std::env::var(var).map_err(|_| {
+                format!("secrets.{key}: the environment variable `{var}` is not set")
+            })?
         } else if let Some(file) = source.strip_prefix("file:") {
             let path = base.map_or_else(|| PathBuf::from(file), |b| b.join(file));
             let text = std::fs::read_to_string(&path)
@@ -1392,18 +1395,22 @@ mod tests {
 
         // The shorthand is one delivery of every artifact.
         let one = parse("delivery='a/fs'").unwrap();
-        assert_eq!(one.get("t").unwrap().deliveries, [Delivery::to("a/fs".into())]);
+        assert_eq!(
+            one.get("t").unwrap().deliveries,
+            [Delivery::to("a/fs".into())]
+        );
 
         let refused = |extra: &str| parse(extra).unwrap_err().to_string();
         let err = refused("delivery='a/fs'\ndeliveries=[{plugin='a/s3'}]");
         assert!(err.contains("both `delivery` and `deliveries`"), "{err}");
         let err = refused("deliveries=[{plugin='a/s3', artifacts=['a/helm']}]");
-        assert!(err.contains("`a/helm`") && err.contains("not among its exporters"), "{err}");
+        assert!(
+            err.contains("`a/helm`") && err.contains("not among its exporters"),
+            "{err}"
+        );
         let err = refused("deliveries=[{plugin='a/s3', options={'qlp.delivery-key'='x'}}]");
         assert!(err.contains("are the host's"), "{err}");
-        let err = refused(
-            "deliveries=[{plugin='a/s3', artifacts=['a/zip']}, {plugin='a/s3'}]",
-        );
+        let err = refused("deliveries=[{plugin='a/s3', artifacts=['a/zip']}, {plugin='a/s3'}]");
         assert!(err.contains("one artifact twice"), "{err}");
         // The same adapter twice, for different artifacts, is fine.
         parse("deliveries=[{plugin='a/s3', artifacts=['a/zip']}, {plugin='a/s3', artifacts=['a/tgz']}]")
@@ -1428,8 +1435,14 @@ mod tests {
         assert!(!format!("{grant:?}").contains("env-secret"));
 
         let declared = [Capability::Secret("token".into())];
-        assert_eq!(grant.effective(&declared).secrets, [("token", "file-secret")]);
-        assert!(grant.effective(&[]).secrets.is_empty(), "not declared, not given");
+        assert_eq!(
+            grant.effective(&declared).secrets,
+            [("token", "file-secret")]
+        );
+        assert!(
+            grant.effective(&[]).secrets.is_empty(),
+            "not declared, not given"
+        );
         let undeclared_key = [Capability::Secret("other".into())];
         assert!(grant.effective(&undeclared_key).secrets.is_empty());
 
@@ -1443,7 +1456,10 @@ mod tests {
                 .to_string()
         };
         let err = refused("secrets={token='hunter2'}");
-        assert!(err.contains("env:NAME") && !err.contains("hunter2"), "{err}");
+        assert!(
+            err.contains("env:NAME") && !err.contains("hunter2"),
+            "{err}"
+        );
         let err = refused("secrets={token='env:QLP_TEST_UNSET_9b1c'}");
         assert!(err.contains("`QLP_TEST_UNSET_9b1c` is not set"), "{err}");
         let err = refused("secrets={token='file:missing'}");

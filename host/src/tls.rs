@@ -30,8 +30,7 @@ static PLUGIN_CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
 
 /// The certificates of a PEM bundle; at least one, or the reason.
 pub fn read_bundle(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let text = std::fs::read(path)
-        .map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
+    let text = std::fs::read(path).map_err(|e| format!("CA bundle {}: {e}", path.display()))?;
     let certs = CertificateDer::pem_slice_iter(&text)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("CA bundle {}: not PEM certificates: {e}", path.display()))?;
@@ -51,9 +50,11 @@ pub fn init(file: Option<&Path>) -> Result<(), String> {
     if TRUST.get().is_some() {
         return Ok(());
     }
-    let file = file
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os(CA_FILE_ENV).filter(|v| !v.is_empty()).map(PathBuf::from));
+    let file = file.map(Path::to_path_buf).or_else(|| {
+        std::env::var_os(CA_FILE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
     let extra = match &file {
         Some(path) => read_bundle(path)?,
         None => vec![],

@@ -282,6 +282,9 @@ pub enum TrustBasis {
     Signed { keys: Vec<KeyId> },
     /// Unsigned, under this development rule.
     UnsignedAllowed { rule: NamePattern },
+    /// Built into the `qlp` binary: trusted by the digest the binary
+    /// carries, the binary itself being the root of trust.
+    BuiltIn,
 }
 
 /// A package the policy accepted.
@@ -299,6 +302,10 @@ pub struct TrustPolicy {
     keys: BTreeMap<KeyId, TrustedKey>,
     revoked: BTreeSet<KeyId>,
     allow_unsigned: Vec<NamePattern>,
+    /// Packages trusted by their exact blake3, whatever their signatures:
+    /// the plugins built into the binary. Never read from or written to a
+    /// policy file.
+    pinned: BTreeMap<(String, Version), Digest>,
 }
 
 impl TrustPolicy {
@@ -319,6 +326,14 @@ impl TrustPolicy {
         }
         self.keys.insert(id, key);
         Ok(())
+    }
+
+    /// Trusts exactly the package `name` `version` whose component has
+    /// `blake3`: a plugin built into the binary. Another component under
+    /// that name and version is judged by the rest of the policy.
+    pub fn pin(&mut self, name: &str, version: &Version, blake3: Digest) {
+        self.pinned
+            .insert((name.to_owned(), version.clone()), blake3);
     }
 
     /// Revokes a key: nothing it signed verifies any more.
@@ -484,6 +499,10 @@ impl TrustPolicy {
             digests: manifest.digests.clone(),
             basis,
         };
+        // The component's blake3 is the manifest's (checked above).
+        if self.pinned.get(&(name.clone(), manifest.version.clone())) == Some(&blake3) {
+            return Ok(verified(TrustBasis::BuiltIn));
+        }
 
         if signatures.is_empty() {
             return match self.allow_unsigned.iter().find(|r| r.matches(name)) {
@@ -728,6 +747,29 @@ mod tests {
                 "{msg}"
             );
         }
+    }
+
+    #[test]
+    fn a_pinned_component_is_trusted_unsigned_and_only_with_its_own_digest() {
+        let mut policy = TrustPolicy::new();
+        let m = manifest_for("qlp/zip", "1.0.0", b"built in");
+        policy.pin("qlp/zip", &m.version, Digest::of(b"built in"));
+        let v = policy.verify(&m, &[], b"built in", now()).unwrap();
+        assert_eq!(v.basis, TrustBasis::BuiltIn);
+        // Other bytes under the same name and version: the pin says nothing.
+        let other = manifest_for("qlp/zip", "1.0.0", b"other");
+        assert_eq!(refusal(&policy, &other, &[], b"other").code(), "UNSIGNED");
+        // Another version of the pinned bytes: not pinned either.
+        let later = manifest_for("qlp/zip", "1.0.1", b"built in");
+        assert_eq!(
+            refusal(&policy, &later, &[], b"built in").code(),
+            "UNSIGNED"
+        );
+        // A manifest lying about the bytes is refused by digest first.
+        let e = refusal(&policy, &m, &[], b"tampered");
+        assert_eq!(e.code(), "DIGEST_MISMATCH");
+        // Pins never reach a policy file.
+        assert!(!policy.to_toml().contains("qlp/zip"));
     }
 
     #[test]

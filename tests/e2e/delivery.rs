@@ -83,7 +83,11 @@ fn bucket_versions(s3_url: &str) -> BTreeMap<String, Vec<u64>> {
         .args(["--versions", s3_url, "capsules"])
         .output()
         .expect("python3 runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
@@ -105,7 +109,9 @@ fn every_file(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +119,16 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
     let work = tempfile::tempdir().unwrap();
     let repos = work.path().join("repos");
     std::fs::create_dir_all(&repos).unwrap();
-    git(&["init", "--quiet", "--bare", "--initial-branch=main", "capsules.git"], &repos);
+    git(
+        &[
+            "init",
+            "--quiet",
+            "--bare",
+            "--initial-branch=main",
+            "capsules.git",
+        ],
+        &repos,
+    );
     let git_server = Loopback::start(
         "python3",
         &[
@@ -184,7 +199,11 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
     );
 
     // One commit on the branch, holding exactly the capsule's files.
-    assert_eq!(git(&["rev-list", "--count", &branch], &bare), "1", "one commit");
+    assert_eq!(
+        git(&["rev-list", "--count", &branch], &bare),
+        "1",
+        "one commit"
+    );
     let refs = git(&["for-each-ref", "refs/qlp/deliveries/"], &bare);
     assert_eq!(refs.lines().count(), 1, "one delivery ref: {refs}");
     let clone = work.path().join("clone");
@@ -220,7 +239,10 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
         "the capsule's files and its manifest, nothing else: {tracked}"
     );
     let message = git(&["log", "-1", "--format=%B"], &clone);
-    assert!(message.contains(&format!("QLP-Delivery: {id}/")), "{message}");
+    assert!(
+        message.contains(&format!("QLP-Delivery: {id}/")),
+        "{message}"
+    );
 
     // One upload of each artifact, byte for byte what the capsule holds.
     let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
@@ -243,7 +265,11 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
             .args(["--get", &s3.url, "capsules", &key])
             .output()
             .expect("python3 runs");
-        assert!(object.status.success(), "{}", String::from_utf8_lossy(&object.stderr));
+        assert!(
+            object.status.success(),
+            "{}",
+            String::from_utf8_lossy(&object.stderr)
+        );
         assert_eq!(
             blake3::hash(&object.stdout),
             blake3::hash(&bytes),
@@ -271,7 +297,11 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
         .iter()
         .map(|r| r["adapter"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(adapters, ["qlp/git", "qlp/s3", "qlp/s3", "qlp/s3"], "{capsule:#}");
+    assert_eq!(
+        adapters,
+        ["qlp/git", "qlp/s3", "qlp/s3", "qlp/s3"],
+        "{capsule:#}"
+    );
     assert!(
         receipts[0]["location"]
             .as_str()
@@ -364,13 +394,22 @@ async fn the_server_speaks_https_and_the_cli_trusts_it_through_the_operators_ca(
             &key,
         ],
     );
-    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
     let admin = server.admin_key.clone();
     let submit = |url: &str, env: &[(&str, &str)]| {
         let mut all = vec![("QLP_API_KEY", admin.as_str())];
         all.extend_from_slice(env);
         qlp_cli(
-            &["submit", "Create a FastAPI service for parcels", "--server", url],
+            &[
+                "submit",
+                "Create a FastAPI service for parcels",
+                "--server",
+                url,
+            ],
             &all,
         )
     };
@@ -413,5 +452,8 @@ fn a_server_certificate_without_its_key_stops_the_start_with_the_reason() {
     let Err(crate::support::NotStarted { log, .. }) = outcome else {
         panic!("the server started without a usable key");
     };
-    assert!(log.contains("--tls-key") && log.contains("key.pem"), "{log}");
+    assert!(
+        log.contains("--tls-key") && log.contains("key.pem"),
+        "{log}"
+    );
 }

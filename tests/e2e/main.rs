@@ -5,6 +5,7 @@ mod checks;
 mod delivery;
 mod jobs;
 mod oci;
+mod operate;
 mod publish;
 mod registry;
 mod reliability;

@@ -737,7 +737,10 @@ async fn plugins_reach_https_servers_only_when_a_trusted_ca_vouches_for_them() {
     );
     let served = tls.printed();
     assert_eq!(served, ["request GET /over-tls 0"], "{served:?}");
-    assert!(misnamed.printed().is_empty(), "a request went to the misnamed server");
+    assert!(
+        misnamed.printed().is_empty(),
+        "a request went to the misnamed server"
+    );
 
     // Without it, the system roots alone do not know the test CA.
     let lines = probe_summary(&data.path().join("without-ca"), &tiers).await;
@@ -761,7 +764,10 @@ fn a_ca_bundle_that_is_not_pem_stops_the_server_with_the_reason() {
     let Err(crate::support::NotStarted { log, .. }) = outcome else {
         panic!("the server started with a broken CA bundle");
     };
-    assert!(log.contains("CA bundle") && log.contains("bundle.pem"), "{log}");
+    assert!(
+        log.contains("CA bundle") && log.contains("bundle.pem"),
+        "{log}"
+    );
 }
 
 /// When the client of a [`dripping_server`] hung up.
@@ -783,7 +789,11 @@ fn dripping_server() -> (u16, HungUp) {
                 let mut stream = stream;
                 let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n");
                 for _ in 0..200 {
-                    if stream.write_all(b"x").and_then(|()| stream.flush()).is_err() {
+                    if stream
+                        .write_all(b"x")
+                        .and_then(|()| stream.flush())
+                        .is_err()
+                    {
                         *seen.lock().unwrap() = Some(std::time::Instant::now());
                         return;
                     }
@@ -799,9 +809,7 @@ fn dripping_server() -> (u16, HungUp) {
 async fn a_server_dripping_its_answer_fails_the_call_with_timeout_at_its_deadline() {
     let (port, hung_up) = dripping_server();
     let data = tempfile::tempdir().unwrap();
-    let grant = format!(
-        "http = [\"127.0.0.1:{port}\"]\nlimits = {{ timeout_ms = 2000 }}"
-    );
+    let grant = format!("http = [\"127.0.0.1:{port}\"]\nlimits = {{ timeout_ms = 2000 }}");
     let tiers = http_tiers(
         data.path(),
         &grant,
@@ -817,7 +825,10 @@ async fn a_server_dripping_its_answer_fails_the_call_with_timeout_at_its_deadlin
     // The call ended at its 2 s deadline, not when the server stopped
     // dripping a minute later.
     let took = probe["duration_ms"].as_i64().expect("a duration");
-    assert!((2_000..10_000).contains(&took), "the call took {took} ms: {probe:#}");
+    assert!(
+        (2_000..10_000).contains(&took),
+        "the call took {took} ms: {probe:#}"
+    );
     // The host hung up then: the connection, and the thread waiting on
     // it, were let go (the server notices at its next write, 300 ms on).
     let ended = std::time::Instant::now();
@@ -830,5 +841,8 @@ async fn a_server_dripping_its_answer_fails_the_call_with_timeout_at_its_deadlin
     assert!(when <= ended + Duration::from_secs(1), "hung up late");
     // The server is still up.
     let tiers = server.get_json("/v1/tiers").await;
-    assert!(tiers["tiers"].as_array().is_some_and(|t| !t.is_empty()), "{tiers}");
+    assert!(
+        tiers["tiers"].as_array().is_some_and(|t| !t.is_empty()),
+        "{tiers}"
+    );
 }

@@ -172,6 +172,13 @@ impl Server {
             } else {
                 vec!["--trust".into(), trust()]
             })
+            // The plugins a test serves are the ones it names; a binary
+            // built with plugins inside serves them only where a test asks.
+            .args(if args.iter().any(|a| a.starts_with("--builtin-plugins")) {
+                None
+            } else {
+                Some("--builtin-plugins=false")
+            })
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -472,10 +479,25 @@ pub struct Loopback {
 }
 
 impl Loopback {
-    /// Starts `program` with `args` and waits (up to 60 s) for its
-    /// `listening on URL` line.
+    /// Starts `program` with `args` and waits (up to the start timeout)
+    /// for its `listening on URL` line.
     pub fn start(program: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(program)
+        Self::start_in(program, args, None, &[])
+    }
+
+    /// [`Loopback::start`] in the directory `cwd`, with `env` added.
+    pub fn start_in(
+        program: &str,
+        args: &[&str],
+        cwd: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let mut command = Command::new(program);
+        if let Some(dir) = cwd {
+            command.current_dir(dir);
+        }
+        let mut child = command
+            .envs(env.iter().copied())
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -490,13 +512,17 @@ impl Loopback {
                 }
             }
         });
-        let first = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("{program} {args:?} did not say where it listens"));
-        let url = first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{program} said `{first}`"))
-            .to_owned();
+        // The first line saying `listening on URL`; a program may print
+        // others before it.
+        let deadline = Instant::now() + START_TIMEOUT;
+        let url = loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("{program} {args:?} did not say where it listens"));
+            if let Some((_, url)) = line.split_once("listening on ") {
+                break url.trim().to_owned();
+            }
+        };
         Self {
             child,
             url,

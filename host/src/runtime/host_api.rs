@@ -63,9 +63,9 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
     }
     let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    sorted
-        .into_iter()
-        .fold(text.to_owned(), |t, secret| t.replace(secret.as_str(), "***"))
+    sorted.into_iter().fold(text.to_owned(), |t, secret| {
+        t.replace(secret.as_str(), "***")
+    })
 }
 
 impl agent::qlp::plugin::types::Host for State {}

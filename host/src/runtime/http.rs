@@ -306,8 +306,7 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
     head.push_str("\r\n");
 
     let io = |e: std::io::Error| format!("{host}:{port}: {e}");
-    let socket =
-        TcpStream::connect_timeout(&addr, left(deadline, &host, port)?).map_err(io)?;
+    let socket = TcpStream::connect_timeout(&addr, left(deadline, &host, port)?).map_err(io)?;
     let _ = socket.set_nodelay(true);
     let raw = if tls {
         let name = rustls_pki_types::ServerName::try_from(host.clone())
@@ -315,10 +314,22 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
         let connection = rustls::ClientConnection::new(crate::tls::plugin_client_config(), name)
             .map_err(|e| format!("{host}:{port}: {e}"))?;
         let mut stream = rustls::StreamOwned::new(connection, socket);
-        exchange(&mut stream, &[head.as_bytes(), &request.body], deadline, &host, port)?
+        exchange(
+            &mut stream,
+            &[head.as_bytes(), &request.body],
+            deadline,
+            &host,
+            port,
+        )?
     } else {
         let mut stream = socket;
-        exchange(&mut stream, &[head.as_bytes(), &request.body], deadline, &host, port)?
+        exchange(
+            &mut stream,
+            &[head.as_bytes(), &request.body],
+            deadline,
+            &host,
+            port,
+        )?
     };
     parse_response(&raw, method == "HEAD")
 }
