@@ -57,10 +57,7 @@
 
 #[path = "../../kubernetes/src/archive.rs"]
 pub mod archive;
-#[path = "../../kubernetes/src/settings.rs"]
-pub mod settings;
-#[path = "../../kubernetes/src/yaml.rs"]
-pub mod yaml;
+pub use qlp_infra_kit::{settings, yaml};
 
 use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};

@@ -11,9 +11,10 @@
 //! what was derived and is checked ([`Settings::resolve`]); a bad value
 //! gives `INVALID_OPTION`.
 //!
-//! This file is shared, unchanged, by `qlp/kubernetes` and `qlp/helm`
-//! (`#[path]` module of the latter), so both package the same service the
-//! same way; the option list is in each crate's documentation.
+//! `qlp/kubernetes` and `qlp/helm` resolve their export options here, so
+//! both package the same service the same way (the option list is in each
+//! crate's documentation); `qlp/k8s-manifests` resolves what it reads from
+//! the intent through the same checks.
 
 use qlp_sdk::{File, PluginError};
 

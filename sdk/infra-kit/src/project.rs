@@ -1,0 +1,1 @@
+//! What the earlier agents' files say about the project.
