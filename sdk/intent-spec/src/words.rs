@@ -29,6 +29,7 @@ const STOP_WORD_GROUPS: &[&[&str]] = &[
     STORAGE_WORDS,
     TOOLING_WORDS,
     TIME_WORDS,
+    CLOUD_WORDS,
 ];
 
 /// The groups of [`STOP_WORD_GROUPS`] that also keep a word out of a field
@@ -41,6 +42,7 @@ const PROSE_WORD_GROUPS: &[&[&str]] = &[
     STACK_WORDS,
     AUTH_WORDS,
     STORAGE_WORDS,
+    CLOUD_WORDS,
 ];
 
 /// Grammar.
@@ -312,6 +314,30 @@ const TOOLING_WORDS: &[&str] = &[
     "versions",
 ];
 
+/// Clouds, their services and infrastructure as code: where a service is
+/// deployed is never one of its resources ("deployed on AWS with
+/// Terraform" names no `aws` resource, though the word ends in `s`).
+const CLOUD_WORDS: &[&str] = &[
+    "amazon",
+    "aws",
+    "azure",
+    "cloud",
+    "ec2",
+    "ecs",
+    "eks",
+    "fargate",
+    "gcp",
+    "iac",
+    "infrastructure",
+    "opentofu",
+    "rds",
+    "s3",
+    "terraform",
+    "tofu",
+    "vpc",
+    "vpcs",
+];
+
 /// Units of time, as in "tokens that expire after 30 minutes".
 const TIME_WORDS: &[&str] = &[
     "days", "hours", "minutes", "months", "seconds", "weeks", "years",
@@ -563,6 +589,16 @@ mod tests {
     fn stack_words_are_never_resources() {
         for word in ["go", "golang", "express", "typescript", "node", "mongodb"] {
             assert!(is_stop_word(word), "{word} is a stop word");
+        }
+    }
+
+    #[test]
+    fn cloud_words_are_never_resources() {
+        for word in ["aws", "ecs", "rds", "vpcs", "terraform"] {
+            assert!(
+                is_stop_word(word) && is_prose_word(word),
+                "{word} is a stop word"
+            );
         }
     }
 
