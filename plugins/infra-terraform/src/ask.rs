@@ -44,7 +44,14 @@ use crate::net::{self, Cidr};
 use crate::repair::Hardening;
 
 /// Words that ask for Terraform (or infrastructure as code in general).
-pub const TERRAFORM_WORDS: &[&str] = &["terraform", "opentofu", "tofu", "hcl", "iac", "infrastructure"];
+pub const TERRAFORM_WORDS: &[&str] = &[
+    "terraform",
+    "opentofu",
+    "tofu",
+    "hcl",
+    "iac",
+    "infrastructure",
+];
 
 /// Words that name AWS or a service this agent provisions on it.
 pub const AWS_WORDS: &[&str] = &["aws", "amazon", "s3", "vpc", "ecs", "fargate", "rds"];
@@ -61,7 +68,15 @@ pub const OTHER_CLOUDS: &[(&[&str], &str)] = &[
 ];
 
 /// Words that ask for a deployment somewhere.
-const DEPLOY_WORDS: &[&str] = &["deploy", "deployed", "deploying", "deployment", "host", "hosted", "hosting"];
+const DEPLOY_WORDS: &[&str] = &[
+    "deploy",
+    "deployed",
+    "deploying",
+    "deployment",
+    "host",
+    "hosted",
+    "hosting",
+];
 
 /// Words that ask for a container service.
 const CONTAINER_WORDS: &[&str] = &["ecs", "fargate", "container", "containers", "containerized"];
@@ -94,7 +109,16 @@ const NAMING_WORDS: &[&str] = &["named", "called"];
 
 /// Words of the text that end a bucket's purpose ("for static assets with").
 const PURPOSE_STOPS: &[&str] = &[
-    "with", "and", "that", "which", "using", "in", "on", "enabled", "versioning", "encryption",
+    "with",
+    "and",
+    "that",
+    "which",
+    "using",
+    "in",
+    "on",
+    "enabled",
+    "versioning",
+    "encryption",
 ];
 
 /// Number words up to [`MAX_SUBNETS_PER_TIER`] and a little beyond, so that
@@ -315,7 +339,12 @@ pub fn read(request: &GenerationRequest) -> Result<Option<Ask>, PluginError> {
     let high_availability = HA_PHRASES.iter().any(|p| text.has_phrase(p));
     let needs_network = service.is_some() || database.is_some();
     let network = if network_asked || needs_network || bucket.is_none() {
-        Some(network(&text, needs_network, high_availability, &mut notes)?)
+        Some(network(
+            &text,
+            needs_network,
+            high_availability,
+            &mut notes,
+        )?)
     } else {
         None
     };
@@ -351,15 +380,15 @@ fn service(spec: &IntentSpec, project: &Project<'_>) -> Service {
     let (port, port_source) = match (project.port, spec.port) {
         (Some(port), _) => (port, "the Dockerfile's `EXPOSE`"),
         (None, Some(port)) => (port, "the port the intent names"),
-        (None, None) => (DEFAULT_PORT, "the default, as neither a Dockerfile nor the intent names one"),
+        (None, None) => (
+            DEFAULT_PORT,
+            "the default, as neither a Dockerfile nor the intent names one",
+        ),
     };
     Service {
         port,
         port_source,
-        health_path: project
-            .health_path
-            .unwrap_or(ROOT_HEALTH_PATH)
-            .to_string(),
+        health_path: project.health_path.unwrap_or(ROOT_HEALTH_PATH).to_string(),
         has_dockerfile: project.dockerfile.is_some(),
     }
 }
@@ -476,18 +505,22 @@ fn region(text: &Text) -> Option<String> {
 
 /// `key=value` words, when the text speaks of tags.
 fn tags(text: &Text) -> Vec<(String, String)> {
-    if !text.any(&["tag", "tags", "tagged", "tagging", "labels", "labelled", "labeled"]) {
+    if !text.any(&[
+        "tag", "tags", "tagged", "tagging", "labels", "labelled", "labeled",
+    ]) {
         return Vec::new();
     }
     let key_ok = |k: &str| {
         k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && k.len() <= 128
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || "_.:/+-@".contains(c))
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.:/+-@".contains(c))
     };
     let value_ok = |v: &str| {
         !v.is_empty()
             && v.len() <= 256
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || "_.:/+-@".contains(c))
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.:/+-@".contains(c))
     };
     let mut tags: Vec<(String, String)> = Vec::new();
     for word in &text.raw {
@@ -538,8 +571,15 @@ enum Slot {
     Private,
 }
 
+/// The CIDR blocks an intent writes out.
+struct GivenBlocks {
+    vpc: Option<Cidr>,
+    public: Vec<Cidr>,
+    private: Vec<Cidr>,
+}
+
 /// The CIDR blocks the text gives: the VPC's, public and private subnets'.
-fn cidrs(text: &Text) -> Result<(Option<Cidr>, Vec<Cidr>, Vec<Cidr>), PluginError> {
+fn cidrs(text: &Text) -> Result<GivenBlocks, PluginError> {
     let mut vpc = None;
     let (mut public, mut private) = (Vec::new(), Vec::new());
     let mut slot = Slot::Vpc;
@@ -565,7 +605,11 @@ fn cidrs(text: &Text) -> Result<(Option<Cidr>, Vec<Cidr>, Vec<Cidr>), PluginErro
             Slot::Private | Slot::Vpc => private.push(cidr),
         }
     }
-    Ok((vpc, public, private))
+    Ok(GivenBlocks {
+        vpc,
+        public,
+        private,
+    })
 }
 
 fn network(
@@ -574,7 +618,11 @@ fn network(
     high_availability: bool,
     notes: &mut Vec<String>,
 ) -> Result<Network, PluginError> {
-    let (vpc, given_public, given_private) = cidrs(text)?;
+    let GivenBlocks {
+        vpc,
+        public: given_public,
+        private: given_private,
+    } = cidrs(text)?;
     let vpc = vpc.unwrap_or_else(|| Cidr::parse(DEFAULT_VPC_CIDR).expect("a valid default"));
     if !(net::MIN_VPC_PREFIX..=net::MAX_VPC_PREFIX).contains(&vpc.prefix) {
         return Err(invalid(format!(
@@ -736,7 +784,10 @@ mod tests {
         assert_eq!(ask.name, "payments-net");
         assert_eq!(
             ask.tags,
-            [("team".into(), "payments".into()), ("env".into(), "prod".into())]
+            [
+                ("team".into(), "payments".into()),
+                ("env".into(), "prod".into())
+            ]
         );
     }
 
@@ -757,8 +808,14 @@ mod tests {
         assert!(error.message.contains("Google Cloud") && error.message.contains("AWS"));
         let error = read(&request("Deploy the API to Azure")).expect_err("Azure");
         assert_eq!(error.code, "UNSUPPORTED_CLOUD");
-        assert_eq!(read(&request("A Go API for notes with PostgreSQL")).expect("ok"), None);
-        assert_eq!(read(&request("A notes API, no terraform")).expect("ok"), None);
+        assert_eq!(
+            read(&request("A Go API for notes with PostgreSQL")).expect("ok"),
+            None
+        );
+        assert_eq!(
+            read(&request("A notes API, no terraform")).expect("ok"),
+            None
+        );
     }
 
     #[test]

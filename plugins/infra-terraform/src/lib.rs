@@ -27,8 +27,8 @@ pub mod render;
 pub mod repair;
 pub mod write;
 
-use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
 use qlp_sdk::PluginKind;
+use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
 
 /// The plugin's namespaced name.
 pub const PLUGIN_NAME: &str = "qlp/terraform-aws";

@@ -36,7 +36,11 @@ impl Cidr {
         let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
         let octets: Vec<u8> = address
             .split('.')
-            .map(|o| o.parse::<u8>().ok().filter(|_| !o.is_empty() && o.len() <= 3))
+            .map(|o| {
+                o.parse::<u8>()
+                    .ok()
+                    .filter(|_| !o.is_empty() && o.len() <= 3)
+            })
             .collect::<Option<_>>()?;
         let [a, b, c, d] = octets.as_slice() else {
             return None;
@@ -89,7 +93,13 @@ mod tests {
     fn blocks_are_read_and_printed_back() {
         let vpc = Cidr::parse("10.20.0.0/16").expect("valid");
         assert_eq!(vpc.to_string(), "10.20.0.0/16");
-        for bad in ["10.20.0.1/16", "10.20.0/16", "300.0.0.0/8", "10.0.0.0/33", "10.0.0.0"] {
+        for bad in [
+            "10.20.0.1/16",
+            "10.20.0/16",
+            "300.0.0.0/8",
+            "10.0.0.0/33",
+            "10.0.0.0",
+        ] {
             assert_eq!(Cidr::parse(bad), None, "{bad}");
         }
     }

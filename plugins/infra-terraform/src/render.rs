@@ -120,7 +120,10 @@ pub fn render(ask: &Ask) -> Vec<File> {
         "terraform/terraform.tfvars.example",
         docs::tfvars(&module),
     ));
-    files.push(File::text("terraform/README.md", docs::readme(ask, &module)));
+    files.push(File::text(
+        "terraform/README.md",
+        docs::readme(ask, &module),
+    ));
     files
 }
 
@@ -131,12 +134,16 @@ pub fn join_blocks(blocks: impl Iterator<Item = String>) -> String {
 
 fn common_variables(ask: &Ask, module: &mut Module) {
     module.variables.push(
-        Variable::new("region", "string", "AWS region every resource is created in.")
-            .default(quote(&ask.region))
-            .validation(
-                r#"can(regex("^[a-z]{2}(-gov|-iso)?-[a-z]+-[0-9]$", var.region))"#,
-                "region must be an AWS region name such as us-east-1.",
-            ),
+        Variable::new(
+            "region",
+            "string",
+            "AWS region every resource is created in.",
+        )
+        .default(quote(&ask.region))
+        .validation(
+            r#"can(regex("^[a-z]{2}(-gov|-iso)?-[a-z]+-[0-9]$", var.region))"#,
+            "region must be an AWS region name such as us-east-1.",
+        ),
     );
     let name_pattern = format!("^[a-z]([a-z0-9-]{{0,{}}}[a-z0-9])?$", MAX_NAME_CHARS - 2);
     module.variables.push(

@@ -54,28 +54,19 @@ impl Hardening {
     /// What the intent's words, the findings of the previous round and the
     /// agent's own earlier files ask for, together.
     pub fn from_request(request: &GenerationRequest, tokens: &[String]) -> Self {
-        let named = |wanted: &[&str]| {
-            qlp_intent_spec::spec::mentions_any(tokens, wanted)
-        };
+        let named = |wanted: &[&str]| qlp_intent_spec::spec::mentions_any(tokens, wanted);
         let found = |rule: &str| {
             request.findings.iter().any(|f| {
-                f.rule_id == rule
-                    && f
-                        .path
-                        .as_deref()
-                        .is_some_and(|p| p.starts_with(OUTPUT_DIR))
+                f.rule_id == rule && f.path.as_deref().is_some_and(|p| p.starts_with(OUTPUT_DIR))
             })
         };
         let earlier = |mark: &str| own_files(&request.files).any(|text| text.contains(mark));
         Self {
             access_logs: named(LOGGING_WORDS)
-                || qlp_intent_spec::spec::mentions_any(tokens, &["access"])
-                    && named(&["logs"])
+                || qlp_intent_spec::spec::mentions_any(tokens, &["access"]) && named(&["logs"])
                 || found(LOGGING_RULE)
                 || earlier(LOGGING_MARK),
-            customer_managed_key: named(KMS_WORDS)
-                || found(ENCRYPTION_RULE)
-                || earlier(KMS_MARK),
+            customer_managed_key: named(KMS_WORDS) || found(ENCRYPTION_RULE) || earlier(KMS_MARK),
         }
     }
 }

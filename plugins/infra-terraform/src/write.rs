@@ -45,7 +45,8 @@ pub fn string_map(pairs: &[(String, String)], indent: usize) -> String {
         .iter()
         .map(|(k, _)| {
             let identifier = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
             if identifier { k.clone() } else { quote(k) }
         })
         .collect();
@@ -187,7 +188,11 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(name: &'static str, value: impl Into<String>, description: impl Into<String>) -> Self {
+    pub fn new(
+        name: &'static str,
+        value: impl Into<String>,
+        description: impl Into<String>,
+    ) -> Self {
         Self {
             name,
             description: description.into(),
@@ -219,7 +224,10 @@ mod tests {
 
     #[test]
     fn intent_text_never_becomes_an_interpolation() {
-        assert_eq!(quote("a \"b\" ${c} %{d} $e\n"), r#""a \"b\" $${c} %%{d} $e\n""#);
+        assert_eq!(
+            quote("a \"b\" ${c} %{d} $e\n"),
+            r#""a \"b\" $${c} %%{d} $e\n""#
+        );
         assert_eq!(quote("back\\slash"), r#""back\\slash""#);
     }
 
@@ -243,9 +251,15 @@ mod tests {
     #[test]
     fn maps_quote_keys_that_are_not_identifiers() {
         let map = string_map(
-            &[("team".into(), "x".into()), ("cost:center".into(), "42".into())],
+            &[
+                ("team".into(), "x".into()),
+                ("cost:center".into(), "42".into()),
+            ],
             0,
         );
-        assert_eq!(map, "{\n  team          = \"x\"\n  \"cost:center\" = \"42\"\n}");
+        assert_eq!(
+            map,
+            "{\n  team          = \"x\"\n  \"cost:center\" = \"42\"\n}"
+        );
     }
 }

@@ -41,8 +41,12 @@ pub fn readme(ask: &Ask, module: &Module) -> String {
     for (name, _) in &module.files {
         let holds = match *name {
             "network.tf" => "VPC, subnets, gateways and route tables",
-            "service.tf" => "ECS cluster, task definition, service, IAM roles, log group, task security group",
-            "load_balancer.tf" => "Application Load Balancer, target group, listeners, its security group",
+            "service.tf" => {
+                "ECS cluster, task definition, service, IAM roles, log group, task security group"
+            }
+            "load_balancer.tf" => {
+                "Application Load Balancer, target group, listeners, its security group"
+            }
             "logs.tf" => "Bucket for access logs",
             "database.tf" => "RDS instance, subnet group, security group, DATABASE_URL secret",
             "storage.tf" => "The S3 bucket",
@@ -97,7 +101,9 @@ fn decisions(ask: &Ask) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(network) = &ask.network {
         let kinds = match (network.public.len(), network.private.len()) {
-            (0, n) => format!("{n} private subnets (no public subnet, so no internet or NAT gateway)"),
+            (0, n) => {
+                format!("{n} private subnets (no public subnet, so no internet or NAT gateway)")
+            }
             (n, 0) => format!("{n} public subnets (no private subnet, so no NAT gateway)"),
             (p, q) => format!(
                 "{p} public and {q} private subnets, the private ones reaching the internet \
@@ -136,7 +142,11 @@ fn decisions(ask: &Ask) -> Vec<String> {
         lines.push(format!(
             "Bucket: private (public access blocked, ACLs disabled), encrypted, TLS-only, \
              versioning {}.",
-            if bucket.versioning { "on" } else { "off (`versioning_enabled`)" }
+            if bucket.versioning {
+                "on"
+            } else {
+                "off (`versioning_enabled`)"
+            }
         ));
     }
     if ask.hardening.access_logs {

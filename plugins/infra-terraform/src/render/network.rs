@@ -121,7 +121,9 @@ pub fn render(ask: &Ask, network: &Network, module: &mut Module) {
     }
     module.file("network.tf", text);
 
-    module.outputs.push(Output::new("vpc_id", "aws_vpc.this.id", "ID of the VPC."));
+    module
+        .outputs
+        .push(Output::new("vpc_id", "aws_vpc.this.id", "ID of the VPC."));
     module.outputs.push(Output::new(
         "vpc_cidr_block",
         "aws_vpc.this.cidr_block",
@@ -162,7 +164,10 @@ fn subnets(kind: &str, public: bool) -> String {
     let mut pairs = vec![
         ("count", format!("length(var.{kind}_subnet_cidrs)")),
         ("vpc_id", "aws_vpc.this.id".to_string()),
-        ("cidr_block", format!("var.{kind}_subnet_cidrs[count.index]")),
+        (
+            "cidr_block",
+            format!("var.{kind}_subnet_cidrs[count.index]"),
+        ),
         (
             "availability_zone",
             "local.azs[count.index % length(local.azs)]".to_string(),

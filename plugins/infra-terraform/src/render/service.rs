@@ -419,12 +419,16 @@ fn variables(service: &Service, module: &mut Module) {
         ),
     );
     module.variables.push(
-        Variable::new("task_cpu", "number", "CPU units of a task (1024 = one vCPU).")
-            .default("256")
-            .validation(
-                format!("contains({FARGATE_CPU}, var.task_cpu)"),
-                format!("task_cpu must be one of the Fargate sizes {FARGATE_CPU}."),
-            ),
+        Variable::new(
+            "task_cpu",
+            "number",
+            "CPU units of a task (1024 = one vCPU).",
+        )
+        .default("256")
+        .validation(
+            format!("contains({FARGATE_CPU}, var.task_cpu)"),
+            format!("task_cpu must be one of the Fargate sizes {FARGATE_CPU}."),
+        ),
     );
     module.variables.push(
         Variable::new(

@@ -21,8 +21,7 @@ const LOG_RETENTION_DAYS: u32 = 90;
 const NONCURRENT_VERSION_DAYS: u32 = 90;
 
 /// Retention periods CloudWatch Logs accepts.
-const LOG_GROUP_RETENTIONS: &str =
-    "[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]";
+const LOG_GROUP_RETENTIONS: &str = "[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]";
 
 /// The parts every bucket has, for the resource `{{id}}`.
 const PRIVATE_BUCKET: &str = r#"resource "aws_s3_bucket_ownership_controls" "{{id}}" {
@@ -81,7 +80,11 @@ fn private_bucket(id: &str, kms: bool) -> String {
     };
     fill(
         PRIVATE_BUCKET,
-        &[("id", id), ("encryption", encryption), ("bucket_key", bucket_key)],
+        &[
+            ("id", id),
+            ("encryption", encryption),
+            ("bucket_key", bucket_key),
+        ],
     )
     .expect("complete template")
 }
