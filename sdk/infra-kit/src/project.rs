@@ -22,7 +22,14 @@ use crate::settings;
 pub const COMPOSE_WORDS: &[&str] = &["compose", "docker", "dockerized", "containerized"];
 
 /// Words that ask for continuous integration.
-pub const CI_WORDS: &[&str] = &["ci", "github", "actions", "workflow", "workflows", "pipeline"];
+pub const CI_WORDS: &[&str] = &[
+    "ci",
+    "github",
+    "actions",
+    "workflow",
+    "workflows",
+    "pipeline",
+];
 
 /// Words that ask for Kubernetes manifests: the planner's `kubernetes`
 /// stack words, and the words of running on a cluster.
@@ -40,7 +47,9 @@ pub const KUBERNETES_WORDS: &[&str] = &[
 ];
 
 /// Words that ask for the service to be reachable from outside a cluster.
-pub const PUBLIC_WORDS: &[&str] = &["public", "publicly", "internet", "ingress", "domain", "host"];
+pub const PUBLIC_WORDS: &[&str] = &[
+    "public", "publicly", "internet", "ingress", "domain", "host",
+];
 
 /// The language or kind of the project, from its manifest files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,8 +184,8 @@ fn is_test_path(path: &str) -> bool {
 }
 
 /// The environment variables the service's sources name: every quoted
-/// `UPPER_SNAKE` name (with at least one `_`) and `"PORT"` in a source
-/// file that is not a test. The stack agents read their configuration
+/// `UPPER_SNAKE` name (with at least one `_`) and `"PORT"`, and every such
+/// name read as `env.NAME`, in a source file that is not a test. The stack agents read their configuration
 /// through one function per project, so the names stand quoted there.
 fn environment(files: &[File]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
@@ -185,6 +194,16 @@ fn environment(files: &[File]) -> Vec<String> {
             continue;
         }
         let Some(text) = file.as_text() else { continue };
+        // `env.NAME`, as TypeScript reads `process.env` or an object.
+        for part in text.split("env.").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if is_env_name(&name) && !names.contains(&name) {
+                names.push(name);
+            }
+        }
         for quote in ['"', '\''] {
             for (index, part) in text.split(quote).enumerate() {
                 if index % 2 == 1 && is_env_name(part) && !names.iter().any(|n| n == part) {
@@ -252,7 +271,8 @@ impl Wants {
     /// "without": the intent turns that infrastructure off.
     pub fn refuses(&self, words: &[&str]) -> bool {
         self.tokens.windows(2).any(|pair| {
-            ["no", "not", "without"].contains(&pair[0].as_str()) && words.contains(&pair[1].as_str())
+            ["no", "not", "without"].contains(&pair[0].as_str())
+                && words.contains(&pair[1].as_str())
         })
     }
 
@@ -281,8 +301,10 @@ impl Wants {
                 .map(|word| word.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
                 .filter(|word| {
                     word.rsplit('.').next().is_some_and(|tld| {
-                        ["com", "org", "net", "io", "dev", "app", "cloud", "internal", "local"]
-                            .contains(&tld.to_ascii_lowercase().as_str())
+                        [
+                            "com", "org", "net", "io", "dev", "app", "cloud", "internal", "local",
+                        ]
+                        .contains(&tld.to_ascii_lowercase().as_str())
                     })
                 })
                 .find_map(valid)
@@ -309,8 +331,13 @@ mod tests {
 
     #[test]
     fn the_stack_comes_from_the_manifest_files() {
-        let cases: [(&[(&str, &str)], Option<Stack>, bool); 6] = [
-            (&[("go.mod", "module x\n"), ("main_test.go", "")], Some(Stack::Go), true),
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<Stack>, bool);
+        let cases: [Case<'_>; 6] = [
+            (
+                &[("go.mod", "module x\n"), ("main_test.go", "")],
+                Some(Stack::Go),
+                true,
+            ),
             (
                 &[("package.json", "{\"scripts\": {\"test\": \"node --test\"}}")],
                 Some(Stack::Node),
@@ -322,11 +349,18 @@ mod tests {
                 false,
             ),
             (
-                &[("requirements.txt", "fastapi\n"), ("tests/test_health.py", "")],
+                &[
+                    ("requirements.txt", "fastapi\n"),
+                    ("tests/test_health.py", ""),
+                ],
                 Some(Stack::Python),
                 true,
             ),
-            (&[("index.html", "<!doctype html>")], Some(Stack::Static), true),
+            (
+                &[("index.html", "<!doctype html>")],
+                Some(Stack::Static),
+                true,
+            ),
             (&[("README.md", "# notes")], None, false),
         ];
         for (files, stack, tests) in cases {
@@ -344,25 +378,38 @@ mod tests {
                 "config.go",
                 "cfg.Port = getenv(\"PORT\")\nx := getenv(\"DATABASE_URL\")\ny := \"JWT_SECRET\"\nz := \"GET\"\n",
             ),
+            File::text(
+                "src/config.ts",
+                "const port = env.PORT;\nconst key = process.env.AUTH_PASSWORD;\n",
+            ),
             File::text("config_test.go", "t.Setenv(\"TEST_ONLY_VALUE\", \"x\")\n"),
             File::text("README.md", "set \"DOC_ONLY\"\n"),
         ];
         let project = Project::read(&files);
-        assert_eq!(project.env, ["DATABASE_URL", "JWT_SECRET", "PORT"]);
+        assert_eq!(
+            project.env,
+            ["AUTH_PASSWORD", "DATABASE_URL", "JWT_SECRET", "PORT"]
+        );
         assert!(is_secret("DATABASE_URL") && is_secret("JWT_SECRET") && is_secret("AUTH_PASSWORD"));
         assert!(!is_secret("PORT") && !is_secret("JWT_EXPIRES_SECONDS"));
     }
 
     #[test]
     fn words_count_unless_negated_and_hosts_are_read() {
-        let wants = Wants::read(&intent("A Go API for notes on Kubernetes, without docker", &[]))
-            .expect("valid");
+        let wants = Wants::read(&intent(
+            "A Go API for notes on Kubernetes, without docker",
+            &[],
+        ))
+        .expect("valid");
         assert!(wants.names(KUBERNETES_WORDS));
         assert!(!wants.names(&["docker"]));
         assert!(wants.refuses(COMPOSE_WORDS));
         let public = intent("A notes API served publicly at api.notes.example.com.", &[]);
         let wants = Wants::read(&public).expect("valid");
-        assert_eq!(wants.host(&public).as_deref(), Some("api.notes.example.com"));
+        assert_eq!(
+            wants.host(&public).as_deref(),
+            Some("api.notes.example.com")
+        );
         let named = intent("A notes API", &[("domain", "Notes.Example.org")]);
         assert_eq!(
             Wants::read(&named).expect("valid").host(&named).as_deref(),

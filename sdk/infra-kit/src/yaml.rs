@@ -10,7 +10,8 @@
 //! read as anything else (see [`is_plain`]); every other string is written
 //! JSON-quoted, which is valid YAML double-quoted style.
 //!
-//! This file is shared, unchanged, by `qlp/kubernetes` and `qlp/helm`.
+//! Every plugin that writes manifests or Compose and workflow files
+//! (`qlp/kubernetes`, `qlp/helm`, the infrastructure agents) writes them here.
 
 use std::cmp::Ordering;
 
