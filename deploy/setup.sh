@@ -195,4 +195,14 @@ if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("python-hcl2
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$hcl2_pin"
 fi
 
+# 15. Prometheus's own text-format parser for the metrics test
+#     (tests/e2e/operate.rs reads GET /metrics through
+#     tests/servers/prometheus_parse.py).
+prom_pin="prometheus-client==0.21.1"
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("prometheus-client"))' 2>/dev/null)" != "0.21.1" ]; then
+    log "installing $prom_pin for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$prom_pin" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$prom_pin"
+fi
+
 log "ready: $(rustc --version)"

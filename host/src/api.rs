@@ -82,6 +82,8 @@ pub const MAX_COMMENT_CHARS: usize = 4_000;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/v1/intents", post(submit_intent).get(list_intents))
         .route("/v1/analyses", post(analyze_intent))
         .route("/v1/intents/{id}", get(get_intent))
@@ -116,6 +118,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             access::authorize,
         ))
+        .layer(axum::middleware::from_fn(observe))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -174,6 +177,113 @@ async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "database": file,
         "plugins": state.pipeline.catalog().plugins.len(),
     }))
+}
+
+/// Whether this server should be sent requests: its database answers and
+/// is writable, its plugins are loaded, and it is not stopping. 503 with
+/// the reasons otherwise, so a load balancer sends traffic elsewhere.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let mut problems = vec![];
+    if let Err(e) = state.store.ping().await {
+        problems.push(format!("the database does not answer: {e}"));
+    }
+    if let Some(file) = state.store.file_state()
+        && file != crate::store::FileState::Writable
+    {
+        problems.push(format!(
+            "the database file is {}",
+            serde_json::to_string(&file)
+                .unwrap_or_default()
+                .trim_matches('"')
+        ));
+    }
+    let plugins = state.pipeline.catalog().plugins.len();
+    if plugins == 0 {
+        problems.push("no plugin is loaded".into());
+    }
+    if state.dispatcher.is_stopping()
+        || state
+            .pipeline
+            .stopping
+            .load(std::sync::atomic::Ordering::Relaxed)
+    {
+        problems.push("the server is stopping".into());
+    }
+    let ready = problems.is_empty();
+    let body = Json(json!({
+        "status": if ready { "ready" } else { "not-ready" },
+        "plugins": plugins,
+        "problems": problems,
+    }));
+    if ready {
+        body.into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, body).into_response()
+    }
+}
+
+/// The Prometheus text exposition of [`crate::metrics`], with the queue's
+/// gauges read now.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let (depth, oldest_age, running) = state.store.queue_gauges().await.unwrap_or((0, 0.0, 0));
+    let stopping = state
+        .pipeline
+        .stopping
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let text = crate::metrics::global().render(&[
+        (
+            "qlp_queue_depth",
+            "Intents waiting for a worker.",
+            depth as f64,
+        ),
+        (
+            "qlp_queue_oldest_age_seconds",
+            "How long the oldest intent waiting for a worker has waited.",
+            oldest_age,
+        ),
+        (
+            "qlp_intents_running",
+            "Intents a worker holds.",
+            running as f64,
+        ),
+        (
+            "qlp_plugins_loaded",
+            "Plugins the tiers in force run.",
+            state.pipeline.catalog().plugins.len() as f64,
+        ),
+        (
+            "qlp_draining",
+            "1 once the server is stopping.",
+            f64::from(u8::from(stopping)),
+        ),
+    ]);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Counts and times every request by its route template.
+async fn observe(
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = matched.map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let response = next.run(request).await;
+    crate::metrics::http_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// `requirements` may be a list or one comma-separated string.

@@ -289,6 +289,7 @@ async fn pipeline(
         connections: Default::default(),
         tls: Default::default(),
         builtin_plugins: false,
+        drain_grace: Duration::from_secs(25).into(),
     };
     let (state, pipeline) = crate::server::build(&serve).await?;
     let n = options.pipeline_iterations;

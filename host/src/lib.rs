@@ -24,6 +24,7 @@ pub mod client;
 pub mod durable;
 pub mod faults;
 pub mod gate;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod oci;

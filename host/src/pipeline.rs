@@ -70,6 +70,9 @@ pub struct Pipeline {
     pub capsules: CapsuleDirs,
     /// Plugin calls running at once across the server.
     pub calls: Arc<tokio::sync::Semaphore>,
+    /// Set when the server is stopping: runs interrupted from now on are
+    /// given back to the queue, not cancelled.
+    pub stopping: AtomicBool,
 }
 
 /// Why an intent failed.
@@ -331,7 +334,8 @@ impl Pipeline {
             Err(f) => Err(f),
         };
         if let Err(f) = &outcome
-            && f.is_transient()
+            && (f.is_transient()
+                || (f.code == "CANCELLED" && self.stopping.load(Ordering::Relaxed)))
         {
             // Nothing is wrong with the intent: give it back to the queue,
             // to resume at its first unfinished stage once storage
@@ -363,6 +367,7 @@ impl Pipeline {
                 }),
             ),
         };
+        crate::metrics::intent_finished(&intent.tier, status.as_str());
         match self
             .store
             .finish_run(&id, owner, (status, error), &receipts)
@@ -543,6 +548,12 @@ impl<'a> Run<'a> {
                 Usage::default(),
             ),
         };
+        crate::metrics::stage(
+            stage,
+            &plugin.info.name,
+            result.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+            std::time::Duration::from_millis(usage.wall_ms),
+        );
         match result {
             Ok(value) => {
                 let mut d = detail(&value);
@@ -566,6 +577,31 @@ impl<'a> Run<'a> {
                     .expect("never poisoned")
                     .insert(key, output);
                 Ok(value)
+            }
+            // Stopped because the server is stopping: not the plugin's
+            // failure; the stage runs again when the intent resumes.
+            Err(CallError::Cancelled) if self.p.stopping.load(Ordering::Relaxed) => {
+                let message = format!(
+                    "stage `{stage}` ({}) was interrupted: the server is stopping; it runs again when the intent resumes",
+                    plugin.info.name
+                );
+                store
+                    .finish_stage(
+                        id,
+                        StageStatus::Interrupted,
+                        usage.wall_ms,
+                        Some(ErrorInfo {
+                            code: INTERRUPTED.into(),
+                            message: message.clone(),
+                        }),
+                        Some(serde_json::to_value(usage).map_err(Failure::host)?),
+                    )
+                    .await
+                    .map_err(Failure::store)?;
+                Err(Failure {
+                    code: INTERRUPTED.into(),
+                    message,
+                })
             }
             Err(e) => {
                 let failure = Failure::stage(stage, &plugin.info.name, &e);
@@ -748,6 +784,7 @@ impl<'a> Run<'a> {
         let verdict: Verdict = self
             .step(&format!("{it}/gate"), Some(("gate", None)), || {
                 let verdict = gate::evaluate(&tier.gate, &validations);
+                crate::metrics::gate_verdict(&self.intent.tier, verdict.decision.as_str());
                 let failed = verdict.decision == Decision::Fail;
                 let detail = json!({
                     "score": verdict.score,
@@ -1633,6 +1670,8 @@ pub const STORAGE_PAUSE: Duration = Duration::from_secs(2);
 pub struct Dispatcher {
     wake: Arc<Notify>,
     running: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    /// Set by [`Dispatcher::drain`]: workers claim nothing more.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Dispatcher {
@@ -1657,6 +1696,7 @@ impl Dispatcher {
         let this = Self {
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
+            stopping: Arc::default(),
         };
         for i in 0..workers {
             let (this, pipeline, worker) = (this.clone(), pipeline.clone(), worker_id(&node, i));
@@ -1667,6 +1707,9 @@ impl Dispatcher {
 
     async fn work(&self, pipeline: &Pipeline, node: &str) {
         loop {
+            if self.stopping.load(Ordering::Relaxed) {
+                return;
+            }
             let intent = match pipeline.store.claim(node, LEASE).await {
                 Ok(Some(intent)) => intent,
                 Ok(None) => {
@@ -1722,6 +1765,55 @@ impl Dispatcher {
                 tokio::time::sleep(STORAGE_PAUSE).await;
             }
         }
+    }
+
+    /// Stops the workers for a shutdown: nothing more is claimed, the
+    /// intents running get `grace` to finish, and those still running then
+    /// are interrupted at their next stage and given back to the queue for
+    /// another replica (or this node's next start) to resume. Returns how
+    /// many were given back.
+    pub async fn drain(&self, pipeline: &Pipeline, grace: Duration) -> usize {
+        self.stopping.store(true, Ordering::Relaxed);
+        pipeline.stopping.store(true, Ordering::Relaxed);
+        self.wake.notify_waiters();
+        let running = || {
+            self.running
+                .lock()
+                .expect("the running map is never poisoned")
+                .len()
+        };
+        let deadline = tokio::time::Instant::now() + grace;
+        while running() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let left = running();
+        if left > 0 {
+            tracing::warn!(
+                intents = left,
+                "intents still running at the end of the grace period; giving them back to the queue"
+            );
+            for flag in self
+                .running
+                .lock()
+                .expect("the running map is never poisoned")
+                .values()
+            {
+                flag.store(true, Ordering::Relaxed);
+            }
+            // A stage in a plugin call stops at its next epoch tick; one in
+            // a host wait at its deadline. Whatever has not released by
+            // then expires with its lease.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while running() > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        left
+    }
+
+    /// Whether [`Dispatcher::drain`] began.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
     }
 
     /// Wakes a worker: an intent was queued.

@@ -731,6 +731,27 @@ impl Runtime {
             peak_memory_bytes: state.limiter.peak_memory as u64,
             fuel_consumed,
         };
+        // `returned`: the call ran to its end, with a result or the
+        // plugin's own error (the stage metrics carry its code).
+        let outcome = match &result {
+            Ok(_) => "returned",
+            Err(_) if state.cancelled => "CANCELLED",
+            Err(_) if state.limiter.memory_exceeded => "MEMORY_LIMIT",
+            Err(e) => match e.downcast_ref::<Trap>() {
+                Some(Trap::Interrupt) => "TIMEOUT",
+                Some(Trap::OutOfFuel) => "OUT_OF_FUEL",
+                Some(Trap::StackOverflow) => "STACK_OVERFLOW",
+                _ => "TRAP",
+            },
+        };
+        crate::metrics::plugin_call(
+            &plugin.info.name,
+            plugin.info.kind.as_str(),
+            outcome,
+            started.elapsed(),
+            fuel_consumed,
+            usage.peak_memory_bytes,
+        );
         let result = result.map_err(|e| {
             if state.cancelled {
                 return CallError::Cancelled;

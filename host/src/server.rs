@@ -138,6 +138,10 @@ pub struct ServeOptions {
     /// --plugin-dir and the registry add to them.
     #[arg(long, env = "QLP_BUILTIN_PLUGINS", default_value_t = true, action = clap::ArgAction::Set)]
     pub builtin_plugins: bool,
+    /// On SIGTERM, how long running intents may take to finish before they
+    /// are given back to the queue for another replica or the next start.
+    #[arg(long, env = "QLP_DRAIN_GRACE", default_value = "25s")]
+    pub drain_grace: humantime::Duration,
 }
 
 /// What a client may hold of the server: connections, and the time it may
@@ -452,6 +456,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         })),
+        stopping: Default::default(),
     });
     let node = node_id(options)?;
     tracing::info!(%node, "claiming intents as this node");
@@ -518,10 +523,28 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("qlp listening on {scheme}://{addr}");
     tracing::info!(%addr, data_dir = %options.data_dir.display(), "serving");
+    let (dispatcher, pipeline) = (state.dispatcher.clone(), state.pipeline.clone());
     let app = api::router(state).layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
         options.connections.body_timeout.into(),
     ));
-    serve_connections(listener, tls, app, &options.connections, shutdown).await;
+    // On SIGTERM the workers stop claiming at once (and /readyz says so)
+    // and running intents get the grace period, while requests in flight
+    // finish.
+    let grace: Duration = options.drain_grace.into();
+    let (drain_tx, drain_rx) = tokio::sync::oneshot::channel();
+    let draining = async move {
+        shutdown.await;
+        tracing::info!(
+            "stopping: no new intents are claimed; requests and stages in flight finish"
+        );
+        let task = tokio::spawn(async move { dispatcher.drain(&pipeline, grace).await });
+        let _ = drain_tx.send(task);
+    };
+    serve_connections(listener, tls, app, &options.connections, draining).await;
+    if let Ok(task) = drain_rx.await {
+        let given_back = task.await.unwrap_or(0);
+        tracing::info!(given_back, "stopped");
+    }
     Ok(())
 }
 

@@ -714,6 +714,29 @@ impl Store {
         rows.iter().map(Self::intent_from_row).collect()
     }
 
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The queue as metrics show it: intents waiting, how long the oldest
+    /// has waited (seconds), and intents running.
+    pub async fn queue_gauges(&self) -> Result<(i64, f64, i64)> {
+        let (queued, oldest, running): (i64, Option<String>, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM intents WHERE status = 'queued'),
+                    (SELECT MIN(created_at) FROM intents WHERE status = 'queued'),
+                    (SELECT COUNT(*) FROM intents WHERE status = 'running')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let age = oldest
+            .and_then(|t| humantime::parse_rfc3339(&t).ok())
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        Ok((queued, age, running))
+    }
+
     /// Intents waiting for a worker.
     pub async fn queued_count(&self) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM intents WHERE status = 'queued'")

@@ -427,6 +427,10 @@ async fn send_due(store: &Store, allowed: &Allowed) -> store::Result<()> {
             if !ok {
                 tracing::warn!(delivery = %id, attempts, %status, "webhook attempt failed");
             }
+            crate::metrics::webhook_delivery(match status {
+                "pending" => "retrying",
+                other => other,
+            });
             let recorded = sqlx::query(
                 "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_ms = ?,
                     attempt_log = json_insert(attempt_log, '$[#]', json(?))

@@ -113,3 +113,316 @@ async fn qlp_serve_alone_serves_an_intent_end_to_end_on_a_fresh_data_directory()
         );
     }
 }
+
+/// `GET /metrics` read with Prometheus's own parser
+/// (tests/servers/prometheus_parse.py): every sample.
+async fn scrape(server: &crate::support::Server) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let response = reqwest::get(server.endpoint("/metrics")).await.unwrap();
+    assert_eq!(response.status(), 200, "metrics need no key");
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+    let text = response.text().await.unwrap();
+    let mut child = Command::new("python3")
+        .arg(crate::support::test_file("servers/prometheus_parse.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// The value of the sample `name` whose labels include `labels`; `None`
+/// when there is none.
+fn sample(samples: &[serde_json::Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| {
+            s["name"] == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| s["labels"][*k].as_str() == Some(*v))
+        })
+        .map(|s| s["value"].as_f64().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_and_readiness_tell_monitoring_what_the_server_did() {
+    let data = tempfile::tempdir().unwrap();
+    let server = crate::support::Server::start_default(data.path());
+    let ready = reqwest::get(server.endpoint("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200, "readiness needs no key");
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready", "{body}");
+
+    let id = server
+        .submit(
+            json!({ "description": "Create a FastAPI service for parcels", "tier": "standard" }),
+        )
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+
+    let samples = scrape(&server).await;
+    let get = |name: &str, labels: &[(&str, &str)]| sample(&samples, name, labels);
+    assert_eq!(
+        get(
+            "qlp_intents_total",
+            &[("tier", "standard"), ("outcome", "completed")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(
+            "qlp_gate_verdicts_total",
+            &[("tier", "standard"), ("decision", "pass")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        get(
+            "qlp_http_requests_total",
+            &[
+                ("route", "/v1/intents"),
+                ("method", "POST"),
+                ("status", "202")
+            ]
+        ),
+        Some(1.0)
+    );
+    // Requests are named by their route, not their path: no intent id.
+    assert!(
+        get(
+            "qlp_http_requests_total",
+            &[("route", "/v1/intents/{id}"), ("method", "GET")]
+        )
+        .is_some()
+    );
+    assert!(!samples.iter().any(|s| s.to_string().contains(&id)));
+    // Each stage and plugin call, as histograms.
+    for validator in ["qlp/secrets", "qlp/security", "qlp/quality"] {
+        let calls = get(
+            "qlp_plugin_call_duration_seconds_count",
+            &[
+                ("plugin", validator),
+                ("kind", "validator"),
+                ("outcome", "returned"),
+            ],
+        );
+        assert_eq!(calls, Some(1.0), "{validator}");
+        let stage = get(
+            "qlp_stage_duration_seconds_count",
+            &[
+                ("stage", "validate"),
+                ("plugin", validator),
+                ("outcome", "ok"),
+            ],
+        );
+        assert_eq!(stage, Some(1.0), "{validator}");
+        let memory = get(
+            "qlp_plugin_call_peak_memory_bytes_count",
+            &[("plugin", validator)],
+        );
+        assert_eq!(memory, Some(1.0), "{validator}");
+    }
+    let le_inf = get(
+        "qlp_plugin_call_duration_seconds_bucket",
+        &[("plugin", "qlp/secrets"), ("le", "+Inf")],
+    );
+    assert_eq!(le_inf, Some(1.0));
+    assert_eq!(get("qlp_queue_depth", &[]), Some(0.0));
+    assert_eq!(get("qlp_intents_running", &[]), Some(0.0));
+    assert_eq!(get("qlp_draining", &[]), Some(0.0));
+    assert!(get("qlp_plugins_loaded", &[]).is_some_and(|n| n >= 5.0));
+    server.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopping_server_gives_a_running_intent_back_and_the_next_start_finishes_it() {
+    let data = tempfile::tempdir().unwrap();
+    let server = crate::support::Server::start_with_fixtures(data.path());
+    // Far more work than the 2 s grace the tests give: the stage is still running when
+    // the grace ends.
+    let id = server
+        .submit(json!({
+            "description": "Create a FastAPI service for invoices",
+            "tier": "durable",
+            "constraints": { "burn": "20000000000" },
+        }))
+        .await;
+    server
+        .wait_until(&id, |i| {
+            crate::support::stages(i, "validate")
+                .iter()
+                .any(|s| s["status"] == "running")
+        })
+        .await;
+    let stopped = std::time::Instant::now();
+    // `stop` sends SIGTERM and asserts a clean exit.
+    server.stop();
+    assert!(
+        stopped.elapsed() < Duration::from_secs(15),
+        "the stop took {:?}",
+        stopped.elapsed()
+    );
+
+    // Given back, not failed or cancelled: the next start finishes it, the
+    // interrupted stage recorded as such.
+    let server = crate::support::Server::start_with_fixtures(data.path());
+    let intent = server.get_json(&format!("/v1/intents/{id}")).await;
+    let validate: Vec<&str> = crate::support::stages(&intent, "validate")
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(validate.first(), Some(&"interrupted"), "{intent:#}");
+    assert_ne!(intent["status"], "cancelled", "{intent:#}");
+    assert_ne!(intent["status"], "failed", "{intent:#}");
+    let cancelled = server
+        .post_json(&format!("/v1/intents/{id}/cancel"), json!({}))
+        .await;
+    assert!(matches!(cancelled.0, 200 | 202), "{cancelled:?}");
+    server.stop();
+}
+
+/// Renders QLP's own chart (deploy/helm/qlp) with Helm's engine and checks
+/// every object against the Kubernetes API schemas, through the helm
+/// exporter's `render_chart.py` (helm-python-sdk and kubernetes-validate,
+/// installed by deploy/setup.sh). Returns each case's answer.
+fn render_qlp_chart(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let chart = dir.path().join("qlp.tgz");
+    let tar = Command::new("tar")
+        .arg("czf")
+        .arg(&chart)
+        .arg("-C")
+        .arg(crate::support::workspace().join("deploy/helm"))
+        .arg("qlp")
+        .status()
+        .expect("tar runs");
+    assert!(tar.success());
+    let request = json!({
+        "chart": chart,
+        "versions": ["1.25.0", "1.37.0"],
+        "cases": cases.iter().map(|v| json!({ "values": v })).collect::<Vec<_>>(),
+    });
+    let mut child = Command::new("python3")
+        .arg(crate::support::workspace().join("plugins/helm/tests/render_chart.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the chart does not lint, render or validate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    answer["cases"].as_array().expect("cases").clone()
+}
+
+#[test]
+fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
+    let cases = render_qlp_chart(&[
+        json!({}),
+        json!({
+            "tiers": "[tiers.x]\nagents = ['qlp/template-go']\n",
+            "caBundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            "tls": { "secretName": "qlp-tls" },
+            "secretEnvFrom": "qlp-delivery-secrets",
+            "ingress": { "enabled": true, "host": "qlp.example.com", "tlsSecretName": "qlp-tls" },
+        }),
+        json!({ "replicaCount": 3 }),
+        json!({ "persistence": { "size": "lots" } }),
+        json!({ "image": { "repository": "qlp" }, "unknown": true }),
+    ]);
+    let objects = |case: &serde_json::Value, template: &str| -> serde_json::Value {
+        case["manifests"][format!("qlp/templates/{template}")][0].clone()
+    };
+    // Defaults: a StatefulSet on a volume, hardened, with probes.
+    let set = objects(&cases[0], "statefulset.yaml");
+    assert_eq!(set["kind"], "StatefulSet", "{:#}", cases[0]);
+    let pod = &set["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    assert_eq!(pod["automountServiceAccountToken"], false);
+    let container = &pod["containers"][0];
+    let hardened = &container["securityContext"];
+    assert_eq!(hardened["readOnlyRootFilesystem"], true);
+    assert_eq!(hardened["allowPrivilegeEscalation"], false);
+    assert_eq!(hardened["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(
+        set["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+        "data"
+    );
+    assert_eq!(
+        objects(&cases[0], "pdb.yaml")["kind"],
+        "PodDisruptionBudget"
+    );
+    assert!(
+        cases[0]["manifests"]
+            .get("qlp/templates/configmap.yaml")
+            .is_none()
+    );
+
+    // Operator files become a ConfigMap, TLS a mounted Secret, probes HTTPS.
+    let env =
+        objects(&cases[1], "statefulset.yaml")["spec"]["template"]["spec"]["containers"][0].clone();
+    let names: Vec<&str> = env["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    for wanted in ["QLP_TIERS", "QLP_CA_FILE", "QLP_TLS_CERT", "QLP_TLS_KEY"] {
+        assert!(names.contains(&wanted), "{wanted}: {names:?}");
+    }
+    assert_eq!(env["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
+    assert_eq!(
+        env["envFrom"][0]["secretRef"]["name"],
+        "qlp-delivery-secrets"
+    );
+    let config = objects(&cases[1], "configmap.yaml");
+    assert!(
+        config["data"]["tiers.toml"]
+            .as_str()
+            .unwrap()
+            .contains("qlp/template-go")
+    );
+    assert_eq!(objects(&cases[1], "ingress.yaml")["kind"], "Ingress");
+
+    // The schema refuses what the chart cannot serve.
+    for (case, why) in [(2, "replicaCount"), (3, "persistence/size"), (4, "unknown")] {
+        let refused = cases[case]["rejected"].as_str().unwrap_or_default();
+        assert!(refused.contains(why), "case {case}: {:#}", cases[case]);
+    }
+}

@@ -179,6 +179,12 @@ impl Server {
             } else {
                 Some("--builtin-plugins=false")
             })
+            // A stopping server gives its running intents this long.
+            .args(if args.iter().any(|a| a.starts_with("--drain-grace")) {
+                None
+            } else {
+                Some("--drain-grace=2s")
+            })
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -42,6 +42,10 @@ const READERS: &[Role] = &[Submitter, Operator, Reviewer, Auditor];
 /// Every route, by method and path pattern as the router names it.
 pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/healthz", Access::Open),
+    ("GET", "/readyz", Access::Open),
+    // Counts and timings by route, tier, stage and plugin: no tenant's
+    // identifiers or data.
+    ("GET", "/metrics", Access::Open),
     ("POST", "/v1/intents", Access::Roles(&[Submitter])),
     ("GET", "/v1/intents", Access::Roles(READERS)),
     ("POST", "/v1/analyses", Access::Roles(&[Submitter])),
