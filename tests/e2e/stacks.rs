@@ -216,3 +216,37 @@ async fn each_stack_gets_its_own_agent_and_a_stack_nobody_serves_is_refused() {
         "{analysis:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_infrastructure_intent_is_served_by_the_terraform_agent_alone() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let (intent, files) = capsule_of(
+        &server,
+        json!({
+            "description": "Terraform for an AWS VPC 10.42.0.0/16 with three private subnets in eu-central-1",
+            "tier": "standard",
+        }),
+    )
+    .await;
+    assert_eq!(
+        stage(&intent, "generate")["plugin"],
+        "qlp/terraform-aws",
+        "{intent:#}"
+    );
+    // Terraform and nothing else: no application was generated.
+    let paths: Vec<&String> = files.keys().collect();
+    assert!(
+        paths.iter().all(|p| p.starts_with("terraform/")),
+        "{paths:?}"
+    );
+    let network = text(&files, "terraform/network.tf");
+    assert!(network.contains("aws_vpc"), "{network}");
+    let variables = text(&files, "terraform/variables.tf");
+    assert!(variables.contains("10.42.0.0/16"), "{variables}");
+    assert!(
+        text(&files, "terraform/main.tf").contains("eu-central-1")
+            || variables.contains("eu-central-1")
+    );
+    server.stop();
+}
