@@ -79,7 +79,7 @@ pub fn tests_read_database(files: &[File]) -> bool {
 fn reads(text: &str, access: &str) -> bool {
     text.match_indices(access).any(|(at, _)| {
         let after = text[at + access.len()..].trim_start();
-        !(after.starts_with('=') && !after.starts_with("=="))
+        !after.starts_with('=') || after.starts_with("==")
     })
 }
 
