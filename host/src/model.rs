@@ -238,19 +238,3 @@ pub struct Receipt {
     pub location: String,
     pub details: Vec<(String, String)>,
 }
-
-impl Receipt {
-    /// This receipt with `secrets` masked (see
-    /// [`crate::runtime::mask`]).
-    pub fn masked(self, secrets: &[String]) -> Self {
-        let mask = |t: &str| crate::runtime::mask(t, secrets);
-        Self {
-            location: mask(&self.location),
-            details: self
-                .details
-                .iter()
-                .map(|(k, v)| (mask(k), mask(v)))
-                .collect(),
-        }
-    }
-}

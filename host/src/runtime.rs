@@ -1018,7 +1018,18 @@ impl Runtime {
                     .call_deliver(&mut *store, artifact, target)
             },
         );
-        let r = flatten(r).map(|receipt| model::Receipt::from(receipt).masked(&secrets));
+        let r = flatten(r).map(|receipt| {
+            let receipt = model::Receipt::from(receipt);
+            let mask = |t: &str| host_api::mask(t, &secrets);
+            model::Receipt {
+                location: mask(&receipt.location),
+                details: receipt
+                    .details
+                    .iter()
+                    .map(|(k, v)| (mask(k), mask(v)))
+                    .collect(),
+            }
+        });
         (r.map_err(|e| e.masked(&secrets)), usage)
     }
 }

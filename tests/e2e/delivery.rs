@@ -457,3 +457,84 @@ fn a_server_certificate_without_its_key_stops_the_start_with_the_reason() {
         "{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_granted_secret_an_adapter_leaks_is_masked_in_its_log_receipt_and_error() {
+    const TOKEN: &str = "leaked-token-93c1d7e2";
+    let work = tempfile::tempdir().unwrap();
+    let tiers = work.path().join("leaky-tiers.toml");
+    std::fs::write(
+        &tiers,
+        r#"
+[tiers.leaky]
+agents = ["qlp/template-fastapi"]
+validators = ["qlp/secrets"]
+exporter = "qlp/zip"
+gate = { min_score = 0, max_critical = 0 }
+deliveries = [{ plugin = "fixture/leaky-delivery" }]
+
+[tiers.leaky-failing]
+agents = ["qlp/template-fastapi"]
+validators = ["qlp/secrets"]
+exporter = "qlp/zip"
+gate = { min_score = 0, max_critical = 0 }
+deliveries = [{ plugin = "fixture/leaky-delivery", options = { fail = "true" } }]
+
+[plugins."fixture/leaky-delivery"]
+secrets = { token = "env:QLP_TEST_LEAKED_TOKEN" }
+"#,
+    )
+    .unwrap();
+    let dirs = format!(
+        "{}:{}",
+        plugins().display(),
+        crate::support::fixtures().display()
+    );
+    let data = work.path().join("data");
+    let server = Server::start_env(
+        &data,
+        &["--plugin-dir", &dirs, "--tiers", tiers.to_str().unwrap()],
+        &[("QLP_TEST_LEAKED_TOKEN", TOKEN)],
+    );
+    let description = "Create a FastAPI service for parcels";
+    let delivered = server
+        .submit(json!({ "description": description, "tier": "leaky" }))
+        .await;
+    let refused = server
+        .submit(json!({ "description": description, "tier": "leaky-failing" }))
+        .await;
+    let delivered_intent = server.wait(&delivered).await;
+    assert_eq!(
+        delivered_intent["status"], "completed",
+        "{delivered_intent:#}"
+    );
+    let capsule = server.get_json(&format!("/v1/capsules/{delivered}")).await;
+    let receipt = &capsule["receipts"][0];
+    // The adapter did read the secret: its words carry the mask instead.
+    assert_eq!(
+        receipt["location"].as_str().unwrap(),
+        format!(
+            "https://user:***@example.com/{}",
+            capsule["artifacts"][0]["file_name"].as_str().unwrap()
+        ),
+        "{capsule:#}"
+    );
+    assert_eq!(receipt["details"][0], json!(["token", "***"]), "{receipt}");
+    let refused_intent = server.wait(&refused).await;
+    assert_eq!(refused_intent["status"], "failed", "{refused_intent:#}");
+    assert_eq!(refused_intent["error"]["code"], "AUTH_FAILED");
+    let message = refused_intent["error"]["message"].as_str().unwrap();
+    assert!(message.contains("refused token ***"), "{message}");
+    server.stop();
+
+    let log = std::fs::read_to_string(data.join("server.log")).unwrap();
+    assert!(
+        log.contains("delivering with token ***"),
+        "the log line was dropped"
+    );
+    for (path, bytes) in every_file(&data) {
+        assert!(!contains(&bytes, TOKEN), "{path} holds the granted secret");
+    }
+    let record = serde_json::to_string(&(&delivered_intent, &refused_intent, &capsule)).unwrap();
+    assert!(!record.contains(TOKEN));
+}

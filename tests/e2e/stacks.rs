@@ -250,3 +250,43 @@ async fn an_infrastructure_intent_is_served_by_the_terraform_agent_alone() {
     );
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_enterprise_tier_adds_compose_ci_and_kubernetes_to_the_stacks_project() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let (intent, files) = capsule_of(
+        &server,
+        json!({
+            "description": "Create a Go service for warehouse inventory with PostgreSQL, deployed on Kubernetes at inventory.example.com",
+            "tier": "enterprise",
+        }),
+    )
+    .await;
+    let generators: Vec<&str> = crate::support::stages(&intent, "generate")
+        .iter()
+        .map(|s| s["plugin"].as_str().unwrap_or_default())
+        .collect();
+    for agent in [
+        "qlp/template-go",
+        "qlp/compose",
+        "qlp/ci-workflow",
+        "qlp/k8s-manifests",
+    ] {
+        assert!(
+            generators.contains(&agent),
+            "{agent} did not run: {generators:?}"
+        );
+    }
+    // The Go project, and around it what runs, tests and deploys it.
+    assert!(files.contains_key("go.mod"), "{:?}", files.keys());
+    let compose = text(&files, "compose.yaml");
+    assert!(compose.contains("postgres"), "{compose}");
+    let ci = text(&files, ".github/workflows/ci.yml");
+    assert!(ci.contains("go test"), "{ci}");
+    let ingress = text(&files, "k8s/ingress.yaml");
+    assert!(ingress.contains("inventory.example.com"), "{ingress}");
+    // No Terraform was asked for: that agent wrote nothing.
+    assert!(!files.keys().any(|p| p.starts_with("terraform/")));
+    server.stop();
+}
