@@ -326,31 +326,14 @@ async fn a_capsule_is_committed_to_git_and_uploaded_to_s3_once_even_after_a_kill
 /// Loads, lints and renders the chart with Helm's own engine
 /// (plugins/helm/tests/render_chart.py).
 fn check_chart(dir: &Path, chart: &[u8]) {
-    use std::io::Write;
     let path = dir.join("chart.tgz");
     std::fs::write(&path, chart).unwrap();
     let request = json!({ "chart": path, "versions": ["1.37.0"], "cases": [{ "values": {} }] });
-    let mut child = Command::new("python3")
-        .arg(crate::support::workspace().join("plugins/helm/tests/render_chart.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "the chart does not validate: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::support::python(
+        &crate::support::workspace().join("plugins/helm/tests/render_chart.py"),
+        request.to_string().as_bytes(),
     );
-    let rendered: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rendered: Value = serde_json::from_slice(&out).expect("JSON");
     assert!(
         rendered["cases"][0]["manifests"].is_object(),
         "{rendered:#}"

@@ -117,7 +117,6 @@ async fn qlp_serve_alone_serves_an_intent_end_to_end_on_a_fresh_data_directory()
 /// `GET /metrics` read with Prometheus's own parser
 /// (tests/servers/prometheus_parse.py): every sample.
 async fn scrape(server: &crate::support::Server) -> Vec<serde_json::Value> {
-    use std::io::Write;
     let response = reqwest::get(server.endpoint("/metrics")).await.unwrap();
     assert_eq!(response.status(), 200, "metrics need no key");
     let kind = response.headers()["content-type"]
@@ -126,26 +125,11 @@ async fn scrape(server: &crate::support::Server) -> Vec<serde_json::Value> {
         .to_owned();
     assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
     let text = response.text().await.unwrap();
-    let mut child = Command::new("python3")
-        .arg(crate::support::test_file("servers/prometheus_parse.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{text}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::support::python(
+        &crate::support::test_file("servers/prometheus_parse.py"),
+        text.as_bytes(),
     );
-    serde_json::from_slice(&out.stdout).expect("JSON")
+    serde_json::from_slice(&out).expect("JSON")
 }
 
 /// The value of the sample `name` whose labels include `labels`; `None`
@@ -305,7 +289,6 @@ async fn a_stopping_server_gives_a_running_intent_back_and_the_next_start_finish
 /// exporter's `render_chart.py` (helm-python-sdk and kubernetes-validate,
 /// installed by deploy/setup.sh). Returns each case's answer.
 fn render_qlp_chart(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
-    use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let chart = dir.path().join("qlp.tgz");
     let tar = Command::new("tar")
@@ -322,26 +305,11 @@ fn render_qlp_chart(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
         "versions": ["1.25.0", "1.37.0"],
         "cases": cases.iter().map(|v| json!({ "values": v })).collect::<Vec<_>>(),
     });
-    let mut child = Command::new("python3")
-        .arg(crate::support::workspace().join("plugins/helm/tests/render_chart.py"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "the chart does not lint, render or validate: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = crate::support::python(
+        &crate::support::workspace().join("plugins/helm/tests/render_chart.py"),
+        request.to_string().as_bytes(),
     );
-    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let answer: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
     answer["cases"].as_array().expect("cases").clone()
 }
 

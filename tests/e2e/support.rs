@@ -562,3 +562,30 @@ impl Drop for Loopback {
 pub fn test_file(path: &str) -> PathBuf {
     workspace().join("tests").join(path)
 }
+
+/// Runs `python3 script` with `input` on its stdin; its stdout, after
+/// asserting it succeeded (its stderr in the message otherwise).
+pub fn python(script: &Path, input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("the input is written");
+    let out = child.wait_with_output().expect("python3 ends");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
