@@ -45,7 +45,12 @@ def get(url, bucket, key):
 
 
 def serve(port, buckets):
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    # One line per request on stderr would drown the test's own output.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
