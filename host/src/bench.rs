@@ -30,6 +30,12 @@
 //!   `POST /v1/checks` does, under the shipped enterprise tier: every
 //!   analyzer and validator of the tier and the gate, SQLite writes
 //!   included; `--pipeline-iterations` runs.
+//! - `load through the HTTP server`: standard-tier intents submitted by
+//!   `--load-clients` clients at once to a `qlp serve` child process over
+//!   loopback, `--load-intents` in all, the server's database synced as
+//!   `--db-sync` says. Reports throughput, latency percentiles, the
+//!   server's CPU time per intent and its peak RSS instead of a median
+//!   (method in [`load`]).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -40,6 +46,11 @@ use crate::model::{Intent, PluginKind};
 use crate::runtime::bindings::wit;
 use crate::runtime::{CallContext, CallLimits, Plugin, Runtime, RuntimeOptions};
 
+pub mod load;
+
+/// The start of the load case's name, what `--only load` selects.
+pub const LOAD_CASE: &str = "load through the HTTP server";
+
 /// One measured case.
 #[derive(Debug, Clone)]
 pub struct Case {
@@ -47,6 +58,15 @@ pub struct Case {
     pub iterations: usize,
     pub median: Duration,
     pub p90: Duration,
+    /// The load case's figures, which replace the median.
+    pub load: Option<load::Figures>,
+}
+
+impl Case {
+    /// Intents of a load case that did not complete.
+    pub fn failures(&self) -> usize {
+        self.load.as_ref().map_or(0, |l| l.failures)
+    }
 }
 
 fn summarize(name: &str, mut times: Vec<Duration>) -> Case {
@@ -57,6 +77,7 @@ fn summarize(name: &str, mut times: Vec<Duration>) -> Case {
         iterations: times.len(),
         median: at(0.5),
         p90: at(0.9),
+        load: None,
     }
 }
 
@@ -139,6 +160,14 @@ pub struct Options {
     pub only: Option<String>,
     /// The project the check case uploads.
     pub check_dir: PathBuf,
+    /// Timed intents of the load case.
+    pub load_intents: usize,
+    /// Clients submitting at once in the load case.
+    pub load_clients: usize,
+    /// How the load case's clients follow their intents.
+    pub load_watch: load::Watch,
+    /// `--db-sync` of the load case's server: `full` or `normal`.
+    pub db_sync: String,
 }
 
 /// Runs every case, or those [`Options::only`] selects.
@@ -250,6 +279,28 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
         );
         cases.push(summarize(&name, times));
     }
+    let name = format!(
+        "{LOAD_CASE}, {} clients, --db-sync {}",
+        options.load_clients, options.db_sync
+    );
+    if wanted(&name) {
+        let load = load::LoadOptions {
+            plugin_dir: options.plugin_dir.clone(),
+            trust: options.trust.clone(),
+            db_sync: options.db_sync.clone(),
+            intents: options.load_intents,
+            clients: options.load_clients,
+            watch: options.load_watch,
+        };
+        let figures = load::run(&load, &scratch.path().join("load")).await?;
+        cases.push(Case {
+            name,
+            iterations: figures.intents,
+            median: figures.p50,
+            p90: figures.p95,
+            load: Some(figures),
+        });
+    }
     anyhow::ensure!(!cases.is_empty(), "no case matches {:?}", options.only);
     Ok(cases)
 }
@@ -356,21 +407,50 @@ async fn pipeline(
     Ok(times)
 }
 
-/// The cases as a Markdown table, with each median's ratio to the first.
+/// The cases as a Markdown table, with each median's ratio to the first;
+/// load cases in a second table of their own figures.
 pub fn table(cases: &[Case]) -> String {
-    let base = cases.first().map_or(1.0, |c| c.median.as_secs_f64());
-    let mut out = String::from(
-        "| case | iterations | median | p90 | median / first |\n|---|---:|---:|---:|---:|\n",
-    );
-    for c in cases {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {:.2} |\n",
-            c.name,
-            c.iterations,
-            human(c.median),
-            human(c.p90),
-            c.median.as_secs_f64() / base
-        ));
+    let (loads, timed): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.load.is_some());
+    let mut out = String::new();
+    if let Some(first) = timed.first() {
+        let base = first.median.as_secs_f64();
+        out.push_str(
+            "| case | iterations | median | p90 | median / first |\n|---|---:|---:|---:|---:|\n",
+        );
+        for c in &timed {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {:.2} |\n",
+                c.name,
+                c.iterations,
+                human(c.median),
+                human(c.p90),
+                c.median.as_secs_f64() / base
+            ));
+        }
+    }
+    if !loads.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(
+            "| case | workers | intents | completed / s | p50 | p95 | server CPU / intent | server peak RSS | failures |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        );
+        for c in loads {
+            let Some(l) = &c.load else { continue };
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.1} | {} | {} | {} | {:.1} MiB | {} |\n",
+                c.name,
+                l.workers,
+                l.intents,
+                l.throughput(),
+                human(l.p50),
+                human(l.p95),
+                human(l.cpu_per_intent),
+                l.peak_rss as f64 / f64::from(1 << 20),
+                l.failures
+            ));
+        }
     }
     out
 }

@@ -80,8 +80,10 @@ enum Command {
         server: String,
     },
     /// Measure what isolation costs: fresh instances, fuel, the pooling
-    /// allocator, a reused instance and a whole pipeline (method in
-    /// `host/src/bench.rs`). Prints a Markdown table of medians.
+    /// allocator, a reused instance, a whole pipeline, and intents under
+    /// load through a `qlp serve` child process (method in
+    /// `host/src/bench.rs`). Prints Markdown tables of the figures; fails
+    /// when an intent of the load case does not complete.
     Bench {
         /// The trivial validator component timed by the call cases.
         #[arg(long, default_value = "target/test-plugins/qlp_fixture_noop.wasm")]
@@ -106,6 +108,20 @@ enum Command {
         /// 5,800 lines of Rust, TypeScript and Java by default).
         #[arg(long, default_value = "plugins/code-metrics")]
         check_dir: PathBuf,
+        /// Timed intents of the load case (standard tier through a `qlp
+        /// serve` child process).
+        #[arg(long, default_value_t = 640)]
+        load_intents: usize,
+        /// Clients of the load case submitting at once.
+        #[arg(long, default_value_t = 64)]
+        load_clients: usize,
+        /// How the load case's clients learn that an intent ended.
+        #[arg(long, value_enum, default_value_t = qlp_host::bench::load::Watch::Poll)]
+        load_watch: qlp_host::bench::load::Watch,
+        /// How the load case's server syncs its database (`qlp serve
+        /// --db-sync`).
+        #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+        db_sync: String,
     },
     /// Manage signing keys.
     Key {
@@ -595,10 +611,18 @@ async fn main() -> anyhow::Result<()> {
             trust,
             only,
             check_dir,
+            load_intents,
+            load_clients,
+            load_watch,
+            db_sync,
         } => {
             anyhow::ensure!(
                 iterations >= 10 && pipeline_iterations >= 1,
                 "too few iterations to take a median"
+            );
+            anyhow::ensure!(
+                load_intents >= 1 && load_clients >= 1,
+                "the load case needs at least one intent and one client"
             );
             let options = qlp_host::bench::Options {
                 validator,
@@ -608,9 +632,15 @@ async fn main() -> anyhow::Result<()> {
                 trust,
                 only,
                 check_dir,
+                load_intents,
+                load_clients,
+                load_watch,
+                db_sync,
             };
             let cases = qlp_host::bench::run(&options).await?;
             print!("{}", qlp_host::bench::table(&cases));
+            let failures: usize = cases.iter().map(qlp_host::bench::Case::failures).sum();
+            anyhow::ensure!(failures == 0, "{failures} load intents did not complete");
             Ok(())
         }
         Command::Key {
