@@ -565,23 +565,31 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
 async fn http_requests_and_response_bytes_are_capped_per_call() {
     let (port, seen) = receiver();
     let data = tempfile::tempdir().unwrap();
+    let cap = qlp_host::runtime::http::MAX_REQUESTS_PER_CALL as usize;
     let mut urls = vec![format!("http://127.0.0.1:{port}/big")];
-    urls.extend((1..=16).map(|i| format!("http://127.0.0.1:{port}/small{i}")));
+    urls.extend((1..=cap).map(|i| format!("http://127.0.0.1:{port}/small{i}")));
     let grant = format!(r#"http = ["127.0.0.1:{port}"]"#);
     let tiers = http_tiers(data.path(), &grant, &urls.join(" "));
     let lines = probe_summary(&data.path().join("capped"), &tiers).await;
-    assert_eq!(lines.len(), 17, "{lines:?}");
+    assert_eq!(lines.len(), cap + 1, "{lines:?}");
     assert!(
         lines[0].starts_with("refused: ") && lines[0].contains(&format!("over {} bytes", 4 << 20)),
         "{}",
         lines[0]
     );
     assert!(
-        lines[1..16].iter().all(|l| l == "ok 200 hello"),
+        lines[1..cap].iter().all(|l| l == "ok 200 hello"),
         "{lines:?}"
     );
-    assert_eq!(lines[16], "refused: over 16 HTTP requests in one call");
-    assert_eq!(seen.lock().unwrap().len(), 16, "the 17th request went out");
+    assert_eq!(
+        lines[cap],
+        format!("refused: over {cap} HTTP requests in one call")
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        cap,
+        "a request past the cap went out"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
