@@ -13,9 +13,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// How long a server may take to start: the first start of a run compiles
-/// every component (a few seconds each in a debug build).
-const START_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a server may take to start: the first starts of a run compile
+/// every component (a few seconds to twenty each in a debug build, more
+/// while other tests compile the same ones), about 35 first-party
+/// plugins with the fixtures.
+const START_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// How long an intent may take to finish.
 pub const INTENT_TIMEOUT: Duration = Duration::from_secs(120);
