@@ -750,6 +750,18 @@ mod tests {
     }
 
     #[test]
+    fn up_to_the_most_signatures_are_read_and_one_more_is_refused() {
+        let k = key(1);
+        let policy = policy_for(&[(&k, &["acme/*"])]);
+        let m = manifest_for("acme/rules", "1.0.0", b"c");
+        let mut sigs = vec![k.sign(&m); MAX_SIGNATURES];
+        policy.verify(&m, &sigs, b"c", now()).unwrap();
+        sigs.push(k.sign(&m));
+        let e = refusal(&policy, &m, &sigs, b"c");
+        assert_eq!(e.code(), "TOO_MANY_SIGNATURES");
+    }
+
+    #[test]
     fn a_pinned_component_is_trusted_unsigned_and_only_with_its_own_digest() {
         let mut policy = TrustPolicy::new();
         let m = manifest_for("qlp/zip", "1.0.0", b"built in");
