@@ -1455,7 +1455,7 @@ impl<'a> Run<'a> {
                     )
                     .await?;
                 let mut value = serde_json::to_value(&receipt).expect("serializes");
-                if route > 0 || tier.deliveries.len() > 1 {
+                if tier.deliveries.len() > 1 {
                     value["adapter"] = json!(plugin.info.name);
                     value["artifact"] = json!(artifact.file_name);
                 }

@@ -731,27 +731,6 @@ impl Runtime {
             peak_memory_bytes: state.limiter.peak_memory as u64,
             fuel_consumed,
         };
-        // `returned`: the call ran to its end, with a result or the
-        // plugin's own error (the stage metrics carry its code).
-        let outcome = match &result {
-            Ok(_) => "returned",
-            Err(_) if state.cancelled => "CANCELLED",
-            Err(_) if state.limiter.memory_exceeded => "MEMORY_LIMIT",
-            Err(e) => match e.downcast_ref::<Trap>() {
-                Some(Trap::Interrupt) => "TIMEOUT",
-                Some(Trap::OutOfFuel) => "OUT_OF_FUEL",
-                Some(Trap::StackOverflow) => "STACK_OVERFLOW",
-                _ => "TRAP",
-            },
-        };
-        crate::metrics::plugin_call(
-            &plugin.info.name,
-            plugin.info.kind.as_str(),
-            outcome,
-            started.elapsed(),
-            fuel_consumed,
-            usage.peak_memory_bytes,
-        );
         let result = result.map_err(|e| {
             if state.cancelled {
                 return CallError::Cancelled;
@@ -796,6 +775,17 @@ impl Runtime {
                 Ok(r)
             }
         });
+        // `returned`: the call ran to its end, with a result or the
+        // plugin's own error (the stage metrics carry its code); else how
+        // the sandbox stopped it.
+        crate::metrics::plugin_call(
+            &plugin.info.name,
+            plugin.info.kind.as_str(),
+            result.as_ref().map_or_else(CallError::code, |_| "returned"),
+            started.elapsed(),
+            usage.fuel_consumed,
+            usage.peak_memory_bytes,
+        );
         (result, usage)
     }
 

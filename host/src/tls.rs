@@ -21,8 +21,6 @@ pub const CA_FILE_ENV: &str = "QLP_CA_FILE";
 struct Trust {
     /// The operator's certificates, DER.
     extra: Vec<CertificateDer<'static>>,
-    /// The file they came from, for messages.
-    file: Option<PathBuf>,
 }
 
 static TRUST: OnceLock<Trust> = OnceLock::new();
@@ -50,37 +48,30 @@ pub fn init(file: Option<&Path>) -> Result<(), String> {
     if TRUST.get().is_some() {
         return Ok(());
     }
-    let file = file.map(Path::to_path_buf).or_else(|| {
-        std::env::var_os(CA_FILE_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
-    let extra = match &file {
-        Some(path) => read_bundle(path)?,
+    let extra = match file.map(Path::to_path_buf).or_else(configured_file) {
+        Some(path) => read_bundle(&path)?,
         None => vec![],
     };
-    let _ = TRUST.set(Trust { extra, file });
+    let _ = TRUST.set(Trust { extra });
     Ok(())
+}
+
+/// The bundle `QLP_CA_FILE` names, if any.
+fn configured_file() -> Option<PathBuf> {
+    std::env::var_os(CA_FILE_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn trust() -> &'static Trust {
     TRUST.get_or_init(|| {
-        let file = std::env::var_os(CA_FILE_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
         // `init` reports a bad bundle at start; a process that skipped it
         // trusts the system roots alone rather than panicking mid-request.
-        let extra = file
-            .as_deref()
-            .and_then(|p| read_bundle(p).ok())
+        let extra = configured_file()
+            .and_then(|p| read_bundle(&p).ok())
             .unwrap_or_default();
-        Trust { extra, file }
+        Trust { extra }
     })
-}
-
-/// The operator's CA bundle, if one is configured.
-pub fn ca_file() -> Option<&'static Path> {
-    trust().file.as_deref()
 }
 
 /// A reqwest client builder trusting the system roots and the operator's
@@ -99,22 +90,19 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 /// and the operator's bundle.
 pub fn plugin_client_config() -> Arc<rustls::ClientConfig> {
     PLUGIN_CONFIG
-        .get_or_init(|| Arc::new(client_config(&trust().extra, true)))
+        .get_or_init(|| Arc::new(client_config(&trust().extra)))
         .clone()
 }
 
-/// A rustls client configuration trusting `extra` and, with `system`, the
-/// system's roots.
-pub fn client_config(extra: &[CertificateDer<'static>], system: bool) -> rustls::ClientConfig {
+/// A rustls client configuration trusting the system's roots and `extra`.
+fn client_config(extra: &[CertificateDer<'static>]) -> rustls::ClientConfig {
     let mut roots = RootCertStore::empty();
-    if system {
-        let native = rustls_native_certs::load_native_certs();
-        for error in &native.errors {
-            tracing::warn!(%error, "a system root certificate could not be read");
-        }
-        let (added, ignored) = roots.add_parsable_certificates(native.certs);
-        tracing::debug!(added, ignored, "system root certificates");
+    let native = rustls_native_certs::load_native_certs();
+    for error in &native.errors {
+        tracing::warn!(%error, "a system root certificate could not be read");
     }
+    let (added, ignored) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(added, ignored, "system root certificates");
     for cert in extra {
         if let Err(error) = roots.add(cert.clone()) {
             tracing::warn!(%error, "a certificate of the CA bundle was not accepted");
