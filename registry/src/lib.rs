@@ -37,7 +37,7 @@ pub use digest::{ComponentDigests, Digest, Sha256Digest};
 pub use manifest::{Capability, Kind, Manifest};
 pub use resolve::{Lock, PackageSpec, Resolved};
 pub use signing::{KeyId, PublicKey, SecretKey, Signature};
-pub use store::{Entry, Package, PackageEntry, Registry};
+pub use store::{Package, PackageEntry, Registry};
 pub use trust::{NamePattern, TrustBasis, TrustError, TrustPolicy, TrustedKey, Verified};
 pub use wit::check_wit;
 
@@ -174,6 +174,3 @@ pub(crate) fn valid_name_part(p: &str) -> bool {
         && p.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
-
-#[cfg(test)]
-pub(crate) mod testing;

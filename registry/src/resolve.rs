@@ -344,7 +344,8 @@ fn validate_tier(tier: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{key, manifest_for, policy_for};
+    use crate::signing::testing::{key, manifest_for};
+    use crate::trust::testing::policy_for;
 
     fn v(s: &str) -> Version {
         s.parse().unwrap()

@@ -445,9 +445,12 @@ mod base64_bytes {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
 mod tests {
+    use super::testing::{key, manifest_for};
     use super::*;
-    use crate::testing::{key, manifest_for};
 
     #[test]
     fn bundle_index_signatures_are_not_manifest_signatures() {

@@ -7,7 +7,6 @@
 //!   (with [`Registry::open`]; another [`BlobStore`] may hold them instead);
 //! - `packages.json`: name → version → `{kind, wit, component, size,
 //!   manifest, signatures, yanked}`, the last three digests and a flag;
-//! - `index.json`: the older, unsigned entries of [`Registry::publish`];
 //! - `.lock`: held while an index is rewritten, so concurrent publishers
 //!   (threads or processes) do not lose each other's updates.
 //!
@@ -32,24 +31,7 @@ use crate::digest::Digest;
 use crate::manifest::{Kind, Manifest};
 use crate::signing::{Signature, check_signature_count};
 use crate::trust::{TrustPolicy, Verified};
-use crate::{Error, Result, validate_name};
-
-/// One entry of the older, unsigned index ([`Registry::publish`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub name: String,
-    pub version: semver::Version,
-    /// `agent`, `analyzer`, `validator`, `exporter` or `delivery`.
-    pub kind: String,
-    pub digest: Digest,
-    pub size: u64,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Index {
-    /// name → version → entry
-    plugins: BTreeMap<String, BTreeMap<semver::Version, Entry>>,
-}
+use crate::{Error, Result};
 
 /// A published package, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,75 +145,6 @@ impl Registry {
 
     pub fn blob_store(&self) -> &dyn BlobStore {
         self.blobs.as_ref()
-    }
-
-    // --- The older, unsigned index --------------------------------------
-
-    /// Stores a component under its digest and records it as `name@version`.
-    /// Publishing the same bytes again is a no-op.
-    ///
-    /// Unverified: this trusts the caller (the host imports components it
-    /// has just loaded and described). [`Registry::publish_package`] is the
-    /// signed path.
-    pub fn publish(
-        &self,
-        name: &str,
-        version: &semver::Version,
-        kind: &str,
-        bytes: &[u8],
-    ) -> Result<Entry> {
-        validate_name(name)?;
-        let digest = Digest::of(bytes);
-        self.with_lock(|| {
-            let mut index: Index = self.read_json("index.json")?.unwrap_or_default();
-            if let Some(existing) = index.plugins.get(name).and_then(|v| v.get(version)) {
-                if existing.digest != digest {
-                    return Err(Error::VersionConflict {
-                        name: name.to_owned(),
-                        version: version.to_string(),
-                        existing: existing.digest.clone(),
-                    });
-                }
-                return Ok(existing.clone());
-            }
-            self.blobs.put(bytes)?;
-            let entry = Entry {
-                name: name.to_owned(),
-                version: version.clone(),
-                kind: kind.to_owned(),
-                digest,
-                size: bytes.len() as u64,
-            };
-            index
-                .plugins
-                .entry(name.to_owned())
-                .or_default()
-                .insert(version.clone(), entry.clone());
-            self.write_json("index.json", &index)?;
-            Ok(entry)
-        })
-    }
-
-    /// The newest version of every plugin of the unsigned index.
-    pub fn latest(&self) -> Result<Vec<Entry>> {
-        Ok(self
-            .read_json::<Index>("index.json")?
-            .unwrap_or_default()
-            .plugins
-            .into_values()
-            .filter_map(|versions| versions.into_values().next_back())
-            .collect())
-    }
-
-    /// Every version of every plugin of the unsigned index.
-    pub fn list(&self) -> Result<Vec<Entry>> {
-        Ok(self
-            .read_json::<Index>("index.json")?
-            .unwrap_or_default()
-            .plugins
-            .into_values()
-            .flat_map(|v| v.into_values())
-            .collect())
     }
 
     /// The bytes of a blob, after checking they still hash to its digest.

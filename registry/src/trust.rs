@@ -627,11 +627,15 @@ struct KeyEntry {
 }
 
 #[cfg(test)]
+pub(crate) mod testing;
+
+#[cfg(test)]
 mod tests {
     use std::time::Duration;
 
+    use super::testing::policy_for;
     use super::*;
-    use crate::testing::{key, manifest_for, policy_for};
+    use crate::signing::testing::{key, manifest_for};
 
     fn now() -> SystemTime {
         humantime::parse_rfc3339("2026-06-01T00:00:00Z").unwrap()

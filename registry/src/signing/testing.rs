@@ -1,9 +1,8 @@
-//! Helpers shared by the unit tests: deterministic real ed25519 keys,
-//! manifests and policies.
+//! Helpers shared by the unit tests: deterministic real ed25519 keys and
+//! manifests.
 
+use super::SecretKey;
 use crate::manifest::{Kind, Manifest};
-use crate::signing::SecretKey;
-use crate::trust::{TrustPolicy, TrustedKey};
 
 /// A real ed25519 key, the same for the same `n`.
 pub fn key(n: u8) -> SecretKey {
@@ -22,15 +21,4 @@ pub fn manifest_for(name: &str, version: &str, bytes: &[u8]) -> Manifest {
     .unwrap();
     m.description = format!("{name} for tests");
     m
-}
-
-/// A policy trusting each key for its patterns.
-pub fn policy_for(keys: &[(&SecretKey, &[&str])]) -> TrustPolicy {
-    let mut policy = TrustPolicy::new();
-    for (key, patterns) in keys {
-        policy
-            .add_key(TrustedKey::new(key.public_key(), patterns).unwrap())
-            .unwrap();
-    }
-    policy
 }
