@@ -1,15 +1,15 @@
 //! `qlp`: the QLP server and its command line. Every flag can also be set
 //! from the environment variable named in its help.
+//!
+//! This file holds the command line's definitions; each command's work is
+//! in its module under `cmd/`.
+
+mod cmd;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use qlp_host::client::Client;
-use qlp_host::runtime::build;
 use qlp_host::server::{self, ServeOptions};
-use serde_json::Value;
 
 #[derive(Parser)]
 #[command(
@@ -42,87 +42,17 @@ enum Command {
     /// Run the server.
     Serve(Box<ServeOptions>),
     /// Submit an intent to a server.
-    Submit {
-        /// What to build, e.g. "Create a FastAPI service for invoices with JWT auth".
-        description: String,
-        /// The tier to run (starter, standard, enterprise, mission-critical).
-        #[arg(long, env = "QLP_TIER")]
-        tier: Option<String>,
-        /// Wait for the intent to finish, showing each stage.
-        #[arg(long)]
-        wait: bool,
-        /// Download the capsule's artifact here (implies --wait).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// How long --wait waits, in seconds.
-        #[arg(long, env = "QLP_WAIT_TIMEOUT", default_value_t = 600)]
-        timeout: u64,
-        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
-    },
+    Submit(SubmitArgs),
     /// Check a project QLP did not write: upload DIR, run the tier's
     /// analyzers, validators and gate, print the findings. Exits 0 when
     /// the gate passes, 3 when it fails.
-    Check {
-        /// The project's directory (version control, dependency and build
-        /// directories are left out).
-        dir: PathBuf,
-        /// The tier whose analyzers, validators and gate run.
-        #[arg(long, env = "QLP_TIER")]
-        tier: Option<String>,
-        /// Also write the findings as a SARIF 2.1.0 log here.
-        #[arg(long)]
-        sarif: Option<PathBuf>,
-        /// How long to wait for the verdict, in seconds.
-        #[arg(long, env = "QLP_WAIT_TIMEOUT", default_value_t = 600)]
-        timeout: u64,
-        #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
-    },
+    Check(CheckArgs),
     /// Measure what isolation costs: fresh instances, fuel, the pooling
     /// allocator, a reused instance, a whole pipeline, and intents under
     /// load through a `qlp serve` child process (method in
     /// `host/src/bench.rs`). Prints Markdown tables of the figures; fails
     /// when an intent of the load case does not complete.
-    Bench {
-        /// The trivial validator component timed by the call cases.
-        #[arg(long, default_value = "target/test-plugins/qlp_fixture_noop.wasm")]
-        validator: PathBuf,
-        /// The first-party components, for the pipeline case.
-        #[arg(long, default_value = "target/plugins")]
-        plugin_dir: PathBuf,
-        /// Timed calls per call case.
-        #[arg(long, default_value_t = 5000)]
-        iterations: usize,
-        /// Timed intents for the pipeline case.
-        #[arg(long, default_value_t = 50)]
-        pipeline_iterations: usize,
-        /// The trust policy the pipeline case loads plugins under.
-        #[arg(long, env = "QLP_TRUST", default_value = "target/dev-trust.toml")]
-        trust: PathBuf,
-        /// Run only the cases whose name contains this text (to profile
-        /// one case, for instance).
-        #[arg(long)]
-        only: Option<String>,
-        /// The project the enterprise-tier check case uploads (about
-        /// 5,800 lines of Rust, TypeScript and Java by default).
-        #[arg(long, default_value = "plugins/code-metrics")]
-        check_dir: PathBuf,
-        /// Timed intents of the load case (standard tier through a `qlp
-        /// serve` child process).
-        #[arg(long, default_value_t = 640)]
-        load_intents: usize,
-        /// Clients of the load case submitting at once.
-        #[arg(long, default_value_t = 64)]
-        load_clients: usize,
-        /// How the load case's clients learn that an intent ended.
-        #[arg(long, value_enum, default_value_t = qlp_host::bench::load::Watch::Poll)]
-        load_watch: qlp_host::bench::load::Watch,
-        /// How the load case's server syncs its database (`qlp serve
-        /// --db-sync`).
-        #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
-        db_sync: String,
-    },
+    Bench(BenchArgs),
     /// Manage signing keys.
     Key {
         #[command(subcommand)]
@@ -165,6 +95,85 @@ enum Command {
         #[command(subcommand)]
         command: BundleCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct SubmitArgs {
+    /// What to build, e.g. "Create a FastAPI service for invoices with JWT auth".
+    description: String,
+    /// The tier to run (starter, standard, enterprise, mission-critical).
+    #[arg(long, env = "QLP_TIER")]
+    tier: Option<String>,
+    /// Wait for the intent to finish, showing each stage.
+    #[arg(long)]
+    wait: bool,
+    /// Download the capsule's artifact here (implies --wait).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// How long --wait waits, in seconds.
+    #[arg(long, env = "QLP_WAIT_TIMEOUT", default_value_t = 600)]
+    timeout: u64,
+    #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The project's directory (version control, dependency and build
+    /// directories are left out).
+    dir: PathBuf,
+    /// The tier whose analyzers, validators and gate run.
+    #[arg(long, env = "QLP_TIER")]
+    tier: Option<String>,
+    /// Also write the findings as a SARIF 2.1.0 log here.
+    #[arg(long)]
+    sarif: Option<PathBuf>,
+    /// How long to wait for the verdict, in seconds.
+    #[arg(long, env = "QLP_WAIT_TIMEOUT", default_value_t = 600)]
+    timeout: u64,
+    #[arg(long, env = "QLP_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// The trivial validator component timed by the call cases.
+    #[arg(long, default_value = "target/test-plugins/qlp_fixture_noop.wasm")]
+    validator: PathBuf,
+    /// The first-party components, for the pipeline case.
+    #[arg(long, default_value = "target/plugins")]
+    plugin_dir: PathBuf,
+    /// Timed calls per call case.
+    #[arg(long, default_value_t = 5000)]
+    iterations: usize,
+    /// Timed intents for the pipeline case.
+    #[arg(long, default_value_t = 50)]
+    pipeline_iterations: usize,
+    /// The trust policy the pipeline case loads plugins under.
+    #[arg(long, env = "QLP_TRUST", default_value = "target/dev-trust.toml")]
+    trust: PathBuf,
+    /// Run only the cases whose name contains this text (to profile
+    /// one case, for instance).
+    #[arg(long)]
+    only: Option<String>,
+    /// The project the enterprise-tier check case uploads (about
+    /// 5,800 lines of Rust, TypeScript and Java by default).
+    #[arg(long, default_value = "plugins/code-metrics")]
+    check_dir: PathBuf,
+    /// Timed intents of the load case (standard tier through a `qlp
+    /// serve` child process).
+    #[arg(long, default_value_t = 640)]
+    load_intents: usize,
+    /// Clients of the load case submitting at once.
+    #[arg(long, default_value_t = 64)]
+    load_clients: usize,
+    /// How the load case's clients learn that an intent ended.
+    #[arg(long, value_enum, default_value_t = qlp_host::bench::load::Watch::Poll)]
+    load_watch: qlp_host::bench::load::Watch,
+    /// How the load case's server syncs its database (`qlp serve
+    /// --db-sync`).
+    #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
+    db_sync: String,
 }
 
 #[derive(Subcommand)]
@@ -472,17 +481,6 @@ enum PluginCommand {
     },
 }
 
-/// `namespace/name@version` → its two parts, the version checked.
-fn name_at_version(spec: &str) -> anyhow::Result<(String, semver::Version)> {
-    let (name, version) = spec
-        .split_once('@')
-        .with_context(|| format!("`{spec}`: expected NAMESPACE/NAME@VERSION"))?;
-    qlp_registry::validate_name(name).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
-    let version = semver::Version::parse(version)
-        .with_context(|| format!("`{version}` is not a semantic version"))?;
-    Ok((name.to_owned(), version))
-}
-
 /// How `qlp plugin push` and `pull` reach a registry.
 #[derive(clap::Args)]
 struct OciArgs {
@@ -495,24 +493,6 @@ struct OciArgs {
     /// HTTP basic password; prefer the environment variable.
     #[arg(long, env = "QLP_OCI_PASSWORD", hide_env_values = true)]
     password: Option<String>,
-}
-
-impl OciArgs {
-    fn client(self, reference: &str) -> anyhow::Result<qlp_host::oci::Client> {
-        let reference: qlp_host::oci::Reference = reference.parse()?;
-        let credentials = match (self.username, self.password) {
-            (Some(user), Some(password)) => Some((user, password)),
-            (None, None) => None,
-            _ => anyhow::bail!("give both QLP_OCI_USERNAME and QLP_OCI_PASSWORD, or neither"),
-        };
-        qlp_host::oci::Client::new(
-            &reference,
-            &qlp_host::oci::Options {
-                insecure: self.insecure,
-                credentials,
-            },
-        )
-    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -535,777 +515,16 @@ async fn main() -> anyhow::Result<()> {
     qlp_host::tls::init(cli.ca_file.as_deref()).map_err(anyhow::Error::msg)?;
     match cli.command {
         Command::Serve(options) => server::serve(*options).await,
-        Command::Submit {
-            description,
-            tier,
-            wait,
-            out,
-            timeout,
-            server,
-        } => {
-            let client = Client::new(&server);
-            let id = client.submit(&description, tier.as_deref()).await?;
-            println!("{id}");
-            if !wait && out.is_none() {
-                return Ok(());
-            }
-            let intent = client.wait(&id, Duration::from_secs(timeout)).await?;
-            let status = intent["status"].as_str().unwrap_or("unknown");
-            match status {
-                "failed" | "cancelled" => anyhow::bail!(
-                    "intent {id} {status}: {}",
-                    intent["error"]["message"]
-                        .as_str()
-                        .unwrap_or("(no message)")
-                ),
-                _ => {
-                    let capsule = client.capsule(&id).await?;
-                    eprintln!(
-                        "{status}: quality score {}, gate {}",
-                        capsule["quality_score"],
-                        if capsule["gate_passed"] == true {
-                            "passed"
-                        } else {
-                            "failed"
-                        }
-                    );
-                    for reason in capsule["gate_reasons"].as_array().into_iter().flatten() {
-                        eprintln!("  - {}", reason.as_str().unwrap_or_default());
-                    }
-                }
-            }
-            if let Some(out) = out {
-                let bytes = client.download(&id, &out).await?;
-                eprintln!("wrote {} ({bytes} bytes)", out.display());
-            }
-            match status {
-                "gate_failed" | "rejected" => std::process::exit(3),
-                "awaiting_approval" => {
-                    eprintln!(
-                        "awaiting approval: POST {server}/v1/intents/{id}/approve (or /reject) with {{\"by\": \"…\"}}"
-                    );
-                    std::process::exit(4)
-                }
-                _ => Ok(()),
-            }
-        }
-        Command::Check {
-            dir,
-            tier,
-            sarif,
-            timeout,
-            server,
-        } => {
-            let passed =
-                check_command(&dir, tier.as_deref(), sarif.as_deref(), timeout, &server).await?;
-            if !passed {
-                std::process::exit(3);
-            }
-            Ok(())
-        }
-        Command::Bench {
-            validator,
-            plugin_dir,
-            iterations,
-            pipeline_iterations,
-            trust,
-            only,
-            check_dir,
-            load_intents,
-            load_clients,
-            load_watch,
-            db_sync,
-        } => {
-            anyhow::ensure!(
-                iterations >= 10 && pipeline_iterations >= 1,
-                "too few iterations to take a median"
-            );
-            anyhow::ensure!(
-                load_intents >= 1 && load_clients >= 1,
-                "the load case needs at least one intent and one client"
-            );
-            let options = qlp_host::bench::Options {
-                validator,
-                plugin_dir,
-                iterations,
-                pipeline_iterations,
-                trust,
-                only,
-                check_dir,
-                load_intents,
-                load_clients,
-                load_watch,
-                db_sync,
-            };
-            let cases = qlp_host::bench::run(&options).await?;
-            print!("{}", qlp_host::bench::table(&cases));
-            let failures: usize = cases.iter().map(qlp_host::bench::Case::failures).sum();
-            anyhow::ensure!(failures == 0, "{failures} load intents did not complete");
-            Ok(())
-        }
-        Command::Key {
-            command: KeyCommand::Generate { out },
-        } => {
-            let key = qlp_registry::SecretKey::generate()?;
-            key.write_new_file(&out)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            let public = key.public_key().to_text();
-            let pub_path = PathBuf::from(format!("{}.pub", out.display()));
-            std::fs::write(&pub_path, format!("{public}\n"))?;
-            println!("{public}");
-            eprintln!(
-                "secret key in {}, public key in {}",
-                out.display(),
-                pub_path.display()
-            );
-            Ok(())
-        }
-        Command::Key {
-            command:
-                KeyCommand::Trust {
-                    public,
-                    namespaces,
-                    policy,
-                    release,
-                },
-        } => {
-            let text = std::fs::read_to_string(&public)
-                .with_context(|| format!("cannot read {}", public.display()))?;
-            let key = qlp_registry::PublicKey::parse(&text)?;
-            let mut trust = if policy.exists() {
-                qlp_registry::TrustPolicy::load(&policy)?
-            } else {
-                qlp_registry::TrustPolicy::new()
-            };
-            let patterns: Vec<&str> = namespaces.iter().map(String::as_str).collect();
-            if !trust.keys().any(|k| k.key.id() == key.id()) {
-                let mut trusted = qlp_registry::TrustedKey::new(key, &patterns)?;
-                if release {
-                    trusted = trusted.as_release();
-                }
-                trust.add_key(trusted)?;
-            }
-            std::fs::write(&policy, trust.to_toml())?;
-            Ok(())
-        }
-        Command::Plugin {
-            command: PluginCommand::Sign { components, key },
-        } => {
-            let key = read_secret_key(&key)?;
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
-            for component in components {
-                let (manifest, sigs) = qlp_host::packages::sign(&runtime, &component, &key)?;
-                println!("{} {}", manifest.display(), sigs.display());
-            }
-            Ok(())
-        }
-        Command::Plugin {
-            command:
-                PluginCommand::Build {
-                    crates,
-                    out_dir,
-                    sign_with,
-                },
-        } => {
-            let toolchain = build::Toolchain::detect()?;
-            let signer = match &sign_with {
-                Some(path) => {
-                    let scratch = tempfile::tempdir()?;
-                    let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
-                    Some((read_secret_key(path)?, runtime, scratch))
-                }
-                None => None,
-            };
-            for dir in crates {
-                let out = build::build(&toolchain, &dir, &out_dir)
-                    .with_context(|| format!("building {}", dir.display()))?;
-                if let Some((key, runtime, _)) = &signer {
-                    qlp_host::packages::sign(runtime, &out, key)
-                        .with_context(|| format!("signing {}", out.display()))?;
-                }
-                println!("{}", out.display());
-            }
-            Ok(())
-        }
-        Command::Plugin {
-            command:
-                PluginCommand::Push {
-                    component,
-                    reference,
-                    registry,
-                },
-        } => {
-            let package = qlp_host::oci::Package::read(&component)?;
-            let digest = registry.client(&reference)?.push(&package).await?;
-            println!("{reference}@{digest}");
-            Ok(())
-        }
-        Command::Plugin {
-            command:
-                PluginCommand::Pull {
-                    reference,
-                    out_dir,
-                    trust,
-                    registry,
-                },
-        } => {
-            let policy = qlp_registry::TrustPolicy::load(&trust)
-                .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
-            let package = registry.client(&reference)?.pull().await?;
-            let (manifest, signatures) = package.parse()?;
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
-            qlp_host::packages::verify(
-                &runtime,
-                &policy,
-                &manifest,
-                &signatures,
-                &package.component,
-            )
-            .with_context(|| format!("refused {reference}"))?;
-            let path = package.write_to(&out_dir)?;
-            println!("{}", path.display());
-            eprintln!("{}@{} verified", manifest.name, manifest.version);
-            Ok(())
-        }
-        Command::Bundle {
-            command:
-                BundleCommand::Create {
-                    out,
-                    plugin_dirs,
-                    tiers,
-                    trust,
-                    sign_with,
-                    precompile,
-                    cache_dir,
-                },
-        } => {
-            let options = qlp_host::bundle::CreateOptions {
-                out,
-                plugin_dirs,
-                tiers,
-                trust,
-                key: read_secret_key(&sign_with)?,
-                precompile,
-                engine: None,
-                cache_dir,
-            };
-            let entries = qlp_host::bundle::create(&options)?;
-            for (path, size) in &entries {
-                eprintln!("{size:>10}  {path}");
-            }
-            println!("{}", options.out.display());
-            Ok(())
-        }
-        Command::Bundle {
-            command:
-                BundleCommand::Import {
-                    bundle,
-                    data_dir,
-                    trust,
-                    cache_dir,
-                },
-        } => {
-            let imported = qlp_host::bundle::import(
-                &bundle,
-                &qlp_host::bundle::ImportOptions {
-                    data_dir: data_dir.clone(),
-                    trust,
-                    cache_dir,
-                },
-            )
-            .with_context(|| format!("refused {}", bundle.display()))?;
-            for (name, version, digest) in &imported.plugins {
-                println!("{name} {version} {digest}");
-            }
-            // The server's audit trail records what was installed under it.
-            let store = qlp_host::store::Store::open(&data_dir.join("qlp.db")).await?;
-            let actor = qlp_host::store::Actor {
-                tenant: qlp_host::auth::DEFAULT_TENANT.into(),
-                identity: "cli:bundle-import".into(),
-                request_id: String::new(),
-            };
-            let installed: Vec<String> = imported
-                .plugins
-                .iter()
-                .map(|(name, version, _)| format!("{name}@{version}"))
-                .collect();
-            store
-                .audit(
-                    &actor,
-                    "bundle.import",
-                    &bundle.display().to_string(),
-                    &format!("ok: {}", installed.join(", ")),
-                )
-                .await?;
-            eprintln!(
-                "{} packages imported into {}; precompiled artifacts: {} installed, {} skipped; {}",
-                imported.plugins.len(),
-                data_dir.display(),
-                imported.artifacts_installed,
-                imported.artifacts_skipped,
-                if imported.tiers_installed {
-                    "tiers and lock installed"
-                } else {
-                    "tiers and lock NOT installed: the bundle is not signed by a release key (`qlp key trust --release`)"
-                }
-            );
-            Ok(())
-        }
-        Command::Plugin {
-            command:
-                PluginCommand::List {
-                    server,
-                    registry,
-                    kind,
-                    query,
-                },
-        } if registry || kind.is_some() || query.is_some() => {
-            let listed = Client::new(&server)
-                .registry_packages(kind.as_deref(), query.as_deref())
-                .await?;
-            for p in listed["packages"].as_array().into_iter().flatten() {
-                println!(
-                    "{:<28} {:<8} {:<10} {} version(s)",
-                    p["name"].as_str().unwrap_or(""),
-                    p["latest"].as_str().unwrap_or("(yanked)"),
-                    p["kind"].as_str().unwrap_or(""),
-                    p["versions"]
-                );
-            }
-            Ok(())
-        }
-        Command::Plugin {
-            command: PluginCommand::List { server, .. },
-        } => {
-            let plugins = Client::new(&server).plugins().await?;
-            for p in plugins["plugins"].as_array().into_iter().flatten() {
-                println!(
-                    "{:<28} {:<8} {:<10} {}",
-                    p["name"].as_str().unwrap_or(""),
-                    p["version"].as_str().unwrap_or(""),
-                    p["kind"].as_str().unwrap_or(""),
-                    &p["digest"].as_str().unwrap_or("")
-                        [..12.min(p["digest"].as_str().unwrap_or("").len())]
-                );
-            }
-            Ok(())
-        }
-        Command::Plugin {
-            command:
-                command @ (PluginCommand::Publish { .. }
-                | PluginCommand::Versions { .. }
-                | PluginCommand::Fetch { .. }
-                | PluginCommand::Verify { .. }
-                | PluginCommand::Yank { .. }
-                | PluginCommand::New { .. }),
-        } => registry_command(command).await,
-        Command::Audit { command } => audit_command(command).await,
-        Command::Rules { command } => rules_command(command),
-        Command::Tenant { command } => tenant_command(command).await,
-        Command::ApiKey { command } => api_key_command(command).await,
-        Command::Publisher {
-            command:
-                PublisherCommand::Add {
-                    name,
-                    namespaces,
-                    file,
-                },
-        } => {
-            let token = qlp_host::publishers::add(&file, &name, &namespaces)?;
-            println!("{token}");
-            eprintln!(
-                "publisher `{name}` added to {}; the token above is shown only once and stored nowhere (only its hash is in the file)",
-                file.display()
-            );
-            Ok(())
-        }
+        Command::Submit(args) => cmd::submit::run(args).await,
+        Command::Check(args) => cmd::check::run(args).await,
+        Command::Bench(args) => cmd::bench::run(args).await,
+        Command::Key { command } => cmd::key::run(command),
+        Command::Plugin { command } => cmd::plugin::run(command).await,
+        Command::Bundle { command } => cmd::bundle::run(command).await,
+        Command::Audit { command } => cmd::audit::run(command).await,
+        Command::Rules { command } => cmd::rules::run(command),
+        Command::Tenant { command } => cmd::tenant::run(command).await,
+        Command::ApiKey { command } => cmd::api_key::run(command).await,
+        Command::Publisher { command } => cmd::publisher::run(command),
     }
-}
-
-/// `qlp rules …`.
-fn rules_command(command: RulesCommand) -> anyhow::Result<()> {
-    match command {
-        RulesCommand::Test { dir } => {
-            let report = qlp_rules::testing::run(&dir);
-            print!("{report}");
-            if !report.passed() {
-                std::process::exit(1);
-            }
-            Ok(())
-        }
-        RulesCommand::Sign {
-            pack,
-            name,
-            version,
-            description,
-            key,
-        } => {
-            let key = read_secret_key(&key)?;
-            let (manifest, sigs) =
-                qlp_host::rulepacks::sign(&pack, &name, version, &description, &key)?;
-            println!("{} {}", manifest.display(), sigs.display());
-            Ok(())
-        }
-        RulesCommand::Check { pack } => {
-            let text = std::fs::read_to_string(&pack)
-                .with_context(|| format!("cannot read {}", pack.display()))?;
-            match qlp_rules::Pack::parse(&text) {
-                Ok(p) => {
-                    println!("{}: {} rules", pack.display(), p.rules().len());
-                    Ok(())
-                }
-                Err(e) => {
-                    eprintln!("{}: {e}", pack.display());
-                    std::process::exit(1)
-                }
-            }
-        }
-    }
-}
-
-/// `qlp check`: true when the gate passed.
-async fn check_command(
-    dir: &std::path::Path,
-    tier: Option<&str>,
-    sarif: Option<&std::path::Path>,
-    timeout: u64,
-    server: &str,
-) -> anyhow::Result<bool> {
-    let root = dir.to_owned();
-    let archive = tokio::task::spawn_blocking(move || qlp_host::upload::pack_dir(&root))
-        .await?
-        .with_context(|| format!("cannot read {}", dir.display()))?;
-    if archive.len() > qlp_host::upload::MAX_ARCHIVE_BYTES {
-        anyhow::bail!(
-            "{} packs to {} bytes, over the {} a check accepts",
-            dir.display(),
-            archive.len(),
-            qlp_host::upload::MAX_ARCHIVE_BYTES
-        );
-    }
-    let name = std::fs::canonicalize(dir)
-        .ok()
-        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
-    let client = Client::new(server);
-    let id = client.submit_check(archive, tier, &name).await?;
-    eprintln!("check {id}");
-    let intent = client.wait(&id, Duration::from_secs(timeout)).await?;
-    let status = intent["status"].as_str().unwrap_or("unknown");
-    if status != "completed" && status != "gate_failed" {
-        anyhow::bail!(
-            "check {id} {status}: {}",
-            intent["error"]["message"]
-                .as_str()
-                .unwrap_or("(no message)")
-        );
-    }
-    let capsule = client.capsule(&id).await?;
-    for validation in capsule["validations"].as_array().into_iter().flatten() {
-        let report = &validation["report"];
-        println!(
-            "{}: score {}, {}",
-            validation["validator"].as_str().unwrap_or("?"),
-            report["score"],
-            report["summary"].as_str().unwrap_or_default()
-        );
-        for f in report["findings"].as_array().into_iter().flatten() {
-            let at = match (f["path"].as_str(), f["line"].as_u64()) {
-                (Some(path), Some(line)) => format!("{path}:{line}"),
-                (Some(path), None) => path.to_owned(),
-                _ => "(project)".to_owned(),
-            };
-            println!(
-                "  {:<8} {} {at}: {}",
-                f["severity"].as_str().unwrap_or("?"),
-                f["rule_id"].as_str().unwrap_or("?"),
-                f["message"].as_str().unwrap_or_default()
-            );
-        }
-    }
-    let passed = capsule["gate_passed"] == true;
-    println!(
-        "quality score {}: gate {}",
-        capsule["quality_score"],
-        if passed { "passed" } else { "failed" }
-    );
-    for reason in capsule["gate_reasons"].as_array().into_iter().flatten() {
-        println!("  - {}", reason.as_str().unwrap_or_default());
-    }
-    if let Some(out) = sarif {
-        let log = client.sarif(&id).await?;
-        std::fs::write(out, serde_json::to_vec_pretty(&log)?)
-            .with_context(|| format!("cannot write {}", out.display()))?;
-        eprintln!("wrote {}", out.display());
-    }
-    Ok(passed)
-}
-
-/// `qlp audit …`.
-async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Verify { data_dir } = command;
-    let db = data_dir.join("qlp.db");
-    anyhow::ensure!(db.is_file(), "no database at {}", db.display());
-    let store = qlp_host::store::Store::open_read_only(&db).await?;
-    let verified = store.verify_audit().await?;
-    match verified.broken {
-        None => {
-            println!(
-                "audit trail intact: {} entries, head {}",
-                verified.entries, verified.head
-            );
-            Ok(())
-        }
-        Some(broken) => {
-            eprintln!(
-                "audit trail broken at entry {}: {} ({} entries before it hold)",
-                broken.seq, broken.reason, verified.entries
-            );
-            std::process::exit(1);
-        }
-    }
-}
-
-/// `qlp tenant …`, through the admin API.
-async fn tenant_command(command: TenantCommand) -> anyhow::Result<()> {
-    match command {
-        TenantCommand::Create { id, server } => {
-            Client::new(&server).create_tenant(&id).await?;
-            eprintln!("tenant `{id}` created");
-            Ok(())
-        }
-        TenantCommand::List { server } => {
-            let tenants = Client::new(&server).tenants().await?;
-            for t in tenants["tenants"].as_array().into_iter().flatten() {
-                println!(
-                    "{}\t{}",
-                    t["id"].as_str().unwrap_or("?"),
-                    t["created_at"].as_str().unwrap_or("")
-                );
-            }
-            Ok(())
-        }
-        TenantCommand::Policy { id, set, server } => {
-            let set = match set {
-                None => None,
-                Some(path) => {
-                    let text = if path.as_os_str() == "-" {
-                        std::io::read_to_string(std::io::stdin())?
-                    } else {
-                        std::fs::read_to_string(&path)
-                            .with_context(|| format!("cannot read {}", path.display()))?
-                    };
-                    Some(
-                        serde_json::from_str::<serde_json::Value>(&text)
-                            .with_context(|| format!("{} is not JSON", path.display()))?,
-                    )
-                }
-            };
-            let policy = Client::new(&server)
-                .tenant_policy(&id, set.as_ref())
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&policy)?);
-            Ok(())
-        }
-    }
-}
-
-/// `qlp api-key …`, through the admin API.
-async fn api_key_command(command: ApiKeyCommand) -> anyhow::Result<()> {
-    match command {
-        ApiKeyCommand::Create {
-            name,
-            tenant,
-            roles,
-            expires_in,
-            server,
-        } => {
-            let key = Client::new(&server)
-                .create_key(&tenant, &name, &roles, expires_in.as_deref())
-                .await?;
-            println!(
-                "{}",
-                key["key"].as_str().context("the server returned no key")?
-            );
-            eprintln!(
-                "key {} of tenant `{tenant}` created; it is shown only once, the server keeps only its digest",
-                key["id"].as_str().unwrap_or("?")
-            );
-            Ok(())
-        }
-        ApiKeyCommand::List { tenant, server } => {
-            let keys = Client::new(&server).keys(tenant.as_deref()).await?;
-            for k in keys["keys"].as_array().into_iter().flatten() {
-                let roles: Vec<&str> = k["roles"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let state = if k["revoked_at"].is_string() {
-                    "revoked"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{}\t{}\t{}\t{}\t{state}",
-                    k["id"].as_str().unwrap_or("?"),
-                    k["tenant"].as_str().unwrap_or("?"),
-                    k["name"].as_str().unwrap_or(""),
-                    roles.join(","),
-                );
-            }
-            Ok(())
-        }
-        ApiKeyCommand::Revoke { id, server } => {
-            Client::new(&server).revoke_key(&id).await?;
-            eprintln!("key {id} revoked");
-            Ok(())
-        }
-    }
-}
-
-async fn registry_command(command: PluginCommand) -> anyhow::Result<()> {
-    match command {
-        PluginCommand::Publish {
-            component,
-            server,
-            token,
-        } => {
-            let package = qlp_host::oci::Package::read(&component)?;
-            let (entry, replay) = Client::new(&server).publish(&package, &token).await?;
-            let what = format!(
-                "{}@{}",
-                entry["name"].as_str().unwrap_or(""),
-                entry["version"].as_str().unwrap_or("")
-            );
-            println!("{what} {}", entry["digest"].as_str().unwrap_or(""));
-            eprintln!(
-                "{what} {}; servers load it at their next start",
-                if replay {
-                    "was already published with this content"
-                } else {
-                    "published"
-                }
-            );
-            Ok(())
-        }
-        PluginCommand::Versions { name, server } => {
-            let listed = Client::new(&server).versions(&name).await?;
-            for v in listed["versions"].as_array().into_iter().flatten() {
-                println!(
-                    "{:<10} {:<10} wit {:<8} {}{}",
-                    v["version"].as_str().unwrap_or(""),
-                    v["kind"].as_str().unwrap_or(""),
-                    v["wit"].as_str().unwrap_or(""),
-                    v["digest"].as_str().unwrap_or(""),
-                    if v["yanked"] == true { "  yanked" } else { "" }
-                );
-            }
-            Ok(())
-        }
-        PluginCommand::Fetch {
-            spec,
-            out_dir,
-            trust,
-            server,
-        } => {
-            let (name, version) = name_at_version(&spec)?;
-            let policy = qlp_registry::TrustPolicy::load(&trust)
-                .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
-            let (meta, component) = Client::new(&server)
-                .fetch(&name, &version.to_string())
-                .await?;
-            let manifest =
-                qlp_registry::Manifest::from_json(&serde_json::to_vec(&meta["manifest"])?)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
-            let signatures =
-                qlp_registry::Signature::list_from_json(&serde_json::to_vec(&meta["signatures"])?)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
-            anyhow::ensure!(
-                manifest.name == name && manifest.version == version,
-                "INDEX_MISMATCH: asked for {spec}, the server sent {}@{}",
-                manifest.name,
-                manifest.version
-            );
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
-            qlp_host::packages::verify(&runtime, &policy, &manifest, &signatures, &component)
-                .with_context(|| format!("refused {spec}"))?;
-            let package = qlp_host::oci::Package {
-                // Named as `qlp plugin pull` names it, from the signed manifest.
-                file_name: format!("{}-{}.wasm", name.replace('/', "_"), version),
-                component,
-                manifest: manifest.to_json_pretty().into_bytes(),
-                signatures: qlp_registry::Signature::list_to_json(&signatures).into_bytes(),
-            };
-            let path = package.write_to(&out_dir)?;
-            println!("{}", path.display());
-            eprintln!("{spec} verified");
-            Ok(())
-        }
-        PluginCommand::Verify { component, trust } => {
-            let policy = qlp_registry::TrustPolicy::load(&trust)
-                .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
-            let package = qlp_host::oci::Package::read(&component)?;
-            let (manifest, signatures) = package.parse()?;
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
-            let (verified, _) = qlp_host::packages::verify(
-                &runtime,
-                &policy,
-                &manifest,
-                &signatures,
-                &package.component,
-            )?;
-            println!(
-                "{}@{} {} wit {}: verified ({:?})",
-                manifest.name, manifest.version, manifest.kind, manifest.wit, verified.basis
-            );
-            Ok(())
-        }
-        PluginCommand::Yank {
-            spec,
-            undo,
-            server,
-            token,
-        } => {
-            let (name, version) = name_at_version(&spec)?;
-            Client::new(&server)
-                .yank(&name, &version.to_string(), undo, &token)
-                .await?;
-            eprintln!("{spec} {}", if undo { "unyanked" } else { "yanked" });
-            Ok(())
-        }
-        PluginCommand::New { kind, name, dir } => {
-            let kind: qlp_registry::Kind = kind.parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "unknown kind `{kind}`: agent, analyzer, validator, exporter, delivery or planner"
-                )
-            })?;
-            let scaffold = qlp_host::scaffold::write(kind, &name, dir.as_deref())?;
-            println!("{}", scaffold.dir.display());
-            match &scaffold.sdk {
-                Some(root) => eprintln!("{kind} {name}: uses the SDK of {}", root.display()),
-                None => eprintln!(
-                    "{kind} {name}: point `qlp-sdk` in {} at the QLP SDK before building",
-                    scaffold.dir.join("Cargo.toml").display()
-                ),
-            }
-            eprintln!(
-                "build it with `qlp plugin build {}`",
-                scaffold.dir.display()
-            );
-            Ok(())
-        }
-        _ => unreachable!("not a registry command"),
-    }
-}
-
-fn read_secret_key(path: &std::path::Path) -> anyhow::Result<qlp_registry::SecretKey> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(qlp_registry::SecretKey::parse(&text)?)
 }

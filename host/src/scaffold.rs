@@ -166,8 +166,8 @@ qlp plugin verify dist/{component} --trust trust.toml
 qlp plugin publish dist/{component} --server https://qlp.example.com --token "$QLP_PUBLISH_TOKEN"
 ```
 
-A published plugin is loaded by the server at its next start. Publish each
-version once: change `version` in `Cargo.toml` for the next one.
+The server loads a published plugin at once, for the tiers that ask for it.
+Publish each version once: change `version` in `Cargo.toml` for the next one.
 "#,
         stem = component.trim_end_matches(".wasm"),
     );
