@@ -72,7 +72,10 @@ case "$command" in
         ;;
     test)
         deploy/setup.sh
-        cargo build -p qlp-host --bin qlp
+        # Built with every test target, so that its dependencies resolve
+        # the features `cargo test --workspace` resolves: the test build
+        # below then reuses them instead of building them a second time.
+        cargo build --workspace --bin qlp --tests
         build_plugins target/debug/qlp
         build_fixtures target/debug/qlp
         # The tests' qlp carries the plugins too, so that `qlp serve` alone
