@@ -21,6 +21,10 @@
 //!   resetting the lowest bytes with memset whether touched or not.
 //! - `reused instance`: one instance, `validate` called again and again;
 //!   what a fresh instance per call is compared against.
+//! - `generate`: each stack agent (FastAPI, Go, Node, React, Rust, static
+//!   site) generating the project of a typical intent of its stack, in a
+//!   fresh instance per call: what one agent stage costs before the host
+//!   stores anything.
 //! - `standard pipeline`: a whole intent on the standard tier in process,
 //!   SQLite writes included (the template agent's generation takes about
 //!   a millisecond of it), with every commit synced (the default) and
@@ -100,16 +104,86 @@ fn view() -> wit::CapsuleView {
     }
 }
 
-fn load(runtime: &Runtime, component: &Path) -> anyhow::Result<Plugin> {
+fn load(runtime: &Runtime, component: &Path, kind: PluginKind) -> anyhow::Result<Plugin> {
     let bytes =
         std::fs::read(component).with_context(|| format!("cannot read {}", component.display()))?;
     let plugin = runtime.load(&bytes)?;
     anyhow::ensure!(
-        plugin.info.kind == PluginKind::Validator,
-        "{} is not a validator",
-        component.display()
+        plugin.info.kind == kind,
+        "{} is not {}",
+        component.display(),
+        kind.as_str()
     );
     Ok(plugin)
+}
+
+/// The stack agents the generation cases time, each with a typical
+/// intent of its stack.
+const STACK_AGENTS: [(&str, &str); 6] = [
+    (
+        "qlp_plugin_template_fastapi",
+        "Create a FastAPI service for invoices with JWT auth and PostgreSQL",
+    ),
+    (
+        "qlp_plugin_template_go",
+        "Create a Go REST API for warehouse inventory with PostgreSQL",
+    ),
+    (
+        "qlp_plugin_template_node",
+        "Create a Node.js Express service in TypeScript for customer orders with JWT auth",
+    ),
+    (
+        "qlp_plugin_template_react",
+        "Build a React dashboard to track sales orders and customers",
+    ),
+    (
+        "qlp_plugin_template_rust",
+        "A Rust axum service for library books with PostgreSQL",
+    ),
+    (
+        "qlp_plugin_template_static",
+        "A static landing page for a bakery with opening hours and a contact form",
+    ),
+];
+
+/// The start of the generation cases' names, what `--only generate`
+/// selects.
+pub const GENERATE_CASE: &str = "generate";
+
+/// Timed generations of `description` by `plugin`, each in a fresh
+/// instance, and the number of files one writes.
+fn generations(
+    runtime: &Runtime,
+    plugin: &Plugin,
+    description: &str,
+    iterations: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let request = wit::GenerationRequest {
+        intent: wit::Intent {
+            id: "bench".into(),
+            description: description.into(),
+            requirements: vec![],
+            constraints: vec![],
+            tier: "standard".into(),
+        },
+        files: vec![],
+        findings: vec![],
+        iteration: 0,
+        role: String::new(),
+    };
+    let limits = CallLimits::for_kind(PluginKind::Agent);
+    let mut times = Vec::with_capacity(iterations);
+    let mut written = 0;
+    for i in 0..iterations + iterations / 10 {
+        let started = Instant::now();
+        let (r, _) = runtime.generate(plugin, limits, CallContext::default(), &request);
+        let elapsed = started.elapsed();
+        written = r?.len();
+        if i >= iterations / 10 {
+            times.push(elapsed);
+        }
+    }
+    Ok((times, written))
 }
 
 fn fresh_calls(
@@ -226,17 +300,31 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
             continue;
         }
         let runtime = Runtime::with_options(scratch.path().join("cache"), runtime_options)?;
-        let plugin = load(&runtime, &options.validator)?;
+        let plugin = load(&runtime, &options.validator, PluginKind::Validator)?;
         cases.push(summarize(name, fresh_calls(&runtime, &plugin, n)?));
     }
 
     let name = "call on a reused instance";
     if wanted(name) {
         let runtime = Runtime::new(scratch.path().join("cache"))?;
-        let plugin = load(&runtime, &options.validator)?;
+        let plugin = load(&runtime, &options.validator, PluginKind::Validator)?;
         let mut times = runtime.bench_reused_instance(&plugin, &view(), n + n / 10)?;
         times.drain(..n / 10);
         cases.push(summarize(name, times));
+    }
+    if wanted(GENERATE_CASE) {
+        let runtime = Runtime::new(scratch.path().join("cache"))?;
+        for (stem, description) in STACK_AGENTS {
+            let component = options.plugin_dir.join(format!("{stem}.wasm"));
+            let plugin = load(&runtime, &component, PluginKind::Agent)?;
+            let (times, files) =
+                generations(&runtime, &plugin, description, (n / 50).max(20))?;
+            let name = format!(
+                "{GENERATE_CASE}: {} in a fresh instance, {files} files (\"{description}\")",
+                plugin.info.name
+            );
+            cases.push(summarize(&name, times));
+        }
     }
     for (name, sync) in [
         ("standard-tier pipeline, in process", "full"),
