@@ -21,10 +21,32 @@ use qlp_registry::{Lock, Registry, Resolved, TrustPolicy};
 use semver::{Version, VersionReq};
 
 use crate::packages::{self, HOST_WIT};
-use crate::pipeline::Plugins;
 use crate::rulepacks::{self, Packs, RulePack};
 use crate::runtime::{Plugin, Runtime};
 use crate::tiers::Tiers;
+
+/// The loaded plugins by name.
+pub type Plugins = HashMap<String, Arc<Plugin>>;
+
+/// Refuses a tier whose plugin writes through a language model when the
+/// server has no model endpoint, or has not granted it to that plugin.
+fn check_llm(tiers: &Tiers, tier: &str, plugin: &Plugin) -> anyhow::Result<()> {
+    if !plugin.uses_llm {
+        return Ok(());
+    }
+    let name = &plugin.info.name;
+    if tiers.llm.is_none() {
+        anyhow::bail!(
+            "tier `{tier}`: `{name}` writes through a language model (it imports qlp:llm/chat), and no model endpoint is configured: add an [llm] table to the tiers file and `llm = true` to [plugins.\"{name}\"]"
+        );
+    }
+    if !tiers.grants.get(name).is_some_and(|g| g.llm) {
+        anyhow::bail!(
+            "tier `{tier}`: `{name}` writes through a language model (it imports qlp:llm/chat), and is not granted the model endpoint: add `llm = true` to [plugins.\"{name}\"]"
+        );
+    }
+    Ok(())
+}
 
 /// Where plugins come from and where the lock goes.
 pub struct Source {
@@ -219,10 +241,9 @@ impl Catalog {
                 if is_pack(tier_name, &r.name) {
                     continue;
                 }
-                plugins.insert(
-                    r.name.clone(),
-                    pick(r).with_context(|| format!("tier `{tier_name}`"))?,
-                );
+                let plugin = pick(r).with_context(|| format!("tier `{tier_name}`"))?;
+                check_llm(&tiers, tier_name, &plugin)?;
+                plugins.insert(r.name.clone(), plugin);
             }
             by_tier.insert(tier_name.to_owned(), Arc::new(plugins));
             // The tier's packs, in its `rules` order.

@@ -93,6 +93,17 @@ fn labels(pairs: &[(&'static str, &str)]) -> Labels {
 impl Metrics {
     /// Adds one to the counter `name` with `pairs` as labels.
     pub fn inc(&self, name: &'static str, help: &'static str, pairs: &[(&'static str, &str)]) {
+        self.add(name, help, pairs, 1);
+    }
+
+    /// Adds `n` to the counter `name` with `pairs` as labels.
+    pub fn add(
+        &self,
+        name: &'static str,
+        help: &'static str,
+        pairs: &[(&'static str, &str)],
+        n: u64,
+    ) {
         let mut families = self.families.lock().expect("metrics lock");
         let family = families.entry(name).or_insert_with(|| Family {
             help,
@@ -100,7 +111,7 @@ impl Metrics {
             counters: BTreeMap::new(),
             histograms: BTreeMap::new(),
         });
-        *family.counters.entry(labels(pairs)).or_default() += 1;
+        *family.counters.entry(labels(pairs)).or_default() += n;
     }
 
     /// Records `value` in the histogram `name` with `pairs` as labels.
@@ -304,6 +315,18 @@ pub fn gate_verdict(tier: &str, decision: &str) {
         "Quality gate decisions, by tier and decision.",
         &[("tier", tier), ("decision", decision)],
     );
+}
+
+/// Records the tokens a stage spent on the model endpoint, by tenant.
+pub fn llm_tokens(tenant: &str, plugin: &str, prompt: u64, completion: u64) {
+    for (kind, n) in [("prompt", prompt), ("completion", completion)] {
+        global().add(
+            "qlp_llm_tokens_total",
+            "Tokens spent on the model endpoint, by tenant, plugin and kind (prompt, completion).",
+            &[("tenant", tenant), ("plugin", plugin), ("kind", kind)],
+            n,
+        );
+    }
 }
 
 /// Records one webhook delivery attempt's outcome.

@@ -34,12 +34,13 @@ use crate::capsule::{
     self, Authored, CapsuleDirs, FileEntry, IterationSummary, Manifest, ManifestGate,
     ManifestIntent, MergeError, PluginEntry,
 };
-use crate::catalog::{Catalog, Source};
+use crate::catalog::{Catalog, Plugins, Source};
 use crate::gate::{self, Decision, Verdict};
 use crate::model::{self, File, Intent, IntentKind, PluginKind, Validation};
 use crate::rulepacks::{self, Packs, RULES_PLUGIN};
 use crate::runtime::bindings::wit;
 use crate::runtime::limits::CallLimits;
+use crate::runtime::llm;
 use crate::runtime::{CallContext, CallError, Plugin, Runtime, Usage, Workspace};
 use crate::store::{
     Actor, CapsuleRecord, ErrorInfo, IntentStatus, StageStatus, Store, UPLOAD_KEY, Unavailable,
@@ -48,9 +49,6 @@ use crate::tiers::{Stage, StageKind, Tier, Tiers};
 
 /// The code of an intent whose stack no installed agent generates.
 pub const UNSUPPORTED_STACK: &str = "UNSUPPORTED_STACK";
-
-/// The loaded plugins by name.
-pub type Plugins = HashMap<String, Arc<Plugin>>;
 
 /// The author of a check's files in its manifest: they were uploaded.
 pub const UPLOAD_AUTHOR: &str = "upload";
@@ -246,6 +244,7 @@ impl Pipeline {
             workspace: None,
             http: None,
             cancel: None,
+            llm: None,
         };
         if !effective.http.is_empty() {
             ctx.http = Some(Arc::new(grant.http_grant().map_err(Failure::host)?));
@@ -423,6 +422,12 @@ struct Run<'a> {
     cancel: Arc<AtomicBool>,
     /// The rule packs `qlp/rules` runs: the tier's, then the tenant's.
     packs: Packs,
+    /// The tokens the intent may still spend on the model endpoint, over
+    /// every stage and round of this run.
+    llm_budget: Arc<llm::Budget>,
+    /// The intent's tenant, whose tokens are counted; read only when a
+    /// model endpoint is configured.
+    tenant: String,
 }
 
 impl<'a> Run<'a> {
@@ -441,6 +446,18 @@ impl<'a> Run<'a> {
         let plugins = catalog.tier_plugins(&intent.tier).ok_or_else(unknown)?;
         let packs = rule_packs(p, &catalog, intent, &plugins).await?;
         let done = p.store.outputs(&intent.id).await.map_err(Failure::store)?;
+        let llm_budget = Arc::new(llm::Budget::new(
+            tiers.llm.as_ref().map_or(0, |e| e.max_tokens_per_intent),
+        ));
+        let tenant = if tiers.llm.is_some() {
+            p.store
+                .intent_tenant(&intent.id)
+                .await
+                .map_err(Failure::store)?
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         if !done.is_empty() {
             tracing::info!(intent = %intent.id, completed = done.len(), "resuming after the stages an earlier run completed");
         }
@@ -457,6 +474,8 @@ impl<'a> Run<'a> {
             done: Mutex::new(done),
             cancel,
             packs,
+            llm_budget,
+            tenant,
         })
     }
 
@@ -477,6 +496,18 @@ impl<'a> Run<'a> {
     fn context(&self, plugin: &Plugin) -> Result<CallContext, Failure> {
         let mut ctx = self.p.context(&self.tiers, plugin)?;
         ctx.cancel = Some(self.cancel.clone());
+        if let Some(endpoint) = &self.tiers.llm
+            && self
+                .tiers
+                .grants
+                .get(&plugin.info.name)
+                .is_some_and(|g| g.llm)
+        {
+            ctx.llm = Some(llm::Grant {
+                endpoint: endpoint.clone(),
+                budget: self.llm_budget.clone(),
+            });
+        }
         if plugin.info.name == RULES_PLUGIN && !self.packs.is_empty() {
             let mut config = (*ctx.config).clone();
             for (i, pack) in self.packs.iter().enumerate() {
@@ -548,6 +579,14 @@ impl<'a> Run<'a> {
                 Usage::default(),
             ),
         };
+        if let Some(l) = usage.llm {
+            crate::metrics::llm_tokens(
+                &self.tenant,
+                &plugin.info.name,
+                l.prompt_tokens,
+                l.completion_tokens,
+            );
+        }
         crate::metrics::stage(
             stage,
             &plugin.info.name,
@@ -560,6 +599,9 @@ impl<'a> Run<'a> {
                 d["peak_memory_bytes"] = json!(usage.peak_memory_bytes);
                 if let Some(fuel) = usage.fuel_consumed {
                     d["fuel_consumed"] = json!(fuel);
+                }
+                if let Some(llm) = usage.llm {
+                    d["llm"] = json!(llm);
                 }
                 let output = serde_json::to_value(&value).map_err(Failure::host)?;
                 crate::faults::point("commit", stage);
@@ -979,7 +1021,7 @@ impl<'a> Run<'a> {
                         let mut done = vec![];
                         let mut errors = vec![];
                         for file in &mine {
-                            let ctx = CallContext { config: ctx_config.clone(), secrets: ctx_secrets.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone() };
+                            let ctx = CallContext { config: ctx_config.clone(), secrets: ctx_secrets.clone(), workspace: None, http: ctx_http.clone(), cancel: ctx_cancel.clone(), llm: None };
                             let (r, u) = rt.analyze(p, limits, ctx, file);
                             usage.wall_ms += u.wall_ms;
                             usage.peak_memory_bytes = usage.peak_memory_bytes.max(u.peak_memory_bytes);

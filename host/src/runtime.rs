@@ -16,10 +16,12 @@ pub mod build;
 mod cache;
 pub mod convert;
 mod host_api;
-pub use host_api::mask;
 pub mod http;
 pub mod limits;
+pub mod llm;
 mod size;
+mod text;
+pub use text::mask;
 mod wasi;
 
 use std::collections::BTreeMap;
@@ -150,7 +152,7 @@ impl CallError {
 
     /// This error with `secrets` masked in its words.
     pub fn masked(self, secrets: &[String]) -> Self {
-        let mask = |t: String| host_api::mask(&t, secrets);
+        let mask = |t: String| text::mask(&t, secrets);
         match self {
             Self::Plugin { code, message } => Self::Plugin {
                 code: mask(code),
@@ -164,7 +166,7 @@ impl CallError {
     }
 
     fn from_plugin(e: wit::PluginError) -> Self {
-        let code = host_api::sanitize(&e.code, 64);
+        let code = text::sanitize(&e.code, 64);
         let code = if code.is_empty() {
             "PLUGIN_ERROR".to_owned()
         } else {
@@ -172,7 +174,7 @@ impl CallError {
         };
         Self::Plugin {
             code,
-            message: host_api::sanitize(&e.message, 4096),
+            message: text::sanitize(&e.message, 4096),
         }
     }
 }
@@ -185,6 +187,17 @@ pub struct Usage {
     /// Fuel burnt, when the engine meters fuel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel_consumed: Option<u64>,
+    /// Tokens the call spent through `qlp:llm/chat`, when it asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmUsage>,
+}
+
+/// What a call spent on the model endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LlmUsage {
+    pub completions: u32,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
 }
 
 /// Engine-wide choices, fixed for the life of the process.
@@ -252,6 +265,9 @@ pub struct Plugin {
     /// For analyzers: the file extensions they handle.
     pub extensions: Vec<String>,
     pub languages: Vec<String>,
+    /// Whether the component imports `qlp:llm/chat`: it needs the model
+    /// endpoint of `[llm]`.
+    pub uses_llm: bool,
     pre: Pre,
 }
 
@@ -289,6 +305,8 @@ pub struct CallContext {
     /// Raised to cancel the call: the plugin is interrupted at its next
     /// epoch tick.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The model endpoint, when the operator granted it (`llm = true`).
+    pub llm: Option<llm::Grant>,
 }
 
 /// The process-wide runtime. Cheap to share behind an `Arc`.
@@ -334,6 +352,9 @@ fn engine_config(pooling: bool, options: &RuntimeOptions) -> Config {
     }
     config
 }
+
+/// The interface through which agents reach the model endpoint.
+pub const LLM_INTERFACE: &str = "qlp:llm/chat@";
 
 /// Refuses a component that imports one of QLP's own capability interfaces
 /// its `describe()` does not declare, every such import named, so nothing a
@@ -401,6 +422,10 @@ impl Runtime {
             agent: {
                 let mut l = Linker::new(&engine);
                 agent::Agent::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
+                bindings::llm::qlp::llm::chat::add_to_linker::<State, HasSelf<State>>(
+                    &mut l,
+                    |s| s,
+                )?;
                 wasi::add_to_linker(&mut l)?;
                 l
             },
@@ -558,6 +583,7 @@ impl Runtime {
             size: bytes.len(),
             extensions: vec![],
             languages: vec![],
+            uses_llm: false,
             pre,
         };
         let limits = CallLimits::for_kind(PluginKind::Validator);
@@ -584,6 +610,10 @@ impl Runtime {
             plugin.extensions = extensions;
         }
         check_imports(&self.engine, &component, &info)?;
+        plugin.uses_llm = component
+            .component_type()
+            .imports(&self.engine)
+            .any(|(import, _)| import.starts_with(LLM_INTERFACE));
         plugin.info = info;
         Ok(plugin)
     }
@@ -678,6 +708,8 @@ impl Runtime {
             deadline: started + limits.timeout,
             cancelled: false,
             wasi: None,
+            llm: ctx.llm,
+            llm_spent: llm::Spent::default(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -726,10 +758,16 @@ impl Runtime {
         if state.logs_dropped > 0 {
             tracing::warn!(plugin = %plugin.info.name, dropped = state.logs_dropped, "plugin log lines over the per-call limit were dropped");
         }
+        let spent = state.llm_spent;
         let usage = Usage {
             wall_ms: started.elapsed().as_millis() as u64,
             peak_memory_bytes: state.limiter.peak_memory as u64,
             fuel_consumed,
+            llm: (spent.completions > 0).then_some(LlmUsage {
+                completions: spent.completions,
+                prompt_tokens: spent.prompt_tokens,
+                completion_tokens: spent.completion_tokens,
+            }),
         };
         let result = result.map_err(|e| {
             if state.cancelled {
@@ -751,9 +789,9 @@ impl Runtime {
                         || msg.contains("out of bounds")
                         || msg.contains("utf-8")
                     {
-                        CallError::InvalidOutput(host_api::sanitize(&msg, 1024))
+                        CallError::InvalidOutput(text::sanitize(&msg, 1024))
                     } else {
-                        CallError::Trap(host_api::sanitize(&msg, 1024))
+                        CallError::Trap(text::sanitize(&msg, 1024))
                     }
                 }
             }
@@ -809,7 +847,7 @@ impl Runtime {
         {
             return Err(CallError::InvalidOutput(format!(
                 "invalid plugin name `{}`",
-                host_api::sanitize(&info.name, 128)
+                text::sanitize(&info.name, 128)
             )));
         }
         Ok(info)
@@ -1010,7 +1048,7 @@ impl Runtime {
         );
         let r = flatten(r).map(|receipt| {
             let receipt = model::Receipt::from(receipt);
-            let mask = |t: &str| host_api::mask(t, &secrets);
+            let mask = |t: &str| text::mask(t, &secrets);
             model::Receipt {
                 location: mask(&receipt.location),
                 details: receipt

@@ -23,6 +23,7 @@ pub const UPLOAD_KEY: &str = "upload";
 pub mod audit;
 mod guard;
 mod identity;
+pub mod outbox;
 mod retention;
 
 pub use audit::Actor;
@@ -874,7 +875,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::webhooks::enqueue(&mut tx, id, status, error.as_ref()).await?;
+        outbox::enqueue(&mut tx, id, status, error.as_ref()).await?;
         tx.commit().await?;
         self.changed();
         Ok(true)
@@ -903,8 +904,7 @@ impl Store {
                     code: "CANCELLED".into(),
                     message: "cancelled on request".into(),
                 };
-                crate::webhooks::enqueue(&mut tx, id, IntentStatus::Cancelled, Some(&error))
-                    .await?;
+                outbox::enqueue(&mut tx, id, IntentStatus::Cancelled, Some(&error)).await?;
                 IntentStatus::Cancelled
             }
             IntentStatus::Running => {
@@ -951,7 +951,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if next == IntentStatus::Rejected {
-            crate::webhooks::enqueue(&mut tx, id, next, None).await?;
+            outbox::enqueue(&mut tx, id, next, None).await?;
         }
         let action = if next == IntentStatus::Rejected {
             "intent.reject"

@@ -24,6 +24,7 @@ pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
 pub const MAX_ITERATIONS: u32 = 5;
 
 /// What an agent is asked to be in a tier.
+mod llm;
 mod stacks;
 
 pub use stacks::{STACK_AGENT, StackAgent, Stacks, Unsupported};
@@ -742,6 +743,9 @@ pub struct PluginGrant {
     /// The values of `secrets`, read at load.
     #[serde(skip)]
     pub secret_values: BTreeMap<String, Secret>,
+    /// The model endpoint of `[llm]`, through `qlp:llm/chat` (agents).
+    #[serde(default)]
+    pub llm: bool,
 }
 
 /// A secret value: never printed, not even by `{:?}`.
@@ -767,26 +771,32 @@ fn read_secrets(grant: &mut PluginGrant, base: Option<&Path>) -> Result<(), Stri
         if grant.config.contains_key(key) {
             return Err(format!("`{key}` is in both config and secrets"));
         }
-        let value = if let Some(var) = source.strip_prefix("env:") {
-            std::env::var(var).map_err(|_| {
-                format!("secrets.{key}: the environment variable `{var}` is not set")
-            })?
-        } else if let Some(file) = source.strip_prefix("file:") {
-            let path = base.map_or_else(|| PathBuf::from(file), |b| b.join(file));
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("secrets.{key}: cannot read {}: {e}", path.display()))?;
-            text.trim_end_matches(['\r', '\n']).to_owned()
-        } else {
-            return Err(format!(
-                "secrets.{key}: write `env:NAME` or `file:PATH`, never the secret itself"
-            ));
-        };
-        if value.is_empty() {
-            return Err(format!("secrets.{key}: the secret is empty"));
-        }
-        grant.secret_values.insert(key.clone(), Secret(value));
+        let value = read_secret(&format!("secrets.{key}"), source, base)?;
+        grant.secret_values.insert(key.clone(), value);
     }
     Ok(())
+}
+
+/// The secret `source` names: `env:NAME` or `file:PATH` (relative to
+/// `base`). `what` names it in errors; the value never appears there.
+fn read_secret(what: &str, source: &str, base: Option<&Path>) -> Result<Secret, String> {
+    let value = if let Some(var) = source.strip_prefix("env:") {
+        std::env::var(var)
+            .map_err(|_| format!("{what}: the environment variable `{var}` is not set"))?
+    } else if let Some(file) = source.strip_prefix("file:") {
+        let path = base.map_or_else(|| PathBuf::from(file), |b| b.join(file));
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{what}: cannot read {}: {e}", path.display()))?;
+        text.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        return Err(format!(
+            "{what}: write `env:NAME` or `file:PATH`, never the secret itself"
+        ));
+    };
+    if value.is_empty() {
+        return Err(format!("{what}: the secret is empty"));
+    }
+    Ok(Secret(value))
 }
 
 impl PluginGrant {
@@ -851,6 +861,8 @@ struct File {
     plugins: BTreeMap<String, PluginGrant>,
     #[serde(default)]
     stacks: Option<Stacks>,
+    #[serde(default)]
+    llm: Option<llm::LlmConfig>,
 }
 
 /// The planner that reads every intent first and recommends a tier.
@@ -904,6 +916,8 @@ pub struct Tiers {
     pub grants: BTreeMap<String, PluginGrant>,
     /// Which agent serves which stack, for tiers that name [`STACK_AGENT`].
     pub stacks: Option<Stacks>,
+    /// The model endpoint of `[llm]`, if one is configured.
+    pub llm: llm::Shared,
 }
 
 impl Tiers {
@@ -1069,11 +1083,31 @@ impl Tiers {
                 message: format!("plugin `{name}`: limits: {m}"),
             })?;
         }
+        let llm = match &file.llm {
+            Some(config) => Some(std::sync::Arc::new(config.endpoint(base).map_err(|m| {
+                Error::Parse {
+                    origin: origin.to_owned(),
+                    message: format!("llm: {m}"),
+                }
+            })?)),
+            None => None,
+        };
+        if llm.is_none()
+            && let Some((name, _)) = file.plugins.iter().find(|(_, g)| g.llm)
+        {
+            return Err(Error::Parse {
+                origin: origin.to_owned(),
+                message: format!(
+                    "plugin `{name}`: llm = true, but the file has no [llm] table naming the model endpoint"
+                ),
+            });
+        }
         Ok(Self {
             planner: file.planner,
             tiers: file.tiers,
             grants: file.plugins,
             stacks: file.stacks,
+            llm,
         })
     }
 

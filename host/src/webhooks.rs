@@ -19,13 +19,10 @@ use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::json;
 use sha2::Sha256;
-use sqlx::SqliteConnection;
 
 use crate::net::Allowed;
-use crate::store::{self, ErrorInfo, IntentStatus, Store, now_ms};
-
-/// The events a webhook may subscribe to.
-pub const EVENTS: [&str; 3] = ["intent.completed", "intent.failed", "approval.required"];
+use crate::store::outbox::EVENTS;
+use crate::store::{self, Store, now_ms};
 
 /// Attempts before a delivery is given up as failed: with the backoff
 /// below, the last is about two minutes after the first.
@@ -42,19 +39,6 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How often the sender looks for due deliveries.
 const SEND_POLL: Duration = Duration::from_millis(200);
-
-/// The event an intent's new status raises, if any.
-pub fn event_for(status: IntentStatus) -> Option<&'static str> {
-    match status {
-        IntentStatus::Completed => Some("intent.completed"),
-        IntentStatus::GateFailed
-        | IntentStatus::Failed
-        | IntentStatus::Rejected
-        | IntentStatus::Cancelled => Some("intent.failed"),
-        IntentStatus::AwaitingApproval => Some("approval.required"),
-        IntentStatus::Queued | IntentStatus::Running => None,
-    }
-}
 
 /// `v1=` and the hex HMAC-SHA256 of `"<timestamp>.<body>"` under `secret`.
 pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
@@ -87,62 +71,6 @@ pub struct Webhook {
     pub url: String,
     pub events: Vec<String>,
     pub created_at: String,
-}
-
-/// Queues the event `status` raises for every webhook of the intent's
-/// tenant subscribed to it, inside the caller's transaction.
-pub async fn enqueue(
-    conn: &mut SqliteConnection,
-    intent_id: &str,
-    status: IntentStatus,
-    error: Option<&ErrorInfo>,
-) -> store::Result<()> {
-    let Some(event) = event_for(status) else {
-        return Ok(());
-    };
-    let hooks: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, events FROM webhooks
-         WHERE tenant_id = (SELECT tenant_id FROM intents WHERE id = ?)",
-    )
-    .bind(intent_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (hook, events) in hooks {
-        let events: Vec<String> = serde_json::from_str(&events)?;
-        if !events.iter().any(|e| e == event) {
-            continue;
-        }
-        let id = uuid::Uuid::new_v4().to_string();
-        let created_at = store::now();
-        let payload = json!({
-            "event": event,
-            "delivery": id,
-            "created_at": created_at,
-            "intent": {
-                "id": intent_id,
-                "status": status.as_str(),
-                "error": error,
-                "links": {
-                    "self": format!("/v1/intents/{intent_id}"),
-                    "capsule": format!("/v1/capsules/{intent_id}"),
-                },
-            },
-        });
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, webhook_id, event, intent_id, payload, status, next_attempt_ms, created_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-        )
-        .bind(&id)
-        .bind(&hook)
-        .bind(event)
-        .bind(intent_id)
-        .bind(payload.to_string())
-        .bind(now_ms())
-        .bind(&created_at)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// Why a webhook was not registered.
@@ -486,16 +414,5 @@ mod tests {
         assert_eq!(backoff(30, 0.5), MAX_BACKOFF);
         let j = jitter();
         assert!((0.0..1.0).contains(&j));
-    }
-
-    #[test]
-    fn every_end_of_an_intent_raises_an_event() {
-        assert_eq!(event_for(IntentStatus::Completed), Some("intent.completed"));
-        assert_eq!(event_for(IntentStatus::Cancelled), Some("intent.failed"));
-        assert_eq!(
-            event_for(IntentStatus::AwaitingApproval),
-            Some("approval.required")
-        );
-        assert_eq!(event_for(IntentStatus::Running), None);
     }
 }

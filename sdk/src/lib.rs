@@ -32,6 +32,8 @@ pub mod arena;
 pub mod delivery_kit;
 #[cfg(feature = "hcl")]
 pub mod hcl;
+#[cfg(feature = "llm")]
+pub mod llm;
 #[cfg(not(target_arch = "wasm32"))]
 mod native_http;
 pub mod report;

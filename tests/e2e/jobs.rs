@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::INVOICES;
-use crate::support::{Server, stage, stages};
+use crate::support::{Server, author, stage, stages};
 
 /// Whether the intent has a stage `name` in status `status`.
 fn has_stage(intent: &Value, name: &str, status: &str) -> bool {
@@ -83,19 +83,14 @@ async fn a_failing_gate_is_repaired_in_a_later_round() {
         settings.contains("repaired by the security agent"),
         "{settings}"
     );
-    let author = |path: &str| {
-        capsule["manifest"]["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["path"] == path)
-            .map(|f| f["author"].clone())
-    };
     assert_eq!(
-        author("app/settings.py"),
+        author(&capsule, "app/settings.py"),
         Some(json!("fixture/repairing-agent"))
     );
-    assert_eq!(author("app/main.py"), Some(json!("qlp/template-fastapi")));
+    assert_eq!(
+        author(&capsule, "app/main.py"),
+        Some(json!("qlp/template-fastapi"))
+    );
     assert!(has_stage(&intent, "deliver", "succeeded"), "{intent:#}");
 
     // Without repair rounds the same leak fails the gate and says so.

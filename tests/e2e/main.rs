@@ -4,6 +4,7 @@ mod bundle;
 mod checks;
 mod delivery;
 mod jobs;
+mod llm;
 mod oci;
 mod operate;
 mod publish;

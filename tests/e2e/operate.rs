@@ -116,7 +116,7 @@ async fn qlp_serve_alone_serves_an_intent_end_to_end_on_a_fresh_data_directory()
 
 /// `GET /metrics` read with Prometheus's own parser
 /// (tests/servers/prometheus_parse.py): every sample.
-async fn scrape(server: &crate::support::Server) -> Vec<serde_json::Value> {
+pub(crate) async fn scrape(server: &crate::support::Server) -> Vec<serde_json::Value> {
     let response = reqwest::get(server.endpoint("/metrics")).await.unwrap();
     assert_eq!(response.status(), 200, "metrics need no key");
     let kind = response.headers()["content-type"]
@@ -134,7 +134,11 @@ async fn scrape(server: &crate::support::Server) -> Vec<serde_json::Value> {
 
 /// The value of the sample `name` whose labels include `labels`; `None`
 /// when there is none.
-fn sample(samples: &[serde_json::Value], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn sample(
+    samples: &[serde_json::Value],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
     samples
         .iter()
         .find(|s| {

@@ -475,6 +475,15 @@ pub fn stage<'a>(intent: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("intent has no `{name}` stage: {intent:#}"))
 }
 
+/// Who wrote `path` of a capsule, as its manifest says.
+pub fn author(capsule: &Value, path: &str) -> Option<Value> {
+    capsule["manifest"]["files"]
+        .as_array()?
+        .iter()
+        .find(|f| f["path"] == path)
+        .map(|f| f["author"].clone())
+}
+
 /// A server of `tests/servers` (or any program printing
 /// `listening on URL` as its first line) run on loopback for one test, and
 /// killed when dropped.

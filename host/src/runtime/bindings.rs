@@ -72,3 +72,12 @@ pub mod planner {
 
 pub use agent::qlp::plugin::host::LogLevel;
 pub use agent::qlp::plugin::types as wit;
+
+/// `qlp:llm/chat` (`wit/qlp-llm@0.1.0`), linked into agents beside their
+/// `qlp:plugin` world.
+pub mod llm {
+    wasmtime::component::bindgen!({
+        path: "../wit/qlp-llm@0.1.0",
+        world: "imports",
+    });
+}

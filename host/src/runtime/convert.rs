@@ -3,7 +3,6 @@
 //! version changes.
 
 use super::bindings::wit;
-use super::host_api;
 use crate::model;
 
 impl From<&model::Intent> for wit::Intent {
@@ -226,7 +225,7 @@ impl From<wit::Receipt> for model::Receipt {
 
 impl From<wit::Plan> for model::Plan {
     fn from(p: wit::Plan) -> Self {
-        let text = |s: String| host_api::sanitize(&s, 1024);
+        let text = |s: String| super::text::sanitize(&s, 1024);
         Self {
             complexity: if p.complexity.is_finite() {
                 p.complexity.clamp(0.0, 1.0)

@@ -5,8 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::bindings::llm::qlp::llm::chat;
 use super::bindings::{LogLevel, agent, delivery};
 use super::limits::{Limiter, MAX_LOG_LINES_PER_CALL, MAX_LOG_MESSAGE_BYTES};
+use super::llm;
+use super::text::{mask, sanitize};
+use super::wasi::{HasWasi, Wasi};
 
 /// The store data of one call.
 pub struct State {
@@ -28,7 +32,18 @@ pub struct State {
     /// Set when the call stopped because its intent was cancelled.
     pub cancelled: bool,
     /// WASI for components built for wasm32-wasip2, made on first use.
-    pub wasi: Option<Box<super::wasi::Wasi>>,
+    pub wasi: Option<Box<Wasi>>,
+    /// The model endpoint, when granted, and what the call spent on it.
+    pub llm: Option<llm::Grant>,
+    pub llm_spent: llm::Spent,
+}
+
+impl HasWasi for State {
+    fn wasi(&mut self) -> &mut Wasi {
+        let deadline = self.deadline;
+        self.wasi
+            .get_or_insert_with(|| Box::new(Wasi::new(deadline)))
+    }
 }
 
 /// A directory granted to a plugin, opened with cap-std: no path outside it
@@ -37,35 +52,6 @@ pub struct Workspace {
     pub dir: cap_std::fs::Dir,
     /// Whether the operator granted writing, and the plugin asked for it.
     pub writable: bool,
-}
-
-/// Removes control characters (ANSI escapes included) and cuts the text to
-/// `max` bytes on a character boundary, so a plugin cannot forge log lines
-/// or colour the operator's terminal.
-pub fn sanitize(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max));
-    for c in text.chars() {
-        let c = if c.is_control() { ' ' } else { c };
-        if out.len() + c.len_utf8() > max {
-            out.push('…');
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `text` with every secret of `secrets` replaced by `***`, longest
-/// first, so that a secret containing another is masked whole.
-pub fn mask(text: &str, secrets: &[String]) -> String {
-    if secrets.is_empty() {
-        return text.to_owned();
-    }
-    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
-    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    sorted.into_iter().fold(text.to_owned(), |t, secret| {
-        t.replace(secret.as_str(), "***")
-    })
 }
 
 impl agent::qlp::plugin::types::Host for State {}
@@ -145,6 +131,41 @@ impl agent::qlp::plugin::http::Host for State {
             headers: r.headers,
             body: r.body,
         })
+    }
+}
+
+impl chat::Host for State {
+    fn complete(
+        &mut self,
+        messages: Vec<chat::Message>,
+        options: chat::Options,
+    ) -> Result<chat::Completion, chat::Error> {
+        let Some(grant) = self.llm.clone() else {
+            return Err(chat::Error::NotGranted(
+                "no model endpoint was granted to this plugin".into(),
+            ));
+        };
+        let result = llm::complete(
+            &grant,
+            messages,
+            options,
+            self.deadline,
+            &mut self.llm_spent,
+        );
+        match &result {
+            Ok(c) => tracing::info!(
+                target: "qlp::plugin",
+                plugin = &*self.plugin,
+                model = %c.model,
+                prompt_tokens = c.usage.prompt_tokens,
+                completion_tokens = c.usage.completion_tokens,
+                "model completion"
+            ),
+            Err(e) => {
+                tracing::warn!(target: "qlp::plugin", plugin = &*self.plugin, error = ?e, "model completion refused or failed")
+            }
+        }
+        result
     }
 }
 
@@ -271,16 +292,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_strips_escapes_and_newlines() {
-        assert_eq!(sanitize("a\x1b[31mred\nline", 100), "a [31mred line");
-    }
-
-    #[test]
-    fn sanitize_cuts_on_a_char_boundary() {
-        assert_eq!(sanitize("ééé", 4), "éé…");
-    }
-
-    #[test]
     fn relative_path_refuses_escapes() {
         for bad in [
             "",
@@ -311,6 +322,8 @@ mod tests {
             deadline: std::time::Instant::now(),
             cancelled: false,
             wasi: None,
+            llm: None,
+            llm_spent: llm::Spent::default(),
         }
     }
 
@@ -385,16 +398,5 @@ mod tests {
                 .unwrap_err()
                 .contains("capability not granted")
         );
-    }
-
-    #[test]
-    fn secrets_are_masked_whole_wherever_they_appear() {
-        let secrets = vec!["abc".to_owned(), "abcdef".to_owned(), String::new()];
-        assert_eq!(
-            mask("token=abcdef, key=abc, again abcdef", &secrets),
-            "token=***, key=***, again ***"
-        );
-        assert_eq!(mask("nothing here", &secrets), "nothing here");
-        assert_eq!(mask("abc", &[]), "abc");
     }
 }

@@ -254,15 +254,24 @@ impl Connection for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
 /// Sends `request` if `grant` allows it, giving up at `deadline` (the
 /// calling plugin's own) or after [`REQUEST_TIMEOUT`].
 pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
+    fetch_until(
+        grant,
+        request,
+        deadline.min(Instant::now() + REQUEST_TIMEOUT),
+    )
+}
+
+/// [`fetch`] by `deadline` alone, without [`REQUEST_TIMEOUT`]: for the
+/// host's own requests whose time the operator chose (a model endpoint).
+pub fn fetch_until(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
     if deadline <= Instant::now() {
         return Err(format!("{TIMED_OUT}: the plugin's deadline has passed"));
     }
-    let deadline = deadline.min(Instant::now() + REQUEST_TIMEOUT);
     let method = request.method.to_ascii_uppercase();
     if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
         return Err(format!(
             "method `{}` is not supported",
-            super::host_api::sanitize(&method, 16)
+            super::text::sanitize(&method, 16)
         ));
     }
     if request.body.len() > MAX_REQUEST_BYTES {
@@ -292,7 +301,7 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
         if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
             return Err(format!(
                 "invalid header `{}`",
-                super::host_api::sanitize(name, 64)
+                super::text::sanitize(name, 64)
             ));
         }
         // The host owns these: a plugin cannot redirect or smuggle with them.
@@ -407,7 +416,7 @@ fn parse_response(raw: &[u8], head_only: bool) -> Result<Response, String> {
         .ok_or_else(|| {
             format!(
                 "invalid status line `{}`",
-                super::host_api::sanitize(status_line, 64)
+                super::text::sanitize(status_line, 64)
             )
         })?;
     let headers: Vec<(String, String)> = lines

@@ -257,7 +257,7 @@ impl wasmtime::ResourceLimiter for Limiter {
 /// Text from a plugin, made safe to put in an error message or a log line:
 /// control characters replaced, cut to a few hundred bytes.
 pub fn sanitize_for_message(text: &str) -> String {
-    super::host_api::sanitize(text, 256)
+    super::text::sanitize(text, 256)
 }
 
 #[cfg(test)]

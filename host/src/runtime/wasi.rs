@@ -18,40 +18,50 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use wasmtime::component::{HasData, HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::{cli, clocks, filesystem, random, sync};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::host_api::State;
-
-/// A call's WASI context and the resources its guest holds.
+/// A call's WASI context, the resources its guest holds and the call's
+/// deadline, which ends every wait.
 pub struct Wasi {
     ctx: WasiCtx,
     table: ResourceTable,
+    deadline: Instant,
 }
 
-impl State {
-    fn wasi(&mut self) -> &mut Wasi {
-        self.wasi.get_or_insert_with(|| {
-            Box::new(Wasi {
-                // Nothing granted: no arguments, environment, preopened
-                // directories or sockets; clocks and random are allowed.
-                ctx: WasiCtxBuilder::new().build(),
-                table: ResourceTable::new(),
-            })
-        })
-    }
-}
-
-impl WasiView for State {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        let wasi = self.wasi();
-        WasiCtxView {
-            ctx: &mut wasi.ctx,
-            table: &mut wasi.table,
+impl Wasi {
+    /// Nothing granted: no arguments, environment, preopened directories or
+    /// sockets; clocks and random are allowed.
+    pub fn new(deadline: Instant) -> Self {
+        Self {
+            ctx: WasiCtxBuilder::new().build(),
+            table: ResourceTable::new(),
+            deadline,
         }
     }
+}
+
+/// The store data of a call that may link WASI: it hands out its [`Wasi`],
+/// made on first use.
+pub trait HasWasi: Send + 'static {
+    fn wasi(&mut self) -> &mut Wasi;
+}
+
+impl WasiView for Wasi {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+struct Data;
+
+impl HasData for Data {
+    type Data<'a> = &'a mut Wasi;
 }
 
 struct Table;
@@ -61,32 +71,32 @@ impl HasData for Table {
 }
 
 /// Adds the WASI interfaces a plugin may import to `linker`.
-pub fn add_to_linker(l: &mut Linker<State>) -> wasmtime::Result<()> {
+pub fn add_to_linker<T: HasWasi>(l: &mut Linker<T>) -> wasmtime::Result<()> {
     use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
     use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView as _};
     use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
     use wasmtime_wasi::random::WasiRandom;
 
-    sync::io::error::add_to_linker::<State, Table>(l, |s| &mut s.wasi().table)?;
-    sync::io::poll::add_to_linker::<State, Table>(l, |s| &mut s.wasi().table)?;
-    sync::io::streams::add_to_linker::<State, Table>(l, |s| &mut s.wasi().table)?;
-    clocks::wall_clock::add_to_linker::<State, WasiClocks>(l, |s| s.clocks())?;
-    clocks::monotonic_clock::add_to_linker::<State, HasSelf<State>>(l, |s| s)?;
-    random::random::add_to_linker::<State, WasiRandom>(l, |s| s.wasi().ctx.random())?;
-    random::insecure::add_to_linker::<State, WasiRandom>(l, |s| s.wasi().ctx.random())?;
-    random::insecure_seed::add_to_linker::<State, WasiRandom>(l, |s| s.wasi().ctx.random())?;
-    cli::exit::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::environment::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::stdin::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::stdout::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::stderr::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_input::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_output::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_stdin::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_stdout::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    cli::terminal_stderr::add_to_linker::<State, WasiCli>(l, |s| s.cli())?;
-    filesystem::preopens::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
-    sync::filesystem::types::add_to_linker::<State, WasiFilesystem>(l, |s| s.filesystem())?;
+    sync::io::error::add_to_linker::<T, Table>(l, |s| &mut s.wasi().table)?;
+    sync::io::poll::add_to_linker::<T, Table>(l, |s| &mut s.wasi().table)?;
+    sync::io::streams::add_to_linker::<T, Table>(l, |s| &mut s.wasi().table)?;
+    clocks::wall_clock::add_to_linker::<T, WasiClocks>(l, |s| s.wasi().clocks())?;
+    clocks::monotonic_clock::add_to_linker::<T, Data>(l, |s| s.wasi())?;
+    random::random::add_to_linker::<T, WasiRandom>(l, |s| s.wasi().ctx.random())?;
+    random::insecure::add_to_linker::<T, WasiRandom>(l, |s| s.wasi().ctx.random())?;
+    random::insecure_seed::add_to_linker::<T, WasiRandom>(l, |s| s.wasi().ctx.random())?;
+    cli::exit::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::environment::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::stdin::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::stdout::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::stderr::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::terminal_input::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::terminal_output::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::terminal_stdin::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::terminal_stdout::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    cli::terminal_stderr::add_to_linker::<T, WasiCli>(l, |s| s.wasi().cli())?;
+    filesystem::preopens::add_to_linker::<T, WasiFilesystem>(l, |s| s.wasi().filesystem())?;
+    sync::filesystem::types::add_to_linker::<T, WasiFilesystem>(l, |s| s.wasi().filesystem())?;
     Ok(())
 }
 
@@ -106,7 +116,7 @@ impl Pollable for Until {
     }
 }
 
-impl State {
+impl Wasi {
     /// A pollable ready after `nanos`, or at the call's deadline if that
     /// comes first.
     fn wait(&mut self, nanos: u64) -> wasmtime::Result<Resource<DynPollable>> {
@@ -114,13 +124,13 @@ impl State {
         let wanted = std::time::Duration::from_nanos(nanos);
         let left = self.deadline.saturating_duration_since(now);
         let until = tokio::time::Instant::from_std(now + wanted.min(left));
-        let table = &mut self.wasi().table;
+        let table = &mut self.table;
         let resource = table.push(Until(until))?;
         subscribe(table, resource)
     }
 }
 
-impl clocks::monotonic_clock::Host for State {
+impl clocks::monotonic_clock::Host for Wasi {
     fn now(&mut self) -> wasmtime::Result<u64> {
         Ok(u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX))
     }

@@ -107,6 +107,15 @@ impl Store {
         )
     }
 
+    /// The tenant intent `id` belongs to, if the intent exists.
+    pub async fn intent_tenant(&self, id: &str) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT tenant_id FROM intents WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|(t,)| t))
+    }
+
     /// The policy of the tenant intent `id` belongs to: the default when
     /// the intent or its tenant is gone.
     pub async fn intent_tenant_policy(&self, id: &str) -> Result<TenantPolicy> {
