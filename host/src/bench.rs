@@ -317,8 +317,7 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
         for (stem, description) in STACK_AGENTS {
             let component = options.plugin_dir.join(format!("{stem}.wasm"));
             let plugin = load(&runtime, &component, PluginKind::Agent)?;
-            let (times, files) =
-                generations(&runtime, &plugin, description, (n / 50).max(20))?;
+            let (times, files) = generations(&runtime, &plugin, description, (n / 50).max(20))?;
             let name = format!(
                 "{GENERATE_CASE}: {} in a fresh instance, {files} files (\"{description}\")",
                 plugin.info.name

@@ -1,18 +1,26 @@
 //! QLP's host: the server that turns intents into capsules by running
 //! sandboxed WebAssembly plugins, and the `qlp` command line.
 //!
-//! Where to look: `api` (REST, with the registry's routes in
-//! `api::registry`), `pipeline` (what an intent runs: the stage graph,
-//! repair rounds, durable jobs), `gate`, `runtime` (wasmtime, limits, WASI,
-//! the plugin contract's host side), `capsule` (files, manifest), `store`
-//! (SQLite), `webhooks`, `tiers` (pipeline configuration), `catalog` (the
-//! plugin versions each tier resolves to, and the lock), `server`
-//! (start-up), `client` (`qlp submit`), `durable` (crash-safe file writes), `faults` (crash points for
-//! fault-injection tests), `net` (which addresses the server may reach for
-//! others), `packages` (signed plugins),
-//! `publishers` (who may publish), `scaffold` (`qlp plugin new`), `oci`
-//! (mirroring plugins through an OCI registry) and `bundle` (air-gapped
-//! installs).
+//! Where to look:
+//! - serving: `server` (start-up, drain), `api` (REST, one module per
+//!   resource group; the registry's routes in `api::registry`), `auth` and
+//!   `sso` (who is calling), `policy` (tenant policies), `metrics`;
+//! - running intents: `pipeline` (the stage graph, repair rounds, durable
+//!   jobs), `gate`, `capsule` (files, manifest), `tiers` (pipeline
+//!   configuration, grants, `[stacks]`, `[llm]`), `catalog` (the plugin
+//!   versions each tier resolves to, and the lock), `rulepacks`, `sarif`,
+//!   `upload` (`POST /v1/checks`);
+//! - the sandbox: `runtime` (wasmtime, limits, the contract's host side:
+//!   `host`, `workspace`, `http`, `llm`, WASI), `net` (which addresses the
+//!   server may reach for others), `tls`;
+//! - storage: `store` (SQLite, by table group; the webhook outbox is
+//!   written there), `webhooks` (sending), `durable` (crash-safe file
+//!   writes), `faults` (crash points for fault-injection tests);
+//! - plugins as packages: `packages` (signed plugins), `publishers`, `oci`
+//!   (mirroring through an OCI registry), `bundle` (air-gapped installs),
+//!   `scaffold` (`qlp plugin new`);
+//! - the command line: `main.rs` (its definitions), `cmd/` (one module per
+//!   command), `client` (the HTTP client), `bench`.
 
 pub mod api;
 pub mod auth;

@@ -24,9 +24,9 @@
 //! operator allowed; default: the endpoint's first), `max_tokens`,
 //! `temperature`, `max_context_bytes` (default 49152).
 
-use qlp_sdk::{PluginKind, Severity};
 use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
 use qlp_sdk::llm::{self, Message, Options};
+use qlp_sdk::{PluginKind, Severity};
 use serde_json::Value;
 
 /// The plugin's namespaced name.
