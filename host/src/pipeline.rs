@@ -446,18 +446,25 @@ impl<'a> Run<'a> {
         let plugins = catalog.tier_plugins(&intent.tier).ok_or_else(unknown)?;
         let packs = rule_packs(p, &catalog, intent, &plugins).await?;
         let done = p.store.outputs(&intent.id).await.map_err(Failure::store)?;
-        let llm_budget = Arc::new(llm::Budget::new(
-            tiers.llm.as_ref().map_or(0, |e| e.max_tokens_per_intent),
-        ));
-        let tenant = if tiers.llm.is_some() {
-            p.store
-                .intent_tenant(&intent.id)
-                .await
-                .map_err(Failure::store)?
-                .unwrap_or_default()
-        } else {
-            String::new()
+        // What the intent may still spend on the model endpoint: a resumed
+        // intent keeps what its earlier runs' stages spent.
+        let (llm_budget, tenant) = match &tiers.llm {
+            Some(endpoint) => {
+                let earlier = p.store.stages(&intent.id).await.map_err(Failure::store)?;
+                let left = endpoint
+                    .max_tokens_per_intent
+                    .saturating_sub(llm_tokens_spent(&earlier));
+                let tenant = p
+                    .store
+                    .intent_tenant(&intent.id)
+                    .await
+                    .map_err(Failure::store)?
+                    .unwrap_or_default();
+                (llm::Budget::new(left), tenant)
+            }
+            None => (llm::Budget::new(0), String::new()),
         };
+        let llm_budget = Arc::new(llm_budget);
         if !done.is_empty() {
             tracing::info!(intent = %intent.id, completed = done.len(), "resuming after the stages an earlier run completed");
         }
@@ -1602,6 +1609,19 @@ fn compose(
     Ok(project)
 }
 
+/// The tokens the stages of `records` spent on the model endpoint, as
+/// recorded under `detail.llm`.
+fn llm_tokens_spent(records: &[crate::store::StageRecord]) -> u64 {
+    records
+        .iter()
+        .filter_map(|r| r.detail.as_ref()?.get("llm"))
+        .map(|l| {
+            let n = |k: &str| l.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+            n("prompt_tokens").saturating_add(n("completion_tokens"))
+        })
+        .fold(0, u64::saturating_add)
+}
+
 fn merge_failure(stage: &str, agent: &str, e: MergeError) -> Failure {
     Failure {
         code: match e {
@@ -1874,5 +1894,50 @@ impl Dispatcher {
         {
             flag.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StageRecord;
+
+    fn record(status: StageStatus, detail: Option<serde_json::Value>) -> StageRecord {
+        StageRecord {
+            seq: 1,
+            iteration: 0,
+            stage: "generate".into(),
+            plugin: Some("qlp/llm-agent".into()),
+            status,
+            started_at: String::new(),
+            finished_at: None,
+            duration_ms: None,
+            error: None,
+            detail,
+        }
+    }
+
+    #[test]
+    fn a_resumed_intent_counts_the_tokens_its_earlier_stages_spent() {
+        let records = [
+            // A completed stage records its usage beside its own detail.
+            record(
+                StageStatus::Succeeded,
+                Some(
+                    json!({ "files": 3, "llm": { "completions": 1, "prompt_tokens": 700, "completion_tokens": 300 } }),
+                ),
+            ),
+            // A failed or interrupted one records the call's usage.
+            record(
+                StageStatus::Failed,
+                Some(
+                    json!({ "wall_ms": 5, "llm": { "completions": 2, "prompt_tokens": 40, "completion_tokens": 2 } }),
+                ),
+            ),
+            record(StageStatus::Succeeded, Some(json!({ "files": 1 }))),
+            record(StageStatus::Running, None),
+        ];
+        assert_eq!(llm_tokens_spent(&records), 1042);
+        assert_eq!(llm_tokens_spent(&[]), 0);
     }
 }

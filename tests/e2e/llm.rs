@@ -59,14 +59,18 @@ fn recordings(dir: &Path) -> PathBuf {
     path
 }
 
+/// The tokens an intent may spend unless a test says otherwise: far more
+/// than the recorded rounds use.
+const BUDGET: u64 = 200_000;
+
 /// A tiers file whose `llm` tier runs the Go scaffold and the LLM agent;
-/// with `url`, the `[llm]` endpoint there.
-fn tiers(dir: &Path, url: Option<&str>) -> PathBuf {
+/// with `url`, the `[llm]` endpoint there and `budget` tokens per intent.
+fn tiers(dir: &Path, url: Option<&str>, budget: u64) -> PathBuf {
     let endpoint = url.map_or_else(String::new, |url| {
         format!(
             "[llm]\nurl = \"{url}/v1\"\napi_key = \"env:{KEY_ENV}\"\n\
              models = [\"{MODEL}\", \"coder-large\"]\nmax_tokens_per_call = 2048\n\
-             max_tokens_per_intent = 200000\ntimeout_ms = 20000\n\n\
+             max_tokens_per_intent = {budget}\ntimeout_ms = 20000\n\n\
              [plugins.\"qlp/llm-agent\"]\nllm = true\nconfig = {{ temperature = \"0.1\" }}\n\n"
         )
     });
@@ -97,8 +101,9 @@ fn start(data: &Path, tiers: &Path) -> Server {
     )
 }
 
-/// The recorded endpoint, and a server whose `llm` tier reaches it.
-fn start_with_endpoint(dir: &Path) -> (Loopback, Server) {
+/// The recorded endpoint, and a server whose `llm` tier reaches it with
+/// `budget` tokens per intent.
+fn start_with_endpoint(dir: &Path, budget: u64) -> (Loopback, Server) {
     let endpoint = Loopback::start(
         "python3",
         &[
@@ -110,7 +115,7 @@ fn start_with_endpoint(dir: &Path) -> (Loopback, Server) {
             KEY,
         ],
     );
-    let tiers = tiers(dir, Some(&endpoint.url));
+    let tiers = tiers(dir, Some(&endpoint.url), budget);
     let server = start(&dir.join("data"), &tiers);
     (endpoint, server)
 }
@@ -127,7 +132,7 @@ fn requests(endpoint: &Loopback) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_llm_agent_writes_and_repairs_a_project_through_the_host() {
     let dir = tempfile::tempdir().unwrap();
-    let (endpoint, server) = start_with_endpoint(dir.path());
+    let (endpoint, server) = start_with_endpoint(dir.path(), BUDGET);
 
     let id = server
         .submit(json!({
@@ -245,7 +250,7 @@ async fn the_llm_agent_writes_and_repairs_a_project_through_the_host() {
 async fn a_malformed_or_cut_answer_fails_the_stage_and_stores_no_capsule() {
     let dir = tempfile::tempdir().unwrap();
     // The endpoint must outlive the server's calls.
-    let (_endpoint, server) = start_with_endpoint(dir.path());
+    let (_endpoint, server) = start_with_endpoint(dir.path(), BUDGET);
     for (case, code) in [
         ("MALFORMED-CASE", "LLM_MALFORMED_ANSWER"),
         ("CUT-CASE", "LLM_ANSWER_CUT"),
@@ -272,7 +277,7 @@ async fn a_malformed_or_cut_answer_fails_the_stage_and_stores_no_capsule() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tier_needing_a_model_is_refused_at_start_without_an_endpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let tiers = tiers(dir.path(), None);
+    let tiers = tiers(dir.path(), None, BUDGET);
     let plugins = plugins();
     let started = Server::try_start_env(
         &dir.path().join("data"),
@@ -294,4 +299,42 @@ async fn a_tier_needing_a_model_is_refused_at_start_without_an_endpoint() {
         "{}",
         refused.log
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_intents_token_budget_caps_its_calls_and_ends_its_repair_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    // Round 0's prompt alone (the intent and the Go scaffold) is over this.
+    let (endpoint, server) = start_with_endpoint(dir.path(), 1000);
+    let id = server
+        .submit(json!({ "description": INVENTORY, "tier": "llm" }))
+        .await;
+    let intent = server.wait(&id).await;
+    // Round 0 asked for no more than the budget and spent it; round 1's
+    // call was refused by the host before anything was sent.
+    assert_eq!(intent["status"], "failed", "{intent:#}");
+    assert_eq!(intent["error"]["code"], "LLM_LIMIT_EXCEEDED", "{intent:#}");
+    let sent = requests(&endpoint);
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0]["max_tokens"], 1000);
+    let llm_stages: Vec<&Value> = stages(&intent, "generate")
+        .into_iter()
+        .filter(|s| s["plugin"] == "qlp/llm-agent")
+        .collect();
+    assert_eq!(
+        llm_stages
+            .iter()
+            .map(|s| (s["iteration"].clone(), s["status"].clone()))
+            .collect::<Vec<_>>(),
+        [(json!(0), json!("succeeded")), (json!(1), json!("failed"))],
+        "{intent:#}"
+    );
+    assert!(
+        llm_stages[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("budget of 1000 tokens"),
+        "{intent:#}"
+    );
+    server.stop();
 }

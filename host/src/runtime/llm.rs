@@ -446,10 +446,35 @@ mod tests {
 
     #[test]
     fn an_unreachable_endpoint_is_unavailable_and_its_key_never_shown() {
-        let grant = endpoint(&["coder"]);
-        match ask(&grant, user("hi"), options()) {
-            Err(Error::Unavailable(m)) => assert!(!m.contains("sk-secret-key"), "{m}"),
-            other => panic!("expected unavailable, got {other:?}"),
+        let grant = endpoint(&["other", "coder"]);
+        // Within every limit: an allowed model that is not the default, a
+        // temperature in range, a cap under the call's. The request is
+        // sent, and the endpoint is not there.
+        for options in [
+            options(),
+            Options {
+                model: Some("coder".into()),
+                max_tokens: Some(50),
+                temperature: Some(0.0),
+            },
+            Options {
+                temperature: Some(2.0),
+                ..options()
+            },
+        ] {
+            match ask(&grant, user("hi"), options) {
+                Err(Error::Unavailable(m)) => assert!(!m.contains("sk-secret-key"), "{m}"),
+                other => panic!("expected unavailable, got {other:?}"),
+            }
         }
+        let mut spent = Spent::default();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let _ = complete(&grant, user("hi"), options(), deadline, &mut spent);
+        assert_eq!(spent.completions, 1, "a sent request counts");
+        assert_eq!(
+            grant.budget.left(),
+            1000,
+            "nothing answered, nothing charged"
+        );
     }
 }
