@@ -477,4 +477,169 @@ mod tests {
             "nothing answered, nothing charged"
         );
     }
+
+    /// A server on loopback answering `count` requests with `status` and
+    /// `body`, each after reading the whole request; its port.
+    fn answering(status: u16, body: &'static str, count: usize) -> u16 {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(count) {
+                let mut stream = stream.unwrap();
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = stream.read(&mut chunk).unwrap();
+                    request.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if rest.len() >= length {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(response.as_bytes()).unwrap();
+            }
+        });
+        port
+    }
+
+    fn served(port: u16) -> Grant {
+        Grant {
+            endpoint: Arc::new(Endpoint {
+                url: format!("http://127.0.0.1:{port}/v1"),
+                api_key: None,
+                models: vec!["coder".into()],
+                max_tokens_per_call: 100,
+                max_tokens_per_intent: 1000,
+                timeout: Duration::from_secs(5),
+                destination: http::Grant {
+                    allowed: vec![format!("127.0.0.1:{port}").parse().unwrap()],
+                },
+            }),
+            budget: Arc::new(Budget::new(1000)),
+        }
+    }
+
+    fn ask_spent(grant: &Grant, options: Options) -> (Result<Completion, Error>, Spent) {
+        let mut spent = Spent::default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let r = complete(grant, user("hi"), options, deadline, &mut spent);
+        (r, spent)
+    }
+
+    #[test]
+    fn a_completion_is_charged_what_the_endpoint_reports() {
+        let grant = served(answering(
+            200,
+            r#"{"model":"coder","choices":[{"message":{"content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":3}}"#,
+            1,
+        ));
+        let (r, spent) = ask_spent(&grant, options());
+        let c = r.unwrap();
+        assert_eq!(
+            (
+                c.text.as_str(),
+                c.usage.prompt_tokens,
+                c.usage.completion_tokens
+            ),
+            ("hello", 12, 3)
+        );
+        assert_eq!(
+            (
+                spent.completions,
+                spent.prompt_tokens,
+                spent.completion_tokens
+            ),
+            (1, 12, 3)
+        );
+        assert_eq!(grant.budget.left(), 1000 - 15);
+    }
+
+    #[test]
+    fn an_endpoint_without_usage_is_charged_every_token_allowed() {
+        let grant = served(answering(
+            200,
+            r#"{"choices":[{"message":{"content":"hi"}}]}"#,
+            1,
+        ));
+        let fifty = Options {
+            max_tokens: Some(50),
+            ..options()
+        };
+        let (r, spent) = ask_spent(&grant, fifty);
+        let c = r.unwrap();
+        // "hi" is estimated at one token; the answer could have used 50.
+        assert_eq!((c.usage.prompt_tokens, c.usage.completion_tokens), (1, 50));
+        assert_eq!((spent.prompt_tokens, spent.completion_tokens), (1, 50));
+        assert_eq!(grant.budget.left(), 1000 - 51);
+    }
+
+    #[test]
+    fn an_error_answer_is_unavailable_and_charges_the_prompt_it_read() {
+        let grant = served(answering(
+            503,
+            r#"{"error":{"message":"model overloaded"}}"#,
+            1,
+        ));
+        let (r, spent) = ask_spent(&grant, options());
+        match r {
+            Err(Error::Unavailable(m)) => {
+                assert!(m.contains("503") && m.contains("model overloaded"), "{m}")
+            }
+            other => panic!("expected unavailable, got {other:?}"),
+        }
+        assert_eq!((spent.prompt_tokens, spent.completion_tokens), (1, 0));
+        assert_eq!(grant.budget.left(), 999);
+    }
+
+    #[test]
+    fn requests_at_the_limits_are_sent() {
+        let grant = endpoint(&["coder"]);
+        let at_most = (0..MAX_MESSAGES).flat_map(|_| user("x")).collect();
+        let longest = user(&"x".repeat(MAX_PROMPT_BYTES));
+        for messages in [at_most, longest] {
+            let r = ask(&grant, messages, options());
+            assert!(matches!(r, Err(Error::Unavailable(_))), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn the_endpoint_prints_without_its_key() {
+        let grant = endpoint(&["coder"]);
+        let shown = format!("{:?}", grant.endpoint);
+        assert!(
+            shown.contains("127.0.0.1:9") && shown.contains("***"),
+            "{shown}"
+        );
+        assert!(!shown.contains("sk-secret-key"), "{shown}");
+    }
+
+    #[test]
+    fn roles_are_named_as_the_chat_api_names_them() {
+        assert_eq!(
+            [Role::System, Role::User, Role::Assistant].map(role_name),
+            ["system", "user", "assistant"]
+        );
+        assert_eq!(
+            (estimate_tokens(0), estimate_tokens(1), estimate_tokens(8)),
+            (0, 1, 2)
+        );
+    }
 }
