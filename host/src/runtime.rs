@@ -189,15 +189,7 @@ pub struct Usage {
     pub fuel_consumed: Option<u64>,
     /// Tokens the call spent through `qlp:llm/chat`, when it asked.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub llm: Option<LlmUsage>,
-}
-
-/// What a call spent on the model endpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct LlmUsage {
-    pub completions: u32,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
+    pub llm: Option<llm::Spent>,
 }
 
 /// Engine-wide choices, fixed for the life of the process.
@@ -763,11 +755,7 @@ impl Runtime {
             wall_ms: started.elapsed().as_millis() as u64,
             peak_memory_bytes: state.limiter.peak_memory as u64,
             fuel_consumed,
-            llm: (spent.completions > 0).then_some(LlmUsage {
-                completions: spent.completions,
-                prompt_tokens: spent.prompt_tokens,
-                completion_tokens: spent.completion_tokens,
-            }),
+            llm: (spent.completions > 0).then_some(spent),
         };
         let result = result.map_err(|e| {
             if state.cancelled {

@@ -917,7 +917,7 @@ pub struct Tiers {
     /// Which agent serves which stack, for tiers that name [`STACK_AGENT`].
     pub stacks: Option<Stacks>,
     /// The model endpoint of `[llm]`, if one is configured.
-    pub llm: llm::Shared,
+    pub llm: Option<std::sync::Arc<crate::runtime::llm::Endpoint>>,
 }
 
 impl Tiers {

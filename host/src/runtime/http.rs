@@ -158,6 +158,14 @@ fn parse_url(url: &str) -> Result<Target, String> {
     })
 }
 
+/// The `host:port` a URL leads to, read as [`fetch`] reads it.
+pub fn destination_of(url: &str) -> Result<Allowed, String> {
+    parse_url(url).map(|t| Allowed {
+        host: t.host,
+        port: t.port,
+    })
+}
+
 fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()

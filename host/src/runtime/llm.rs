@@ -93,8 +93,8 @@ pub struct Grant {
     pub budget: Arc<Budget>,
 }
 
-/// What one plugin call spent.
-#[derive(Debug, Default, Clone, Copy)]
+/// What one plugin call spent: recorded on its stage.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Spent {
     pub completions: u32,
     pub prompt_tokens: u64,
@@ -184,9 +184,7 @@ pub fn complete(
     if !(200..300).contains(&response.status) {
         // The endpoint answered: what it asked for still counts, as the
         // prompt was read.
-        let charged = estimate_tokens(prompt_bytes);
-        grant.budget.spend(charged);
-        spent.prompt_tokens += charged;
+        charge(grant, spent, estimate_tokens(prompt_bytes), 0);
         return Err(unavailable(format!(
             "the model endpoint answered {}: {}",
             response.status,
@@ -200,9 +198,7 @@ pub fn complete(
         Some(u) => u,
         None => (estimate_tokens(prompt_bytes), u64::from(max_tokens)),
     };
-    grant.budget.spend(prompt + completion);
-    spent.prompt_tokens += prompt;
-    spent.completion_tokens += completion;
+    charge(grant, spent, prompt, completion);
     Ok(Completion {
         text: parsed.text,
         model: parsed.model,
@@ -212,6 +208,13 @@ pub fn complete(
         },
         finish_reason: parsed.finish_reason,
     })
+}
+
+/// Takes the tokens off the intent's budget and counts them for the call.
+fn charge(grant: &Grant, spent: &mut Spent, prompt: u64, completion: u64) {
+    grant.budget.spend(prompt + completion);
+    spent.prompt_tokens += prompt;
+    spent.completion_tokens += completion;
 }
 
 /// The messages' total length, once they are checked.

@@ -16,13 +16,12 @@
 
 use std::net::ToSocketAddrs;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::read_secret;
-use crate::runtime::http::{Allowed, Grant};
+use crate::runtime::http::{Allowed, Grant, destination_of};
 use crate::runtime::limits::MAX_TIMEOUT;
 use crate::runtime::llm::Endpoint;
 
@@ -61,27 +60,7 @@ impl LlmConfig {
     /// file (relative to `base`).
     pub fn endpoint(&self, base: Option<&Path>) -> Result<Endpoint, String> {
         let url = self.url.trim_end_matches('/').to_owned();
-        let rest = url
-            .strip_prefix("http://")
-            .map(|r| (r, 80))
-            .or_else(|| url.strip_prefix("https://").map(|r| (r, 443)));
-        let Some((rest, default_port)) = rest else {
-            return Err(format!("url `{url}` is not an http or https URL"));
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.is_empty() || authority.contains('@') {
-            return Err(format!("url `{url}` has no host, or has credentials"));
-        }
-        let host_port = if authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-            && !authority.ends_with(']')
-        {
-            authority.to_owned()
-        } else {
-            format!("{authority}:{default_port}")
-        };
-        let allowed: Allowed = host_port.parse().map_err(|e| format!("url: {e}"))?;
+        let allowed = destination_of(&url).map_err(|e| format!("url `{url}`: {e}"))?;
         if self.models.is_empty() || self.models.iter().any(|m| m.trim().is_empty()) {
             return Err("models: name at least one model, none empty".into());
         }
@@ -113,9 +92,10 @@ impl LlmConfig {
         let mut destination = vec![allowed.clone()];
         if let Ok(addrs) = (allowed.host.as_str(), allowed.port).to_socket_addrs() {
             for addr in addrs {
-                let ip: Allowed = format!("[{}]:{}", addr.ip(), allowed.port)
-                    .parse()
-                    .map_err(|e| format!("url: {e}"))?;
+                let ip = Allowed {
+                    host: addr.ip().to_string(),
+                    port: allowed.port,
+                };
                 if !destination.contains(&ip) {
                     destination.push(ip);
                 }
@@ -134,9 +114,6 @@ impl LlmConfig {
         })
     }
 }
-
-/// The endpoint of a tiers file that configures one.
-pub type Shared = Option<Arc<Endpoint>>;
 
 #[cfg(test)]
 mod tests {
@@ -172,8 +149,12 @@ mod tests {
     #[test]
     fn a_bad_configuration_is_refused_with_its_reason() {
         let refused = |c: LlmConfig| c.endpoint(None).unwrap_err();
-        assert!(refused(config("ftp://x/v1")).contains("not an http"));
-        assert!(refused(config("http://user:pw@x/v1")).contains("credentials"));
+        assert!(refused(config("ftp://x/v1")).contains("scheme `ftp` is not supported"));
+        assert!(
+            refused(config("http://user:pw@x/v1"))
+                .contains("credentials in the URL are not allowed")
+        );
+        assert!(refused(config("http:///v1")).contains("no host"));
         assert!(
             refused(LlmConfig {
                 models: vec![],
