@@ -17,8 +17,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             let toolchain = build::Toolchain::detect()?;
             let signer = match &sign_with {
                 Some(path) => {
-                    let scratch = tempfile::tempdir()?;
-                    let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+                    let (scratch, runtime) = scratch_runtime()?;
                     Some((read_secret_key(path)?, runtime, scratch))
                 }
                 None => None,
@@ -36,8 +35,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         }
         PluginCommand::Sign { components, key } => {
             let key = read_secret_key(&key)?;
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            let (_scratch, runtime) = scratch_runtime()?;
             for component in components {
                 let (manifest, sigs) = qlp_host::packages::sign(&runtime, &component, &key)?;
                 println!("{} {}", manifest.display(), sigs.display());
@@ -64,8 +62,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
             let package = registry.client(&reference)?.pull().await?;
             let (manifest, signatures) = package.parse()?;
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            let (_scratch, runtime) = scratch_runtime()?;
             qlp_host::packages::verify(
                 &runtime,
                 &policy,
@@ -174,8 +171,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                 manifest.name,
                 manifest.version
             );
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            let (_scratch, runtime) = scratch_runtime()?;
             qlp_host::packages::verify(&runtime, &policy, &manifest, &signatures, &component)
                 .with_context(|| format!("refused {spec}"))?;
             let package = qlp_host::oci::Package {
@@ -195,8 +191,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
             let package = qlp_host::oci::Package::read(&component)?;
             let (manifest, signatures) = package.parse()?;
-            let scratch = tempfile::tempdir()?;
-            let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+            let (_scratch, runtime) = scratch_runtime()?;
             let (verified, _) = qlp_host::packages::verify(
                 &runtime,
                 &policy,
@@ -274,4 +269,13 @@ impl OciArgs {
             },
         )
     }
+}
+
+/// A runtime for loading components once (signing, verifying), compiling
+/// into a directory that lives as long as the runtime is used.
+/// Bound as `(_scratch, runtime)`, the runtime is dropped first.
+fn scratch_runtime() -> anyhow::Result<(tempfile::TempDir, qlp_host::runtime::Runtime)> {
+    let scratch = tempfile::tempdir()?;
+    let runtime = qlp_host::runtime::Runtime::new(scratch.path().to_owned())?;
+    Ok((scratch, runtime))
 }

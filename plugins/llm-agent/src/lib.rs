@@ -283,26 +283,22 @@ fn unfence(text: &str) -> &str {
         .trim()
 }
 
-/// A path an agent may write.
+/// A path an agent may write: a clean relative path as every archive
+/// exporter needs it ([`qlp_sdk::archive::path_problem`]), bounded, without
+/// control characters, outside `.git` and not the capsule's manifest.
 fn check_path(path: &str) -> Result<(), String> {
     let shown = excerpt(path);
-    if path.is_empty() || path.len() > MAX_PATH_BYTES {
-        return Err(format!(
-            "path `{shown}` is empty or over {MAX_PATH_BYTES} bytes"
-        ));
+    if let Some(problem) = qlp_sdk::archive::path_problem(path) {
+        return Err(format!("path `{shown}` {problem}"));
     }
-    if path.starts_with('/') || path.contains('\\') || path.chars().any(char::is_control) {
-        return Err(format!(
-            "path `{shown}` is not a relative `/`-separated path"
-        ));
+    if path.len() > MAX_PATH_BYTES {
+        return Err(format!("path `{shown}` is over {MAX_PATH_BYTES} bytes"));
     }
-    if path
-        .split('/')
-        .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git")
-    {
-        return Err(format!(
-            "path `{shown}` has an empty, `.`, `..` or `.git` part"
-        ));
+    if path.chars().any(char::is_control) {
+        return Err(format!("path `{shown}` has control characters"));
+    }
+    if path.split('/').any(|c| c == ".git") {
+        return Err(format!("path `{shown}` is inside `.git`"));
     }
     if path == RESERVED {
         return Err(format!("path `{shown}` is the capsule's own manifest"));
