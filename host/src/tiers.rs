@@ -1941,4 +1941,19 @@ mod tests {
             Tiers::parse(graph, "g").err()
         );
     }
+
+    #[test]
+    fn a_plugin_granted_the_model_endpoint_needs_an_llm_table() {
+        let text = "[plugins.\"acme/writer\"]\nllm = true\n\n[tiers.t]\nagents = [\"acme/writer\"]\nexporter = \"a/z\"\ngate = { min_score = 50 }\n";
+        let err = Tiers::parse(text, "test").unwrap_err().to_string();
+        assert!(
+            err.contains("plugin `acme/writer`") && err.contains("no [llm] table"),
+            "{err}"
+        );
+        let with_endpoint =
+            format!("[llm]\nurl = \"http://127.0.0.1:9/v1\"\nmodels = [\"m\"]\n\n{text}");
+        let tiers = Tiers::parse(&with_endpoint, "test").unwrap();
+        assert!(tiers.grants["acme/writer"].llm);
+        assert_eq!(tiers.llm.as_ref().unwrap().models, ["m"]);
+    }
 }

@@ -275,29 +275,42 @@ async fn a_malformed_or_cut_answer_fails_the_stage_and_stores_no_capsule() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_tier_needing_a_model_is_refused_at_start_without_an_endpoint() {
+async fn a_tier_needing_a_model_is_refused_at_start_without_an_endpoint_or_a_grant() {
     let dir = tempfile::tempdir().unwrap();
-    let tiers = tiers(dir.path(), None, BUDGET);
-    let plugins = plugins();
-    let started = Server::try_start_env(
-        &dir.path().join("data"),
-        &[
-            "--plugin-dir",
-            plugins.to_str().unwrap(),
-            "--tiers",
-            tiers.to_str().unwrap(),
-        ],
-        &[],
-    );
-    let Err(refused) = started else {
-        panic!("a tier whose agent needs a model started without one");
-    };
-    assert!(
-        refused.log.contains("tier `llm`")
-            && refused.log.contains("qlp/llm-agent")
-            && refused.log.contains("no model endpoint is configured"),
-        "{}",
+    let refused = |tiers: &Path, data: &str| {
+        let plugins = plugins();
+        let started = Server::try_start_env(
+            &dir.path().join(data),
+            &[
+                "--plugin-dir",
+                plugins.to_str().unwrap(),
+                "--tiers",
+                tiers.to_str().unwrap(),
+            ],
+            &[(KEY_ENV, KEY)],
+        );
+        let Err(refused) = started else {
+            panic!("a tier whose agent needs a model started without it");
+        };
         refused.log
+    };
+    let log = refused(&tiers(dir.path(), None, BUDGET), "no-endpoint");
+    assert!(
+        log.contains("tier `llm`")
+            && log.contains("qlp/llm-agent")
+            && log.contains("no model endpoint is configured"),
+        "{log}"
+    );
+    // An endpoint, but the agent is not granted it.
+    let path = tiers(dir.path(), Some("http://127.0.0.1:9"), BUDGET);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("llm = true\n", "")).unwrap();
+    let log = refused(&path, "no-grant");
+    assert!(
+        log.contains("tier `llm`")
+            && log.contains("is not granted the model endpoint")
+            && log.contains("llm = true"),
+        "{log}"
     );
 }
 
