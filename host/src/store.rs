@@ -1,8 +1,11 @@
 //! Persistence: intents, their stage runs and their capsules, in SQLite
-//! through sqlx. Migrations are embedded in the binary and run at start-up,
-//! so an operator never runs them by hand. Capsule files and artifacts live
-//! on disk beside the database (see `capsule`); the database holds their
-//! digests.
+//! (the default, one server) or PostgreSQL (several replicas sharing one
+//! database) through sqlx's `Any` driver: one set of statements, written
+//! with `$N` parameters, which both accept. The few statements the two
+//! dialects spell differently are chosen by [`Backend`]. Migrations for
+//! each dialect are embedded in the binary and run at start-up, so an
+//! operator never runs them by hand. Capsule files and artifacts live on
+//! disk (see `capsule`); the database holds their digests.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -10,10 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Row};
 
 use crate::model::{Intent, IntentKind};
 
@@ -25,6 +28,44 @@ mod guard;
 mod identity;
 pub mod outbox;
 mod retention;
+
+/// The claim's one statement (see [`Store::claim`]), in SQLite's words.
+const CLAIM_SQLITE: &str =
+    "UPDATE intents SET status = 'running', lease_owner = $1, lease_expires = $2, updated_at = $3
+     WHERE id = (SELECT q.id FROM intents q
+                 WHERE (q.status = 'queued' AND NOT EXISTS (
+                          SELECT 1 FROM tenants t
+                          WHERE t.id = q.tenant_id
+                            AND json_extract(t.policy, '$.max_running') IS NOT NULL
+                            AND (SELECT COUNT(*) FROM intents r
+                                 WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
+                                >= json_extract(t.policy, '$.max_running')))
+                    OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < $4))
+                 ORDER BY q.created_at, q.id LIMIT 1)
+     RETURNING *";
+
+/// The same claim in PostgreSQL's: the row is locked as it is chosen, and
+/// a row another transaction holds (a cancel, a run ending) is passed
+/// over rather than waited for.
+const CLAIM_POSTGRES: &str =
+    "UPDATE intents SET status = 'running', lease_owner = $1, lease_expires = $2, updated_at = $3
+     WHERE id = (SELECT q.id FROM intents q
+                 WHERE (q.status = 'queued' AND NOT EXISTS (
+                          SELECT 1 FROM tenants t
+                          WHERE t.id = q.tenant_id
+                            AND (t.policy::jsonb ->> 'max_running') IS NOT NULL
+                            AND (SELECT COUNT(*) FROM intents r
+                                 WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
+                                >= (t.policy::jsonb ->> 'max_running')::bigint))
+                    OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < $4))
+                 ORDER BY q.created_at, q.id LIMIT 1
+                 FOR UPDATE OF q SKIP LOCKED)
+     RETURNING *";
+
+/// A connection of either backend.
+pub(crate) type Conn = sqlx::AnyConnection;
+/// A transaction of either backend.
+pub(crate) type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 pub use audit::Actor;
 pub use guard::FileState;
@@ -103,9 +144,16 @@ fn sqlx_unavailable(e: &sqlx::Error) -> Option<Unavailable> {
         sqlx::Error::PoolTimedOut => Some(Unavailable::Busy),
         sqlx::Error::Io(_) => Some(Unavailable::Unwritable),
         sqlx::Error::Database(db) => {
+            let code = db.code()?;
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                return postgres_unavailable(&code);
+            }
             // sqlx reports SQLite's extended result code; its low byte is
             // the primary code.
-            let code: u32 = db.code()?.parse().ok()?;
+            let code: u32 = code.parse().ok()?;
             match code & 0xff {
                 SQLITE_BUSY | SQLITE_LOCKED => Some(Unavailable::Busy),
                 SQLITE_READONLY | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN => {
@@ -113,6 +161,29 @@ fn sqlx_unavailable(e: &sqlx::Error) -> Option<Unavailable> {
                 }
                 _ => None,
             }
+        }
+        _ => None,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs that mean "not now" rather than "wrong".
+/// <https://www.postgresql.org/docs/current/errcodes-appendix.html>
+fn postgres_unavailable(sqlstate: &str) -> Option<Unavailable> {
+    match sqlstate {
+        // serialization_failure, deadlock_detected, lock_not_available,
+        // query_canceled (a statement timeout), too_many_connections.
+        "40001" | "40P01" | "55P03" | "57014" | "53300" => Some(Unavailable::Busy),
+        // read_only_sql_transaction (a standby, or default_transaction_read_only).
+        "25006" => Some(Unavailable::Unwritable),
+        // Class 08 connection exception, 53 insufficient resources (disk
+        // full, out of memory), 57P0x the server shutting down or starting,
+        // 58 system error (I/O).
+        s if s.starts_with("08")
+            || s.starts_with("53")
+            || s.starts_with("57P")
+            || s.starts_with("58") =>
+        {
+            Some(Unavailable::Unwritable)
         }
         _ => None,
     }
@@ -342,7 +413,7 @@ pub struct CapsuleRecord {
 /// The one INSERT of a new, queued intent, on a pooled connection or
 /// inside a transaction.
 async fn insert_intent_row(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Conn,
     intent: &Intent,
     actor: &Actor,
     now: &str,
@@ -350,7 +421,7 @@ async fn insert_intent_row(
     sqlx::query(
         "INSERT INTO intents (id, description, requirements, constraints, tier, kind, status,
             tenant_id, submitted_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10)",
     )
     .bind(&intent.id)
     .bind(&intent.description)
@@ -370,13 +441,13 @@ async fn insert_intent_row(
 /// The one write of a completed stage's output, on a pooled connection or
 /// inside a transaction.
 async fn insert_output(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Conn,
     intent_id: &str,
     key: &str,
     output: &serde_json::Value,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO stage_outputs (intent_id, key, output, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (intent_id, key) DO UPDATE SET output = excluded.output",
     )
     .bind(intent_id)
@@ -389,8 +460,8 @@ async fn insert_output(
 }
 
 /// An intent's status, read on `conn` (inside the caller's transaction).
-async fn status_of(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Option<IntentStatus>> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = ?")
+async fn status_of(conn: &mut Conn, id: &str) -> Result<Option<IntentStatus>> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT status FROM intents WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?;
@@ -399,7 +470,7 @@ async fn status_of(conn: &mut sqlx::SqliteConnection, id: &str) -> Result<Option
 
 /// The one UPDATE that ends a stage record.
 async fn update_stage(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut Conn,
     stage_id: i64,
     status: StageStatus,
     duration_ms: u64,
@@ -408,8 +479,8 @@ async fn update_stage(
 ) -> Result<()> {
     let (code, message) = error.map(|e| (e.code, e.message)).unzip();
     sqlx::query(
-        "UPDATE stage_runs SET status = ?, finished_at = ?, duration_ms = ?, error_code = ?, error_message = ?, detail = ?
-         WHERE id = ?",
+        "UPDATE stage_runs SET status = $1, finished_at = $2, duration_ms = $3, error_code = $4, error_message = $5, detail = $6
+         WHERE id = $7",
     )
     .bind(status.as_str())
     .bind(now())
@@ -449,16 +520,98 @@ pub enum Durability {
     Normal,
 }
 
+/// Which database a store keeps its records in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file beside the server: the default.
+    Sqlite,
+    /// A server several replicas share.
+    Postgres,
+}
+
+/// Where the records are kept: a SQLite file, or a PostgreSQL URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    /// Reads `--database`: a `postgres://` or `postgresql://` URL, or a
+    /// SQLite file as `sqlite://PATH` or a plain path.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            url::Url::parse(text).map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+            return Ok(Self::Postgres(text.to_owned()));
+        }
+        let path = text.strip_prefix("sqlite://").unwrap_or(text);
+        if path.is_empty() || path.contains("://") {
+            return Err(format!(
+                "`{}` is neither a postgres:// URL nor a SQLite file path",
+                mask_password(text)
+            ));
+        }
+        Ok(Self::Sqlite(path.into()))
+    }
+
+    /// The location for logs: a URL's password masked.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.display().to_string(),
+            Self::Postgres(url) => mask_password(url),
+        }
+    }
+}
+
+/// `url` with its password, if any, shown as `***`.
+pub fn mask_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Unparsable: nothing in it can be told apart from a password.
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
+/// The advisory lock every PostgreSQL write transaction takes first
+/// (`pg_advisory_xact_lock`): what SQLite's `BEGIN IMMEDIATE` gives, one
+/// writer among the transactions that read and then write (an audit
+/// entry's predecessor, an idempotency key, an intent's status), across
+/// every replica. Statements that only write go without it.
+const PG_WRITE_LOCK: i64 = 0x716c_705f_7772; // "qlp_wr"
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// Watches the database file of a server's store (not of a read-only
-    /// look at one).
+    pool: AnyPool,
+    backend: Backend,
+    /// Watches the database file of a server's SQLite store (not of a
+    /// read-only look at one, nor of PostgreSQL).
     guard: Option<Arc<guard::FileGuard>>,
     /// Bumped after every committed change of an intent's status or
     /// stages through this store: event streams wait on it instead of
     /// polling.
     changes: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// Registers the SQLite and PostgreSQL drivers with `Any`, once.
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
+/// The pragmas every SQLite connection starts with.
+fn sqlite_pragmas(durability: Durability) -> &'static str {
+    match durability {
+        Durability::Full => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000"
+        }
+        Durability::Normal => {
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000"
+        }
+    }
 }
 
 impl Store {
@@ -468,32 +621,41 @@ impl Store {
         Self::open_with(path, Durability::Full).await
     }
 
+    /// Opens the store at `location` and applies its migrations.
+    pub async fn connect(location: &Location, durability: Durability) -> Result<Self> {
+        match location {
+            Location::Sqlite(path) => Self::open_with(path, durability).await,
+            Location::Postgres(url) => Self::open_postgres(url).await,
+        }
+    }
+
     /// Opens the database file with the given durability.
     pub async fn open_with(path: &Path, durability: Durability) -> Result<Self> {
+        install_drivers();
+        debug_assert_eq!(BUSY_TIMEOUT, Duration::from_secs(5), "sqlite_pragmas");
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match durability {
-                Durability::Full => SqliteSynchronous::Full,
-                Durability::Normal => SqliteSynchronous::Normal,
-            })
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .create_if_missing(true);
         // The file is made once, here; a pooled connection never makes an
         // empty database where the server's was removed.
         let first = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&options).await?;
         sqlx::Connection::close(first).await?;
-        let options = options.create_if_missing(false);
+        let url = options.create_if_missing(false).to_url_lossy();
+        let options = AnyConnectOptions::from_url(&url)?;
         let guard = Arc::new(guard::FileGuard::new(path).map_err(sqlx::Error::Io)?);
         let on_connect = guard.clone();
         let on_acquire = guard.clone();
-        let pool = SqlitePoolOptions::new()
+        let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 let guard = on_connect.clone();
-                Box::pin(async move { guard.on_connect(conn).await })
+                Box::pin(async move {
+                    sqlx::raw_sql(sqlite_pragmas(durability))
+                        .execute(&mut *conn)
+                        .await?;
+                    guard.on_connect(conn).await
+                })
             })
             // When a write fails because the disk is full (or the device
             // failed), SQLite rolls the transaction back by itself; sqlx
@@ -513,12 +675,51 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self {
             pool,
+            backend: Backend::Sqlite,
             guard: Some(guard),
             changes: Arc::default(),
         })
+    }
+
+    /// Connects to a PostgreSQL database (which must exist) and applies
+    /// its migrations; several replicas may do so at once (the migrator
+    /// holds PostgreSQL's advisory lock while it runs).
+    pub async fn open_postgres(url: &str) -> Result<Self> {
+        install_drivers();
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS * 2)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // A statement waiting on a lock past the busy timeout
+                    // is reported busy, as SQLite's are.
+                    sqlx::raw_sql("SET lock_timeout = '5s'; SET statement_timeout = '60s'")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            pool,
+            backend: Backend::Postgres,
+            guard: None,
+            changes: Arc::default(),
+        })
+    }
+
+    /// Which database this store keeps its records in.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// A receiver woken after each change of an intent's status or stages
@@ -533,7 +734,8 @@ impl Store {
     }
 
     /// What the server's database file is now: writable, read-only, moved
-    /// away or replaced. `None` for a read-only look at a database.
+    /// away or replaced. `None` for a read-only look at a database, and
+    /// for PostgreSQL.
     pub fn file_state(&self) -> Option<FileState> {
         self.guard.as_ref().map(|g| g.state())
     }
@@ -542,31 +744,43 @@ impl Store {
     /// for checks that must not change what they check (`qlp audit
     /// verify`).
     pub async fn open_read_only(path: &Path) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite://")?
+        install_drivers();
+        let url = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .read_only(true)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
+            .to_url_lossy();
+        let pool = AnyPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
+            .connect_with(AnyConnectOptions::from_url(&url)?)
             .await?;
         Ok(Self {
             pool,
+            backend: Backend::Sqlite,
             guard: None,
             changes: Arc::default(),
         })
     }
 
     /// The connection pool, for modules that keep their own tables here.
-    pub(crate) fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// A transaction that holds the write lock from its start: every
     /// transaction that reads and then writes begins this way.
-    pub(crate) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with(BEGIN_WRITE).await?)
+    pub(crate) async fn write(&self) -> Result<Tx> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with(BEGIN_WRITE).await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS locked")
+                    .bind(PG_WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
     }
 
     /// Stores a new intent of `actor`, with its audit entry.
@@ -579,7 +793,7 @@ impl Store {
     /// another key.
     pub async fn idempotent_intent(&self, actor: &Actor, key: &str) -> Result<Option<String>> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT intent_id FROM idempotency_keys WHERE tenant_id = ? AND owner = ? AND key = ?",
+            "SELECT intent_id FROM idempotency_keys WHERE tenant_id = $1 AND owner = $2 AND key = $3",
         )
         .bind(&actor.tenant)
         .bind(&actor.identity)
@@ -628,7 +842,7 @@ impl Store {
         if let Some((key, _)) = key {
             let existing: Option<(String, String)> = sqlx::query_as(
                 "SELECT intent_id, body_digest FROM idempotency_keys
-                 WHERE tenant_id = ? AND owner = ? AND key = ?",
+                 WHERE tenant_id = $1 AND owner = $2 AND key = $3",
             )
             .bind(&actor.tenant)
             .bind(&actor.identity)
@@ -647,7 +861,7 @@ impl Store {
         if let Some((key, body_digest)) = key {
             sqlx::query(
                 "INSERT INTO idempotency_keys (tenant_id, owner, key, body_digest, intent_id, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&actor.tenant)
             .bind(&actor.identity)
@@ -662,7 +876,7 @@ impl Store {
         Ok(None)
     }
 
-    fn intent_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<IntentRecord> {
+    fn intent_from_row(row: &sqlx::any::AnyRow) -> Result<IntentRecord> {
         let code: Option<String> = row.try_get("error_code")?;
         let message: Option<String> = row.try_get("error_message")?;
         let approval: Option<String> = row.try_get("approval")?;
@@ -689,7 +903,7 @@ impl Store {
     }
 
     pub async fn get_intent(&self, id: &str) -> Result<Option<IntentRecord>> {
-        let row = sqlx::query("SELECT * FROM intents WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM intents WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -703,13 +917,13 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<IntentRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM intents WHERE tenant_id = ? AND (? IS NULL OR submitted_by = ?)
-             ORDER BY created_at DESC, id LIMIT ?",
+            "SELECT * FROM intents WHERE tenant_id = $1 AND ($2 IS NULL OR submitted_by = $3)
+             ORDER BY created_at DESC, id LIMIT $4",
         )
         .bind(visible.tenant)
         .bind(visible.submitted_by)
         .bind(visible.submitted_by)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(Self::intent_from_row).collect()
@@ -754,31 +968,22 @@ impl Store {
     pub async fn claim(&self, owner: &str, lease: Duration) -> Result<Option<Intent>> {
         let now_ms = now_ms();
         let mut tx = self.write().await?;
-        let row = sqlx::query(
-            "UPDATE intents SET status = 'running', lease_owner = ?, lease_expires = ?, updated_at = ?
-             WHERE id = (SELECT q.id FROM intents q
-                         WHERE (q.status = 'queued' AND NOT EXISTS (
-                                  SELECT 1 FROM tenants t
-                                  WHERE t.id = q.tenant_id
-                                    AND json_extract(t.policy, '$.max_running') IS NOT NULL
-                                    AND (SELECT COUNT(*) FROM intents r
-                                         WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
-                                        >= json_extract(t.policy, '$.max_running')))
-                            OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < ?))
-                         ORDER BY q.created_at, q.id LIMIT 1)
-             RETURNING *",
-        )
-        .bind(owner)
-        .bind(now_ms + lease.as_millis() as i64)
-        .bind(now())
-        .bind(now_ms)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let sql = match self.backend {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        let row = sqlx::query(sql)
+            .bind(owner)
+            .bind(now_ms + lease.as_millis() as i64)
+            .bind(now())
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let record = Self::intent_from_row(&row)?;
         // Stages a dead worker left running did not finish.
         sqlx::query(
-            "UPDATE stage_runs SET status = 'interrupted', finished_at = ? WHERE intent_id = ? AND status = 'running'",
+            "UPDATE stage_runs SET status = 'interrupted', finished_at = $1 WHERE intent_id = $2 AND status = 'running'",
         )
         .bind(now())
         .bind(&record.intent.id)
@@ -793,7 +998,7 @@ impl Store {
     /// while the lease is still `owner`'s, `None` once it was lost.
     pub async fn heartbeat(&self, id: &str, owner: &str, lease: Duration) -> Result<Option<bool>> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "UPDATE intents SET lease_expires = ? WHERE id = ? AND lease_owner = ? AND status = 'running'
+            "UPDATE intents SET lease_expires = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'
              RETURNING cancel_requested",
         )
         .bind(now_ms() + lease.as_millis() as i64)
@@ -809,8 +1014,8 @@ impl Store {
     /// node that restarts knows its earlier leases died with it.
     pub async fn release_leases(&self, node: &str) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = ?
-             WHERE status = 'running' AND (lease_owner = ? OR substr(lease_owner, 1, length(?) + 1) = ? || '/')",
+            "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = $1
+             WHERE status = 'running' AND (lease_owner = $2 OR substr(lease_owner, 1, length($3) + 1) = $4 || '/')",
         )
         .bind(now())
         .bind(node)
@@ -825,8 +1030,8 @@ impl Store {
     /// resumed again (after a storage fault interrupted its run).
     pub async fn release(&self, id: &str, owner: &str) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = ?
-             WHERE id = ? AND status = 'running' AND lease_owner = ?",
+            "UPDATE intents SET status = 'queued', lease_owner = NULL, lease_expires = NULL, updated_at = $1
+             WHERE id = $2 AND status = 'running' AND lease_owner = $3",
         )
         .bind(now())
         .bind(id)
@@ -852,9 +1057,9 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "UPDATE intents SET status = ?, error_code = ?, error_message = ?, lease_owner = NULL,
-                lease_expires = NULL, updated_at = ?
-             WHERE id = ? AND lease_owner = ? AND status = 'running'",
+            "UPDATE intents SET status = $1, error_code = $2, error_message = $3, lease_owner = NULL,
+                lease_expires = NULL, updated_at = $4
+             WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
         )
         .bind(status.as_str())
         .bind(error.as_ref().map(|e| &e.code))
@@ -868,7 +1073,7 @@ impl Store {
             return Ok(false);
         }
         if !receipts.is_empty() {
-            sqlx::query("UPDATE capsules SET receipt = ?, receipts = ? WHERE intent_id = ?")
+            sqlx::query("UPDATE capsules SET receipt = $1, receipts = $2 WHERE intent_id = $3")
                 .bind(receipts.first().map(|r| r.to_string()))
                 .bind(serde_json::Value::from(receipts.to_vec()).to_string())
                 .bind(id)
@@ -894,7 +1099,7 @@ impl Store {
             IntentStatus::Queued | IntentStatus::AwaitingApproval => {
                 sqlx::query(
                     "UPDATE intents SET status = 'cancelled', cancel_requested = 1, error_code = 'CANCELLED',
-                        error_message = 'cancelled on request', updated_at = ? WHERE id = ?",
+                        error_message = 'cancelled on request', updated_at = $1 WHERE id = $2",
                 )
                 .bind(now())
                 .bind(id)
@@ -908,11 +1113,13 @@ impl Store {
                 IntentStatus::Cancelled
             }
             IntentStatus::Running => {
-                sqlx::query("UPDATE intents SET cancel_requested = 1, updated_at = ? WHERE id = ?")
-                    .bind(now())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE intents SET cancel_requested = 1, updated_at = $1 WHERE id = $2",
+                )
+                .bind(now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 IntentStatus::Running
             }
             finished => finished,
@@ -943,7 +1150,7 @@ impl Store {
         } else {
             IntentStatus::Rejected
         };
-        sqlx::query("UPDATE intents SET status = ?, approval = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE intents SET status = $1, approval = $2, updated_at = $3 WHERE id = $4")
             .bind(next.as_str())
             .bind(serde_json::to_string(approval).map_err(Error::from)?)
             .bind(now())
@@ -970,7 +1177,7 @@ impl Store {
         intent_id: &str,
     ) -> Result<std::collections::HashMap<String, serde_json::Value>> {
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, output FROM stage_outputs WHERE intent_id = ?")
+            sqlx::query_as("SELECT key, output FROM stage_outputs WHERE intent_id = $1")
                 .bind(intent_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -993,7 +1200,7 @@ impl Store {
     /// The highest stage sequence number an intent has used.
     pub async fn last_seq(&self, intent_id: &str) -> Result<i64> {
         let (n,): (Option<i64>,) =
-            sqlx::query_as("SELECT MAX(seq) FROM stage_runs WHERE intent_id = ?")
+            sqlx::query_as("SELECT MAX(seq) FROM stage_runs WHERE intent_id = $1")
                 .bind(intent_id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -1010,7 +1217,7 @@ impl Store {
         plugin: Option<&str>,
     ) -> Result<i64> {
         let row = sqlx::query(
-            "INSERT INTO stage_runs (intent_id, seq, iteration, stage, plugin, status, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?)
+            "INSERT INTO stage_runs (intent_id, seq, iteration, stage, plugin, status, started_at) VALUES ($1, $2, $3, $4, $5, 'running', $6)
              RETURNING id",
         )
         .bind(intent_id)
@@ -1061,7 +1268,7 @@ impl Store {
     }
 
     pub async fn stages(&self, intent_id: &str) -> Result<Vec<StageRecord>> {
-        let rows = sqlx::query("SELECT * FROM stage_runs WHERE intent_id = ? ORDER BY seq, id")
+        let rows = sqlx::query("SELECT * FROM stage_runs WHERE intent_id = $1 ORDER BY seq, id")
             .bind(intent_id)
             .fetch_all(&self.pool)
             .await?;
@@ -1091,15 +1298,22 @@ impl Store {
 
     pub async fn insert_capsule(&self, c: &CapsuleRecord) -> Result<()> {
         sqlx::query(
-            "INSERT OR REPLACE INTO capsules (intent_id, tier, quality_score, gate_passed, gate_reasons, files, analyses,
+            "INSERT INTO capsules (intent_id, tier, quality_score, gate_passed, gate_reasons, files, analyses,
                 analysis_errors, validations, manifest, artifact_name, artifact_type, artifacts, receipt,
                 receipts, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             ON CONFLICT (intent_id) DO UPDATE SET tier = excluded.tier, quality_score = excluded.quality_score,
+                gate_passed = excluded.gate_passed, gate_reasons = excluded.gate_reasons, files = excluded.files,
+                analyses = excluded.analyses, analysis_errors = excluded.analysis_errors,
+                validations = excluded.validations, manifest = excluded.manifest,
+                artifact_name = excluded.artifact_name, artifact_type = excluded.artifact_type,
+                artifacts = excluded.artifacts, receipt = excluded.receipt, receipts = excluded.receipts,
+                created_at = excluded.created_at",
         )
         .bind(&c.intent_id)
         .bind(&c.tier)
         .bind(c.quality_score as i64)
-        .bind(c.gate_passed)
+        .bind(i64::from(c.gate_passed))
         .bind(serde_json::to_string(&c.gate_reasons)?)
         .bind(c.files.to_string())
         .bind(c.analyses.to_string())
@@ -1118,7 +1332,7 @@ impl Store {
     }
 
     pub async fn get_capsule(&self, intent_id: &str) -> Result<Option<CapsuleRecord>> {
-        let Some(row) = sqlx::query("SELECT * FROM capsules WHERE intent_id = ?")
+        let Some(row) = sqlx::query("SELECT * FROM capsules WHERE intent_id = $1")
             .bind(intent_id)
             .fetch_optional(&self.pool)
             .await?
@@ -1147,7 +1361,7 @@ impl Store {
             intent_id: row.try_get("intent_id")?,
             tier: row.try_get("tier")?,
             quality_score: row.try_get::<i64, _>("quality_score")?.clamp(0, 100) as u8,
-            gate_passed: row.try_get("gate_passed")?,
+            gate_passed: row.try_get::<i64, _>("gate_passed")? != 0,
             gate_reasons: serde_json::from_str(row.try_get("gate_reasons")?)?,
             files: json("files")?,
             analyses: json("analyses")?,

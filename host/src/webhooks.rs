@@ -22,7 +22,7 @@ use sha2::Sha256;
 
 use crate::net::Allowed;
 use crate::store::outbox::EVENTS;
-use crate::store::{self, Store, now_ms};
+use crate::store::{self, Backend, Store, now_ms};
 
 /// Attempts before a delivery is given up as failed: with the backoff
 /// below, the last is about two minutes after the first.
@@ -150,7 +150,7 @@ pub async fn register(
     let mut tx = store.write().await?;
     sqlx::query(
         "INSERT INTO webhooks (id, tenant_id, url, events, secret, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&hook.id)
     .bind(&actor.tenant)
@@ -169,7 +169,7 @@ pub async fn register(
 /// The webhooks of `tenant`.
 pub async fn list(store: &Store, tenant: &str) -> store::Result<Vec<Webhook>> {
     let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT id, url, events, created_at FROM webhooks WHERE tenant_id = ?
+        "SELECT id, url, events, created_at FROM webhooks WHERE tenant_id = $1
          ORDER BY created_at, id",
     )
     .bind(tenant)
@@ -195,13 +195,13 @@ pub async fn remove(store: &Store, actor: &store::Actor, id: &str) -> store::Res
     let mut tx = store.write().await?;
     sqlx::query(
         "DELETE FROM webhook_deliveries WHERE webhook_id =
-            (SELECT id FROM webhooks WHERE id = ? AND tenant_id = ?)",
+            (SELECT id FROM webhooks WHERE id = $1 AND tenant_id = $2)",
     )
     .bind(id)
     .bind(tenant)
     .execute(&mut *tx)
     .await?;
-    let done = sqlx::query("DELETE FROM webhooks WHERE id = ? AND tenant_id = ?")
+    let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND tenant_id = $2")
         .bind(id)
         .bind(tenant)
         .execute(&mut *tx)
@@ -221,7 +221,7 @@ pub async fn deliveries(
     id: &str,
 ) -> store::Result<Option<Vec<serde_json::Value>>> {
     let exists: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM webhooks WHERE id = ? AND tenant_id = ?")
+        sqlx::query_as("SELECT id FROM webhooks WHERE id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant)
             .fetch_optional(store.pool())
@@ -231,7 +231,7 @@ pub async fn deliveries(
     }
     let rows: Vec<(String, String, String, String, i64, String, String)> = sqlx::query_as(
         "SELECT id, event, intent_id, status, attempts, attempt_log, created_at FROM webhook_deliveries
-         WHERE webhook_id = ? ORDER BY created_at DESC, id LIMIT 100",
+         WHERE webhook_id = $1 ORDER BY created_at DESC, id LIMIT 100",
     )
     .bind(id)
     .fetch_all(store.pool())
@@ -288,7 +288,7 @@ async fn send_due(store: &Store, allowed: &Allowed) -> store::Result<()> {
     let now = now_ms();
     let due: Vec<(String, i64)> = sqlx::query_as(
         "SELECT id, next_attempt_ms FROM webhook_deliveries
-         WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT 16",
+         WHERE status = 'pending' AND next_attempt_ms <= $1 ORDER BY next_attempt_ms LIMIT 16",
     )
     .bind(now)
     .fetch_all(store.pool())
@@ -298,8 +298,8 @@ async fn send_due(store: &Store, allowed: &Allowed) -> store::Result<()> {
         // Claim the attempt: push its due time past the attempt's timeout,
         // only if nobody else did first.
         let claimed: Option<(String, String, String, String, i64)> = sqlx::query_as(
-            "UPDATE webhook_deliveries SET next_attempt_ms = ?
-             WHERE id = ? AND next_attempt_ms = ? AND status = 'pending'
+            "UPDATE webhook_deliveries SET next_attempt_ms = $1
+             WHERE id = $2 AND next_attempt_ms = $3 AND status = 'pending'
              RETURNING (SELECT url FROM webhooks WHERE webhooks.id = webhook_id),
                        (SELECT secret FROM webhooks WHERE webhooks.id = webhook_id),
                        event, payload, attempts",
@@ -359,18 +359,26 @@ async fn send_due(store: &Store, allowed: &Allowed) -> store::Result<()> {
                 "pending" => "retrying",
                 other => other,
             });
-            let recorded = sqlx::query(
-                "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_ms = ?,
-                    attempt_log = json_insert(attempt_log, '$[#]', json(?))
-                 WHERE id = ?",
-            )
-            .bind(status)
-            .bind(attempts as i64)
-            .bind(next)
-            .bind(entry.to_string())
-            .bind(&id)
-            .execute(store.pool())
-            .await;
+            let sql = match store.backend() {
+                Backend::Sqlite => {
+                    "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_ms = $3,
+                        attempt_log = json_insert(attempt_log, '$[#]', json($4))
+                     WHERE id = $5"
+                }
+                Backend::Postgres => {
+                    "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_ms = $3,
+                        attempt_log = (attempt_log::jsonb || jsonb_build_array($4::jsonb))::text
+                     WHERE id = $5"
+                }
+            };
+            let recorded = sqlx::query(sql)
+                .bind(status)
+                .bind(attempts as i64)
+                .bind(next)
+                .bind(entry.to_string())
+                .bind(&id)
+                .execute(store.pool())
+                .await;
             if let Err(e) = recorded {
                 tracing::error!(delivery = %id, error = %e, "cannot record a webhook attempt");
             }

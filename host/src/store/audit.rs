@@ -9,8 +9,8 @@
 //! that ship the newest hash elsewhere (it is in every page of
 //! `GET /v1/audit`).
 
+use super::Conn;
 use serde::Serialize;
-use sqlx::SqliteConnection;
 
 use super::{Result, Store, now};
 
@@ -107,7 +107,7 @@ impl Entry {
 /// Appends an entry inside the caller's write transaction (begun with
 /// [`Store::write`], so no other append interleaves).
 pub(crate) async fn append(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     actor: &Actor,
     action: &str,
     target: &str,
@@ -136,7 +136,7 @@ pub(crate) async fn append(
     entry.hash = entry.expected_hash();
     sqlx::query(
         "INSERT INTO audit_log (seq, at, identity, tenant_id, action, target, outcome, request_id, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(entry.seq)
     .bind(&entry.at)
@@ -230,12 +230,12 @@ impl Store {
     ) -> Result<Vec<Entry>> {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT seq, at, identity, tenant_id, action, target, outcome, request_id, prev_hash, hash
-             FROM audit_log WHERE seq > ? AND (? IS NULL OR tenant_id = ?) ORDER BY seq LIMIT ?",
+             FROM audit_log WHERE seq > $1 AND ($2 IS NULL OR tenant_id = $3) ORDER BY seq LIMIT $4",
         )
         .bind(after)
         .bind(tenant)
         .bind(tenant)
-        .bind(limit)
+        .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
         Ok(rows.into_iter().map(entry).collect())
@@ -251,7 +251,7 @@ impl Store {
         loop {
             let rows: Vec<Row> = sqlx::query_as(
                 "SELECT seq, at, identity, tenant_id, action, target, outcome, request_id, prev_hash, hash
-                 FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                 FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2",
             )
             .bind(prev_seq)
             .bind(VERIFY_BATCH)
@@ -366,7 +366,7 @@ mod tests {
         let mut e = store.audit_page(None, 1, 1).await.unwrap().remove(0);
         e.target = "forged".into();
         e.hash = e.expected_hash();
-        sqlx::query("UPDATE audit_log SET target = ?, hash = ? WHERE seq = 2")
+        sqlx::query("UPDATE audit_log SET target = $1, hash = $2 WHERE seq = 2")
             .bind(&e.target)
             .bind(&e.hash)
             .execute(store.pool())

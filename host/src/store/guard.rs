@@ -173,10 +173,7 @@ impl FileGuard {
     /// A new connection: refused when another file took the path (it would
     /// read that file while the others read the old one), query-only while
     /// the file may not be written.
-    pub(super) async fn on_connect(
-        &self,
-        conn: &mut sqlx::SqliteConnection,
-    ) -> Result<(), sqlx::Error> {
+    pub(super) async fn on_connect(&self, conn: &mut super::Conn) -> Result<(), sqlx::Error> {
         match self.state() {
             FileState::Writable => Ok(()),
             FileState::Replaced => Err(sqlx::Error::Io(std::io::Error::other(
@@ -188,10 +185,7 @@ impl FileGuard {
 
     /// A pooled connection about to be handed out: told whether it may
     /// write, once the file was ever seen not writable.
-    pub(super) async fn on_acquire(
-        &self,
-        conn: &mut sqlx::SqliteConnection,
-    ) -> Result<(), sqlx::Error> {
+    pub(super) async fn on_acquire(&self, conn: &mut super::Conn) -> Result<(), sqlx::Error> {
         let state = self.state();
         if self.ever_degraded() {
             query_only(conn, state != FileState::Writable).await?;
@@ -200,7 +194,7 @@ impl FileGuard {
     }
 }
 
-async fn query_only(conn: &mut sqlx::SqliteConnection, on: bool) -> Result<(), sqlx::Error> {
+async fn query_only(conn: &mut super::Conn, on: bool) -> Result<(), sqlx::Error> {
     let pragma = if on {
         "PRAGMA query_only = ON"
     } else {
@@ -246,7 +240,7 @@ mod tests {
         says(FileState::Replaced, "restart the server");
     }
 
-    async fn insert(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    async fn insert(conn: &mut crate::store::Conn) -> Result<(), sqlx::Error> {
         sqlx::query("INSERT INTO t VALUES (1)")
             .execute(conn)
             .await
@@ -255,15 +249,15 @@ mod tests {
 
     #[tokio::test]
     async fn connections_are_query_only_while_the_file_is_away_and_refused_once_replaced() {
-        use sqlx::Connection;
+        use sqlx::{ConnectOptions, Connection};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("qlp.db");
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
+        sqlx::any::install_default_drivers();
+        let url = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(&path)
-            .create_if_missing(true);
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .unwrap();
+            .create_if_missing(true)
+            .to_url_lossy();
+        let mut conn = crate::store::Conn::connect(url.as_str()).await.unwrap();
         sqlx::query("CREATE TABLE t (x)")
             .execute(&mut conn)
             .await

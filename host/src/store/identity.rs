@@ -61,7 +61,7 @@ impl From<serde_json::Error> for CreateError {
     }
 }
 
-fn key_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord> {
+fn key_from_row(row: &sqlx::any::AnyRow) -> Result<KeyRecord> {
     let roles: Vec<String> = serde_json::from_str(row.try_get("roles")?)?;
     Ok(KeyRecord {
         id: row.try_get("id")?,
@@ -84,7 +84,7 @@ impl Store {
     ) -> std::result::Result<(), CreateError> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
-            "INSERT INTO tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(now())
@@ -109,7 +109,7 @@ impl Store {
 
     /// The tenant intent `id` belongs to, if the intent exists.
     pub async fn intent_tenant(&self, id: &str) -> Result<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT tenant_id FROM intents WHERE id = ?")
+        let row: Option<(String,)> = sqlx::query_as("SELECT tenant_id FROM intents WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -120,7 +120,7 @@ impl Store {
     /// the intent or its tenant is gone.
     pub async fn intent_tenant_policy(&self, id: &str) -> Result<TenantPolicy> {
         let row: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT t.policy FROM intents i JOIN tenants t ON t.id = i.tenant_id WHERE i.id = ?",
+            "SELECT t.policy FROM intents i JOIN tenants t ON t.id = i.tenant_id WHERE i.id = $1",
         )
         .bind(id)
         .fetch_optional(self.pool())
@@ -135,7 +135,7 @@ impl Store {
     /// the default (no rules) when it has none.
     pub async fn tenant_policy(&self, tenant: &str) -> Result<Option<TenantPolicy>> {
         let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT policy FROM tenants WHERE id = ?")
+            sqlx::query_as("SELECT policy FROM tenants WHERE id = $1")
                 .bind(tenant)
                 .fetch_optional(self.pool())
                 .await?;
@@ -155,7 +155,7 @@ impl Store {
         actor: &Actor,
     ) -> Result<bool> {
         let mut tx = self.write().await?;
-        let done = sqlx::query("UPDATE tenants SET policy = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE tenants SET policy = $1 WHERE id = $2")
             .bind(serde_json::to_string(policy)?)
             .bind(tenant)
             .execute(&mut *tx)
@@ -171,7 +171,7 @@ impl Store {
     /// Intents of `tenant` waiting for a worker.
     pub async fn tenant_queued_count(&self, tenant: &str) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM intents WHERE tenant_id = ? AND status = 'queued'",
+            "SELECT COUNT(*) FROM intents WHERE tenant_id = $1 AND status = 'queued'",
         )
         .bind(tenant)
         .fetch_one(self.pool())
@@ -181,17 +181,30 @@ impl Store {
 
     /// Bytes `tenant` keeps: its capsules' files and artifacts.
     pub async fn tenant_stored_bytes(&self, tenant: &str) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(
-                 (SELECT COALESCE(SUM(json_extract(f.value, '$.size')), 0) FROM json_each(c.files) f)
-               + (SELECT COALESCE(SUM(json_extract(a.value, '$.bytes')), 0) FROM json_each(c.artifacts) a)
-             ), 0)
-             FROM capsules c JOIN intents i ON i.id = c.intent_id
-             WHERE i.tenant_id = ?",
-        )
-        .bind(tenant)
-        .fetch_one(self.pool())
-        .await?;
+        let sql = match self.backend {
+            super::Backend::Sqlite => {
+                "SELECT COALESCE(SUM(
+                     (SELECT COALESCE(SUM(json_extract(f.value, '$.size')), 0) FROM json_each(c.files) f)
+                   + (SELECT COALESCE(SUM(json_extract(a.value, '$.bytes')), 0) FROM json_each(c.artifacts) a)
+                 ), 0)
+                 FROM capsules c JOIN intents i ON i.id = c.intent_id
+                 WHERE i.tenant_id = $1"
+            }
+            super::Backend::Postgres => {
+                "SELECT CAST(COALESCE(SUM(
+                     (SELECT COALESCE(SUM((f.value ->> 'size')::bigint), 0)
+                      FROM jsonb_array_elements(c.files::jsonb) f)
+                   + (SELECT COALESCE(SUM((a.value ->> 'bytes')::bigint), 0)
+                      FROM jsonb_array_elements(c.artifacts::jsonb) a)
+                 ), 0) AS BIGINT)
+                 FROM capsules c JOIN intents i ON i.id = c.intent_id
+                 WHERE i.tenant_id = $1"
+            }
+        };
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .bind(tenant)
+            .fetch_one(self.pool())
+            .await?;
         Ok(n)
     }
 
@@ -217,7 +230,7 @@ impl Store {
         };
         let mut tx = self.write().await?;
         let tenant_exists: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM tenants WHERE id = ?")
+            sqlx::query_as("SELECT id FROM tenants WHERE id = $1")
                 .bind(tenant)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -227,7 +240,7 @@ impl Store {
         let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
         sqlx::query(
             "INSERT INTO api_keys (id, tenant_id, name, secret_hash, roles, created_at, expires_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&record.id)
         .bind(tenant)
@@ -246,7 +259,7 @@ impl Store {
     /// Keys of `tenant`, or of every tenant, oldest first.
     pub async fn keys(&self, tenant: Option<&str>) -> Result<Vec<KeyRecord>> {
         let rows = sqlx::query(
-            "SELECT * FROM api_keys WHERE ? IS NULL OR tenant_id = ? ORDER BY created_at, id",
+            "SELECT * FROM api_keys WHERE $1 IS NULL OR tenant_id = $2 ORDER BY created_at, id",
         )
         .bind(tenant)
         .bind(tenant)
@@ -260,7 +273,7 @@ impl Store {
     pub async fn revoke_key(&self, id: &str, actor: &Actor) -> Result<bool> {
         let mut tx = self.write().await?;
         let tenant: Option<(String,)> = sqlx::query_as(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2
              RETURNING tenant_id",
         )
         .bind(now())
@@ -285,7 +298,7 @@ impl Store {
         let Some(id) = auth::key_id(token) else {
             return Ok(Err(KeyRefused::Unknown));
         };
-        let row = sqlx::query("SELECT * FROM api_keys WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
@@ -330,7 +343,7 @@ impl Store {
         let NewKey { id, token, digest } = auth::new_key().map_err(super::Error::Random)?;
         let now = now();
         sqlx::query(
-            "INSERT INTO tenants (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO tenants (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
         )
         .bind(auth::DEFAULT_TENANT)
         .bind(&now)
@@ -339,7 +352,7 @@ impl Store {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         sqlx::query(
             "INSERT INTO api_keys (id, tenant_id, name, secret_hash, roles, created_at)
-             VALUES (?, ?, 'first admin', ?, ?, ?)",
+             VALUES ($1, $2, 'first admin', $3, $4, $5)",
         )
         .bind(&id)
         .bind(auth::DEFAULT_TENANT)

@@ -2,8 +2,8 @@
 //! written in the transaction that records that status, so an event is
 //! never lost to a crash. `crate::webhooks` sends them.
 
+use super::Conn;
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 use super::{ErrorInfo, IntentStatus, now, now_ms};
 
@@ -26,7 +26,7 @@ pub fn event_for(status: IntentStatus) -> Option<&'static str> {
 /// Queues the event `status` raises for every webhook of the intent's
 /// tenant subscribed to it, inside the caller's transaction.
 pub async fn enqueue(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     intent_id: &str,
     status: IntentStatus,
     error: Option<&ErrorInfo>,
@@ -36,7 +36,7 @@ pub async fn enqueue(
     };
     let hooks: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, events FROM webhooks
-         WHERE tenant_id = (SELECT tenant_id FROM intents WHERE id = ?)",
+         WHERE tenant_id = (SELECT tenant_id FROM intents WHERE id = $1)",
     )
     .bind(intent_id)
     .fetch_all(&mut *conn)
@@ -64,7 +64,7 @@ pub async fn enqueue(
         });
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, webhook_id, event, intent_id, payload, status, next_attempt_ms, created_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
         )
         .bind(&id)
         .bind(&hook)

@@ -70,19 +70,19 @@ impl Store {
             "DELETE FROM stage_outputs WHERE intent_id IN
                (SELECT id FROM intents
                 WHERE status IN ('completed', 'gate_failed', 'failed', 'rejected', 'cancelled')
-                  AND updated_at < ?)",
+                  AND updated_at < $1)",
         )
         .bind(&outputs)
         .execute(self.pool())
         .await?
         .rows_affected();
-        pruned.idempotency_keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+        pruned.idempotency_keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(cutoff(now, retention.idempotency_keys))
             .execute(self.pool())
             .await?
             .rows_affected();
         pruned.webhook_deliveries = sqlx::query(
-            "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND created_at < ?",
+            "DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'failed') AND created_at < $1",
         )
         .bind(cutoff(now, retention.webhook_deliveries))
         .execute(self.pool())
@@ -101,18 +101,18 @@ impl Store {
         let ids: Vec<(String,)> = sqlx::query_as(
             "SELECT id FROM intents
              WHERE status IN ('completed', 'gate_failed', 'failed', 'rejected', 'cancelled')
-               AND updated_at < ?",
+               AND updated_at < $1",
         )
         .bind(cutoff)
         .fetch_all(&mut *tx)
         .await?;
         for (id,) in &ids {
             for table in [
-                "DELETE FROM stage_outputs WHERE intent_id = ?",
-                "DELETE FROM stage_runs WHERE intent_id = ?",
-                "DELETE FROM idempotency_keys WHERE intent_id = ?",
-                "DELETE FROM capsules WHERE intent_id = ?",
-                "DELETE FROM intents WHERE id = ?",
+                "DELETE FROM stage_outputs WHERE intent_id = $1",
+                "DELETE FROM stage_runs WHERE intent_id = $1",
+                "DELETE FROM idempotency_keys WHERE intent_id = $1",
+                "DELETE FROM capsules WHERE intent_id = $1",
+                "DELETE FROM intents WHERE id = $1",
             ] {
                 sqlx::query(table).bind(id).execute(&mut *tx).await?;
             }
@@ -161,7 +161,7 @@ mod tests {
                 .put_output(id, "0/generate/1", &serde_json::json!({ "files": [] }))
                 .await
                 .unwrap();
-            sqlx::query("UPDATE intents SET status = ? WHERE id = ?")
+            sqlx::query("UPDATE intents SET status = $1 WHERE id = $2")
                 .bind(status.as_str())
                 .bind(id)
                 .execute(store.pool())

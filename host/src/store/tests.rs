@@ -1,7 +1,8 @@
-//! The store's job guarantees, in process on a SQLite file: leases belong
-//! to one worker, a restart releases only its own node's leases, and
-//! transactions that read before they write never fail because another
-//! writer committed in between.
+//! The store's job guarantees, in process, on a SQLite file and on a
+//! PostgreSQL database alike: leases belong to one worker, a restart
+//! releases only its own node's leases, transactions that read before they
+//! write never fail because another writer committed in between, and
+//! replicas sharing one database never claim the same intent twice.
 
 use std::time::Duration;
 
@@ -18,15 +19,66 @@ fn intent(id: &str) -> Intent {
     }
 }
 
-async fn open() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("qlp.db")).await.unwrap();
+#[path = "../../../tests/e2e/postgres.rs"]
+mod postgres;
+
+/// Where a test's records are: a SQLite file in a temporary directory, or
+/// a fresh database of the test process's PostgreSQL cluster.
+fn location(backend: Backend) -> (Option<tempfile::TempDir>, Location) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("qlp.db");
+            (Some(dir), Location::Sqlite(path))
+        }
+        Backend::Postgres => (
+            None,
+            Location::Postgres(postgres::Cluster::get().database()),
+        ),
+    }
+}
+
+async fn open_on(backend: Backend) -> (Option<tempfile::TempDir>, Store) {
+    let (dir, at) = location(backend);
+    let store = Store::connect(&at, Durability::Full).await.unwrap();
+    assert_eq!(store.backend(), backend);
     (dir, store)
 }
 
-#[tokio::test]
-async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so() {
-    let (_dir, store) = open().await;
+async fn open() -> (tempfile::TempDir, Store) {
+    let (dir, store) = open_on(Backend::Sqlite).await;
+    (dir.unwrap(), store)
+}
+
+/// Runs each test `name(backend)` on both backends, as `name::sqlite` and
+/// `name::postgres`.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both!(
+    a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so,
+    a_restart_releases_its_own_workers_leases_and_no_other_nodes,
+    a_claimed_intent_resumes_with_its_completed_outputs_and_interrupted_stages,
+    idempotent_inserts_racing_other_writers_never_fail,
+    a_tenant_at_its_running_limit_waits_while_other_tenants_go_ahead,
+    replicas_sharing_a_database_claim_each_intent_once,
+    a_capsule_and_its_receipts_read_back_as_written,
+);
+
+async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so(backend: Backend) {
+    let (_dir, store) = open_on(backend).await;
     store
         .insert_intent(&intent("a"), &Actor::for_tests())
         .await
@@ -66,9 +118,8 @@ async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so()
 
 const LEASE_FOR_TEST: Duration = Duration::from_secs(30);
 
-#[tokio::test]
-async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes() {
-    let (_dir, store) = open().await;
+async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes(backend: Backend) {
+    let (_dir, store) = open_on(backend).await;
     for id in ["mine", "legacy", "theirs"] {
         store
             .insert_intent(&intent(id), &Actor::for_tests())
@@ -88,9 +139,10 @@ async fn a_restart_releases_its_own_workers_leases_and_no_other_nodes() {
     assert_eq!(status("theirs").await, IntentStatus::Running);
 }
 
-#[tokio::test]
-async fn a_claimed_intent_resumes_with_its_completed_outputs_and_interrupted_stages() {
-    let (_dir, store) = open().await;
+async fn a_claimed_intent_resumes_with_its_completed_outputs_and_interrupted_stages(
+    backend: Backend,
+) {
+    let (_dir, store) = open_on(backend).await;
     store
         .insert_intent(&intent("a"), &Actor::for_tests())
         .await
@@ -131,9 +183,8 @@ async fn a_claimed_intent_resumes_with_its_completed_outputs_and_interrupted_sta
     );
 }
 
-#[tokio::test]
-async fn idempotent_inserts_racing_other_writers_never_fail() {
-    let (_dir, store) = open().await;
+async fn idempotent_inserts_racing_other_writers_never_fail(backend: Backend) {
+    let (_dir, store) = open_on(backend).await;
     // Writers that keep committing, as running pipelines do.
     let writers: Vec<_> = (0..4)
         .map(|w| {
@@ -187,9 +238,8 @@ fn busy_and_full_databases_are_told_apart_from_bugs() {
     assert_eq!(Error::Db(sqlx::Error::RowNotFound).unavailable(), None);
 }
 
-#[tokio::test]
-async fn a_tenant_at_its_running_limit_waits_while_other_tenants_go_ahead() {
-    let (_dir, store) = open().await;
+async fn a_tenant_at_its_running_limit_waits_while_other_tenants_go_ahead(backend: Backend) {
+    let (_dir, store) = open_on(backend).await;
     let actor = Actor::for_tests();
     store.create_tenant("acme", &actor).await.unwrap();
     let acme = actor.on("acme");
@@ -277,4 +327,177 @@ async fn a_database_file_moved_away_refuses_writes_serves_reads_and_recovers_whe
         "{refused}"
     );
     assert_eq!(store.file_state(), Some(FileState::Replaced));
+}
+
+async fn replicas_sharing_a_database_claim_each_intent_once(backend: Backend) {
+    let (_dir, at) = location(backend);
+    // Three stores on one database, as three replicas' are.
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(Store::connect(&at, Durability::Normal).await.unwrap());
+    }
+    let actor = Actor::for_tests();
+    let total = 60;
+    for i in 0..total {
+        replicas[i % 3]
+            .insert_intent(&intent(&format!("i{i:02}")), &actor)
+            .await
+            .unwrap();
+    }
+    // Two workers per replica claim until the queue is empty, finishing
+    // what they claim.
+    let workers: Vec<_> = (0..6)
+        .map(|w| {
+            let store = replicas[w % 3].clone();
+            tokio::spawn(async move {
+                let owner = format!("node{}/w{w}", w % 3);
+                let mut claimed = Vec::new();
+                while let Some(intent) = store.claim(&owner, LEASE_FOR_TEST).await.unwrap() {
+                    let done = (IntentStatus::Completed, None);
+                    assert!(
+                        store
+                            .finish_run(&intent.id, &owner, done, &[])
+                            .await
+                            .unwrap()
+                    );
+                    claimed.push(intent.id);
+                }
+                claimed
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for worker in workers {
+        claimed.extend(worker.await.unwrap());
+    }
+    claimed.sort();
+    let expected: Vec<String> = (0..total).map(|i| format!("i{i:02}")).collect();
+    assert_eq!(claimed, expected, "every intent claimed exactly once");
+    for id in &expected {
+        let record = replicas[0].get_intent(id).await.unwrap().unwrap();
+        assert_eq!(record.status, IntentStatus::Completed);
+    }
+    assert_eq!(replicas[2].queued_count().await.unwrap(), 0);
+}
+
+async fn a_capsule_and_its_receipts_read_back_as_written(backend: Backend) {
+    let (_dir, store) = open_on(backend).await;
+    let actor = Actor::for_tests();
+    store.insert_intent(&intent("a"), &actor).await.unwrap();
+    store.claim("n/w0", LEASE_FOR_TEST).await.unwrap().unwrap();
+    let mut capsule = CapsuleRecord {
+        intent_id: "a".into(),
+        tier: "standard".into(),
+        quality_score: 87,
+        gate_passed: false,
+        gate_reasons: vec!["score below 90".into()],
+        files: serde_json::json!([{ "path": "main.go", "size": 120, "blake3": "00" },
+                                  { "path": "go.mod", "size": 30, "blake3": "11" }]),
+        analyses: serde_json::json!({ "go": { "lines": 12 } }),
+        analysis_errors: serde_json::json!([]),
+        validations: serde_json::json!([]),
+        manifest: serde_json::json!({ "files": 2 }),
+        artifact_name: Some("a.zip".into()),
+        artifact_type: Some("application/zip".into()),
+        artifacts: serde_json::json!([{ "file_name": "a.zip", "bytes": 1000 }]),
+        receipt: None,
+        receipts: serde_json::json!([]),
+        created_at: now(),
+    };
+    store.insert_capsule(&capsule).await.unwrap();
+    // A repair round stores the capsule again: the last one stands.
+    capsule.quality_score = 93;
+    capsule.gate_passed = true;
+    capsule.gate_reasons = vec![];
+    store.insert_capsule(&capsule).await.unwrap();
+    let receipt = serde_json::json!({ "adapter": "qlp/filesystem", "path": "/out/a.zip" });
+    let done = (IntentStatus::Completed, None);
+    assert!(
+        store
+            .finish_run("a", "n/w0", done, std::slice::from_ref(&receipt))
+            .await
+            .unwrap()
+    );
+    let read = store.get_capsule("a").await.unwrap().unwrap();
+    assert_eq!(read.quality_score, 93);
+    assert!(read.gate_passed);
+    assert!(read.gate_reasons.is_empty());
+    assert_eq!(read.files, capsule.files);
+    assert_eq!(read.analyses, capsule.analyses);
+    assert_eq!(read.receipt, Some(receipt.clone()));
+    assert_eq!(read.receipts, serde_json::json!([receipt]));
+    assert_eq!(
+        store.tenant_stored_bytes("default").await.unwrap(),
+        120 + 30 + 1000,
+        "files' and artifacts' sizes"
+    );
+    let stages = store.stages("a").await.unwrap();
+    assert!(stages.is_empty());
+    let listed = store
+        .list_intents(
+            Visible {
+                tenant: "default",
+                submitted_by: None,
+            },
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, IntentStatus::Completed);
+}
+
+#[test]
+fn postgres_states_that_mean_not_now_are_told_apart_from_bugs() {
+    for busy in ["40001", "40P01", "55P03", "57014", "53300"] {
+        assert_eq!(
+            postgres_unavailable(busy),
+            Some(Unavailable::Busy),
+            "{busy}"
+        );
+    }
+    for gone in [
+        "25006", "08006", "08001", "53100", "53200", "57P01", "57P03", "58030",
+    ] {
+        assert_eq!(
+            postgres_unavailable(gone),
+            Some(Unavailable::Unwritable),
+            "{gone}"
+        );
+    }
+    // A unique violation, a syntax error, an undefined table: bugs.
+    for bug in ["23505", "42601", "42P01", "22P02"] {
+        assert_eq!(postgres_unavailable(bug), None, "{bug}");
+    }
+}
+
+#[test]
+fn a_database_location_is_a_postgres_url_or_a_sqlite_file() {
+    assert_eq!(
+        Location::parse("postgres://qlp:pw@db:5432/qlp"),
+        Ok(Location::Postgres("postgres://qlp:pw@db:5432/qlp".into()))
+    );
+    assert!(matches!(
+        Location::parse("postgresql://db/qlp"),
+        Ok(Location::Postgres(_))
+    ));
+    assert_eq!(
+        Location::parse("sqlite:///var/lib/qlp/qlp.db"),
+        Ok(Location::Sqlite("/var/lib/qlp/qlp.db".into()))
+    );
+    assert_eq!(
+        Location::parse("data/qlp.db"),
+        Ok(Location::Sqlite("data/qlp.db".into()))
+    );
+    let refused = Location::parse("mysql://u:secret@db/qlp").unwrap_err();
+    assert!(refused.contains("neither"), "{refused}");
+    assert!(
+        !refused.contains("secret"),
+        "the password is masked: {refused}"
+    );
+    assert!(Location::parse("").is_err());
+    assert_eq!(
+        Location::Postgres("postgres://qlp:pw@db/qlp".into()).display(),
+        "postgres://qlp:***@db/qlp"
+    );
 }
