@@ -242,6 +242,8 @@ pub struct Options {
     pub load_watch: load::Watch,
     /// `--db-sync` of the load case's server: `full` or `normal`.
     pub db_sync: String,
+    /// The load case's PostgreSQL database, instead of SQLite.
+    pub load_database: Option<String>,
 }
 
 /// Runs every case, or those [`Options::only`] selects.
@@ -366,15 +368,19 @@ pub async fn run(options: &Options) -> anyhow::Result<Vec<Case>> {
         );
         cases.push(summarize(&name, times));
     }
-    let name = format!(
-        "{LOAD_CASE}, {} clients, --db-sync {}",
-        options.load_clients, options.db_sync
-    );
+    let name = match &options.load_database {
+        None => format!(
+            "{LOAD_CASE}, {} clients, SQLite --db-sync {}",
+            options.load_clients, options.db_sync
+        ),
+        Some(_) => format!("{LOAD_CASE}, {} clients, PostgreSQL", options.load_clients),
+    };
     if wanted(&name) {
         let load = load::LoadOptions {
             plugin_dir: options.plugin_dir.clone(),
             trust: options.trust.clone(),
             db_sync: options.db_sync.clone(),
+            database: options.load_database.clone(),
             intents: options.load_intents,
             clients: options.load_clients,
             watch: options.load_watch,
@@ -410,6 +416,7 @@ async fn pipeline(
         max_queued: crate::server::DEFAULT_MAX_QUEUED,
         max_calls: 0,
         node_id: Some("bench".into()),
+        lease: crate::pipeline::LEASE.into(),
         cache_dir: Some(scratch.join("cache")),
         trust: Some(options.trust.clone()),
         lock: None,
@@ -420,6 +427,8 @@ async fn pipeline(
         keep_idempotency_keys: Duration::from_secs(24 * 3600).into(),
         keep_webhook_deliveries: Duration::from_secs(7 * 24 * 3600).into(),
         keep_capsules: None,
+        database: None,
+        capsule_dir: None,
         db_sync: db_sync.to_owned(),
         webhook_allow: vec![],
         allowed_hosts: vec![],

@@ -255,10 +255,14 @@ pub struct CapsuleDirs {
 }
 
 impl CapsuleDirs {
+    /// The data directory's `capsules/`.
     pub fn new(data_dir: &Path) -> Self {
-        Self {
-            root: data_dir.join("capsules"),
-        }
+        Self::at(data_dir.join("capsules"))
+    }
+
+    /// Capsules kept under `root`.
+    pub fn at(root: PathBuf) -> Self {
+        Self { root }
     }
 
     pub fn dir(&self, intent_id: &str) -> PathBuf {

@@ -174,6 +174,12 @@ struct BenchArgs {
     /// --db-sync`).
     #[arg(long, default_value = "full", value_parser = ["full", "normal"])]
     db_sync: String,
+    /// The load case's server keeps its records in this PostgreSQL
+    /// database (`qlp serve --database`) instead of a SQLite file: a new,
+    /// empty one (`createdb`), since the server's first start makes the
+    /// admin key the clients use.
+    #[arg(long)]
+    load_database: Option<String>,
 }
 
 #[derive(Subcommand)]

@@ -1734,6 +1734,9 @@ pub struct Dispatcher {
     running: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
     /// Set by [`Dispatcher::drain`]: workers claim nothing more.
     stopping: Arc<AtomicBool>,
+    /// How long a claim lasts without a heartbeat ([`LEASE`] unless the
+    /// operator set `--lease`).
+    lease: Duration,
 }
 
 impl Dispatcher {
@@ -1747,6 +1750,7 @@ impl Dispatcher {
         pipeline: Arc<Pipeline>,
         workers: usize,
         node: String,
+        lease: Duration,
     ) -> anyhow::Result<Self> {
         let released = pipeline.store.release_leases(&node).await?;
         if released > 0 {
@@ -1759,6 +1763,7 @@ impl Dispatcher {
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
             stopping: Arc::default(),
+            lease,
         };
         for i in 0..workers {
             let (this, pipeline, worker) = (this.clone(), pipeline.clone(), worker_id(&node, i));
@@ -1772,7 +1777,7 @@ impl Dispatcher {
             if self.stopping.load(Ordering::Relaxed) {
                 return;
             }
-            let intent = match pipeline.store.claim(node, LEASE).await {
+            let intent = match pipeline.store.claim(node, self.lease).await {
                 Ok(Some(intent)) => intent,
                 Ok(None) => {
                     tokio::select! {
@@ -1800,10 +1805,11 @@ impl Dispatcher {
                     node.to_owned(),
                     cancel.clone(),
                 );
+                let lease = self.lease;
                 tokio::spawn(async move {
                     loop {
-                        tokio::time::sleep(LEASE / 3).await;
-                        match store.heartbeat(&id, &node, LEASE).await {
+                        tokio::time::sleep(lease / 3).await;
+                        match store.heartbeat(&id, &node, lease).await {
                             Ok(Some(false)) => {}
                             Ok(Some(true)) => cancel.store(true, Ordering::Relaxed),
                             Ok(None) => {

@@ -3,8 +3,10 @@
 //! (which resume this node's unfinished intents), and serve the API until
 //! SIGINT or SIGTERM.
 //!
-//! Data directory layout: `qlp.db` (SQLite), `registry/` (plugin blobs and
-//! index), `cache/` (compiled components), `capsules/`, `tiers.lock`,
+//! Data directory layout: `qlp.db` (SQLite, unless `--database` names a
+//! PostgreSQL server or another file), `registry/` (plugin blobs and
+//! index), `cache/` (compiled components), `capsules/` (unless
+//! `--capsule-dir` puts them elsewhere), `tiers.lock`,
 //! `tiers.toml` when `qlp bundle import` installed one (see
 //! [`crate::bundle`]), and whatever directories the tiers file grants to
 //! plugins.
@@ -22,7 +24,7 @@ use crate::catalog::{Catalog, Source};
 use crate::pipeline::{Dispatcher, Pipeline};
 use crate::publishers::Publishers;
 use crate::runtime::{Runtime, RuntimeOptions};
-use crate::store::{Durability, Retention, Store};
+use crate::store::{Durability, Location, Retention, Store};
 use crate::tiers::Tiers;
 use qlp_registry::TrustPolicy;
 
@@ -61,6 +63,11 @@ pub struct ServeOptions {
     /// DATA_DIR/node-id.
     #[arg(long, env = "QLP_NODE_ID")]
     pub node_id: Option<String>,
+    /// How long a worker's claim on an intent lasts without a heartbeat
+    /// (renewed every third of it): a replica that dies has its intents
+    /// taken over by the others after this.
+    #[arg(long, env = "QLP_LEASE", default_value = "30s")]
+    pub lease: humantime::Duration,
     /// Where compiled components are cached (default: DATA_DIR/cache).
     /// Its artifacts are loaded as native code: only the server may be
     /// able to write there.
@@ -127,6 +134,18 @@ pub struct ServeOptions {
     /// them for ever. Delivered copies are not touched.
     #[arg(long, env = "QLP_KEEP_CAPSULES")]
     pub keep_capsules: Option<humantime::Duration>,
+    /// Where intents and their records are kept: a PostgreSQL URL
+    /// (`postgres://user:password@host:5432/qlp`, the database must
+    /// exist), which several replicas may share, or a SQLite file
+    /// (default: DATA_DIR/qlp.db).
+    #[arg(long, env = "QLP_DATABASE", value_parser = Location::parse)]
+    pub database: Option<Location>,
+    /// Where capsule files and artifacts are kept (default:
+    /// DATA_DIR/capsules). Replicas sharing a database share this
+    /// directory too (a network file system, a ReadWriteMany volume), so
+    /// any replica serves any capsule.
+    #[arg(long, env = "QLP_CAPSULE_DIR")]
+    pub capsule_dir: Option<PathBuf>,
     #[command(flatten)]
     pub sso: crate::sso::SsoOptions,
     #[command(flatten)]
@@ -185,6 +204,9 @@ impl Default for ConnectionLimits {
 /// How long a stopping server waits for requests in flight (an event
 /// stream never ends by itself) before it closes their connections.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The shortest `--lease`: a heartbeat every second at least.
+pub const MIN_LEASE: Duration = Duration::from_secs(3);
 
 impl ServeOptions {
     /// The retention the flags set.
@@ -360,9 +382,14 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         "normal" => Durability::Normal,
         _ => Durability::Full,
     };
-    let store = Store::open_with(&data.join("qlp.db"), durability)
+    let location = options
+        .database
+        .clone()
+        .unwrap_or_else(|| Location::Sqlite(data.join("qlp.db")));
+    let store = Store::connect(&location, durability)
         .await
-        .context("cannot open the database")?;
+        .with_context(|| format!("cannot open the database {}", location.display()))?;
+    tracing::info!(database = %location.display(), "records kept");
     restrict_permissions(data)?;
     let cache_dir = options
         .cache_dir
@@ -443,7 +470,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     for p in catalog.plugins.values() {
         tracing::info!(plugin = %p.info.name, version = %p.info.version, kind = %p.info.kind, "plugin loaded");
     }
-    let capsules = CapsuleDirs::new(data);
+    let capsules = match &options.capsule_dir {
+        Some(dir) => CapsuleDirs::at(dir.clone()),
+        None => CapsuleDirs::new(data),
+    };
     let pipeline = Arc::new(Pipeline {
         runtime,
         catalog: std::sync::RwLock::new(Arc::new(catalog)),
@@ -460,7 +490,14 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     });
     let node = node_id(options)?;
     tracing::info!(%node, "claiming intents as this node");
-    let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node).await?;
+    let lease: Duration = options.lease.into();
+    anyhow::ensure!(
+        lease >= MIN_LEASE,
+        "--lease {} is too short: heartbeats renew it every third, so it must be at least {}",
+        options.lease,
+        humantime::format_duration(MIN_LEASE)
+    );
+    let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node, lease).await?;
     if options.workers > 0 {
         crate::webhooks::start_sender(
             store.clone(),

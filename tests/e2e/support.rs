@@ -4,6 +4,11 @@
 //! `deploy/dev.sh test` (into `target/plugins` and `target/test-plugins`);
 //! `QLP_TEST_PLUGINS` and `QLP_TEST_FIXTURES` point elsewhere. A test fails
 //! with that instruction when they are missing rather than passing vacuously.
+//!
+//! `QLP_TEST_STORE=postgres` runs every server a test starts on PostgreSQL
+//! instead of SQLite (a database of the test process's cluster per data
+//! directory, so a restarted server finds its records), to hold the second
+//! store to the tests the first passes.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -135,6 +140,26 @@ pub fn client_with_key(key: &str) -> reqwest::Client {
         .expect("a client")
 }
 
+/// The PostgreSQL database a server on `data_dir` keeps its records in when
+/// the run asks for that store (`QLP_TEST_STORE=postgres`) and the test
+/// names no database itself: one per data directory, made at its first
+/// start.
+fn postgres_for(data_dir: &Path, args: &[&str]) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+    if std::env::var("QLP_TEST_STORE").as_deref() != Ok("postgres") || args.contains(&"--database")
+    {
+        return None;
+    }
+    let mut databases = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
+    let url = databases
+        .get_or_insert_with(HashMap::new)
+        .entry(data_dir.to_owned())
+        .or_insert_with(|| crate::postgres::Cluster::get().database());
+    Some(url.clone())
+}
+
 impl Server {
     /// Starts the server on `data_dir` with `args` after the common ones.
     pub fn start(data_dir: &Path, args: &[&str]) -> Self {
@@ -161,6 +186,7 @@ impl Server {
         env: &[(&str, &str)],
     ) -> Result<Self, NotStarted> {
         let cache = target_dir().join("qlp-test-cache");
+        let database = postgres_for(data_dir, args);
         let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
             .envs(env.iter().copied())
             .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
@@ -187,6 +213,7 @@ impl Server {
             } else {
                 Some("--drain-grace=2s")
             })
+            .args(database.iter().flat_map(|url| ["--database", url.as_str()]))
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

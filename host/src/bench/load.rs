@@ -45,6 +45,8 @@ pub struct LoadOptions {
     pub trust: PathBuf,
     /// `--db-sync` of the server: `full` or `normal`.
     pub db_sync: String,
+    /// A PostgreSQL URL the server keeps its records in, instead of SQLite.
+    pub database: Option<String>,
     /// Timed intents, in all.
     pub intents: usize,
     /// Client tasks submitting at once.
@@ -138,6 +140,12 @@ impl Server {
             .arg(format!("--db-sync={}", options.db_sync))
             .arg(format!("--workers={workers}"))
             .arg("--node-id=bench")
+            .args(
+                options
+                    .database
+                    .iter()
+                    .map(|url| format!("--database={url}")),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

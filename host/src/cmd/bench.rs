@@ -23,6 +23,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         load_clients: args.load_clients,
         load_watch: args.load_watch,
         db_sync: args.db_sync,
+        load_database: args.load_database,
     };
     let cases = qlp_host::bench::run(&options).await?;
     print!("{}", qlp_host::bench::table(&cases));
