@@ -331,6 +331,11 @@ fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
         json!({ "replicaCount": 3 }),
         json!({ "persistence": { "size": "lots" } }),
         json!({ "image": { "repository": "qlp" }, "unknown": true }),
+        json!({
+            "replicaCount": 3,
+            "database": { "existingSecret": "qlp-database" },
+            "capsules": { "existingClaim": "qlp-capsules" },
+        }),
     ]);
     let objects = |case: &serde_json::Value, template: &str| -> serde_json::Value {
         case["manifests"][format!("qlp/templates/{template}")][0].clone()
@@ -392,8 +397,44 @@ fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
     );
     assert_eq!(objects(&cases[1], "ingress.yaml")["kind"], "Ingress");
 
-    // The schema refuses what the chart cannot serve.
-    for (case, why) in [(2, "replicaCount"), (3, "persistence/size"), (4, "unknown")] {
+    // Replicas share a database named by a Secret and a capsule volume.
+    let set = objects(&cases[5], "statefulset.yaml");
+    assert_eq!(set["spec"]["replicas"], 3, "{:#}", cases[5]);
+    let container = &set["spec"]["template"]["spec"]["containers"][0];
+    let database = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "QLP_DATABASE")
+        .expect("QLP_DATABASE");
+    assert_eq!(
+        database["valueFrom"]["secretKeyRef"],
+        json!({ "name": "qlp-database", "key": "url" })
+    );
+    assert!(
+        container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "QLP_CAPSULE_DIR" && e["value"] == "/var/lib/qlp-capsules")
+    );
+    let volumes = &set["spec"]["template"]["spec"]["volumes"];
+    assert!(
+        volumes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["persistentVolumeClaim"]["claimName"] == "qlp-capsules"),
+        "{volumes:#}"
+    );
+
+    // The schema refuses what the chart cannot serve: several replicas
+    // without a shared database, a size that is not one, unknown values.
+    for (case, why) in [
+        (2, "existingSecret"),
+        (3, "persistence/size"),
+        (4, "unknown"),
+    ] {
         let refused = cases[case]["rejected"].as_str().unwrap_or_default();
         assert!(refused.contains(why), "case {case}: {:#}", cases[case]);
     }
