@@ -80,7 +80,13 @@ case "$command" in
         build_fixtures target/debug/qlp
         # The tests' qlp carries the plugins too, so that `qlp serve` alone
         # is tested as released; other tests turn them off.
-        QLP_EMBED_PLUGINS="$root/target/plugins" exec cargo test --workspace "$@"
+        QLP_EMBED_PLUGINS="$root/target/plugins" cargo test --workspace "$@"
+        # The second store held to the job tests the first passes (the
+        # whole run only): every server of jobs:: on PostgreSQL.
+        if [ $# -eq 0 ]; then
+            QLP_TEST_STORE=postgres QLP_EMBED_PLUGINS="$root/target/plugins" \
+                cargo test -p qlp-host --test e2e -- jobs::
+        fi
         ;;
     release)
         deploy/setup.sh

@@ -189,6 +189,9 @@ enum AuditCommand {
     Verify {
         #[arg(long, env = "QLP_DATA_DIR", default_value = ".qlp")]
         data_dir: PathBuf,
+        /// The server's `--database`, when not DATA_DIR/qlp.db.
+        #[arg(long, env = "QLP_DATABASE", value_parser = qlp_host::store::Location::parse)]
+        database: Option<qlp_host::store::Location>,
     },
 }
 
@@ -331,6 +334,10 @@ enum BundleCommand {
         /// The compile cache `qlp serve` uses (default: DATA_DIR/cache).
         #[arg(long, env = "QLP_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
+        /// The server's `--database`, whose audit trail records the
+        /// import (default: DATA_DIR/qlp.db).
+        #[arg(long, env = "QLP_DATABASE", value_parser = qlp_host::store::Location::parse)]
+        database: Option<qlp_host::store::Location>,
     },
 }
 

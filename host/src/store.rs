@@ -688,18 +688,33 @@ impl Store {
     /// its migrations; several replicas may do so at once (the migrator
     /// holds PostgreSQL's advisory lock while it runs).
     pub async fn open_postgres(url: &str) -> Result<Self> {
+        let store = Self::postgres(url, false).await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&store.pool)
+            .await?;
+        Ok(store)
+    }
+
+    /// A pool on a PostgreSQL database, without migrating it; every
+    /// transaction read-only when `read_only`.
+    async fn postgres(url: &str, read_only: bool) -> Result<Self> {
         install_drivers();
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(MAX_CONNECTIONS * 2)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .after_connect(|conn, _| {
+            .after_connect(move |conn, _| {
                 Box::pin(async move {
                     // A statement waiting on a lock past the busy timeout
                     // is reported busy, as SQLite's are.
                     sqlx::raw_sql("SET lock_timeout = '5s'; SET statement_timeout = '60s'")
                         .execute(&mut *conn)
                         .await?;
+                    if read_only {
+                        sqlx::raw_sql("SET default_transaction_read_only = on")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
                     Ok(())
                 })
             })
@@ -708,13 +723,21 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self {
             pool,
             backend: Backend::Postgres,
             guard: None,
             changes: Arc::default(),
         })
+    }
+
+    /// Opens an existing store for reading only, without migrating it
+    /// (see [`Store::open_read_only`]).
+    pub async fn open_read_only_at(location: &Location) -> Result<Self> {
+        match location {
+            Location::Sqlite(path) => Self::open_read_only(path).await,
+            Location::Postgres(url) => Self::postgres(url, true).await,
+        }
     }
 
     /// Which database this store keeps its records in.

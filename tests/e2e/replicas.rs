@@ -4,7 +4,7 @@
 //! Intents are submitted to them in turn, one replica is killed with
 //! SIGKILL while it runs stages, and every intent still completes exactly
 //! once with one delivery, as the database and the delivery directory
-//! show.
+//! show, and the audit chain the three appended to is intact.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -261,4 +261,25 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
     for server in replicas.into_iter().flatten() {
         server.stop();
     }
+
+    // The three replicas appended to one audit chain, never forking it:
+    // one entry per accepted submission, the chain intact.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'intent.submit'"
+        )
+        .await,
+        INTENTS as i64
+    );
+    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
+        .args(["audit", "verify", "--database", &url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success() && said.contains("intact"),
+        "{said}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }

@@ -1,12 +1,19 @@
 //! `qlp audit`: the audit trail's hash chain, checked.
 
+use anyhow::Context;
+use qlp_host::store::Location;
+
 use crate::AuditCommand;
 
 pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Verify { data_dir } = command;
-    let db = data_dir.join("qlp.db");
-    anyhow::ensure!(db.is_file(), "no database at {}", db.display());
-    let store = qlp_host::store::Store::open_read_only(&db).await?;
+    let AuditCommand::Verify { data_dir, database } = command;
+    let location = database.unwrap_or_else(|| Location::Sqlite(data_dir.join("qlp.db")));
+    if let Location::Sqlite(db) = &location {
+        anyhow::ensure!(db.is_file(), "no database at {}", db.display());
+    }
+    let store = qlp_host::store::Store::open_read_only_at(&location)
+        .await
+        .with_context(|| format!("cannot open the database {}", location.display()))?;
     let verified = store.verify_audit().await?;
     match verified.broken {
         None => {

@@ -38,6 +38,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
             data_dir,
             trust,
             cache_dir,
+            database,
         } => {
             let imported = qlp_host::bundle::import(
                 &bundle,
@@ -52,7 +53,12 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
                 println!("{name} {version} {digest}");
             }
             // The server's audit trail records what was installed under it.
-            let store = qlp_host::store::Store::open(&data_dir.join("qlp.db")).await?;
+            let location = database
+                .unwrap_or_else(|| qlp_host::store::Location::Sqlite(data_dir.join("qlp.db")));
+            let store =
+                qlp_host::store::Store::connect(&location, qlp_host::store::Durability::Full)
+                    .await
+                    .with_context(|| format!("cannot open the database {}", location.display()))?;
             let actor = qlp_host::store::Actor {
                 tenant: qlp_host::auth::DEFAULT_TENANT.into(),
                 identity: "cli:bundle-import".into(),
