@@ -364,6 +364,23 @@ fn install_builtin(data: &Path, policy: &mut TrustPolicy) -> anyhow::Result<Opti
     Ok(Some(dir))
 }
 
+/// The store `--database` names, else DATA_DIR/qlp.db, migrated.
+async fn open_store(options: &ServeOptions) -> anyhow::Result<Store> {
+    let durability = match options.db_sync.as_str() {
+        "normal" => Durability::Normal,
+        _ => Durability::Full,
+    };
+    let location = options
+        .database
+        .clone()
+        .unwrap_or_else(|| Location::Sqlite(options.data_dir.join("qlp.db")));
+    let store = Store::connect(&location, durability)
+        .await
+        .with_context(|| format!("cannot open the database {}", location.display()))?;
+    tracing::info!(database = %location.display(), "records kept");
+    Ok(store)
+}
+
 /// Everything `serve` builds before it binds: also used by tests.
 pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipeline>)> {
     let data = &options.data_dir;
@@ -378,18 +395,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         }
         None => Tiers::defaults(),
     };
-    let durability = match options.db_sync.as_str() {
-        "normal" => Durability::Normal,
-        _ => Durability::Full,
-    };
-    let location = options
-        .database
-        .clone()
-        .unwrap_or_else(|| Location::Sqlite(data.join("qlp.db")));
-    let store = Store::connect(&location, durability)
-        .await
-        .with_context(|| format!("cannot open the database {}", location.display()))?;
-    tracing::info!(database = %location.display(), "records kept");
+    let store = open_store(options).await?;
     restrict_permissions(data)?;
     let cache_dir = options
         .cache_dir

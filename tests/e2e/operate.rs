@@ -317,6 +317,39 @@ fn render_qlp_chart(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
     answer["cases"].as_array().expect("cases").clone()
 }
 
+/// A StatefulSet of three replicas reading the database URL from its
+/// Secret and mounting the shared capsule volume.
+fn replicas_share_a_database_and_a_capsule_volume(set: &serde_json::Value) {
+    assert_eq!(set["spec"]["replicas"], 3, "{set:#}");
+    let container = &set["spec"]["template"]["spec"]["containers"][0];
+    let database = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "QLP_DATABASE")
+        .expect("QLP_DATABASE");
+    assert_eq!(
+        database["valueFrom"]["secretKeyRef"],
+        json!({ "name": "qlp-database", "key": "url" })
+    );
+    assert!(
+        container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "QLP_CAPSULE_DIR" && e["value"] == "/var/lib/qlp-capsules")
+    );
+    let volumes = &set["spec"]["template"]["spec"]["volumes"];
+    assert!(
+        volumes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["persistentVolumeClaim"]["claimName"] == "qlp-capsules"),
+        "{volumes:#}"
+    );
+}
+
 #[test]
 fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
     let cases = render_qlp_chart(&[
@@ -398,35 +431,7 @@ fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
     assert_eq!(objects(&cases[1], "ingress.yaml")["kind"], "Ingress");
 
     // Replicas share a database named by a Secret and a capsule volume.
-    let set = objects(&cases[5], "statefulset.yaml");
-    assert_eq!(set["spec"]["replicas"], 3, "{:#}", cases[5]);
-    let container = &set["spec"]["template"]["spec"]["containers"][0];
-    let database = container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "QLP_DATABASE")
-        .expect("QLP_DATABASE");
-    assert_eq!(
-        database["valueFrom"]["secretKeyRef"],
-        json!({ "name": "qlp-database", "key": "url" })
-    );
-    assert!(
-        container["env"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["name"] == "QLP_CAPSULE_DIR" && e["value"] == "/var/lib/qlp-capsules")
-    );
-    let volumes = &set["spec"]["template"]["spec"]["volumes"];
-    assert!(
-        volumes
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v["persistentVolumeClaim"]["claimName"] == "qlp-capsules"),
-        "{volumes:#}"
-    );
+    replicas_share_a_database_and_a_capsule_volume(&objects(&cases[5], "statefulset.yaml"));
 
     // The schema refuses what the chart cannot serve: several replicas
     // without a shared database, a size that is not one, unknown values.

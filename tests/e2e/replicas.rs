@@ -87,10 +87,6 @@ fn files_under(dir: &Path) -> BTreeSet<String> {
     found
 }
 
-fn replica(replicas: &[Option<Server>], i: usize) -> &Server {
-    replicas[i].as_ref().expect("a live replica")
-}
-
 async fn scalar(db: &sqlx::PgPool, sql: &'static str) -> i64 {
     sqlx::query(sql)
         .fetch_one(db)
@@ -99,23 +95,46 @@ async fn scalar(db: &sqlx::PgPool, sql: &'static str) -> i64 {
         .get::<i64, _>(0)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
-    let url = Cluster::get().database();
-    let root = tempfile::tempdir().unwrap();
-    let capsules = root.path().join("shared/capsules");
-    let deliveries = root.path().join("shared/deliveries");
-    std::fs::create_dir_all(&deliveries).unwrap();
-    let tiers = tiers(root.path(), &deliveries);
-    let dirs = format!("{}:{}", plugins().display(), fixtures().display());
-    let start = |i: usize| {
-        let data = root.path().join(format!("r{i}"));
+/// The shared places of a replicated install and its running replicas.
+struct Replicas {
+    url: String,
+    root: tempfile::TempDir,
+    deliveries: std::path::PathBuf,
+    servers: Vec<Option<Server>>,
+}
+
+impl Replicas {
+    fn start(count: usize) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let deliveries = root.path().join("shared/deliveries");
+        std::fs::create_dir_all(&deliveries).unwrap();
+        let mut this = Self {
+            url: Cluster::get().database(),
+            root,
+            deliveries,
+            servers: vec![],
+        };
+        for i in 0..count {
+            let server = this.start_one(i);
+            this.servers.push(Some(server));
+        }
+        this
+    }
+
+    /// Replica `i`, `r<i>`: its own data directory, the shared database,
+    /// capsule directory and delivery directory.
+    fn start_one(&self, i: usize) -> Server {
+        let root = self.root.path();
+        let data = root.join(format!("r{i}"));
         if i > 0 {
             // The first replica made the admin key; the others share its
             // database and so its keys.
             std::fs::create_dir_all(&data).unwrap();
-            std::fs::copy(root.path().join("r0/admin.key"), data.join("admin.key")).unwrap();
+            std::fs::copy(root.join("r0/admin.key"), data.join("admin.key")).unwrap();
         }
+        let tiers = tiers(root, &self.deliveries);
+        let dirs = format!("{}:{}", plugins().display(), fixtures().display());
+        let capsules = root.join("shared/capsules");
         let node = format!("r{i}");
         Server::start(
             &data,
@@ -125,7 +144,7 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
                 "--tiers",
                 tiers.to_str().unwrap(),
                 "--database",
-                &url,
+                &self.url,
                 "--capsule-dir",
                 capsules.to_str().unwrap(),
                 "--node-id",
@@ -136,57 +155,48 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
                 "2",
             ],
         )
-    };
-    let mut replicas = vec![Some(start(0))];
-    replicas.push(Some(start(1)));
-    replicas.push(Some(start(2)));
-
-    // Round-robin submissions, each under an idempotency key; a retry of
-    // a key at another replica answers the same intent.
-    let mut ids = Vec::with_capacity(INTENTS);
-    for i in 0..INTENTS {
-        let id = submit(replica(&replicas, i % 3), &format!("key-{i}"), &intent(i)).await;
-        ids.push(id);
-    }
-    for i in [0, 7, 101, 199] {
-        let again = submit(
-            replica(&replicas, (i + 1) % 3),
-            &format!("key-{i}"),
-            &intent(i),
-        )
-        .await;
-        assert_eq!(again, ids[i], "a retried key at another replica");
     }
 
-    // Kill r1 once it is running a stage.
-    let db = sqlx::PgPool::connect(&url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let held: Vec<String> = loop {
-        let rows = sqlx::query(
-            "SELECT DISTINCT i.id FROM intents i JOIN stage_runs s ON s.intent_id = i.id
-             WHERE i.lease_owner LIKE 'r1/%' AND s.status = 'running' AND s.stage = 'validate'",
-        )
-        .fetch_all(&db)
-        .await
-        .unwrap();
-        if !rows.is_empty() {
-            break rows.iter().map(|r| r.get::<String, _>(0)).collect();
-        }
-        assert!(Instant::now() < deadline, "r1 never ran a validator");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    replicas[1].take().unwrap().kill();
+    fn get(&self, i: usize) -> &Server {
+        self.servers[i].as_ref().expect("a live replica")
+    }
 
-    // Everything completes on the two left.
+    /// Kills replica `i` with SIGKILL once it runs a validator, and returns
+    /// the intents it held.
+    async fn kill_while_validating(&mut self, db: &sqlx::PgPool, i: usize) -> Vec<String> {
+        let owner = format!("r{i}/%");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let held: Vec<String> = loop {
+            let rows = sqlx::query(
+                "SELECT DISTINCT i.id FROM intents i JOIN stage_runs s ON s.intent_id = i.id
+                 WHERE i.lease_owner LIKE $1 AND s.status = 'running' AND s.stage = 'validate'",
+            )
+            .bind(&owner)
+            .fetch_all(db)
+            .await
+            .unwrap();
+            if !rows.is_empty() {
+                break rows.iter().map(|r| r.get::<String, _>(0)).collect();
+            }
+            assert!(Instant::now() < deadline, "r{i} never ran a validator");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        self.servers[i].take().unwrap().kill();
+        held
+    }
+}
+
+/// Waits until no intent is queued or running.
+async fn all_ended(db: &sqlx::PgPool) {
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let open = scalar(
-            &db,
+            db,
             "SELECT COUNT(*) FROM intents WHERE status NOT IN ('completed', 'gate_failed', 'failed', 'rejected', 'cancelled')",
         )
         .await;
         if open == 0 {
-            break;
+            return;
         }
         assert!(
             Instant::now() < deadline,
@@ -194,41 +204,40 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
 
-    // From the database: every intent completed, once, with one delivery.
+/// From the database: every intent completed, once, with one delivery,
+/// and what the killed replica held ran its validator again elsewhere.
+async fn completed_once(db: &sqlx::PgPool, held: &[String]) {
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM intents").await,
+        scalar(db, "SELECT COUNT(*) FROM intents").await,
         INTENTS as i64,
         "no intent stored twice"
     );
     assert_eq!(
         scalar(
-            &db,
+            db,
             "SELECT COUNT(*) FROM intents WHERE status = 'completed'"
         )
         .await,
         INTENTS as i64
     );
-    let deliveries_per_intent = sqlx::query(
+    let rows = sqlx::query(
         "SELECT intent_id, COUNT(*) FROM stage_runs WHERE stage = 'deliver' AND status = 'succeeded'
          GROUP BY intent_id",
     )
-    .fetch_all(&db)
+    .fetch_all(db)
     .await
     .unwrap();
-    let counts: BTreeMap<String, i64> = deliveries_per_intent
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let counts: BTreeMap<String, i64> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
     assert_eq!(counts.len(), INTENTS);
     assert!(counts.values().all(|&n| n == 1), "{counts:?}");
-    // What r1 was running when it died ran again elsewhere.
-    for id in &held {
+    for id in held {
         let rows = sqlx::query(
             "SELECT status FROM stage_runs WHERE intent_id = $1 AND stage = 'validate'",
         )
         .bind(id)
-        .fetch_all(&db)
+        .fetch_all(db)
         .await
         .unwrap();
         let statuses: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
@@ -238,10 +247,32 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
             "{id}: {statuses:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
+    let mut replicas = Replicas::start(3);
+
+    // Round-robin submissions, each under an idempotency key; a retry of
+    // a key at another replica answers the same intent.
+    let mut ids = Vec::with_capacity(INTENTS);
+    for i in 0..INTENTS {
+        let id = submit(replicas.get(i % 3), &format!("key-{i}"), &intent(i)).await;
+        ids.push(id);
+    }
+    for i in [0, 7, 101, 199] {
+        let again = submit(replicas.get((i + 1) % 3), &format!("key-{i}"), &intent(i)).await;
+        assert_eq!(again, ids[i], "a retried key at another replica");
+    }
+
+    let db = sqlx::PgPool::connect(&replicas.url).await.unwrap();
+    let held = replicas.kill_while_validating(&db, 1).await;
+    all_ended(&db).await;
+    completed_once(&db, &held).await;
 
     // From the delivery directory: one file per intent, each the capsule's
     // artifact as any replica serves it.
-    let delivered = files_under(&deliveries);
+    let delivered = files_under(&replicas.deliveries);
     assert_eq!(delivered.len(), INTENTS, "{delivered:?}");
     for (n, id) in ids
         .iter()
@@ -249,16 +280,19 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
         .step_by(37)
         .chain(held.iter().enumerate())
     {
-        let server = replica(&replicas, if n % 2 == 0 { 0 } else { 2 });
+        let server = replicas.get(if n % 2 == 0 { 0 } else { 2 });
         let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
         let location = capsule["receipt"]["location"].as_str().expect("a receipt");
         assert!(delivered.contains(location), "{location}");
         let zip = server
             .get_bytes(&format!("/v1/capsules/{id}/download"))
             .await;
-        assert_eq!(std::fs::read(deliveries.join(location)).unwrap(), zip);
+        assert_eq!(
+            std::fs::read(replicas.deliveries.join(location)).unwrap(),
+            zip
+        );
     }
-    for server in replicas.into_iter().flatten() {
+    for server in std::mem::take(&mut replicas.servers).into_iter().flatten() {
         server.stop();
     }
 
@@ -273,7 +307,7 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
         INTENTS as i64
     );
     let verify = std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
-        .args(["audit", "verify", "--database", &url])
+        .args(["audit", "verify", "--database", &replicas.url])
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&verify.stdout);
