@@ -297,10 +297,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Backend;
+    use crate::store::tests::{on_both, open_on};
 
-    async fn trail(n: usize) -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("qlp.db")).await.unwrap();
+    async fn trail(backend: Backend, n: usize) -> (Option<tempfile::TempDir>, Store) {
+        let (dir, store) = open_on(backend).await;
         let actor = Actor::server("default");
         for i in 0..n {
             store
@@ -311,9 +312,8 @@ mod tests {
         (dir, store)
     }
 
-    #[tokio::test]
-    async fn an_untouched_chain_verifies_and_pages() {
-        let (_dir, store) = trail(5).await;
+    async fn an_untouched_chain_verifies_and_pages(backend: Backend) {
+        let (_dir, store) = trail(backend, 5).await;
         let verified = store.verify_audit().await.unwrap();
         assert_eq!(verified.entries, 5);
         assert_eq!(verified.broken, None);
@@ -336,9 +336,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn an_edited_entry_is_named() {
-        let (_dir, store) = trail(5).await;
+    async fn an_edited_entry_is_named(backend: Backend) {
+        let (_dir, store) = trail(backend, 5).await;
         sqlx::query("UPDATE audit_log SET outcome = 'refused' WHERE seq = 3")
             .execute(store.pool())
             .await
@@ -348,9 +347,8 @@ mod tests {
         assert!(broken.reason.contains("edited"), "{}", broken.reason);
     }
 
-    #[tokio::test]
-    async fn a_removed_entry_is_named() {
-        let (_dir, store) = trail(5).await;
+    async fn a_removed_entry_is_named(backend: Backend) {
+        let (_dir, store) = trail(backend, 5).await;
         sqlx::query("DELETE FROM audit_log WHERE seq = 2")
             .execute(store.pool())
             .await
@@ -360,9 +358,8 @@ mod tests {
         assert!(broken.reason.contains("missing"), "{}", broken.reason);
     }
 
-    #[tokio::test]
-    async fn a_rehashed_entry_still_breaks_the_link_to_its_successor() {
-        let (_dir, store) = trail(4).await;
+    async fn a_rehashed_entry_still_breaks_the_link_to_its_successor(backend: Backend) {
+        let (_dir, store) = trail(backend, 4).await;
         let mut e = store.audit_page(None, 1, 1).await.unwrap().remove(0);
         e.target = "forged".into();
         e.hash = e.expected_hash();
@@ -376,4 +373,11 @@ mod tests {
         assert_eq!(broken.seq, 3);
         assert!(broken.reason.contains("chain"), "{}", broken.reason);
     }
+
+    on_both!(
+        an_untouched_chain_verifies_and_pages,
+        an_edited_entry_is_named,
+        a_removed_entry_is_named,
+        a_rehashed_entry_still_breaks_the_link_to_its_successor,
+    );
 }

@@ -372,20 +372,15 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("qlp.db")).await.unwrap();
-        (dir, store)
-    }
+    use crate::store::Backend;
+    use crate::store::tests::{on_both, open_on};
 
     fn roles(r: &[Role]) -> BTreeSet<Role> {
         r.iter().copied().collect()
     }
 
-    #[tokio::test]
-    async fn the_first_admin_key_is_made_once_and_holds_every_role() {
-        let (_dir, store) = store().await;
+    async fn the_first_admin_key_is_made_once_and_holds_every_role(backend: Backend) {
+        let (_dir, store) = open_on(backend).await;
         assert!(store.keys(None).await.unwrap().is_empty());
         let failed = store
             .bootstrap_admin(|_| Err(std::io::Error::other("disk full")))
@@ -412,9 +407,8 @@ mod tests {
         assert!(caller.identity.starts_with("key:"));
     }
 
-    #[tokio::test]
-    async fn keys_are_refused_when_wrong_expired_or_revoked() {
-        let (_dir, store) = store().await;
+    async fn keys_are_refused_when_wrong_expired_or_revoked(backend: Backend) {
+        let (_dir, store) = open_on(backend).await;
         store
             .create_tenant("acme", &Actor::for_tests())
             .await
@@ -501,9 +495,8 @@ mod tests {
         assert!(listed[0].revoked_at.is_some());
     }
 
-    #[tokio::test]
-    async fn keys_need_an_existing_tenant_and_tenants_are_made_once() {
-        let (_dir, store) = store().await;
+    async fn keys_need_an_existing_tenant_and_tenants_are_made_once(backend: Backend) {
+        let (_dir, store) = open_on(backend).await;
         let none = store
             .create_key(
                 "ghost",
@@ -525,4 +518,10 @@ mod tests {
         assert_eq!(store.tenants().await.unwrap().len(), 1);
         assert!(store.keys(None).await.unwrap().is_empty());
     }
+
+    on_both!(
+        the_first_admin_key_is_made_once_and_holds_every_role,
+        keys_are_refused_when_wrong_expired_or_revoked,
+        keys_need_an_existing_tenant_and_tenants_are_made_once,
+    );
 }

@@ -126,7 +126,8 @@ impl Store {
 mod tests {
     use super::*;
     use crate::model::Intent;
-    use crate::store::{Actor, IntentStatus};
+    use crate::store::tests::{on_both, open_on};
+    use crate::store::{Actor, Backend, IntentStatus};
 
     fn intent(id: &str) -> Intent {
         Intent {
@@ -141,9 +142,8 @@ mod tests {
 
     /// A store with one finished intent (`done`) and one still waiting
     /// for approval (`waiting`), each with a stage output and a key.
-    async fn store_with_two_intents() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("qlp.db")).await.unwrap();
+    async fn store_with_two_intents(backend: Backend) -> (Option<tempfile::TempDir>, Store) {
+        let (dir, store) = open_on(backend).await;
         for (id, status) in [
             ("done", IntentStatus::Completed),
             ("waiting", IntentStatus::AwaitingApproval),
@@ -171,9 +171,8 @@ mod tests {
         (dir, store)
     }
 
-    #[tokio::test]
-    async fn nothing_younger_than_its_retention_is_pruned() {
-        let (_dir, store) = store_with_two_intents().await;
+    async fn nothing_younger_than_its_retention_is_pruned(backend: Backend) {
+        let (_dir, store) = store_with_two_intents(backend).await;
         let pruned = store
             .prune(&Retention::default(), SystemTime::now())
             .await
@@ -189,9 +188,8 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn outputs_of_finished_intents_and_old_keys_go_and_the_rest_stays() {
-        let (_dir, store) = store_with_two_intents().await;
+    async fn outputs_of_finished_intents_and_old_keys_go_and_the_rest_stays(backend: Backend) {
+        let (_dir, store) = store_with_two_intents(backend).await;
         let later = SystemTime::now() + Duration::from_secs(2 * 24 * 3600);
         let pruned = store.prune(&Retention::default(), later).await.unwrap();
         assert_eq!(pruned.stage_outputs, 1);
@@ -203,9 +201,8 @@ mod tests {
         assert!(store.get_intent("done").await.unwrap().is_some());
     }
 
-    #[tokio::test]
-    async fn a_capsule_retention_removes_finished_intents_whole() {
-        let (_dir, store) = store_with_two_intents().await;
+    async fn a_capsule_retention_removes_finished_intents_whole(backend: Backend) {
+        let (_dir, store) = store_with_two_intents(backend).await;
         let later = SystemTime::now() + Duration::from_secs(3600);
         let retention = Retention {
             capsules: Some(Duration::from_secs(60)),
@@ -216,4 +213,10 @@ mod tests {
         assert!(store.get_intent("done").await.unwrap().is_none());
         assert!(store.get_intent("waiting").await.unwrap().is_some());
     }
+
+    on_both!(
+        nothing_younger_than_its_retention_is_pruned,
+        outputs_of_finished_intents_and_old_keys_go_and_the_rest_stays,
+        a_capsule_retention_removes_finished_intents_whole,
+    );
 }

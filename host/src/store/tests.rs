@@ -38,7 +38,7 @@ fn location(backend: Backend) -> (Option<tempfile::TempDir>, Location) {
     }
 }
 
-async fn open_on(backend: Backend) -> (Option<tempfile::TempDir>, Store) {
+pub(super) async fn open_on(backend: Backend) -> (Option<tempfile::TempDir>, Store) {
     let (dir, at) = location(backend);
     let store = Store::connect(&at, Durability::Full).await.unwrap();
     assert_eq!(store.backend(), backend);
@@ -57,15 +57,16 @@ macro_rules! on_both {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name(super::Backend::Sqlite).await
+                super::$name($crate::store::Backend::Sqlite).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name(super::Backend::Postgres).await
+                super::$name($crate::store::Backend::Postgres).await
             }
         }
     )*};
 }
+pub(super) use on_both;
 
 on_both!(
     a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so,
