@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use sqlx::Connection;
+
 use super::*;
 
 fn intent(id: &str) -> Intent {
@@ -501,4 +503,103 @@ fn a_database_location_is_a_postgres_url_or_a_sqlite_file() {
         Location::Postgres("postgres://qlp:pw@db/qlp".into()).display(),
         "postgres://qlp:***@db/qlp"
     );
+    // No password, nothing masked or invented.
+    assert_eq!(
+        Location::Postgres("postgres://qlp@db/qlp".into()).display(),
+        "postgres://qlp@db/qlp"
+    );
+}
+
+/// Real errors from each database, through the store's own pool: the ones
+/// that mean "not now" are told apart from the ones that mean "wrong".
+#[tokio::test]
+async fn a_locked_sqlite_database_is_busy_and_a_bad_statement_is_not() {
+    let (dir, store) = open().await;
+    // Another process's writer holds the lock; this one does not wait.
+    let path = dir.path().join("qlp.db");
+    let url = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .to_url_lossy();
+    let mut holder = sqlx::AnyConnection::connect(url.as_str()).await.unwrap();
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let mut impatient = store.pool().acquire().await.unwrap();
+    sqlx::raw_sql("PRAGMA busy_timeout = 0")
+        .execute(&mut *impatient)
+        .await
+        .unwrap();
+    let busy = sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *impatient)
+        .await
+        .unwrap_err();
+    assert_eq!(Error::Db(busy).unavailable(), Some(Unavailable::Busy));
+    let wrong = sqlx::raw_sql("SELECT * FROM no_such_table")
+        .execute(&mut *impatient)
+        .await
+        .unwrap_err();
+    assert_eq!(Error::Db(wrong).unavailable(), None);
+    // A connection the database cannot be reached through.
+    let gone = Error::Db(sqlx::Error::Io(std::io::Error::other("connection reset")));
+    assert_eq!(gone.unavailable(), Some(Unavailable::Unwritable));
+}
+
+#[tokio::test]
+async fn a_postgres_lock_not_granted_in_time_is_busy_and_a_bad_statement_is_not() {
+    let (_dir, store) = open_on(Backend::Postgres).await;
+    let mut holder = store.pool().begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(42)) AS locked")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let mut impatient = store.pool().begin().await.unwrap();
+    sqlx::raw_sql("SET LOCAL lock_timeout = '50ms'")
+        .execute(&mut *impatient)
+        .await
+        .unwrap();
+    let busy = sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(42)) AS locked")
+        .execute(&mut *impatient)
+        .await
+        .unwrap_err();
+    assert_eq!(Error::Db(busy).unavailable(), Some(Unavailable::Busy));
+    drop(impatient);
+    let mut conn = store.pool().acquire().await.unwrap();
+    let wrong = sqlx::raw_sql("SELECT * FROM no_such_table")
+        .execute(&mut *conn)
+        .await
+        .unwrap_err();
+    assert_eq!(Error::Db(wrong).unavailable(), None);
+    holder.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_connections_keep_a_write_ahead_log_and_sync_as_asked() {
+    for (durability, synchronous) in [(Durability::Full, 2), (Durability::Normal, 1)] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_with(&dir.path().join("qlp.db"), durability)
+            .await
+            .unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(sync, synchronous, "{durability:?}");
+        let (keys,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(keys, 1);
+        let (timeout,): (i64,) = sqlx::query_as("PRAGMA busy_timeout")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(timeout, BUSY_TIMEOUT.as_millis() as i64);
+    }
 }
