@@ -82,10 +82,12 @@ case "$command" in
         # is tested as released; other tests turn them off.
         QLP_EMBED_PLUGINS="$root/target/plugins" cargo test --workspace "$@"
         # The second store held to the job tests the first passes (the
-        # whole run only): every server of jobs:: on PostgreSQL.
+        # whole run only): every server of jobs:: on PostgreSQL. Selected
+        # with --workspace, so that features resolve as above and nothing
+        # is built again (`-p qlp-host` would rebuild wasmtime).
         if [ $# -eq 0 ]; then
             QLP_TEST_STORE=postgres QLP_EMBED_PLUGINS="$root/target/plugins" \
-                cargo test -p qlp-host --test e2e -- jobs::
+                cargo test --workspace --test e2e -- jobs::
         fi
         ;;
     release)
