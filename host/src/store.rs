@@ -29,38 +29,38 @@ mod identity;
 pub mod outbox;
 mod retention;
 
-/// The claim's one statement (see [`Store::claim`]), in SQLite's words.
-const CLAIM_SQLITE: &str =
-    "UPDATE intents SET status = 'running', lease_owner = $1, lease_expires = $2, updated_at = $3
-     WHERE id = (SELECT q.id FROM intents q
-                 WHERE (q.status = 'queued' AND NOT EXISTS (
-                          SELECT 1 FROM tenants t
-                          WHERE t.id = q.tenant_id
-                            AND json_extract(t.policy, '$.max_running') IS NOT NULL
-                            AND (SELECT COUNT(*) FROM intents r
-                                 WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
-                                >= json_extract(t.policy, '$.max_running')))
-                    OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < $4))
-                 ORDER BY q.created_at, q.id LIMIT 1)
-     RETURNING *";
+/// The claim's one statement (see [`Store::claim`]), given how the
+/// dialect reads a tenant policy's `max_running` as a number, and what it
+/// adds to lock the chosen row.
+macro_rules! claim_sql {
+    ($max_running:literal, $lock:literal) => {
+        concat!(
+            "UPDATE intents SET status = 'running', lease_owner = $1, lease_expires = $2, updated_at = $3
+             WHERE id = (SELECT q.id FROM intents q
+                         WHERE (q.status = 'queued' AND NOT EXISTS (
+                                  SELECT 1 FROM tenants t
+                                  WHERE t.id = q.tenant_id
+                                    AND ", $max_running, " IS NOT NULL
+                                    AND (SELECT COUNT(*) FROM intents r
+                                         WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
+                                        >= ", $max_running, "))
+                            OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < $4))
+                         ORDER BY q.created_at, q.id LIMIT 1", $lock, ")
+             RETURNING *"
+        )
+    };
+}
 
-/// The same claim in PostgreSQL's: the row is locked as it is chosen, and
-/// a row another transaction holds (a cancel, a run ending) is passed
-/// over rather than waited for.
-const CLAIM_POSTGRES: &str =
-    "UPDATE intents SET status = 'running', lease_owner = $1, lease_expires = $2, updated_at = $3
-     WHERE id = (SELECT q.id FROM intents q
-                 WHERE (q.status = 'queued' AND NOT EXISTS (
-                          SELECT 1 FROM tenants t
-                          WHERE t.id = q.tenant_id
-                            AND (t.policy::jsonb ->> 'max_running') IS NOT NULL
-                            AND (SELECT COUNT(*) FROM intents r
-                                 WHERE r.tenant_id = q.tenant_id AND r.status = 'running')
-                                >= (t.policy::jsonb ->> 'max_running')::bigint))
-                    OR (q.status = 'running' AND (q.lease_expires IS NULL OR q.lease_expires < $4))
-                 ORDER BY q.created_at, q.id LIMIT 1
-                 FOR UPDATE OF q SKIP LOCKED)
-     RETURNING *";
+/// The claim in SQLite's words: its one writer needs no row lock.
+const CLAIM_SQLITE: &str = claim_sql!("json_extract(t.policy, '$.max_running')", "");
+
+/// The claim in PostgreSQL's: the row is locked as it is chosen, and a row
+/// another transaction holds (a cancel, a run ending) is passed over
+/// rather than waited for.
+const CLAIM_POSTGRES: &str = claim_sql!(
+    "CAST(t.policy::jsonb ->> 'max_running' AS BIGINT)",
+    " FOR UPDATE OF q SKIP LOCKED"
+);
 
 /// A connection of either backend.
 pub(crate) type Conn = sqlx::AnyConnection;
@@ -554,6 +554,12 @@ impl Location {
         Ok(Self::Sqlite(path.into()))
     }
 
+    /// `--database` if given, else the SQLite file `qlp.db` in the data
+    /// directory: where `qlp serve` and the commands beside it look.
+    pub fn chosen(database: Option<Location>, data_dir: &Path) -> Self {
+        database.unwrap_or_else(|| Self::Sqlite(data_dir.join("qlp.db")))
+    }
+
     /// The location for logs: a URL's password masked.
     pub fn display(&self) -> String {
         match self {
@@ -602,17 +608,28 @@ fn install_drivers() {
     ONCE.call_once(sqlx::any::install_default_drivers);
 }
 
-/// The pragmas every SQLite connection starts with; `busy_timeout` is
-/// [`BUSY_TIMEOUT`] (a test holds the two together).
-fn sqlite_pragmas(durability: Durability) -> &'static str {
-    match durability {
-        Durability::Full => {
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000"
-        }
-        Durability::Normal => {
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000"
-        }
-    }
+/// The pragmas every SQLite connection starts with.
+fn sqlite_pragmas(durability: Durability) -> sqlx::AssertSqlSafe<String> {
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    sqlx::AssertSqlSafe(format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = {}",
+        BUSY_TIMEOUT.as_millis()
+    ))
+}
+
+/// The settings every PostgreSQL connection starts with: a statement
+/// waiting on a lock past [`BUSY_TIMEOUT`] is reported busy, as SQLite's
+/// are; every transaction read-only when `read_only`.
+fn postgres_settings(read_only: bool) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!(
+        "SET lock_timeout = '{}ms'; SET statement_timeout = '60s'; SET default_transaction_read_only = {}",
+        BUSY_TIMEOUT.as_millis(),
+        if read_only { "on" } else { "off" }
+    ))
 }
 
 impl Store {
@@ -705,16 +722,9 @@ impl Store {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
-                    // A statement waiting on a lock past the busy timeout
-                    // is reported busy, as SQLite's are.
-                    sqlx::raw_sql("SET lock_timeout = '5s'; SET statement_timeout = '60s'")
+                    sqlx::raw_sql(postgres_settings(read_only))
                         .execute(&mut *conn)
                         .await?;
-                    if read_only {
-                        sqlx::raw_sql("SET default_transaction_read_only = on")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
                     Ok(())
                 })
             })

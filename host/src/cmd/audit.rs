@@ -7,7 +7,7 @@ use crate::AuditCommand;
 
 pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify { data_dir, database } = command;
-    let location = database.unwrap_or_else(|| Location::Sqlite(data_dir.join("qlp.db")));
+    let location = Location::chosen(database, &data_dir);
     if let Location::Sqlite(db) = &location {
         anyhow::ensure!(db.is_file(), "no database at {}", db.display());
     }

@@ -53,8 +53,7 @@ pub async fn run(command: BundleCommand) -> anyhow::Result<()> {
                 println!("{name} {version} {digest}");
             }
             // The server's audit trail records what was installed under it.
-            let location = database
-                .unwrap_or_else(|| qlp_host::store::Location::Sqlite(data_dir.join("qlp.db")));
+            let location = qlp_host::store::Location::chosen(database, &data_dir);
             let store =
                 qlp_host::store::Store::connect(&location, qlp_host::store::Durability::Full)
                     .await
