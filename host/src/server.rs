@@ -66,7 +66,7 @@ pub struct ServeOptions {
     /// How long a worker's claim on an intent lasts without a heartbeat
     /// (renewed every third of it): a replica that dies has its intents
     /// taken over by the others after this.
-    #[arg(long, env = "QLP_LEASE", default_value = "30s")]
+    #[arg(long, env = "QLP_LEASE", default_value = "30s", value_parser = parse_lease)]
     pub lease: humantime::Duration,
     /// Where compiled components are cached (default: DATA_DIR/cache).
     /// Its artifacts are loaded as native code: only the server may be
@@ -207,6 +207,18 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The shortest `--lease`: a heartbeat every second at least.
 pub const MIN_LEASE: Duration = Duration::from_secs(3);
+
+/// Reads `--lease`, refusing one shorter than [`MIN_LEASE`].
+fn parse_lease(text: &str) -> Result<humantime::Duration, String> {
+    let lease: humantime::Duration = text.parse().map_err(|e| format!("{e}"))?;
+    if Duration::from(lease) < MIN_LEASE {
+        return Err(format!(
+            "{lease} is too short: heartbeats renew it every third, so it must be at least {}",
+            humantime::format_duration(MIN_LEASE)
+        ));
+    }
+    Ok(lease)
+}
 
 impl ServeOptions {
     /// The retention the flags set.
@@ -370,10 +382,7 @@ async fn open_store(options: &ServeOptions) -> anyhow::Result<Store> {
         "normal" => Durability::Normal,
         _ => Durability::Full,
     };
-    let location = options
-        .database
-        .clone()
-        .unwrap_or_else(|| Location::Sqlite(options.data_dir.join("qlp.db")));
+    let location = Location::chosen(options.database.clone(), &options.data_dir);
     let store = Store::connect(&location, durability)
         .await
         .with_context(|| format!("cannot open the database {}", location.display()))?;
@@ -496,14 +505,13 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     });
     let node = node_id(options)?;
     tracing::info!(%node, "claiming intents as this node");
-    let lease: Duration = options.lease.into();
-    anyhow::ensure!(
-        lease >= MIN_LEASE,
-        "--lease {} is too short: heartbeats renew it every third, so it must be at least {}",
-        options.lease,
-        humantime::format_duration(MIN_LEASE)
-    );
-    let dispatcher = Dispatcher::start(pipeline.clone(), options.workers, node, lease).await?;
+    let dispatcher = Dispatcher::start(
+        pipeline.clone(),
+        options.workers,
+        node,
+        options.lease.into(),
+    )
+    .await?;
     if options.workers > 0 {
         crate::webhooks::start_sender(
             store.clone(),
@@ -709,4 +717,24 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 /// the fallback.
 pub fn default_data_dir() -> &'static Path {
     Path::new(".qlp")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_shorter_than_a_heartbeat_a_second_is_refused() {
+        assert_eq!(
+            parse_lease("3s").map(Duration::from),
+            Ok(Duration::from_secs(3))
+        );
+        assert_eq!(
+            parse_lease("2m").map(Duration::from),
+            Ok(Duration::from_secs(120))
+        );
+        let short = parse_lease("2999ms").unwrap_err();
+        assert!(short.contains("at least 3s"), "{short}");
+        assert!(parse_lease("soon").is_err());
+    }
 }

@@ -59,16 +59,21 @@ impl Cluster {
         CLUSTER.get_or_init(Cluster::start)
     }
 
-    fn command(&self, program: &str) -> Command {
-        let path = self.bin.join(program);
+    /// `program` run as the cluster's user.
+    fn as_user(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         match &self.run_as {
             Some(user) => {
                 let mut c = Command::new("runuser");
-                c.args(["-u", user, "--"]).arg(path);
+                c.args(["-u", user, "--"]).arg(program);
                 c
             }
-            None => Command::new(path),
+            None => Command::new(program),
         }
+    }
+
+    /// One of PostgreSQL's programs, run as the cluster's user.
+    fn command(&self, program: &str) -> Command {
+        self.as_user(self.bin.join(program))
     }
 
     fn start() -> Cluster {
@@ -134,19 +139,9 @@ impl Cluster {
             parent = std::process::id(),
             dir = self._dir.path().display(),
         );
-        let mut shell = match &self.run_as {
-            Some(user) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", user, "--", "sh", "-c", &script]);
-                c
-            }
-            None => {
-                let mut c = Command::new("sh");
-                c.args(["-c", &script]);
-                c
-            }
-        };
-        let mut watcher = shell
+        let mut watcher = self
+            .as_user("sh")
+            .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -25,15 +25,15 @@ fn intent(n: usize) -> Value {
 }
 
 /// One answer to a submission: status, body and whether it was a replay.
-struct Answer {
-    status: u16,
-    body: Value,
-    replayed: bool,
-    retry_after: Option<String>,
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub replayed: bool,
+    pub retry_after: Option<String>,
 }
 
 /// POSTs an intent under an idempotency key.
-async fn submit_keyed(
+pub(crate) async fn submit_keyed(
     http: &reqwest::Client,
     url: &str,
     body: &Value,

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 use crate::postgres::Cluster;
+use crate::reliability::submit_keyed;
 use crate::support::{Server, fixtures, plugins};
 
 const INTENTS: usize = 200;
@@ -54,19 +55,15 @@ fn intent(i: usize) -> Value {
     })
 }
 
-async fn submit(server: &Server, key: &str, body: &Value) -> String {
-    let response = server
-        .http
-        .post(server.endpoint("/v1/intents"))
-        .header("Idempotency-Key", key)
-        .json(body)
-        .send()
+/// Submits intent `i` under its idempotency key; returns the intent's id
+/// and whether the answer was a replay of an earlier acceptance.
+async fn submit(server: &Server, i: usize) -> (String, bool) {
+    let answer = submit_keyed(&server.http, &server.url, &intent(i), &format!("key-{i}"))
         .await
         .expect("POST");
-    let status = response.status();
-    let body: Value = response.json().await.expect("JSON");
-    assert!(status == 202 || status == 200, "{status}: {body}");
-    body["id"].as_str().expect("an id").to_owned()
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let id = answer.body["id"].as_str().expect("an id").to_owned();
+    (id, answer.replayed)
 }
 
 /// Every file under `dir`, as paths relative to it.
@@ -257,12 +254,17 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
     // a key at another replica answers the same intent.
     let mut ids = Vec::with_capacity(INTENTS);
     for i in 0..INTENTS {
-        let id = submit(replicas.get(i % 3), &format!("key-{i}"), &intent(i)).await;
+        let (id, replayed) = submit(replicas.get(i % 3), i).await;
+        assert!(!replayed, "key-{i} is new");
         ids.push(id);
     }
     for i in [0, 7, 101, 199] {
-        let again = submit(replicas.get((i + 1) % 3), &format!("key-{i}"), &intent(i)).await;
-        assert_eq!(again, ids[i], "a retried key at another replica");
+        let again = submit(replicas.get((i + 1) % 3), i).await;
+        assert_eq!(
+            again,
+            (ids[i].clone(), true),
+            "a retried key at another replica"
+        );
     }
 
     let db = sqlx::PgPool::connect(&replicas.url).await.unwrap();
@@ -316,4 +318,35 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
         "{said}{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+}
+
+/// What an operator gets wrong at start is refused with the flag named,
+/// and a database password never shows in what the server prints.
+#[test]
+fn a_short_lease_or_an_unreachable_database_stops_the_start_without_showing_the_password() {
+    let data = tempfile::tempdir().unwrap();
+    let refused = Server::try_start_env(data.path(), &["--lease", "1s"], &[])
+        .err()
+        .expect("a 1 s lease is refused");
+    assert!(
+        refused.log.contains("--lease") && refused.log.contains("at least 3s"),
+        "{}",
+        refused.log
+    );
+
+    let data = tempfile::tempdir().unwrap();
+    let password = "pw-4f1d8c0b7e";
+    // Port 1 on loopback: nothing listens there.
+    let url = format!("postgres://qlp:{password}@127.0.0.1:1/qlp");
+    let refused = Server::try_start_env(data.path(), &["--database", &url], &[])
+        .err()
+        .expect("an unreachable database stops the start");
+    assert!(
+        refused
+            .log
+            .contains("cannot open the database postgres://qlp:***@127.0.0.1:1/qlp"),
+        "{}",
+        refused.log
+    );
+    assert!(!refused.log.contains(password), "{}", refused.log);
 }

@@ -146,15 +146,14 @@ pub fn client_with_key(key: &str) -> reqwest::Client {
 /// start.
 fn postgres_for(data_dir: &Path, args: &[&str]) -> Option<String> {
     use std::collections::HashMap;
-    use std::sync::Mutex;
-    static DATABASES: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+    use std::sync::{LazyLock, Mutex};
+    static DATABASES: LazyLock<Mutex<HashMap<PathBuf, String>>> = LazyLock::new(Mutex::default);
     if std::env::var("QLP_TEST_STORE").as_deref() != Ok("postgres") || args.contains(&"--database")
     {
         return None;
     }
     let mut databases = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
     let url = databases
-        .get_or_insert_with(HashMap::new)
         .entry(data_dir.to_owned())
         .or_insert_with(|| crate::postgres::Cluster::get().database());
     Some(url.clone())
