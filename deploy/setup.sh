@@ -32,7 +32,9 @@
 #   - kubectl, whose kustomize builds the qlp/kubernetes packages in its
 #     tests (the machine images ship one; else Debian's kubernetes-client);
 #   - PostgreSQL's server programs (Debian's postgresql), with which the
-#     store's tests and the replica test start a cluster of their own.
+#     store's tests and the replica test start a cluster of their own;
+#   - schemathesis (PyPI, pinned, in its own virtual environment), which
+#     checks the running server against its OpenAPI description.
 set -euo pipefail
 
 need_rust="1.96"
@@ -229,5 +231,18 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 # Tests running as root start the cluster as the package's `postgres` user.
 id postgres >/dev/null 2>&1 || { log "PostgreSQL is installed but there is no postgres user"; exit 1; }
+
+# 17. schemathesis (PyPI, pinned) for the API's conformance test
+#     (tests/e2e/openapi.rs): it generates requests from the server's
+#     OpenAPI description and checks every answer against it. In a virtual
+#     environment of its own: its pins of jsonschema and hypothesis must
+#     not move the other tools' versions.
+st_pin="schemathesis==4.32.5"
+st_env="${XDG_DATA_HOME:-$HOME/.local/share}/qlp/schemathesis"
+if [ "$("$st_env/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" != "${st_pin#schemathesis==}" ]; then
+    log "installing $st_pin into $st_env"
+    python3 -m venv "$st_env"
+    "$st_env/bin/python" -m pip install --quiet --disable-pip-version-check "$st_pin"
+fi
 
 log "ready: $(rustc --version)"

@@ -6,22 +6,27 @@ pub mod access;
 mod admin;
 mod checks;
 mod error;
+mod extract;
+pub mod openapi;
 mod quotas;
 pub mod registry;
+pub mod types;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use extract::{Path, Query};
 use serde::Deserialize;
 use serde_json::json;
 
 pub use error::ApiError;
 pub use registry::RegistryState;
+use types::{Decision, RegisterWebhook, Requirements, SubmitIntent};
 
 use crate::auth::Caller;
 use crate::capsule::CapsuleDirs;
@@ -84,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/intents", post(submit_intent).get(list_intents))
         .route("/v1/analyses", post(analyze_intent))
         .route("/v1/intents/{id}", get(get_intent))
@@ -166,22 +172,27 @@ async fn refuse_oversized(
 /// state of the database file. The server stays up, and reads work, while
 /// the file is read-only, moved away or replaced, so the answer is 200 with
 /// `"status": "degraded"`.
-async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = types::Health)))]
+async fn healthz(State(state): State<AppState>) -> Json<types::Health> {
     let file = state.store.file_state();
     let status = match file {
         None | Some(crate::store::FileState::Writable) => "ok",
         Some(_) => "degraded",
     };
-    Json(json!({
-        "status": status,
-        "database": file,
-        "plugins": state.pipeline.catalog().plugins.len(),
-    }))
+    Json(types::Health {
+        status: status.into(),
+        database: file,
+        plugins: state.pipeline.catalog().plugins.len(),
+    })
 }
 
 /// Whether this server should be sent requests: its database answers and
 /// is writable, its plugins are loaded, and it is not stopping. 503 with
 /// the reasons otherwise, so a load balancer sends traffic elsewhere.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()), responses(
+    (status = 200, description = "Ready for requests", body = types::Readiness),
+    (status = 503, description = "Not ready: the reasons are listed", body = types::Readiness)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     let mut problems = vec![];
     if let Err(e) = state.store.ping().await {
@@ -210,11 +221,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
         problems.push("the server is stopping".into());
     }
     let ready = problems.is_empty();
-    let body = Json(json!({
-        "status": if ready { "ready" } else { "not-ready" },
-        "plugins": plugins,
-        "problems": problems,
-    }));
+    let body = Json(types::Readiness {
+        status: if ready { "ready" } else { "not-ready" }.into(),
+        plugins,
+        problems,
+    });
     if ready {
         body.into_response()
     } else {
@@ -224,6 +235,9 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// The Prometheus text exposition of [`crate::metrics`], with the queue's
 /// gauges read now.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()), responses(
+    (status = 200, description = "Prometheus text exposition", body = String,
+        content_type = "text/plain; version=0.0.4; charset=utf-8")))]
 async fn metrics(State(state): State<AppState>) -> Response {
     let (depth, oldest_age, running) = state.store.queue_gauges().await.unwrap_or((0, 0.0, 0));
     let stopping = state
@@ -286,27 +300,6 @@ async fn observe(
     response
 }
 
-/// `requirements` may be a list or one comma-separated string.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Requirements {
-    List(Vec<String>),
-    Text(String),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubmitIntent {
-    description: String,
-    #[serde(default)]
-    requirements: Option<Requirements>,
-    /// e.g. `{"framework": "FastAPI", "database": "PostgreSQL"}`
-    #[serde(default)]
-    constraints: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    tier: Option<String>,
-}
-
 /// Longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
@@ -339,12 +332,15 @@ fn accepted(intent_id: &str, tier: &str, replayed: bool) -> Response {
     let mut response = (
         StatusCode::ACCEPTED,
         [(header::LOCATION, location.clone())],
-        Json(json!({
-            "id": intent_id,
-            "status": "queued",
-            "tier": tier,
-            "links": { "self": location, "capsule": format!("/v1/capsules/{intent_id}") },
-        })),
+        Json(types::Accepted {
+            id: intent_id.to_owned(),
+            status: "queued".into(),
+            tier: tier.to_owned(),
+            links: types::AcceptedLinks {
+                this: location,
+                capsule: format!("/v1/capsules/{intent_id}"),
+            },
+        }),
     )
         .into_response();
     if replayed {
@@ -442,6 +438,15 @@ async fn replayed(
     Ok(accepted(first, &tier, true))
 }
 
+#[utoipa::path(post, path = "/v1/intents", tag = "intents",
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Retries with the same key and body answer the first intent")),
+    request_body = types::SubmitIntent,
+    responses(
+        (status = 202, description = "Accepted and queued", body = types::Accepted,
+            headers(("Location" = String, description = "The intent"))),
+        (status = 422, description = "Invalid intent (`EMPTY_DESCRIPTION`, `UNKNOWN_TIER`, `UNSUPPORTED_STACK`, `IDEMPOTENCY_KEY_REUSED`, …)", body = types::ErrorBody),
+    ))]
 async fn submit_intent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -517,15 +522,18 @@ async fn submit_intent(
     Ok(accepted(&intent.id, &intent.tier, false))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// At most 100; 50 when absent.
     limit: Option<u32>,
 }
 
 /// Entries of `GET /v1/audit` per page at most.
 pub const MAX_AUDIT_PAGE: u32 = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// The last sequence number already read.
     #[serde(default)]
@@ -535,24 +543,34 @@ struct AuditQuery {
 
 /// `GET /v1/audit`: the trail of the caller's tenant (of every tenant for
 /// an admin), oldest first, a page after `after`.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, description = "A page of the trail", body = types::AuditPage)))]
 async fn audit_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::AuditPage>, ApiError> {
     let tenant = (!caller.has(crate::auth::Role::Admin)).then_some(caller.tenant.as_str());
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_AUDIT_PAGE);
     let entries = state.store.audit_page(tenant, q.after, limit).await?;
     let next = entries.last().map(|e| e.seq);
-    Ok(Json(json!({ "entries": entries, "next_after": next })))
+    Ok(Json(types::AuditPage {
+        entries,
+        next_after: next,
+    }))
 }
 
 /// `POST /v1/analyses`: the planner's reading of an intent, without
 /// running it.
+#[utoipa::path(post, path = "/v1/analyses", tag = "intents", request_body = types::SubmitIntent,
+    responses(
+        (status = 200, description = "The planner's reading", body = types::Analysis),
+        (status = 422, description = "Invalid intent", body = types::ErrorBody),
+    ))]
 async fn analyze_intent(
     State(state): State<AppState>,
     body: Result<Json<SubmitIntent>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Analysis>, ApiError> {
     let Json(body) = body?;
     let catalog = state.pipeline.catalog();
     let (intent, tier_given) = intent_of(body, &catalog.tiers)?;
@@ -573,12 +591,22 @@ async fn analyze_intent(
     } else {
         plan.recommended_tier.clone()
     };
-    let mut answer = json!({ "analysis": plan, "tier": tier });
-    match agents_for(&catalog.tiers, &tier, Some(&plan)) {
-        Ok(agents) => answer["agents"] = json!(agents),
-        Err(e) => answer["unsupported"] = json!({ "code": e.code, "message": e.message }),
-    }
-    Ok(Json(answer))
+    let (agents, unsupported) = match agents_for(&catalog.tiers, &tier, Some(&plan)) {
+        Ok(agents) => (Some(agents), None),
+        Err(e) => (
+            None,
+            Some(types::ErrorBody {
+                code: e.code.into(),
+                message: e.message,
+            }),
+        ),
+    };
+    Ok(Json(types::Analysis {
+        analysis: serde_json::to_value(&plan).map_err(ApiError::internal)?,
+        tier,
+        agents,
+        unsupported,
+    }))
 }
 
 /// The agents `tier` runs for an intent with `plan`: its own, with the
@@ -609,11 +637,13 @@ fn planner_failed(f: Failure) -> ApiError {
     )
 }
 
+#[utoipa::path(get, path = "/v1/intents", tag = "intents", params(ListQuery),
+    responses((status = 200, description = "The caller's intents, newest first", body = types::IntentList)))]
 async fn list_intents(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(q): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::IntentList>, ApiError> {
     let visible = Visible {
         tenant: &caller.tenant,
         submitted_by: (!caller.sees_tenant()).then_some(caller.identity.as_str()),
@@ -622,7 +652,7 @@ async fn list_intents(
         .store
         .list_intents(visible, q.limit.unwrap_or(50).min(MAX_LISTED_INTENTS))
         .await?;
-    Ok(Json(json!({ "intents": intents })))
+    Ok(Json(types::IntentList { intents }))
 }
 
 /// The intent `id` if the caller may see it; 404 `INTENT_NOT_FOUND` both
@@ -641,25 +671,33 @@ async fn visible_intent(
         .ok_or_else(|| ApiError::not_found("INTENT_NOT_FOUND", format!("no intent `{id}`")))
 }
 
+#[utoipa::path(get, path = "/v1/intents/{id}", tag = "intents", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The intent and its stages", body = types::IntentView),
+        (status = 404, description = "`INTENT_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn get_intent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::IntentView>, ApiError> {
     let record = visible_intent(&state, &caller, &id).await?;
     let stages = state.store.stages(&id).await?;
-    let mut body = serde_json::to_value(&record).map_err(ApiError::internal)?;
-    body["stages"] = serde_json::to_value(stages).map_err(ApiError::internal)?;
-    if matches!(
+    let links = matches!(
         record.status,
         IntentStatus::Completed
             | IntentStatus::GateFailed
             | IntentStatus::AwaitingApproval
             | IntentStatus::Rejected
-    ) {
-        body["links"] = json!({ "capsule": format!("/v1/capsules/{id}") });
-    }
-    Ok(Json(body))
+    )
+    .then(|| types::IntentLinks {
+        capsule: format!("/v1/capsules/{id}"),
+    });
+    Ok(Json(types::IntentView {
+        record,
+        stages,
+        links,
+    }))
 }
 
 /// How often an event stream looks for news when nothing woke it: what
@@ -797,6 +835,11 @@ impl EventCursor {
 /// Server-sent events for an intent: `stage.started`, `stage.finished`,
 /// `iteration`, `gate` and `status`, from the first stage on; the stream
 /// ends after the intent does.
+#[utoipa::path(get, path = "/v1/intents/{id}/events", tag = "intents", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Server-sent events until the intent ends", body = types::StreamEvent, content_type = "text/event-stream"),
+        (status = 404, description = "`INTENT_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn intent_events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -852,6 +895,13 @@ async fn intent_events(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/v1/intents/{id}/cancel", tag = "intents", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Cancelled", body = types::Cancelled),
+        (status = 202, description = "Running: its plugins are being interrupted", body = types::Cancelled),
+        (status = 404, description = "`INTENT_NOT_FOUND`", body = types::ErrorBody),
+        (status = 409, description = "`INTENT_FINISHED`", body = types::ErrorBody),
+    ))]
 async fn cancel_intent(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -879,13 +929,20 @@ async fn cancel_intent(
             tracing::info!(intent = %id, "cancellation requested");
             Ok((
                 StatusCode::ACCEPTED,
-                Json(json!({ "id": id, "status": "running", "cancel_requested": true })),
+                Json(types::Cancelled {
+                    id,
+                    status: "running".into(),
+                    cancel_requested: Some(true),
+                }),
             )
                 .into_response())
         }
-        IntentStatus::Cancelled => {
-            Ok(Json(json!({ "id": id, "status": "cancelled" })).into_response())
-        }
+        IntentStatus::Cancelled => Ok(Json(types::Cancelled {
+            id,
+            status: "cancelled".into(),
+            cancel_requested: None,
+        })
+        .into_response()),
         finished => Err(ApiError::new(
             StatusCode::CONFLICT,
             "INTENT_FINISHED",
@@ -897,32 +954,37 @@ async fn cancel_intent(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Decision {
-    /// Accepted from clients of earlier versions and ignored: the decision
-    /// is recorded under the authenticated caller.
-    #[serde(default, rename = "by")]
-    _by: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    comment: String,
-}
-
+#[utoipa::path(post, path = "/v1/intents/{id}/approve", tag = "approval", params(("id" = String, Path)),
+    request_body(content = Option<types::Decision>, description = "Optional; an empty body is a decision without comment"),
+    responses(
+        (status = 200, description = "Recorded", body = types::Decided),
+        (status = 404, description = "`INTENT_NOT_FOUND`", body = types::ErrorBody),
+        (status = 409, description = "`NOT_AWAITING_APPROVAL`", body = types::ErrorBody),
+        (status = 422, description = "`COMMENT_TOO_LONG`", body = types::ErrorBody),
+    ))]
 async fn approve_intent(
     state: State<AppState>,
     caller: Extension<Caller>,
     id: Path<String>,
     body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Decided>, ApiError> {
     decide(state, caller, id, body, "approved").await
 }
 
+#[utoipa::path(post, path = "/v1/intents/{id}/reject", tag = "approval", params(("id" = String, Path)),
+    request_body(content = Option<types::Decision>, description = "Optional; an empty body is a decision without comment"),
+    responses(
+        (status = 200, description = "Recorded", body = types::Decided),
+        (status = 404, description = "`INTENT_NOT_FOUND`", body = types::ErrorBody),
+        (status = 409, description = "`NOT_AWAITING_APPROVAL`", body = types::ErrorBody),
+        (status = 422, description = "`COMMENT_TOO_LONG`", body = types::ErrorBody),
+    ))]
 async fn reject_intent(
     state: State<AppState>,
     caller: Extension<Caller>,
     id: Path<String>,
     body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Decided>, ApiError> {
     decide(state, caller, id, body, "rejected").await
 }
 
@@ -932,7 +994,7 @@ async fn decide(
     Path(id): Path<String>,
     body: Result<Json<Decision>, axum::extract::rejection::JsonRejection>,
     decision: &str,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::Decided>, ApiError> {
     // An empty body is a decision without comment.
     let body = match body {
         Ok(Json(body)) => body,
@@ -1002,21 +1064,18 @@ async fn decide(
     } else {
         "rejected"
     };
-    Ok(Json(
-        json!({ "id": id, "status": status, "approval": approval }),
-    ))
+    Ok(Json(types::Decided {
+        id,
+        status: status.into(),
+        approval,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RegisterWebhook {
-    url: String,
-    events: Vec<String>,
-    /// The HMAC key; generated when absent.
-    #[serde(default)]
-    secret: Option<String>,
-}
-
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = types::RegisterWebhook,
+    responses(
+        (status = 201, description = "Registered; the secret is shown this once", body = types::WebhookCreated),
+        (status = 422, description = "`INVALID_WEBHOOK`, `WEBHOOK_DESTINATION_REFUSED`", body = types::ErrorBody),
+    ))]
 async fn register_webhook(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -1046,21 +1105,30 @@ async fn register_webhook(
         Err(crate::webhooks::RegisterError::Store(e)) => return Err(e.into()),
     };
     tracing::info!(webhook = %hook.id, url = %crate::net::masked(&hook.url), "webhook registered");
-    let mut body = serde_json::to_value(&hook).map_err(ApiError::internal)?;
     // The secret is shown once, here.
-    body["secret"] = json!(secret);
+    let body = types::WebhookCreated {
+        webhook: hook,
+        secret,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
+    responses((status = 200, description = "The tenant's webhooks", body = types::WebhookList)))]
 async fn list_webhooks(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(
-        json!({ "webhooks": crate::webhooks::list(&state.store, &caller.tenant).await? }),
-    ))
+) -> Result<Json<types::WebhookList>, ApiError> {
+    Ok(Json(types::WebhookList {
+        webhooks: crate::webhooks::list(&state.store, &caller.tenant).await?,
+    }))
 }
 
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "`WEBHOOK_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn remove_webhook(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -1076,15 +1144,20 @@ async fn remove_webhook(
     }
 }
 
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "Its deliveries, newest first", body = types::DeliveryList),
+        (status = 404, description = "`WEBHOOK_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn webhook_deliveries(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::DeliveryList>, ApiError> {
     let deliveries = crate::webhooks::deliveries(&state.store, &caller.tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("WEBHOOK_NOT_FOUND", format!("no webhook `{id}`")))?;
-    Ok(Json(json!({ "deliveries": deliveries })))
+    Ok(Json(types::DeliveryList { deliveries }))
 }
 
 /// The capsule of intent `id`, if the caller may see the intent; 404
@@ -1107,13 +1180,17 @@ async fn capsule_record(
     })
 }
 
+#[utoipa::path(get, path = "/v1/capsules/{id}", tag = "capsules", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The capsule: files, reports, score, verdict, manifest", body = types::CapsuleView),
+        (status = 404, description = "`CAPSULE_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn get_capsule(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::CapsuleView>, ApiError> {
     let capsule = capsule_record(&state, &caller, &id).await?;
-    let mut body = serde_json::to_value(&capsule).map_err(ApiError::internal)?;
     let artifacts: Vec<String> = capsule
         .artifacts
         .as_array()
@@ -1122,17 +1199,22 @@ async fn get_capsule(
         .filter_map(|a| a["file_name"].as_str())
         .map(|name| format!("/v1/capsules/{id}/artifacts/{name}"))
         .collect();
-    body["links"] = json!({
-        "download": format!("/v1/capsules/{id}/download"),
-        "artifacts": artifacts,
-        "files": format!("/v1/capsules/{id}/files/"),
-        "sarif": format!("/v1/capsules/{id}/sarif"),
-        "intent": format!("/v1/intents/{id}"),
-    });
-    Ok(Json(body))
+    let links = types::CapsuleLinks {
+        download: format!("/v1/capsules/{id}/download"),
+        artifacts,
+        files: format!("/v1/capsules/{id}/files/"),
+        sarif: format!("/v1/capsules/{id}/sarif"),
+        intent: format!("/v1/intents/{id}"),
+    };
+    Ok(Json(types::CapsuleView { capsule, links }))
 }
 
 /// The capsule's validation reports as a SARIF 2.1.0 log.
+#[utoipa::path(get, path = "/v1/capsules/{id}/sarif", tag = "capsules", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The validation findings as SARIF 2.1.0", body = Object, content_type = "application/sarif+json"),
+        (status = 404, description = "`CAPSULE_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn capsule_sarif(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -1162,6 +1244,11 @@ async fn capsule_sarif(
 }
 
 /// The capsule's main artifact (its tier's first exporter's).
+#[utoipa::path(get, path = "/v1/capsules/{id}/download", tag = "capsules", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The main artifact", body = types::Binary, content_type = "*/*"),
+        (status = 404, description = "`CAPSULE_NOT_FOUND`, `ARTIFACT_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn download_capsule(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -1178,6 +1265,12 @@ async fn download_capsule(
 }
 
 /// Any artifact of the capsule, by file name.
+#[utoipa::path(get, path = "/v1/capsules/{id}/artifacts/{name}", tag = "capsules",
+    params(("id" = String, Path), ("name" = String, Path)),
+    responses(
+        (status = 200, description = "One exporter's artifact", body = types::Binary, content_type = "*/*"),
+        (status = 404, description = "`CAPSULE_NOT_FOUND`, `ARTIFACT_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn capsule_artifact(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -1223,6 +1316,12 @@ async fn artifact_response(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/v1/capsules/{id}/files/{path}", tag = "capsules",
+    params(("id" = String, Path), ("path" = String, Path, description = "A file's path in the capsule")),
+    responses(
+        (status = 200, description = "The file: text (`text/plain; charset=utf-8`), or bytes (`application/octet-stream`)", body = types::Binary, content_type = "*/*"),
+        (status = 404, description = "`CAPSULE_NOT_FOUND`, `FILE_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn capsule_file(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -1262,7 +1361,9 @@ async fn capsule_file(
 /// The loaded plugins, each with what it declares and what its calls
 /// actually get (`granted`: declared and granted; configuration by key
 /// only, since values may be secrets).
-async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> {
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins",
+    responses((status = 200, description = "The plugins the tiers in force run, by name", body = types::PluginList)))]
+async fn list_plugins(State(state): State<AppState>) -> Json<types::PluginList> {
     let catalog = state.pipeline.catalog();
     let tiers = state.pipeline.tiers();
     let mut plugins: Vec<_> = catalog
@@ -1271,58 +1372,68 @@ async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> 
         .map(|p| {
             let grant = tiers.grants.get(&p.info.name).cloned().unwrap_or_default();
             let effective = grant.effective(&p.info.capabilities);
-            json!({
-                "name": p.info.name,
-                "version": p.info.version,
-                "kind": p.info.kind,
-                "description": p.info.description,
-                "capabilities": p.info.capabilities,
-                "granted": {
-                    "http": effective.http,
-                    "directory": effective.directory.map(|(dir, writable)| json!({
-                        "path": dir,
-                        "writable": writable,
-                    })),
-                    "config": grant.config.keys().collect::<Vec<_>>(),
-                    "secrets": effective.secrets.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            types::PluginView {
+                name: p.info.name.clone(),
+                version: p.info.version.clone(),
+                kind: p.info.kind,
+                description: p.info.description.clone(),
+                capabilities: p.info.capabilities.clone(),
+                granted: types::Granted {
+                    http: effective.http.to_vec(),
+                    directory: effective
+                        .directory
+                        .map(|(dir, writable)| types::GrantedDirectory {
+                            path: dir.display().to_string(),
+                            writable,
+                        }),
+                    config: grant.config.keys().cloned().collect(),
+                    secrets: effective
+                        .secrets
+                        .iter()
+                        .map(|(k, _)| (*k).to_owned())
+                        .collect(),
                 },
-                "digest": p.digest,
-                "size": p.size,
-                "languages": p.languages,
-                "extensions": p.extensions,
-            })
+                digest: p.digest.clone(),
+                size: p.size as u64,
+                languages: p.languages.clone(),
+                extensions: p.extensions.clone(),
+            }
         })
         .collect();
-    plugins.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
-    Json(json!({ "plugins": plugins }))
+    plugins.sort_by(|a, b| a.name.cmp(&b.name));
+    Json(types::PluginList { plugins })
 }
 
 /// The tiers in force: each one's stages in the order they may run, its
 /// gate, repair rounds, approval and concurrency; and the planner.
-async fn list_tiers(State(state): State<AppState>) -> Json<serde_json::Value> {
+#[utoipa::path(get, path = "/v1/tiers", tag = "plugins",
+    responses((status = 200, description = "The configured tiers and planner", body = types::TierList)))]
+async fn list_tiers(State(state): State<AppState>) -> Json<types::TierList> {
     let tiers = state.pipeline.tiers();
-    let list: Vec<serde_json::Value> = tiers
+    // Serializing derived types to JSON values cannot fail.
+    fn value(v: &impl serde::Serialize) -> serde_json::Value {
+        serde_json::to_value(v).unwrap_or_default()
+    }
+    let list = tiers
         .tiers
         .iter()
-        .map(|(name, tier)| {
-            json!({
-                "name": name,
-                "description": tier.description,
-                "stages": tier.order.iter().map(|&i| &tier.stages[i]).collect::<Vec<_>>(),
-                "exporter": tier.exporters.first(),
-                "exporters": tier.exporters,
-                "delivery": tier.delivery,
-                "deliveries": tier.deliveries,
-                "gate": tier.gate,
-                "max_iterations": tier.max_iterations,
-                "approval": tier.approval,
-                "concurrency": tier.concurrency(),
-                "conflicts": tier.conflicts,
-            })
+        .map(|(name, tier)| types::TierView {
+            name: name.clone(),
+            description: tier.description.clone(),
+            stages: tier.order.iter().map(|&i| value(&tier.stages[i])).collect(),
+            exporter: tier.exporters.first().cloned(),
+            exporters: tier.exporters.clone(),
+            delivery: tier.delivery.clone(),
+            deliveries: tier.deliveries.iter().map(value).collect(),
+            gate: value(&tier.gate),
+            max_iterations: tier.max_iterations,
+            approval: tier.approval,
+            concurrency: tier.concurrency(),
+            conflicts: value(&tier.conflicts),
         })
         .collect();
-    Json(json!({
-        "tiers": list,
-        "planner": tiers.planner.as_ref().map(|p| &p.plugin),
-    }))
+    Json(types::TierList {
+        tiers: list,
+        planner: tiers.planner.as_ref().map(|p| p.plugin.clone()),
+    })
 }

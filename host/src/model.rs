@@ -6,11 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 /// The user's request, as accepted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Intent {
     pub id: String,
     pub description: String,
     pub requirements: Vec<String>,
+    /// `[name, value]` pairs, e.g. `["database", "PostgreSQL"]`.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub constraints: Vec<(String, String)>,
     pub tier: String,
     /// Whether agents generate the project or it was uploaded to be
@@ -20,7 +22,7 @@ pub struct Intent {
 }
 
 /// What an intent asks for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum IntentKind {
     /// Agents generate a project from the description.
@@ -95,7 +97,7 @@ pub struct Finding {
     pub line: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginKind {
     Agent,
@@ -125,7 +127,7 @@ impl std::fmt::Display for PluginKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "value", rename_all = "kebab-case")]
 pub enum Capability {
     DirectoryRead,

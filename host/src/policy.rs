@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::tiers::Tiers;
 
 /// A tenant's policy, as stored (JSON) and as the API takes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPolicy {
     /// The tiers the tenant may use; empty: every tier.

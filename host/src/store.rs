@@ -209,7 +209,7 @@ const MAX_CONNECTIONS: u32 = 8;
 const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Where an intent is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IntentStatus {
     Queued,
@@ -265,13 +265,13 @@ impl IntentStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorInfo {
     pub code: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IntentRecord {
     #[serde(flatten)]
     pub intent: Intent,
@@ -300,7 +300,7 @@ pub struct Visible<'a> {
 }
 
 /// A person's decision on a capsule awaiting approval.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Approval {
     /// `approved` or `rejected`.
     pub decision: String,
@@ -330,7 +330,7 @@ impl From<sqlx::Error> for DecideError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StageStatus {
     Running,
@@ -364,7 +364,7 @@ impl StageStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StageRecord {
     pub seq: i64,
     /// The repair round the stage belongs to; 0 is the first generation.
@@ -385,7 +385,7 @@ pub struct StageRecord {
 }
 
 /// A capsule's row; JSON columns are kept as parsed values.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CapsuleRecord {
     pub intent_id: String,
     pub tier: String,

@@ -65,7 +65,7 @@ fn jitter() -> f64 {
 }
 
 /// A registered webhook, without its secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Webhook {
     pub id: String,
     pub url: String,

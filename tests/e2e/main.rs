@@ -6,6 +6,7 @@ mod delivery;
 mod jobs;
 mod llm;
 mod oci;
+mod openapi;
 mod operate;
 mod postgres;
 mod publish;

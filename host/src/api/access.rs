@@ -46,6 +46,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // Counts and timings by route, tier, stage and plugin: no tenant's
     // identifiers or data.
     ("GET", "/metrics", Access::Open),
+    ("GET", "/v1/openapi.json", Access::Open),
     ("POST", "/v1/intents", Access::Roles(&[Submitter])),
     ("GET", "/v1/intents", Access::Roles(READERS)),
     ("POST", "/v1/analyses", Access::Roles(&[Submitter])),
@@ -214,6 +215,35 @@ pub async fn check_host(State(state): State<AppState>, request: Request, next: N
     }
 }
 
+/// The methods the access table lists for the route template `path`
+/// (`HEAD` with `GET`).
+pub fn methods(path: &str) -> Vec<&'static str> {
+    let mut methods: Vec<&'static str> = ROUTES
+        .iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(m, _, _)| *m)
+        .collect();
+    if methods.contains(&"GET") {
+        methods.push("HEAD");
+    }
+    methods
+}
+
+/// 405 `METHOD_NOT_ALLOWED` with the `Allow` header, for a method the
+/// route does not answer: before authentication, as the router would.
+fn method_not_allowed(allowed: &[&str]) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("this endpoint answers {}", allowed.join(", ")),
+    )
+    .into_response();
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
 /// The bearer token of a request, if it presents one.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -250,6 +280,10 @@ pub async fn authorize(
         return next.run(request).await;
     };
     let Some(access) = access(request.method(), path.as_str()) else {
+        let allowed = methods(path.as_str());
+        if !allowed.is_empty() {
+            return method_not_allowed(&allowed);
+        }
         tracing::error!(method = %request.method(), path = path.as_str(), "route missing from the access table");
         return ApiError::new(
             StatusCode::FORBIDDEN,

@@ -6,14 +6,15 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::json;
 
+use super::extract::{Path, Query};
+use super::types::{self, NewKey, NewTenant};
 use super::{ApiError, AppState};
 use crate::auth::{self, Caller, Role};
 use crate::policy::TenantPolicy;
@@ -26,6 +27,19 @@ pub const MAX_KEY_NAME_CHARS: usize = 200;
 /// rotated instead.
 pub const MAX_KEY_LIFETIME: std::time::Duration = std::time::Duration::from_secs(5 * 366 * 86_400);
 
+/// This module's operations, for [`super::openapi`].
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create_tenant,
+    list_tenants,
+    tenant_policy,
+    set_tenant_policy,
+    create_key,
+    list_keys,
+    revoke_key
+))]
+pub struct Doc;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/tenants", post(create_tenant).get(list_tenants))
@@ -37,12 +51,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/keys/{id}", delete(revoke_key))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewTenant {
-    id: String,
-}
-
+#[utoipa::path(post, path = "/v1/tenants", tag = "admin", request_body = NewTenant,
+    responses(
+        (status = 201, description = "Created", body = types::TenantCreated),
+        (status = 409, description = "`TENANT_EXISTS`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_TENANT`", body = types::ErrorBody),
+    ))]
 async fn create_tenant(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -74,18 +88,24 @@ async fn create_tenant(
         Err(e) => return Err(create_failed(e)),
     }
     tracing::info!(tenant = %body.id, by = %caller.identity, "tenant created");
-    Ok((StatusCode::CREATED, Json(json!({ "id": body.id }))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(types::TenantCreated { id: body.id }),
+    )
+        .into_response())
 }
 
-async fn list_tenants(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let tenants: Vec<_> = state
+#[utoipa::path(get, path = "/v1/tenants", tag = "admin",
+    responses((status = 200, description = "Every tenant", body = types::TenantList)))]
+async fn list_tenants(State(state): State<AppState>) -> Result<Json<types::TenantList>, ApiError> {
+    let tenants = state
         .store
         .tenants()
         .await?
         .into_iter()
-        .map(|(id, created_at)| json!({ "id": id, "created_at": created_at }))
+        .map(|(id, created_at)| types::TenantSummary { id, created_at })
         .collect();
-    Ok(Json(json!({ "tenants": tenants })))
+    Ok(Json(types::TenantList { tenants }))
 }
 
 fn no_tenant(id: &str) -> ApiError {
@@ -93,30 +113,40 @@ fn no_tenant(id: &str) -> ApiError {
 }
 
 /// `GET /v1/tenants/{id}/policy`: `{}` for a tenant without one.
+#[utoipa::path(get, path = "/v1/tenants/{id}/policy", tag = "admin", params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The tenant's policy", body = TenantPolicy),
+        (status = 404, description = "`NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn tenant_policy(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TenantPolicy>, ApiError> {
     if !caller.has(Role::Admin) && caller.tenant != id {
         return Err(no_tenant(&id));
     }
     match state.store.tenant_policy(&id).await? {
-        Some(policy) => Ok(Json(
-            serde_json::to_value(policy).map_err(ApiError::internal)?,
-        )),
+        Some(policy) => Ok(Json(policy)),
         None => Err(no_tenant(&id)),
     }
 }
 
 /// `PUT /v1/tenants/{id}/policy`: replaces the policy, checked against the
 /// server's tiers.
+#[utoipa::path(put, path = "/v1/tenants/{id}/policy", tag = "admin", params(("id" = String, Path)),
+    request_body = TenantPolicy,
+    responses(
+        (status = 200, description = "The policy set", body = TenantPolicy),
+        (status = 404, description = "`NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`UNKNOWN_TIER`, `UNKNOWN_RULE_PACK`, …", body = types::ErrorBody),
+    ))]
 async fn set_tenant_policy(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Json<TenantPolicy>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TenantPolicy>, ApiError> {
     let Json(policy) = body?;
     let catalog = state.pipeline.catalog();
     policy
@@ -130,22 +160,15 @@ async fn set_tenant_policy(
         return Err(no_tenant(&id));
     }
     tracing::info!(tenant = %id, by = %caller.identity, "tenant policy set");
-    Ok(Json(
-        serde_json::to_value(policy).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(policy))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewKey {
-    tenant: String,
-    name: String,
-    roles: Vec<String>,
-    /// How long the key lives, e.g. `90d`; for ever when absent.
-    #[serde(default)]
-    expires_in: Option<String>,
-}
-
+#[utoipa::path(post, path = "/v1/keys", tag = "admin", request_body = NewKey,
+    responses(
+        (status = 201, description = "Created; the key is shown this once", body = types::KeyCreated),
+        (status = 404, description = "`TENANT_NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_KEY_NAME`, `UNKNOWN_ROLE`, `INVALID_EXPIRY`", body = types::ErrorBody),
+    ))]
 async fn create_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -209,25 +232,35 @@ async fn create_key(
         Err(e) => return Err(create_failed(e)),
     };
     tracing::info!(key = %key.id, tenant = %key.tenant, by = %caller.identity, "API key created");
-    let mut answer = serde_json::to_value(&key).map_err(ApiError::internal)?;
     // Shown once, here.
-    answer["key"] = json!(token);
+    let answer = types::KeyCreated {
+        record: key,
+        key: token,
+    };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct KeysQuery {
     tenant: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/keys", tag = "admin", params(KeysQuery),
+    responses((status = 200, description = "Keys, without their secrets", body = types::KeyList)))]
 async fn list_keys(
     State(state): State<AppState>,
     Query(q): Query<KeysQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::KeyList>, ApiError> {
     let keys = state.store.keys(q.tenant.as_deref()).await?;
-    Ok(Json(json!({ "keys": keys })))
+    Ok(Json(types::KeyList { keys }))
 }
 
+#[utoipa::path(delete, path = "/v1/keys/{id}", tag = "admin", params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "`KEY_NOT_FOUND`", body = types::ErrorBody),
+    ))]
 async fn revoke_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -10,10 +10,11 @@
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::extract::Query;
 use super::{ApiError, AppState, accepted, idempotency_key, known_tier, quotas, replayed};
 use crate::auth::Caller;
 use crate::model::{Intent, IntentKind};
@@ -21,16 +22,32 @@ use crate::store::Actor;
 use crate::tiers::DEFAULT_TIER;
 use crate::upload;
 
+/// This module's operations, for [`super::openapi`].
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(submit_check))]
+pub struct Doc;
+
 /// Longest project name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CheckQuery {
     tier: Option<String>,
     name: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/checks", tag = "intents", params(CheckQuery,
+        ("Idempotency-Key" = Option<String>, Header,
+            description = "Retries with the same key, query and archive answer the first check")),
+    request_body(content = super::types::Binary, content_type = "application/octet-stream",
+        description = "The project: a zip or a gzipped tar"),
+    responses(
+        (status = 202, description = "Accepted and queued", body = super::types::Accepted,
+            headers(("Location" = String, description = "The intent"))),
+        (status = 422, description = "`INVALID_ARCHIVE`, `UNKNOWN_TIER`, `INVALID_NAME`, …", body = super::types::ErrorBody),
+    ))]
 pub async fn submit_check(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

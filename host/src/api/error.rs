@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::store::Unavailable;
 
@@ -56,7 +55,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (
             self.status,
-            Json(json!({ "code": self.code, "message": self.message })),
+            Json(super::types::ErrorBody {
+                code: self.code.to_owned(),
+                message: self.message,
+            }),
         )
             .into_response();
         if let Some(secs) = self.retry_after {

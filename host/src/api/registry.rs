@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Extension, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,9 +28,10 @@ use base64::Engine;
 use qlp_registry::{Kind, Manifest, PackageEntry, Registry, Signature, TrustPolicy};
 use semver::Version;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::access::RequestId;
+use super::extract::{Path, Query};
+use super::types::{self, PublishBody};
 use super::{ApiError, AppState};
 use crate::packages::{self, HOST_WIT};
 use crate::publishers::{Publisher, Publishers};
@@ -57,6 +58,11 @@ pub struct RegistryState {
     pub publishers: Publishers,
     pub runtime: Arc<Runtime>,
 }
+
+/// This module's operations, for [`super::openapi`].
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(publish, list, versions, package, component, yank, unyank))]
+pub struct Doc;
 
 /// The routes, to merge into the API's router.
 pub fn routes() -> axum::Router<AppState> {
@@ -139,28 +145,27 @@ fn check_namespace(publisher: &Publisher, package: &str) -> Result<(), ApiError>
     ))
 }
 
-fn entry_json(e: &PackageEntry) -> serde_json::Value {
-    json!({
-        "name": e.name,
-        "version": e.version.to_string(),
-        "kind": e.kind,
-        "wit": e.wit.to_string(),
-        "digest": e.digest,
-        "size": e.size,
-        "yanked": e.yanked,
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PublishBody {
-    /// The component, base64 (standard alphabet, padded).
-    component: String,
-    manifest: serde_json::Value,
-    signatures: serde_json::Value,
+fn entry_json(e: &PackageEntry) -> types::PackageVersion {
+    types::PackageVersion {
+        name: e.name.clone(),
+        version: e.version.to_string(),
+        kind: e.kind.as_str().to_owned(),
+        wit: e.wit.to_string(),
+        digest: e.digest.to_string(),
+        size: e.size,
+        yanked: e.yanked,
+    }
 }
 
 /// `POST /v1/registry/packages`.
+#[utoipa::path(post, path = "/v1/registry/packages", tag = "registry", request_body = PublishBody,
+    responses(
+        (status = 200, description = "Published before: the same version again", body = types::PackageVersion),
+        (status = 201, description = "Published", body = types::PackageVersion,
+            headers(("Location" = String, description = "The version"))),
+        (status = 409, description = "The version exists with other contents", body = types::ErrorBody),
+        (status = 422, description = "Refused: signatures, trust policy, WIT version, component or manifest", body = types::ErrorBody),
+    ))]
 async fn publish(
     State(state): State<AppState>,
     Extension(publisher): Extension<Publisher>,
@@ -279,18 +284,26 @@ fn verify(
         .map_err(|e| ApiError::invalid("MANIFEST_MISMATCH", format!("{e:#}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only packages of this kind (`agent`, `validator`, …, `rules`).
     kind: Option<String>,
+    /// Only packages whose name contains this.
     q: Option<String>,
 }
 
 /// `GET /v1/registry/packages?kind=K&q=TEXT`: every package, newest
 /// unyanked version as `latest` (null when all are yanked).
+#[utoipa::path(get, path = "/v1/registry/packages", tag = "registry", params(ListQuery),
+    responses(
+        (status = 200, description = "Packages by name", body = types::PackageList),
+        (status = 422, description = "`INVALID_KIND`, `QUERY_TOO_LONG`", body = types::ErrorBody),
+    ))]
 async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::PackageList>, ApiError> {
     let kind = match query.kind.as_deref().filter(|k| !k.is_empty()) {
         Some(k) => Some(k.parse::<Kind>().map_err(|_| {
             let known: Vec<&str> = Kind::ALL
@@ -318,7 +331,7 @@ async fn list(
     for e in entries {
         by_name.entry(e.name.clone()).or_default().push(e);
     }
-    let packages: Vec<serde_json::Value> = by_name
+    let packages: Vec<types::PackageSummary> = by_name
         .into_iter()
         .filter(|(name, _)| name.contains(&q))
         .filter_map(|(name, mut versions)| {
@@ -329,18 +342,18 @@ async fn list(
             if kind.is_some_and(|k| k != shown.kind) {
                 return None;
             }
-            Some(json!({
-                "name": name,
-                "kind": shown.kind,
-                "latest": latest.map(|e| e.version.to_string()),
-                "wit": shown.wit.to_string(),
-                "digest": latest.map(|e| e.digest.clone()),
-                "versions": versions.len(),
-            }))
+            Some(types::PackageSummary {
+                kind: shown.kind.as_str().to_owned(),
+                latest: latest.map(|e| e.version.to_string()),
+                wit: shown.wit.to_string(),
+                digest: latest.map(|e| e.digest.to_string()),
+                versions: versions.len(),
+                name,
+            })
         })
         .take(MAX_LISTED_PACKAGES)
         .collect();
-    Ok(Json(json!({ "packages": packages })))
+    Ok(Json(types::PackageList { packages }))
 }
 
 fn version_of(text: &str) -> Result<Version, ApiError> {
@@ -354,10 +367,16 @@ fn version_of(text: &str) -> Result<Version, ApiError> {
 
 /// `GET /v1/registry/packages/{namespace}/{name}`: every version, yanked
 /// ones flagged.
+#[utoipa::path(get, path = "/v1/registry/packages/{namespace}/{name}", tag = "registry", params(("namespace" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("name" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$")),
+    responses(
+        (status = 200, description = "Every version, newest first", body = types::PackageVersions),
+        (status = 404, description = "`PACKAGE_NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_NAME`", body = types::ErrorBody),
+    ))]
 async fn versions(
     State(state): State<AppState>,
     Path((namespace, name)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::PackageVersions>, ApiError> {
     let full = format!("{namespace}/{name}");
     qlp_registry::validate_name(&full).map_err(registry_error)?;
     let reg = state.registry.clone();
@@ -383,11 +402,11 @@ async fn versions(
         .iter()
         .find(|e| !e.yanked)
         .map(|e| e.version.to_string());
-    Ok(Json(json!({
-        "name": full,
-        "latest": latest,
-        "versions": versions.iter().map(entry_json).collect::<Vec<_>>(),
-    })))
+    Ok(Json(types::PackageVersions {
+        name: full,
+        latest,
+        versions: versions.iter().map(entry_json).collect(),
+    }))
 }
 
 /// Loads a package, re-verifying its blobs and signatures.
@@ -410,20 +429,32 @@ async fn load(
 }
 
 /// `GET …/{namespace}/{name}/{version}`: the manifest and signatures.
+#[utoipa::path(get, path = "/v1/registry/packages/{namespace}/{name}/{version}", tag = "registry", params(("namespace" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("name" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("version" = String, Path, description = "A semantic version", example = "1.2.0")),
+    responses(
+        (status = 200, description = "The version's entry, manifest and signatures", body = types::PackageDetail),
+        (status = 404, description = "`PACKAGE_NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_NAME`, `INVALID_VERSION`", body = types::ErrorBody),
+    ))]
 async fn package(
     State(state): State<AppState>,
     Path((namespace, name, version)): Path<(String, String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::PackageDetail>, ApiError> {
     let package = load(&state, namespace, name, &version).await?;
-    Ok(Json(json!({
-        "entry": entry_json(&package.entry),
-        "manifest": package.manifest,
-        "signatures": package.signatures,
-    })))
+    Ok(Json(types::PackageDetail {
+        entry: entry_json(&package.entry),
+        manifest: serde_json::to_value(&package.manifest).map_err(ApiError::internal)?,
+        signatures: serde_json::to_value(&package.signatures).map_err(ApiError::internal)?,
+    }))
 }
 
 /// `GET …/{version}/component`: the component, its digests checked again
 /// just before sending.
+#[utoipa::path(get, path = "/v1/registry/packages/{namespace}/{name}/{version}/component", tag = "registry", params(("namespace" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("name" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("version" = String, Path, description = "A semantic version", example = "1.2.0")),
+    responses(
+        (status = 200, description = "The WebAssembly component, its digests checked", body = types::Binary, content_type = "application/wasm"),
+        (status = 404, description = "`PACKAGE_NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_NAME`, `INVALID_VERSION`", body = types::ErrorBody),
+    ))]
 async fn component(
     State(state): State<AppState>,
     Path((namespace, name, version)): Path<(String, String, String)>,
@@ -444,21 +475,35 @@ async fn component(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/v1/registry/packages/{namespace}/{name}/{version}/yank", tag = "registry", params(("namespace" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("name" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("version" = String, Path, description = "A semantic version", example = "1.2.0")),
+    responses(
+        (status = 200, description = "The version's state", body = types::YankState),
+        (status = 403, description = "`NAMESPACE_NOT_ALLOWED_FOR_PUBLISHER`", body = types::ErrorBody),
+        (status = 404, description = "`PACKAGE_NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_NAME`, `INVALID_VERSION`", body = types::ErrorBody),
+    ))]
 async fn yank(
     state: State<AppState>,
     publisher: Extension<Publisher>,
     request: Extension<RequestId>,
     path: Path<(String, String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::YankState>, ApiError> {
     set_yanked(state, publisher, request, path, true).await
 }
 
+#[utoipa::path(post, path = "/v1/registry/packages/{namespace}/{name}/{version}/unyank", tag = "registry", params(("namespace" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("name" = String, Path, pattern = "^[a-z][a-z0-9-]{0,63}$"), ("version" = String, Path, description = "A semantic version", example = "1.2.0")),
+    responses(
+        (status = 200, description = "The version's state", body = types::YankState),
+        (status = 403, description = "`NAMESPACE_NOT_ALLOWED_FOR_PUBLISHER`", body = types::ErrorBody),
+        (status = 404, description = "`PACKAGE_NOT_FOUND`", body = types::ErrorBody),
+        (status = 422, description = "`INVALID_NAME`, `INVALID_VERSION`", body = types::ErrorBody),
+    ))]
 async fn unyank(
     state: State<AppState>,
     publisher: Extension<Publisher>,
     request: Extension<RequestId>,
     path: Path<(String, String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::YankState>, ApiError> {
     set_yanked(state, publisher, request, path, false).await
 }
 
@@ -478,7 +523,7 @@ async fn set_yanked(
     Extension(request): Extension<RequestId>,
     Path((namespace, name, version)): Path<(String, String, String)>,
     yanked: bool,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<types::YankState>, ApiError> {
     let reg = state.registry.clone();
     let full = format!("{namespace}/{name}");
     qlp_registry::validate_name(&full).map_err(registry_error)?;
@@ -510,7 +555,9 @@ async fn set_yanked(
         )
         .await?;
     state.pipeline.reload_in_background("package yank changed");
-    Ok(Json(
-        json!({ "name": full, "version": version.to_string(), "yanked": yanked }),
-    ))
+    Ok(Json(types::YankState {
+        name: full,
+        version: version.to_string(),
+        yanked,
+    }))
 }

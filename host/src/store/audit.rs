@@ -68,7 +68,8 @@ impl Actor {
 }
 
 /// One entry of the trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEntry)]
 pub struct Entry {
     pub seq: i64,
     pub at: String,

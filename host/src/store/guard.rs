@@ -26,7 +26,7 @@ use serde::Serialize;
 pub const RECHECK: Duration = Duration::from_millis(200);
 
 /// What the guard last saw at the database path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileState {
     /// The file the server opened, writable by it.

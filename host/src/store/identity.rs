@@ -13,7 +13,7 @@ use crate::auth::{self, Caller, NewKey, Role};
 use crate::policy::TenantPolicy;
 
 /// A key as listed: everything but its secret.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct KeyRecord {
     pub id: String,
     pub tenant: String,
