@@ -429,6 +429,8 @@ async fn pipeline(
         keep_capsules: None,
         database: None,
         capsule_dir: None,
+        registry_dir: None,
+        watch_every: Duration::ZERO.into(),
         db_sync: db_sync.to_owned(),
         webhook_allow: vec![],
         allowed_hosts: vec![],

@@ -146,6 +146,18 @@ pub struct ServeOptions {
     /// any replica serves any capsule.
     #[arg(long, env = "QLP_CAPSULE_DIR")]
     pub capsule_dir: Option<PathBuf>,
+    /// Where the plugin registry is kept (default: DATA_DIR/registry).
+    /// Replicas share it like the capsule directory, so a package
+    /// published or yanked through any replica is in every replica's
+    /// registry.
+    #[arg(long, env = "QLP_REGISTRY_DIR")]
+    pub registry_dir: Option<PathBuf>,
+    /// How often the registry's index and the tiers file are checked for
+    /// changes made elsewhere (another replica's publish or yank, an edited
+    /// or re-mounted tiers file); a change reloads the tiers and plugins as
+    /// SIGHUP does. `0s` turns the check off.
+    #[arg(long, env = "QLP_WATCH_EVERY", default_value = "5s")]
+    pub watch_every: humantime::Duration,
     #[command(flatten)]
     pub sso: crate::sso::SsoOptions,
     #[command(flatten)]
@@ -421,7 +433,11 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             ..RuntimeOptions::default()
         },
     )?);
-    let registry = qlp_registry::Registry::open(data.join("registry"))?;
+    let registry_dir = options
+        .registry_dir
+        .clone()
+        .unwrap_or_else(|| data.join("registry"));
+    let registry = qlp_registry::Registry::open(&registry_dir)?;
     let publishers = match &options.publishers {
         Some(path) => {
             let publishers = Publishers::load(path)?;
@@ -462,7 +478,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         runtime: runtime.clone(),
     });
     let source = Source {
-        registry: data.join("registry"),
+        registry: registry_dir,
         policy,
         plugin_dirs: builtin
             .into_iter()
@@ -557,6 +573,7 @@ pub async fn serve(options: ServeOptions) -> anyhow::Result<()> {
     anyhow::ensure!(options.workers > 0, "--workers must be at least 1");
     let (state, pipeline) = build(&options).await?;
     first_admin_key(&state.store, &options.data_dir).await?;
+    watch_for_changes(&pipeline, options.watch_every.into());
     reload_on_hangup(pipeline)?;
     let tls = options
         .tls
@@ -696,6 +713,46 @@ fn reload_on_hangup(pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// What a reload reads that may change behind this server's back: the
+/// registry's index (another replica published or yanked) and the tiers
+/// file (edited, or a re-mounted ConfigMap). Every `every`, their contents
+/// are hashed; a difference from the last look reloads the tiers and
+/// plugins, as SIGHUP does. Comparing contents, not modification times,
+/// holds on network file systems whose times are cached or coarse.
+fn watch_for_changes(pipeline: &Arc<Pipeline>, every: std::time::Duration) {
+    if every.is_zero() {
+        return;
+    }
+    let pipeline = pipeline.clone();
+    let files: Vec<PathBuf> =
+        std::iter::once(pipeline.source.registry.join(qlp_registry::INDEX_FILE))
+            .chain(pipeline.source.tiers.clone())
+            .collect();
+    tokio::spawn(async move {
+        let mut seen = fingerprint(&files).await;
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = fingerprint(&files).await;
+            if now != seen {
+                seen = now;
+                pipeline.reload_in_background("the registry or the tiers file changed");
+            }
+        }
+    });
+}
+
+/// The blake3 of each file's contents, `None` for a file that cannot be
+/// read (absent, or being replaced).
+async fn fingerprint(files: &[PathBuf]) -> Vec<Option<blake3::Hash>> {
+    let mut hashes = Vec::with_capacity(files.len());
+    for file in files {
+        hashes.push(tokio::fs::read(file).await.ok().map(|b| blake3::hash(&b)));
+    }
+    hashes
 }
 
 /// Installs the SIGINT and SIGTERM handlers now; the future ends at the

@@ -37,7 +37,7 @@ pub use digest::{ComponentDigests, Digest, Sha256Digest};
 pub use manifest::{Capability, Kind, Manifest};
 pub use resolve::{Lock, PackageSpec, Resolved};
 pub use signing::{KeyId, PublicKey, SecretKey, Signature};
-pub use store::{Package, PackageEntry, Registry};
+pub use store::{INDEX_FILE, Package, PackageEntry, Registry};
 pub use trust::{NamePattern, TrustBasis, TrustError, TrustPolicy, TrustedKey, Verified};
 pub use wit::check_wit;
 

@@ -59,6 +59,10 @@ pub struct Package {
     pub verified: Verified,
 }
 
+/// The index's file name in a registry directory: rewritten (atomically)
+/// by every publish and yank, so its contents are the registry's version.
+pub const INDEX_FILE: &str = "packages.json";
+
 /// The current `packages.json` format.
 const PACKAGE_INDEX_FORMAT: u32 = 1;
 
@@ -208,7 +212,7 @@ impl Registry {
                 .entry(name.clone())
                 .or_default()
                 .insert(version.clone(), record);
-            self.write_json("packages.json", &index)?;
+            self.write_json(INDEX_FILE, &index)?;
             Ok(entry)
         })
     }
@@ -251,7 +255,7 @@ impl Registry {
             {
                 r.signatures = digest;
             }
-            self.write_json("packages.json", &index)?;
+            self.write_json(INDEX_FILE, &index)?;
             Ok(verified)
         })
     }
@@ -277,7 +281,7 @@ impl Registry {
                 .ok_or_else(|| not_found(name, version))?;
             if record.yanked != yanked {
                 record.yanked = yanked;
-                self.write_json("packages.json", &index)?;
+                self.write_json(INDEX_FILE, &index)?;
             }
             Ok(())
         })
@@ -369,10 +373,10 @@ impl Registry {
     }
 
     pub(crate) fn read_packages(&self) -> Result<PackageIndex> {
-        let index: PackageIndex = self.read_json("packages.json")?.unwrap_or_default();
+        let index: PackageIndex = self.read_json(INDEX_FILE)?.unwrap_or_default();
         if index.format != PACKAGE_INDEX_FORMAT {
             return Err(Error::CorruptIndex {
-                path: self.root.join("packages.json"),
+                path: self.root.join(INDEX_FILE),
                 reason: format!(
                     "format {} is not {PACKAGE_INDEX_FORMAT}; a newer QLP wrote it",
                     index.format

@@ -318,7 +318,7 @@ fn render_qlp_chart(cases: &[serde_json::Value]) -> Vec<serde_json::Value> {
 }
 
 /// A StatefulSet of three replicas reading the database URL from its
-/// Secret and mounting the shared capsule volume.
+/// Secret and mounting the shared volume of capsules and registry.
 fn replicas_share_a_database_and_a_capsule_volume(set: &serde_json::Value) {
     assert_eq!(set["spec"]["replicas"], 3, "{set:#}");
     let container = &set["spec"]["template"]["spec"]["containers"][0];
@@ -338,6 +338,14 @@ fn replicas_share_a_database_and_a_capsule_volume(set: &serde_json::Value) {
             .unwrap()
             .iter()
             .any(|e| e["name"] == "QLP_CAPSULE_DIR" && e["value"] == "/var/lib/qlp-capsules")
+    );
+    assert!(
+        container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "QLP_REGISTRY_DIR"
+                && e["value"] == "/var/lib/qlp-capsules/registry")
     );
     let volumes = &set["spec"]["template"]["spec"]["volumes"];
     assert!(

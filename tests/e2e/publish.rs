@@ -573,3 +573,114 @@ fn a_scaffolded_validator_builds_signs_and_verifies() {
         "{verified}"
     );
 }
+
+/// Polls `read` until `done` holds of its answer, for at most 60 s.
+async fn until<F, Fut>(what: &str, mut read: F, done: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let value = read().await;
+        if done(&value) {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: {value}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+fn names(list: &Value, key: &str) -> Vec<String> {
+    list[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_a_yank_and_a_tiers_edit_reach_every_replica_without_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let publishers = tmp.path().join("publishers.toml");
+    let token = add_publisher(&publishers, "qlp-team", "qlp/*");
+    let base = tmp.path().join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    for name in ["qlp_plugin_template_fastapi", "qlp_plugin_zip"] {
+        copy_package(&plugins().join(format!("{name}.wasm")), &base, name);
+    }
+    let tiers = tmp.path().join("tiers.toml");
+    let standard = "[tiers.standard]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = { min_score = 0 }\n";
+    std::fs::write(&tiers, standard).unwrap();
+    // Two replicas: own data directories, one registry directory and one
+    // tiers file between them (a shared volume, a ConfigMap).
+    let registry = tmp.path().join("registry");
+    let args = [
+        "--plugin-dir",
+        path(&base),
+        "--tiers",
+        path(&tiers),
+        "--publishers",
+        path(&publishers),
+        "--registry-dir",
+        path(&registry),
+        "--watch-every",
+        "1s",
+    ];
+    let a = Server::start(&tmp.path().join("a"), &args);
+    let b = Server::start(&tmp.path().join("b"), &args);
+    // Published through one, loaded by the other.
+    let secrets = plugins().join("qlp_plugin_secrets.wasm");
+    let version = version_of(&secrets);
+    let (status, entry) = publish(&a, Some(&token), &body_of(&secrets)).await;
+    assert_eq!(status, 201, "{entry}");
+    until(
+        "replica b did not load what a published",
+        || b.get_json("/v1/plugins"),
+        |v| names(v, "plugins").contains(&"qlp/secrets".to_owned()),
+    )
+    .await;
+    let listed = b.get_json("/v1/registry/packages/qlp/secrets").await;
+    assert_eq!(listed["latest"], version.as_str(), "{listed}");
+
+    // Yanked through the other, seen by the first.
+    let (status, yanked) = post(
+        &b,
+        Some(&token),
+        &format!("/v1/registry/packages/qlp/secrets/{version}/yank"),
+    )
+    .await;
+    assert_eq!((status, &yanked["yanked"]), (200, &json!(true)), "{yanked}");
+    let seen = a.get_json("/v1/registry/packages/qlp/secrets").await;
+    assert_eq!(seen["versions"][0]["yanked"], true, "{seen}");
+    assert_eq!(seen["latest"], Value::Null, "{seen}");
+
+    // The tiers file edited in place: both replicas run the new tier,
+    // without SIGHUP.
+    std::fs::write(
+        &tiers,
+        format!("{standard}\n[tiers.strict]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = {{ min_score = 90 }}\n"),
+    )
+    .unwrap();
+    for replica in [&a, &b] {
+        until(
+            "a replica did not reload the edited tiers file",
+            || replica.get_json("/v1/tiers"),
+            |v| names(v, "tiers").contains(&"strict".to_owned()),
+        )
+        .await;
+    }
+    // Each reload is in the audit trail, with why it happened.
+    let audit = a.get_json("/v1/audit?limit=500").await;
+    let reloads = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "tiers.reload" && e["outcome"] == "ok")
+        .filter(|e| e["target"] == "the registry or the tiers file changed")
+        .count();
+    assert!(reloads >= 1, "{audit}");
+    a.stop();
+    b.stop();
+}

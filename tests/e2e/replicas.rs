@@ -119,7 +119,7 @@ impl Replicas {
     }
 
     /// Replica `i`, `r<i>`: its own data directory, the shared database,
-    /// capsule directory and delivery directory.
+    /// capsule, registry and delivery directories.
     fn start_one(&self, i: usize) -> Server {
         let root = self.root.path();
         let data = root.join(format!("r{i}"));
@@ -132,6 +132,7 @@ impl Replicas {
         let tiers = tiers(root, &self.deliveries);
         let dirs = format!("{}:{}", plugins().display(), fixtures().display());
         let capsules = root.join("shared/capsules");
+        let registry = root.join("shared/registry");
         let node = format!("r{i}");
         Server::start(
             &data,
@@ -144,6 +145,8 @@ impl Replicas {
                 &self.url,
                 "--capsule-dir",
                 capsules.to_str().unwrap(),
+                "--registry-dir",
+                registry.to_str().unwrap(),
                 "--node-id",
                 &node,
                 "--lease",
