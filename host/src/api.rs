@@ -29,7 +29,7 @@ pub use registry::RegistryState;
 use types::{Decision, RegisterWebhook, Requirements, SubmitIntent};
 
 use crate::auth::Caller;
-use crate::capsule::CapsuleDirs;
+use crate::capsule::CapsuleStore;
 use crate::model::{Intent, IntentKind, Plan};
 use crate::pipeline::Dispatcher;
 use crate::pipeline::{Failure, UNSUPPORTED_STACK};
@@ -56,7 +56,7 @@ pub const MAX_LISTED_INTENTS: u32 = 100;
 pub struct AppState {
     pub store: Store,
     pub dispatcher: Dispatcher,
-    pub capsules: CapsuleDirs,
+    pub capsules: CapsuleStore,
     /// Most intents waiting for a worker before submissions get 429.
     pub max_queued: u32,
     /// The pipeline, for the planner.
@@ -1226,10 +1226,7 @@ async fn capsule_sarif(
         serde_json::from_value(capsule.manifest.clone()).ok();
     let mut texts = HashMap::new();
     for path in crate::sarif::paths(&validations) {
-        let Some(file) = state.capsules.file(&id, &path) else {
-            continue;
-        };
-        if let Ok(bytes) = tokio::fs::read(&file).await
+        if let Ok(Some(bytes)) = state.capsules.file(&id, &path).await
             && let Ok(text) = String::from_utf8(bytes)
         {
             texts.insert(path, text);
@@ -1300,9 +1297,16 @@ async fn artifact_response(
     name: String,
     media_type: String,
 ) -> Result<Response, ApiError> {
-    let bytes = tokio::fs::read(state.capsules.artifact(id, &name))
+    let bytes = state
+        .capsules
+        .artifact(id, &name)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::internal(format!(
+                "capsule `{id}` lists artifact `{name}`, which is missing"
+            ))
+        })?;
     Ok((
         [
             (header::CONTENT_TYPE, media_type),
@@ -1334,22 +1338,13 @@ async fn capsule_file(
             format!("capsule `{id}` has no file `{path}`"),
         )
     };
-    let file = state.capsules.file(&id, &path).ok_or_else(not_found)?;
-    let bytes = match tokio::fs::read(&file).await {
-        Ok(bytes) => bytes,
-        // A directory of the capsule is not a file of it.
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound
-                    | std::io::ErrorKind::IsADirectory
-                    | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Err(not_found());
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    };
+    // A directory of the capsule is not a file of it.
+    let bytes = state
+        .capsules
+        .file(&id, &path)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
     let media_type = if std::str::from_utf8(&bytes).is_ok() {
         "text/plain; charset=utf-8"
     } else {

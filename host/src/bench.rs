@@ -429,6 +429,7 @@ async fn pipeline(
         keep_capsules: None,
         database: None,
         capsule_dir: None,
+        capsule_store: None,
         registry_dir: None,
         watch_every: Duration::ZERO.into(),
         db_sync: db_sync.to_owned(),

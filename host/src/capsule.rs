@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::durable;
 use crate::model::File;
 
+pub mod objects;
+
 /// The manifest's file name inside a capsule.
 pub const MANIFEST_NAME: &str = ".qlcapsule-manifest.json";
 
@@ -246,6 +248,107 @@ pub fn merge(project: &mut BTreeMap<String, File>, files: Vec<File>) -> Result<(
         return Err(PathError::TooLarge);
     }
     Ok(())
+}
+
+/// Where capsules' files and artifacts are kept: a directory (the data
+/// directory's `capsules/`, or a shared one), or an object store bucket.
+#[derive(Debug, Clone)]
+pub enum CapsuleStore {
+    Dir(CapsuleDirs),
+    Bucket(objects::Bucket),
+}
+
+impl CapsuleStore {
+    /// Writes the files (manifest included) and the artifacts; a rewrite
+    /// replaces what an earlier write of the capsule left.
+    pub async fn write(
+        &self,
+        intent_id: &str,
+        files: Vec<File>,
+        artifacts: Vec<crate::model::Artifact>,
+    ) -> std::io::Result<()> {
+        match self {
+            Self::Dir(dirs) => {
+                let (dirs, id) = (dirs.clone(), intent_id.to_owned());
+                tokio::task::spawn_blocking(move || dirs.write(&id, &files, &artifacts))
+                    .await
+                    .map_err(std::io::Error::other)?
+            }
+            Self::Bucket(bucket) => bucket.write(intent_id, &files, &artifacts).await,
+        }
+    }
+
+    /// The bytes of one file of a capsule; `None` when it has no such file
+    /// (the path is not a file's: invalid, absent, or a directory).
+    pub async fn file(&self, intent_id: &str, path: &str) -> std::io::Result<Option<Vec<u8>>> {
+        match self {
+            Self::Dir(dirs) => {
+                let Some(file) = dirs.file(intent_id, path) else {
+                    return Ok(None);
+                };
+                absent_as_none(tokio::fs::read(&file).await)
+            }
+            Self::Bucket(bucket) => {
+                if dirs_refuse(path) {
+                    return Ok(None);
+                }
+                bucket.read(intent_id, &format!("files/{path}")).await
+            }
+        }
+    }
+
+    /// The bytes of one artifact of a capsule; `None` when it has none of
+    /// that name.
+    pub async fn artifact(&self, intent_id: &str, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+        match self {
+            Self::Dir(dirs) => {
+                absent_as_none(tokio::fs::read(dirs.artifact(intent_id, name)).await)
+            }
+            Self::Bucket(bucket) => bucket.read(intent_id, &format!("artifact/{name}")).await,
+        }
+    }
+
+    /// Removes a capsule's files and artifacts; nothing to remove is not an
+    /// error.
+    pub async fn remove(&self, intent_id: &str) -> std::io::Result<()> {
+        match self {
+            Self::Dir(dirs) => dirs.remove(intent_id),
+            Self::Bucket(bucket) => bucket.remove(intent_id).await,
+        }
+    }
+
+    /// Where capsules go, for logs.
+    pub fn location(&self) -> String {
+        match self {
+            Self::Dir(dirs) => dirs.root.display().to_string(),
+            Self::Bucket(bucket) => bucket.url().to_owned(),
+        }
+    }
+}
+
+/// Whether [`CapsuleDirs::file`] refuses `path`: the same paths are
+/// refused whatever keeps the capsule.
+fn dirs_refuse(path: &str) -> bool {
+    check_path(path).is_err() && path != MANIFEST_NAME
+}
+
+/// A read's bytes, `None` when there is no file there (absent, or a
+/// directory).
+fn absent_as_none(read: std::io::Result<Vec<u8>>) -> std::io::Result<Option<Vec<u8>>> {
+    match read {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::IsADirectory
+                    | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The capsule directories under the data directory.

@@ -31,7 +31,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::capsule::{
-    self, Authored, CapsuleDirs, FileEntry, IterationSummary, Manifest, ManifestGate,
+    self, Authored, CapsuleStore, FileEntry, IterationSummary, Manifest, ManifestGate,
     ManifestIntent, MergeError, PluginEntry,
 };
 use crate::catalog::{Catalog, Plugins, Source};
@@ -65,7 +65,7 @@ pub struct Pipeline {
     pub reloading: Mutex<()>,
     pub store: Store,
     pub data_dir: PathBuf,
-    pub capsules: CapsuleDirs,
+    pub capsules: CapsuleStore,
     /// Plugin calls running at once across the server.
     pub calls: Arc<tokio::sync::Semaphore>,
     /// Set when the server is stopping: runs interrupted from now on are
@@ -1371,14 +1371,10 @@ impl<'a> Run<'a> {
 
         // Store the capsule before delivering it, so it is visible whatever
         // delivery does. Rewriting it on a resumed run gives the same files.
-        {
-            let dirs = p.capsules.clone();
-            let (id, packaged, artifacts) = (id.to_owned(), packaged.clone(), artifacts.clone());
-            tokio::task::spawn_blocking(move || dirs.write(&id, &packaged, &artifacts))
-                .await
-                .map_err(Failure::joined)?
-                .map_err(|e| Failure::io("cannot write the capsule", &e))?;
-        }
+        p.capsules
+            .write(id, packaged.clone(), artifacts.clone())
+            .await
+            .map_err(|e| Failure::io("cannot write the capsule", &e))?;
         let receipts = artifacts
             .iter()
             .enumerate()

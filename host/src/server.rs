@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::api::{self, AppState, RegistryState};
-use crate::capsule::CapsuleDirs;
+use crate::capsule::{CapsuleDirs, CapsuleStore};
 use crate::catalog::{Catalog, Source};
 use crate::pipeline::{Dispatcher, Pipeline};
 use crate::publishers::Publishers;
@@ -144,8 +144,17 @@ pub struct ServeOptions {
     /// DATA_DIR/capsules). Replicas sharing a database share this
     /// directory too (a network file system, a ReadWriteMany volume), so
     /// any replica serves any capsule.
-    #[arg(long, env = "QLP_CAPSULE_DIR")]
+    #[arg(long, env = "QLP_CAPSULE_DIR", conflicts_with = "capsule_store")]
     pub capsule_dir: Option<PathBuf>,
+    /// Capsule files and artifacts in S3-compatible object storage instead
+    /// of a directory: `s3://BUCKET` or `s3://BUCKET/PREFIX`. The endpoint,
+    /// region and credentials come from the usual variables
+    /// (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP=true` for an endpoint
+    /// without TLS). Replicas share the bucket, so any replica serves any
+    /// capsule; the bucket must answer at start.
+    #[arg(long, env = "QLP_CAPSULE_STORE")]
+    pub capsule_store: Option<String>,
     /// Where the plugin registry is kept (default: DATA_DIR/registry).
     /// Replicas share it like the capsule directory, so a package
     /// published or yanked through any replica is in every replica's
@@ -244,9 +253,25 @@ impl ServeOptions {
     }
 }
 
+/// Where `options` keep capsules: the object store of `--capsule-store`,
+/// checked to answer now, else `--capsule-dir` or the data directory's.
+async fn capsule_store(options: &ServeOptions) -> anyhow::Result<CapsuleStore> {
+    if let Some(url) = &options.capsule_store {
+        let bucket = crate::capsule::objects::Bucket::open(url)?;
+        bucket.check().await.with_context(|| {
+            format!("the capsule store {url} does not answer (--capsule-store, AWS_* variables)")
+        })?;
+        return Ok(CapsuleStore::Bucket(bucket));
+    }
+    Ok(CapsuleStore::Dir(match &options.capsule_dir {
+        Some(dir) => CapsuleDirs::at(dir.clone()),
+        None => CapsuleDirs::new(&options.data_dir),
+    }))
+}
+
 /// Prunes what the retention no longer keeps, every `every`, for as long
 /// as the server runs; capsule directories go after their rows.
-fn start_pruning(store: Store, capsules: CapsuleDirs, retention: Retention, every: Duration) {
+fn start_pruning(store: Store, capsules: CapsuleStore, retention: Retention, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -255,7 +280,7 @@ fn start_pruning(store: Store, capsules: CapsuleDirs, retention: Retention, ever
             match store.prune(&retention, std::time::SystemTime::now()).await {
                 Ok(pruned) => {
                     for id in &pruned.intents {
-                        if let Err(e) = capsules.remove(id) {
+                        if let Err(e) = capsules.remove(id).await {
                             tracing::warn!(intent = %id, error = %e, "cannot remove a pruned capsule's files");
                         }
                     }
@@ -417,6 +442,10 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         None => Tiers::defaults(),
     };
     let store = open_store(options).await?;
+    // Before the plugins, which take longer: a store that does not answer
+    // stops the start at once.
+    let capsules = capsule_store(options).await?;
+    tracing::info!(capsules = %capsules.location(), "capsules kept");
     restrict_permissions(data)?;
     let cache_dir = options
         .cache_dir
@@ -501,10 +530,6 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
     for p in catalog.plugins.values() {
         tracing::info!(plugin = %p.info.name, version = %p.info.version, kind = %p.info.kind, "plugin loaded");
     }
-    let capsules = match &options.capsule_dir {
-        Some(dir) => CapsuleDirs::at(dir.clone()),
-        None => CapsuleDirs::new(data),
-    };
     let pipeline = Arc::new(Pipeline {
         runtime,
         catalog: std::sync::RwLock::new(Arc::new(catalog)),

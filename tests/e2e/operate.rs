@@ -377,6 +377,13 @@ fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
             "database": { "existingSecret": "qlp-database" },
             "capsules": { "existingClaim": "qlp-capsules" },
         }),
+        json!({
+            "replicaCount": 2,
+            "database": { "existingSecret": "qlp-database" },
+            "capsules": { "existingClaim": "qlp-shared", "store": "s3://qlp-capsules/prod" },
+            "secretEnvFrom": "qlp-aws",
+        }),
+        json!({ "capsules": { "store": "gs://elsewhere" } }),
     ]);
     let objects = |case: &serde_json::Value, template: &str| -> serde_json::Value {
         case["manifests"][format!("qlp/templates/{template}")][0].clone()
@@ -441,12 +448,32 @@ fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
     // Replicas share a database named by a Secret and a capsule volume.
     replicas_share_a_database_and_a_capsule_volume(&objects(&cases[5], "statefulset.yaml"));
 
+    // Capsules in a bucket: its URL, no capsule directory, the registry
+    // still on the shared claim.
+    let container =
+        &objects(&cases[6], "statefulset.yaml")["spec"]["template"]["spec"]["containers"][0];
+    let env: std::collections::BTreeMap<&str, &serde_json::Value> = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["name"].as_str().unwrap(), &e["value"]))
+        .collect();
+    assert_eq!(
+        env["QLP_CAPSULE_STORE"], "s3://qlp-capsules/prod",
+        "{env:?}"
+    );
+    assert!(!env.contains_key("QLP_CAPSULE_DIR"), "{env:?}");
+    assert_eq!(env["QLP_REGISTRY_DIR"], "/var/lib/qlp-capsules/registry");
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "qlp-aws");
+
     // The schema refuses what the chart cannot serve: several replicas
-    // without a shared database, a size that is not one, unknown values.
+    // without a shared database, a size that is not one, unknown values,
+    // a capsule store that is not S3's.
     for (case, why) in [
         (2, "existingSecret"),
         (3, "persistence/size"),
         (4, "unknown"),
+        (7, "capsules/store"),
     ] {
         let refused = cases[case]["rejected"].as_str().unwrap_or_default();
         assert!(refused.contains(why), "case {case}: {:#}", cases[case]);

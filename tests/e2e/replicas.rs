@@ -1,6 +1,7 @@
 //! Several replicas as an operator runs them at scale: three `qlp serve`
 //! processes share one PostgreSQL database (a throwaway cluster the test
-//! starts, see `postgres.rs`) and one capsule and delivery directory.
+//! starts, see `postgres.rs`), one bucket of an S3-compatible server for
+//! capsules (moto on loopback), and one registry and delivery directory.
 //! Intents are submitted to them in turn, one replica is killed with
 //! SIGKILL while it runs stages, and every intent still completes exactly
 //! once with one delivery, as the database and the delivery directory
@@ -15,7 +16,7 @@ use sqlx::Row;
 
 use crate::postgres::Cluster;
 use crate::reliability::submit_keyed;
-use crate::support::{Server, fixtures, plugins};
+use crate::support::{Loopback, Server, fixtures, plugins, test_file};
 
 const INTENTS: usize = 200;
 /// Intents whose validator works long enough to be killed in (about a
@@ -95,6 +96,8 @@ async fn scalar(db: &sqlx::PgPool, sql: &'static str) -> i64 {
 /// The shared places of a replicated install and its running replicas.
 struct Replicas {
     url: String,
+    /// The S3-compatible server holding the capsules' bucket.
+    s3: Loopback,
     root: tempfile::TempDir,
     deliveries: std::path::PathBuf,
     servers: Vec<Option<Server>>,
@@ -105,8 +108,17 @@ impl Replicas {
         let root = tempfile::tempdir().unwrap();
         let deliveries = root.path().join("shared/deliveries");
         std::fs::create_dir_all(&deliveries).unwrap();
+        let s3 = Loopback::start(
+            "python3",
+            &[
+                test_file("servers/s3_server.py").to_str().unwrap(),
+                "--bucket",
+                "capsules",
+            ],
+        );
         let mut this = Self {
             url: Cluster::get().database(),
+            s3,
             root,
             deliveries,
             servers: vec![],
@@ -119,7 +131,7 @@ impl Replicas {
     }
 
     /// Replica `i`, `r<i>`: its own data directory, the shared database,
-    /// capsule, registry and delivery directories.
+    /// capsule bucket, registry and delivery directories.
     fn start_one(&self, i: usize) -> Server {
         let root = self.root.path();
         let data = root.join(format!("r{i}"));
@@ -131,10 +143,17 @@ impl Replicas {
         }
         let tiers = tiers(root, &self.deliveries);
         let dirs = format!("{}:{}", plugins().display(), fixtures().display());
-        let capsules = root.join("shared/capsules");
         let registry = root.join("shared/registry");
         let node = format!("r{i}");
-        Server::start(
+        // The bucket's endpoint and credentials, as an operator gives them.
+        let env = [
+            ("AWS_ENDPOINT", self.s3.url.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ];
+        Server::start_env(
             &data,
             &[
                 "--plugin-dir",
@@ -143,8 +162,8 @@ impl Replicas {
                 tiers.to_str().unwrap(),
                 "--database",
                 &self.url,
-                "--capsule-dir",
-                capsules.to_str().unwrap(),
+                "--capsule-store",
+                "s3://capsules/replicas",
                 "--registry-dir",
                 registry.to_str().unwrap(),
                 "--node-id",
@@ -154,6 +173,7 @@ impl Replicas {
                 "--workers",
                 "2",
             ],
+            &env,
         )
     }
 
@@ -297,6 +317,11 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
             zip
         );
     }
+    // The capsules are in the bucket, not in any replica's directory.
+    for i in 0..3 {
+        let local = replicas.root.path().join(format!("r{i}/capsules"));
+        assert!(!local.exists(), "{} exists", local.display());
+    }
     for server in std::mem::take(&mut replicas.servers).into_iter().flatten() {
         server.stop();
     }
@@ -326,7 +351,7 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
 /// What an operator gets wrong at start is refused with the flag named,
 /// and a database password never shows in what the server prints.
 #[test]
-fn a_short_lease_or_an_unreachable_database_stops_the_start_without_showing_the_password() {
+fn a_short_lease_an_unreachable_database_or_bucket_stops_the_start_without_showing_the_password() {
     let data = tempfile::tempdir().unwrap();
     let refused = Server::try_start_env(data.path(), &["--lease", "1s"], &[])
         .err()
@@ -352,4 +377,25 @@ fn a_short_lease_or_an_unreachable_database_stops_the_start_without_showing_the_
         refused.log
     );
     assert!(!refused.log.contains(password), "{}", refused.log);
+
+    // A capsule bucket nothing answers for: the start stops, naming it.
+    let data = tempfile::tempdir().unwrap();
+    let env = [
+        ("AWS_ENDPOINT", "http://127.0.0.1:1"),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ];
+    let refused =
+        Server::try_start_env(data.path(), &["--capsule-store", "s3://capsules/qlp"], &env)
+            .err()
+            .expect("an unreachable capsule store stops the start");
+    assert!(
+        refused
+            .log
+            .contains("the capsule store s3://capsules/qlp does not answer"),
+        "{}",
+        refused.log
+    );
 }
