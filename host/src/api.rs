@@ -598,6 +598,7 @@ async fn analyze_intent(
             Some(types::ErrorBody {
                 code: e.code.into(),
                 message: e.message,
+                request_id: None,
             }),
         ),
     };

@@ -4,7 +4,8 @@
 //! Where to look:
 //! - serving: `server` (start-up, drain), `api` (REST, one module per
 //!   resource group; the registry's routes in `api::registry`), `auth` and
-//!   `sso` (who is calling), `policy` (tenant policies), `metrics`;
+//!   `sso` (who is calling), `policy` (tenant policies), `metrics`,
+//!   `telemetry` (logs, and traces over OTLP);
 //! - running intents: `pipeline` (the stage graph, repair rounds, durable
 //!   jobs), `gate`, `capsule` (files, manifest), `tiers` (pipeline
 //!   configuration, grants, `[stacks]`, `[llm]`), `catalog` (the plugin
@@ -13,8 +14,9 @@
 //! - the sandbox: `runtime` (wasmtime, limits, the contract's host side:
 //!   `host`, `workspace`, `http`, `llm`, WASI), `net` (which addresses the
 //!   server may reach for others), `tls`;
-//! - storage: `store` (SQLite, by table group; the webhook outbox is
-//!   written there), `webhooks` (sending), `durable` (crash-safe file
+//! - storage: `store` (SQLite or PostgreSQL, by table group; the webhook
+//!   outbox is written there), `capsule` (its files in a directory or an
+//!   object store bucket), `webhooks` (sending), `durable` (crash-safe file
 //!   writes), `faults` (crash points for fault-injection tests);
 //! - plugins as packages: `packages` (signed plugins), `publishers`, `oci`
 //!   (mirroring through an OCI registry), `bundle` (air-gapped installs),
@@ -47,6 +49,7 @@ pub mod scaffold;
 pub mod server;
 pub mod sso;
 pub mod store;
+pub mod telemetry;
 pub mod tiers;
 pub mod tls;
 pub mod upload;

@@ -8,8 +8,9 @@ mod cmd;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use qlp_host::server::{self, ServeOptions};
+use qlp_host::telemetry::LogFormat;
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +23,12 @@ struct Cli {
     /// Log format.
     #[arg(long, global = true, env = "QLP_LOG_FORMAT", default_value = "pretty")]
     log_format: LogFormat,
+    /// Export traces of the server (a span per request, intent, stage and
+    /// plugin call) to this OpenTelemetry collector over OTLP/HTTP, e.g.
+    /// `http://collector:4318`; `OTEL_SERVICE_NAME` names the service
+    /// (`qlp`).
+    #[arg(long, global = true, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// A PEM bundle of CA certificates trusted, beside the system's roots,
     /// by every connection qlp opens: webhooks, registries, the identity
     /// provider, plugins' HTTPS and `--server https://…`.
@@ -29,12 +36,6 @@ struct Cli {
     ca_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    Pretty,
-    Json,
 }
 
 #[derive(Subcommand)]
@@ -508,23 +509,15 @@ struct OciArgs {
     password: Option<String>,
 }
 
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("QLP_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,qlp=info,tower_http=warn,sqlx=warn")
-    });
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // Only the server's spans are worth exporting.
+    let otlp = match &cli.command {
+        Command::Serve(_) => cli.otlp_endpoint.as_deref(),
+        _ => None,
+    };
+    let _traces = qlp_host::telemetry::init(cli.log_format, otlp)?;
     qlp_host::tls::init(cli.ca_file.as_deref()).map_err(anyhow::Error::msg)?;
     match cli.command {
         Command::Serve(options) => server::serve(*options).await,

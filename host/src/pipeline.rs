@@ -325,6 +325,11 @@ impl Pipeline {
     /// and records the outcome unless the lease was lost meanwhile.
     /// Returns false when storage failed and the intent went back to the
     /// queue unfinished.
+    #[tracing::instrument(
+        name = "intent",
+        skip_all,
+        fields(intent.id = %intent.id, tier = %intent.tier, node = owner)
+    )]
     pub async fn run(&self, intent: Intent, owner: &str, cancel: Arc<AtomicBool>) -> bool {
         let id = intent.id.clone();
         tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
@@ -547,7 +552,13 @@ impl<'a> Run<'a> {
     }
 
     /// Runs one plugin call as a recorded stage whose output is kept under
-    /// `key`; a stage an earlier run completed is not run again.
+    /// `key`; a stage an earlier run completed is not run again. The stage
+    /// and its call are spans of the intent's trace.
+    #[tracing::instrument(
+        name = "stage",
+        skip_all,
+        fields(stage = stage, plugin = %plugin.info.name, iteration = self.iteration)
+    )]
     async fn stage<T: Serialize + DeserializeOwned + Send + 'static>(
         &self,
         key: String,
@@ -578,7 +589,17 @@ impl<'a> Run<'a> {
             .map_err(Failure::store)?;
         let runtime = self.p.runtime.clone();
         let p = plugin.clone();
-        let (result, usage) = match tokio::task::spawn_blocking(move || call(&runtime, &p)).await {
+        let span = tracing::info_span!(
+            "plugin.call",
+            plugin = %plugin.info.name,
+            version = %plugin.info.version,
+            outcome = tracing::field::Empty,
+            peak_memory_bytes = tracing::field::Empty,
+            fuel_consumed = tracing::field::Empty,
+        );
+        let in_call = span.clone();
+        let called = tokio::task::spawn_blocking(move || in_call.in_scope(|| call(&runtime, &p)));
+        let (result, usage) = match called.await {
             Ok(done) => done,
             Err(e) if e.is_cancelled() => return Err(Failure::joined(e)),
             Err(e) => (
@@ -586,6 +607,14 @@ impl<'a> Run<'a> {
                 Usage::default(),
             ),
         };
+        span.record(
+            "outcome",
+            result.as_ref().map_or_else(|e| e.code(), |_| "ok"),
+        );
+        span.record("peak_memory_bytes", usage.peak_memory_bytes);
+        if let Some(fuel) = usage.fuel_consumed {
+            span.record("fuel_consumed", fuel);
+        }
         if let Some(l) = usage.llm {
             crate::metrics::llm_tokens(
                 &self.tenant,

@@ -17,6 +17,7 @@ mod sandbox;
 mod stacks;
 mod support;
 mod tenancy;
+mod traces;
 mod validation;
 
 use std::collections::BTreeMap;

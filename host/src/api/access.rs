@@ -155,7 +155,16 @@ pub struct RequestId(pub String);
 /// Longest request id taken from a client.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The middleware giving every request its [`RequestId`].
+tokio::task_local! {
+    /// The id of the request the current task answers, for the bodies of
+    /// its errors ([`super::ApiError`]).
+    pub static REQUEST_ID: String;
+}
+
+/// The middleware giving every request its [`RequestId`], and its span: a
+/// `request` span with the id, method, route and status, which every log
+/// line of the request carries and which is exported as the request's
+/// trace.
 pub async fn request_id(mut request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -169,7 +178,25 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str());
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format!("{} {route}", request.method()),
+        request_id = %id,
+        http.request.method = %request.method(),
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let mut response = REQUEST_ID
+        .scope(
+            id.clone(),
+            tracing::Instrument::instrument(next.run(request), span.clone()),
+        )
+        .await;
+    span.record("http.response.status_code", response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
     }

@@ -58,6 +58,7 @@ impl IntoResponse for ApiError {
             Json(super::types::ErrorBody {
                 code: self.code.to_owned(),
                 message: self.message,
+                request_id: super::access::REQUEST_ID.try_with(Clone::clone).ok(),
             }),
         )
             .into_response();

@@ -15,6 +15,10 @@ pub struct ErrorBody {
     /// e.g. `INTENT_NOT_FOUND`, `UNKNOWN_TIER`, `RATE_LIMITED`.
     pub code: String,
     pub message: String,
+    /// The request's id (also its `X-Request-Id`), as the server's logs
+    /// and traces name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// `requirements` may be a list or one comma-separated string.
