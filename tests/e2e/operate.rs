@@ -479,3 +479,72 @@ fn the_helm_chart_renders_hardened_objects_and_its_schema_refuses_bad_values() {
         assert!(refused.contains(why), "case {case}: {:#}", cases[case]);
     }
 }
+
+/// Validates `deploy/compose.yaml` against the compose specification's
+/// schema (`deploy/setup.sh` extracts it), and a copy with a wrong value,
+/// which must fail; answers the parsed file and both verdicts.
+const VALIDATE_COMPOSE: &str = r#"
+import copy, json, os, sys, jsonschema, yaml
+schema_path = os.path.join(
+    os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"),
+    "qlp/compose_spec.json")
+schema = json.load(open(schema_path))
+compose = yaml.safe_load(open(sys.argv[1]))
+broken = copy.deepcopy(compose)
+broken["services"]["qlp"]["read_only"] = "yes please"
+errors = lambda doc: [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(doc)]
+print(json.dumps({"compose": compose, "errors": errors(compose), "broken": errors(broken)}))
+"#;
+
+#[test]
+fn the_compose_file_is_valid_and_runs_qlp_hardened_on_postgresql() {
+    let file = crate::support::workspace().join("deploy/compose.yaml");
+    let out = Command::new("python3")
+        .args(["-c", VALIDATE_COMPOSE])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(answer["errors"], json!([]), "{answer:#}");
+    assert_ne!(answer["broken"], json!([]), "the schema checks nothing");
+    let services = &answer["compose"]["services"];
+    let (qlp, postgres) = (&services["qlp"], &services["postgres"]);
+    // QLP waits for a healthy PostgreSQL and stores its records there.
+    assert_eq!(
+        qlp["depends_on"]["postgres"]["condition"],
+        "service_healthy"
+    );
+    assert!(
+        postgres["healthcheck"]["test"]
+            .to_string()
+            .contains("pg_isready")
+    );
+    let database = qlp["environment"]["QLP_DATABASE"].as_str().unwrap();
+    assert!(database.starts_with("postgres://qlp:"), "{database}");
+    assert!(database.ends_with("@postgres:5432/qlp"), "{database}");
+    // No password in the file: both take it from the environment, and
+    // refuse to start without it.
+    for value in [
+        database,
+        postgres["environment"]["POSTGRES_PASSWORD"]
+            .as_str()
+            .unwrap(),
+    ] {
+        assert!(value.contains("${QLP_DB_PASSWORD:?"), "{value}");
+    }
+    // Hardened as in the Helm chart; state on named volumes.
+    assert_eq!(qlp["read_only"], true);
+    assert_eq!(qlp["cap_drop"], json!(["ALL"]));
+    assert_eq!(qlp["security_opt"], json!(["no-new-privileges:true"]));
+    assert_eq!(qlp["volumes"][0], "qlp-data:/var/lib/qlp");
+    assert_eq!(
+        postgres["volumes"][0],
+        "qlp-postgres:/var/lib/postgresql/data"
+    );
+    assert!(qlp["ports"][0].as_str().unwrap().starts_with("127.0.0.1:"));
+}
