@@ -67,9 +67,6 @@ pub struct AppState {
     pub webhook_allow: crate::net::Allowed,
     /// Host names answered besides `localhost` and IP addresses.
     pub allowed_hosts: Arc<Vec<String>>,
-    /// Submissions per minute per tenant, for tenant policies that limit
-    /// them.
-    pub rate: Arc<crate::policy::RateLimiter>,
     /// The identity provider's token verifier, when single sign-on is
     /// configured.
     pub sso: Option<Arc<crate::sso::Sso>>,

@@ -8,9 +8,8 @@
 //! `max_running`, which the workers honour when they claim the next intent
 //! (a tenant at its limit waits; other tenants' intents go ahead).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -248,38 +247,48 @@ impl TenantPolicy {
 }
 
 /// Submissions per minute per tenant: a token bucket holding a minute's
-/// worth, refilled continuously. It counts this server's submissions; a
-/// tenant spread over several replicas gets the rate at each.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<String, Bucket>>,
+/// worth, refilled continuously. The store keeps one per tenant
+/// ([`crate::store::Store::take_submission`]), so replicas sharing a
+/// database share the tenant's rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub tokens: f64,
+    /// When `tokens` was counted, in Unix milliseconds.
+    pub at_ms: i64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
-
-impl RateLimiter {
-    /// Takes one submission of `tenant` allowed `per_minute`, or says how
-    /// long until the next one is.
-    pub fn take(&self, tenant: &str, per_minute: u32, now: Instant) -> Result<(), Duration> {
+impl Bucket {
+    /// Takes one submission allowed `per_minute` at `now_ms` from `bucket`
+    /// (`None`: a full one): the bucket after, and whether the submission
+    /// may go ahead, or how long until the next one may.
+    pub fn take(
+        bucket: Option<Self>,
+        per_minute: u32,
+        now_ms: i64,
+    ) -> (Self, Result<(), Duration>) {
         let per_minute = f64::from(per_minute.max(1));
         let rate = per_minute / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = buckets.entry(tenant.to_owned()).or_insert(Bucket {
+        let bucket = bucket.unwrap_or(Self {
             tokens: per_minute,
-            at: now,
+            at_ms: now_ms,
         });
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(per_minute);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
+        // A clock that went back (another replica's) refills nothing.
+        let elapsed = (now_ms - bucket.at_ms).max(0) as f64 / 1000.0;
+        let tokens = (bucket.tokens + elapsed * rate).min(per_minute);
+        let at_ms = now_ms.max(bucket.at_ms);
+        if tokens >= 1.0 {
+            (
+                Self {
+                    tokens: tokens - 1.0,
+                    at_ms,
+                },
+                Ok(()),
+            )
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+            (
+                Self { tokens, at_ms },
+                Err(Duration::from_secs_f64((1.0 - tokens) / rate)),
+            )
         }
     }
 }
@@ -438,10 +447,24 @@ mod tests {
         assert_eq!(e.code(), "INVALID_POLICY", "{e}");
     }
 
+    /// The buckets of tenants, as the store keeps them.
+    #[derive(Default)]
+    struct RateLimiter(std::cell::RefCell<std::collections::HashMap<&'static str, Bucket>>);
+
+    impl RateLimiter {
+        fn take(&self, tenant: &'static str, per_minute: u32, now: i64) -> Result<(), Duration> {
+            let mut buckets = self.0.borrow_mut();
+            let (after, taken) = Bucket::take(buckets.get(tenant).copied(), per_minute, now);
+            buckets.insert(tenant, after);
+            taken
+        }
+    }
+
     #[test]
     fn the_rate_allows_a_minutes_worth_at_once_then_one_per_interval() {
         let limiter = RateLimiter::default();
-        let t0 = Instant::now();
+        let t0 = 1_800_000_000_000;
+        let secs = |s: i64| t0 + s * 1000;
         for _ in 0..3 {
             assert_eq!(limiter.take("a", 3, t0), Ok(()));
         }
@@ -451,21 +474,37 @@ mod tests {
             "one token every 20 s: {wait:?}"
         );
         // Half a token back after 10 s: the next one is 10 s away.
-        let wait = limiter
-            .take("a", 3, t0 + Duration::from_secs(10))
-            .unwrap_err();
+        let wait = limiter.take("a", 3, secs(10)).unwrap_err();
         assert!((9..=10).contains(&wait.as_secs()), "{wait:?}");
         // Another tenant has its own bucket.
         assert_eq!(limiter.take("b", 3, t0), Ok(()));
         // 20 s later, one more.
-        let later = t0 + Duration::from_secs(20);
+        let later = secs(20);
         assert_eq!(limiter.take("a", 3, later), Ok(()));
         assert!(limiter.take("a", 3, later).is_err());
         // A long pause does not bank more than a minute's worth.
-        let much_later = t0 + Duration::from_secs(3600);
+        let much_later = secs(3600);
         for _ in 0..3 {
             assert_eq!(limiter.take("a", 3, much_later), Ok(()));
         }
         assert!(limiter.take("a", 3, much_later).is_err());
+        // A clock behind the bucket's (another replica's) refills nothing
+        // and does not move the bucket back.
+        let (after, taken) = Bucket::take(
+            Some(Bucket {
+                tokens: 0.5,
+                at_ms: much_later,
+            }),
+            3,
+            much_later - 60_000,
+        );
+        assert!(taken.is_err());
+        assert_eq!(
+            after,
+            Bucket {
+                tokens: 0.5,
+                at_ms: much_later
+            }
+        );
     }
 }

@@ -574,7 +574,6 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
             pipeline: pipeline.clone(),
             registry,
             webhook_allow: crate::net::Allowed::new(options.webhook_allow.clone()),
-            rate: Arc::default(),
             sso: crate::sso::Sso::from_options(&options.sso).await?,
             streams: Arc::new(api::Streams::new(
                 options.connections.max_streams,

@@ -27,6 +27,7 @@ pub mod audit;
 mod guard;
 mod identity;
 pub mod outbox;
+mod rates;
 mod retention;
 
 /// The claim's one statement (see [`Store::claim`]), given how the

@@ -83,8 +83,9 @@ async fn refusal(
     }
     if let Some(per_minute) = policy.submissions_per_minute
         && let Err(wait) = state
-            .rate
-            .take(tenant, per_minute, std::time::Instant::now())
+            .store
+            .take_submission(tenant, per_minute, crate::store::now_ms())
+            .await?
     {
         let secs = u32::try_from(wait.as_secs() + 1).unwrap_or(u32::MAX);
         return Ok(Some(too_many(

@@ -78,6 +78,7 @@ on_both!(
     a_tenant_at_its_running_limit_waits_while_other_tenants_go_ahead,
     replicas_sharing_a_database_claim_each_intent_once,
     a_capsule_and_its_receipts_read_back_as_written,
+    replicas_draw_a_tenants_submissions_from_one_bucket,
 );
 
 async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so(backend: Backend) {
@@ -330,6 +331,51 @@ async fn a_database_file_moved_away_refuses_writes_serves_reads_and_recovers_whe
         "{refused}"
     );
     assert_eq!(store.file_state(), Some(FileState::Replaced));
+}
+
+async fn replicas_draw_a_tenants_submissions_from_one_bucket(backend: Backend) {
+    let (_dir, at) = location(backend);
+    let (a, b) = (
+        Store::connect(&at, Durability::Normal).await.unwrap(),
+        Store::connect(&at, Durability::Normal).await.unwrap(),
+    );
+    let t0 = 1_800_000_000_000;
+    // Four a minute: four at once, through either replica.
+    for store in [&a, &b, &a, &b] {
+        assert_eq!(store.take_submission("acme", 4, t0).await.unwrap(), Ok(()));
+    }
+    let wait = b.take_submission("acme", 4, t0).await.unwrap().unwrap_err();
+    assert!(
+        (14..=15).contains(&wait.as_secs()),
+        "one every 15 s: {wait:?}"
+    );
+    // Another tenant has a bucket of its own.
+    assert_eq!(a.take_submission("globex", 4, t0).await.unwrap(), Ok(()));
+    // 15 s later, one more, taken through the other replica.
+    let later = t0 + 15_000;
+    assert_eq!(a.take_submission("acme", 4, later).await.unwrap(), Ok(()));
+    assert!(b.take_submission("acme", 4, later).await.unwrap().is_err());
+    // Concurrent submissions through both never take more than there is.
+    let much_later = t0 + 3_600_000;
+    let takes: Vec<_> = (0..12)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { store.take_submission("acme", 4, much_later).await.unwrap() })
+        })
+        .collect();
+    let mut allowed = 0;
+    for take in takes {
+        allowed += usize::from(take.await.unwrap().is_ok());
+    }
+    assert_eq!(allowed, 4);
+    // A restart (a new store) finds the bucket as it was.
+    let c = Store::connect(&at, Durability::Normal).await.unwrap();
+    assert!(
+        c.take_submission("acme", 4, much_later)
+            .await
+            .unwrap()
+            .is_err()
+    );
 }
 
 async fn replicas_sharing_a_database_claim_each_intent_once(backend: Backend) {
