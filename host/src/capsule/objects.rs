@@ -51,19 +51,38 @@ impl Bucket {
     /// for one without TLS). Nothing is contacted yet: see
     /// [`Bucket::check`].
     pub fn open(url: &str) -> Result<Self, OpenError> {
-        // A store that does not answer fails a request within seconds
-        // (and the start, see `check`), not after minutes of retries.
-        let builder = object_store::aws::AmazonS3Builder::from_env()
-            .with_retry(object_store::RetryConfig {
-                max_retries: 3,
-                retry_timeout: std::time::Duration::from_secs(20),
-                ..Default::default()
-            })
-            .with_client_options(
-                object_store::ClientOptions::new()
-                    .with_connect_timeout(std::time::Duration::from_secs(5))
-                    .with_timeout(std::time::Duration::from_secs(60)),
-            );
+        Self::open_from(url, std::env::vars())
+    }
+
+    /// [`Bucket::open`] with the `AWS_*` variables among `vars`, and
+    /// defaults for what they leave out: a store that does not answer fails
+    /// a request within seconds (and the start, see [`Bucket::check`]),
+    /// not after minutes of retries.
+    pub fn open_from(
+        url: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, OpenError> {
+        use object_store::ClientConfigKey;
+        use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+        let mut builder = AmazonS3Builder::new().with_retry(object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(20),
+            ..Default::default()
+        });
+        for (key, default) in [
+            (ClientConfigKey::ConnectTimeout, "5s"),
+            (ClientConfigKey::Timeout, "60s"),
+        ] {
+            builder = builder.with_config(AmazonS3ConfigKey::Client(key), default);
+        }
+        // As `AmazonS3Builder::from_env` reads them, over the defaults.
+        for (key, value) in vars {
+            if key.starts_with("AWS_")
+                && let Ok(config) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>()
+            {
+                builder = builder.with_config(config, value);
+            }
+        }
         Self::open_with(url, builder)
     }
 
@@ -341,6 +360,35 @@ mod tests {
         // Other prefixes of the bucket are other servers' capsules.
         let other = moto.bucket("s3://capsules/qlp/staging");
         assert_eq!(other.read(ab, "files/app/main.py").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn the_aws_variables_name_the_endpoint_and_credentials() {
+        let moto = Moto::start("capsules");
+        let vars = |allow_http: &str| {
+            [
+                ("AWS_ENDPOINT", moto.url.as_str()),
+                ("AWS_ALLOW_HTTP", allow_http),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("HOME", "/nonexistent"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        };
+        let bucket = Bucket::open_from("s3://capsules/qlp", vars("true")).unwrap();
+        bucket.check().await.expect("the bucket answers over http");
+        bucket
+            .write("i1", &[file("a.txt", "x")], &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            bucket.read("i1", "files/a.txt").await.unwrap().unwrap(),
+            b"x"
+        );
+        // Plain http only when allowed.
+        let refused = Bucket::open_from("s3://capsules/qlp", vars("false")).unwrap();
+        assert!(refused.check().await.is_err());
     }
 
     #[tokio::test]
