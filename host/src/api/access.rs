@@ -413,6 +413,16 @@ mod tests {
     }
 
     #[test]
+    fn a_route_answers_the_methods_the_table_lists_and_405_names_them() {
+        assert_eq!(methods("/v1/intents"), ["POST", "GET", "HEAD"]);
+        assert_eq!(methods("/v1/keys/{id}"), ["DELETE"]);
+        assert!(methods("/v1/nothing").is_empty());
+        let refused = method_not_allowed(&methods("/healthz"));
+        assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(refused.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[test]
     fn head_is_read_as_get_and_unknown_routes_have_no_access() {
         assert_eq!(access(&Method::HEAD, "/healthz"), Some(Access::Open));
         assert_eq!(access(&Method::PUT, "/v1/intents"), None);
