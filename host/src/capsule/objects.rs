@@ -234,6 +234,7 @@ impl Bucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capsule::CapsuleStore;
     use std::io::BufRead;
 
     /// moto's S3-compatible server on a loopback port (the script the
@@ -408,6 +409,22 @@ mod tests {
             });
         let closed = Bucket::open_with("s3://capsules", builder).unwrap();
         assert!(closed.check().await.is_err());
+    }
+
+    #[test]
+    fn a_bucket_shows_its_url_in_logs_never_its_credentials() {
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", "AKIAQLPKEYID0001"),
+            ("AWS_SECRET_ACCESS_KEY", "secret-5e1f9c"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let bucket = Bucket::open_from("s3://capsules/qlp", vars).unwrap();
+        let shown = format!("{:?}", CapsuleStore::Bucket(bucket));
+        assert!(shown.contains("s3://capsules/qlp"), "{shown}");
+        assert!(
+            !shown.contains("secret-5e1f9c") && !shown.contains("AKIAQLP"),
+            "{shown}"
+        );
     }
 
     #[test]
