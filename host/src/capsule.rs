@@ -289,7 +289,7 @@ impl CapsuleStore {
                 absent_as_none(tokio::fs::read(&file).await)
             }
             Self::Bucket(bucket) => {
-                if dirs_refuse(path) {
+                if not_a_file_path(path) {
                     return Ok(None);
                 }
                 bucket.read(intent_id, &format!("files/{path}")).await
@@ -326,9 +326,10 @@ impl CapsuleStore {
     }
 }
 
-/// Whether [`CapsuleDirs::file`] refuses `path`: the same paths are
-/// refused whatever keeps the capsule.
-fn dirs_refuse(path: &str) -> bool {
+/// Whether `path` cannot name a capsule's file: not a safe relative
+/// path, and not the manifest. The same paths are refused whatever keeps
+/// the capsule.
+fn not_a_file_path(path: &str) -> bool {
     check_path(path).is_err() && path != MANIFEST_NAME
 }
 
@@ -373,11 +374,9 @@ impl CapsuleDirs {
     }
 
     pub fn file(&self, intent_id: &str, path: &str) -> Option<PathBuf> {
-        check_path(path).ok().or(if path == MANIFEST_NAME {
-            Some(())
-        } else {
-            None
-        })?;
+        if not_a_file_path(path) {
+            return None;
+        }
         Some(self.dir(intent_id).join("files").join(path))
     }
 
