@@ -120,6 +120,22 @@ fn copy_package(component: &Path, dir: &Path, name: &str) -> PathBuf {
     to
 }
 
+/// A tier running the FastAPI agent and the zip exporter, nothing else.
+const STANDARD: &str = "[tiers.standard]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = { min_score = 0 }\n";
+
+/// Under `dir`: a plugin directory with the two plugins [`STANDARD`]
+/// needs, and a tiers file holding it.
+fn fastapi_and_zip(dir: &Path) -> (PathBuf, PathBuf) {
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    for name in ["qlp_plugin_template_fastapi", "qlp_plugin_zip"] {
+        copy_package(&plugins().join(format!("{name}.wasm")), &base, name);
+    }
+    let tiers = dir.join("tiers.toml");
+    std::fs::write(&tiers, STANDARD).unwrap();
+    (base, tiers)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_next_start() {
     let tmp = tempfile::tempdir().unwrap();
@@ -128,17 +144,7 @@ async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_n
     let fixture_token = add_publisher(&publishers, "fixture-ci", "fixture/*");
     // The server starts with the two plugins its tiers need; the others
     // come through the registry API.
-    let base = tmp.path().join("base");
-    std::fs::create_dir_all(&base).unwrap();
-    for name in ["qlp_plugin_template_fastapi", "qlp_plugin_zip"] {
-        copy_package(&plugins().join(format!("{name}.wasm")), &base, name);
-    }
-    let tiers = tmp.path().join("tiers.toml");
-    std::fs::write(
-        &tiers,
-        "[tiers.standard]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = { min_score = 0 }\n",
-    )
-    .unwrap();
+    let (base, tiers) = fastapi_and_zip(tmp.path());
     let data = tmp.path().join("data");
     let server = Server::start(
         &data,
@@ -605,14 +611,7 @@ async fn a_publish_a_yank_and_a_tiers_edit_reach_every_replica_without_a_restart
     let tmp = tempfile::tempdir().unwrap();
     let publishers = tmp.path().join("publishers.toml");
     let token = add_publisher(&publishers, "qlp-team", "qlp/*");
-    let base = tmp.path().join("base");
-    std::fs::create_dir_all(&base).unwrap();
-    for name in ["qlp_plugin_template_fastapi", "qlp_plugin_zip"] {
-        copy_package(&plugins().join(format!("{name}.wasm")), &base, name);
-    }
-    let tiers = tmp.path().join("tiers.toml");
-    let standard = "[tiers.standard]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = { min_score = 0 }\n";
-    std::fs::write(&tiers, standard).unwrap();
+    let (base, tiers) = fastapi_and_zip(tmp.path());
     // Two replicas: own data directories, one registry directory and one
     // tiers file between them (a shared volume, a ConfigMap).
     let registry = tmp.path().join("registry");
@@ -660,7 +659,7 @@ async fn a_publish_a_yank_and_a_tiers_edit_reach_every_replica_without_a_restart
     // without SIGHUP.
     std::fs::write(
         &tiers,
-        format!("{standard}\n[tiers.strict]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = {{ min_score = 90 }}\n"),
+        format!("{STANDARD}\n[tiers.strict]\nagents = [\"qlp/template-fastapi\"]\nexporter = \"qlp/zip\"\ngate = {{ min_score = 90 }}\n"),
     )
     .unwrap();
     for replica in [&a, &b] {
