@@ -4,7 +4,7 @@
 //! and project rules (audit logging, retention, erasure, access control),
 //! which need the whole project to decide.
 
-use crate::data::{self, Kind};
+use crate::data::{self, Kind, Protected};
 use crate::frameworks::{Framework, Selection};
 use crate::lex::Lang;
 use crate::rules::{

@@ -21,7 +21,9 @@
 //! Reading is deterministic: the same intent always gives the same spec.
 
 pub mod fields;
+pub mod protection;
 pub mod readme;
+pub mod sensitive;
 pub mod spec;
 pub mod template;
 pub mod words;
