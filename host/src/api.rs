@@ -608,16 +608,16 @@ async fn analyze_intent(
 }
 
 /// The agents `tier` runs for an intent with `plan`: its own, with the
-/// agent of the detected stack in place of `stack`; 422
+/// agents of the detected stack in place of `stack`; 422
 /// `UNSUPPORTED_STACK` when no agent serves the stack.
 fn agents_for(tiers: &Tiers, tier: &str, plan: Option<&Plan>) -> Result<Vec<String>, ApiError> {
     let Some(t) = tiers.get(tier) else {
         return Ok(vec![]);
     };
     let stack = plan.map(|p| p.stack.as_slice()).unwrap_or_default();
-    match tiers.stack_agent(t, stack) {
+    match tiers.stack_agents(t, stack) {
         None => Ok(t.agents.clone()),
-        Some(Ok(agent)) => Ok(t.with_stack_agent(&agent).agents),
+        Some(Ok(agents)) => Ok(t.with_stack_agents(&agents).agents),
         Some(Err(e)) => Err(ApiError::invalid(UNSUPPORTED_STACK, e.to_string())),
     }
 }

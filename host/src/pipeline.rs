@@ -1244,13 +1244,13 @@ impl<'a> Run<'a> {
                 self.wit_intent.constraints.push(constraint);
             }
         }
-        if let Some(chosen) = self.tiers.stack_agent(&self.tier, &stack) {
-            let agent = chosen.map_err(|e| Failure {
+        if let Some(chosen) = self.tiers.stack_agents(&self.tier, &stack) {
+            let agents = chosen.map_err(|e| Failure {
                 code: UNSUPPORTED_STACK.into(),
                 message: e.to_string(),
             })?;
-            tracing::info!(intent = id, %agent, stack = ?stack, "agent chosen for the detected stack");
-            self.tier = self.tier.with_stack_agent(&agent);
+            tracing::info!(intent = id, agents = ?agents, stack = ?stack, "agents chosen for the detected stack");
+            self.tier = self.tier.with_stack_agents(&agents);
         }
         Ok(())
     }

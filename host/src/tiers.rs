@@ -481,17 +481,34 @@ impl Tier {
             .any(|s| s.kind == StageKind::Agent && s.plugins.iter().any(|p| p == STACK_AGENT))
     }
 
-    /// This tier with `agent` in place of [`STACK_AGENT`].
-    pub fn with_stack_agent(&self, agent: &str) -> Tier {
+    /// This tier with `agents` in place of [`STACK_AGENT`], each agent
+    /// once per stage: an agent the stage also names itself runs where the
+    /// stack put it.
+    pub fn with_stack_agents(&self, agents: &[String]) -> Tier {
         let mut tier = self.clone();
-        for name in tier
-            .stages
-            .iter_mut()
-            .flat_map(|s| s.plugins.iter_mut())
-            .chain(tier.agents.iter_mut())
-            .filter(|p| *p == STACK_AGENT)
-        {
-            *name = agent.to_owned();
+        let splice = |names: &mut Vec<String>| {
+            let mut spliced: Vec<String> = vec![];
+            for name in names.drain(..) {
+                let chosen = if name == STACK_AGENT {
+                    agents.to_vec()
+                } else {
+                    vec![name]
+                };
+                for name in chosen {
+                    if !spliced.contains(&name) {
+                        spliced.push(name);
+                    }
+                }
+            }
+            *names = spliced;
+        };
+        for stage in &mut tier.stages {
+            if stage.plugins.iter().any(|p| p == STACK_AGENT) {
+                splice(&mut stage.plugins);
+            }
+        }
+        if tier.agents.iter().any(|p| p == STACK_AGENT) {
+            splice(&mut tier.agents);
         }
         tier
     }
@@ -1111,13 +1128,13 @@ impl Tiers {
         })
     }
 
-    /// The agent `tier` runs for a planner's `stack`: `None` when the tier
-    /// names its agents itself.
-    pub fn stack_agent(
+    /// The agents `tier` runs for a planner's `stack`, in place of
+    /// [`STACK_AGENT`]: `None` when the tier names its agents itself.
+    pub fn stack_agents(
         &self,
         tier: &Tier,
         stack: &[String],
-    ) -> Option<Result<String, Unsupported>> {
+    ) -> Option<Result<Vec<String>, Unsupported>> {
         if !tier.uses_stack() {
             return None;
         }
@@ -1302,9 +1319,17 @@ mod tests {
         let names: Vec<&str> = t.plugin_names().iter().map(|s| s.as_str()).collect();
         assert_eq!(names, ["a/go", "a/py", "a/zip"]);
         assert_eq!(t.versions["a/py"].to_string(), "^1");
-        let go = tiers.stack_agent(t, &["go".into()]).unwrap().unwrap();
-        assert_eq!(t.with_stack_agent(&go).agents, ["a/go"]);
-        assert_eq!(t.with_stack_agent(&go).stages[0].plugins, ["a/go"]);
+        let go = tiers.stack_agents(t, &["go".into()]).unwrap().unwrap();
+        assert_eq!(t.with_stack_agents(&go).agents, ["a/go"]);
+        assert_eq!(t.with_stack_agents(&go).stages[0].plugins, ["a/go"]);
+        // Several agents take the place of `stack`, in order, and one the
+        // tier also names runs once, where the stack put it.
+        let mut both = t.clone();
+        both.agents = vec!["a/lint".into(), STACK_AGENT.into(), "a/py".into()];
+        both.stages[0].plugins = both.agents.clone();
+        let chosen = both.with_stack_agents(&["a/go".into(), "a/py".into()]);
+        assert_eq!(chosen.agents, ["a/lint", "a/go", "a/py"]);
+        assert_eq!(chosen.stages[0].plugins, ["a/lint", "a/go", "a/py"]);
         // The stack agents must be agents.
         let err = tiers
             .check_plugins(|_, name| {

@@ -290,3 +290,55 @@ async fn the_enterprise_tier_adds_compose_ci_and_kubernetes_to_the_stacks_projec
     assert!(!files.keys().any(|p| p.starts_with("terraform/")));
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_asking_for_terraform_gets_its_stacks_agent_and_then_the_terraform_agent() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_default(data.path());
+    let body = json!({
+        "description": "A Go REST API for shipments on AWS with Terraform and PostgreSQL, on port 9090",
+        "requirements": ["Each shipment has a tracking code, a destination and a weight"],
+        "tier": "standard",
+    });
+    // Shown before submitting: both agents, the project's first.
+    let (status, analysis) = server.post_json("/v1/analyses", body.clone()).await;
+    assert_eq!(status, 200, "{analysis}");
+    assert_eq!(
+        analysis["agents"],
+        json!(["qlp/template-go", "qlp/terraform-aws"]),
+        "{analysis:#}"
+    );
+    let (intent, files) = capsule_of(&server, body).await;
+    let generators: Vec<&str> = crate::support::stages(&intent, "generate")
+        .iter()
+        .map(|s| s["plugin"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        generators,
+        ["qlp/template-go", "qlp/terraform-aws"],
+        "{intent:#}"
+    );
+    // The Go service the intent asked for, with its resource…
+    assert!(files.contains_key("go.mod"), "{:?}", files.keys());
+    assert!(
+        files
+            .keys()
+            .any(|p| p.ends_with(".go") && text(&files, p).contains("/shipments")),
+        "{:?}",
+        files.keys()
+    );
+    // …and the Terraform that runs it: the container service on the Go
+    // project's port, and the PostgreSQL database the intent names.
+    let tf: String = files
+        .keys()
+        .filter(|p| p.starts_with("terraform/") && p.ends_with(".tf"))
+        .map(|p| text(&files, p))
+        .collect();
+    assert!(tf.contains("aws_ecs_service"), "{tf}");
+    assert!(tf.contains("9090"), "{tf}");
+    assert!(
+        tf.contains("aws_db_instance") && tf.contains("postgres"),
+        "{tf}"
+    );
+    server.stop();
+}

@@ -23,6 +23,21 @@
 //! and none of whose `unless` words, is chosen. Failing that, a stack that
 //! names a `decisive` word (a language or kind of project) is unsupported;
 //! one that names none gets the `default` agent.
+//!
+//! An entry with `adds = true` adds to the project rather than being it:
+//! Terraform for the service, say. It runs after the chosen agent when the
+//! stack names it ("a Go service on AWS with Terraform" gets the Go agent,
+//! then the Terraform agent), and alone when no other entry serves the
+//! stack and it serves every decisive word the stack names ("Terraform for
+//! an AWS VPC"); after the `default` agent when the stack names no decisive
+//! word.
+//!
+//! ```toml
+//! [[stacks.agents]]
+//! agent = "qlp/terraform-aws"
+//! serves = ["terraform", "infrastructure"]
+//! adds = true
+//! ```
 
 use serde::Deserialize;
 
@@ -55,6 +70,10 @@ pub struct StackAgent {
     /// Stack words any one of which rules this agent out.
     #[serde(default)]
     pub unless: Vec<String>,
+    /// Whether the agent adds to the project another agent generates
+    /// (infrastructure for it) rather than generating the project.
+    #[serde(default)]
+    pub adds: bool,
 }
 
 /// Why no agent serves an intent.
@@ -92,23 +111,41 @@ impl Stacks {
         names
     }
 
-    /// The agent for a planner's `stack`.
-    pub fn choose(&self, stack: &[String]) -> Result<String, Unsupported> {
+    /// The agents for a planner's `stack`, in the order they run: the
+    /// project's agent, then the agents that add to it.
+    pub fn choose(&self, stack: &[String]) -> Result<Vec<String>, Unsupported> {
         let named = |words: &[String]| words.iter().any(|w| stack.contains(w));
-        if let Some(entry) = self
-            .agents
-            .iter()
-            .find(|a| named(&a.serves) && !named(&a.unless))
-        {
-            return Ok(entry.agent.clone());
+        let serving = |a: &&StackAgent| named(&a.serves) && !named(&a.unless);
+        let mut adding: Vec<String> = vec![];
+        for entry in self.agents.iter().filter(|a| a.adds).filter(serving) {
+            if !adding.contains(&entry.agent) {
+                adding.push(entry.agent.clone());
+            }
+        }
+        if let Some(entry) = self.agents.iter().filter(|a| !a.adds).find(serving) {
+            let mut agents = vec![entry.agent.clone()];
+            agents.extend(adding.into_iter().filter(|a| *a != entry.agent));
+            return Ok(agents);
         }
         let detected: Vec<String> = stack
             .iter()
             .filter(|w| self.decisive.contains(w))
             .cloned()
             .collect();
+        let served_by_adding = |word: &String| {
+            self.agents
+                .iter()
+                .any(|a| a.adds && adding.contains(&a.agent) && a.serves.contains(word))
+        };
+        if !adding.is_empty() && !detected.is_empty() && detected.iter().all(served_by_adding) {
+            return Ok(adding);
+        }
         match (&self.default, detected.is_empty()) {
-            (Some(default), true) => Ok(default.clone()),
+            (Some(default), true) => {
+                let mut agents = vec![default.clone()];
+                agents.extend(adding.into_iter().filter(|a| a != default));
+                Ok(agents)
+            }
             _ => {
                 let mut served: Vec<String> = vec![];
                 for word in self.agents.iter().flat_map(|a| &a.serves) {
@@ -165,16 +202,16 @@ mod tests {
     #[test]
     fn the_first_agent_serving_the_stack_is_chosen() {
         let s = stacks();
-        assert_eq!(s.choose(&words(&["go", "service"])).unwrap(), "qlp/go");
+        assert_eq!(s.choose(&words(&["go", "service"])).unwrap(), ["qlp/go"]);
         assert_eq!(
             s.choose(&words(&["typescript", "node", "service"]))
                 .unwrap(),
-            "qlp/node"
+            ["qlp/node"]
         );
         assert_eq!(
             s.choose(&words(&["python", "service", "postgresql"]))
                 .unwrap(),
-            "qlp/fastapi"
+            ["qlp/fastapi"]
         );
     }
 
@@ -183,9 +220,9 @@ mod tests {
         let s = stacks();
         assert_eq!(
             s.choose(&words(&["service", "postgresql"])).unwrap(),
-            "qlp/fastapi"
+            ["qlp/fastapi"]
         );
-        assert_eq!(s.choose(&[]).unwrap(), "qlp/fastapi");
+        assert_eq!(s.choose(&[]).unwrap(), ["qlp/fastapi"]);
     }
 
     #[test]
@@ -210,6 +247,77 @@ mod tests {
         let e = s.choose(&words(&["service"])).unwrap_err();
         assert!(e.detected.is_empty());
         assert!(e.to_string().contains("detected: no stack"), "{e}");
+    }
+
+    /// The shipped shape: Terraform adds to a service, or is the project
+    /// when only infrastructure is asked for.
+    fn with_terraform() -> Stacks {
+        let mut s = stacks();
+        s.decisive.extend(words(&["terraform", "infrastructure"]));
+        s.agents.insert(
+            0,
+            StackAgent {
+                agent: "qlp/terraform".into(),
+                serves: words(&["terraform", "infrastructure"]),
+                unless: vec![],
+                adds: true,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn an_adding_agent_runs_after_the_projects_agent() {
+        let s = with_terraform();
+        assert_eq!(
+            s.choose(&words(&[
+                "go",
+                "terraform",
+                "infrastructure",
+                "service",
+                "aws"
+            ]))
+            .unwrap(),
+            ["qlp/go", "qlp/terraform"]
+        );
+        // Not named: not added.
+        assert_eq!(s.choose(&words(&["go", "service"])).unwrap(), ["qlp/go"]);
+    }
+
+    #[test]
+    fn an_adding_agent_alone_serves_only_the_words_it_serves() {
+        let s = with_terraform();
+        assert_eq!(
+            s.choose(&words(&["terraform", "infrastructure", "aws"]))
+                .unwrap(),
+            ["qlp/terraform"]
+        );
+        // A decisive word it does not serve is still unsupported, never
+        // answered with infrastructure alone.
+        let e = s
+            .choose(&words(&["cobol", "terraform", "infrastructure"]))
+            .unwrap_err();
+        assert_eq!(e.detected, ["cobol", "terraform", "infrastructure"]);
+        assert!(e.served.contains(&"terraform".to_string()), "{e}");
+        // An `unless` word of the project's agent does not let the adding
+        // agent stand in for it.
+        let e = s
+            .choose(&words(&["typescript", "frontend", "terraform"]))
+            .unwrap_err();
+        assert_eq!(e.detected, ["typescript", "frontend", "terraform"]);
+    }
+
+    #[test]
+    fn an_adding_agent_on_an_undecided_stack_follows_the_default() {
+        let mut s = with_terraform();
+        s.agents[0].serves = words(&["aws"]);
+        assert_eq!(
+            s.choose(&words(&["aws", "service"])).unwrap(),
+            ["qlp/fastapi", "qlp/terraform"]
+        );
+        // An agent that both adds and is the default runs once.
+        s.default = Some("qlp/terraform".into());
+        assert_eq!(s.choose(&words(&["aws"])).unwrap(), ["qlp/terraform"]);
     }
 
     #[test]
