@@ -334,7 +334,11 @@ impl Pipeline {
         let id = intent.id.clone();
         tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
         let outcome = match Run::start(self, &intent, cancel).await {
-            Ok(mut run) => run.stages().await,
+            Ok(mut run) => {
+                let outcome = run.stages().await;
+                run.settle_tenant_tokens().await;
+                outcome
+            }
             Err(f) => Err(f),
         };
         if let Err(f) = &outcome
@@ -433,6 +437,53 @@ struct Run<'a> {
     /// The intent's tenant, whose tokens are counted; read only when a
     /// model endpoint is configured.
     tenant: String,
+    /// What the run holds of its tenant's daily tokens, when a model
+    /// endpoint is configured.
+    llm_hold: Option<TokenHold>,
+}
+
+/// Tokens a run holds of its tenant's daily quota.
+struct TokenHold {
+    /// The UTC day, `YYYY-MM-DD`.
+    day: String,
+    held: u64,
+}
+
+/// The intent's model budget: what is `left` of its own, or less when its
+/// tenant's daily quota has less to give, held back for this run. Held
+/// and counted for every tenant, so that a quota set during the day
+/// counts what was spent before it.
+async fn hold_tenant_tokens(
+    p: &Pipeline,
+    intent: &Intent,
+    tenant: &str,
+    left: u64,
+) -> Result<(llm::Budget, TokenHold), Failure> {
+    let quota = p
+        .store
+        .tenant_policy(tenant)
+        .await
+        .map_err(Failure::store)?
+        .and_then(|policy| policy.max_llm_tokens_per_day);
+    let day = utc_day(std::time::SystemTime::now());
+    let held = p
+        .store
+        .hold_llm_tokens(&intent.id, tenant, &day, left, quota.unwrap_or(u64::MAX))
+        .await
+        .map_err(Failure::store)?;
+    let budget = match quota {
+        Some(quota) if held < left => llm::Budget::capped(
+            held,
+            format!("the tenant's daily quota of {quota} tokens is spent"),
+        ),
+        _ => llm::Budget::new(held),
+    };
+    Ok((budget, TokenHold { day, held }))
+}
+
+/// The UTC day of `at`, `YYYY-MM-DD`.
+fn utc_day(at: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()[..10].to_owned()
 }
 
 impl<'a> Run<'a> {
@@ -453,7 +504,7 @@ impl<'a> Run<'a> {
         let done = p.store.outputs(&intent.id).await.map_err(Failure::store)?;
         // What the intent may still spend on the model endpoint: a resumed
         // intent keeps what its earlier runs' stages spent.
-        let (llm_budget, tenant) = match &tiers.llm {
+        let (llm_budget, tenant, llm_hold) = match &tiers.llm {
             Some(endpoint) => {
                 let earlier = p.store.stages(&intent.id).await.map_err(Failure::store)?;
                 let left = endpoint
@@ -465,9 +516,10 @@ impl<'a> Run<'a> {
                     .await
                     .map_err(Failure::store)?
                     .unwrap_or_default();
-                (llm::Budget::new(left), tenant)
+                let (budget, hold) = hold_tenant_tokens(p, intent, &tenant, left).await?;
+                (budget, tenant, Some(hold))
             }
-            None => (llm::Budget::new(0), String::new()),
+            None => (llm::Budget::new(0), String::new(), None),
         };
         let llm_budget = Arc::new(llm_budget);
         if !done.is_empty() {
@@ -488,7 +540,25 @@ impl<'a> Run<'a> {
             packs,
             llm_budget,
             tenant,
+            llm_hold,
         })
+    }
+
+    /// Gives back what the run held of its tenant's daily tokens and did
+    /// not spend. Should that fail, the hold stays until the day ends.
+    async fn settle_tenant_tokens(&self) {
+        let Some(hold) = &self.llm_hold else {
+            return;
+        };
+        let spent = hold.held.saturating_sub(self.llm_budget.left());
+        if let Err(e) = self
+            .p
+            .store
+            .settle_llm_tokens(&self.intent.id, &hold.day, spent)
+            .await
+        {
+            tracing::warn!(intent = %self.intent.id, error = %e, "cannot settle the tenant's model tokens; the intent's hold stays until the day ends");
+        }
     }
 
     /// The plugin `name` of the run's tier.
@@ -1970,5 +2040,15 @@ mod tests {
         ];
         assert_eq!(llm_tokens_spent(&records), 1042);
         assert_eq!(llm_tokens_spent(&[]), 0);
+    }
+
+    #[test]
+    fn a_days_tokens_are_counted_by_utc_date() {
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_601_599);
+        assert_eq!(utc_day(at), "2026-12-06");
+        assert_eq!(
+            utc_day(at + std::time::Duration::from_secs(1)),
+            "2026-12-07"
+        );
     }
 }

@@ -41,6 +41,12 @@ pub struct TenantPolicy {
     /// frees space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_stored_bytes: Option<u64>,
+    /// Tokens the tenant's intents may spend on the model endpoint per UTC
+    /// day, over every intent and replica: a running intent holds back
+    /// what it may spend, and an intent that finds the quota spent has its
+    /// model calls refused (`LLM_LIMIT_EXCEEDED`) until the next day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_llm_tokens_per_day: Option<u64>,
     /// Rule packs of the registry (by name; the newest published version
     /// runs) that `qlp/rules` runs on the tenant's intents, after the
     /// tier's own, in every tier that runs `qlp/rules`.

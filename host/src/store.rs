@@ -26,6 +26,7 @@ pub const UPLOAD_KEY: &str = "upload";
 pub mod audit;
 mod guard;
 mod identity;
+mod llm_usage;
 pub mod outbox;
 mod rates;
 mod retention;

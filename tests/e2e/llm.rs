@@ -351,3 +351,81 @@ async fn the_intents_token_budget_caps_its_calls_and_ends_its_repair_rounds() {
     );
     server.stop();
 }
+
+/// The tokens an intent's stages spent on the model endpoint.
+fn tokens_spent(intent: &Value) -> u64 {
+    stages(intent, "generate")
+        .iter()
+        .map(|s| &s["detail"]["llm"])
+        .map(|l| {
+            l["prompt_tokens"].as_u64().unwrap_or(0) + l["completion_tokens"].as_u64().unwrap_or(0)
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_daily_tokens_are_shared_by_its_intents_and_refused_once_spent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (endpoint, server) = start_with_endpoint(dir.path(), BUDGET);
+    let admin = server.admin_key.clone();
+    // Spent before any quota: counted all the same.
+    let first = server
+        .submit(json!({ "description": INVENTORY, "tier": "llm" }))
+        .await;
+    let first = server.wait(&first).await;
+    assert_eq!(first["status"], "completed", "{first:#}");
+    let spent = tokens_spent(&first);
+    assert!(spent > 0, "{first:#}");
+
+    // A quota of exactly what the tenant spent today: the next intent's
+    // model call is refused before anything is sent.
+    let (status, body) = crate::tenancy::put_policy(
+        &server,
+        &admin,
+        "default",
+        json!({ "max_llm_tokens_per_day": spent }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        requests(&endpoint).len(),
+        2,
+        "the first intent's two rounds"
+    );
+    let second = server
+        .submit(json!({ "description": INVENTORY, "tier": "llm" }))
+        .await;
+    let second = server.wait(&second).await;
+    assert_eq!(second["status"], "failed", "{second:#}");
+    assert_eq!(second["error"]["code"], "LLM_LIMIT_EXCEEDED", "{second:#}");
+    assert!(
+        second["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(
+                "the tenant's daily quota of {spent} tokens is spent"
+            )),
+        "{second:#}"
+    );
+    assert_eq!(requests(&endpoint), Vec::<Value>::new(), "nothing was sent");
+
+    // Raised by one intent's budget: the next one runs, and spends no
+    // more than the quota left it.
+    let (status, _) = crate::tenancy::put_policy(
+        &server,
+        &admin,
+        "default",
+        json!({ "max_llm_tokens_per_day": spent + BUDGET }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let third = server
+        .submit(json!({ "description": INVENTORY, "tier": "llm" }))
+        .await;
+    let third = server.wait(&third).await;
+    assert_eq!(third["status"], "completed", "{third:#}");
+    assert!(tokens_spent(&third) <= BUDGET);
+    let policy = server.get_json("/v1/tenants/default/policy").await;
+    assert_eq!(policy["max_llm_tokens_per_day"], spent + BUDGET, "{policy}");
+    server.stop();
+}

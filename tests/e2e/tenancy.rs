@@ -543,7 +543,12 @@ async fn requests_for_a_host_name_the_server_was_not_given_get_421() {
 }
 
 /// PUTs a tenant's policy as `key`; the status and the JSON answer.
-async fn put_policy(server: &Server, key: &str, tenant: &str, policy: Value) -> (u16, Value) {
+pub(crate) async fn put_policy(
+    server: &Server,
+    key: &str,
+    tenant: &str,
+    policy: Value,
+) -> (u16, Value) {
     let response = client_with_key(key)
         .put(server.endpoint(&format!("/v1/tenants/{tenant}/policy")))
         .json(&policy)

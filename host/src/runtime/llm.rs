@@ -63,12 +63,25 @@ impl std::fmt::Debug for Endpoint {
 #[derive(Debug)]
 pub struct Budget {
     left: AtomicU64,
+    /// Why nothing is left when the limit that binds is not the intent's
+    /// own budget: "the tenant's daily quota of 5000 tokens is spent".
+    spent_why: Option<String>,
 }
 
 impl Budget {
     pub fn new(tokens: u64) -> Self {
         Self {
             left: AtomicU64::new(tokens),
+            spent_why: None,
+        }
+    }
+
+    /// A budget of `tokens` set by another limit than the intent's, which
+    /// `why` names once it is spent.
+    pub fn capped(tokens: u64, why: String) -> Self {
+        Self {
+            left: AtomicU64::new(tokens),
+            spent_why: Some(why),
         }
     }
 
@@ -138,10 +151,14 @@ pub fn complete(
     };
     let left = grant.budget.left();
     if left == 0 {
-        return Err(Error::LimitExceeded(format!(
-            "the intent's budget of {} tokens is spent",
-            endpoint.max_tokens_per_intent
-        )));
+        return Err(Error::LimitExceeded(
+            grant.budget.spent_why.clone().unwrap_or_else(|| {
+                format!(
+                    "the intent's budget of {} tokens is spent",
+                    endpoint.max_tokens_per_intent
+                )
+            }),
+        ));
     }
     let max_tokens = match options.max_tokens {
         Some(0) => return Err(Error::InvalidInput("max-tokens is 0".into())),

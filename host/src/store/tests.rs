@@ -79,6 +79,7 @@ on_both!(
     replicas_sharing_a_database_claim_each_intent_once,
     a_capsule_and_its_receipts_read_back_as_written,
     replicas_draw_a_tenants_submissions_from_one_bucket,
+    running_intents_of_a_tenant_never_hold_more_than_its_daily_tokens,
 );
 
 async fn a_worker_that_lost_its_lease_to_another_worker_of_its_node_is_told_so(backend: Backend) {
@@ -648,4 +649,99 @@ async fn sqlite_connections_keep_a_write_ahead_log_and_sync_as_asked() {
             .unwrap();
         assert_eq!(timeout, BUSY_TIMEOUT.as_millis() as i64);
     }
+}
+
+async fn running_intents_of_a_tenant_never_hold_more_than_its_daily_tokens(backend: Backend) {
+    let (_dir, at) = location(backend);
+    let (a, b) = (
+        Store::connect(&at, Durability::Normal).await.unwrap(),
+        Store::connect(&at, Durability::Normal).await.unwrap(),
+    );
+    let day = "2026-12-07";
+    // A quota of 2500: two intents wanting 1000 each get them, the third
+    // gets what is left, the fourth nothing.
+    assert_eq!(
+        a.hold_llm_tokens("i1", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        1000
+    );
+    assert_eq!(
+        b.hold_llm_tokens("i2", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        1000
+    );
+    assert_eq!(
+        a.hold_llm_tokens("i3", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        500
+    );
+    assert_eq!(
+        b.hold_llm_tokens("i4", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(a.llm_tokens_used("acme", day).await.unwrap(), 2500);
+    // Another tenant, another day: quotas of their own.
+    assert_eq!(
+        a.hold_llm_tokens("g1", "globex", day, 1000, 2500)
+            .await
+            .unwrap(),
+        1000
+    );
+    assert_eq!(
+        a.hold_llm_tokens("i5", "acme", "2026-12-08", 1000, 2500)
+            .await
+            .unwrap(),
+        1000
+    );
+    // An intent that spent 200 of its 1000 gives 800 back.
+    a.settle_llm_tokens("i1", day, 200).await.unwrap();
+    assert_eq!(b.llm_tokens_used("acme", day).await.unwrap(), 1700);
+    assert_eq!(
+        b.hold_llm_tokens("i4", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        800
+    );
+    // Resumed, it holds again on top of what it spent, within the quota.
+    assert_eq!(
+        a.hold_llm_tokens("i1", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        0
+    );
+    b.settle_llm_tokens("i4", day, 800).await.unwrap();
+    b.settle_llm_tokens("i2", day, 0).await.unwrap();
+    assert_eq!(
+        a.hold_llm_tokens("i1", "acme", day, 1000, 2500)
+            .await
+            .unwrap(),
+        1000
+    );
+    assert_eq!(
+        a.llm_tokens_used("acme", day).await.unwrap(),
+        200 + 1000 + 500 + 800
+    );
+    // Holds racing through both replicas never pass the quota.
+    let racing: Vec<_> = (0..10)
+        .map(|i| {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                store
+                    .hold_llm_tokens(&format!("r{i}"), "initech", day, 300, 1000)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut held = 0;
+    for hold in racing {
+        held += hold.await.unwrap();
+    }
+    assert_eq!(held, 1000);
+    assert_eq!(a.llm_tokens_used("initech", day).await.unwrap(), 1000);
 }
