@@ -35,6 +35,9 @@
 //! - **Retention**: records older than [`RETENTION_VARIABLE`] days (default
 //!   [`DEFAULT_RETENTION_DAYS`], or the period the intent gives) are
 //!   removed.
+//! - **Access control**: a compliance concern, or a
+//!   `compliance/no-access-control` finding, turns on the JWT authentication
+//!   of the resource routes (`IntentSpec::auth`) the agents already write.
 //!
 //! Deterministic like the rest of the reading: the same intent and findings
 //! give the same protection.
@@ -140,6 +143,7 @@ pub fn protect(intent: &Intent, findings: &[Finding], spec: &mut IntentSpec) -> 
         encrypt = true;
         protection.audit = true;
         retention = Some(DEFAULT_RETENTION_DAYS);
+        spec.auth = true;
     }
     if mentions_any(&tokens, &["encrypt", "encrypted", "encryption"]) {
         encrypt = true;
@@ -180,6 +184,10 @@ pub fn protect(intent: &Intent, findings: &[Finding], spec: &mut IntentSpec) -> 
             }
             "compliance/cvv-stored" => {
                 drop_cvv = true;
+                true
+            }
+            "compliance/no-access-control" => {
+                spec.auth = true;
                 true
             }
             _ => false,
@@ -325,6 +333,10 @@ mod tests {
         assert!(!p.encrypts("cards", "cardholder_name"));
         assert!(p.encrypts_any("cards"));
         assert_eq!(p.reasons, ["the intent's compliance concern `payments`"]);
+        assert!(
+            spec.auth,
+            "card data is served to authenticated callers only"
+        );
     }
 
     #[test]
@@ -397,11 +409,18 @@ mod tests {
             ],
             &mut spec,
         );
+        assert!(!spec.auth);
         assert!(p.encrypts("cards", "card_number"));
         assert_eq!(p.retention_days, Some(DEFAULT_RETENTION_DAYS));
         assert_eq!(p.dropped, [("cards".into(), "cvv".into())]);
         assert!(!p.audit);
         assert_eq!(p.reasons.len(), 3, "{:?}", p.reasons);
+        protect(
+            &intent,
+            &[finding("compliance/no-access-control", "…")],
+            &mut spec,
+        );
+        assert!(spec.auth);
     }
 
     #[test]
