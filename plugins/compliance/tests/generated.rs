@@ -57,6 +57,11 @@ const AGENTS: [(&str, Agent); 6] = [
     ("static", qlp_plugin_template_static::generate_project),
 ];
 
+/// Agents that apply the protection the intent's concerns ask for
+/// (`qlp_intent_spec::protection`): their projects have no finding at all,
+/// and never store a card verification code.
+const PROTECTING_AGENTS: &[&str] = &["go"];
+
 /// Every framework, as an operator would force them on the strictest tier.
 const EVERY_FRAMEWORK: &str = "pci-dss,hipaa,gdpr,soc2";
 
@@ -120,6 +125,14 @@ fn generated_projects_have_no_critical_findings() {
                 .map(|f| (f.rule_id.as_str(), f.path.as_deref(), f.line))
                 .collect();
             assert_eq!(critical, [], "{label}/{agent}: {}", report.summary);
+            if PROTECTING_AGENTS.contains(&agent) {
+                assert!(
+                    report.findings.is_empty(),
+                    "{label}/{agent}: {}",
+                    report.summary
+                );
+                assert_eq!(report.score, 100, "{label}/{agent}");
+            }
         }
     }
 }
@@ -141,9 +154,11 @@ fn a_cvv_the_intent_asks_to_store_is_reported_as_critical() {
             .iter()
             .any(|f| f.rule_id == "compliance/cvv-stored" && f.severity == Severity::Critical);
         println!("{agent}: cvv stored: {stores_cvv}");
-        // The back-ends keep the field; the FastAPI agent ignores field
-        // lists, and the front-ends store nothing.
-        let expected = matches!(agent, "go" | "node" | "rust");
+        // The back-ends keep the field unless they apply the payments
+        // concern's protection, which drops it; the FastAPI agent ignores
+        // field lists, and the front-ends store nothing.
+        let expected =
+            matches!(agent, "go" | "node" | "rust") && !PROTECTING_AGENTS.contains(&agent);
         assert_eq!(stores_cvv, expected, "{agent}: {}", report.summary);
     }
 }

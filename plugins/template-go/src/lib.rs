@@ -10,16 +10,22 @@
 //! has `net/http/httptest` tests that pass as generated, a README, a
 //! multi-stage Dockerfile running as a non-root user, and a `.gitignore`.
 //!
+//! Sensitive data is protected as `qlp_intent_spec::protection` says, from
+//! the intent's compliance concerns and words and a repair round's
+//! findings: fields stored encrypted (AES-256-GCM), an audit trail of every
+//! change, a retention period (see `project::protected`). Without any of
+//! them the project is exactly what it was without that reading.
+//!
 //! Generation is deterministic: the same request gives byte-identical files.
-//! A repair round (`iteration > 0`) regenerates the same project; the host
-//! merges it with the files of other agents.
+//! A repair round (`iteration > 0`) regenerates the project, with what its
+//! findings ask for; the host merges it with the files of other agents.
 //!
 //! Errors: `EMPTY_INTENT` when the description is blank.
 
 pub mod project;
 
 use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
-use qlp_sdk::{Intent, PluginKind};
+use qlp_sdk::{Finding, Intent, PluginKind};
 
 /// The plugin's namespaced name.
 pub const PLUGIN_NAME: &str = "qlp/template-go";
@@ -27,10 +33,18 @@ pub const PLUGIN_NAME: &str = "qlp/template-go";
 /// The plugin's version.
 pub const PLUGIN_VERSION: &str = "0.1.0";
 
-/// Generates the project files for an intent.
+/// Generates the project files for an intent, in a first round: no
+/// findings.
 pub fn generate_project(intent: &Intent) -> Result<Vec<File>, PluginError> {
-    let spec = qlp_intent_spec::analyze(intent)?;
-    project::render_project(&spec)
+    generate_repaired(intent, &[])
+}
+
+/// Generates the project files for an intent in a round that answers
+/// `findings` (those of the compliance validator turn protections on).
+pub fn generate_repaired(intent: &Intent, findings: &[Finding]) -> Result<Vec<File>, PluginError> {
+    let mut spec = qlp_intent_spec::analyze(intent)?;
+    let protection = qlp_intent_spec::protection::protect(intent, findings, &mut spec);
+    project::render_project(&spec, &protection)
 }
 
 /// The agent's entry points, a thin layer over [`generate_project`].
@@ -52,7 +66,7 @@ impl Agent for TemplateGo {
     }
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
-        let files = generate_project(&request.intent)?;
+        let files = generate_repaired(&request.intent, &request.findings)?;
         qlp_sdk::agent::log_generated("generated Go project", &files, request.iteration);
         Ok(files)
     }
@@ -63,6 +77,78 @@ qlp_sdk::export_agent!(TemplateGo);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qlp_sdk::Severity;
+
+    fn finding(rule_id: &str, message: &str) -> Finding {
+        Finding {
+            rule_id: rule_id.into(),
+            severity: Severity::Medium,
+            message: message.into(),
+            path: None,
+            line: None,
+        }
+    }
+
+    fn text<'a>(files: &'a [File], path: &str) -> &'a str {
+        qlp_agent_testkit::text(files, path)
+    }
+
+    #[test]
+    fn a_repair_rounds_compliance_findings_turn_the_protections_on() {
+        let intent = qlp_agent_testkit::intent(
+            "A Go payments API for cards",
+            &["Each card has a cardholder name, a card number and an expiry month"],
+            &[],
+        );
+        let findings = [
+            finding(
+                "compliance/no-audit-logging",
+                "[PCI DSS 10.2.1] the project changes data over HTTP …",
+            ),
+            finding(
+                "compliance/unencrypted-at-rest",
+                "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this \
+                 file encrypts, hashes or tokenises it …",
+            ),
+            finding(
+                "compliance/no-retention-policy",
+                "[PCI DSS 3.2.1] card number is stored …",
+            ),
+        ];
+        let first = generate_project(&intent).expect("generates");
+        let repaired = generate_repaired(&intent, &findings).expect("generates");
+
+        for path in [
+            "crypto.go",
+            "audit.go",
+            "retention.go",
+            "protection_test.go",
+        ] {
+            assert!(
+                !qlp_agent_testkit::has(&first, path),
+                "{path} without findings"
+            );
+            assert!(
+                qlp_agent_testkit::has(&repaired, path),
+                "{path} answers them"
+            );
+        }
+        let models = text(&repaired, "models.go");
+        assert!(
+            models.contains("fieldCipher.Encrypt(record.CardNumber)"),
+            "{models}"
+        );
+        assert!(!text(&first, "models.go").contains("Encrypt"));
+        assert!(text(&repaired, "cards_handlers.go").contains("s.audit(r, \"create\", \"cards\""));
+        assert!(text(&repaired, "config.go").contains("RECORD_RETENTION_DAYS"));
+        assert!(text(&repaired, "config.go").contains("FIELD_ENCRYPTION_KEY"));
+        let readme = text(&repaired, "README.md");
+        assert!(
+            readme.contains("finding `compliance/unencrypted-at-rest`"),
+            "{readme}"
+        );
+        assert!(!text(&first, "README.md").contains("Data protection"));
+    }
 
     qlp_agent_testkit::agent_contract_tests! {
         agent: TemplateGo,

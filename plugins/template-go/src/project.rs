@@ -9,6 +9,9 @@
 //! from the spec alone, in a fixed order, so one request always gives
 //! byte-identical files.
 
+mod protected;
+
+use qlp_intent_spec::protection::Protection;
 use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
 use qlp_intent_spec::template::{as_pairs, render};
@@ -44,13 +47,20 @@ mod tmpl {
     pub const README: &str = include_str!("../templates/README.md.tmpl");
     pub const README_AUTH: &str = include_str!("../templates/readme_auth.md.tmpl");
     pub const README_DATABASE: &str = include_str!("../templates/readme_database.md.tmpl");
+    pub const HANDLERS_PROTECTED: &str = include_str!("../templates/handlers_protected.go.tmpl");
+    pub const CRYPTO: &str = include_str!("../templates/crypto.go.tmpl");
+    pub const AUDIT: &str = include_str!("../templates/audit.go.tmpl");
+    pub const RETENTION: &str = include_str!("../templates/retention.go.tmpl");
 }
 
 /// Type names the generated package defines; a model must not take one.
 const RESERVED_TYPE_NAMES: &[&str] = &[
+    "AuditEntry",
+    "AuditLog",
     "Claims",
     "Config",
     "ErrorResponse",
+    "FieldCipher",
     "MemoryRepository",
     "Repository",
     "Server",
@@ -63,7 +73,7 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
 const TYPE_NAME_SUFFIX: &str = "Record";
 
 /// Methods of the generated input types; a field must not take their name.
-const RESERVED_FIELD_NAMES: &[&str] = &["Record", "Validate"];
+const RESERVED_FIELD_NAMES: &[&str] = &["CreatedAt", "ID", "Record", "Validate"];
 
 /// Suffix added to a Go field name that would clash with a method.
 const FIELD_NAME_SUFFIX: &str = "Value";
@@ -194,8 +204,13 @@ fn example_object(resource: &GoResource<'_>, changed: bool, go: bool) -> String 
     }
 }
 
-/// Renders every file of the project described by `spec`.
-pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
+/// Renders every file of the project described by `spec`, applying
+/// `protection` (nothing changes when it asks for nothing; see
+/// [`protected`]).
+pub fn render_project(
+    spec: &IntentSpec,
+    protection: &Protection,
+) -> Result<Vec<File>, PluginError> {
     let resources: Vec<GoResource<'_>> = spec.resources.iter().map(GoResource::new).collect();
     let title = spec.title();
     let resource_list = spec.resource_list();
@@ -213,36 +228,51 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             format!("module {}\n\ngo 1.19\n", spec.name),
         ),
         ("main.go".to_string(), render(tmpl::MAIN, &common)?),
-        ("config.go".to_string(), config_go(spec, &title, &port)?),
-        ("server.go".to_string(), server_go(spec, &resources)?),
-        ("models.go".to_string(), models_go(&resources)),
+        (
+            "config.go".to_string(),
+            config_go(spec, protection, &title, &port)?,
+        ),
+        (
+            "server.go".to_string(),
+            server_go(spec, protection, &resources)?,
+        ),
+        ("models.go".to_string(), models_go(&resources, protection)),
         ("validation.go".to_string(), validation_go(&resources)),
         ("store.go".to_string(), render(tmpl::STORE, &[])?),
         ("storage.go".to_string(), storage_go(spec, &resources)?),
     ];
     if spec.auth {
-        files.push(("auth.go".to_string(), render(tmpl::AUTH, &[])?));
-    }
-    for resource in &resources {
         files.push((
-            format!("{}_handlers.go", resource.plural()),
-            render(tmpl::HANDLERS, &as_pairs(&resource_values(resource)))?,
+            "auth.go".to_string(),
+            render(tmpl::AUTH, &protected::auth_values(protection))?,
         ));
     }
+    for resource in &resources {
+        let handlers = if protection.any() {
+            protected::handlers_go(resource, protection)?
+        } else {
+            render(tmpl::HANDLERS, &as_pairs(&resource_values(resource)))?
+        };
+        files.push((format!("{}_handlers.go", resource.plural()), handlers));
+    }
+    files.extend(protected::files(spec, protection, &resources)?);
 
-    files.push(("helpers_test.go".to_string(), helpers_test_go(spec)?));
+    files.push((
+        "helpers_test.go".to_string(),
+        helpers_test_go(spec, protection)?,
+    ));
     files.push((
         "health_test.go".to_string(),
         render(tmpl::HEALTH_TEST, &[])?,
     ));
     files.push((
         "config_test.go".to_string(),
-        config_test_go(spec, &title, &port)?,
+        config_test_go(spec, protection, &title, &port)?,
     ));
     for resource in &resources {
         files.push((
             format!("{}_handlers_test.go", resource.plural()),
-            resource_test_go(resource)?,
+            resource_test_go(resource, protection)?,
         ));
     }
     if spec.auth {
@@ -253,7 +283,13 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
         let paths = string_slice(paths.iter().map(String::as_str));
         files.push((
             "auth_test.go".to_string(),
-            render(tmpl::AUTH_TEST, &[("protected_paths", &paths)])?,
+            render(
+                tmpl::AUTH_TEST,
+                &[
+                    ("protected_paths", &paths),
+                    ("extra_test_env", protected::auth_test_env(protection)),
+                ],
+            )?,
         ));
     }
     if let Some(database) = spec.database {
@@ -265,7 +301,7 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
 
     files.push((
         "README.md".to_string(),
-        readme_md(spec, &resources, &title, &port)?,
+        readme_md(spec, protection, &resources, &title, &port)?,
     ));
     files.push(("Dockerfile".to_string(), render(tmpl::DOCKERFILE, &common)?));
     files.push((
@@ -312,82 +348,142 @@ fn database_values(database: Database) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn config_go(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
-    let mut imports = String::new();
-    let mut constants = String::new();
-    let mut doc = String::new();
-    let mut fields: Vec<(String, String, String)> = vec![
-        ("AppName".into(), "string".into(), String::new()),
-        ("Port".into(), "string".into(), String::new()),
-    ];
-    let mut reads = String::new();
-    let mut checks = String::new();
+/// The parts of `config.go` that depend on the intent.
+#[derive(Default)]
+struct ConfigParts {
+    imports: String,
+    constants: String,
+    doc: String,
+    fields: Vec<(String, String, String)>,
+    reads: String,
+    checks: String,
+}
+
+impl ConfigParts {
+    /// Imports `package` once.
+    fn import(&mut self, package: &str) {
+        let line = format!("\t\"{package}\"\n");
+        if !self.imports.contains(&line) {
+            self.imports.push_str(&line);
+        }
+    }
+}
+
+fn config_go(
+    spec: &IntentSpec,
+    protection: &Protection,
+    title: &str,
+    port: &str,
+) -> Result<String, PluginError> {
+    let mut parts = ConfigParts {
+        fields: vec![
+            ("AppName".into(), "string".into(), String::new()),
+            ("Port".into(), "string".into(), String::new()),
+        ],
+        ..ConfigParts::default()
+    };
     if spec.database.is_some() {
-        doc.push_str("//   - DATABASE_URL: where records are kept; see storage.go.\n");
-        fields.push(("DatabaseURL".into(), "string".into(), String::new()));
-        reads.push_str("\tcfg.DatabaseURL = getenv(\"DATABASE_URL\")\n");
+        parts
+            .doc
+            .push_str("//   - DATABASE_URL: where records are kept; see storage.go.\n");
+        parts
+            .fields
+            .push(("DatabaseURL".into(), "string".into(), String::new()));
+        parts
+            .reads
+            .push_str("\tcfg.DatabaseURL = getenv(\"DATABASE_URL\")\n");
     }
     if spec.auth {
-        imports.push_str("\t\"time\"\n");
-        constants.push_str(
-            "\n// minSecretLength is the shortest JWT_SECRET accepted: an HS256 key shorter\n\
-             // than the hash's 32 bytes weakens the signature (RFC 7518, section 3.2).\n\
-             const minSecretLength = 32\n\
-             \n\
-             // defaultTokenTTL is the lifetime of an issued token: an hour bounds the use\n\
-             // of a leaked token without asking for frequent logins.\n\
-             const defaultTokenTTL = time.Hour\n",
-        );
-        doc.push_str(
-            "//   - JWT_SECRET (required): the key that signs and verifies tokens, a\n\
-             //     random value of at least 32 characters.\n\
-             //   - JWT_EXPIRES_SECONDS: the lifetime of an issued token, 3600 by default.\n\
-             //   - AUTH_USERNAME, AUTH_PASSWORD: the login POST /auth/token accepts;\n\
-             //     without them it answers 503.\n",
-        );
-        for (name, ty) in [
-            ("JWTSecret", "string"),
-            ("TokenTTL", "time.Duration"),
-            ("AuthUsername", "string"),
-            ("AuthPassword", "string"),
-        ] {
-            fields.push((name.into(), ty.into(), String::new()));
-        }
-        reads.push_str(
-            "\tcfg.JWTSecret = getenv(\"JWT_SECRET\")\n\
-             \tcfg.AuthUsername = getenv(\"AUTH_USERNAME\")\n\
-             \tcfg.AuthPassword = getenv(\"AUTH_PASSWORD\")\n",
-        );
-        checks.push_str(
-            "\tif len(cfg.JWTSecret) < minSecretLength {\n\
-             \t\treturn Config{}, fmt.Errorf(\"JWT_SECRET must be set to a random value of at least %d characters\", minSecretLength)\n\
-             \t}\n\
-             \tcfg.TokenTTL = defaultTokenTTL\n\
-             \tif raw := getenv(\"JWT_EXPIRES_SECONDS\"); raw != \"\" {\n\
-             \t\tseconds, err := strconv.Atoi(raw)\n\
-             \t\tif err != nil || seconds < 1 {\n\
-             \t\t\treturn Config{}, fmt.Errorf(\"JWT_EXPIRES_SECONDS must be a positive number of seconds, not %q\", raw)\n\
-             \t\t}\n\
-             \t\tcfg.TokenTTL = time.Duration(seconds) * time.Second\n\
-             \t}\n",
-        );
+        auth_config(&mut parts);
     }
+    protected::extend_config(&mut parts, protection);
     render(
         tmpl::CONFIG,
         &[
             ("title", title),
             ("port", port),
-            ("config_imports", &imports),
-            ("config_constants", &constants),
-            ("config_doc", &doc),
-            ("config_fields", &struct_fields(&fields)),
-            ("config_reads", &reads),
-            ("config_checks", &checks),
+            ("config_imports", &parts.imports),
+            ("config_constants", &parts.constants),
+            ("config_doc", &parts.doc),
+            ("config_fields", &struct_fields(&parts.fields)),
+            ("config_reads", &parts.reads),
+            ("config_checks", &parts.checks),
         ],
     )
 }
 
-fn server_go(spec: &IntentSpec, resources: &[GoResource<'_>]) -> Result<String, PluginError> {
+/// The JWT settings of `config.go`.
+fn auth_config(parts: &mut ConfigParts) {
+    parts.import("time");
+    parts.constants.push_str(
+        "\n// minSecretLength is the shortest JWT_SECRET accepted: an HS256 key shorter\n\
+         // than the hash's 32 bytes weakens the signature (RFC 7518, section 3.2).\n\
+         const minSecretLength = 32\n\
+         \n\
+         // defaultTokenTTL is the lifetime of an issued token: an hour bounds the use\n\
+         // of a leaked token without asking for frequent logins.\n\
+         const defaultTokenTTL = time.Hour\n",
+    );
+    parts.doc.push_str(
+        "//   - JWT_SECRET (required): the key that signs and verifies tokens, a\n\
+         //     random value of at least 32 characters.\n\
+         //   - JWT_EXPIRES_SECONDS: the lifetime of an issued token, 3600 by default.\n\
+         //   - AUTH_USERNAME, AUTH_PASSWORD: the login POST /auth/token accepts;\n\
+         //     without them it answers 503.\n",
+    );
+    for (name, ty) in [
+        ("JWTSecret", "string"),
+        ("TokenTTL", "time.Duration"),
+        ("AuthUsername", "string"),
+        ("AuthPassword", "string"),
+    ] {
+        parts.fields.push((name.into(), ty.into(), String::new()));
+    }
+    parts.reads.push_str(
+        "\tcfg.JWTSecret = getenv(\"JWT_SECRET\")\n\
+         \tcfg.AuthUsername = getenv(\"AUTH_USERNAME\")\n\
+         \tcfg.AuthPassword = getenv(\"AUTH_PASSWORD\")\n",
+    );
+    parts.checks.push_str(
+        "\tif len(cfg.JWTSecret) < minSecretLength {\n\
+         \t\treturn Config{}, fmt.Errorf(\"JWT_SECRET must be set to a random value of at least %d characters\", minSecretLength)\n\
+         \t}\n\
+         \tcfg.TokenTTL = defaultTokenTTL\n\
+         \tif raw := getenv(\"JWT_EXPIRES_SECONDS\"); raw != \"\" {\n\
+         \t\tseconds, err := strconv.Atoi(raw)\n\
+         \t\tif err != nil || seconds < 1 {\n\
+         \t\t\treturn Config{}, fmt.Errorf(\"JWT_EXPIRES_SECONDS must be a positive number of seconds, not %q\", raw)\n\
+         \t\t}\n\
+         \t\tcfg.TokenTTL = time.Duration(seconds) * time.Second\n\
+         \t}\n",
+    );
+}
+
+fn server_go(
+    spec: &IntentSpec,
+    protection: &Protection,
+    resources: &[GoResource<'_>],
+) -> Result<String, PluginError> {
+    let mut imports = vec![
+        "encoding/json",
+        "errors",
+        "io",
+        "net/http",
+        "strconv",
+        "strings",
+    ];
+    let mut fields: Vec<(String, String, String)> = [
+        ("cfg", "Config"),
+        ("stores", "*Stores"),
+        ("mux", "*http.ServeMux"),
+    ]
+    .iter()
+    .map(|(name, ty)| (name.to_string(), ty.to_string(), String::new()))
+    .collect();
+    let mut init = String::new();
+    protected::extend_server(protection, &mut imports, &mut fields, &mut init);
+    imports.sort_unstable();
+    let imports: String = imports.iter().map(|i| format!("\t\"{i}\"\n")).collect();
     let mut routes = String::new();
     if spec.auth {
         routes.push_str("\ts.mux.HandleFunc(\"/auth/token\", s.handleToken)\n");
@@ -410,16 +506,26 @@ fn server_go(spec: &IntentSpec, resources: &[GoResource<'_>]) -> Result<String, 
             ));
         }
     }
-    render(tmpl::SERVER, &[("routes", &routes)])
+    render(
+        tmpl::SERVER,
+        &[
+            ("server_imports", &imports),
+            ("server_fields", &struct_fields(&fields)),
+            ("server_init", &init),
+            ("routes", &routes),
+        ],
+    )
 }
 
-fn models_go(resources: &[GoResource<'_>]) -> String {
-    let mut out = String::from(
-        "package main\n\n\
-         // The records of each resource as the API stores and returns them, and\n\
+fn models_go(resources: &[GoResource<'_>], protection: &Protection) -> String {
+    let mut out = String::from("package main\n\n");
+    out.push_str(protected::models_imports(protection));
+    out.push_str(
+        "// The records of each resource as the API stores and returns them, and\n\
          // the request bodies that create or replace them. Optional values are\n\
          // pointers, so that an absent value is null in JSON.\n",
     );
+    out.push_str(protected::models_constants(protection));
     for resource in resources {
         let model = &resource.model;
         let singular = &resource.resource.singular;
@@ -436,6 +542,13 @@ fn models_go(resources: &[GoResource<'_>]) -> String {
                 .iter()
                 .map(|f| (f.name.clone(), f.record_type(), f.tag())),
         );
+        if protection.retention_days.is_some() {
+            record.push((
+                "CreatedAt".into(),
+                "time.Time".into(),
+                "`json:\"created_at\"`".into(),
+            ));
+        }
         let input: Vec<(String, String, String)> = resource
             .fields
             .iter()
@@ -472,6 +585,7 @@ fn models_go(resources: &[GoResource<'_>]) -> String {
 
         out.push_str(&format!(
             "\n// {model} is one {singular} as the API stores and returns it.\n\
+             {stored_doc}\
              type {model} struct {{\n{record}}}\n\
              \n\
              // {model}Input is the body of a request that creates or replaces {a_singular}.\n\
@@ -494,7 +608,9 @@ fn models_go(resources: &[GoResource<'_>]) -> String {
              }}\n",
             record = struct_fields(&record),
             input = struct_fields(&input),
+            stored_doc = protected::stored_doc(resource, protection),
         ));
+        out.push_str(&protected::model_methods(resource, protection));
     }
     out
 }
@@ -603,8 +719,8 @@ fn storage_go(spec: &IntentSpec, resources: &[GoResource<'_>]) -> Result<String,
     }
 }
 
-fn helpers_test_go(spec: &IntentSpec) -> Result<String, PluginError> {
-    let values: [(&str, &str); 5] = if spec.auth {
+fn helpers_test_go(spec: &IntentSpec, protection: &Protection) -> Result<String, PluginError> {
+    let [imports, constants, test_env, call_doc, call_authorization] = if spec.auth {
         [
             ("helpers_imports", "\t\"time\"\n"),
             (
@@ -651,10 +767,26 @@ fn helpers_test_go(spec: &IntentSpec) -> Result<String, PluginError> {
             ("call_authorization", "\"\""),
         ]
     };
-    render(tmpl::HELPERS_TEST, &values)
+    let (mut constants, mut test_env) = (constants.1.to_string(), test_env.1.to_string());
+    protected::extend_test_env(protection, &mut constants, &mut test_env);
+    render(
+        tmpl::HELPERS_TEST,
+        &[
+            imports,
+            ("helpers_constants", &constants),
+            ("test_env", &test_env),
+            call_doc,
+            call_authorization,
+        ],
+    )
 }
 
-fn config_test_go(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
+fn config_test_go(
+    spec: &IntentSpec,
+    protection: &Protection,
+    title: &str,
+    port: &str,
+) -> Result<String, PluginError> {
     let mut refusals = vec![("PORT", "eighty"), ("PORT", "70000")];
     if spec.auth {
         refusals.extend([
@@ -664,6 +796,7 @@ fn config_test_go(spec: &IntentSpec, title: &str, port: &str) -> Result<String, 
             ("JWT_EXPIRES_SECONDS", "soon"),
         ]);
     }
+    refusals.extend(protected::config_refusals(protection));
     let refusals: String = refusals
         .iter()
         .map(|(variable, value)| {
@@ -680,7 +813,10 @@ fn config_test_go(spec: &IntentSpec, title: &str, port: &str) -> Result<String, 
     )
 }
 
-fn resource_test_go(resource: &GoResource<'_>) -> Result<String, PluginError> {
+fn resource_test_go(
+    resource: &GoResource<'_>,
+    protection: &Protection,
+) -> Result<String, PluginError> {
     let mut invalid = String::new();
     let mut uses_strings = false;
     for f in &resource.fields {
@@ -738,12 +874,21 @@ fn resource_test_go(resource: &GoResource<'_>) -> Result<String, PluginError> {
         ("invalid_cases", invalid),
         ("key_field", key.field.name.clone()),
         ("wrong_type_value", wrong_type.to_string()),
+        (
+            "shown_valid",
+            protected::shown_body(resource, protection, false),
+        ),
+        (
+            "shown_changed",
+            protected::shown_body(resource, protection, true),
+        ),
     ]);
     render(tmpl::RESOURCE_TEST, &as_pairs(&values))
 }
 
 fn readme_md(
     spec: &IntentSpec,
+    protection: &Protection,
     resources: &[GoResource<'_>],
     title: &str,
     port: &str,
@@ -788,6 +933,15 @@ fn readme_md(
         feature_bullets.push_str(&readme::database_bullet(database));
         config_rows.push_str(&readme::database_config_row(database));
         database_section = render(tmpl::README_DATABASE, &as_pairs(&database_values(database)))?;
+    }
+    if protection.any() {
+        let extra = protected::readme_extra(protection, resources);
+        feature_bullets.push_str(&extra.feature_bullets);
+        run_note.push_str(&extra.run_note);
+        docker_env.push_str(&extra.docker_env);
+        config_rows.push_str(&extra.config_rows);
+        auth_section.push_str(&extra.section);
+        layout_extra.push_str(&extra.layout);
     }
 
     let mut model_docs = String::new();
@@ -846,7 +1000,11 @@ mod tests {
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
         let intent = qlp_agent_testkit::intent(description, requirements, &[]);
-        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+        render_project(
+            &analyze(&intent).expect("valid intent"),
+            &Protection::default(),
+        )
+        .expect("renders")
     }
 
     #[test]

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use qlp_agent_testkit::{has, intent, text, write_project};
-use qlp_plugin_template_go::generate_project;
-use qlp_sdk::{File, Intent};
+use qlp_plugin_template_go::{generate_project, generate_repaired};
+use qlp_sdk::{File, Finding, Intent, Severity};
 
 const INSTALL_HINT: &str =
     "install Go 1.19 or newer (Debian: apt-get install golang-go; or run deploy/setup.sh)";
@@ -42,7 +42,11 @@ fn go_tool(dir: &Path, program: &str, args: &[&str]) -> String {
 /// Generates the project, checks it is gofmt-clean, vets it and runs its
 /// tests verbosely; returns the files and `go test -v`'s output.
 fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
-    let files = generate_project(intent).expect("the intent generates");
+    generated_files_pass(generate_project(intent).expect("the intent generates"))
+}
+
+/// [`generated_project_passes`] for files already generated.
+fn generated_files_pass(files: Vec<File>) -> (Vec<File>, String) {
     let dir = tempfile::tempdir().expect("temporary directory");
     write_project(dir.path(), &files);
     let unformatted = go_tool(dir.path(), "gofmt", &["-l", "."]);
@@ -185,4 +189,147 @@ fn resources_named_like_the_generated_types_still_build_and_pass() {
         text(&files, "server.go")
             .contains("s.mux.HandleFunc(\"/repositories\", s.handleRepositories)")
     );
+}
+
+/// The payments intent as the host passes it: the planner's concern
+/// `payments` as a constraint.
+#[test]
+fn a_payments_service_encrypts_card_numbers_drops_the_cvv_audits_and_expires() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Go payments API for cards with JWT auth",
+        &[
+            "Each card has a cardholder name, a card number, a cvv and an expiry month",
+            "Payments have an amount, a currency and a customer email",
+        ],
+        &[("compliance", "payments")],
+    ));
+    let models = squeezed(text(&files, "models.go"));
+    assert!(
+        models.contains("CardNumber string `json:\"card_number\"`"),
+        "{models}"
+    );
+    assert!(!models.contains("Cvv"), "the cvv is not stored:\n{models}");
+    assert!(
+        models.contains("fieldCipher.Encrypt(record.CardNumber)"),
+        "{models}"
+    );
+    assert!(
+        models.contains("maskCardNumber(record.CardNumber)"),
+        "{models}"
+    );
+    assert!(
+        models.contains("CreatedAt time.Time `json:\"created_at\"`"),
+        "{models}"
+    );
+    assert!(text(&files, "crypto.go").contains("cipher.NewGCM(block)"));
+    assert!(text(&files, "config.go").contains("RECORD_RETENTION_DAYS"));
+    assert!(
+        text(&files, "cards_handlers.go")
+            .contains("s.audit(r, \"create\", \"cards\", id, outcome)")
+    );
+    let readme = text(&files, "README.md");
+    for words in [
+        "## Data protection",
+        "the intent's compliance concern `payments`",
+        "| `/cards` | `card_number` | masked to its last four characters |",
+        "`cvv` of `/cards`",
+        "openssl rand -base64 32",
+        "### Audit trail",
+        "### Retention",
+    ] {
+        assert!(readme.contains(words), "README has {words}:\n{readme}");
+    }
+    for test in [
+        "TestCardsKeepSensitiveFieldsEncryptedAndAnswerThemDecrypted",
+        "TestEachValueIsEncryptedWithItsOwnNonceAndOnlyThisKeyOpensIt",
+        "TestTheServiceRefusesToStartWithoutAValidFieldKey",
+        "TestEveryChangeIsWrittenToTheAuditTrail",
+        "TestRecordsOlderThanTheRetentionAreRemoved",
+        "TestTheRetentionIsReadFromTheEnvironment",
+        "TestResourcesRefuseRequestsWithoutAValidToken",
+        "TestCardsCreateListGetReplaceDelete",
+        "TestPaymentsCreateListGetReplaceDelete",
+    ] {
+        assert!(
+            report.contains(&format!("--- PASS: {test}")),
+            "{test} ran:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_health_records_service_encrypts_health_data_audits_anonymous_changes_and_expires() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Go patient records API for a clinic",
+        &[
+            "Each record has a full name, a diagnosis, a medical record number and an optional note",
+            "Keep records for 7 years",
+        ],
+        &[("compliance", "health-data")],
+    ));
+    let models = squeezed(text(&files, "models.go"));
+    for field in [
+        "Diagnosis string `json:\"diagnosis\"`",
+        "MedicalRecordNumber string `json:\"medical_record_number\"`",
+        "fieldCipher.Encrypt(record.Diagnosis)",
+        "fieldCipher.Decrypt(record.MedicalRecordNumber)",
+    ] {
+        assert!(models.contains(field), "models.go has {field}:\n{models}");
+    }
+    assert!(!models.contains("Encrypt(record.FullName)"), "{models}");
+    assert!(!text(&files, "crypto.go").contains("maskCardNumber"));
+    assert!(text(&files, "config.go").contains("defaultRetentionDays = 2555"));
+    assert!(!has(&files, "auth.go"));
+    assert!(text(&files, "README.md").contains("| `/records` | `diagnosis` | decrypted |"));
+    for test in [
+        "TestRecordsKeepSensitiveFieldsEncryptedAndAnswerThemDecrypted",
+        "TestEveryChangeIsWrittenToTheAuditTrail",
+        "TestRecordsOlderThanTheRetentionAreRemoved",
+        "TestConfigRefusesMalformedValues",
+    ] {
+        assert!(
+            report.contains(&format!("--- PASS: {test}")),
+            "{test} ran:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn a_project_repaired_after_compliance_findings_passes_its_tests() {
+    let finding = |rule_id: &str, message: &str| Finding {
+        rule_id: rule_id.into(),
+        severity: Severity::Medium,
+        message: message.into(),
+        path: None,
+        line: None,
+    };
+    let files = generate_repaired(
+        &intent(
+            "A Go API for bank accounts protected by bearer tokens",
+            &["Each account has an owner, a routing code and an optional balance"],
+            &[],
+        ),
+        &[
+            finding(
+                "compliance/unencrypted-at-rest",
+                "`Account.RoutingCode` holds …",
+            ),
+            finding("compliance/no-audit-logging", "…"),
+            finding("compliance/no-retention-policy", "…"),
+        ],
+    )
+    .expect("generates");
+    let (files, report) = generated_files_pass(files);
+    assert!(text(&files, "models.go").contains("fieldCipher.Encrypt(record.RoutingCode)"));
+    assert!(text(&files, "auth.go").contains("next(w, withActor(r, claims.Subject))"));
+    for test in [
+        "TestAccountsKeepSensitiveFieldsEncryptedAndAnswerThemDecrypted",
+        "TestEveryChangeIsWrittenToTheAuditTrail",
+        "TestRecordsOlderThanTheRetentionAreRemoved",
+    ] {
+        assert!(
+            report.contains(&format!("--- PASS: {test}")),
+            "{test} ran:\n{report}"
+        );
+    }
 }
