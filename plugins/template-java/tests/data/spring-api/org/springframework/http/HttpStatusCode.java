@@ -1,0 +1,5 @@
+package org.springframework.http;
+
+public interface HttpStatusCode {
+    int value();
+}

@@ -1,0 +1,5 @@
+package org.springframework.test.web.servlet;
+
+public interface ResultActions {
+    ResultActions andExpect(ResultMatcher matcher) throws Exception;
+}
