@@ -7,9 +7,12 @@
 //! spec alone, in a fixed order, so one request always gives byte-identical
 //! files.
 
+mod protected;
+
 use crate::spec::{MoneyField, ProjectSpec, Resource};
 use crate::template::render;
 use crate::words;
+use qlp_intent_spec::protection::Protection;
 use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
 use qlp_sdk::{File, PluginError};
@@ -45,6 +48,13 @@ mod tmpl {
     pub const README: &str = include_str!("../templates/README.md.tmpl");
     pub const README_AUTH: &str = include_str!("../templates/readme_auth.md.tmpl");
     pub const README_DATABASE: &str = include_str!("../templates/readme_database.md.tmpl");
+    pub const REPOSITORY_RETAINED: &str =
+        include_str!("../templates/app/repository_retained.py.tmpl");
+    pub const CLOCK: &str = include_str!("../templates/app/clock.py.tmpl");
+    pub const AUDIT: &str = include_str!("../templates/app/audit.py.tmpl");
+    pub const RETENTION: &str = include_str!("../templates/app/retention.py.tmpl");
+    pub const ROUTES_PROTECTED: &str =
+        include_str!("../templates/app/routes/resource_protected.py.tmpl");
 }
 
 /// Line that pins the tests to in-memory storage whatever the shell's
@@ -54,8 +64,13 @@ const MEMORY_ENV_SETUP: &str = "# The tests always use in-memory storage, whatev
 
 const IMPORT_NOTE: &str = "  # noqa: E402 - the environment above must be set first";
 
-/// Renders every file of the project described by `spec`.
-pub fn render_project(spec: &ProjectSpec) -> Result<Vec<File>, PluginError> {
+/// Renders every file of the project described by `spec`, applying
+/// `protection`'s audit trail and retention (nothing changes when it asks
+/// for neither; see [`protected`]).
+pub fn render_project(
+    spec: &ProjectSpec,
+    protection: &Protection,
+) -> Result<Vec<File>, PluginError> {
     let title = title(&spec.resources);
     let resource_list = resource_list(&spec.resources);
     let common: [(&str, &str); 2] = [("title", &title), ("resource_list", &resource_list)];
@@ -65,12 +80,22 @@ pub fn render_project(spec: &ProjectSpec) -> Result<Vec<File>, PluginError> {
             "app/__init__.py".to_string(),
             render(tmpl::PACKAGE_INIT, &common)?,
         ),
-        ("app/main.py".to_string(), main_py(spec, &title)?),
-        ("app/config.py".to_string(), config_py(spec, &title)?),
-        ("app/models.py".to_string(), models_py(spec)?),
+        (
+            "app/main.py".to_string(),
+            main_py(spec, protection, &title)?,
+        ),
+        (
+            "app/config.py".to_string(),
+            config_py(spec, protection, &title)?,
+        ),
+        ("app/models.py".to_string(), models_py(spec, protection)?),
         (
             "app/repository.py".to_string(),
-            render(tmpl::REPOSITORY, &[])?,
+            if protection.retention_days.is_some() {
+                render(tmpl::REPOSITORY_RETAINED, &[])?
+            } else {
+                render(tmpl::REPOSITORY, &[])?
+            },
         ),
         ("app/storage.py".to_string(), storage_py(spec)?),
     ];
@@ -82,11 +107,14 @@ pub fn render_project(spec: &ProjectSpec) -> Result<Vec<File>, PluginError> {
         render(tmpl::ROUTES_INIT, &common)?,
     ));
     for resource in &spec.resources {
-        files.push((
-            format!("app/routes/{}.py", resource.plural),
-            routes_py(spec, resource)?,
-        ));
+        let routes = if protection.any() {
+            protected::routes_py(spec, protection, resource)?
+        } else {
+            routes_py(spec, resource)?
+        };
+        files.push((format!("app/routes/{}.py", resource.plural), routes));
     }
+    files.extend(protected::files(spec, protection)?);
 
     files.push((
         "tests/__init__.py".to_string(),
@@ -132,7 +160,7 @@ pub fn render_project(spec: &ProjectSpec) -> Result<Vec<File>, PluginError> {
     files.push(("pytest.ini".to_string(), render(tmpl::PYTEST_INI, &[])?));
     files.push((
         "README.md".to_string(),
-        readme_md(spec, &title, &resource_list)?,
+        readme_md(spec, protection, &title, &resource_list)?,
     ));
 
     Ok(files
@@ -170,7 +198,11 @@ fn article(noun: &str) -> &'static str {
     }
 }
 
-fn main_py(spec: &ProjectSpec, title: &str) -> Result<String, PluginError> {
+fn main_py(
+    spec: &ProjectSpec,
+    protection: &Protection,
+    title: &str,
+) -> Result<String, PluginError> {
     let auth_router_import = if spec.auth {
         "from app.auth import router as auth_router\n"
     } else {
@@ -203,11 +235,18 @@ fn main_py(spec: &ProjectSpec, title: &str) -> Result<String, PluginError> {
             ("auth_router_import", auth_router_import),
             ("router_imports", &router_imports),
             ("router_includes", &router_includes),
+            ("audit_import", protected::main_audit_import(protection)),
+            ("clock_import", protected::main_clock_import(protection)),
+            ("state_setup", protected::main_state_setup(protection)),
         ],
     )
 }
 
-fn config_py(spec: &ProjectSpec, title: &str) -> Result<String, PluginError> {
+fn config_py(
+    spec: &ProjectSpec,
+    protection: &Protection,
+    title: &str,
+) -> Result<String, PluginError> {
     let mut doc = String::from("- APP_NAME: title of the OpenAPI documentation.\n");
     let mut fields = String::new();
     let mut checks = String::new();
@@ -252,6 +291,16 @@ fn config_py(spec: &ProjectSpec, title: &str) -> Result<String, PluginError> {
              auth_username=env.get(\"AUTH_USERNAME\") or None,\n        \
              auth_password=env.get(\"AUTH_PASSWORD\") or None,\n",
         );
+    }
+    protected::extend_config(
+        protection,
+        &mut doc,
+        &mut constants,
+        &mut fields,
+        &mut checks,
+        &mut arguments,
+    );
+    if spec.auth || protection.retention_days.is_some() {
         helpers.push_str(
             "\n\ndef _positive_int(env: Mapping[str, str], name: str, default: int) -> int:\n    \
              \"\"\"The positive whole number in `env[name]`, or `default` when it is unset.\"\"\"\n    \
@@ -299,7 +348,7 @@ fn money_field_name(money: MoneyField) -> Option<&'static str> {
     }
 }
 
-fn models_py(spec: &ProjectSpec) -> Result<String, PluginError> {
+fn models_py(spec: &ProjectSpec, protection: &Protection) -> Result<String, PluginError> {
     let mut classes = String::new();
     for resource in &spec.resources {
         let money_field = match money_field_name(resource.money) {
@@ -314,10 +363,17 @@ fn models_py(spec: &ProjectSpec) -> Result<String, PluginError> {
                 ("a_singular", &a_singular),
                 ("A_singular", &words::capitalize(&a_singular)),
                 ("money_field", &money_field),
+                ("stored_fields", protected::stored_fields(protection)),
             ],
         )?);
     }
-    render(tmpl::MODELS, &[("model_classes", classes.trim_end())])
+    render(
+        tmpl::MODELS,
+        &[
+            ("model_classes", classes.trim_end()),
+            ("models_imports", protected::models_imports(protection)),
+        ],
+    )
 }
 
 fn storage_py(spec: &ProjectSpec) -> Result<String, PluginError> {
@@ -458,7 +514,12 @@ fn test_storage_py(spec: &ProjectSpec) -> Result<String, PluginError> {
     )
 }
 
-fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<String, PluginError> {
+fn readme_md(
+    spec: &ProjectSpec,
+    protection: &Protection,
+    title: &str,
+    resource_list: &str,
+) -> Result<String, PluginError> {
     let mut feature_bullets = String::new();
     let mut run_note = String::new();
     let mut docker_env = String::new();
@@ -513,6 +574,13 @@ fn readme_md(spec: &ProjectSpec, title: &str, resource_list: &str) -> Result<Str
             "| `DATABASE_URL` | Storage: unset, empty or `memory://` for memory, `postgresql://...` for PostgreSQL | in memory |\n",
         );
         database_section = render(tmpl::README_DATABASE, &[])?;
+    }
+    if protection.any() {
+        let extra = protected::readme_extra(protection);
+        feature_bullets.push_str(&extra.feature_bullets);
+        config_rows.push_str(&extra.config_rows);
+        auth_section.push_str(&extra.section);
+        layout_extra.push_str(&extra.layout);
     }
 
     let mut model_docs = String::new();
@@ -584,7 +652,11 @@ mod tests {
 
     fn files_for(description: &str) -> Vec<File> {
         let intent = qlp_agent_testkit::intent(description, &[], &[]);
-        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+        render_project(
+            &analyze(&intent).expect("valid intent"),
+            &Protection::default(),
+        )
+        .expect("renders")
     }
 
     fn paths(files: &[File]) -> Vec<&str> {

@@ -8,17 +8,25 @@
 use std::path::{Component, Path};
 use std::process::Command;
 
-use qlp_plugin_template_fastapi::generate_project;
-use qlp_sdk::{File, Intent};
+use qlp_plugin_template_fastapi::{generate_project, generate_repaired};
+use qlp_sdk::{File, Finding, Intent, Severity};
 
 const INSTALL_HINT: &str = "install python3 and the packages the generated projects test with: pip install fastapi httpx pytest uvicorn";
 
 fn intent(description: &str) -> Intent {
+    intent_with(description, &[])
+}
+
+/// The intent with `constraints`, such as the planner's compliance concern.
+fn intent_with(description: &str, constraints: &[(&str, &str)]) -> Intent {
     Intent {
         id: "00000000-0000-0000-0000-000000000000".into(),
         description: description.into(),
         requirements: vec![],
-        constraints: vec![],
+        constraints: constraints
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect(),
         tier: "standard".into(),
     }
 }
@@ -58,10 +66,17 @@ fn write_project(root: &Path, files: &[File]) {
 /// Generates the project for `description`, runs its test suite and returns
 /// pytest's output; fails when the suite does not pass.
 fn generated_suite_passes(description: &str) -> String {
+    generated_files_pass(
+        description,
+        &generate_project(&intent(description)).expect("the intent generates"),
+    )
+}
+
+/// [`generated_suite_passes`] for files already generated.
+fn generated_files_pass(description: &str, files: &[File]) -> String {
     require_python();
-    let files = generate_project(&intent(description)).expect("the intent generates");
     let dir = tempfile::tempdir().expect("temporary directory");
-    write_project(dir.path(), &files);
+    write_project(dir.path(), files);
     let output = Command::new("python3")
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .current_dir(dir.path())
@@ -118,4 +133,72 @@ fn a_plain_orders_service_passes_its_tests() {
 #[test]
 fn a_service_with_two_resources_and_auth_passes_its_tests() {
     generated_suite_passes("REST API for books and authors with token auth");
+}
+
+/// The text of the generated file at `path`.
+fn text<'a>(files: &'a [File], path: &str) -> &'a str {
+    files
+        .iter()
+        .find(|f| f.path == path)
+        .and_then(File::as_text)
+        .unwrap_or_else(|| panic!("{path} is generated"))
+}
+
+#[test]
+fn a_payments_service_audits_every_change_and_expires_old_records() {
+    let description = "A payments API for cards and charges with JWT auth";
+    let files = generate_project(&intent_with(description, &[("compliance", "payments")]))
+        .expect("the intent generates");
+    let report = generated_files_pass(description, &files);
+    assert!(
+        report.contains("61 passed"),
+        "every generated test ran:\n{report}"
+    );
+    let routes = text(&files, "app/routes/payments.py");
+    assert!(
+        routes.contains("audit(request, actor, \"create\", \"payments\", record.id, \"success\")")
+    );
+    assert!(routes.contains("Depends(require_user), Depends(purge_expired)"));
+    assert!(text(&files, "app/config.py").contains("RECORD_RETENTION_DAYS"));
+    let readme = text(&files, "README.md");
+    for words in [
+        "## Data protection",
+        "the intent's compliance concern `payments`",
+        "### Audit trail",
+        "### Retention",
+    ] {
+        assert!(readme.contains(words), "README has {words}:\n{readme}");
+    }
+}
+
+#[test]
+fn a_health_records_service_without_auth_audits_anonymous_changes() {
+    let description = "A patient records API for a clinic";
+    let files = generate_project(&intent_with(description, &[("compliance", "health-data")]))
+        .expect("the intent generates");
+    let report = generated_files_pass(description, &files);
+    assert!(report.contains(" passed"), "{report}");
+    assert!(!files.iter().any(|f| f.path == "app/auth.py"));
+    assert!(text(&files, "app/audit.py").contains("return ANONYMOUS_ACTOR"));
+    assert!(text(&files, "tests/test_protection.py").contains("actor = \"anonymous\""));
+}
+
+#[test]
+fn a_project_repaired_after_an_audit_finding_passes_its_tests() {
+    let description = "Build an API to manage customer orders with a database";
+    let finding = |rule_id: &str| Finding {
+        rule_id: rule_id.into(),
+        severity: Severity::Medium,
+        message: "…".into(),
+        path: None,
+        line: None,
+    };
+    let files = generate_repaired(
+        &intent(description),
+        &[finding("compliance/no-audit-logging")],
+    )
+    .expect("the intent generates");
+    generated_files_pass(description, &files);
+    assert!(text(&files, "app/routes/orders.py").contains("audit(request, actor"));
+    assert!(!files.iter().any(|f| f.path == "app/retention.py"));
 }
