@@ -325,12 +325,18 @@ impl Pipeline {
     /// and records the outcome unless the lease was lost meanwhile.
     /// Returns false when storage failed and the intent went back to the
     /// queue unfinished.
-    #[tracing::instrument(
-        name = "intent",
-        skip_all,
-        fields(intent.id = %intent.id, tier = %intent.tier, node = owner)
-    )]
     pub async fn run(&self, intent: Intent, owner: &str, cancel: Arc<AtomicBool>) -> bool {
+        let span = tracing::info_span!("intent", intent.id = %intent.id, tier = %intent.tier, node = owner);
+        // The run continues the trace of the request that submitted it.
+        if crate::telemetry::exporting()
+            && let Ok(Some(parent)) = self.store.intent_trace_parent(&intent.id).await
+        {
+            crate::telemetry::continue_trace(&span, &parent);
+        }
+        tracing::Instrument::instrument(self.run_in_span(intent, owner, cancel), span).await
+    }
+
+    async fn run_in_span(&self, intent: Intent, owner: &str, cancel: Arc<AtomicBool>) -> bool {
         let id = intent.id.clone();
         tracing::info!(intent = %id, tier = %intent.tier, "pipeline started");
         let outcome = match Run::start(self, &intent, cancel).await {

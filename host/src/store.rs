@@ -890,6 +890,13 @@ impl Store {
         }
         let now = now();
         insert_intent_row(&mut tx, intent, actor, &now).await?;
+        if let Some(traceparent) = crate::telemetry::current_traceparent() {
+            sqlx::query("UPDATE intents SET trace_parent = $1 WHERE id = $2")
+                .bind(traceparent)
+                .bind(&intent.id)
+                .execute(&mut *tx)
+                .await?;
+        }
         if let Some(upload) = upload {
             insert_output(&mut tx, &intent.id, UPLOAD_KEY, upload).await?;
         }
@@ -935,6 +942,17 @@ impl Store {
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
+    }
+
+    /// The `traceparent` of the request that submitted intent `id`, when
+    /// traces were exported then.
+    pub async fn intent_trace_parent(&self, id: &str) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT trace_parent FROM intents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(t,)| t))
     }
 
     pub async fn get_intent(&self, id: &str) -> Result<Option<IntentRecord>> {

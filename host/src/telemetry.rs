@@ -4,10 +4,18 @@
 //! OpenTelemetry traces over OTLP/HTTP (JSON): one per request (with its
 //! request id), per intent run, per stage and per plugin call (with the
 //! plugin, outcome, fuel and peak memory).
+//!
+//! Traces cross process boundaries by W3C Trace Context: a request's
+//! `traceparent` header makes its span a child of the caller's, and an
+//! intent keeps the `traceparent` of the request that submitted it, so
+//! its run, on whichever replica claims it, continues the same trace.
 
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::trace::{TraceContextExt as _, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -74,6 +82,7 @@ pub fn init(format: LogFormat, otlp: Option<&str>) -> anyhow::Result<Guard> {
         .with(traces)
         .init();
     if let Some(endpoint) = otlp.filter(|e| !e.is_empty()) {
+        EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(endpoint, service = %service_name(), "exporting traces over OTLP");
     }
     Ok(Guard(provider))
@@ -95,4 +104,84 @@ fn provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
         .with_batch_exporter(exporter)
         .with_resource(resource)
         .build())
+}
+
+/// Whether traces are exported: only then is a trace context kept.
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether traces are exported (an OTLP endpoint is configured).
+pub fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The header that carries a trace context (W3C Trace Context).
+pub const TRACEPARENT: &str = "traceparent";
+
+/// One header's value as the propagator reads and writes it.
+struct Carrier<'a>(Option<&'a str>, Option<String>);
+
+impl Extractor for Carrier<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        (key == TRACEPARENT).then_some(self.0).flatten()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec![TRACEPARENT]
+    }
+}
+
+impl Injector for Carrier<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if key == TRACEPARENT {
+            self.1 = Some(value);
+        }
+    }
+}
+
+/// Makes `span` a child of the trace context `traceparent` names. A
+/// malformed value, or one naming no valid trace, changes nothing.
+pub fn continue_trace(span: &tracing::Span, traceparent: &str) {
+    let cx = TraceContextPropagator::new().extract(&Carrier(Some(traceparent), None));
+    if cx.span().span_context().is_valid() {
+        let _ = span.set_parent(cx);
+    }
+}
+
+/// The `traceparent` of the current span, when traces are exported.
+pub fn current_traceparent() -> Option<String> {
+    let cx = tracing::Span::current().context();
+    if !cx.span().span_context().is_valid() {
+        return None;
+    }
+    let mut carrier = Carrier(None, None);
+    TraceContextPropagator::new().inject_context(&cx, &mut carrier);
+    carrier.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_or_empty_traceparent_is_ignored() {
+        for bad in [
+            "",
+            "00-00000000000000000000000000000000-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736",
+            "zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ] {
+            let cx = TraceContextPropagator::new().extract(&Carrier(Some(bad), None));
+            assert!(!cx.span().span_context().is_valid(), "{bad}");
+            // And setting it as a parent is harmless.
+            continue_trace(&tracing::Span::none(), bad);
+        }
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let cx = TraceContextPropagator::new().extract(&Carrier(Some(good), None));
+        assert_eq!(
+            cx.span().span_context().trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        // Without an exporter there is no context to pass on.
+        assert_eq!(current_traceparent(), None);
+    }
 }

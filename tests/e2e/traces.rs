@@ -1,7 +1,7 @@
 //! Traces as an operator's collector receives them: with `--otlp-endpoint`
 //! the server exports, over OTLP/HTTP, a span per request (with its
 //! request id, which error bodies carry too), per intent run, per stage and
-//! per plugin call, the last three in one trace.
+//! per plugin call, all in the trace of the caller's `traceparent`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -54,6 +54,10 @@ fn attribute(of: &Value, key: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// The trace and span of a caller that submits with a `traceparent`.
+const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_intents_stages_and_plugin_calls_reach_an_otlp_collector() {
     let (endpoint, spans) = collector().await;
@@ -90,6 +94,7 @@ async fn requests_intents_stages_and_plugin_calls_reach_an_otlp_collector() {
         .http
         .post(server.endpoint("/v1/intents"))
         .header("x-request-id", "req-submit-1")
+        .header("traceparent", format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01"))
         .json(&json!({ "description": "A FastAPI service for invoices", "tier": "standard" }))
         .send()
         .await
@@ -138,6 +143,13 @@ async fn requests_intents_stages_and_plugin_calls_reach_an_otlp_collector() {
     assert!(stages.len() >= 4, "{stages:#?}");
     assert_eq!(plugin_calls.len(), stages.len(), "{plugin_calls:#?}");
     assert_eq!(request["name"], "POST /v1/intents", "{request}");
+    // The caller's trace goes on: the request is a child of its span, and
+    // the intent's run, on a worker after the request ended, is in the
+    // same trace, under the request.
+    assert_eq!(request["traceId"], CALLER_TRACE, "{request}");
+    assert_eq!(request["parentSpanId"], CALLER_SPAN, "{request}");
+    assert_eq!(intent["traceId"], CALLER_TRACE, "{intent}");
+    assert_eq!(intent["parentSpanId"], request["spanId"], "{intent}");
     let status = attribute(&request, "http.response.status_code");
     assert!(status == json!(202) || status == json!("202"), "{request}");
     assert_eq!(request["service"], "qlp-test");

@@ -190,6 +190,13 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
         http.route = route,
         http.response.status_code = tracing::field::Empty,
     );
+    if let Some(parent) = request
+        .headers()
+        .get(crate::telemetry::TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        crate::telemetry::continue_trace(&span, parent);
+    }
     let mut response = REQUEST_ID
         .scope(
             id.clone(),
