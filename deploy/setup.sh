@@ -22,8 +22,10 @@
 #   - Node.js 18.17 or newer with npm, which the qlp/template-node tests use
 #     to install, type-check and test the projects they generate, and the
 #     qlp/template-react tests to test and build theirs;
-#   - Java (Debian's default-jre-headless), which runs the Nu HTML Checker
-#     (vnu-jar) in the qlp/template-static tests;
+#   - Java 17 (Debian's default-jdk-headless), which runs the Nu HTML
+#     Checker (vnu-jar) in the qlp/template-static tests and compiles the
+#     Java projects qlp/template-java generates, with JUnit 5 (Debian's
+#     junit5) to run their tests;
 #   - kubernetes-validate and helm-python-sdk (PyPI, pinned) for python3:
 #     the qlp/kubernetes and qlp/helm tests validate the exported manifests
 #     against the Kubernetes API schemas, and load, lint and render the
@@ -142,8 +144,13 @@ node_version="$(node --version | sed 's/^v//')"
 version_ge "$node_version" "$need_node" || { log "node is $node_version, the generated projects need $need_node or newer"; exit 1; }
 
 # 9. Java for the Nu HTML Checker (plugins/template-static/tests), which
-#    validates the generated sites; the tests install vnu-jar from npm.
-command -v java >/dev/null || apt_install default-jre-headless
+#    validates the generated sites (the tests install vnu-jar from npm),
+#    and the JDK and JUnit 5 for the Java projects plugins/template-java
+#    generates: their plain-Java core is compiled and tested with javac and
+#    JUnit's console launcher (Maven Central is out of reach, so Spring is
+#    not fetched).
+command -v javac >/dev/null || apt_install default-jdk-headless
+[ -f /usr/share/java/junit-platform-console-standalone.jar ] || apt_install junit5
 
 # 10. Kubernetes schemas, Helm and kustomize for the exporter tests
 #     (plugins/kubernetes and plugins/helm tests/). helm-python-sdk bundles

@@ -119,7 +119,7 @@ fn load(runtime: &Runtime, component: &Path, kind: PluginKind) -> anyhow::Result
 
 /// The stack agents the generation cases time, each with a typical
 /// intent of its stack.
-const STACK_AGENTS: [(&str, &str); 6] = [
+const STACK_AGENTS: [(&str, &str); 7] = [
     (
         "qlp_plugin_template_fastapi",
         "Create a FastAPI service for invoices with JWT auth and PostgreSQL",
@@ -143,6 +143,10 @@ const STACK_AGENTS: [(&str, &str); 6] = [
     (
         "qlp_plugin_template_static",
         "A static landing page for a bakery with opening hours and a contact form",
+    ),
+    (
+        "qlp_plugin_template_java",
+        "A Java Spring Boot service for hotel reservations and guests with JWT auth",
     ),
 ];
 

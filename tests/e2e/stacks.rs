@@ -142,6 +142,11 @@ async fn each_stack_gets_its_own_agent_and_a_stack_nobody_serves_is_refused() {
             "qlp/template-rust",
             "Cargo.toml",
         ),
+        (
+            "A Java Spring Boot service for hotel reservations",
+            "qlp/template-java",
+            "pom.xml",
+        ),
     ] {
         let (intent, files) = capsule_of(
             &server,
