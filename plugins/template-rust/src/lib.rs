@@ -13,16 +13,25 @@
 //! `.gitignore`. The project is a workspace of its own, so it builds
 //! wherever it is written.
 //!
+//! Sensitive data is protected as `qlp_intent_spec::protection` decides
+//! from the intent's compliance concerns, its words and a repair round's
+//! findings: fields stored encrypted with AES-256-GCM (card numbers
+//! answered masked), card verification codes never stored, an audit entry
+//! per change and a retention period (see `project::protection`). Without
+//! any of them the project is unchanged.
+//!
 //! Generation is deterministic: the same request gives byte-identical files.
-//! A repair round (`iteration > 0`) regenerates the same project; the host
-//! merges it with the files of other agents.
+//! A repair round (`iteration > 0`) regenerates the project with the
+//! measures its findings ask for; the host merges it with the files of
+//! other agents.
 //!
 //! Errors: `EMPTY_INTENT` when the description is blank.
 
 pub mod project;
 
+use qlp_intent_spec::protection::protect;
 use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
-use qlp_sdk::{Intent, PluginKind};
+use qlp_sdk::{Finding, Intent, PluginKind};
 
 /// The plugin's namespaced name.
 pub const PLUGIN_NAME: &str = "qlp/template-rust";
@@ -30,10 +39,20 @@ pub const PLUGIN_NAME: &str = "qlp/template-rust";
 /// The plugin's version.
 pub const PLUGIN_VERSION: &str = "0.1.0";
 
-/// Generates the project files for an intent.
+/// Generates the project files for an intent, protecting sensitive data
+/// as its compliance concerns and words ask (see [`generate_repaired`]).
 pub fn generate_project(intent: &Intent) -> Result<Vec<File>, PluginError> {
-    let spec = qlp_intent_spec::analyze(intent)?;
-    project::render_project(&spec)
+    generate_repaired(intent, &[])
+}
+
+/// Generates the project files for an intent in a round whose validators
+/// reported `findings`: a compliance finding (`unencrypted-at-rest`,
+/// `no-audit-logging`, `no-retention-policy`, `cvv-stored`) turns on the
+/// measure that answers it, as `qlp_intent_spec::protection` reads them.
+pub fn generate_repaired(intent: &Intent, findings: &[Finding]) -> Result<Vec<File>, PluginError> {
+    let mut spec = qlp_intent_spec::analyze(intent)?;
+    let protection = protect(intent, findings, &mut spec);
+    project::render_project(&spec, &protection)
 }
 
 /// The agent's entry points, a thin layer over [`generate_project`].
@@ -55,7 +74,7 @@ impl Agent for TemplateRust {
     }
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
-        let files = generate_project(&request.intent)?;
+        let files = generate_repaired(&request.intent, &request.findings)?;
         qlp_sdk::agent::log_generated("generated Rust project", &files, request.iteration);
         Ok(files)
     }
@@ -75,5 +94,80 @@ mod tests {
         generates: "Create a Rust axum service for support tickets with JWT auth",
         repairs: ("A Rust API for tickets", 1),
         blank: "\n",
+    }
+
+    const CARDS: &str = "A payments API for cards. Each card has a cardholder name, a card \
+                         number and an expiry month.";
+
+    fn finding(rule_id: &str, message: &str) -> Finding {
+        Finding {
+            rule_id: rule_id.into(),
+            severity: qlp_sdk::Severity::Medium,
+            message: message.into(),
+            path: None,
+            line: None,
+        }
+    }
+
+    #[test]
+    fn compliance_findings_of_a_repair_round_turn_the_measures_on() {
+        use qlp_agent_testkit::contract::snapshot;
+        use qlp_agent_testkit::{has, text};
+        let intent = qlp_agent_testkit::intent(CARDS, &["Routes require JWT authentication"], &[]);
+        let findings = [
+            finding(
+                "compliance/no-audit-logging",
+                "[PCI DSS 10.2.1] the project changes data over HTTP …",
+            ),
+            finding(
+                "compliance/unencrypted-at-rest",
+                "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this file \
+                 encrypts, hashes or tokenises it",
+            ),
+            finding(
+                "compliance/no-retention-policy",
+                "[PCI DSS 3.2.1] card number is stored …",
+            ),
+        ];
+        let repaired = generate_repaired(&intent, &findings).expect("generates");
+        for path in [
+            "src/crypto.rs",
+            "src/audit.rs",
+            "src/retention.rs",
+            "tests/api/data_protection.rs",
+        ] {
+            assert!(has(&repaired, path), "{path}");
+        }
+        let models = text(&repaired, "src/models.rs");
+        assert!(
+            models.contains("card_number: encrypt(key, &self.card_number),"),
+            "{models}"
+        );
+        assert!(models.contains("pub struct CardRow {"), "{models}");
+        let routes = text(&repaired, "src/routes/cards.rs");
+        assert!(routes.contains("audit(&state.audit, &actor, \"create\", \"cards\", id, status);"));
+        assert!(routes.contains("purge_expired(&state);"), "{routes}");
+        assert!(text(&repaired, "src/config.rs").contains("\"RECORD_RETENTION_DAYS\""));
+        assert!(text(&repaired, "Cargo.toml").contains("aes-gcm = \"0.10\""));
+        let readme = text(&repaired, "README.md");
+        assert!(readme.contains("## Data protection"), "{readme}");
+        assert!(
+            readme.contains("- finding `compliance/unencrypted-at-rest`"),
+            "{readme}"
+        );
+
+        // Without the findings nothing of it is generated.
+        let first = generate_project(&intent).expect("generates");
+        let again = generate_repaired(&intent, &[]).expect("generates");
+        assert_eq!(snapshot(&first), snapshot(&again));
+        for path in ["src/crypto.rs", "src/audit.rs", "src/retention.rs"] {
+            assert!(!has(&first, path), "{path}");
+        }
+        for file in &first {
+            let content = file.as_text().expect("text");
+            for word in ["encrypt", "audit", "RECORD_RETENTION_DAYS", "aes-gcm"] {
+                assert!(!content.contains(word), "{} mentions {word}", file.path);
+            }
+        }
     }
 }

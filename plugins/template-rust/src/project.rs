@@ -10,6 +10,9 @@
 //! in every QLP stack. Everything is derived from the spec alone, in a
 //! fixed order, so one request always gives byte-identical files.
 
+mod protection;
+
+use qlp_intent_spec::protection::Protection;
 use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
 use qlp_intent_spec::template::{as_pairs, render};
@@ -53,6 +56,10 @@ mod tmpl {
     pub const DOCKERIGNORE: &str = include_str!("../templates/dockerignore.tmpl");
     pub const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
     pub const README: &str = include_str!("../templates/README.md.tmpl");
+    pub const CRYPTO: &str = include_str!("../templates/src/crypto.rs.tmpl");
+    pub const AUDIT: &str = include_str!("../templates/src/audit.rs.tmpl");
+    pub const RETENTION: &str = include_str!("../templates/src/retention.rs.tmpl");
+    pub const PROTECTED_ROUTES: &str = include_str!("../templates/src/routes/protected.rs.tmpl");
 }
 
 /// Type names the generated modules define or import, and the prelude's;
@@ -116,7 +123,14 @@ const UNRAWABLE: &[&str] = &["crate", "self", "super", "Self"];
 
 /// Test file names the project uses itself; a resource's tests take
 /// another name.
-const RESERVED_TEST_NAMES: &[&str] = &["auth", "common", "config", "health", "storage"];
+const RESERVED_TEST_NAMES: &[&str] = &[
+    "auth",
+    "common",
+    "config",
+    "data_protection",
+    "health",
+    "storage",
+];
 
 /// A Rust identifier for a `snake_case` name.
 fn rust_ident(name: &str) -> String {
@@ -152,21 +166,57 @@ struct RustResource<'a> {
     /// The singular for function names: `invoice`.
     singular_ident: String,
     singular_words: String,
+    /// The struct the repository keeps: the model, or `InvoiceRow` when
+    /// fields are stored encrypted.
+    stored: String,
+    /// The fields stored encrypted.
+    encrypted: Vec<String>,
+    /// The encrypted card numbers, answered masked.
+    masked: Vec<String>,
+    /// Whether its routes encrypt, audit or purge.
+    protected: bool,
 }
 
 impl<'a> RustResource<'a> {
-    fn new(resource: &'a Resource) -> Self {
+    fn new(resource: &'a Resource, protection: &Protection) -> Self {
         let mut model = words::pascal_case(&resource.singular);
-        if RESERVED_TYPE_NAMES.contains(&model.as_str()) {
+        if RESERVED_TYPE_NAMES.contains(&model.as_str())
+            || (protection.any() && protection::RESERVED_TYPE_NAMES.contains(&model.as_str()))
+        {
             model.push_str(TYPE_NAME_SUFFIX);
         }
+        let encrypted: Vec<String> = resource
+            .fields
+            .iter()
+            .filter(|f| protection.encrypts(&resource.plural, &f.name))
+            .map(|f| f.name.clone())
+            .collect();
+        let masked = encrypted
+            .iter()
+            .filter(|name| protection::is_card_number(name))
+            .cloned()
+            .collect();
+        let stored = if encrypted.is_empty() {
+            model.clone()
+        } else {
+            format!("{model}Row")
+        };
         Self {
             resource,
             model,
             module: rust_ident(&resource.plural),
             singular_ident: resource.singular.clone(),
             singular_words: words::spaced(&resource.singular),
+            stored,
+            encrypted,
+            masked,
+            protected: protection::resource_is_protected(protection, &resource.plural),
         }
+    }
+
+    /// Whether the field is stored encrypted.
+    fn encrypts(&self, field: &str) -> bool {
+        self.encrypted.iter().any(|f| f == field)
     }
 
     fn plural(&self) -> &str {
@@ -216,16 +266,28 @@ fn example_object(resource: &RustResource<'_>, changed: bool) -> String {
     let pairs: Vec<String> = resource
         .fields()
         .iter()
-        .map(|f| format!("{}: {}", rust_string(&f.name), example_value(f, changed)))
+        .map(|f| {
+            let value = if resource.masked.contains(&f.name) {
+                protection::example_value(f, changed)
+            } else {
+                None
+            };
+            let value = value.unwrap_or_else(|| example_value(f, changed));
+            format!("{}: {}", rust_string(&f.name), value)
+        })
         .collect();
     format!("{{{}}}", pairs.join(", "))
 }
 
 /// `tests/api/main.rs`: one test binary whose modules are the test files,
 /// so that the tests link once rather than once per file.
-fn test_main_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> String {
+fn test_main_rs(
+    spec: &IntentSpec,
+    resources: &[RustResource<'_>],
+    protection: &Protection,
+) -> String {
     let mut modules: Vec<String> = vec!["common".to_string()];
-    modules.extend(test_files(spec, resources));
+    modules.extend(test_files(spec, resources, protection));
     // In name order, as rustfmt orders them.
     modules.sort();
     let mut out = String::from(
@@ -243,7 +305,11 @@ fn test_main_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> String {
 }
 
 /// The test modules of the project, without `.rs`.
-fn test_files(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Vec<String> {
+fn test_files(
+    spec: &IntentSpec,
+    resources: &[RustResource<'_>],
+    protection: &Protection,
+) -> Vec<String> {
     let mut names = vec!["health".to_string(), "config".to_string()];
     names.extend(resources.iter().map(RustResource::test_name));
     if spec.auth {
@@ -251,6 +317,9 @@ fn test_files(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Vec<String> 
     }
     if spec.database.is_some() {
         names.push("storage".into());
+    }
+    if protection::has_measures(protection) {
+        names.push("data_protection".into());
     }
     names
 }
@@ -275,9 +344,17 @@ fn database_values(database: Database) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Renders every file of the project described by `spec`.
-pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
-    let resources: Vec<RustResource<'_>> = spec.resources.iter().map(RustResource::new).collect();
+/// Renders every file of the project described by `spec`, protecting its
+/// data as `protection` says (nothing changes without a measure).
+pub fn render_project(
+    spec: &IntentSpec,
+    protection: &Protection,
+) -> Result<Vec<File>, PluginError> {
+    let resources: Vec<RustResource<'_>> = spec
+        .resources
+        .iter()
+        .map(|r| RustResource::new(r, protection))
+        .collect();
     let title = spec.title();
     let resource_list = spec.resource_list();
     let port = spec.port.unwrap_or(DEFAULT_PORT).to_string();
@@ -290,13 +367,11 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
         ("port", port.clone()),
     ];
 
-    let auth_dependencies = if spec.auth {
-        "base64 = \"0.22\"\nhmac = \"0.12\"\nsha2 = \"0.10\"\n"
-    } else {
-        ""
-    };
     let mut values = common.to_vec();
-    values.push(("auth_dependencies", auth_dependencies.into()));
+    values.push((
+        "auth_dependencies",
+        protection::extra_dependencies(spec.auth, protection),
+    ));
     let mut files = vec![
         (
             "Cargo.toml".to_string(),
@@ -306,14 +381,23 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             "src/main.rs".to_string(),
             render(tmpl::MAIN, &as_pairs(&common))?,
         ),
-        ("src/lib.rs".to_string(), lib_rs(spec, &resources, &title)?),
-        ("src/config.rs".to_string(), config_rs(spec, &title, &port)?),
+        (
+            "src/lib.rs".to_string(),
+            lib_rs(spec, &resources, &title, protection)?,
+        ),
+        (
+            "src/config.rs".to_string(),
+            config_rs(spec, &title, &port, protection)?,
+        ),
         ("src/error.rs".to_string(), render(tmpl::ERROR, &[])?),
         (
             "src/validation.rs".to_string(),
             render(tmpl::VALIDATION, &[])?,
         ),
-        ("src/models.rs".to_string(), models_rs(&resources)),
+        (
+            "src/models.rs".to_string(),
+            models_rs(&resources, protection),
+        ),
         ("src/store.rs".to_string(), render(tmpl::STORE, &[])?),
         ("src/storage.rs".to_string(), storage_rs(spec, &resources)?),
         ("src/routes/mod.rs".to_string(), routes_mod_rs(&resources)),
@@ -321,30 +405,66 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
     if spec.auth {
         files.push(("src/auth.rs".to_string(), render(tmpl::AUTH, &[])?));
     }
+    files.extend(protection::source_files(spec, protection)?);
     for resource in &resources {
-        files.push((
-            format!("src/routes/{}.rs", resource.plural()),
-            render(tmpl::ROUTES, &as_pairs(&resource_values(resource)))?,
-        ));
+        let content = if resource.protected {
+            protection::routes_rs(resource, protection, resource_values(resource))?
+        } else {
+            render(tmpl::ROUTES, &as_pairs(&resource_values(resource)))?
+        };
+        files.push((format!("src/routes/{}.rs", resource.plural()), content));
     }
 
+    files.extend(test_files_rs(spec, &resources, protection, &title, &port)?);
+
     files.push((
-        "tests/api/main.rs".to_string(),
-        test_main_rs(spec, &resources),
+        "Dockerfile".to_string(),
+        render(tmpl::DOCKERFILE, &as_pairs(&common))?,
     ));
     files.push((
-        "tests/api/common.rs".to_string(),
-        common_test_rs(spec, &crate_name)?,
+        ".dockerignore".to_string(),
+        render(tmpl::DOCKERIGNORE, &[])?,
     ));
+    files.push((".gitignore".to_string(), render(tmpl::GITIGNORE, &[])?));
     files.push((
-        "tests/api/health.rs".to_string(),
-        render(tmpl::HEALTH_TEST, &[])?,
+        "README.md".to_string(),
+        readme_md(spec, &resources, &title, &port, protection)?,
     ));
-    files.push((
-        "tests/api/config.rs".to_string(),
-        config_test_rs(spec, &crate_name, &title, &port)?,
-    ));
-    for resource in &resources {
+
+    Ok(files
+        .into_iter()
+        .map(|(path, content)| File::text(path, content))
+        .collect())
+}
+
+/// The files of `tests/api/`.
+fn test_files_rs(
+    spec: &IntentSpec,
+    resources: &[RustResource<'_>],
+    protection: &Protection,
+    title: &str,
+    port: &str,
+) -> Result<Vec<(String, String)>, PluginError> {
+    let crate_name = spec.name.replace('-', "_");
+    let mut files = vec![
+        (
+            "tests/api/main.rs".to_string(),
+            test_main_rs(spec, resources, protection),
+        ),
+        (
+            "tests/api/common.rs".to_string(),
+            common_test_rs(spec, &crate_name, protection)?,
+        ),
+        (
+            "tests/api/health.rs".to_string(),
+            render(tmpl::HEALTH_TEST, &[])?,
+        ),
+        (
+            "tests/api/config.rs".to_string(),
+            config_test_rs(spec, &crate_name, title, port, protection)?,
+        ),
+    ];
+    for resource in resources {
         files.push((
             format!("tests/api/{}.rs", resource.test_name()),
             resource_test_rs(resource, &crate_name)?,
@@ -374,25 +494,13 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             render(tmpl::STORAGE_TEST, &as_pairs(&values))?,
         ));
     }
-
-    files.push((
-        "Dockerfile".to_string(),
-        render(tmpl::DOCKERFILE, &as_pairs(&common))?,
-    ));
-    files.push((
-        ".dockerignore".to_string(),
-        render(tmpl::DOCKERIGNORE, &[])?,
-    ));
-    files.push((".gitignore".to_string(), render(tmpl::GITIGNORE, &[])?));
-    files.push((
-        "README.md".to_string(),
-        readme_md(spec, &resources, &title, &port)?,
-    ));
-
-    Ok(files
-        .into_iter()
-        .map(|(path, content)| File::text(path, content))
-        .collect())
+    if protection::has_measures(protection) {
+        files.push((
+            "tests/api/data_protection.rs".to_string(),
+            protection::data_protection_test(spec, resources, protection, &crate_name),
+        ));
+    }
+    Ok(files)
 }
 
 fn resource_values(resource: &RustResource<'_>) -> Vec<(&'static str, String)> {
@@ -414,6 +522,7 @@ fn lib_rs(
     spec: &IntentSpec,
     resources: &[RustResource<'_>],
     title: &str,
+    protection: &Protection,
 ) -> Result<String, PluginError> {
     let merges: Vec<String> = resources
         .iter()
@@ -430,10 +539,9 @@ fn lib_rs(
         .map(|r| format!("`/{p}` and `/{p}/{{id}}`", p = r.plural()))
         .collect();
     let mut route_doc = english_list(&paths);
-    let (auth_mod, protect, auth_merge) = if spec.auth {
+    let (protect, auth_merge) = if spec.auth {
         route_doc.push_str(" (with a bearer token) and `/auth/token`");
         (
-            "pub mod auth;\n",
             "    let resources = resources.route_layer(axum::middleware::from_fn_with_state(\n        \
              state.clone(),\n        \
              auth::require_user,\n    \
@@ -441,20 +549,18 @@ fn lib_rs(
             "        .merge(auth::routes())\n",
         )
     } else {
-        ("", "", "")
+        ("", "")
     };
-    render(
-        tmpl::LIB,
-        &[
-            ("title", title),
-            ("resource_list", &spec.resource_list()),
-            ("auth_mod", auth_mod),
-            ("route_doc", &route_doc),
-            ("resource_merges", &resource_merges),
-            ("protect", protect),
-            ("auth_merge", auth_merge),
-        ],
-    )
+    let mut values = protection::lib_values(spec.auth, protection);
+    values.extend([
+        ("title", title.to_string()),
+        ("resource_list", spec.resource_list()),
+        ("route_doc", route_doc),
+        ("resource_merges", resource_merges),
+        ("protect", protect.to_string()),
+        ("auth_merge", auth_merge.to_string()),
+    ]);
+    render(tmpl::LIB, &as_pairs(&values))
 }
 
 fn routes_mod_rs(resources: &[RustResource<'_>]) -> String {
@@ -471,7 +577,12 @@ fn routes_mod_rs(resources: &[RustResource<'_>]) -> String {
     out
 }
 
-fn config_rs(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
+fn config_rs(
+    spec: &IntentSpec,
+    title: &str,
+    port: &str,
+    protection: &Protection,
+) -> Result<String, PluginError> {
     let mut doc = String::new();
     let mut constants = String::new();
     let mut fields = String::new();
@@ -535,12 +646,19 @@ fn config_rs(spec: &IntentSpec, title: &str, port: &str) -> Result<String, Plugi
         fields.push_str("    pub database_url: Option<String>,\n");
         values.push_str("            database_url: var(\"DATABASE_URL\"),\n");
     }
+    let extra = protection::config_parts(protection);
+    doc.push_str(&extra.doc);
+    constants.push_str(&extra.constants);
+    fields.push_str(&extra.fields);
+    reads.push_str(&extra.reads);
+    values.push_str(&extra.values);
     render(
         tmpl::CONFIG,
         &[
             ("title", title),
             ("port", port),
             ("config_doc", &doc),
+            ("config_imports", &extra.imports),
             ("config_constants", &constants),
             ("config_fields", &fields),
             ("config_reads", &reads),
@@ -549,7 +667,8 @@ fn config_rs(spec: &IntentSpec, title: &str, port: &str) -> Result<String, Plugi
     )
 }
 
-fn models_rs(resources: &[RustResource<'_>]) -> String {
+fn models_rs(resources: &[RustResource<'_>], protection: &Protection) -> String {
+    let retention = protection.retention_days.is_some();
     let uses = |kind: FieldKind| {
         resources
             .iter()
@@ -568,6 +687,7 @@ fn models_rs(resources: &[RustResource<'_>]) -> String {
         }
     }
     imports.extend(["check_unknown", "Body"]);
+    let (crypto_use, retention_use) = protection::model_imports(resources, retention);
     let mut out = format!(
         "//! The records of each resource as the API stores and returns them, and\n\
          //! the reading of the request bodies that create or replace them.\n\
@@ -575,100 +695,124 @@ fn models_rs(resources: &[RustResource<'_>]) -> String {
          \n\
          use serde::{{Deserialize, Serialize}};\n\
          \n\
-         use crate::error::Problems;\n\
-         use crate::validation::{{{}}};\n",
+         {crypto_use}use crate::error::Problems;\n\
+         {retention_use}use crate::validation::{{{}}};\n",
         imports.join(", ")
     );
     for resource in resources {
-        let model = &resource.model;
-        let singular = &resource.singular_words;
-        let a_singular = resource.resource.a_singular().replace('_', " ");
-        let mut record_fields = String::from("    pub id: u64,\n");
-        let mut input_fields = String::new();
-        let mut reads = String::new();
-        let mut moves = String::new();
-        for field in resource.fields() {
-            let ident = rust_ident(&field.name);
-            let ty = rust_type(field);
-            let rename = if needs_rename(&field.name) {
-                format!("    #[serde(rename = {})]\n", rust_string(&field.name))
-            } else {
-                String::new()
-            };
-            record_fields.push_str(&format!("{rename}    pub {ident}: {ty},\n"));
-            input_fields.push_str(&format!("    pub {ident}: {ty},\n"));
-            let json = rust_string(&field.name);
-            let required = field.required;
-            let non_negative = field.non_negative;
-            let check = match field.kind {
-                FieldKind::Text => format!("check_text(&mut problems, body, {json}, {required})"),
-                FieldKind::Integer => format!(
-                    "check_integer(&mut problems, body, {json}, {required}, {non_negative})"
-                ),
-                FieldKind::Number => {
-                    format!("check_number(&mut problems, body, {json}, {required}, {non_negative})")
-                }
-                FieldKind::Boolean => {
-                    format!("check_boolean(&mut problems, body, {json}, {required})")
-                }
-            };
-            let finish = match (field.kind, required) {
-                (FieldKind::Boolean, _) => ".unwrap_or(false)",
-                (_, true) => ".unwrap_or_default()",
-                (_, false) => "",
-            };
-            let line = format!("            {ident}: {check}{finish},");
-            if line.len() <= RUSTFMT_MAX_WIDTH || finish.is_empty() {
-                reads.push_str(&format!("{line}\n"));
-            } else {
-                reads.push_str(&format!(
-                    "            {ident}: {check}\n                {finish},\n"
-                ));
-            }
-            moves.push_str(&format!("            {ident}: self.{ident},\n"));
-        }
-        let names: Vec<String> = resource
-            .fields()
-            .iter()
-            .map(|f| rust_string(&f.name))
-            .collect();
-        out.push_str(&format!(
-            "\n/// One {singular} as the API stores and returns it.\n\
-             #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n\
-             pub struct {model} {{\n{record_fields}}}\n\
-             \n\
-             /// The values of a request body that creates or replaces {a_singular}.\n\
-             #[derive(Debug, Clone, PartialEq)]\n\
-             pub struct {model}Input {{\n{input_fields}}}\n\
-             \n\
-             impl {model}Input {{\n    \
-             /// The JSON names of the fields.\n    \
-             pub const FIELDS: &'static [&'static str] ={fields_break}&[{names}];\n\
-             \n    \
-             /// Reads a request body: its values, or what is wrong with them by\n    \
-             /// field name.\n    \
-             pub fn parse(body: &Body) -> Result<Self, Problems> {{\n        \
-             let mut problems = Problems::new();\n        \
-             check_unknown(&mut problems, body, Self::FIELDS);\n        \
-             let input = Self {{\n{reads}        }};\n        \
-             if problems.is_empty() {{\n            \
-             Ok(input)\n        \
-             }} else {{\n            \
-             Err(problems)\n        \
-             }}\n    \
-             }}\n\
-             \n    \
-             /// The record of these values under `id`.\n    \
-             pub fn into_record(self, id: u64) -> {model} {{\n        \
-             {model} {{\n            \
-             id,\n{moves}        }}\n    \
-             }}\n\
-             }}\n",
-            names = names.join(", "),
-            fields_break = fields_break(&names.join(", ")),
-        ));
+        out.push_str(&model_rs(resource, retention));
     }
     out
+}
+
+/// The structs of one resource and their methods.
+fn model_rs(resource: &RustResource<'_>, retention: bool) -> String {
+    let model = &resource.model;
+    let singular = &resource.singular_words;
+    let a_singular = resource.resource.a_singular().replace('_', " ");
+    let mut record_fields = String::from("    pub id: u64,\n");
+    let mut stored_fields = String::from("    pub id: u64,\n");
+    let mut input_fields = String::new();
+    let mut reads = String::new();
+    let mut moves = String::new();
+    for field in resource.fields() {
+        let ident = rust_ident(&field.name);
+        let ty = rust_type(field);
+        let rename = if needs_rename(&field.name) {
+            format!("    #[serde(rename = {})]\n", rust_string(&field.name))
+        } else {
+            String::new()
+        };
+        record_fields.push_str(&format!("{rename}    pub {ident}: {ty},\n"));
+        stored_fields.push_str(&format!("    pub {ident}: {ty},\n"));
+        input_fields.push_str(&format!("    pub {ident}: {ty},\n"));
+        let json = rust_string(&field.name);
+        let required = field.required;
+        let non_negative = field.non_negative;
+        let check = match field.kind {
+            FieldKind::Text => format!("check_text(&mut problems, body, {json}, {required})"),
+            FieldKind::Integer => {
+                format!("check_integer(&mut problems, body, {json}, {required}, {non_negative})")
+            }
+            FieldKind::Number => {
+                format!("check_number(&mut problems, body, {json}, {required}, {non_negative})")
+            }
+            FieldKind::Boolean => {
+                format!("check_boolean(&mut problems, body, {json}, {required})")
+            }
+        };
+        let finish = match (field.kind, required) {
+            (FieldKind::Boolean, _) => ".unwrap_or(false)",
+            (_, true) => ".unwrap_or_default()",
+            (_, false) => "",
+        };
+        let line = format!("            {ident}: {check}{finish},");
+        if line.len() <= RUSTFMT_MAX_WIDTH || finish.is_empty() {
+            reads.push_str(&format!("{line}\n"));
+        } else {
+            reads.push_str(&format!(
+                "            {ident}: {check}\n                {finish},\n"
+            ));
+        }
+        moves.push_str(&format!("            {ident}: self.{ident},\n"));
+    }
+    let names: Vec<String> = resource
+        .fields()
+        .iter()
+        .map(|f| rust_string(&f.name))
+        .collect();
+    let (records, into_record, impls) = if resource.protected {
+        (
+            protection::record_structs(resource, retention, &record_fields, &stored_fields),
+            protection::into_record_fn(resource, retention),
+            protection::record_impls(resource, retention),
+        )
+    } else {
+        (
+            format!(
+                "\n/// One {singular} as the API stores and returns it.\n\
+                 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n\
+                 pub struct {model} {{\n{record_fields}}}\n"
+            ),
+            format!(
+                "\n    /// The record of these values under `id`.\n    \
+                 pub fn into_record(self, id: u64) -> {model} {{\n        \
+                 {model} {{\n            \
+                 id,\n{moves}        }}\n    \
+                 }}\n"
+            ),
+            String::new(),
+        )
+    };
+    format!(
+        "{records}\
+         \n\
+         /// The values of a request body that creates or replaces {a_singular}.\n\
+         #[derive(Debug, Clone, PartialEq)]\n\
+         pub struct {model}Input {{\n{input_fields}}}\n\
+         \n\
+         impl {model}Input {{\n    \
+         /// The JSON names of the fields.\n    \
+         pub const FIELDS: &'static [&'static str] ={fields_break}&[{names}];\n\
+         \n    \
+         /// Reads a request body: its values, or what is wrong with them by\n    \
+         /// field name.\n    \
+         pub fn parse(body: &Body) -> Result<Self, Problems> {{\n        \
+         let mut problems = Problems::new();\n        \
+         check_unknown(&mut problems, body, Self::FIELDS);\n        \
+         let input = Self {{\n{reads}        }};\n        \
+         if problems.is_empty() {{\n            \
+         Ok(input)\n        \
+         }} else {{\n            \
+         Err(problems)\n        \
+         }}\n    \
+         }}\n\
+         {into_record}\
+         }}\n\
+         {impls}",
+        names = names.join(", "),
+        fields_break = fields_break(&names.join(", ")),
+    )
 }
 
 /// What follows `=` in the `FIELDS` constant: a space, or a line break
@@ -683,7 +827,7 @@ fn fields_break(names: &str) -> &'static str {
 }
 
 fn storage_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Result<String, PluginError> {
-    let mut models: Vec<String> = resources.iter().map(|r| r.model.clone()).collect();
+    let mut models: Vec<String> = resources.iter().map(|r| r.stored.clone()).collect();
     // In name order, as rustfmt orders them.
     models.sort();
     let model_import = if models.len() == 1 {
@@ -693,7 +837,7 @@ fn storage_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Result<Strin
     };
     let stores_fields: String = resources
         .iter()
-        .map(|r| format!("    pub {}: Arc<dyn Repository<{}>>,\n", r.module, r.model))
+        .map(|r| format!("    pub {}: Arc<dyn Repository<{}>>,\n", r.module, r.stored))
         .collect();
     let stores_memory: String = resources
         .iter()
@@ -718,9 +862,13 @@ fn storage_rs(spec: &IntentSpec, resources: &[RustResource<'_>]) -> Result<Strin
     }
 }
 
-fn common_test_rs(spec: &IntentSpec, crate_name: &str) -> Result<String, PluginError> {
+fn common_test_rs(
+    spec: &IntentSpec,
+    crate_name: &str,
+    protection: &Protection,
+) -> Result<String, PluginError> {
     let imports = format!("use {crate_name}::auth::{{now_seconds, sign_token, Claims}};\n");
-    let values: [(&str, &str); 6] = if spec.auth {
+    let mut values: [(&str, &str); 6] = if spec.auth {
         [
             ("crate_name", crate_name),
             ("helpers_imports", &imports),
@@ -785,6 +933,11 @@ fn common_test_rs(spec: &IntentSpec, crate_name: &str) -> Result<String, PluginE
             ),
         ]
     };
+    let (key_constant, config_body) =
+        protection::common_test_values(values[3].1, spec.auth, !protection.encrypted.is_empty());
+    let constants = format!("{}{key_constant}", values[2].1);
+    values[2].1 = &constants;
+    values[3].1 = &config_body;
     render(tmpl::COMMON_TEST, &values)
 }
 
@@ -793,9 +946,10 @@ fn config_test_rs(
     crate_name: &str,
     title: &str,
     port: &str,
+    protection: &Protection,
 ) -> Result<String, PluginError> {
     let mut refusals = vec![("PORT", "eighty"), ("PORT", "70000"), ("PORT", "0")];
-    let mut required = String::new();
+    let mut required = Vec::new();
     if spec.auth {
         refusals.extend([
             ("JWT_SECRET", ""),
@@ -803,8 +957,20 @@ fn config_test_rs(
             ("JWT_EXPIRES_SECONDS", "0"),
             ("JWT_EXPIRES_SECONDS", "soon"),
         ]);
-        required.push_str("(\"JWT_SECRET\", \"test-only-secret-of-at-least-32-characters\")");
+        required
+            .push("(\"JWT_SECRET\", \"test-only-secret-of-at-least-32-characters\")".to_string());
     }
+    let (more_required, more_refusals) = protection::config_test_additions(protection);
+    required.extend(more_required);
+    refusals.extend(more_refusals);
+    let one_line = required.join(", ");
+    let required =
+        if "const REQUIRED: &[(&str, &str)] = &[];".len() + one_line.len() <= RUSTFMT_MAX_WIDTH {
+            one_line
+        } else {
+            let lines: String = required.iter().map(|r| format!("    {r},\n")).collect();
+            format!("\n{lines}")
+        };
     let refusals: Vec<String> = refusals
         .iter()
         .map(|(variable, value)| format!("({}, {})", rust_string(variable), rust_string(value)))
@@ -907,11 +1073,16 @@ fn resource_test_rs(resource: &RustResource<'_>, crate_name: &str) -> Result<Str
             p = resource.plural(),
         )
     };
-    let test_imports = if uses_text_limit {
-        format!("\nuse {crate_name}::validation::MAX_TEXT_LENGTH;\n")
-    } else {
-        String::new()
-    };
+    let mut test_imports = String::new();
+    if !resource.masked.is_empty() {
+        test_imports.push_str(&format!("use {crate_name}::crypto::mask_card_number;\n"));
+    }
+    if uses_text_limit {
+        test_imports.push_str(&format!("use {crate_name}::validation::MAX_TEXT_LENGTH;\n"));
+    }
+    if !test_imports.is_empty() {
+        test_imports.insert(0, '\n');
+    }
     let mut values = resource_values(resource);
     values.extend([
         ("test_imports", test_imports),
@@ -920,6 +1091,7 @@ fn resource_test_rs(resource: &RustResource<'_>, crate_name: &str) -> Result<Str
         ("required_list", format!("[{}]", required.join(", "))),
         ("invalid_cases", invalid),
         ("optional_test", optional_test),
+        ("assert_holds", protection::assert_holds(resource)),
     ]);
     render(tmpl::RESOURCE_TEST, &as_pairs(&values))
 }
@@ -929,6 +1101,7 @@ fn readme_md(
     resources: &[RustResource<'_>],
     title: &str,
     port: &str,
+    protection: &Protection,
 ) -> Result<String, PluginError> {
     let mut feature_bullets = String::new();
     let mut run_note = String::new();
@@ -979,21 +1152,7 @@ fn readme_md(
     if let Some(database) = spec.database {
         feature_bullets.push_str(&readme::database_bullet(database));
         config_rows.push_str(&readme::database_config_row(database));
-        database_section = format!(
-            "\n## Database\n\n\
-             The intent asks for {db}. Every handler goes through the `Repository`\n\
-             trait of `src/store.rs`, and `src/storage.rs` alone decides which\n\
-             implementation backs each resource, from `DATABASE_URL`:\n\n\
-             - unset, empty or `memory://`: in memory, lost on restart (the default,\n  \
-             and what the tests use);\n\
-             - `{example}`: {db}. The project has no database driver yet, so with\n  \
-             such a URL the service refuses to start rather than silently keep\n  \
-             records in memory. Implement `Repository` in `src/storage.rs`\n  \
-             (`database_stores`) with a driver such as {driver}.\n",
-            db = database.title(),
-            example = database.example_url(),
-            driver = database_driver(database),
-        );
+        database_section = database_readme(database);
     }
 
     let mut model_docs = String::new();
@@ -1018,7 +1177,14 @@ fn readme_md(
         spec.auth,
         &example_object(&resources[0], false),
     );
-    let test_list: Vec<String> = test_files(spec, resources)
+    let protected = protection::readme_parts(spec, resources, protection);
+    feature_bullets.push_str(&protected.feature);
+    dependency_note.push_str(&protected.dependency);
+    run_note.push_str(&protected.run);
+    docker_env.push_str(&protected.docker);
+    config_rows.push_str(&protected.config_rows);
+    layout_extra.push_str(&protected.layout);
+    let test_list: Vec<String> = test_files(spec, resources, protection)
         .iter()
         .map(|name| format!("`{name}.rs`"))
         .collect();
@@ -1049,8 +1215,28 @@ fn readme_md(
             ("auth_section", &auth_section),
             ("config_rows", &config_rows),
             ("database_section", &database_section),
+            ("protection_section", &protected.section),
             ("layout_extra", &layout_extra),
         ],
+    )
+}
+
+/// The README's "Database" section.
+fn database_readme(database: Database) -> String {
+    format!(
+        "\n## Database\n\n\
+         The intent asks for {db}. Every handler goes through the `Repository`\n\
+         trait of `src/store.rs`, and `src/storage.rs` alone decides which\n\
+         implementation backs each resource, from `DATABASE_URL`:\n\n\
+         - unset, empty or `memory://`: in memory, lost on restart (the default,\n  \
+         and what the tests use);\n\
+         - `{example}`: {db}. The project has no database driver yet, so with\n  \
+         such a URL the service refuses to start rather than silently keep\n  \
+         records in memory. Implement `Repository` in `src/storage.rs`\n  \
+         (`database_stores`) with a driver such as {driver}.\n",
+        db = database.title(),
+        example = database.example_url(),
+        driver = database_driver(database),
     )
 }
 
@@ -1062,7 +1248,11 @@ mod tests {
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
         let intent = qlp_agent_testkit::intent(description, requirements, &[]);
-        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+        render_project(
+            &analyze(&intent).expect("valid intent"),
+            &Protection::default(),
+        )
+        .expect("renders")
     }
 
     #[test]
@@ -1080,6 +1270,67 @@ mod tests {
         ] {
             qlp_agent_testkit::assert_rendered_cleanly(&files_for(description, requirements));
         }
+    }
+
+    fn protected_files(description: &str, concern: &str) -> (Vec<File>, Protection) {
+        let intent = qlp_agent_testkit::intent(description, &[], &[("compliance", concern)]);
+        let mut spec = analyze(&intent).expect("valid intent");
+        let protection = qlp_intent_spec::protection::protect(&intent, &[], &mut spec);
+        (
+            render_project(&spec, &protection).expect("renders"),
+            protection,
+        )
+    }
+
+    #[test]
+    fn a_payments_concern_encrypts_masks_and_drops_the_cvv() {
+        let (files, protection) = protected_files(
+            "A payments API for cards. Each card has a cardholder name, a card number, a \
+             cvv and an optional pan.",
+            "payments",
+        );
+        qlp_agent_testkit::assert_rendered_cleanly(&files);
+        assert_eq!(protection.dropped, [("cards".into(), "cvv".into())]);
+        let models = text(&files, "src/models.rs");
+        assert!(!models.contains("cvv"), "{models}");
+        for line in [
+            "use crate::crypto::{decrypt, decrypt_optional, encrypt, mask_card_number, \
+             DecryptError, FieldKey};",
+            "pan: self.pan.map(|value| encrypt(key, &value)),",
+            "pan: decrypt_optional(key, self.pan.as_deref())?\n                \
+             .map(|number| mask_card_number(&number)),",
+            "cardholder_name: self.cardholder_name.clone(),",
+        ] {
+            assert!(models.contains(line), "models.rs has {line}:\n{models}");
+        }
+        let storage = text(&files, "src/storage.rs");
+        assert!(
+            storage.contains("Arc<dyn Repository<CardRow>>"),
+            "{storage}"
+        );
+        let tests = text(&files, "tests/api/cards.rs");
+        assert!(tests.contains("const MASKED: &[&str] = &[\"card_number\", \"pan\"];"));
+        assert!(
+            tests.contains("\"card_number\": \"4111111111111111\""),
+            "{tests}"
+        );
+        let config = text(&files, "tests/api/config.rs");
+        assert!(config.contains("(\"FIELD_ENCRYPTION_KEY\", crate::common::TEST_FIELD_KEY)"));
+        assert!(
+            config.contains("(\"RECORD_RETENTION_DAYS\", \"0\")"),
+            "{config}"
+        );
+    }
+
+    #[test]
+    fn a_concern_reserves_the_names_of_the_protection_types() {
+        let (files, _) = protected_files("A health API for actors with a diagnosis", "hipaa");
+        let models = text(&files, "src/models.rs");
+        assert!(models.contains("pub struct ActorItem {"), "{models}");
+        // Without a concern the name is the model's own.
+        let files = files_for("A Rust API for actors", &[]);
+        let models = text(&files, "src/models.rs");
+        assert!(models.contains("pub struct Actor {"), "{models}");
     }
 
     #[test]

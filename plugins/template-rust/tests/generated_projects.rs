@@ -53,6 +53,8 @@ fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
         .env_remove("AUTH_USERNAME")
         .env_remove("AUTH_PASSWORD")
         .env_remove("DATABASE_URL")
+        .env_remove("FIELD_ENCRYPTION_KEY")
+        .env_remove("RECORD_RETENTION_DAYS")
         .env_remove("PORT");
     let started = Instant::now();
     let report = qlp_agent_testkit::run(command, INSTALL_HINT);
@@ -172,4 +174,122 @@ fn a_library_with_two_resources_keyword_fields_and_sqlite_passes_its_tests() {
     assert!(models.contains("    pub active: bool,"), "{models}");
     assert!(text(&files, "tests/api/auth.rs").contains("&[\"/books\", \"/authors\"]"));
     assert!(text(&files, "src/storage.rs").contains("[\"sqlite\", \"sqlite3\"]"));
+}
+
+/// Each named test of the generated `tests/api/data_protection.rs`.
+fn assert_tests(files: &[File], names: &[&str]) {
+    let tests = text(files, "tests/api/data_protection.rs");
+    for name in names {
+        assert!(tests.contains(&format!("fn {name}()")), "{name}:\n{tests}");
+    }
+}
+
+#[test]
+fn a_payments_service_encrypts_and_masks_card_numbers_drops_the_cvv_audits_and_expires() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Rust payments API for cards with JWT auth",
+        &["Each card has a cardholder name, a card number, a cvv and an expiry month"],
+        &[("compliance", "payments")],
+    ));
+    let models = text(&files, "src/models.rs");
+    for line in [
+        "pub struct CardRow {",
+        "card_number: encrypt(key, &self.card_number),",
+        "card_number: mask_card_number(&decrypt(key, &self.card_number)?),",
+        "impl Dated for CardRow {",
+    ] {
+        assert!(models.contains(line), "models.rs has {line}:\n{models}");
+    }
+    assert!(
+        !models.contains("cvv"),
+        "the cvv is never stored:\n{models}"
+    );
+    assert!(text(&files, "src/crypto.rs").contains("Aes256Gcm::generate_nonce(&mut OsRng)"));
+    assert!(text(&files, "Cargo.toml").contains("aes-gcm = \"0.10\"\nbase64 = \"0.22\"\nhmac"));
+    // The actor of an audit entry is the token's subject.
+    assert!(text(&files, "src/audit.rs").contains("verify_token("));
+    assert_tests(
+        &files,
+        &[
+            "sensitive_fields_are_stored_encrypted_and_answered_decrypted",
+            "each_value_gets_its_own_nonce_and_needs_the_key",
+            "a_missing_or_malformed_key_is_refused",
+            "every_change_writes_one_audit_entry",
+            "records_older_than_the_retention_are_purged",
+        ],
+    );
+    let readme = text(&files, "README.md");
+    for part in [
+        "## Data protection",
+        "- the intent's compliance concern `payments`",
+        "masked to the last\n  four digits",
+        "`cards.cvv`",
+        "openssl rand -base64 32",
+    ] {
+        assert!(readme.contains(part), "README has {part}:\n{readme}");
+    }
+    assert!(passed(&report) >= 20, "{report}");
+}
+
+#[test]
+fn a_health_records_service_encrypts_health_data() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Rust API for patient records",
+        &[
+            "Each patient has a full name, a diagnosis, an optional allergy note and a medical \
+             record number",
+        ],
+        &[("compliance", "health-data")],
+    ));
+    let models = text(&files, "src/models.rs");
+    for line in [
+        "diagnosis: encrypt(key, &self.diagnosis),",
+        "allergy_note: self.allergy_note.map(|value| encrypt(key, &value)),",
+        "medical_record_number: encrypt(key, &self.medical_record_number),",
+        "diagnosis: decrypt(key, &self.diagnosis)?,",
+        "full_name: self.full_name,",
+    ] {
+        assert!(models.contains(line), "models.rs has {line}:\n{models}");
+    }
+    assert!(!models.contains("mask_card_number"), "{models}");
+    assert_tests(
+        &files,
+        &[
+            "sensitive_fields_are_stored_encrypted_and_answered_decrypted",
+            "a_missing_or_malformed_key_is_refused",
+            "every_change_writes_one_audit_entry",
+            "records_older_than_the_retention_are_purged",
+        ],
+    );
+    let readme = text(&files, "README.md");
+    assert!(readme.contains("- the intent's compliance concern `health-data`"));
+    assert!(passed(&report) >= 15, "{report}");
+}
+
+#[test]
+fn an_intent_asking_for_an_audit_log_and_a_retention_gets_them_without_encryption() {
+    let (files, _) = generated_project_passes(&intent(
+        "A Rust API for medical appointments",
+        &[
+            "Each medical appointment has a title and a room number",
+            "Keep an audit log of every change",
+            "Records are deleted after 30 days",
+        ],
+        &[],
+    ));
+    assert!(!has(&files, "src/auth.rs"));
+    assert!(!has(&files, "src/crypto.rs"));
+    assert!(text(&files, "src/audit.rs").contains("Ok(Self(ANONYMOUS_ACTOR.into()))"));
+    assert!(
+        text(&files, "src/config.rs")
+            .contains("pub const DEFAULT_RECORD_RETENTION_DAYS: u32 = 30;")
+    );
+    assert!(!text(&files, "Cargo.toml").contains("aes-gcm"));
+    assert_tests(
+        &files,
+        &[
+            "every_change_writes_one_audit_entry",
+            "records_older_than_the_retention_are_purged",
+        ],
+    );
 }
