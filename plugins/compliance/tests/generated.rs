@@ -60,7 +60,7 @@ const AGENTS: [(&str, Agent); 6] = [
 /// Agents that apply the protection the intent's concerns ask for
 /// (`qlp_intent_spec::protection`): their projects have no finding at all,
 /// and never store a card verification code.
-const PROTECTING_AGENTS: &[&str] = &["fastapi", "go", "rust"];
+const PROTECTING_AGENTS: &[&str] = &["fastapi", "go", "node", "rust"];
 
 /// Every framework, as an operator would force them on the strictest tier.
 const EVERY_FRAMEWORK: &str = "pci-dss,hipaa,gdpr,soc2";

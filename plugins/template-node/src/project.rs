@@ -7,9 +7,15 @@
 //! that follow the intent's resources and fields (interfaces, body parsing,
 //! routers, test bodies) and decides which files exist. JSON field names
 //! stay as the spec has them (`snake_case`), like in every QLP stack.
-//! Everything is derived from the spec alone, in a fixed order, so one
-//! request always gives byte-identical files.
+//! Everything is derived from the spec and its [`Protection`] alone, in a
+//! fixed order, so one request always gives byte-identical files. What the
+//! protection adds (encrypted fields, the audit trail, the retention) is
+//! written by [`protection`]; without one, the files are those of a
+//! service that stores what it is given.
 
+mod protection;
+
+use qlp_intent_spec::protection::Protection;
 use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
 use qlp_intent_spec::template::{as_pairs, render};
@@ -49,6 +55,22 @@ mod tmpl {
     pub const README: &str = include_str!("../templates/README.md.tmpl");
     pub const README_AUTH: &str = include_str!("../templates/readme_auth.md.tmpl");
     pub const README_DATABASE: &str = include_str!("../templates/readme_database.md.tmpl");
+    pub const CRYPTO: &str = include_str!("../templates/src/crypto.ts.tmpl");
+    pub const AUDIT: &str = include_str!("../templates/src/audit.ts.tmpl");
+    pub const RETENTION: &str = include_str!("../templates/src/retention.ts.tmpl");
+    pub const PROTECTED_ROUTES: &str =
+        include_str!("../templates/src/routes/protected_resource.ts.tmpl");
+    pub const PROTECTION_TEST: &str = include_str!("../templates/test/protection.test.ts.tmpl");
+    pub const PROTECTION_KEY_TEST: &str = include_str!("../templates/test/protection_key.ts.tmpl");
+    pub const PROTECTION_ENCRYPTION_TEST: &str =
+        include_str!("../templates/test/protection_encryption.ts.tmpl");
+    pub const PROTECTION_DROPPED_TEST: &str =
+        include_str!("../templates/test/protection_dropped.ts.tmpl");
+    pub const PROTECTION_AUDIT_TEST: &str =
+        include_str!("../templates/test/protection_audit.ts.tmpl");
+    pub const PROTECTION_RETENTION_TEST: &str =
+        include_str!("../templates/test/protection_retention.ts.tmpl");
+    pub const README_PROTECTION: &str = include_str!("../templates/readme_protection.md.tmpl");
 }
 
 /// Type names the generated modules define or import, and the global
@@ -56,6 +78,7 @@ mod tmpl {
 const RESERVED_TYPE_NAMES: &[&str] = &[
     "Answer",
     "Array",
+    "AuditLog",
     "Body",
     "Boolean",
     "Buffer",
@@ -63,6 +86,8 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "Config",
     "ConfigError",
     "Date",
+    "Dated",
+    "DecryptionError",
     "Env",
     "Error",
     "ErrorBody",
@@ -92,27 +117,75 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
 /// Suffix added to a model name that would shadow a reserved one.
 const TYPE_NAME_SUFFIX: &str = "Item";
 
+/// Suffix of the type a repository keeps when it differs from what the API
+/// returns (encrypted fields, a creation time): `CardRow`.
+const STORED_SUFFIX: &str = "Row";
+
+/// Prefix of that type instead when `<Model>Row` is another resource's
+/// model (resources `invoices` and `invoice_rows`).
+const STORED_PREFIX: &str = "Stored";
+
 /// A resource with its TypeScript names.
 struct TsResource<'a> {
     resource: &'a Resource,
     /// The interface, e.g. `Invoice`.
     model: String,
+    /// The type the repository keeps: `InvoiceRow` (a row as stored) when
+    /// the service protects its data, else the interface itself.
+    stored: String,
     /// The plural in camel case, e.g. `invoices`: the `Stores` key and the
     /// router function's prefix.
     camel_plural: String,
+    /// The fields stored encrypted.
+    encrypted: Vec<&'a Field>,
+    /// The card numbers among them, which the API returns masked.
+    masked: Vec<&'a Field>,
 }
 
 impl<'a> TsResource<'a> {
-    fn new(resource: &'a Resource) -> Self {
+    fn new(resource: &'a Resource, protection: &Protection) -> Self {
         let mut model = words::pascal_case(&resource.singular);
         if RESERVED_TYPE_NAMES.contains(&model.as_str()) {
             model.push_str(TYPE_NAME_SUFFIX);
         }
+        let stored = if protection.any() {
+            format!("{model}{STORED_SUFFIX}")
+        } else {
+            model.clone()
+        };
+        let encrypted: Vec<&Field> = resource
+            .fields
+            .iter()
+            .filter(|f| protection.encrypts(&resource.plural, &f.name))
+            .collect();
+        let masked = encrypted
+            .iter()
+            .copied()
+            .filter(|f| protection::is_card_number(&f.name))
+            .collect();
         Self {
             resource,
             model,
+            stored,
             camel_plural: words::camel_case(&resource.plural),
+            encrypted,
+            masked,
         }
+    }
+
+    /// The example value of a field in tests and documentation, as
+    /// JavaScript and as JSON (they coincide for these values): a test card
+    /// number for a masked card number, so that its last four digits show.
+    fn example(&self, field: &Field, changed: bool) -> String {
+        if self.masked.iter().any(|f| f.name == field.name) {
+            let number = if changed {
+                protection::CHANGED_CARD_NUMBER
+            } else {
+                protection::EXAMPLE_CARD_NUMBER
+            };
+            return js_string(number);
+        }
+        field.example_value(changed, js_string)
     }
 
     fn plural(&self) -> &str {
@@ -149,12 +222,6 @@ fn string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-/// The example value of a field in tests and documentation, as JavaScript
-/// and as JSON (they coincide for these values).
-fn example_value(field: &Field, changed: bool) -> String {
-    field.example_value(changed, js_string)
-}
-
 /// `{ name: "example name", price: 9.5 }` as a JavaScript object literal,
 /// or `{"name": "example name", "price": 9.5}` as JSON.
 fn example_object(resource: &TsResource<'_>, changed: bool, json: bool) -> String {
@@ -167,7 +234,7 @@ fn example_object(resource: &TsResource<'_>, changed: bool, json: bool) -> Strin
             } else {
                 f.name.clone()
             };
-            format!("{key}: {}", example_value(f, changed))
+            format!("{key}: {}", resource.example(f, changed))
         })
         .collect();
     if json {
@@ -178,7 +245,7 @@ fn example_object(resource: &TsResource<'_>, changed: bool, json: bool) -> Strin
 }
 
 /// The test files `npm test` runs, compiled, in the order they are written.
-fn test_files(spec: &IntentSpec) -> Vec<String> {
+fn test_files(spec: &IntentSpec, protection: &Protection) -> Vec<String> {
     let mut names = vec!["health".to_string(), "config".to_string()];
     names.extend(spec.resources.iter().map(|r| r.plural.clone()));
     if spec.auth {
@@ -187,16 +254,33 @@ fn test_files(spec: &IntentSpec) -> Vec<String> {
     if spec.database.is_some() {
         names.push("storage".into());
     }
+    if protection.any() {
+        names.push("protection".into());
+    }
     names
 }
 
-/// Renders every file of the project described by `spec`.
-pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
-    let resources: Vec<TsResource<'_>> = spec.resources.iter().map(TsResource::new).collect();
+/// Renders every file of the project described by `spec`, protecting its
+/// data as `protection` says.
+pub fn render_project(
+    spec: &IntentSpec,
+    protection: &Protection,
+) -> Result<Vec<File>, PluginError> {
+    let mut resources: Vec<TsResource<'_>> = spec
+        .resources
+        .iter()
+        .map(|r| TsResource::new(r, protection))
+        .collect();
+    let models: Vec<String> = resources.iter().map(|r| r.model.clone()).collect();
+    for resource in &mut resources {
+        if resource.stored != resource.model && models.contains(&resource.stored) {
+            resource.stored = format!("{STORED_PREFIX}{}", resource.model);
+        }
+    }
     let title = spec.title();
     let resource_list = spec.resource_list();
     let port = spec.port.unwrap_or(DEFAULT_PORT).to_string();
-    let compiled_tests: Vec<String> = test_files(spec)
+    let compiled_tests: Vec<String> = test_files(spec, protection)
         .iter()
         .map(|name| format!("dist/test/{name}.test.js"))
         .collect();
@@ -215,41 +299,94 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             render(tmpl::PACKAGE_JSON, &common)?,
         ),
         ("tsconfig.json".to_string(), render(tmpl::TSCONFIG, &[])?),
+    ];
+    files.extend(source_files(spec, protection, &resources, &title, &port)?);
+    files.extend(test_sources(spec, protection, &resources, &title, &port)?);
+    files.push((
+        "README.md".to_string(),
+        readme_md(spec, protection, &resources, &title, &port)?,
+    ));
+    files.push(("Dockerfile".to_string(), render(tmpl::DOCKERFILE, &common)?));
+    files.push((
+        ".dockerignore".to_string(),
+        render(tmpl::DOCKERIGNORE, &[])?,
+    ));
+    files.push((".gitignore".to_string(), render(tmpl::GITIGNORE, &[])?));
+
+    Ok(files
+        .into_iter()
+        .map(|(path, text)| File::text(path, text))
+        .collect())
+}
+
+/// The files under `src/`, by path.
+fn source_files(
+    spec: &IntentSpec,
+    protection: &Protection,
+    resources: &[TsResource<'_>],
+    title: &str,
+    port: &str,
+) -> Result<Vec<(String, String)>, PluginError> {
+    let resource_list = spec.resource_list();
+    let mut files = vec![
         ("src/server.ts".to_string(), render(tmpl::SERVER, &[])?),
         (
             "src/app.ts".to_string(),
-            app_ts(spec, &resources, &resource_list)?,
+            app_ts(spec, protection, resources, &resource_list)?,
         ),
-        ("src/config.ts".to_string(), config_ts(spec, &title, &port)?),
+        (
+            "src/config.ts".to_string(),
+            config_ts(spec, protection, title, port)?,
+        ),
         ("src/http.ts".to_string(), render(tmpl::HTTP, &[])?),
-        ("src/models.ts".to_string(), models_ts(&resources)),
+        (
+            "src/models.ts".to_string(),
+            models_ts(resources, protection),
+        ),
         (
             "src/validation.ts".to_string(),
             render(tmpl::VALIDATION, &[])?,
         ),
         ("src/store.ts".to_string(), render(tmpl::STORE, &[])?),
-        ("src/storage.ts".to_string(), storage_ts(spec, &resources)?),
+        ("src/storage.ts".to_string(), storage_ts(spec, resources)?),
     ];
+    files.extend(protection::source_files(spec, protection)?);
     if spec.auth {
         files.push(("src/auth.ts".to_string(), render(tmpl::AUTH, &[])?));
     }
-    for resource in &resources {
-        files.push((
-            format!("src/routes/{}.ts", resource.plural()),
-            render(tmpl::ROUTES, &as_pairs(&resource_values(resource)))?,
-        ));
+    for resource in resources {
+        let text = if protection.any() {
+            let mut values = resource_values(resource);
+            values.extend(protection::route_values(resource, protection));
+            render(tmpl::PROTECTED_ROUTES, &as_pairs(&values))?
+        } else {
+            render(tmpl::ROUTES, &as_pairs(&resource_values(resource)))?
+        };
+        files.push((format!("src/routes/{}.ts", resource.plural()), text));
     }
+    Ok(files)
+}
 
-    files.push(("test/helpers.ts".to_string(), helpers_ts(spec)?));
-    files.push((
-        "test/health.test.ts".to_string(),
-        render(tmpl::HEALTH_TEST, &[])?,
-    ));
-    files.push((
-        "test/config.test.ts".to_string(),
-        config_test_ts(spec, &title, &port)?,
-    ));
-    for resource in &resources {
+/// The files under `test/`, by path.
+fn test_sources(
+    spec: &IntentSpec,
+    protection: &Protection,
+    resources: &[TsResource<'_>],
+    title: &str,
+    port: &str,
+) -> Result<Vec<(String, String)>, PluginError> {
+    let mut files = vec![
+        ("test/helpers.ts".to_string(), helpers_ts(spec, protection)?),
+        (
+            "test/health.test.ts".to_string(),
+            render(tmpl::HEALTH_TEST, &[])?,
+        ),
+        (
+            "test/config.test.ts".to_string(),
+            config_test_ts(spec, title, port)?,
+        ),
+    ];
+    for resource in resources {
         files.push((
             format!("test/{}.test.ts", resource.plural()),
             resource_test_ts(resource)?,
@@ -263,7 +400,14 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
         let paths = string_array(paths.iter().map(String::as_str));
         files.push((
             "test/auth.test.ts".to_string(),
-            render(tmpl::AUTH_TEST, &[("protected_paths", &paths)])?,
+            render(
+                tmpl::AUTH_TEST,
+                &[
+                    ("protected_paths", &paths),
+                    ("key_import", protection::test_key_import(protection)),
+                    ("key_env", protection::test_key_env(protection)),
+                ],
+            )?,
         ));
     }
     if let Some(database) = spec.database {
@@ -272,22 +416,13 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             render(tmpl::STORAGE_TEST, &as_pairs(&database_values(database)))?,
         ));
     }
-
-    files.push((
-        "README.md".to_string(),
-        readme_md(spec, &resources, &title, &port)?,
-    ));
-    files.push(("Dockerfile".to_string(), render(tmpl::DOCKERFILE, &common)?));
-    files.push((
-        ".dockerignore".to_string(),
-        render(tmpl::DOCKERIGNORE, &[])?,
-    ));
-    files.push((".gitignore".to_string(), render(tmpl::GITIGNORE, &[])?));
-
-    Ok(files
-        .into_iter()
-        .map(|(path, text)| File::text(path, text))
-        .collect())
+    if protection.any() {
+        files.push((
+            "test/protection.test.ts".to_string(),
+            protection::test_ts(spec, protection, resources)?,
+        ));
+    }
+    Ok(files)
 }
 
 fn resource_values(resource: &TsResource<'_>) -> Vec<(&'static str, String)> {
@@ -321,14 +456,20 @@ fn database_values(database: Database) -> Vec<(&'static str, String)> {
 
 fn app_ts(
     spec: &IntentSpec,
+    protection: &Protection,
     resources: &[TsResource<'_>],
     resource_list: &str,
 ) -> Result<String, PluginError> {
-    let auth_import = if spec.auth {
-        "import { authRouter, requireUser } from \"./auth\";\n"
-    } else {
-        ""
-    };
+    let mut auth_import = String::new();
+    let mut app_params = String::new();
+    if protection.audit {
+        auth_import.push_str("import { AuditLog } from \"./audit\";\n");
+        let secret = if spec.auth { "config.jwtSecret" } else { "" };
+        app_params = format!(", auditLog: AuditLog = new AuditLog({secret})");
+    }
+    if spec.auth {
+        auth_import.push_str("import { authRouter, requireUser } from \"./auth\";\n");
+    }
     let mut router_imports = String::new();
     let mut mounts = String::new();
     if spec.auth {
@@ -347,14 +488,16 @@ fn app_ts(
         } else {
             ""
         };
+        let args = protection::router_args(resource, protection);
         mounts.push_str(&format!(
-            "  app.use(\"/{plural}\", {guard}{router}(stores));\n"
+            "  app.use(\"/{plural}\", {guard}{router}(stores{args}));\n"
         ));
     }
     render(
         tmpl::APP,
         &[
-            ("auth_import", auth_import),
+            ("auth_import", &auth_import),
+            ("app_params", &app_params),
             ("router_imports", &router_imports),
             ("mounts", &mounts),
             ("resource_list", resource_list),
@@ -362,7 +505,12 @@ fn app_ts(
     )
 }
 
-fn config_ts(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
+fn config_ts(
+    spec: &IntentSpec,
+    protection: &Protection,
+    title: &str,
+    port: &str,
+) -> Result<String, PluginError> {
     let mut doc = String::new();
     let mut fields = String::new();
     let mut constants = String::new();
@@ -416,6 +564,16 @@ fn config_ts(spec: &IntentSpec, title: &str, port: &str) -> Result<String, Plugi
              authPassword: env.AUTH_PASSWORD || undefined,\n",
         );
     }
+    protection::config_parts(
+        protection,
+        [
+            &mut doc,
+            &mut fields,
+            &mut constants,
+            &mut checks,
+            &mut values,
+        ],
+    );
     render(
         tmpl::CONFIG,
         &[
@@ -430,7 +588,7 @@ fn config_ts(spec: &IntentSpec, title: &str, port: &str) -> Result<String, Plugi
     )
 }
 
-fn models_ts(resources: &[TsResource<'_>]) -> String {
+fn models_ts(resources: &[TsResource<'_>], protection: &Protection) -> String {
     let uses = |kind: FieldKind| {
         resources
             .iter()
@@ -449,13 +607,22 @@ fn models_ts(resources: &[TsResource<'_>]) -> String {
         }
     }
     imports.extend(["checkUnknown", "Problems"]);
-    let mut out = format!(
-        "/**\n \
-         * The records of each resource as the API stores and returns them, and the\n \
+    let doc = if protection.any() {
+        " * The records of each resource as the API returns them and as the\n \
+         * repository keeps them (store<Model> and show<Model> go from one to the\n \
+         * other), and the reading of the request bodies that create or replace\n \
+         * them. Optional values are null when absent; a flag is false when absent.\n"
+    } else {
+        " * The records of each resource as the API stores and returns them, and the\n \
          * reading of the request bodies that create or replace them. Optional\n \
-         * values are null when absent; a flag is false when absent.\n \
+         * values are null when absent; a flag is false when absent.\n"
+    };
+    let mut out = format!(
+        "/**\n\
+         {doc} \
          */\n\
-         import {{ {} }} from \"./validation\";\n",
+         {}import {{ {} }} from \"./validation\";\n",
+        protection::models_import(resources),
         imports.join(", ")
     );
     for resource in resources {
@@ -500,8 +667,13 @@ fn models_ts(resources: &[TsResource<'_>]) -> String {
             });
         }
         let names = string_array(resource.fields().iter().map(|f| f.name.as_str()));
+        let role = if protection.any() {
+            "returns"
+        } else {
+            "stores and returns"
+        };
         out.push_str(&format!(
-            "\n/** One {singular} as the API stores and returns it. */\n\
+            "\n/** One {singular} as the API {role} it. */\n\
              export interface {model} {{\n{interface}}}\n\
              \n\
              /** The fields of {a_singular} that a request body sets. */\n\
@@ -534,22 +706,25 @@ fn models_ts(resources: &[TsResource<'_>]) -> String {
              }};\n\
              }}\n"
         ));
+        if protection.any() {
+            out.push_str(&protection::stored_model(resource, protection));
+        }
     }
     out
 }
 
 fn storage_ts(spec: &IntentSpec, resources: &[TsResource<'_>]) -> Result<String, PluginError> {
-    let models: Vec<&str> = resources.iter().map(|r| r.model.as_str()).collect();
+    let models: Vec<&str> = resources.iter().map(|r| r.stored.as_str()).collect();
     let stores_fields: String = resources
         .iter()
-        .map(|r| format!("  {}: Repository<{}>;\n", r.camel_plural, r.model))
+        .map(|r| format!("  {}: Repository<{}>;\n", r.camel_plural, r.stored))
         .collect();
     let stores_memory: String = resources
         .iter()
         .map(|r| {
             format!(
                 "    {}: new MemoryRepository<{}>(),\n",
-                r.camel_plural, r.model
+                r.camel_plural, r.stored
             )
         })
         .collect();
@@ -567,7 +742,7 @@ fn storage_ts(spec: &IntentSpec, resources: &[TsResource<'_>]) -> Result<String,
     }
 }
 
-fn helpers_ts(spec: &IntentSpec) -> Result<String, PluginError> {
+fn helpers_ts(spec: &IntentSpec, protection: &Protection) -> Result<String, PluginError> {
     let values: [(&str, &str); 5] = if spec.auth {
         [
             (
@@ -606,7 +781,22 @@ fn helpers_ts(spec: &IntentSpec) -> Result<String, PluginError> {
             ("default_authorization", "null"),
         ]
     };
-    render(tmpl::HELPERS_TEST, &values)
+    let constants = format!(
+        "{}{}",
+        values[1].1,
+        protection::test_key_constant(protection)
+    );
+    let env = protection::test_env(protection, values[2].1);
+    render(
+        tmpl::HELPERS_TEST,
+        &[
+            values[0],
+            ("helpers_constants", &constants),
+            ("test_env", &env),
+            values[3],
+            values[4],
+        ],
+    )
 }
 
 fn config_test_ts(spec: &IntentSpec, title: &str, port: &str) -> Result<String, PluginError> {
@@ -683,6 +873,14 @@ fn resource_test_ts(resource: &TsResource<'_>) -> Result<String, PluginError> {
         ),
         ("valid_body", example_object(resource, false, false)),
         ("changed_body", example_object(resource, true, false)),
+        (
+            "masked_valid",
+            protection::masked_overrides(resource, false),
+        ),
+        (
+            "masked_changed",
+            protection::masked_overrides(resource, true),
+        ),
         ("required_list", required),
         ("invalid_cases", format!("[{}]", invalid.join(", "))),
     ]);
@@ -691,6 +889,7 @@ fn resource_test_ts(resource: &TsResource<'_>) -> Result<String, PluginError> {
 
 fn readme_md(
     spec: &IntentSpec,
+    protection: &Protection,
     resources: &[TsResource<'_>],
     title: &str,
     port: &str,
@@ -737,6 +936,12 @@ fn readme_md(
         config_rows.push_str(&readme::database_config_row(database));
         database_section = render(tmpl::README_DATABASE, &as_pairs(&database_values(database)))?;
     }
+    let protected = protection::readme_parts(spec, protection, resources)?;
+    feature_bullets.push_str(&protected.feature_bullets);
+    run_note.push_str(&protected.run_note);
+    docker_env.push_str(&protected.docker_env);
+    config_rows.push_str(&protected.config_rows);
+    layout_extra.push_str(&protected.layout_extra);
 
     let mut model_docs = String::new();
     for resource in resources {
@@ -780,6 +985,7 @@ fn readme_md(
             ("endpoint_rows", &endpoint_rows),
             ("model_docs", &format!("{}\n", model_docs.trim_end())),
             ("auth_section", &auth_section),
+            ("protection_section", &protected.section),
             ("config_rows", &config_rows),
             ("database_section", &database_section),
             ("layout_extra", &layout_extra),
@@ -794,7 +1000,11 @@ mod tests {
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
         let intent = qlp_agent_testkit::intent(description, requirements, &[]);
-        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+        render_project(
+            &analyze(&intent).expect("valid intent"),
+            &Protection::default(),
+        )
+        .expect("renders")
     }
 
     #[test]
@@ -812,6 +1022,58 @@ mod tests {
         ] {
             qlp_agent_testkit::assert_rendered_cleanly(&files_for(description, requirements));
         }
+    }
+
+    #[test]
+    fn a_protected_project_is_rendered_cleanly_too() {
+        for (description, requirements, concern) in [
+            (
+                "A payments API for cards with JWT auth and PostgreSQL",
+                &["Cards have a card number, a cvv and an owner"][..],
+                "payments",
+            ),
+            (
+                "A service for patients",
+                &["Patients have a name and an optional diagnosis"][..],
+                "health-data",
+            ),
+        ] {
+            let intent =
+                qlp_agent_testkit::intent(description, requirements, &[("compliance", concern)]);
+            let mut spec = analyze(&intent).expect("valid intent");
+            let protection = qlp_intent_spec::protection::protect(&intent, &[], &mut spec);
+            assert!(protection.any(), "{concern}");
+            let files = render_project(&spec, &protection).expect("renders");
+            qlp_agent_testkit::assert_rendered_cleanly(&files);
+        }
+    }
+
+    #[test]
+    fn a_stored_row_type_never_takes_another_resources_model_name() {
+        let intent = qlp_agent_testkit::intent(
+            "An API for invoices",
+            &["Keep an audit log of every change"],
+            &[],
+        );
+        let mut spec = analyze(&intent).expect("valid intent");
+        let protection = qlp_intent_spec::protection::protect(&intent, &[], &mut spec);
+        spec.resources
+            .push(qlp_intent_spec::Resource::from_plural("invoice_rows"));
+        let files = render_project(&spec, &protection).expect("renders");
+        let models: String = files
+            .iter()
+            .filter(|f| f.path == "src/models.ts")
+            .filter_map(File::as_text)
+            .collect();
+        assert!(models.contains("export interface InvoiceRow {"), "{models}");
+        assert!(
+            models.contains("export type StoredInvoice = Invoice;"),
+            "{models}"
+        );
+        assert!(
+            models.contains("export type InvoiceRowRow = InvoiceRow;"),
+            "{models}"
+        );
     }
 
     #[test]

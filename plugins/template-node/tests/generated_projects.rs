@@ -34,6 +34,8 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> String {
         .env_remove("AUTH_USERNAME")
         .env_remove("AUTH_PASSWORD")
         .env_remove("PORT")
+        .env_remove("FIELD_ENCRYPTION_KEY")
+        .env_remove("RECORD_RETENTION_DAYS")
         .env("DATABASE_URL", "postgres://unreachable.invalid/none");
     qlp_agent_testkit::run(command, INSTALL_HINT)
 }
@@ -166,5 +168,99 @@ fn resources_named_like_the_generated_types_still_build_and_pass() {
     assert!(
         models.contains("export interface RepositoryItem {"),
         "{models}"
+    );
+}
+
+#[test]
+fn a_payments_service_encrypts_card_numbers_drops_the_cvv_audits_and_expires() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Node.js API for cards. Each card has a cardholder name, a card number, a cvv \
+         and an expiry month.",
+        &["Routes require JWT authentication"],
+        &[("compliance", "payments")],
+    ));
+    let models = text(&files, "src/models.ts");
+    assert!(!models.contains("cvv"), "the cvv is not stored:\n{models}");
+    assert!(models.contains("card_number: encryptField(key, input.card_number),"));
+    assert!(models.contains("maskCardNumber(decryptField(key, stored.card_number))"));
+    assert!(text(&files, "src/routes/cards.ts").contains("auditLog.record(req, \"delete\""));
+    let readme = text(&files, "README.md");
+    for line in [
+        "## Data protection",
+        "- the intent's compliance concern `payments`",
+        "- `card_number` of `/cards`, returned masked to its last four digits",
+        "- `cvv` of `/cards`: a card verification code must not be kept",
+        "### Audit trail",
+        "### Retention",
+        "export FIELD_ENCRYPTION_KEY=\"$(openssl rand -base64 32)\"",
+        "| `RECORD_RETENTION_DAYS` | Days a record is kept before it is deleted | 365 |",
+    ] {
+        assert!(readme.contains(line), "README has {line}:\n{readme}");
+    }
+    for test in [
+        "stores card_number encrypted, never in clear text",
+        "returns card_number decrypted, card numbers masked to their last four digits",
+        "is required: a missing or malformed key is refused",
+        "keeps the service from starting without it",
+        "records every create, replace and delete with its actor and outcome",
+        "purges cards older than the retention",
+    ] {
+        assert!(report.contains(test), "{test} ran:\n{report}");
+    }
+}
+
+#[test]
+fn a_health_records_service_encrypts_health_data_and_keeps_records_six_years() {
+    let (files, report) = generated_project_passes(&intent(
+        "A TypeScript API for the patients of a clinic",
+        &[
+            "Each patient has a full name, a diagnosis and an optional medical record number",
+            "Keep records for 6 years",
+        ],
+        &[("compliance", "health-data")],
+    ));
+    let models = text(&files, "src/models.ts");
+    for line in [
+        "diagnosis: encryptField(key, input.diagnosis),",
+        "medical_record_number: input.medical_record_number === null ? null : \
+         encryptField(key, input.medical_record_number),",
+        "diagnosis: decryptField(key, stored.diagnosis),",
+    ] {
+        assert!(models.contains(line), "models.ts has {line}:\n{models}");
+    }
+    assert!(!models.contains("encryptField(key, input.full_name)"));
+    assert!(!models.contains("maskCardNumber"), "no card number to mask");
+    assert!(text(&files, "src/config.ts").contains("export const DEFAULT_RETENTION_DAYS = 2190;"));
+    // Health data is served to authenticated callers only, who the audit
+    // trail names.
+    assert!(text(&files, "src/audit.ts").contains("verifyToken(token, jwtSecret)"));
+    for test in [
+        "stores diagnosis and medical_record_number encrypted, never in clear text",
+        "returns diagnosis and medical_record_number decrypted",
+        "records every create, replace and delete with its actor and outcome",
+        "keeps records RECORD_RETENTION_DAYS days, 2190 by default",
+        "purges patients older than the retention",
+    ] {
+        assert!(report.contains(test), "{test} ran:\n{report}");
+    }
+}
+
+#[test]
+fn an_audit_log_the_intent_asks_for_names_anonymous_actors_without_auth() {
+    let (files, report) = generated_project_passes(&intent(
+        "A TypeScript REST API for recipes",
+        &[
+            "Recipes have a title and servings",
+            "Keep an audit log of every change",
+        ],
+        &[],
+    ));
+    assert!(text(&files, "src/audit.ts").contains("return ANONYMOUS;"));
+    for absent in ["src/auth.ts", "src/crypto.ts", "src/retention.ts"] {
+        assert!(!has(&files, absent), "{absent} is not asked for");
+    }
+    assert!(
+        report.contains("records every create, replace and delete with its actor and outcome"),
+        "{report}"
     );
 }
