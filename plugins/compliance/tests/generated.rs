@@ -48,9 +48,10 @@ fn intent(description: &str, requirements: &[&str]) -> Intent {
 type Agent = fn(&Intent) -> Result<Vec<File>, PluginError>;
 
 /// Every shipped agent, by name.
-const AGENTS: [(&str, Agent); 6] = [
+const AGENTS: [(&str, Agent); 7] = [
     ("fastapi", qlp_plugin_template_fastapi::generate_project),
     ("go", qlp_plugin_template_go::generate_project),
+    ("java", qlp_plugin_template_java::generate_project),
     ("node", qlp_plugin_template_node::generate_project),
     ("react", qlp_plugin_template_react::generate_project),
     ("rust", qlp_plugin_template_rust::generate_project),
@@ -60,7 +61,7 @@ const AGENTS: [(&str, Agent); 6] = [
 /// Agents that apply the protection the intent's concerns ask for
 /// (`qlp_intent_spec::protection`): their projects have no finding at all,
 /// and never store a card verification code.
-const PROTECTING_AGENTS: &[&str] = &["fastapi", "go", "node", "rust"];
+const PROTECTING_AGENTS: &[&str] = &["fastapi", "go", "java", "node", "rust"];
 
 /// Every framework, as an operator would force them on the strictest tier.
 const EVERY_FRAMEWORK: &str = "pci-dss,hipaa,gdpr,soc2";

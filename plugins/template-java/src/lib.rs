@@ -15,9 +15,16 @@
 //! multi-stage Dockerfile running as a non-root user and a `.gitignore`;
 //! [`java`] spells the spec's names as Java identifiers.
 //!
+//! Sensitive data is protected as `qlp_intent_spec::protection` says, from
+//! the intent's compliance concerns and words and a repair round's
+//! findings: fields stored encrypted (AES-256-GCM on `javax.crypto`), an
+//! audit trail of every change, a retention period, all in the plain-Java
+//! core (see `project::protected`). Without any of them the project is
+//! exactly what it was without that reading.
+//!
 //! Generation is deterministic: the same request gives byte-identical files.
-//! A repair round (`iteration > 0`) regenerates the same project; the host
-//! merges it with the files of other agents.
+//! A repair round (`iteration > 0`) regenerates the project, with what its
+//! findings ask for; the host merges it with the files of other agents.
 //!
 //! Errors: `EMPTY_INTENT` when the description is blank.
 
@@ -25,7 +32,7 @@ pub mod java;
 pub mod project;
 
 use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
-use qlp_sdk::{Intent, PluginKind};
+use qlp_sdk::{Finding, Intent, PluginKind};
 
 /// The plugin's namespaced name.
 pub const PLUGIN_NAME: &str = "qlp/template-java";
@@ -33,10 +40,18 @@ pub const PLUGIN_NAME: &str = "qlp/template-java";
 /// The plugin's version.
 pub const PLUGIN_VERSION: &str = "0.1.0";
 
-/// Generates the project files for an intent.
+/// Generates the project files for an intent, in a first round: no
+/// findings.
 pub fn generate_project(intent: &Intent) -> Result<Vec<File>, PluginError> {
-    let spec = qlp_intent_spec::analyze(intent)?;
-    project::render_project(&spec)
+    generate_repaired(intent, &[])
+}
+
+/// Generates the project files for an intent in a round that answers
+/// `findings`: those of the compliance validator turn protections on.
+pub fn generate_repaired(intent: &Intent, findings: &[Finding]) -> Result<Vec<File>, PluginError> {
+    let mut spec = qlp_intent_spec::analyze(intent)?;
+    let protection = qlp_intent_spec::protection::protect(intent, findings, &mut spec);
+    project::render_project(&spec, &protection)
 }
 
 /// The agent's entry points, a thin layer over [`generate_project`].
@@ -59,7 +74,7 @@ impl Agent for TemplateJava {
     }
 
     fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError> {
-        let files = generate_project(&request.intent)?;
+        let files = generate_repaired(&request.intent, &request.findings)?;
         qlp_sdk::agent::log_generated("generated Java project", &files, request.iteration);
         Ok(files)
     }
@@ -70,6 +85,90 @@ qlp_sdk::export_agent!(TemplateJava);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qlp_sdk::Severity;
+
+    fn finding(rule_id: &str, message: &str) -> Finding {
+        Finding {
+            rule_id: rule_id.into(),
+            severity: Severity::Medium,
+            message: message.into(),
+            path: None,
+            line: None,
+        }
+    }
+
+    #[test]
+    fn a_repair_rounds_compliance_findings_turn_the_protections_on() {
+        let intent = qlp_agent_testkit::intent(
+            "A Java payments API for cards",
+            &["Each card has a cardholder name, a card number and an expiry month"],
+            &[],
+        );
+        let findings = [
+            finding(
+                "compliance/no-audit-logging",
+                "[PCI DSS 10.2.1] the project changes data over HTTP …",
+            ),
+            finding(
+                "compliance/unencrypted-at-rest",
+                "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this \
+                 file encrypts, hashes or tokenises it …",
+            ),
+            finding(
+                "compliance/no-retention-policy",
+                "[PCI DSS 3.2.1] card number is stored …",
+            ),
+        ];
+        let first = generate_project(&intent).expect("generates");
+        let repaired = generate_repaired(&intent, &findings).expect("generates");
+        let main = repaired
+            .iter()
+            .find_map(|f| f.path.strip_suffix("/Application.java"))
+            .expect("an Application.java")
+            .to_string();
+        for file in [
+            "crypto/FieldCipher.java",
+            "audit/AuditTrail.java",
+            "retention/RetentionPolicy.java",
+            "web/Actor.java",
+        ] {
+            let path = format!("{main}/{file}");
+            assert!(
+                !qlp_agent_testkit::has(&first, &path),
+                "{path} without findings"
+            );
+            assert!(
+                qlp_agent_testkit::has(&repaired, &path),
+                "{path} answers them"
+            );
+        }
+        let text = |files: &[File], file: &str| {
+            qlp_agent_testkit::text(files, &format!("{main}/{file}")).to_string()
+        };
+        let card = text(&repaired, "model/Card.java");
+        assert!(card.contains("cipher.encrypt(this.cardNumber)"), "{card}");
+        assert!(!text(&first, "model/Card.java").contains("cipher"));
+        assert!(
+            text(&repaired, "service/CardService.java")
+                .contains("audit.record(actor, \"delete\", RESOURCE, id, AuditTrail.SUCCESS);")
+        );
+        let properties =
+            qlp_agent_testkit::text(&repaired, "src/main/resources/application.properties");
+        assert!(
+            properties.contains("RECORD_RETENTION_DAYS=365"),
+            "{properties}"
+        );
+        assert!(properties.contains("FIELD_ENCRYPTION_KEY"), "{properties}");
+        let readme = qlp_agent_testkit::text(&repaired, "README.md");
+        for reason in [
+            "finding `compliance/unencrypted-at-rest`",
+            "finding `compliance/no-audit-logging`",
+            "finding `compliance/no-retention-policy`",
+        ] {
+            assert!(readme.contains(reason), "{reason}:\n{readme}");
+        }
+        assert!(!qlp_agent_testkit::text(&first, "README.md").contains("Data protection"));
+    }
 
     qlp_agent_testkit::agent_contract_tests! {
         agent: TemplateJava,

@@ -9,6 +9,7 @@
 //! decides which files exist. Everything is derived from the spec alone, in
 //! a fixed order, so one request always gives byte-identical files.
 
+use qlp_intent_spec::protection::Protection;
 use qlp_intent_spec::readme;
 use qlp_intent_spec::spec::english_list;
 use qlp_intent_spec::template::{as_pairs, render};
@@ -16,6 +17,8 @@ use qlp_intent_spec::{Database, Field, FieldKind, IntentSpec, Resource, words};
 use qlp_sdk::{File, PluginError};
 
 use crate::java;
+
+mod protected;
 
 /// The port the service listens on when the intent names none: Spring
 /// Boot's own default.
@@ -239,6 +242,9 @@ fn string_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 /// The project's layout and the values every template may use.
 struct Project<'a> {
     spec: &'a IntentSpec,
+    /// What the project does to protect sensitive data; nothing when
+    /// `protection.any()` is false.
+    protection: &'a Protection,
     resources: Vec<JavaResource<'a>>,
     package: String,
     title: String,
@@ -287,6 +293,7 @@ impl Project<'_> {
         if self.spec.database.is_some() {
             properties.push("DATABASE_URL=".into());
         }
+        properties.extend(protected::test_properties(self.protection));
         if properties.is_empty() {
             String::new()
         } else {
@@ -302,10 +309,15 @@ impl Project<'_> {
     }
 }
 
-/// Renders every file of the project described by `spec`.
-pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
+/// Renders every file of the project described by `spec`, protecting
+/// sensitive data as `protection` says (see [`protected`]).
+pub fn render_project(
+    spec: &IntentSpec,
+    protection: &Protection,
+) -> Result<Vec<File>, PluginError> {
     let project = Project {
         spec,
+        protection,
         resources: spec.resources.iter().map(JavaResource::new).collect(),
         package: java::package_name(&spec.name),
         title: spec.title(),
@@ -352,11 +364,16 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
         ""
     };
     for resource in &p.resources {
-        let mut values = resource_values(resource);
-        values.push(("auth_doc", controller_auth_doc.into()));
+        let controller = if protection.any() {
+            protected::controller_java(p, resource, controller_auth_doc)?
+        } else {
+            let mut values = resource_values(resource);
+            values.push(("auth_doc", controller_auth_doc.into()));
+            p.render(tmpl::CONTROLLER, &values)?
+        };
         files.push((
             p.main(&format!("web/{}Controller.java", resource.model)),
-            p.render(tmpl::CONTROLLER, &values)?,
+            controller,
         ));
     }
     if spec.auth {
@@ -371,19 +388,22 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             .collect();
         files.push((
             p.main("web/BearerTokenFilter.java"),
-            p.render(
-                tmpl::BEARER_TOKEN_FILTER,
-                &[("protected", english_list(&protected))],
-            )?,
+            p.render(tmpl::BEARER_TOKEN_FILTER, &{
+                let mut values = protected::filter_values(p);
+                values.push(("protected", english_list(&protected)));
+                values
+            })?,
         ));
     }
 
     // The plain-Java core.
     for resource in &p.resources {
-        files.push((
-            p.main(&format!("model/{}.java", resource.model)),
-            model_java(p, resource),
-        ));
+        let model = if protection.any() {
+            protected::model_java(p, resource)
+        } else {
+            model_java(p, resource)
+        };
+        files.push((p.main(&format!("model/{}.java", resource.model)), model));
     }
     files.push((
         p.main("validation/BodyReader.java"),
@@ -395,11 +415,14 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
     ));
     files.push((
         p.main("repository/Repository.java"),
-        p.render(tmpl::REPOSITORY, &[])?,
+        p.render(tmpl::REPOSITORY, &protected::repository_values(p, false))?,
     ));
     files.push((
         p.main("repository/InMemoryRepository.java"),
-        p.render(tmpl::IN_MEMORY_REPOSITORY, &[])?,
+        p.render(
+            tmpl::IN_MEMORY_REPOSITORY,
+            &protected::repository_values(p, true),
+        )?,
     ));
     files.push((
         p.main("repository/Repositories.java"),
@@ -410,9 +433,14 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
         p.render(tmpl::NOT_FOUND, &[])?,
     ));
     for resource in &p.resources {
+        let service = if protection.any() {
+            protected::service_java(p, resource)
+        } else {
+            p.render(tmpl::SERVICE, &resource_values(resource))?
+        };
         files.push((
             p.main(&format!("service/{}Service.java", resource.model)),
-            p.render(tmpl::SERVICE, &resource_values(resource))?,
+            service,
         ));
     }
     if spec.auth {
@@ -437,12 +465,20 @@ pub fn render_project(spec: &IntentSpec) -> Result<Vec<File>, PluginError> {
             p.test(&format!("model/{}Test.java", resource.model)),
             model_test_java(p, resource)?,
         ));
-        let mut values = resource_values(resource);
-        values.push(("key_field", resource.resource.key_field().name.clone()));
+        let service_test = if protection.any() {
+            protected::service_test_java(p, resource)?
+        } else {
+            let mut values = resource_values(resource);
+            values.push(("key_field", resource.resource.key_field().name.clone()));
+            p.render(tmpl::SERVICE_TEST, &values)?
+        };
         files.push((
             p.test(&format!("service/{}ServiceTest.java", resource.model)),
-            p.render(tmpl::SERVICE_TEST, &values)?,
+            service_test,
         ));
+    }
+    if protection.any() {
+        files.extend(protected::core_files(p)?);
     }
     files.push((
         p.test("repository/InMemoryRepositoryTest.java"),
@@ -596,6 +632,7 @@ fn application_properties(p: &Project<'_>) -> Result<String, PluginError> {
             driver = driver.replace('`', ""),
         ));
     }
+    extra.push_str(&protected::properties_extra(p.protection));
     let mut text = p.render(tmpl::PROPERTIES, &[("properties_extra", extra)])?;
     text.push('\n');
     Ok(text)
@@ -610,9 +647,16 @@ fn service_configuration(p: &Project<'_>) -> Result<String, PluginError> {
         imports.push(format!("{}.auth.AuthService", p.package));
         imports.push(format!("{}.auth.AuthSettings", p.package));
     }
-    imports.sort();
+    let protection = p.protection.any().then(|| protected::beans(p));
+    if let Some(beans) = &protection {
+        imports.extend(beans.imports.iter().cloned());
+    }
+    imports.sort_by_key(|i| (i.starts_with("java."), i.clone()));
     let imports: String = imports.iter().map(|i| format!("import {i};\n")).collect();
-    let uses_environment = p.spec.auth || p.spec.database.is_some();
+    let uses_environment = p.spec.auth
+        || p.spec.database.is_some()
+        || !p.protection.encrypted.is_empty()
+        || p.protection.retention_days.is_some();
     let environment_import = if uses_environment {
         "import org.springframework.core.env.Environment;\n"
     } else {
@@ -624,6 +668,9 @@ fn service_configuration(p: &Project<'_>) -> Result<String, PluginError> {
     );
     if p.spec.auth {
         doc.push_str(", and the token service");
+    }
+    if p.protection.any() {
+        doc.push_str(",\n * with what protects the data they keep");
     }
     doc.push_str(".\n");
     if uses_environment {
@@ -651,11 +698,27 @@ fn service_configuration(p: &Project<'_>) -> Result<String, PluginError> {
              \x20   }\n",
         ),
     }
+    if let Some(protection) = &protection {
+        beans.push_str(&protection.beans);
+    }
     for resource in &p.resources {
+        let dependencies = if p.protection.any() {
+            protected::service_dependencies(p.protection, resource)
+        } else {
+            vec![]
+        };
+        let parameters: String = dependencies
+            .iter()
+            .map(|(ty, name)| format!(", {ty} {name}"))
+            .collect();
+        let arguments: String = dependencies
+            .iter()
+            .map(|(_, name)| format!(", {name}"))
+            .collect();
         beans.push_str(&format!(
             "\n    @Bean\n\
-             \x20   public {model}Service {bean}(Repositories repositories) {{\n\
-             \x20       return new {model}Service(repositories.{member});\n\
+             \x20   public {model}Service {bean}(Repositories repositories{parameters}) {{\n\
+             \x20       return new {model}Service(repositories.{member}{arguments});\n\
              \x20   }}\n",
             model = resource.model,
             bean = resource.bean_name(),
@@ -900,12 +963,27 @@ fn model_test_java(p: &Project<'_>, resource: &JavaResource<'_>) -> Result<Strin
         .iter()
         .filter(|f| !f.field.required)
         .map(|f| f.field.name.as_str());
-    let test_imports = if uses_text {
-        format!("import {}.validation.BodyReader;\n", p.package)
+    let mut protection_values: Vec<(&'static str, String)> = if p.protection.any() {
+        protected::model_test_values(p, resource)
     } else {
-        String::new()
+        vec![
+            ("protection_imports", String::new()),
+            ("java_imports", String::new()),
+            ("test_members", String::new()),
+            ("expected_extra", String::new()),
+            ("changed_expected_extra", String::new()),
+            ("answer_1", ".withId(1).toJson()".into()),
+            ("answer_2", ".withId(2).toJson()".into()),
+        ]
     };
+    // The protection's imports come first: `crypto`, `testing` sort before
+    // `validation`.
+    let mut test_imports = protection_values.remove(0).1;
+    if uses_text {
+        test_imports.push_str(&format!("import {}.validation.BodyReader;\n", p.package));
+    }
     let mut values = resource_values(resource);
+    values.extend(protection_values);
     values.extend([
         ("test_imports", test_imports),
         ("required_list", string_list(required.iter().copied())),
@@ -954,6 +1032,7 @@ fn controller_test_java(
         ("changed_json", java::string(&example_json(resource, true))),
         ("key_field", resource.resource.key_field().name.clone()),
     ]);
+    values.extend(protected::controller_test_values(p, resource));
     p.render(tmpl::CONTROLLER_TEST, &values)
 }
 
@@ -1020,6 +1099,13 @@ fn readme_md(p: &Project<'_>) -> Result<String, PluginError> {
             resource.fields.iter().map(|f| f.field),
         ));
     }
+    let extra = protected::readme_extra(p.protection, &p.resources);
+    feature_bullets.push_str(&extra.feature_bullets);
+    run_note.push_str(&extra.run_note);
+    docker_env.push_str(&extra.docker_env);
+    config_rows.push_str(&extra.config_rows);
+    auth_section.push_str(&extra.section);
+    layout_extra.push_str(&extra.layout);
     let curl_example = readme::curl_example(
         &p.port,
         first,
@@ -1057,7 +1143,11 @@ mod tests {
 
     fn files_for(description: &str, requirements: &[&str]) -> Vec<File> {
         let intent = qlp_agent_testkit::intent(description, requirements, &[]);
-        render_project(&analyze(&intent).expect("valid intent")).expect("renders")
+        render_project(
+            &analyze(&intent).expect("valid intent"),
+            &Protection::default(),
+        )
+        .expect("renders")
     }
 
     fn all_text(files: &[File]) -> String {
@@ -1080,6 +1170,40 @@ mod tests {
         ] {
             qlp_agent_testkit::assert_rendered_cleanly(&files_for(description, requirements));
         }
+    }
+
+    #[test]
+    fn protected_projects_render_cleanly_too() {
+        for (description, concern) in [
+            (
+                "A payments API for cards with a card number and a cvv",
+                "payments",
+            ),
+            (
+                "Patients with a diagnosis, kept in PostgreSQL",
+                "health-data",
+            ),
+            ("Notes with a title", "gdpr"),
+        ] {
+            let intent = qlp_agent_testkit::intent(description, &[], &[("compliance", concern)]);
+            let files = crate::generate_project(&intent).expect("generates");
+            qlp_agent_testkit::assert_rendered_cleanly(&files);
+            assert!(
+                files.iter().any(|f| f
+                    .as_text()
+                    .is_some_and(|t| t.contains("## Data protection"))),
+                "{concern}"
+            );
+        }
+    }
+
+    #[test]
+    fn card_numbers_are_masked_to_their_last_four_characters() {
+        assert_eq!(protected::mask("4111111111111111"), "************1111");
+        assert_eq!(protected::mask("123"), "***");
+        assert!(protected::is_card_number("card_number"));
+        assert!(protected::is_card_number("pan"));
+        assert!(!protected::is_card_number("cardholder_name"));
     }
 
     #[test]

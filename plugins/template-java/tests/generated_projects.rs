@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use qlp_agent_testkit::{has, intent, text, write_project};
-use qlp_plugin_template_java::generate_project;
-use qlp_sdk::{File, Intent};
+use qlp_plugin_template_java::{generate_project, generate_repaired};
+use qlp_sdk::{File, Finding, Intent, Severity};
 
 const JDK_HINT: &str = "install a JDK 17 or newer (Debian: apt-get install -y default-jdk-headless; \
                         or run deploy/setup.sh)";
@@ -71,6 +71,8 @@ fn jdk_tool(dir: &Path, program: &str, args: &[&str]) -> String {
         // The suites must not depend on the developer's environment.
         .env_remove("JWT_SECRET")
         .env_remove("DATABASE_URL")
+        .env_remove("FIELD_ENCRYPTION_KEY")
+        .env_remove("RECORD_RETENTION_DAYS")
         .env_remove("JAVA_TOOL_OPTIONS")
         .env_remove("CLASSPATH");
     qlp_agent_testkit::run(command, JDK_HINT)
@@ -134,7 +136,11 @@ fn assert_packages_match_paths(files: &[File]) {
 /// core and runs its JUnit 5 tests, and compiles the Spring files against
 /// the API declarations; returns the files and the JUnit report.
 fn generated_project_passes(intent: &Intent) -> (Vec<File>, String) {
-    let files = generate_project(intent).expect("the intent generates");
+    generated_files_pass(generate_project(intent).expect("the intent generates"))
+}
+
+/// [`generated_project_passes`] for files already generated.
+fn generated_files_pass(files: Vec<File>) -> (Vec<File>, String) {
     let junit = junit_jar();
     let dir = tempfile::tempdir().expect("temporary directory");
     let root = dir.path();
@@ -648,4 +654,195 @@ fn the_xml_check_refuses_what_is_not_well_formed() {
     ] {
         assert!(parse_xml(broken).is_err(), "{broken} is refused");
     }
+}
+
+/// The project's package, from where `Application.java` is.
+fn package_of(files: &[File]) -> String {
+    let application = files
+        .iter()
+        .find_map(|f| f.path.strip_suffix("/Application.java"))
+        .expect("an Application.java");
+    application
+        .strip_prefix("src/main/java/")
+        .expect("under the main sources")
+        .replace('/', ".")
+}
+
+/// Asserts that each JUnit test ran and passed.
+fn assert_passed(report: &str, tests: &[&str]) {
+    for test in tests {
+        assert!(
+            report.contains(&format!("{test} [OK]")),
+            "{test} ran:\n{report}"
+        );
+    }
+}
+
+/// The payments intent as the host passes it: the planner's concern
+/// `payments` as a constraint.
+#[test]
+fn a_payments_service_encrypts_card_numbers_drops_the_cvv_audits_and_expires() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Java payments API for cards with JWT auth",
+        &[
+            "Each card has a cardholder name, a card number, a cvv and an expiry month",
+            "Payments have an amount, a currency and a customer email",
+        ],
+        &[("compliance", "payments")],
+    ));
+    let package = &package_of(&files);
+    let card = main_java(&files, package, "model/Card.java");
+    for expected in [
+        "String cardNumber,",
+        "Instant createdAt)",
+        "cipher.encrypt(this.cardNumber)",
+        "FieldCipher.maskCardNumber(cipher.decrypt(this.cardNumber))",
+        "json.put(\"cardholder_name\", this.cardholderName);",
+    ] {
+        assert!(card.contains(expected), "Card.java has {expected}:\n{card}");
+    }
+    assert!(
+        !card.to_lowercase().contains("cvv"),
+        "the cvv is not stored:\n{card}"
+    );
+    assert!(
+        main_java(&files, package, "crypto/FieldCipher.java").contains("\"AES/GCM/NoPadding\"")
+    );
+    let service = main_java(&files, package, "service/CardService.java");
+    assert!(
+        service.contains(
+            "audit.record(actor, \"create\", RESOURCE, created.id(), AuditTrail.SUCCESS);"
+        ),
+        "{service}"
+    );
+    assert!(
+        main_java(&files, package, "web/BearerTokenFilter.java")
+            .contains("request.setAttribute(Actor.ATTRIBUTE, subject.get());")
+    );
+    assert!(
+        text(&files, "src/main/resources/application.properties")
+            .contains("\nRECORD_RETENTION_DAYS=365\n")
+    );
+    let readme = text(&files, "README.md");
+    for words in [
+        "## Data protection",
+        "the intent's compliance concern `payments`",
+        "| `/cards` | `card_number` | masked to its last four characters |",
+        "`cvv` of `/cards`",
+        "openssl rand -base64 32",
+        "### Audit trail",
+        "### Retention",
+        "| `FIELD_ENCRYPTION_KEY` |",
+    ] {
+        assert!(readme.contains(words), "README has {words}:\n{readme}");
+    }
+    assert_passed(
+        &report,
+        &[
+            "sensitiveFieldsAreStoredEncryptedAndAnsweredDecrypted()",
+            "everyChangeIsWrittenToTheAuditTrail()",
+            "recordsOlderThanTheRetentionAreRemoved()",
+            "aMissingOrMalformedKeyIsRefused()",
+            "anotherKeyOrAChangedValueIsRefused()",
+            "cardNumbersAreShownByTheirLastFourCharactersOnly()",
+            "theRetentionIsReadFromTheEnvironment()",
+            "aValidBodyGivesARecordWithItsValuesUnderTheirJsonNames()",
+            "PaymentServiceTest",
+            "tokensNotSignedByTheServiceAreRefused()",
+        ],
+    );
+}
+
+#[test]
+fn a_health_records_service_encrypts_health_data_audits_and_keeps_records_seven_years() {
+    let (files, report) = generated_project_passes(&intent(
+        "A Java patient records API for a clinic",
+        &[
+            "Each record has a full name, a diagnosis, a medical record number and an optional note",
+            "Keep records for 7 years",
+        ],
+        &[("compliance", "health-data")],
+    ));
+    let package = &package_of(&files);
+    let record = main_java(&files, package, "model/RecordRecord.java");
+    for expected in [
+        "cipher.encrypt(this.diagnosis)",
+        "cipher.encrypt(this.medicalRecordNumber)",
+        "json.put(\"diagnosis\", cipher.decrypt(this.diagnosis));",
+        "json.put(\"full_name\", this.fullName);",
+    ] {
+        assert!(record.contains(expected), "{expected}:\n{record}");
+    }
+    assert!(!record.contains("maskCardNumber"), "{record}");
+    assert!(
+        main_java(&files, package, "retention/RetentionPolicy.java")
+            .contains("DEFAULT_DAYS = 2555;")
+    );
+    assert!(
+        text(&files, "README.md").contains("| `/records` | `diagnosis` | decrypted |"),
+        "{}",
+        text(&files, "README.md")
+    );
+    assert_passed(
+        &report,
+        &[
+            "sensitiveFieldsAreStoredEncryptedAndAnsweredDecrypted()",
+            "everyChangeIsWrittenToTheAuditTrail()",
+            "recordsOlderThanTheRetentionAreRemoved()",
+            "anEntryIsOneJsonLineWithWhoDidWhatToWhichRecord()",
+            "aMalformedRetentionIsRefused()",
+        ],
+    );
+}
+
+#[test]
+fn a_project_repaired_after_compliance_findings_passes_its_tests() {
+    let finding = |rule_id: &str, message: &str| Finding {
+        rule_id: rule_id.into(),
+        severity: Severity::Medium,
+        message: message.into(),
+        path: None,
+        line: None,
+    };
+    let files = generate_repaired(
+        &intent(
+            "A Java API for bank accounts",
+            &["Each account has an owner, a routing code and an optional balance"],
+            &[],
+        ),
+        &[
+            finding(
+                "compliance/unencrypted-at-rest",
+                "`Account.RoutingCode` holds …",
+            ),
+            finding("compliance/no-audit-logging", "…"),
+            finding("compliance/no-retention-policy", "…"),
+        ],
+    )
+    .expect("generates");
+    let (files, report) = generated_files_pass(files);
+    let package = &package_of(&files);
+    assert!(
+        main_java(&files, package, "model/Account.java")
+            .contains("cipher.encrypt(this.routingCode)")
+    );
+    assert!(
+        main_java(&files, package, "web/Actor.java").contains("AuditTrail.ANONYMOUS"),
+        "without auth the actor is anonymous"
+    );
+    assert!(!has(
+        &files,
+        &format!(
+            "src/main/java/{}/web/BearerTokenFilter.java",
+            package.replace('.', "/")
+        )
+    ));
+    assert_passed(
+        &report,
+        &[
+            "sensitiveFieldsAreStoredEncryptedAndAnsweredDecrypted()",
+            "everyChangeIsWrittenToTheAuditTrail()",
+            "recordsOlderThanTheRetentionAreRemoved()",
+        ],
+    );
 }

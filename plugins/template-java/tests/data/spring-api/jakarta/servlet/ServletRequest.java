@@ -1,4 +1,7 @@
 package jakarta.servlet;
 
 public interface ServletRequest {
+    Object getAttribute(String name);
+
+    void setAttribute(String name, Object value);
 }
