@@ -399,7 +399,7 @@ pub fn render_project(
     // The plain-Java core.
     for resource in &p.resources {
         let model = if protection.any() {
-            protected::model_java(p, resource)
+            protected::model_java(p, resource)?
         } else {
             model_java(p, resource)
         };
@@ -434,7 +434,7 @@ pub fn render_project(
     ));
     for resource in &p.resources {
         let service = if protection.any() {
-            protected::service_java(p, resource)
+            protected::service_java(p, resource)?
         } else {
             p.render(tmpl::SERVICE, &resource_values(resource))?
         };
@@ -455,47 +455,11 @@ pub fn render_project(
         ));
     }
 
-    // The tests of the core.
-    for resource in &p.resources {
-        files.push((
-            p.test(&format!("model/{}Examples.java", resource.model)),
-            examples_java(p, resource)?,
-        ));
-        files.push((
-            p.test(&format!("model/{}Test.java", resource.model)),
-            model_test_java(p, resource)?,
-        ));
-        let service_test = if protection.any() {
-            protected::service_test_java(p, resource)?
-        } else {
-            let mut values = resource_values(resource);
-            values.push(("key_field", resource.resource.key_field().name.clone()));
-            p.render(tmpl::SERVICE_TEST, &values)?
-        };
-        files.push((
-            p.test(&format!("service/{}ServiceTest.java", resource.model)),
-            service_test,
-        ));
-    }
+    // The protection's core files and their tests.
     if protection.any() {
         files.extend(protected::core_files(p)?);
     }
-    files.push((
-        p.test("repository/InMemoryRepositoryTest.java"),
-        p.render(tmpl::IN_MEMORY_REPOSITORY_TEST, &[])?,
-    ));
-    if let Some(database) = spec.database {
-        files.push((
-            p.test("repository/RepositoriesTest.java"),
-            p.render(tmpl::REPOSITORIES_TEST, &database_values(database))?,
-        ));
-    }
-    if spec.auth {
-        files.push((
-            p.test("auth/AuthServiceTest.java"),
-            p.render(tmpl::AUTH_SERVICE_TEST, &[])?,
-        ));
-    }
+    core_tests(p, &mut files)?;
 
     // The tests of the Spring layer.
     for resource in &p.resources {
@@ -546,6 +510,50 @@ pub fn render_project(
         .into_iter()
         .map(|(path, text)| File::text(path, text))
         .collect())
+}
+
+/// The tests of the plain-Java core: per resource its examples, model
+/// and service tests, then the repository's and the settings'.
+fn core_tests(p: &Project<'_>, files: &mut Vec<(String, String)>) -> Result<(), PluginError> {
+    let (spec, protection) = (p.spec, p.protection);
+    for resource in &p.resources {
+        files.push((
+            p.test(&format!("model/{}Examples.java", resource.model)),
+            examples_java(p, resource)?,
+        ));
+        files.push((
+            p.test(&format!("model/{}Test.java", resource.model)),
+            model_test_java(p, resource)?,
+        ));
+        let service_test = if protection.any() {
+            protected::service_test_java(p, resource)?
+        } else {
+            let mut values = resource_values(resource);
+            values.push(("key_field", resource.resource.key_field().name.clone()));
+            p.render(tmpl::SERVICE_TEST, &values)?
+        };
+        files.push((
+            p.test(&format!("service/{}ServiceTest.java", resource.model)),
+            service_test,
+        ));
+    }
+    files.push((
+        p.test("repository/InMemoryRepositoryTest.java"),
+        p.render(tmpl::IN_MEMORY_REPOSITORY_TEST, &[])?,
+    ));
+    if let Some(database) = spec.database {
+        files.push((
+            p.test("repository/RepositoriesTest.java"),
+            p.render(tmpl::REPOSITORIES_TEST, &database_values(database))?,
+        ));
+    }
+    if spec.auth {
+        files.push((
+            p.test("auth/AuthServiceTest.java"),
+            p.render(tmpl::AUTH_SERVICE_TEST, &[])?,
+        ));
+    }
+    Ok(())
 }
 
 fn resource_values(resource: &JavaResource<'_>) -> Vec<(&'static str, String)> {

@@ -29,6 +29,8 @@ pub(super) mod tmpl {
         include_str!("../../templates/protected/RetentionPolicy.java.tmpl");
     pub const CONTROLLER: &str = include_str!("../../templates/protected/Controller.java.tmpl");
     pub const ACTOR: &str = include_str!("../../templates/protected/Actor.java.tmpl");
+    pub const SERVICE: &str = include_str!("../../templates/protected/Service.java.tmpl");
+    pub const MODEL: &str = include_str!("../../templates/protected/Model.java.tmpl");
     pub const TEST_KEYS: &str = include_str!("../../templates/protected/TestKeys.java.tmpl");
     pub const TEST_CLOCK: &str = include_str!("../../templates/protected/TestClock.java.tmpl");
     pub const FIELD_CIPHER_TEST: &str =
@@ -253,11 +255,12 @@ pub(super) fn repository_values(p: &Project<'_>, in_memory: bool) -> Vec<(&'stat
 /// The record of one resource as stored: the encrypted fields hold
 /// ciphertext, and the record its creation time. `Input.seal` encrypts
 /// (`Input.withId` when nothing is), `toJson` decrypts and masks.
-pub(super) fn model_java(p: &Project<'_>, resource: &JavaResource<'_>) -> String {
+pub(super) fn model_java(
+    p: &Project<'_>,
+    resource: &JavaResource<'_>,
+) -> Result<String, PluginError> {
     let protection = p.protection;
-    let model = &resource.model;
     let singular = &resource.resource.singular;
-    let a_singular = resource.resource.a_singular();
     let package = &p.package;
     let encrypts = resource.encrypts(protection);
     let plural = resource.plural();
@@ -352,66 +355,25 @@ pub(super) fn model_java(p: &Project<'_>, resource: &JavaResource<'_>) -> String
     }
     .replace("{singular}", singular);
 
-    format!(
-        "package {package}.model;\n\
-         \n\
-         {crypto_import}\
-         import {package}.validation.BodyReader;\n\
-         import java.time.Instant;\n\
-         import java.util.LinkedHashMap;\n\
-         import java.util.Map;\n\
-         import java.util.Set;\n\
-         \n\
-         /**\n \
-         * One {singular} as the API stores it; {{@link Input}} is the body of a\n \
-         * request that creates or replaces {a_singular}. Optional values are\n \
-         * {{@code null}} when absent, and an absent flag is {{@code false}}.\n \
-         * {{@code createdAt}} is when the record was created, which a replace\n \
-         * keeps.{stored_doc} Plain Java: the web layer maps it to and from JSON.\n \
-         */\n\
-         public record {model}(\n        \
-         {record_components}) {{\n    \
-         /** The JSON names of the fields a body may carry. */\n    \
-         public static final Set<String> FIELDS = Set.of({json_names});\n\
-         \n    \
-         /**\n     \
-         * The record as the API answers it, under the fields' JSON names, with\n     \
-         * {{@code created_at}}.{mask_doc}\n     \
-         */\n    \
-         public Map<String, Object> {to_json} {{\n        \
-         Map<String, Object> json = new LinkedHashMap<>();\n        \
-         json.put(\"id\", this.id);\n\
-         {puts}        \
-         json.put(\"created_at\", this.createdAt.toString());\n        \
-         return json;\n    \
-         }}\n\
-         \n    \
-         /** A valid request body: the values of {a_singular} without its id. */\n    \
-         public record Input(\n            \
-         {input_components}) {{\n        \
-         /**\n         \
-         * Reads and validates a JSON body, throwing a ValidationException\n         \
-         * that names every invalid field.\n         \
-         */\n        \
-         public static Input parse(Map<String, Object> json) {{\n            \
-         BodyReader reader = new BodyReader(json, FIELDS);\n            \
-         Input input = new Input(\n                    \
-         {reads});\n            \
-         reader.finish();\n            \
-         return input;\n        \
-         }}\n\
-         \n        \
-         /** {store_doc} */\n        \
-         public {model} {store} {{\n            \
-         return new {model}(id, {copies}, createdAt);\n        \
-         }}\n    \
-         }}\n\
-         }}\n",
-        record_components = components(true),
-        input_components = components(false).replace("\n        ", "\n            "),
-        reads = reads.join(",\n                    "),
-        copies = copies.join(", "),
-    )
+    let mut values = resource_values(resource);
+    values.extend([
+        ("crypto_import", crypto_import),
+        ("stored_doc", stored_doc),
+        ("record_components", components(true)),
+        ("json_names", json_names),
+        ("mask_doc", mask_doc.to_string()),
+        ("to_json", to_json.to_string()),
+        ("puts", puts),
+        (
+            "input_components",
+            components(false).replace("\n        ", "\n            "),
+        ),
+        ("reads", reads.join(",\n                    ")),
+        ("store_doc", store_doc),
+        ("store", store.to_string()),
+        ("copies", copies.join(", ")),
+    ]);
+    p.render(tmpl::MODEL, &values)
 }
 
 /// The `ModelTest` values that read the stored record back as the API
@@ -532,16 +494,16 @@ pub(super) fn test_properties(protection: &Protection) -> Vec<String> {
 /// The service of a resource: it seals what it stores, answers records
 /// decrypted, audits every change and removes expired records before each
 /// operation.
-pub(super) fn service_java(p: &Project<'_>, resource: &JavaResource<'_>) -> String {
+pub(super) fn service_java(
+    p: &Project<'_>,
+    resource: &JavaResource<'_>,
+) -> Result<String, PluginError> {
     let protection = p.protection;
     let audit = protection.audit;
     let retention = protection.retention_days.is_some();
     let encrypts = resource.encrypts(protection);
     let model = &resource.model;
     let package = &p.package;
-    let singular = &resource.resource.singular;
-    let a_singular = resource.resource.a_singular();
-    let plural = resource.plural();
     let when = |on: bool, text: &str| if on { text.to_string() } else { String::new() };
 
     let mut imports = vec![format!("{package}.model.{model}")];
@@ -626,16 +588,52 @@ pub(super) fn service_java(p: &Project<'_>, resource: &JavaResource<'_>) -> Stri
         }
     };
 
+    let actor_doc = when(audit, " {@code actor} is who asks, for the audit trail.");
+
+    let mut values = resource_values(resource);
+    values.extend([
+        ("imports", imports),
+        ("protection_doc", capitalize_first(&doc.join(";\n * "))),
+        ("fields", fields),
+        ("params", params),
+        ("assignments", assignments),
+        ("purge", purge),
+        ("actor", actor),
+        ("actor_doc", actor_doc),
+        ("parse_create", parse("create", "null")),
+        ("parse_replace", parse("replace", "id")),
+        ("store", store.to_string()),
+        ("cipher_arg", cipher_arg),
+        (
+            "audit_create",
+            audit_line("create", "created.id()", "SUCCESS"),
+        ),
+        ("audit_replace", audit_line("replace", "id", "SUCCESS")),
+        ("audit_delete", audit_line("delete", "id", "SUCCESS")),
+        ("not_found_replace", not_found("replace")),
+        ("not_found_delete", not_found("delete")),
+        ("helpers", service_helpers(resource, audit, retention)),
+        ("answer", answer.to_string()),
+    ]);
+    p.render(tmpl::SERVICE, &values)
+}
+
+/// The service's `purgeExpired` (with a retention) and `parse` (with an
+/// audit trail, which records a refused body).
+fn service_helpers(resource: &JavaResource<'_>, audit: bool, retention: bool) -> String {
+    let model = &resource.model;
+    let plural = resource.plural();
     let mut helpers = String::new();
     if retention {
-        let expire_audit = when(
-            audit,
-            &format!(
+        let expire_audit = if audit {
+            format!(
                 "        for ({model} record : expired) {{\n            \
                  audit.record(AuditTrail.RETENTION, \"expire\", RESOURCE, record.id(), AuditTrail.SUCCESS);\n        \
                  }}\n"
-            ),
-        );
+            )
+        } else {
+            String::new()
+        };
         helpers.push_str(&format!(
             "\n    /**\n     * Removes the {plural} older than the retention{}; returns how many.\n     */\n    \
              public int purgeExpired() {{\n        \
@@ -664,92 +662,7 @@ pub(super) fn service_java(p: &Project<'_>, resource: &JavaResource<'_>) -> Stri
              }}\n"
         ));
     }
-    let actor_doc = when(audit, " {@code actor} is who asks, for the audit trail.");
-
-    format!(
-        "package {package}.service;\n\
-         \n\
-         {imports}\
-         \n\
-         /**\n \
-         * The operations on {plural}: request bodies are validated by\n \
-         * {{@link {model}.Input#parse}} before anything is stored, and an unknown\n \
-         * id is a {{@link NotFoundException}}. Records are answered as JSON maps,\n \
-         * as the API returns them.\n \
-         * {protection_doc}.\n \
-         */\n\
-         public final class {model}Service {{\n    \
-         private static final String RESOURCE = \"{plural}\";\n\
-         \n    \
-         private final Repository<{model}> repository;\n\
-         {fields}\
-         \n    \
-         public {model}Service(Repository<{model}> repository{params}) {{\n        \
-         this.repository = repository;\n\
-         {assignments}    \
-         }}\n\
-         \n    \
-         /** Every {singular}, oldest first. */\n    \
-         public List<Map<String, Object>> list() {{\n\
-         {purge}        \
-         return repository.list().stream().map(this::answer).toList();\n    \
-         }}\n\
-         \n    \
-         /** Creates {a_singular} from a JSON body.{actor_doc} */\n    \
-         public Map<String, Object> create(Map<String, Object> json{actor}) {{\n\
-         {purge}        \
-         {model}.Input input = {parse_create};\n        \
-         {model} created = repository.create(id -> input.{store}(id, clock.instant(){cipher_arg}));\n\
-         {audit_create}        \
-         return answer(created);\n    \
-         }}\n\
-         \n    \
-         /** The {singular} with the id. */\n    \
-         public Map<String, Object> get(long id) {{\n\
-         {purge}        \
-         return answer(repository.get(id).orElseThrow(() -> notFound(id)));\n    \
-         }}\n\
-         \n    \
-         /**\n     \
-         * Replaces the {singular} with the id by the JSON body's values; it\n     \
-         * keeps its creation time.{actor_doc}\n     \
-         */\n    \
-         public Map<String, Object> replace(long id, Map<String, Object> json{actor}) {{\n\
-         {purge}        \
-         {model}.Input input = {parse_replace};\n        \
-         {model} current = repository.get(id).orElse(null);\n        \
-         if (current == null) {not_found_replace}\n        \
-         {model} replacement = input.{store}(id, current.createdAt(){cipher_arg});\n        \
-         if (!repository.replace(id, replacement)) {not_found_replace}\n\
-         {audit_replace}        \
-         return answer(replacement);\n    \
-         }}\n\
-         \n    \
-         /** Deletes the {singular} with the id.{actor_doc} */\n    \
-         public void delete(long id{actor}) {{\n\
-         {purge}        \
-         if (!repository.delete(id)) {not_found_delete}\n\
-         {audit_delete}    \
-         }}\n\
-         {helpers}\
-         \n    \
-         private Map<String, Object> answer({model} record) {{\n        \
-         return {answer};\n    \
-         }}\n\
-         \n    \
-         private static NotFoundException notFound(long id) {{\n        \
-         return new NotFoundException(\"{singular}\", id);\n    \
-         }}\n\
-         }}\n",
-        protection_doc = capitalize_first(&doc.join(";\n * ")),
-        parse_create = parse("create", "null"),
-        parse_replace = parse("replace", "id"),
-        audit_create = audit_line("create", "created.id()", "SUCCESS"),
-        audit_replace = audit_line("replace", "id", "SUCCESS"),
-        audit_delete = audit_line("delete", "id", "SUCCESS"),
-        not_found_replace = not_found("replace"),
-        not_found_delete = not_found("delete"),
-    )
+    helpers
 }
 
 fn capitalize_first(text: &str) -> String {
