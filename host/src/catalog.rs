@@ -64,6 +64,17 @@ pub struct Source {
     pub tiers: Option<PathBuf>,
 }
 
+impl Source {
+    /// What a reload reads that may change behind this server's back: the
+    /// registry's index (another replica published or yanked) and the
+    /// tiers file (edited, or a re-mounted ConfigMap).
+    pub fn watched(&self) -> Vec<PathBuf> {
+        std::iter::once(self.registry.join(qlp_registry::INDEX_FILE))
+            .chain(self.tiers.clone())
+            .collect()
+    }
+}
+
 /// The tiers in force and the plugins they resolved to.
 pub struct Catalog {
     pub tiers: Arc<Tiers>,

@@ -53,6 +53,35 @@ pub const UNSUPPORTED_STACK: &str = "UNSUPPORTED_STACK";
 /// The author of a check's files in its manifest: they were uploaded.
 pub const UPLOAD_AUTHOR: &str = "upload";
 
+/// The blake3 of each file's contents, `None` for a file that cannot be
+/// read (absent, or being replaced).
+pub type Fingerprint = Vec<Option<blake3::Hash>>;
+
+/// The [`Fingerprint`] of `files` as they are now.
+pub fn fingerprint(files: &[PathBuf]) -> Fingerprint {
+    files
+        .iter()
+        .map(|f| std::fs::read(f).ok().map(|b| blake3::hash(&b)))
+        .collect()
+}
+
+/// Counts a reload as pending until dropped.
+struct Pending<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What a reload that read `before` and left `after` has loaded: `after`
+/// when nothing changed while it ran, else `before`, so that whatever
+/// changed meanwhile (its own import, or another replica's publish) is
+/// looked at again rather than taken as loaded.
+pub fn settled(before: Fingerprint, after: Fingerprint) -> Fingerprint {
+    if before == after { after } else { before }
+}
+
 /// Everything a pipeline run needs.
 pub struct Pipeline {
     pub runtime: Arc<Runtime>,
@@ -63,6 +92,13 @@ pub struct Pipeline {
     pub source: Source,
     /// Held by the reload in progress.
     pub reloading: Mutex<()>,
+    /// What the last reload read of the files that may change behind the
+    /// server's back ([`Source::watched`]), so that a change this server
+    /// made and already loaded (a publish) is not loaded twice.
+    pub loaded: Mutex<Fingerprint>,
+    /// Reloads asked for and not finished: while one is, the watch waits
+    /// for what it will have loaded.
+    pub reloads_pending: std::sync::atomic::AtomicUsize,
     pub store: Store,
     pub data_dir: PathBuf,
     pub capsules: CapsuleStore,
@@ -173,6 +209,14 @@ impl Pipeline {
     pub fn reload(&self) -> anyhow::Result<()> {
         // One reload at a time, so an older result never replaces a newer.
         let _one = self.reloading.lock().expect("never poisoned");
+        let before = fingerprint(&self.source.watched());
+        let loaded = self.reload_locked();
+        *self.loaded.lock().expect("never poisoned") =
+            settled(before, fingerprint(&self.source.watched()));
+        loaded
+    }
+
+    fn reload_locked(&self) -> anyhow::Result<()> {
         let tiers = match &self.source.tiers {
             Some(path) => Tiers::load(path)?,
             None => Tiers::defaults(),
@@ -192,7 +236,9 @@ impl Pipeline {
     pub fn reload_in_background(self: &Arc<Self>, why: &'static str) {
         let pipeline = self.clone();
         let handle = tokio::runtime::Handle::current();
+        self.reloads_pending.fetch_add(1, Ordering::SeqCst);
         tokio::task::spawn_blocking(move || {
+            let _pending = Pending(&pipeline.reloads_pending);
             let outcome = match pipeline.reload() {
                 Ok(()) => {
                     tracing::info!(why, "tiers and plugins reloaded");
@@ -2046,6 +2092,18 @@ mod tests {
         ];
         assert_eq!(llm_tokens_spent(&records), 1042);
         assert_eq!(llm_tokens_spent(&[]), 0);
+    }
+
+    #[test]
+    fn a_change_made_while_a_reload_ran_is_looked_at_again() {
+        let (a, b) = (Some(blake3::hash(b"a")), Some(blake3::hash(b"b")));
+        assert_eq!(settled(vec![a, None], vec![a, None]), vec![a, None]);
+        assert_eq!(settled(vec![a, None], vec![b, None]), vec![a, None]);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("index.json");
+        let files = [file.clone(), dir.path().join("absent")];
+        std::fs::write(&file, "a").unwrap();
+        assert_eq!(fingerprint(&files), vec![a, None]);
     }
 
     #[test]

@@ -520,6 +520,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         locked: options.locked,
         tiers: tiers_path(options),
     };
+    let before = crate::pipeline::fingerprint(&source.watched());
     let (catalog, source) = {
         let runtime = runtime.clone();
         tokio::task::spawn_blocking(move || -> anyhow::Result<(Catalog, Source)> {
@@ -527,6 +528,7 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         })
         .await??
     };
+    let loaded = crate::pipeline::settled(before, crate::pipeline::fingerprint(&source.watched()));
     for p in catalog.plugins.values() {
         tracing::info!(plugin = %p.info.name, version = %p.info.version, kind = %p.info.kind, "plugin loaded");
     }
@@ -535,6 +537,8 @@ pub async fn build(options: &ServeOptions) -> anyhow::Result<(AppState, Arc<Pipe
         catalog: std::sync::RwLock::new(Arc::new(catalog)),
         source,
         reloading: Default::default(),
+        loaded: std::sync::Mutex::new(loaded),
+        reloads_pending: Default::default(),
         store: store.clone(),
         data_dir: data.to_owned(),
         capsules: capsules.clone(),
@@ -739,44 +743,47 @@ fn reload_on_hangup(pipeline: Arc<Pipeline>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a reload reads that may change behind this server's back: the
-/// registry's index (another replica published or yanked) and the tiers
-/// file (edited, or a re-mounted ConfigMap). Every `every`, their contents
-/// are hashed; a difference from the last look reloads the tiers and
-/// plugins, as SIGHUP does. Comparing contents, not modification times,
-/// holds on network file systems whose times are cached or coarse.
+/// Every `every`, hashes what a reload reads that may change behind this
+/// server's back ([`crate::catalog::Source::watched`]); a difference from
+/// what the last reload read reloads the tiers and plugins, as SIGHUP
+/// does. A change this server made and loaded itself (a publish, a yank)
+/// is no difference. Comparing contents, not modification times, holds on
+/// network file systems whose times are cached or coarse.
 fn watch_for_changes(pipeline: &Arc<Pipeline>, every: std::time::Duration) {
     if every.is_zero() {
         return;
     }
     let pipeline = pipeline.clone();
-    let files: Vec<PathBuf> =
-        std::iter::once(pipeline.source.registry.join(qlp_registry::INDEX_FILE))
-            .chain(pipeline.source.tiers.clone())
-            .collect();
+    let files = pipeline.source.watched();
     tokio::spawn(async move {
-        let mut seen = fingerprint(&files).await;
+        let mut asked: Option<crate::pipeline::Fingerprint> = None;
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let now = fingerprint(&files).await;
-            if now != seen {
-                seen = now;
+            // A reload asked for (a publish here) is looked at once done.
+            if pipeline
+                .reloads_pending
+                .load(std::sync::atomic::Ordering::SeqCst)
+                > 0
+            {
+                continue;
+            }
+            let files = files.clone();
+            let Ok(now) =
+                tokio::task::spawn_blocking(move || crate::pipeline::fingerprint(&files)).await
+            else {
+                continue;
+            };
+            let loaded = pipeline.loaded.lock().expect("never poisoned").clone();
+            // Asked once per change: a reload in progress has not recorded
+            // what it read yet.
+            if now != loaded && asked.as_ref() != Some(&now) {
+                asked = Some(now);
                 pipeline.reload_in_background("the registry or the tiers file changed");
             }
         }
     });
-}
-
-/// The blake3 of each file's contents, `None` for a file that cannot be
-/// read (absent, or being replaced).
-async fn fingerprint(files: &[PathBuf]) -> Vec<Option<blake3::Hash>> {
-    let mut hashes = Vec::with_capacity(files.len());
-    for file in files {
-        hashes.push(tokio::fs::read(file).await.ok().map(|b| blake3::hash(&b)));
-    }
-    hashes
 }
 
 /// Installs the SIGINT and SIGTERM handlers now; the future ends at the

@@ -632,6 +632,9 @@ async fn a_publish_a_yank_and_a_tiers_edit_reach_every_replica_without_a_restart
     // Published through one, loaded by the other.
     let secrets = plugins().join("qlp_plugin_secrets.wasm");
     let version = version_of(&secrets);
+    // Settled after the start (whose own import a watch may look at once).
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let before = watch_reloads(&a).await;
     let (status, entry) = publish(&a, Some(&token), &body_of(&secrets)).await;
     assert_eq!(status, 201, "{entry}");
     until(
@@ -642,6 +645,10 @@ async fn a_publish_a_yank_and_a_tiers_edit_reach_every_replica_without_a_restart
     .await;
     let listed = b.get_json("/v1/registry/packages/qlp/secrets").await;
     assert_eq!(listed["latest"], version.as_str(), "{listed}");
+    // The replica that published loaded it at once; its own watch, which
+    // sees the index it wrote, does not load it a second time.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(watch_reloads(&a).await, before);
 
     // Yanked through the other, seen by the first.
     let (status, yanked) = post(
@@ -670,16 +677,21 @@ async fn a_publish_a_yank_and_a_tiers_edit_reach_every_replica_without_a_restart
         )
         .await;
     }
-    // Each reload is in the audit trail, with why it happened.
-    let audit = a.get_json("/v1/audit?limit=500").await;
-    let reloads = audit["entries"]
+    // Each reload is in the audit trail, with why it happened: a's watch
+    // saw b's yank and the edit (in one look or two).
+    assert!(watch_reloads(&a).await > before);
+    a.stop();
+    b.stop();
+}
+
+/// The reloads `server`'s watch made, from its audit trail.
+async fn watch_reloads(server: &Server) -> usize {
+    let audit = server.get_json("/v1/audit?limit=500").await;
+    audit["entries"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["action"] == "tiers.reload" && e["outcome"] == "ok")
         .filter(|e| e["target"] == "the registry or the tiers file changed")
-        .count();
-    assert!(reloads >= 1, "{audit}");
-    a.stop();
-    b.stop();
+        .count()
 }
