@@ -357,6 +357,9 @@ struct ConfigParts {
     fields: Vec<(String, String, String)>,
     reads: String,
     checks: String,
+    /// Functions after `LoadConfig`, each reading one setting, so that
+    /// `LoadConfig` stays a list of reads.
+    functions: String,
 }
 
 impl ConfigParts {
@@ -408,6 +411,7 @@ fn config_go(
             ("config_fields", &struct_fields(&parts.fields)),
             ("config_reads", &parts.reads),
             ("config_checks", &parts.checks),
+            ("config_functions", &parts.functions),
         ],
     )
 }
@@ -448,14 +452,25 @@ fn auth_config(parts: &mut ConfigParts) {
         "\tif len(cfg.JWTSecret) < minSecretLength {\n\
          \t\treturn Config{}, fmt.Errorf(\"JWT_SECRET must be set to a random value of at least %d characters\", minSecretLength)\n\
          \t}\n\
-         \tcfg.TokenTTL = defaultTokenTTL\n\
-         \tif raw := getenv(\"JWT_EXPIRES_SECONDS\"); raw != \"\" {\n\
-         \t\tseconds, err := strconv.Atoi(raw)\n\
-         \t\tif err != nil || seconds < 1 {\n\
-         \t\t\treturn Config{}, fmt.Errorf(\"JWT_EXPIRES_SECONDS must be a positive number of seconds, not %q\", raw)\n\
-         \t\t}\n\
-         \t\tcfg.TokenTTL = time.Duration(seconds) * time.Second\n\
-         \t}\n",
+         \ttokenTTL, err := tokenTTLFrom(getenv(\"JWT_EXPIRES_SECONDS\"))\n\
+         \tif err != nil {\n\
+         \t\treturn Config{}, err\n\
+         \t}\n\
+         \tcfg.TokenTTL = tokenTTL\n",
+    );
+    parts.functions.push_str(
+        "\n// tokenTTLFrom reads JWT_EXPIRES_SECONDS: the default when it is empty,\n\
+         // else a positive number of seconds.\n\
+         func tokenTTLFrom(raw string) (time.Duration, error) {\n\
+         \tif raw == \"\" {\n\
+         \t\treturn defaultTokenTTL, nil\n\
+         \t}\n\
+         \tseconds, err := strconv.Atoi(raw)\n\
+         \tif err != nil || seconds < 1 {\n\
+         \t\treturn 0, fmt.Errorf(\"JWT_EXPIRES_SECONDS must be a positive number of seconds, not %q\", raw)\n\
+         \t}\n\
+         \treturn time.Duration(seconds) * time.Second, nil\n\
+         }\n",
     );
 }
 

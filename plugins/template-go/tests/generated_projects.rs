@@ -258,7 +258,7 @@ fn a_payments_service_encrypts_card_numbers_drops_the_cvv_audits_and_expires() {
 }
 
 #[test]
-fn a_health_records_service_encrypts_health_data_audits_anonymous_changes_and_expires() {
+fn a_health_records_service_encrypts_health_data_audits_the_callers_changes_and_expires() {
     let (files, report) = generated_project_passes(&intent(
         "A Go patient records API for a clinic",
         &[
@@ -279,7 +279,9 @@ fn a_health_records_service_encrypts_health_data_audits_anonymous_changes_and_ex
     assert!(!models.contains("Encrypt(record.FullName)"), "{models}");
     assert!(!text(&files, "crypto.go").contains("maskCardNumber"));
     assert!(text(&files, "config.go").contains("defaultRetentionDays = 2555"));
-    assert!(!has(&files, "auth.go"));
+    // HIPAA 164.312(a)(1): health data is served to authenticated callers,
+    // and the audit trail names them.
+    assert!(text(&files, "auth.go").contains("next(w, withActor(r, claims.Subject))"));
     assert!(text(&files, "README.md").contains("| `/records` | `diagnosis` | decrypted |"));
     for test in [
         "TestRecordsKeepSensitiveFieldsEncryptedAndAnswerThemDecrypted",

@@ -129,14 +129,22 @@ pub(super) fn extend_config(parts: &mut ConfigParts, protection: &Protection) {
         parts
             .fields
             .push(("FieldCipher".into(), "*FieldCipher".into(), String::new()));
+        parts.functions.push_str(
+            "\n// fieldCipherFrom makes the cipher of the key FIELD_ENCRYPTION_KEY holds.\n\
+             func fieldCipherFrom(encoded string) (*FieldCipher, error) {\n\
+             \tkey, err := ParseFieldKey(encoded)\n\
+             \tif err != nil {\n\
+             \t\treturn nil, err\n\
+             \t}\n\
+             \treturn NewFieldCipher(key)\n\
+             }\n",
+        );
         parts.checks.push_str(&format!(
-            "\tfieldKey, err := ParseFieldKey(getenv(\"{KEY_VARIABLE}\"))\n\
+            "\tfieldCipher, err := fieldCipherFrom(getenv(\"{KEY_VARIABLE}\"))\n\
              \tif err != nil {{\n\
              \t\treturn Config{{}}, err\n\
              \t}}\n\
-             \tif cfg.FieldCipher, err = NewFieldCipher(fieldKey); err != nil {{\n\
-             \t\treturn Config{{}}, err\n\
-             \t}}\n"
+             \tcfg.FieldCipher = fieldCipher\n"
         ));
     }
     if let Some(days) = protection.retention_days {
@@ -160,14 +168,25 @@ pub(super) fn extend_config(parts: &mut ConfigParts, protection: &Protection) {
             String::new(),
         ));
         parts.checks.push_str(&format!(
-            "\tcfg.RecordRetention = defaultRetentionDays * 24 * time.Hour\n\
-             \tif raw := getenv(\"{RETENTION_VARIABLE}\"); raw != \"\" {{\n\
-             \t\tdays, err := strconv.Atoi(raw)\n\
-             \t\tif err != nil || days < 1 || days > maxRetentionDays {{\n\
-             \t\t\treturn Config{{}}, fmt.Errorf(\"{RETENTION_VARIABLE} must be a whole number of days from 1 to %d, not %q\", maxRetentionDays, raw)\n\
-             \t\t}}\n\
-             \t\tcfg.RecordRetention = time.Duration(days) * 24 * time.Hour\n\
-             \t}}\n"
+            "\tretention, err := retentionFrom(getenv(\"{RETENTION_VARIABLE}\"))\n\
+             \tif err != nil {{\n\
+             \t\treturn Config{{}}, err\n\
+             \t}}\n\
+             \tcfg.RecordRetention = retention\n"
+        ));
+        parts.functions.push_str(&format!(
+            "\n// retentionFrom reads {RETENTION_VARIABLE}: the default when it is\n\
+             // empty, else a whole number of days from 1 to maxRetentionDays.\n\
+             func retentionFrom(raw string) (time.Duration, error) {{\n\
+             \tif raw == \"\" {{\n\
+             \t\treturn defaultRetentionDays * 24 * time.Hour, nil\n\
+             \t}}\n\
+             \tdays, err := strconv.Atoi(raw)\n\
+             \tif err != nil || days < 1 || days > maxRetentionDays {{\n\
+             \t\treturn 0, fmt.Errorf(\"{RETENTION_VARIABLE} must be a whole number of days from 1 to %d, not %q\", maxRetentionDays, raw)\n\
+             \t}}\n\
+             \treturn time.Duration(days) * 24 * time.Hour, nil\n\
+             }}\n"
         ));
     }
 }
