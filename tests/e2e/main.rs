@@ -9,6 +9,7 @@ mod oci;
 mod openapi;
 mod operate;
 mod postgres;
+mod protection;
 mod publish;
 mod registry;
 mod reliability;
