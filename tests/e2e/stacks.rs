@@ -125,40 +125,72 @@ async fn each_stack_gets_its_own_agent_and_a_stack_nobody_serves_is_refused() {
         "fields are named from the intent"
     );
 
-    // A front-end, a static site and a Rust service, each by its agent.
-    for (description, agent, marker) in [
+    // A front-end, a static site, a Rust and a Java service, each by its
+    // agent, with the resources and fields the intent names in its routes
+    // and models (their own test suites run in the agents' crate tests,
+    // which build them).
+    for (body, agent, marker, names) in [
         (
-            "Build a React dashboard for warehouse parcels with login",
+            json!({
+                "description": "Build a React dashboard for warehouse parcels with login",
+                "requirements": ["Each parcel has a tracking code, a weight and a recipient"],
+                "tier": "standard",
+            }),
             "qlp/template-react",
             "vite.config.ts",
+            ["parcels", "tracking_code"],
         ),
         (
-            "A static landing page for a bakery with a contact form",
+            json!({
+                "description": "A static landing page for a bakery with a contact form",
+                "requirements": ["The page lists opening hours"],
+                "tier": "standard",
+            }),
             "qlp/template-static",
             "index.html",
+            ["Bakery", "<form"],
         ),
         (
-            "Create a Rust REST API for parking permits",
+            json!({
+                "description": "Create a Rust REST API for parking permits with PostgreSQL",
+                "requirements": ["Each permit has a plate number, a zone and a valid until date"],
+                "constraints": { "auth": "JWT" },
+                "tier": "standard",
+            }),
             "qlp/template-rust",
             "Cargo.toml",
+            ["/permits", "plate_number"],
         ),
         (
-            "A Java Spring Boot service for hotel reservations",
+            json!({
+                "description": "A Java Spring Boot service for hotel reservations",
+                "requirements": ["Each reservation has a guest name, a room number and a night count"],
+                "constraints": { "database": "PostgreSQL" },
+                "tier": "standard",
+            }),
             "qlp/template-java",
             "pom.xml",
+            ["/reservations", "guestName"],
         ),
     ] {
-        let (intent, files) = capsule_of(
-            &server,
-            json!({ "description": description, "tier": "standard" }),
-        )
-        .await;
+        let description = body["description"].clone();
+        let (intent, files) = capsule_of(&server, body).await;
         assert_eq!(stage(&intent, "generate")["plugin"], agent, "{description}");
         assert!(
             files.contains_key(marker),
             "{description}: {:?}",
             files.keys()
         );
+        let sources: String = files
+            .values()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        for name in names {
+            assert!(
+                sources.contains(name),
+                "{description}: `{name}` is not in the project"
+            );
+        }
     }
 
     // Python stays the default where the intent names no language.
