@@ -51,7 +51,10 @@
 //! A field counts as stored when it is declared in a model of a server-side
 //! language, in a table definition, or in JavaScript in a project that
 //! serves HTTP (a front-end's types describe what it shows, not what it
-//! keeps).
+//! keeps). In Java a model is a class, an interface or a record, whose
+//! components are its fields; a record declared inside a model is named
+//! by both (`Card.Input`), so a resource's request body and its stored
+//! record are one resource.
 //!
 //! # Suppressing a finding
 //!

@@ -425,33 +425,176 @@ const FIELD_MODIFIERS: &[&str] = &[
 
 /// Fields of brace-delimited models: Go and Rust structs, TypeScript
 /// interfaces, type literals and classes, Mongoose/Sequelize schema
-/// objects, Java classes.
+/// objects, Java classes, interfaces and records (a record's components
+/// are its fields; [`java_record`]).
 fn brace_fields(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
     let toks = &code.toks;
     // For each open brace, the model it opens, if it opens one.
     let mut stack: Vec<Option<String>> = Vec::new();
-    for i in 0..toks.len() {
+    // The `{` of the Java record whose header was just read, and the
+    // record's name.
+    let mut record_body: Option<(usize, String)> = None;
+    let mut i = 0;
+    while i < toks.len() {
         let t = &toks[i];
         if t.is_punct("{") || t.is_punct("${") {
-            stack.push(model_opened(lang, code, i));
+            let model = match record_body.take_if(|(open, _)| *open == i) {
+                Some((_, name)) => Some(name),
+                None => model_opened(lang, code, i),
+            };
+            stack.push(model);
+            i += 1;
             continue;
         }
         if t.is_punct("}") {
             stack.pop();
+            i += 1;
             continue;
         }
+        if lang == Lang::Java
+            && let Some(record) = java_record(code, i)
+        {
+            // A member record is named by its enclosing model, as Java
+            // does (`Card.Input`): the request body of a resource is the
+            // same resource.
+            let name = match stack.last() {
+                Some(Some(outer)) if !outer.is_empty() => format!("{outer}.{}", record.name),
+                _ => record.name.to_string(),
+            };
+            for at in record.components {
+                push_field(facts, toks[at].line, toks[at].text, &name);
+            }
+            record_body = Some((record.body, name));
+            // The header is read: its components are not class fields.
+            i = record.body;
+            continue;
+        }
+        let here = i;
+        i += 1;
         let Some(Some(model)) = stack.last() else {
             continue;
         };
-        if !first_on_line(toks, i) {
+        if !first_on_line(toks, here) {
             continue;
         }
-        if let Some(name_at) = field_name_at(lang, code, i) {
+        if let Some(name_at) = field_name_at(lang, code, here) {
             let name = toks[name_at].text;
             let model = model.clone();
             push_field(facts, toks[name_at].line, name, &model);
         }
     }
+}
+
+/// Most tokens of a Java record header (`record Name<…>(…) implements … {`)
+/// read; a longer one is not taken for a record, which keeps the scan
+/// linear on malformed input that repeats `record X(`.
+pub const MAX_RECORD_HEADER_TOKENS: usize = 2_000;
+
+/// A Java record declaration (Java 16+).
+struct JavaRecord<'a> {
+    name: &'a str,
+    /// Token index of each component's name.
+    components: Vec<usize>,
+    /// Token index of the `{` opening its body.
+    body: usize,
+}
+
+/// The record declared at token `i`: `record Name(Type a, @Ann Type b)`,
+/// with type parameters (`record Page<T>(List<T> items)`) and an
+/// `implements` clause, followed by its body. `record` is a contextual
+/// keyword, so a variable, parameter or method named `record`
+/// (`T record = …`, `void record(…)`, `record.id()`, `record -> …`) is
+/// not a declaration: a declaration is `record`, a name, then `<` or `(`,
+/// and a `{` after the components.
+fn java_record<'a>(code: &Code<'a>, i: usize) -> Option<JavaRecord<'a>> {
+    let toks = &code.toks;
+    if !toks[i].is_ident("record")
+        || code.punct_at(i.wrapping_sub(1), ".")
+        || code.punct_at(i.wrapping_sub(1), "::")
+    {
+        return None;
+    }
+    let name = code.tok(i + 1).filter(|t| t.kind == lex::Kind::Ident)?;
+    let end = (i + MAX_RECORD_HEADER_TOKENS).min(toks.len());
+    let stops = |t: &Tok<'_>| ["{", "}", ";", "=", "->"].iter().any(|p| t.is_punct(p));
+    let mut j = i + 2;
+    // Type parameters: `<T extends Comparable<T>>` (`>>` is two tokens).
+    if code.punct_at(j, "<") {
+        let mut depth = 0usize;
+        loop {
+            let t = toks[..end].get(j)?;
+            if stops(t) || t.is_punct("(") || t.is_punct(")") {
+                return None;
+            }
+            if t.is_punct("<") {
+                depth += 1;
+            } else if t.is_punct(">") {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            j += 1;
+        }
+        j += 1;
+    }
+    if !code.punct_at(j, "(") {
+        return None;
+    }
+    // Components, split at commas outside brackets, annotation arguments
+    // and type arguments (`Map<String, Object> data`); the name is the
+    // last token of each.
+    let mut components = Vec::new();
+    let mut parens = 0usize;
+    let mut angles = 0usize;
+    let mut start = j + 1;
+    j += 1;
+    loop {
+        let t = toks[..end].get(j)?;
+        if parens == 0 {
+            if stops(t) {
+                return None;
+            }
+            if t.is_punct("<") {
+                angles += 1;
+            } else if t.is_punct(">") {
+                angles = angles.saturating_sub(1);
+            }
+        }
+        let closes = t.is_punct(")") && parens == 0;
+        if closes || (t.is_punct(",") && parens == 0 && angles == 0) {
+            let last = &toks[j - 1];
+            if j >= start + 2 && last.kind == lex::Kind::Ident {
+                components.push(j - 1);
+            }
+            start = j + 1;
+            if closes {
+                break;
+            }
+        } else if t.is_punct("(") || t.is_punct("[") || t.is_punct("{") {
+            parens += 1;
+        } else if t.is_punct(")") || t.is_punct("]") || t.is_punct("}") {
+            parens = parens.saturating_sub(1);
+        }
+        j += 1;
+    }
+    // `implements A, B<C>` up to the body.
+    j += 1;
+    loop {
+        let t = toks[..end].get(j)?;
+        if t.is_punct("{") {
+            break;
+        }
+        if stops(t) || t.is_punct("(") || t.is_punct(")") {
+            return None;
+        }
+        j += 1;
+    }
+    Some(JavaRecord {
+        name: name.text,
+        components,
+        body: j,
+    })
 }
 
 /// The model a `{` at `i` opens: `type Name struct {`, `struct Name {`,
@@ -1027,6 +1170,8 @@ const PROTECTION_WORDS: &[&str] = &[
     "encrypt",
     "encrypted",
     "encryption",
+    "encryptor",
+    "encryptors",
     "decrypt",
     "cipher",
     "fernet",
@@ -1100,7 +1245,35 @@ pub fn is_retention_name(name: &str) -> bool {
                 | "in"
         )
     });
-    expiry && words.len() > 1 && !not_data
+    // `expiresSeconds`, `DEFAULT_EXPIRY_MINUTES`: a lifetime in seconds or
+    // minutes that names no subject is a token's or a link's; records are
+    // kept for days (`RECORD_TTL_SECONDS` names its subject).
+    let sub_day = |w: &str| matches!(w, "seconds" | "secs" | "minutes" | "mins" | "ms" | "millis");
+    let lifetime = words.last().is_some_and(|w| sub_day(w))
+        && words.iter().all(|w| {
+            sub_day(w)
+                || matches!(
+                    w.as_str(),
+                    "ttl"
+                        | "expire"
+                        | "expires"
+                        | "expiry"
+                        | "expiration"
+                        | "default"
+                        | "max"
+                        | "min"
+                )
+        });
+    expiry && words.len() > 1 && !not_data && !lifetime
+}
+
+/// Whether the Java identifier at `i` is the `sealed` (or `non-sealed`)
+/// class modifier, which restricts subclasses and has nothing to do with
+/// sealing data: `sealed interface Payment permits Card`. A variable
+/// `sealed` (`byte[] sealed = cipher.doFinal(…)`) is followed by
+/// punctuation, the modifier by a keyword or another modifier.
+fn is_java_sealed_modifier(code: &Code<'_>, i: usize) -> bool {
+    code.toks[i].text == "sealed" && code.tok(i + 1).is_some_and(|n| n.kind == lex::Kind::Ident)
 }
 
 fn signs(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
@@ -1112,7 +1285,19 @@ fn signs(lang: Lang, code: &Code<'_>, facts: &mut Facts) {
                     facts.auth = true;
                 }
                 let words = data::words(t.text);
-                if words.iter().any(|w| PROTECTION_WORDS.contains(&w.as_str())) {
+                if words.iter().any(|w| PROTECTION_WORDS.contains(&w.as_str()))
+                    && !(lang == Lang::Java && is_java_sealed_modifier(code, i))
+                {
+                    facts.protection = true;
+                }
+                // `javax.crypto` (`Cipher`, `Mac` for HMAC, `SecretKeySpec`):
+                // Java names its algorithms in strings (`"HmacSHA256"`), so
+                // the package is the sign.
+                if lang == Lang::Java
+                    && t.text == "crypto"
+                    && code.punct_at(i.wrapping_sub(1), ".")
+                    && code.ident_at(i.wrapping_sub(2), "javax")
+                {
                     facts.protection = true;
                 }
                 if facts.retention.is_none() && is_retention_name(t.text) {

@@ -575,6 +575,154 @@ fn model_fields_are_recognised_in_every_language() {
     }
 }
 
+/// (line, name, model) of the sensitive fields read from a Java file.
+fn java_fields(text: &str) -> Vec<(u32, String, String)> {
+    facts("src/main/java/com/example/model/Card.java", text)
+        .fields
+        .into_iter()
+        .map(|f| (f.line, f.name, f.model))
+        .collect()
+}
+
+fn field(line: u32, name: &str, model: &str) -> (u32, String, String) {
+    (line, name.to_string(), model.to_string())
+}
+
+#[test]
+fn java_record_components_are_model_fields() {
+    // One line, several lines, annotations with arguments, a compact
+    // constructor and a member record named by its enclosing record.
+    let card = "package com.example.model;\n\
+                \n\
+                public record Card(\n\
+                \x20       long id,\n\
+                \x20       @JsonProperty(\"card_number\") @NotNull String cardNumber,\n\
+                \x20       @Size(min = 3, max = 4) String cvv,\n\
+                \x20       Map<String, List<String>> tags, String email) implements Serializable {\n\
+                \x20   public static final Set<String> FIELDS = Set.of(\"card_number\");\n\
+                \x20   public Card {\n\
+                \x20       String diagnosis = cardNumber.trim();\n\
+                \x20   }\n\
+                \x20   public record Input(String cardNumber, String phone) {}\n\
+                }\n";
+    assert_eq!(
+        java_fields(card),
+        [
+            field(5, "cardNumber", "Card"),
+            field(6, "cvv", "Card"),
+            field(7, "email", "Card"),
+            field(12, "cardNumber", "Card.Input"),
+            field(12, "phone", "Card.Input"),
+        ]
+    );
+    // Generic records, a record inside a class (with the class's own
+    // field), records at the end of a file, a local record.
+    let nested = "public class Patients {\n\
+                  \x20   private String ssn;\n\
+                  \x20   record Page<T extends Comparable<T>>(List<T> items, int total, String diagnosis) {}\n\
+                  \x20   static record Entry(@NotNull\n\
+                  \x20       String medicalRecordNumber) implements Comparable<Entry> {\n\
+                  \x20       public int compareTo(Entry o) { return 0; }\n\
+                  \x20   }\n\
+                  \x20   void f() { record Row(String email) {} }\n\
+                  }\n\
+                  record Empty() {}\n\
+                  record Patient(String birthDate) {}\n";
+    assert_eq!(
+        java_fields(nested),
+        [
+            field(2, "ssn", "Patients"),
+            field(3, "diagnosis", "Patients.Page"),
+            field(5, "medicalRecordNumber", "Patients.Entry"),
+            field(8, "email", "Row"),
+            field(11, "birthDate", "Patient"),
+        ]
+    );
+}
+
+#[test]
+fn record_as_an_identifier_is_not_a_declaration() {
+    // The Java agent's repository and audit trail call their variables
+    // and a method `record`; none of these declares a record, and none of
+    // the names after them is a field.
+    let uses = "public class AuditTrail {\n\
+                \x20   public void record(String email, String cardNumber) {\n\
+                \x20       T record = build.apply(cardNumber);\n\
+                \x20       records.put(id, record);\n\
+                \x20       records.values().removeIf(record -> record.email() != null);\n\
+                \x20       if (record instanceof Card(String cardNumber, String cvv)) {}\n\
+                \x20       audit.record(email, \"create\");\n\
+                \x20       this.record (cvv);\n\
+                \x20       return record;\n\
+                \x20   }\n\
+                \x20   boolean replace(long id, T record);\n\
+                \x20   Object record(String diagnosis) { return record; }\n\
+                }\n\
+                record\n";
+    assert_eq!(java_fields(uses), []);
+    // Broken headers are no records, and never panic.
+    for broken in [
+        "record A(String cvv] x) {}\n",
+        "record A<T>>(String cvv) {}\n",
+        "record A(String cvv;\n",
+        "record A(@X({\"a\"}) String cvv\n",
+        "record A<(String cvv) {}\n",
+    ] {
+        let _ = java_fields(broken);
+    }
+    assert_eq!(java_fields("record A(String cvv;\n"), []);
+}
+
+#[test]
+fn java_records_are_checked_like_every_model() {
+    let path = "src/main/java/com/example/model/Card.java";
+    let card = "package com.example.model;\n\
+                \n\
+                public record Card(long id, String cardholderName, String cardNumber,\n\
+                \x20       String cvv, String expiryMonth) {}\n";
+    let report = run(&["payments"], None, vec![File::text(path, card)]);
+    let rules: Vec<(&str, &str, u32)> = found(&report)
+        .into_iter()
+        .filter(|(rule, _, _)| *rule != "compliance/no-retention-policy")
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("compliance/unencrypted-at-rest", path, 3),
+            ("compliance/cvv-stored", path, 4),
+        ]
+    );
+    assert!(
+        message(&report, "compliance/unencrypted-at-rest", path, 3).contains("`Card.cardNumber`")
+    );
+    assert!(found(&report).contains(&("compliance/no-retention-policy", "", 0)));
+
+    // A compact constructor or an accessor that encrypts protects the
+    // file, as a cipher call does in any language; a `sealed` interface
+    // the record implements does not.
+    let unprotected = |text: &str| {
+        run(&["payments"], None, vec![File::text(path, text)])
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "compliance/unencrypted-at-rest")
+    };
+    for protecting in [
+        "public record Card(String cardNumber) {\n    public Card {\n        cardNumber = FieldCipher.encrypt(cardNumber);\n    }\n}\n",
+        "public record Card(String cardNumber) {\n    public String cardNumber() { return vault.decrypt(cardNumber); }\n}\n",
+        "public record Card(String cardNumber) {\n    static Card of(String number) { return new Card(tokenizer.tokenize(number)); }\n}\n",
+        "import javax.crypto.Mac;\npublic record Card(String cardNumber) {\n    static Card of(String n, Mac mac) { return new Card(hex(mac.doFinal(n.getBytes()))); }\n}\n",
+        "public record Card(@Convert(converter = CardNumberEncryptor.class) String cardNumber) {}\n",
+    ] {
+        assert!(!unprotected(protecting), "{protecting}");
+    }
+    for exposing in [
+        "public sealed interface Method permits Card {}\nrecord Card(String cardNumber) implements Method {}\n",
+        "public non-sealed class Base {}\nrecord Card(String cardNumber) {}\n",
+    ] {
+        assert!(unprotected(exposing), "{exposing}");
+    }
+}
+
 /// A file and the (line, method) of the routes expected of it.
 type RouteCase = (&'static str, &'static str, &'static [(u32, &'static str)]);
 
@@ -717,6 +865,11 @@ fn signs_of_auth_audit_encryption_and_retention() {
     assert!(!facts("a.rs", "let m: HashMap<u64, Card> = HashMap::new();\n").protection);
     assert!(facts("a.py", "RECORD_TTL_DAYS = 30\n").retention.is_some());
     assert!(
+        facts("a.py", "RECORD_TTL_SECONDS = 86400\n")
+            .retention
+            .is_some()
+    );
+    assert!(
         facts(".env", "DATA_RETENTION_DAYS=365\n")
             .retention
             .is_some()
@@ -731,6 +884,8 @@ fn signs_of_auth_audit_encryption_and_retention() {
         "expires_in = 3600\n",
         "token_ttl = 60\n",
         "expiry_month = 1\n",
+        "expires_seconds = settings.expires_seconds()\n",
+        "DEFAULT_EXPIRES_SECONDS = 3600\n",
     ] {
         assert_eq!(
             facts("a.py", not_retention).retention,

@@ -163,3 +163,60 @@ fn a_cvv_the_intent_asks_to_store_is_reported_as_critical() {
         assert_eq!(stores_cvv, expected, "{agent}: {}", report.summary);
     }
 }
+
+/// Without the payments concern the Java agent keeps the card number in
+/// clear text in its model record and sets no retention (its token's
+/// `expiresSeconds` is not one); an operator who forces PCI DSS is told so
+/// at the record component, once for the record and its request body
+/// (`Card.Input`).
+#[test]
+fn the_unprotected_java_project_stores_the_card_number_in_clear() {
+    let mut intent = intent(PAYMENTS, &["Routes require JWT authentication"]);
+    intent.constraints.retain(|(_, c)| c != "payments");
+    assert!(
+        !intent.constraints.iter().any(|(k, _)| k == "compliance"),
+        "{:?}",
+        intent.constraints
+    );
+    let files = qlp_plugin_template_java::generate_project(&intent).expect("project");
+    let model = files
+        .iter()
+        .find(|f| f.path.ends_with("/model/Card.java"))
+        .expect("the card model")
+        .clone();
+    let text = model.as_text().expect("utf-8");
+    let line = text
+        .lines()
+        .position(|l| l.trim() == "String cardNumber,")
+        .expect("the card number component") as u32
+        + 1;
+    let path = model.path.clone();
+
+    let report = report_with(&intent, files, Some("pci-dss"));
+    print("payments-unprotected+pci-dss/java", &report);
+    let at_rest: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "compliance/unencrypted-at-rest")
+        .collect();
+    assert_eq!(at_rest.len(), 1, "{}", report.summary);
+    assert_eq!(
+        (at_rest[0].path.as_deref(), at_rest[0].line),
+        (Some(path.as_str()), Some(line))
+    );
+    assert!(
+        at_rest[0].message.contains("`Card.cardNumber`"),
+        "{}",
+        at_rest[0].message
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "compliance/no-retention-policy"),
+        "{}",
+        report.summary
+    );
+    // Nothing is reported without a framework.
+    assert!(report_with(&intent, vec![model], None).findings.is_empty());
+}
