@@ -514,8 +514,10 @@ fn config_ts(
     let mut doc = String::new();
     let mut fields = String::new();
     let mut constants = String::new();
-    let mut checks = String::new();
     let mut values = String::new();
+    // Functions after `loadConfig`, each reading one setting, so that
+    // `loadConfig` stays a list of settings.
+    let mut functions = String::new();
     if spec.database.is_some() {
         doc.push_str(" * - DATABASE_URL: where records are kept; see storage.ts.\n");
         fields.push_str("  databaseUrl?: string;\n");
@@ -546,22 +548,32 @@ fn config_ts(
              */\n\
              export const DEFAULT_TOKEN_TTL_SECONDS = 3600;\n",
         );
-        checks.push_str(
-            "  const jwtSecret = env.JWT_SECRET ?? \"\";\n  \
+        values.push_str(
+            "    jwtSecret: jwtSecretFrom(env.JWT_SECRET),\n    \
+             tokenTtlSeconds: tokenTtlSecondsFrom(env.JWT_EXPIRES_SECONDS),\n    \
+             authUsername: env.AUTH_USERNAME || undefined,\n    \
+             authPassword: env.AUTH_PASSWORD || undefined,\n",
+        );
+        functions.push_str(
+            "\n/** Reads JWT_SECRET, which must be set and at least MIN_SECRET_LENGTH characters long. */\n\
+             function jwtSecretFrom(raw: string | undefined): string {\n  \
+             const jwtSecret = raw ?? \"\";\n  \
              if (jwtSecret.length < MIN_SECRET_LENGTH) {\n    \
              throw new ConfigError(`JWT_SECRET must be set to a random value of at least ${MIN_SECRET_LENGTH} characters`);\n  \
              }\n  \
-             const tokenTtlSeconds = env.JWT_EXPIRES_SECONDS ? Number(env.JWT_EXPIRES_SECONDS) : DEFAULT_TOKEN_TTL_SECONDS;\n  \
+             return jwtSecret;\n\
+             }\n\
+             \n\
+             /** Reads JWT_EXPIRES_SECONDS: DEFAULT_TOKEN_TTL_SECONDS when it is unset, else a positive number of seconds. */\n\
+             function tokenTtlSecondsFrom(raw: string | undefined): number {\n  \
+             const tokenTtlSeconds = raw ? Number(raw) : DEFAULT_TOKEN_TTL_SECONDS;\n  \
              if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 1) {\n    \
              throw new ConfigError(\n      \
-             `JWT_EXPIRES_SECONDS must be a positive number of seconds, not ${JSON.stringify(env.JWT_EXPIRES_SECONDS)}`,\n    \
+             `JWT_EXPIRES_SECONDS must be a positive number of seconds, not ${JSON.stringify(raw)}`,\n    \
              );\n  \
+             }\n  \
+             return tokenTtlSeconds;\n\
              }\n",
-        );
-        values.push_str(
-            "    jwtSecret,\n    tokenTtlSeconds,\n    \
-             authUsername: env.AUTH_USERNAME || undefined,\n    \
-             authPassword: env.AUTH_PASSWORD || undefined,\n",
         );
     }
     protection::config_parts(
@@ -570,8 +582,8 @@ fn config_ts(
             &mut doc,
             &mut fields,
             &mut constants,
-            &mut checks,
             &mut values,
+            &mut functions,
         ],
     );
     render(
@@ -582,8 +594,8 @@ fn config_ts(
             ("config_doc", &doc),
             ("config_fields", &fields),
             ("config_constants", &constants),
-            ("config_checks", &checks),
             ("config_values", &values),
+            ("config_functions", &functions),
         ],
     )
 }

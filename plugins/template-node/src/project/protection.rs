@@ -214,9 +214,10 @@ pub(super) fn route_values(
 }
 
 /// Adds the settings of the key and the retention to `config.ts`'s parts:
-/// its doc, `Config` fields, constants, checks and values.
+/// its doc, `Config` fields, constants, the values `loadConfig` returns and
+/// the function reading each setting.
 pub(super) fn config_parts(protection: &Protection, parts: [&mut String; 5]) {
-    let [doc, fields, constants, checks, values] = parts;
+    let [doc, fields, constants, values, functions] = parts;
     if !protection.encrypted.is_empty() {
         doc.push_str(&format!(
             " * - {KEY_VARIABLE} (required): the key that encrypts sensitive fields,\n \
@@ -230,16 +231,20 @@ pub(super) fn config_parts(protection: &Protection, parts: [&mut String; 5]) {
              /** Standard base64, as `openssl rand -base64 32` prints it. */\n\
              const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;\n",
         );
-        checks.push_str(
-            "  const encodedKey = env.FIELD_ENCRYPTION_KEY ?? \"\";\n  \
+        values.push_str("    fieldKey: fieldKeyFrom(env.FIELD_ENCRYPTION_KEY),\n");
+        functions.push_str(
+            "\n/** Reads FIELD_ENCRYPTION_KEY, which must be FIELD_KEY_BYTES bytes in standard base64. */\n\
+             function fieldKeyFrom(raw: string | undefined): Buffer {\n  \
+             const encodedKey = raw ?? \"\";\n  \
              const fieldKey = Buffer.from(encodedKey, \"base64\");\n  \
              if (!BASE64.test(encodedKey) || fieldKey.length !== FIELD_KEY_BYTES) {\n    \
              throw new ConfigError(\n      \
              `FIELD_ENCRYPTION_KEY must be set to ${FIELD_KEY_BYTES} random bytes in base64 (openssl rand -base64 32)`,\n    \
              );\n  \
+             }\n  \
+             return fieldKey;\n\
              }\n",
         );
-        values.push_str("    fieldKey,\n");
     }
     if let Some(days) = protection.retention_days {
         doc.push_str(&format!(
@@ -251,15 +256,19 @@ pub(super) fn config_parts(protection: &Protection, parts: [&mut String; 5]) {
             "\n/** How many days a record is kept when {RETENTION_VARIABLE} is unset. */\n\
              export const DEFAULT_RETENTION_DAYS = {days};\n"
         ));
-        checks.push_str(
-            "  const retentionDays = env.RECORD_RETENTION_DAYS ? Number(env.RECORD_RETENTION_DAYS) : DEFAULT_RETENTION_DAYS;\n  \
+        values.push_str("    retentionDays: retentionDaysFrom(env.RECORD_RETENTION_DAYS),\n");
+        functions.push_str(
+            "\n/** Reads RECORD_RETENTION_DAYS: DEFAULT_RETENTION_DAYS when it is unset, else a whole number of days, 1 or more. */\n\
+             function retentionDaysFrom(raw: string | undefined): number {\n  \
+             const retentionDays = raw ? Number(raw) : DEFAULT_RETENTION_DAYS;\n  \
              if (!Number.isInteger(retentionDays) || retentionDays < 1) {\n    \
              throw new ConfigError(\n      \
-             `RECORD_RETENTION_DAYS must be a whole number of days, 1 or more, not ${JSON.stringify(env.RECORD_RETENTION_DAYS)}`,\n    \
+             `RECORD_RETENTION_DAYS must be a whole number of days, 1 or more, not ${JSON.stringify(raw)}`,\n    \
              );\n  \
+             }\n  \
+             return retentionDays;\n\
              }\n",
         );
-        values.push_str("    retentionDays,\n");
     }
 }
 
