@@ -586,8 +586,10 @@ fn config_rs(
     let mut doc = String::new();
     let mut constants = String::new();
     let mut fields = String::new();
-    let mut reads = String::new();
     let mut values = String::new();
+    // Functions after `Config::from_env`, each reading one setting, so that
+    // `from_env` stays a list of settings.
+    let mut functions = String::new();
     if spec.auth {
         doc.push_str(
             "//! - `JWT_SECRET`: the key that signs and verifies tokens, at least\n\
@@ -612,31 +614,40 @@ fn config_rs(
              pub auth_username: Option<String>,\n    \
              pub auth_password: Option<String>,\n",
         );
-        reads.push_str(
-            "        let jwt_secret = var(\"JWT_SECRET\").unwrap_or_default();\n        \
-             if jwt_secret.chars().count() < MIN_SECRET_LENGTH {\n            \
-             return Err(ConfigError(format!(\n                \
-             \"JWT_SECRET must be set to a random value of at least {MIN_SECRET_LENGTH} characters\"\n            \
-             )));\n        \
-             }\n        \
-             let token_ttl_seconds = match var(\"JWT_EXPIRES_SECONDS\") {\n            \
-             None => DEFAULT_TOKEN_TTL_SECONDS,\n            \
-             Some(raw) => raw\n                \
-             .parse::<u64>()\n                \
-             .ok()\n                \
-             .filter(|&seconds| seconds > 0)\n                \
-             .ok_or_else(|| {\n                    \
-             ConfigError(format!(\n                        \
-             \"JWT_EXPIRES_SECONDS must be a positive number of seconds, not {raw:?}\"\n                    \
-             ))\n                \
-             })?,\n        \
-             };\n",
-        );
         values.push_str(
-            "            jwt_secret,\n            \
-             token_ttl_seconds,\n            \
+            "            jwt_secret: jwt_secret_from(var(\"JWT_SECRET\"))?,\n            \
+             token_ttl_seconds: token_ttl_seconds_from(var(\"JWT_EXPIRES_SECONDS\"))?,\n            \
              auth_username: var(\"AUTH_USERNAME\"),\n            \
              auth_password: var(\"AUTH_PASSWORD\"),\n",
+        );
+        functions.push_str(
+            "\n/// Reads `JWT_SECRET`, which must be set to at least\n\
+             /// [`MIN_SECRET_LENGTH`] characters.\n\
+             fn jwt_secret_from(raw: Option<String>) -> Result<String, ConfigError> {\n    \
+             raw.filter(|secret| secret.chars().count() >= MIN_SECRET_LENGTH)\n        \
+             .ok_or_else(|| {\n            \
+             ConfigError(format!(\n                \
+             \"JWT_SECRET must be set to a random value of at least {MIN_SECRET_LENGTH} characters\"\n            \
+             ))\n        \
+             })\n\
+             }\n\
+             \n\
+             /// Reads `JWT_EXPIRES_SECONDS`: [`DEFAULT_TOKEN_TTL_SECONDS`] when it is\n\
+             /// unset, else a positive number of seconds.\n\
+             fn token_ttl_seconds_from(raw: Option<String>) -> Result<u64, ConfigError> {\n    \
+             match raw {\n        \
+             None => Ok(DEFAULT_TOKEN_TTL_SECONDS),\n        \
+             Some(raw) => raw\n            \
+             .parse::<u64>()\n            \
+             .ok()\n            \
+             .filter(|&seconds| seconds > 0)\n            \
+             .ok_or_else(|| {\n                \
+             ConfigError(format!(\n                    \
+             \"JWT_EXPIRES_SECONDS must be a positive number of seconds, not {raw:?}\"\n                \
+             ))\n            \
+             }),\n    \
+             }\n\
+             }\n",
         );
     }
     if spec.database.is_some() {
@@ -650,8 +661,8 @@ fn config_rs(
     doc.push_str(&extra.doc);
     constants.push_str(&extra.constants);
     fields.push_str(&extra.fields);
-    reads.push_str(&extra.reads);
     values.push_str(&extra.values);
+    functions.push_str(&extra.functions);
     render(
         tmpl::CONFIG,
         &[
@@ -661,8 +672,8 @@ fn config_rs(
             ("config_imports", &extra.imports),
             ("config_constants", &constants),
             ("config_fields", &fields),
-            ("config_reads", &reads),
             ("config_values", &values),
+            ("config_functions", &functions),
         ],
     )
 }

@@ -196,8 +196,9 @@ pub(super) struct ConfigParts {
     pub imports: String,
     pub constants: String,
     pub fields: String,
-    pub reads: String,
     pub values: String,
+    /// Functions after `Config::from_env`, each reading one setting.
+    pub functions: String,
 }
 
 pub(super) fn config_parts(protection: &Protection) -> ConfigParts {
@@ -211,19 +212,22 @@ pub(super) fn config_parts(protection: &Protection) -> ConfigParts {
             .imports
             .push_str("\nuse crate::crypto::{FieldKey, KEY_VARIABLE};\n");
         parts.fields.push_str("    pub field_key: FieldKey,\n");
-        parts.reads.push_str(
-            "        let field_key = match var(KEY_VARIABLE) {\n            \
-             None => Err(\"must be set\".to_string()),\n            \
-             Some(raw) => FieldKey::from_base64(&raw),\n        \
-             }\n        \
+        parts
+            .values
+            .push_str("            field_key: field_key_from(var(KEY_VARIABLE))?,\n");
+        parts.functions.push_str(
+            "\n/// Reads the field encryption key: 32 bytes in base64, required.\n\
+             fn field_key_from(raw: Option<String>) -> Result<FieldKey, ConfigError> {\n    \
+             raw.ok_or_else(|| \"must be set\".to_string())\n        \
+             .and_then(|raw| FieldKey::from_base64(&raw))\n        \
              .map_err(|problem| {\n            \
              ConfigError(format!(\n                \
              \"{KEY_VARIABLE} {problem}: give 32 random bytes in base64 \\\n                 \
              (openssl rand -base64 32)\"\n            \
              ))\n        \
-             })?;\n",
+             })\n\
+             }\n",
         );
-        parts.values.push_str("            field_key,\n");
     }
     if let Some(days) = protection.retention_days {
         parts.doc.push_str(&format!(
@@ -239,23 +243,27 @@ pub(super) fn config_parts(protection: &Protection) -> ConfigParts {
         parts
             .fields
             .push_str("    pub record_retention_days: u32,\n");
-        parts.reads.push_str(&format!(
-            "        let record_retention_days = match var(\"{RETENTION_VARIABLE}\") {{\n            \
-             None => DEFAULT_RECORD_RETENTION_DAYS,\n            \
-             Some(raw) => raw\n                \
-             .parse::<u32>()\n                \
-             .ok()\n                \
-             .filter(|&days| days > 0)\n                \
-             .ok_or_else(|| {{\n                    \
-             ConfigError(format!(\n                        \
-             \"{RETENTION_VARIABLE} must be a positive number of days, not {{raw:?}}\"\n                    \
-             ))\n                \
-             }})?,\n        \
-             }};\n"
+        parts.values.push_str(&format!(
+            "            record_retention_days: record_retention_days_from(var(\"{RETENTION_VARIABLE}\"))?,\n"
         ));
-        parts
-            .values
-            .push_str("            record_retention_days,\n");
+        parts.functions.push_str(&format!(
+            "\n/// Reads `{RETENTION_VARIABLE}`: [`DEFAULT_RECORD_RETENTION_DAYS`] when\n\
+             /// it is unset, else a positive number of days.\n\
+             fn record_retention_days_from(raw: Option<String>) -> Result<u32, ConfigError> {{\n    \
+             match raw {{\n        \
+             None => Ok(DEFAULT_RECORD_RETENTION_DAYS),\n        \
+             Some(raw) => raw\n            \
+             .parse::<u32>()\n            \
+             .ok()\n            \
+             .filter(|&days| days > 0)\n            \
+             .ok_or_else(|| {{\n                \
+             ConfigError(format!(\n                    \
+             \"{RETENTION_VARIABLE} must be a positive number of days, not {{raw:?}}\"\n                \
+             ))\n            \
+             }}),\n    \
+             }}\n\
+             }}\n"
+        ));
     }
     parts
 }
