@@ -51,6 +51,13 @@ const AGENTS: [(&str, &str, Agent); 5] = [
     ),
 ];
 
+/// The agents whose projects must also reach [`MIN_SCORE`].
+const SCORED_AGENTS: &[&str] = &["java"];
+
+/// The least `qlp/quality` score a project of a [`SCORED_AGENTS`] agent
+/// reaches.
+const MIN_SCORE: u8 = 85;
+
 /// What each intent asks for after the stack words, and the compliance
 /// concern the planner finds in it.
 const SUBJECTS: [(&str, Option<&str>); 3] = [
@@ -81,8 +88,8 @@ fn analysis(file: &File) -> Option<Analysis> {
 }
 
 /// Prints the report on one project and returns its findings of medium
-/// severity or above.
-fn serious_findings(name: &str, files: &[File]) -> Vec<String> {
+/// severity or above, and its score.
+fn serious_findings(name: &str, files: &[File]) -> (Vec<String>, u8) {
     let analyses: Vec<_> = files.iter().filter_map(analysis).collect();
     let report = qlp_plugin_quality::check(files, &analyses, &Settings::default());
     println!(
@@ -101,7 +108,7 @@ fn serious_findings(name: &str, files: &[File]) -> Vec<String> {
             f.message
         );
     }
-    report
+    let serious = report
         .findings
         .iter()
         .filter(|f| f.severity >= Severity::Medium)
@@ -113,7 +120,8 @@ fn serious_findings(name: &str, files: &[File]) -> Vec<String> {
                 f.line.unwrap_or(0)
             )
         })
-        .collect()
+        .collect();
+    (serious, report.score)
 }
 
 #[test]
@@ -137,7 +145,11 @@ fn generated_projects_have_no_medium_or_higher_findings() {
                     concern.unwrap_or("plain"),
                     requirements.len()
                 );
-                serious.extend(serious_findings(&name, &files));
+                let (findings, score) = serious_findings(&name, &files);
+                serious.extend(findings);
+                if SCORED_AGENTS.contains(&agent) && score < MIN_SCORE {
+                    serious.push(format!("{name}: score {score} below {MIN_SCORE}"));
+                }
             }
         }
     }
