@@ -724,11 +724,13 @@ fn service_configuration(p: &Project<'_>) -> Result<String, PluginError> {
             .map(|(_, name)| format!(", {name}"))
             .collect();
         beans.push_str(&format!(
-            "\n    @Bean\n\
+            "\n    /** The service of the {plural}, on their repository. */\n\
+             \x20   @Bean\n\
              \x20   public {model}Service {bean}(Repositories repositories{parameters}) {{\n\
              \x20       return new {model}Service(repositories.{member}{arguments});\n\
              \x20   }}\n",
             model = resource.model,
+            plural = resource.plural(),
             bean = resource.bean_name(),
             member = resource.member,
         ));

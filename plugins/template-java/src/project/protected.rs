@@ -227,7 +227,8 @@ pub(super) fn repository_values(p: &Project<'_>, in_memory: bool) -> Vec<(&'stat
         ];
     }
     let method = if in_memory {
-        "\n    @Override\n\
+        "\n    /** Removes every record {@code test} accepts; returns them, oldest first. */\n\
+         \x20   @Override\n\
          \x20   public synchronized List<T> removeIf(Predicate<T> test) {\n\
          \x20       List<T> removed = new ArrayList<>();\n\
          \x20       records.values().removeIf(record -> {\n\
