@@ -97,7 +97,8 @@ fn audit_rs(auth: bool) -> Result<String, PluginError> {
             "the subject of the request's bearer token",
             "{header, StatusCode}",
             "use crate::auth::verify_token;\n",
-            "    async fn from_request_parts(\n        \
+            "    /// The actor of the request; never rejects.\n    \
+             async fn from_request_parts(\n        \
              parts: &mut Parts,\n        \
              state: &AppState,\n    \
              ) -> Result<Self, Self::Rejection> {\n        \
@@ -120,7 +121,8 @@ fn audit_rs(auth: bool) -> Result<String, PluginError> {
             "`anonymous`: the service has no authentication",
             "StatusCode",
             "",
-            "    async fn from_request_parts(\n        \
+            "    /// The actor of the request; never rejects.\n    \
+             async fn from_request_parts(\n        \
              _parts: &mut Parts,\n        \
              _state: &AppState,\n    \
              ) -> Result<Self, Self::Rejection> {\n        \
@@ -424,10 +426,12 @@ pub(super) fn record_impls(resource: &RustResource<'_>, retention: bool) -> Stri
     if retention {
         out.push_str(&format!(
             "\nimpl Dated for {stored} {{\n    \
+             /// The record's id.\n    \
              fn id(&self) -> u64 {{\n        \
              self.id\n    \
              }}\n\
              \n    \
+             /// When the record was created, in seconds since the Unix epoch.\n    \
              fn created_at(&self) -> u64 {{\n        \
              self.created_at\n    \
              }}\n\
