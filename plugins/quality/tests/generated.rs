@@ -52,7 +52,7 @@ const AGENTS: [(&str, &str, Agent); 5] = [
 ];
 
 /// The agents whose projects must also reach [`MIN_SCORE`].
-const SCORED_AGENTS: &[&str] = &["java"];
+const SCORED_AGENTS: &[&str] = &["java", "rust"];
 
 /// The least `qlp/quality` score a project of a [`SCORED_AGENTS`] agent
 /// reaches.
