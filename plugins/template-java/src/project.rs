@@ -90,6 +90,10 @@ mod tmpl {
         include_str!("../templates/test/InMemoryRepositoryTest.java.tmpl");
     pub const REPOSITORIES_TEST: &str =
         include_str!("../templates/test/RepositoriesTest.java.tmpl");
+    pub const REPOSITORIES_MEMORY_TEST: &str =
+        include_str!("../templates/test/RepositoriesTest_memory.java.tmpl");
+    pub const API_EXCEPTION_HANDLER_TEST: &str =
+        include_str!("../templates/test/ApiExceptionHandlerTest.java.tmpl");
     pub const AUTH_SERVICE_TEST: &str = include_str!("../templates/test/AuthServiceTest.java.tmpl");
     pub const CONTROLLER_TEST: &str = include_str!("../templates/test/ControllerTest.java.tmpl");
     pub const HEALTH_CONTROLLER_TEST: &str =
@@ -468,6 +472,10 @@ pub fn render_project(
             controller_test_java(p, resource)?,
         ));
     }
+    files.push((
+        p.test("web/ApiExceptionHandlerTest.java"),
+        p.render(tmpl::API_EXCEPTION_HANDLER_TEST, &[])?,
+    ));
     let health_suffix = if spec.auth { "WithoutAToken" } else { "" };
     files.push((
         p.test("web/HealthControllerTest.java"),
@@ -541,12 +549,28 @@ fn core_tests(p: &Project<'_>, files: &mut Vec<(String, String)>) -> Result<(), 
         p.test("repository/InMemoryRepositoryTest.java"),
         p.render(tmpl::IN_MEMORY_REPOSITORY_TEST, &[])?,
     ));
-    if let Some(database) = spec.database {
-        files.push((
-            p.test("repository/RepositoriesTest.java"),
-            p.render(tmpl::REPOSITORIES_TEST, &database_values(database))?,
-        ));
-    }
+    let repositories_test = match spec.database {
+        Some(database) => p.render(tmpl::REPOSITORIES_TEST, &database_values(database))?,
+        None => {
+            let checks: String = p
+                .resources
+                .iter()
+                .map(|r| {
+                    format!(
+                        "        assertTrue(first.{0}.list().isEmpty(), \"{1} start empty\");\n        \
+                         assertNotSame(first.{0}, second.{0}, \"{1} are not shared\");\n",
+                        r.member,
+                        r.plural()
+                    )
+                })
+                .collect();
+            p.render(tmpl::REPOSITORIES_MEMORY_TEST, &[("memory_checks", checks)])?
+        }
+    };
+    files.push((
+        p.test("repository/RepositoriesTest.java"),
+        repositories_test,
+    ));
     if spec.auth {
         files.push((
             p.test("auth/AuthServiceTest.java"),

@@ -13,6 +13,10 @@ public class ResponseEntity<T> {
         throw new UnsupportedOperationException();
     }
 
+    public HttpStatusCode getStatusCode() {
+        throw new UnsupportedOperationException();
+    }
+
     public T getBody() {
         throw new UnsupportedOperationException();
     }
