@@ -199,19 +199,19 @@ pub fn protect(intent: &Intent, findings: &[Finding], spec: &mut IntentSpec) -> 
     protection.retention_days = retention;
 
     for resource in &mut spec.resources {
-        if drop_cvv && resource.fields.len() > 1 {
-            let before: Vec<String> = resource.fields.iter().map(|f| f.name.clone()).collect();
-            resource
+        if drop_cvv {
+            let (codes, kept): (Vec<_>, Vec<_>) = resource
                 .fields
-                .retain(|f| !sensitive::classify(&f.name, false).contains(&Kind::Cvv));
-            if resource.fields.is_empty() {
-                // Never leave a resource without fields: keep the first.
-                continue;
-            }
-            for name in before {
-                if !resource.fields.iter().any(|f| f.name == name) {
-                    protection.dropped.push((resource.plural.clone(), name));
-                }
+                .iter()
+                .cloned()
+                .partition(|f| sensitive::classify(&f.name, false).contains(&Kind::Cvv));
+            // A resource that would have no field left keeps its fields:
+            // the validator then reports the code, and nothing is half-done.
+            if !codes.is_empty() && !kept.is_empty() {
+                resource.fields = kept;
+                protection
+                    .dropped
+                    .extend(codes.into_iter().map(|f| (resource.plural.clone(), f.name)));
             }
         }
         if !encrypt {
@@ -481,8 +481,60 @@ mod tests {
     }
 
     #[test]
+    fn each_measure_alone_is_a_protection() {
+        let one = |p: Protection| assert!(p.any(), "{p:?}");
+        one(Protection {
+            encrypted: vec![("cards".into(), "card_number".into())],
+            ..Protection::default()
+        });
+        one(Protection {
+            dropped: vec![("cards".into(), "cvv".into())],
+            ..Protection::default()
+        });
+        one(Protection {
+            audit: true,
+            ..Protection::default()
+        });
+        one(Protection {
+            retention_days: Some(30),
+            ..Protection::default()
+        });
+        let p = Protection {
+            encrypted: vec![("cards".into(), "card_number".into())],
+            ..Protection::default()
+        };
+        assert!(p.encrypts_any("cards") && !p.encrypts_any("charges"));
+    }
+
+    #[test]
+    fn a_resource_of_verification_codes_alone_keeps_its_fields() {
+        let intent = intent(
+            "An API for checks. Each check has a cvv and a security code.",
+            &[],
+            &[("compliance", "payments")],
+        );
+        let mut spec = crate::analyze(&intent).unwrap();
+        let before = field_names(&spec, "checks");
+        let p = protect(&intent, &[], &mut spec);
+        assert_eq!(field_names(&spec, "checks"), before);
+        assert!(p.dropped.is_empty(), "{p:?}");
+        // With one other field, both codes go.
+        let intent = self::intent(
+            "An API for checks. Each check has a cvv, a security code and an amount.",
+            &[],
+            &[("compliance", "payments")],
+        );
+        let mut spec = crate::analyze(&intent).unwrap();
+        let p = protect(&intent, &[], &mut spec);
+        assert_eq!(field_names(&spec, "checks"), ["amount"]);
+        assert_eq!(p.dropped.len(), 2, "{p:?}");
+    }
+
+    #[test]
     fn retention_periods_are_read_in_days_and_capped() {
         let t = |s: &str| crate::words::tokenize(s);
+        assert_eq!(retention_period(&t("keep 30 days")), Some(30));
+        assert_eq!(retention_period(&t("a fleet of 3 trucks 5 days old")), None);
         assert_eq!(retention_period(&t("retain data for 2 weeks")), Some(14));
         assert_eq!(retention_period(&t("purge after 3 months")), Some(90));
         assert_eq!(
