@@ -52,6 +52,9 @@ mod tmpl {
     pub const RESOURCE_TEST: &str = include_str!("../templates/tests/resource.rs.tmpl");
     pub const AUTH_TEST: &str = include_str!("../templates/tests/auth.rs.tmpl");
     pub const STORAGE_TEST: &str = include_str!("../templates/tests/storage.rs.tmpl");
+    pub const ERROR_TEST: &str = include_str!("../templates/tests/error.rs.tmpl");
+    pub const STORE_TEST: &str = include_str!("../templates/tests/store.rs.tmpl");
+    pub const VALIDATION_TEST: &str = include_str!("../templates/tests/validation.rs.tmpl");
     pub const DOCKERFILE: &str = include_str!("../templates/Dockerfile.tmpl");
     pub const DOCKERIGNORE: &str = include_str!("../templates/dockerignore.tmpl");
     pub const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
@@ -128,8 +131,19 @@ const RESERVED_TEST_NAMES: &[&str] = &[
     "common",
     "config",
     "data_protection",
+    "error",
     "health",
     "storage",
+    "store",
+    "validation",
+];
+
+/// The modules of `src/` whose tests do not depend on the intent, each
+/// tested by `tests/api/<module>.rs`, with the template of that file.
+const MODULE_TESTS: [(&str, &str); 3] = [
+    ("error", tmpl::ERROR_TEST),
+    ("store", tmpl::STORE_TEST),
+    ("validation", tmpl::VALIDATION_TEST),
 ];
 
 /// A Rust identifier for a `snake_case` name.
@@ -311,6 +325,7 @@ fn test_files(
     protection: &Protection,
 ) -> Vec<String> {
     let mut names = vec!["health".to_string(), "config".to_string()];
+    names.extend(MODULE_TESTS.iter().map(|(module, _)| module.to_string()));
     names.extend(resources.iter().map(RustResource::test_name));
     if spec.auth {
         names.push("auth".into());
@@ -464,6 +479,12 @@ fn test_files_rs(
             config_test_rs(spec, &crate_name, title, port, protection)?,
         ),
     ];
+    for (module, template) in MODULE_TESTS {
+        files.push((
+            format!("tests/api/{module}.rs"),
+            render(template, &[("crate_name", &crate_name)])?,
+        ));
+    }
     for resource in resources {
         files.push((
             format!("tests/api/{}.rs", resource.test_name()),
