@@ -55,6 +55,9 @@ mod tmpl {
     pub const ERROR_TEST: &str = include_str!("../templates/tests/error.rs.tmpl");
     pub const STORE_TEST: &str = include_str!("../templates/tests/store.rs.tmpl");
     pub const VALIDATION_TEST: &str = include_str!("../templates/tests/validation.rs.tmpl");
+    pub const CRYPTO_TEST: &str = include_str!("../templates/tests/crypto.rs.tmpl");
+    pub const AUDIT_TEST: &str = include_str!("../templates/tests/audit.rs.tmpl");
+    pub const RETENTION_TEST: &str = include_str!("../templates/tests/retention.rs.tmpl");
     pub const DOCKERFILE: &str = include_str!("../templates/Dockerfile.tmpl");
     pub const DOCKERIGNORE: &str = include_str!("../templates/dockerignore.tmpl");
     pub const GITIGNORE: &str = include_str!("../templates/gitignore.tmpl");
@@ -127,24 +130,40 @@ const UNRAWABLE: &[&str] = &["crate", "self", "super", "Self"];
 /// Test file names the project uses itself; a resource's tests take
 /// another name.
 const RESERVED_TEST_NAMES: &[&str] = &[
+    "audit",
     "auth",
     "common",
     "config",
+    "crypto",
     "data_protection",
     "error",
     "health",
+    "retention",
     "storage",
     "store",
     "validation",
 ];
 
-/// The modules of `src/` whose tests do not depend on the intent, each
-/// tested by `tests/api/<module>.rs`, with the template of that file.
-const MODULE_TESTS: [(&str, &str); 3] = [
-    ("error", tmpl::ERROR_TEST),
-    ("store", tmpl::STORE_TEST),
-    ("validation", tmpl::VALIDATION_TEST),
-];
+/// The modules of `src/` whose tests do not depend on the intent's
+/// resources, each tested by `tests/api/<module>.rs`: the name and the
+/// template of each, for the modules the project has.
+fn module_tests(protection: &Protection) -> Vec<(&'static str, &'static str)> {
+    let mut tests = vec![
+        ("error", tmpl::ERROR_TEST),
+        ("store", tmpl::STORE_TEST),
+        ("validation", tmpl::VALIDATION_TEST),
+    ];
+    if protection.audit {
+        tests.push(("audit", tmpl::AUDIT_TEST));
+    }
+    if !protection.encrypted.is_empty() {
+        tests.push(("crypto", tmpl::CRYPTO_TEST));
+    }
+    if protection.retention_days.is_some() {
+        tests.push(("retention", tmpl::RETENTION_TEST));
+    }
+    tests
+}
 
 /// A Rust identifier for a `snake_case` name.
 fn rust_ident(name: &str) -> String {
@@ -325,7 +344,11 @@ fn test_files(
     protection: &Protection,
 ) -> Vec<String> {
     let mut names = vec!["health".to_string(), "config".to_string()];
-    names.extend(MODULE_TESTS.iter().map(|(module, _)| module.to_string()));
+    names.extend(
+        module_tests(protection)
+            .iter()
+            .map(|(module, _)| module.to_string()),
+    );
     names.extend(resources.iter().map(RustResource::test_name));
     if spec.auth {
         names.push("auth".into());
@@ -479,7 +502,7 @@ fn test_files_rs(
             config_test_rs(spec, &crate_name, title, port, protection)?,
         ),
     ];
-    for (module, template) in MODULE_TESTS {
+    for (module, template) in module_tests(protection) {
         files.push((
             format!("tests/api/{module}.rs"),
             render(template, &[("crate_name", &crate_name)])?,
