@@ -52,6 +52,7 @@ mod tmpl {
     pub const RESOURCE_TEST: &str = include_str!("../templates/tests/resource.rs.tmpl");
     pub const AUTH_TEST: &str = include_str!("../templates/tests/auth.rs.tmpl");
     pub const STORAGE_TEST: &str = include_str!("../templates/tests/storage.rs.tmpl");
+    pub const STORAGE_MEMORY_TEST: &str = include_str!("../templates/tests/storage_memory.rs.tmpl");
     pub const ERROR_TEST: &str = include_str!("../templates/tests/error.rs.tmpl");
     pub const STORE_TEST: &str = include_str!("../templates/tests/store.rs.tmpl");
     pub const VALIDATION_TEST: &str = include_str!("../templates/tests/validation.rs.tmpl");
@@ -353,9 +354,7 @@ fn test_files(
     if spec.auth {
         names.push("auth".into());
     }
-    if spec.database.is_some() {
-        names.push("storage".into());
-    }
+    names.push("storage".into());
     if protection::has_measures(protection) {
         names.push("data_protection".into());
     }
@@ -530,14 +529,24 @@ fn test_files_rs(
             )?,
         ));
     }
-    if let Some(database) = spec.database {
-        let mut values = database_values(database);
-        values.push(("crate_name", crate_name.clone()));
-        files.push((
-            "tests/api/storage.rs".to_string(),
-            render(tmpl::STORAGE_TEST, &as_pairs(&values))?,
-        ));
-    }
+    let storage_test = match spec.database {
+        Some(database) => {
+            let mut values = database_values(database);
+            values.push(("crate_name", crate_name.clone()));
+            render(tmpl::STORAGE_TEST, &as_pairs(&values))?
+        }
+        None => {
+            let empty_checks: String = resources
+                .iter()
+                .map(|r| format!("    assert!(stores.{}.list().is_empty());\n", r.module))
+                .collect();
+            render(
+                tmpl::STORAGE_MEMORY_TEST,
+                &[("crate_name", &crate_name), ("empty_checks", &empty_checks)],
+            )?
+        }
+    };
+    files.push(("tests/api/storage.rs".to_string(), storage_test));
     if protection::has_measures(protection) {
         files.push((
             "tests/api/data_protection.rs".to_string(),

@@ -132,9 +132,14 @@ fn a_plain_recipes_service_has_no_auth_and_no_database() {
         models.contains("    pub cooking_time: Option<String>,"),
         "{models}"
     );
-    for absent in ["src/auth.rs", "tests/api/auth.rs", "tests/api/storage.rs"] {
+    for absent in ["src/auth.rs", "tests/api/auth.rs"] {
         assert!(!has(&files, absent), "{absent} without auth or database");
     }
+    let storage = text(&files, "tests/api/storage.rs");
+    assert!(
+        storage.contains("assert!(stores.recipes.list().is_empty());"),
+        "the storage test checks the in-memory stores: {storage}"
+    );
     for file in &files {
         let content = file.as_text().expect("text");
         for word in ["JWT_SECRET", "DATABASE_URL", "require_user", "hmac"] {
