@@ -139,6 +139,7 @@ const RESERVED_TEST_NAMES: &[&str] = &[
     "data_protection",
     "error",
     "health",
+    "models",
     "retention",
     "storage",
     "store",
@@ -344,7 +345,11 @@ fn test_files(
     resources: &[RustResource<'_>],
     protection: &Protection,
 ) -> Vec<String> {
-    let mut names = vec!["health".to_string(), "config".to_string()];
+    let mut names = vec![
+        "health".to_string(),
+        "config".to_string(),
+        "models".to_string(),
+    ];
     names.extend(
         module_tests(protection)
             .iter()
@@ -501,6 +506,10 @@ fn test_files_rs(
             config_test_rs(spec, &crate_name, title, port, protection)?,
         ),
     ];
+    files.push((
+        "tests/api/models.rs".to_string(),
+        models_test_rs(resources, &crate_name),
+    ));
     for (module, template) in module_tests(protection) {
         files.push((
             format!("tests/api/{module}.rs"),
@@ -554,6 +563,81 @@ fn test_files_rs(
         ));
     }
     Ok(files)
+}
+
+/// `tests/api/models.rs`: each resource's input reads a valid body and
+/// names every problem of an invalid one; an unprotected input becomes the
+/// record of its id.
+fn models_test_rs(resources: &[RustResource<'_>], crate_name: &str) -> String {
+    let mut out = String::from(
+        "//! The reading of request bodies in `models.rs`: each resource's input\n\
+         //! takes a valid body and names every problem of an invalid one.\n\
+         \n\
+         use serde_json::{json, Map, Value};\n",
+    );
+    for resource in resources {
+        out.push_str(&format!(
+            "use {crate_name}::models::{}Input;\n",
+            resource.model
+        ));
+    }
+    out.push_str(
+        "\n/// The JSON object `value` as a request body.\n\
+         fn object(value: Value) -> Map<String, Value> {\n    \
+         value.as_object().expect(\"an object\").clone()\n\
+         }\n",
+    );
+    for resource in resources {
+        let required: Vec<String> = resource
+            .fields()
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| rust_string(&f.name))
+            .collect();
+        // The value read back: the first required text, else the whole input.
+        let mut checks =
+            match resource.fields().iter().find(|f| {
+                f.required && f.kind == FieldKind::Text && !resource.masked.contains(&f.name)
+            }) {
+                Some(field) => format!(
+                    "    assert_eq!(input.{}, {});\n",
+                    rust_ident(&field.name),
+                    example_value(field, false)
+                ),
+                None => format!(
+                    "    assert_eq!({}Input::parse(&body), Ok(input.clone()));\n",
+                    resource.model
+                ),
+            };
+        if !resource.protected {
+            checks.push_str("    assert_eq!(input.into_record(7).id, 7);\n");
+        }
+        out.push_str(&format!(
+            "\n#[test]\n\
+             fn reads_{singular}_bodies_and_names_each_problem() {{\n    \
+             const REQUIRED: &[&str] = &[{required}];\n    \
+             let body = object(json!({valid}));\n    \
+             let input = {model}Input::parse(&body).expect(\"a valid body\");\n\
+             {checks}    \
+             let mut wrong = body.clone();\n    \
+             wrong.insert(\"not_a_field_of_this_resource\".into(), json!(1));\n    \
+             for name in REQUIRED {{\n        \
+             wrong.remove(*name);\n    \
+             }}\n    \
+             let problems = {model}Input::parse(&wrong).expect_err(\"an invalid body\");\n    \
+             assert_eq!(problems[\"not_a_field_of_this_resource\"], \"is not a known field\");\n    \
+             for name in REQUIRED {{\n        \
+             assert_eq!(problems[*name], \"is required\", \"{{name}}\");\n    \
+             }}\n    \
+             assert_eq!(problems.len(), REQUIRED.len() + 1, \"{{problems:?}}\");\n\
+             }}\n",
+            singular = resource.singular_ident,
+            required = required.join(", "),
+            valid = example_object(resource, false),
+            model = resource.model,
+        ));
+    }
+    out
 }
 
 fn resource_values(resource: &RustResource<'_>) -> Vec<(&'static str, String)> {
