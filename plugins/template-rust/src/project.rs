@@ -834,7 +834,7 @@ fn models_rs(resources: &[RustResource<'_>], protection: &Protection) -> String 
             imports.push(function);
         }
     }
-    imports.extend(["check_unknown", "Body"]);
+    imports.extend(["read_body", "Body"]);
     let (crypto_use, retention_use) = protection::model_imports(resources, retention);
     let mut out = format!(
         "//! The records of each resource as the API stores and returns them, and\n\
@@ -878,16 +878,14 @@ fn model_rs(resource: &RustResource<'_>, retention: bool) -> String {
         let required = field.required;
         let non_negative = field.non_negative;
         let check = match field.kind {
-            FieldKind::Text => format!("check_text(&mut problems, body, {json}, {required})"),
+            FieldKind::Text => format!("check_text(problems, body, {json}, {required})"),
             FieldKind::Integer => {
-                format!("check_integer(&mut problems, body, {json}, {required}, {non_negative})")
+                format!("check_integer(problems, body, {json}, {required}, {non_negative})")
             }
             FieldKind::Number => {
-                format!("check_number(&mut problems, body, {json}, {required}, {non_negative})")
+                format!("check_number(problems, body, {json}, {required}, {non_negative})")
             }
-            FieldKind::Boolean => {
-                format!("check_boolean(&mut problems, body, {json}, {required})")
-            }
+            FieldKind::Boolean => format!("check_boolean(problems, body, {json}, {required})"),
         };
         let finish = match (field.kind, required) {
             (FieldKind::Boolean, _) => ".unwrap_or(false)",
@@ -946,14 +944,7 @@ fn model_rs(resource: &RustResource<'_>, retention: bool) -> String {
          /// Reads a request body: its values, or what is wrong with them by\n    \
          /// field name.\n    \
          pub fn parse(body: &Body) -> Result<Self, Problems> {{\n        \
-         let mut problems = Problems::new();\n        \
-         check_unknown(&mut problems, body, Self::FIELDS);\n        \
-         let input = Self {{\n{reads}        }};\n        \
-         if problems.is_empty() {{\n            \
-         Ok(input)\n        \
-         }} else {{\n            \
-         Err(problems)\n        \
-         }}\n    \
+         read_body(body, Self::FIELDS, |problems| Self {{\n{reads}        }})\n    \
          }}\n\
          {into_record}\
          }}\n\

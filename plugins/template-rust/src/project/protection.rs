@@ -326,13 +326,21 @@ pub(super) fn record_structs(
         "\n/// One {singular} as the repository keeps it: {} encrypted (AES-256-GCM,\n\
          /// see `crypto.rs`), never in clear text.\n\
          #[derive(Debug, Clone, PartialEq)]\n\
-         pub struct {stored} {{\n{stored_fields}{created}}}\n\
+         pub struct {stored} {{\n{created}{stored_fields}}}\n\
          \n\
          /// One {singular} as the API returns it: decrypted{masked}.\n\
          #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n\
          pub struct {model} {{\n{answer_fields}{created}}}\n",
         english_list(&encrypted),
         stored = resource.stored,
+        // The id after the values, so that the two structs do not repeat
+        // one run of field lines.
+        stored_fields = format!(
+            "{}    pub id: u64,\n",
+            stored_fields
+                .strip_prefix("    pub id: u64,\n")
+                .unwrap_or(stored_fields)
+        ),
     )
 }
 
