@@ -15,7 +15,10 @@ use qlp_intent_spec::template::{as_pairs, render};
 use qlp_intent_spec::{Field, FieldKind, IntentSpec, words};
 use qlp_sdk::PluginError;
 
-use super::{RUSTFMT_MAX_WIDTH, RustResource, example_object, rust_ident, rust_string, tmpl};
+use super::{
+    RUSTFMT_CHAIN_WIDTH, RUSTFMT_MAX_WIDTH, RustResource, example_object, rust_ident, rust_string,
+    tmpl,
+};
 
 /// rustfmt's default width of a call's arguments kept on one line.
 const RUSTFMT_CALL_WIDTH: usize = 60;
@@ -512,7 +515,19 @@ pub(super) fn routes_rs(
         create_args.push_str(", key");
         replace_args.push_str(", &state.config.field_key");
     }
+    // The answer of `list`, as rustfmt lays the chain out.
+    let chain = format!("answers.collect::<Result<Vec<{model}>, ApiError>>().map(Json)");
+    let list_answer = if chain.len() <= RUSTFMT_CHAIN_WIDTH {
+        chain
+    } else {
+        format!(
+            "answers\n        \
+             .collect::<Result<Vec<{model}>, ApiError>>()\n        \
+             .map(Json)"
+        )
+    };
     values.extend([
+        ("list_answer", list_answer),
         ("protection_doc", routes_doc(resource, protection)),
         ("crate_imports", routes_imports(resource, protection)),
         (
@@ -622,9 +637,9 @@ fn routes_imports(resource: &RustResource<'_>, protection: &Protection) -> Strin
     }
     imports.push_str("use crate::validation::parse_object;\n");
     imports.push_str(if retention {
-        "use crate::{now_seconds, parse_id, AppState};\n"
+        "use crate::{find_record, now_seconds, parse_id, remove_record, store_replacement, AppState};\n"
     } else {
-        "use crate::{parse_id, AppState};\n"
+        "use crate::{find_record, parse_id, remove_record, store_replacement, AppState};\n"
     });
 
     imports
