@@ -107,7 +107,7 @@ fn a_warehouse_service_with_jwt_and_postgres_passes_its_tests() {
         "    pub sku: String,",
         "    pub quantity: i64,",
         "    pub bin_location: String,",
-        "quantity: check_integer(&mut problems, body, \"quantity\", true, true)",
+        "quantity: check_integer(problems, body, \"quantity\", true, true)",
     ] {
         assert!(models.contains(line), "models.rs has {line}:\n{models}");
     }

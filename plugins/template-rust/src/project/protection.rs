@@ -329,7 +329,7 @@ pub(super) fn record_structs(
         "\n/// One {singular} as the repository keeps it: {} encrypted (AES-256-GCM,\n\
          /// see `crypto.rs`), never in clear text.\n\
          #[derive(Debug, Clone, PartialEq)]\n\
-         pub struct {stored} {{\n{created}{stored_fields}}}\n\
+         pub struct {stored} {{\n{created}{stored_fields}    pub id: u64,\n}}\n\
          \n\
          /// One {singular} as the API returns it: decrypted{masked}.\n\
          #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n\
@@ -338,12 +338,9 @@ pub(super) fn record_structs(
         stored = resource.stored,
         // The id after the values, so that the two structs do not repeat
         // one run of field lines.
-        stored_fields = format!(
-            "{}    pub id: u64,\n",
-            stored_fields
-                .strip_prefix("    pub id: u64,\n")
-                .unwrap_or(stored_fields)
-        ),
+        stored_fields = stored_fields
+            .strip_prefix("    pub id: u64,\n")
+            .unwrap_or(stored_fields),
     )
 }
 
