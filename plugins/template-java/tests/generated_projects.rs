@@ -9,7 +9,7 @@
 //! - compiles the core with `javac -Xlint:all -Werror`, compiles its tests
 //!   against JUnit 5 and runs them with JUnit's console launcher;
 //! - compiles the Spring files, main and test, against the declarations of
-//!   the Spring API in `tests/data/spring-api/` (Maven Central, and so
+//!   the Spring API in `tests/data/spring-api-stand-in/` (Maven Central, and so
 //!   Spring itself, cannot be reached here): that checks every name they
 //!   use is declared and every type fits, though not Spring's behaviour,
 //!   which `mvn test` in the generated project checks;
@@ -222,14 +222,14 @@ fn generated_files_pass(files: Vec<File>) -> (Vec<File>, String) {
 }
 
 /// Compiles `Application.java` and the `web` package, main and test,
-/// against the Spring API declarations of `tests/data/spring-api/`.
+/// against the Spring API declarations of `tests/data/spring-api-stand-in/`.
 fn compile_spring_side(root: &Path, files: &[File], junit: &Path, out: [&Path; 4]) {
     let [main_out, test_out, stubs_out, web_out] = out;
-    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/spring-api");
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/spring-api-stand-in");
     let mut stubs: Vec<String> = Vec::new();
     let mut folders = vec![api];
     while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).expect("read spring-api") {
+        for entry in std::fs::read_dir(&folder).expect("read spring-api-stand-in") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 folders.push(path);
