@@ -85,17 +85,6 @@ qlp_sdk::export_agent!(TemplateJava);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use qlp_sdk::Severity;
-
-    fn finding(rule_id: &str, message: &str) -> Finding {
-        Finding {
-            rule_id: rule_id.into(),
-            severity: Severity::Medium,
-            message: message.into(),
-            path: None,
-            line: None,
-        }
-    }
 
     #[test]
     fn a_repair_rounds_compliance_findings_turn_the_protections_on() {
@@ -104,21 +93,7 @@ mod tests {
             &["Each card has a cardholder name, a card number and an expiry month"],
             &[],
         );
-        let findings = [
-            finding(
-                "compliance/no-audit-logging",
-                "[PCI DSS 10.2.1] the project changes data over HTTP …",
-            ),
-            finding(
-                "compliance/unencrypted-at-rest",
-                "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this \
-                 file encrypts, hashes or tokenises it …",
-            ),
-            finding(
-                "compliance/no-retention-policy",
-                "[PCI DSS 3.2.1] card number is stored …",
-            ),
-        ];
+        let findings = qlp_agent_testkit::card_compliance_findings();
         let first = generate_project(&intent).expect("generates");
         let repaired = generate_repaired(&intent, &findings).expect("generates");
         let main = repaired

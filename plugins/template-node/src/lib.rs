@@ -94,17 +94,6 @@ mod tests {
     }
 
     use qlp_agent_testkit::{has, intent, text};
-    use qlp_sdk::Severity;
-
-    fn finding(rule_id: &str, message: &str) -> Finding {
-        Finding {
-            rule_id: rule_id.into(),
-            severity: Severity::Medium,
-            message: message.into(),
-            path: None,
-            line: None,
-        }
-    }
 
     #[test]
     fn a_repair_round_applies_the_protection_its_compliance_findings_ask_for() {
@@ -113,21 +102,7 @@ mod tests {
             &[],
             &[],
         );
-        let findings = [
-            finding(
-                "compliance/no-audit-logging",
-                "[PCI DSS 10.2.1] the project changes data over HTTP but keeps no audit trail",
-            ),
-            finding(
-                "compliance/unencrypted-at-rest",
-                "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this file \
-                 encrypts, hashes or tokenises it",
-            ),
-            finding(
-                "compliance/no-retention-policy",
-                "[PCI DSS 3.2.1] card number is stored but no retention period is set",
-            ),
-        ];
+        let findings = qlp_agent_testkit::card_compliance_findings();
 
         let repaired = generate_repaired(&intent, &findings).expect("generates");
         for path in [

@@ -99,36 +99,12 @@ mod tests {
     const CARDS: &str = "A payments API for cards. Each card has a cardholder name, a card \
                          number and an expiry month.";
 
-    fn finding(rule_id: &str, message: &str) -> Finding {
-        Finding {
-            rule_id: rule_id.into(),
-            severity: qlp_sdk::Severity::Medium,
-            message: message.into(),
-            path: None,
-            line: None,
-        }
-    }
-
     #[test]
     fn compliance_findings_of_a_repair_round_turn_the_measures_on() {
         use qlp_agent_testkit::contract::snapshot;
         use qlp_agent_testkit::{has, text};
         let intent = qlp_agent_testkit::intent(CARDS, &["Routes require JWT authentication"], &[]);
-        let findings = [
-            finding(
-                "compliance/no-audit-logging",
-                "[PCI DSS 10.2.1] the project changes data over HTTP …",
-            ),
-            finding(
-                "compliance/unencrypted-at-rest",
-                "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this file \
-                 encrypts, hashes or tokenises it",
-            ),
-            finding(
-                "compliance/no-retention-policy",
-                "[PCI DSS 3.2.1] card number is stored …",
-            ),
-        ];
+        let findings = qlp_agent_testkit::card_compliance_findings();
         let repaired = generate_repaired(&intent, &findings).expect("generates");
         for path in [
             "src/crypto.rs",

@@ -20,7 +20,7 @@ pub use qlp_sdk as __sdk;
 use std::path::{Component, Path};
 use std::process::Command;
 
-use qlp_sdk::{File, Intent};
+use qlp_sdk::{File, Finding, Intent, Severity};
 
 /// An intent with the given description, requirements and named
 /// constraints, on the `standard` tier.
@@ -115,6 +115,35 @@ pub fn run(mut command: Command, hint: &str) -> String {
         "{program} {args:?} failed in {dir}:\n{report}"
     );
     report
+}
+
+/// The findings `qlp/compliance` gives a payments project that stores
+/// `Card.CardNumber` in clear text with no audit trail and no retention:
+/// what a repair round hands an agent when an operator enforces PCI DSS
+/// on an intent that never named it.
+pub fn card_compliance_findings() -> Vec<Finding> {
+    let finding = |rule_id: &str, message: &str| Finding {
+        rule_id: rule_id.into(),
+        severity: Severity::Medium,
+        message: message.into(),
+        path: None,
+        line: None,
+    };
+    vec![
+        finding(
+            "compliance/no-audit-logging",
+            "[PCI DSS 10.2.1] the project changes data over HTTP but keeps no audit trail",
+        ),
+        finding(
+            "compliance/unencrypted-at-rest",
+            "[PCI DSS 3.5.1] `Card.CardNumber` holds card number and nothing in this file \
+             encrypts, hashes or tokenises it",
+        ),
+        finding(
+            "compliance/no-retention-policy",
+            "[PCI DSS 3.2.1] card number is stored but no retention period is set",
+        ),
+    ]
 }
 
 #[cfg(test)]
