@@ -422,8 +422,8 @@ async fn insert_intent_row(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO intents (id, description, requirements, constraints, tier, kind, status,
-            tenant_id, submitted_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10)",
+            tenant_id, submitted_by, created_at, updated_at, trace_parent)
+         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10, $11)",
     )
     .bind(&intent.id)
     .bind(&intent.description)
@@ -435,6 +435,9 @@ async fn insert_intent_row(
     .bind(&actor.identity)
     .bind(now)
     .bind(now)
+    // The submitting request's trace, which the run continues (only while
+    // traces are exported).
+    .bind(crate::telemetry::current_traceparent())
     .execute(&mut *conn)
     .await?;
     audit::append(conn, actor, "intent.submit", &intent.id, "queued").await
@@ -890,13 +893,6 @@ impl Store {
         }
         let now = now();
         insert_intent_row(&mut tx, intent, actor, &now).await?;
-        if let Some(traceparent) = crate::telemetry::current_traceparent() {
-            sqlx::query("UPDATE intents SET trace_parent = $1 WHERE id = $2")
-                .bind(traceparent)
-                .bind(&intent.id)
-                .execute(&mut *tx)
-                .await?;
-        }
         if let Some(upload) = upload {
             insert_output(&mut tx, &intent.id, UPLOAD_KEY, upload).await?;
         }
