@@ -66,7 +66,7 @@ build_fixtures() {
 case "$command" in
     serve)
         deploy/setup.sh
-        cargo build --release -p qlp-host --bin qlp
+        cargo build --release -p qlp-cli --bin qlp
         build_plugins target/release/qlp
         exec target/release/qlp serve --plugin-dir target/plugins --trust target/dev-trust.toml "$@"
         ;;
@@ -84,7 +84,7 @@ case "$command" in
         # The second store held to the job tests the first passes (the
         # whole run only): every server of jobs:: on PostgreSQL. Selected
         # with --workspace, so that features resolve as above and nothing
-        # is built again (`-p qlp-host` would rebuild wasmtime).
+        # is built again (`-p qlp-cli` would rebuild wasmtime).
         if [ $# -eq 0 ]; then
             QLP_TEST_STORE=postgres QLP_EMBED_PLUGINS="$root/target/plugins" \
                 cargo test --workspace --test e2e -- jobs::
@@ -92,21 +92,21 @@ case "$command" in
         ;;
     release)
         deploy/setup.sh
-        cargo build --release -p qlp-host --bin qlp
+        cargo build --release -p qlp-cli --bin qlp
         build_plugins target/release/qlp
-        QLP_EMBED_PLUGINS="$root/target/plugins" cargo build --release -p qlp-host --bin qlp
+        QLP_EMBED_PLUGINS="$root/target/plugins" cargo build --release -p qlp-cli --bin qlp
         target/release/qlp --version
         ;;
     bench)
         deploy/setup.sh
-        cargo build --release -p qlp-host --bin qlp
+        cargo build --release -p qlp-cli --bin qlp
         build_plugins target/release/qlp
         build_fixtures target/release/qlp
         QLP_LOG="${QLP_LOG:-warn}" exec target/release/qlp bench "$@"
         ;;
     plugins)
         deploy/setup.sh
-        cargo build -p qlp-host --bin qlp
+        cargo build -p qlp-cli --bin qlp
         build_plugins target/debug/qlp
         build_fixtures target/debug/qlp
         ;;

@@ -229,7 +229,7 @@ if [ "$(python3 -c 'import importlib.metadata as m; print(m.version("actionlint-
 fi
 
 # 16. PostgreSQL's server programs for the store's second backend: the
-#     store's tests (host/src/store/tests.rs) and the replica test
+#     store's tests (host/server/src/store/tests.rs) and the replica test
 #     (tests/e2e/replicas.rs) start a throwaway cluster of their own with
 #     initdb and postgres (tests/e2e/postgres.rs); the package's own
 #     cluster and service are not used.

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use qlp_host::bundle::{CreateOptions, ImportOptions};
-use qlp_host::runtime::{Runtime, RuntimeOptions};
+use qlp_runtime::{Runtime, RuntimeOptions};
+use qlp_server::bundle::{CreateOptions, ImportOptions};
 
 use crate::support::{self, Server};
 
@@ -49,7 +49,7 @@ fn bundle() -> &'static Path {
 
 /// `qlp bundle create` of the first-party plugins and the shipped tiers.
 fn create(out: &Path, trust: &Path, key: &Path, precompile: bool) {
-    let tiers = support::workspace().join("host/tiers.toml");
+    let tiers = support::workspace().join("host/server/tiers.toml");
     create_from(out, &support::plugins(), &tiers, trust, key, precompile);
 }
 
@@ -268,7 +268,7 @@ fn create_refuses_an_unsigned_plugin() {
         "--plugin-dir",
         s(&plugins),
         "--tiers",
-        s(&support::workspace().join("host/tiers.toml")),
+        s(&support::workspace().join("host/server/tiers.toml")),
         "--trust",
         s(&support::trust()),
         "--sign-with",
@@ -419,7 +419,7 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
     let (plugins, tiers) = small_plugin_dir(dir.path());
     let bundle = |name: &str, engine: Option<RuntimeOptions>| {
         let out = dir.path().join(name);
-        qlp_host::bundle::create(&CreateOptions {
+        qlp_server::bundle::create(&CreateOptions {
             out: out.clone(),
             plugin_dirs: vec![plugins.clone()],
             tiers: tiers.clone(),
@@ -435,7 +435,7 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
     };
     let import = |bundle: &Path| {
         let data = tempfile::tempdir().expect("tempdir").keep();
-        let imported = qlp_host::bundle::import(
+        let imported = qlp_server::bundle::import(
             bundle,
             &ImportOptions {
                 data_dir: data.clone(),
@@ -468,7 +468,7 @@ fn precompiled_code_of_another_engine_is_skipped_and_recompiled() {
     let plugin = runtime.load(&component).expect("loads");
     assert_eq!(
         cwasm_files(&cache),
-        vec![cache.join(qlp_host::runtime::artifact_file_name(
+        vec![cache.join(qlp_runtime::artifact_file_name(
             &plugin.digest,
             runtime.engine_hash()
         ))]
@@ -493,7 +493,7 @@ fn a_bundle_not_signed_by_the_release_key_brings_packages_but_no_tiers_or_native
     let dir = tempfile::tempdir().expect("tempdir");
     let (plugins, tiers) = small_plugin_dir(dir.path());
     let out = dir.path().join("vendor.tar");
-    qlp_host::bundle::create(&CreateOptions {
+    qlp_server::bundle::create(&CreateOptions {
         out: out.clone(),
         plugin_dirs: vec![plugins.clone()],
         tiers,
@@ -512,9 +512,9 @@ fn a_bundle_not_signed_by_the_release_key_brings_packages_but_no_tiers_or_native
     std::fs::write(&vendor_trust, policy.replace("release = true\n", "")).expect("write");
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).expect("mkdir");
-    let (tiers_path, lock_path) = qlp_host::bundle::installed_tiers(&data);
+    let (tiers_path, lock_path) = qlp_server::bundle::installed_tiers(&data);
     std::fs::write(&tiers_path, "# the operator's own tiers\n").expect("write");
-    let imported = qlp_host::bundle::import(
+    let imported = qlp_server::bundle::import(
         &out,
         &ImportOptions {
             data_dir: data.clone(),

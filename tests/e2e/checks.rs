@@ -267,7 +267,7 @@ async fn bad_uploads_are_refused_with_their_codes_and_nothing_is_stored() {
             "POST /v1/checks?tier=starter HTTP/1.1\r\nHost: {address}\r\n\
              Authorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
             server.admin_key,
-            qlp_host::upload::MAX_ARCHIVE_BYTES + 1
+            qlp_server::upload::MAX_ARCHIVE_BYTES + 1
         );
         socket.write_all(head.as_bytes()).await.unwrap();
         socket.write_all(&[0u8; 1024]).await.unwrap();

@@ -1091,7 +1091,7 @@ async fn a_requests_planner_waits_for_a_call_slot_like_any_stage() {
     assert_eq!(response.headers()["retry-after"], "5");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "SERVER_BUSY", "{body}");
-    assert!(started.elapsed() >= qlp_host::pipeline::PLAN_WAIT);
+    assert!(started.elapsed() >= qlp_server::pipeline::PLAN_WAIT);
     // A submission that needs the planner (no tier given) waits the same,
     // and nothing is stored.
     let (status, body) = server

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use qlp_host::api::access::ROUTES;
+use qlp_server::api::access::ROUTES;
 use serde_json::Value;
 
 use crate::support::Server;

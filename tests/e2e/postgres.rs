@@ -5,7 +5,7 @@
 //! cluster and removes its directory when the test process ends, however
 //! it ends.
 //!
-//! Shared by the store's unit tests (`host/src/store/tests.rs` includes
+//! Shared by the store's unit tests (`host/server/src/store/tests.rs` includes
 //! this file) and the end-to-end tests.
 
 use std::path::{Path, PathBuf};

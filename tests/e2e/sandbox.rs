@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use qlp_host::runtime::{LoadError, Runtime};
+use qlp_runtime::{LoadError, Runtime};
 use serde_json::{Value, json};
 
 use crate::support::{Server, fixtures, plugins, stage};
@@ -345,7 +345,7 @@ fn a_table_of_a_million_elements_is_refused_before_it_runs() {
     }
     .parse_core_module(&mut module, wasmparser::Parser::new(0), &core)
     .unwrap();
-    let component = qlp_host::runtime::build::componentize(&module.finish()).unwrap();
+    let component = qlp_runtime::build::componentize(&module.finish()).unwrap();
 
     let (rt, _cache) = runtime();
     let err = rt.load(&component).unwrap_err().to_string();
@@ -358,7 +358,7 @@ fn a_table_of_a_million_elements_is_refused_before_it_runs() {
     wasm_encoder::reencode::RoundtripReencoder
         .parse_core_module(&mut module, wasmparser::Parser::new(0), &core)
         .unwrap();
-    let component = qlp_host::runtime::build::componentize(&module.finish()).unwrap();
+    let component = qlp_runtime::build::componentize(&module.finish()).unwrap();
     rt.load(&component).expect("the unchanged module loads");
 }
 
@@ -565,7 +565,7 @@ async fn http_reaches_only_allowed_hosts_with_the_hosts_own_host_header() {
 async fn http_requests_and_response_bytes_are_capped_per_call() {
     let (port, seen) = receiver();
     let data = tempfile::tempdir().unwrap();
-    let cap = qlp_host::runtime::http::MAX_REQUESTS_PER_CALL as usize;
+    let cap = qlp_runtime::http::MAX_REQUESTS_PER_CALL as usize;
     let mut urls = vec![format!("http://127.0.0.1:{port}/big")];
     urls.extend((1..=cap).map(|i| format!("http://127.0.0.1:{port}/small{i}")));
     let grant = format!(r#"http = ["127.0.0.1:{port}"]"#);

@@ -29,8 +29,9 @@ pub const INTENT_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
+        .ancestors()
+        .nth(2)
+        .expect("host/cli is two levels below the workspace")
         .to_owned()
 }
 

@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use qlp_host::api::access::{Access, ROUTES};
+use qlp_server::api::access::{Access, ROUTES};
 use serde_json::{Value, json};
 
 use crate::INVOICES;

@@ -1,5 +1,5 @@
 //! QLP delivery `qlp/webhook`: POSTs the artifact to an HTTP endpoint the
-//! operator runs, signed like QLP's event webhooks (`host/src/webhooks.rs`).
+//! operator runs, signed like QLP's event webhooks (`host/server/src/webhooks.rs`).
 //!
 //! The target's `destination` is the receiver's URL (`http://…` or
 //! `https://…`, at most [`MAX_URL_BYTES`], no spaces or control characters:
@@ -418,7 +418,7 @@ mod tests {
 
     #[test]
     fn the_signature_is_the_event_webhooks_one() {
-        // The vector of host/src/webhooks.rs's own test, its HMAC computed
+        // The vector of host/server/src/webhooks.rs's own test, its HMAC computed
         // independently (Python's hmac module).
         assert_eq!(
             sign(

@@ -1,0 +1,83 @@
+//! Host-side bindings generated from `wit/qlp-plugin.wit`, one module per
+//! world. The `agent` module also owns the shared `types` and `host`
+//! interfaces; the other worlds reuse them, so a `File` or a `Finding` is one
+//! Rust type whichever kind of plugin produced it.
+
+pub mod agent {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "agent",
+    });
+}
+
+pub mod analyzer {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "analyzer",
+        with: {
+            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+        },
+    });
+}
+
+pub mod validator {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "validator",
+        with: {
+            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+        },
+    });
+}
+
+pub mod exporter {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "exporter",
+        with: {
+            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+        },
+    });
+}
+
+pub mod delivery {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "delivery",
+        with: {
+            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+        },
+    });
+}
+
+pub mod planner {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "planner",
+        with: {
+            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+        },
+    });
+}
+
+pub use agent::qlp::plugin::host::LogLevel;
+pub use agent::qlp::plugin::types as wit;
+
+/// `qlp:llm/chat` (`wit/qlp-llm@0.1.0`), linked into agents beside their
+/// `qlp:plugin` world.
+pub mod llm {
+    wasmtime::component::bindgen!({
+        path: "../../wit/qlp-llm@0.1.0",
+        world: "imports",
+    });
+}

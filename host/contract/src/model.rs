@@ -1,0 +1,242 @@
+//! QLP's domain types: what the API returns, the store keeps and the
+//! pipeline passes around. They mirror the WIT contract's `types` interface;
+//! `qlp_contract::convert` is the one place that translates between the two, so a
+//! future contract version only changes that boundary.
+
+use serde::{Deserialize, Serialize};
+
+/// The user's request, as accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Intent {
+    pub id: String,
+    pub description: String,
+    pub requirements: Vec<String>,
+    /// `[name, value]` pairs, e.g. `["database", "PostgreSQL"]`.
+    #[schema(value_type = Vec<Vec<String>>)]
+    pub constraints: Vec<(String, String)>,
+    pub tier: String,
+    /// Whether agents generate the project or it was uploaded to be
+    /// checked.
+    #[serde(default)]
+    pub kind: IntentKind,
+}
+
+/// What an intent asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IntentKind {
+    /// Agents generate a project from the description.
+    #[default]
+    Generate,
+    /// An uploaded project is analysed, validated and gated as it is: no
+    /// agents, exporters or delivery (`POST /v1/checks`).
+    Check,
+}
+
+impl IntentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentKind::Generate => "generate",
+            IntentKind::Check => "check",
+        }
+    }
+
+    /// The stored name; anything unknown reads as `generate`.
+    pub fn parse(s: &str) -> Self {
+        if s == "check" {
+            IntentKind::Check
+        } else {
+            IntentKind::Generate
+        }
+    }
+}
+
+/// One file of a project. Content is bytes; the API serves it raw and the
+/// store keeps it as base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct File {
+    pub path: String,
+    #[serde(with = "base64_bytes")]
+    pub content: Vec<u8>,
+}
+
+/// Bytes as one base64 string in JSON, not an array of numbers.
+mod base64_bytes {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    Agent,
+    Analyzer,
+    Validator,
+    Exporter,
+    Delivery,
+    Planner,
+}
+
+impl PluginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Analyzer => "analyzer",
+            Self::Validator => "validator",
+            Self::Exporter => "exporter",
+            Self::Delivery => "delivery",
+            Self::Planner => "planner",
+        }
+    }
+}
+
+impl std::fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", content = "value", rename_all = "kebab-case")]
+pub enum Capability {
+    DirectoryRead,
+    DirectoryWrite,
+    Http(String),
+    Secret(String),
+}
+
+/// What a plugin's declared capabilities ask for, by kind: what the host
+/// may link into it and, with the operator's grant, give its calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Declared {
+    pub http: bool,
+    pub directory_read: bool,
+    pub directory_write: bool,
+}
+
+impl Declared {
+    pub fn of(capabilities: &[Capability]) -> Self {
+        capabilities.iter().fold(Self::default(), |d, c| match c {
+            Capability::Http(_) => Self { http: true, ..d },
+            Capability::DirectoryRead => Self {
+                directory_read: true,
+                ..d
+            },
+            Capability::DirectoryWrite => Self {
+                directory_write: true,
+                ..d
+            },
+            Capability::Secret(_) => d,
+        })
+    }
+
+    /// Whether it asks for a directory at all.
+    pub fn directory(&self) -> bool {
+        self.directory_read || self.directory_write
+    }
+}
+
+/// What a plugin says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    pub capabilities: Vec<Capability>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionMetrics {
+    pub name: String,
+    pub line: u32,
+    pub cyclomatic_complexity: u32,
+    pub documented: bool,
+}
+
+/// What an analyzer measured of one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    pub path: String,
+    pub language: String,
+    pub analyzer: String,
+    pub lines_of_code: u32,
+    pub comment_lines: u32,
+    pub blank_lines: u32,
+    pub functions: Vec<FunctionMetrics>,
+    pub imports: Vec<String>,
+    pub doc_coverage: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub score: u8,
+    pub summary: String,
+}
+
+/// A report together with the validator that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    pub validator: String,
+    pub report: Report,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artifact {
+    pub media_type: String,
+    pub file_name: String,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// What a planner concluded about an intent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// 0.0 (a static page) to 1.0.
+    pub complexity: f32,
+    pub recommended_tier: String,
+    pub justification: Vec<String>,
+    pub stack: Vec<String>,
+    pub constraints: Vec<(String, String)>,
+    pub compliance: Vec<String>,
+    pub estimated_files: u32,
+    pub estimated_stages: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub location: String,
+    pub details: Vec<(String, String)>,
+}
