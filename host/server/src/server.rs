@@ -242,6 +242,24 @@ fn parse_lease(text: &str) -> Result<humantime::Duration, String> {
 }
 
 impl ServeOptions {
+    /// What `qlp serve ARGS` would run with: the flags' defaults with
+    /// `args` over them, for what builds a server in its own process (`qlp
+    /// bench`, in-process tests) without repeating every default.
+    pub fn from_args<I, T>(args: I) -> anyhow::Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        #[derive(clap::Parser)]
+        struct Serve {
+            #[command(flatten)]
+            options: ServeOptions,
+        }
+        let args = std::iter::once(std::ffi::OsString::from("serve"))
+            .chain(args.into_iter().map(Into::into));
+        Ok(<Serve as clap::Parser>::try_parse_from(args)?.options)
+    }
+
     /// The retention the flags set.
     pub fn retention(&self) -> Retention {
         Retention {
