@@ -1,8 +1,8 @@
 //! The QLP plugin SDK.
 //!
 //! A plugin is a WebAssembly component targeting one world of the
-//! `qlp:plugin` WIT package (`wit/qlp-plugin.wit`). With this crate its author
-//! writes one trait impl and one macro call:
+//! `qlp:plugin` WIT package (`wit/qlp-plugin@0.1.0/`). With this crate its
+//! author writes one trait impl and one macro call:
 //!
 //! ```ignore
 //! use qlp_sdk::validator::{Validator, CapsuleView, Report};
@@ -58,7 +58,7 @@ pub mod bindings {
     /// interfaces that the other worlds reuse.
     pub mod agent {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/qlp-plugin@0.1.0",
             world: "agent",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,
@@ -70,7 +70,7 @@ pub mod bindings {
     /// The `analyzer` world.
     pub mod analyzer {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/qlp-plugin@0.1.0",
             world: "analyzer",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,
@@ -87,7 +87,7 @@ pub mod bindings {
     /// The `validator` world.
     pub mod validator {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/qlp-plugin@0.1.0",
             world: "validator",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,
@@ -104,7 +104,7 @@ pub mod bindings {
     /// The `exporter` world.
     pub mod exporter {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/qlp-plugin@0.1.0",
             world: "exporter",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,
@@ -121,7 +121,7 @@ pub mod bindings {
     /// The `delivery` world.
     pub mod delivery {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/qlp-plugin@0.1.0",
             world: "delivery",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,
@@ -138,7 +138,7 @@ pub mod bindings {
     /// The `planner` world.
     pub mod planner {
         wit_bindgen::generate!({
-            path: "../wit",
+            path: "../wit/qlp-plugin@0.1.0",
             world: "planner",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,

@@ -1,18 +1,18 @@
-//! Host-side bindings generated from `wit/qlp-plugin.wit`, one module per
-//! world. The `agent` module also owns the shared `types` and `host`
+//! Host-side bindings generated from `wit/qlp-plugin@0.1.0/`, one module
+//! per world. The `agent` module also owns the shared `types` and `host`
 //! interfaces; the other worlds reuse them, so a `File` or a `Finding` is one
 //! Rust type whichever kind of plugin produced it.
 
 pub mod agent {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/qlp-plugin@0.1.0",
         world: "agent",
     });
 }
 
 pub mod analyzer {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/qlp-plugin@0.1.0",
         world: "analyzer",
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
@@ -24,7 +24,7 @@ pub mod analyzer {
 
 pub mod validator {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/qlp-plugin@0.1.0",
         world: "validator",
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
@@ -36,7 +36,7 @@ pub mod validator {
 
 pub mod exporter {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/qlp-plugin@0.1.0",
         world: "exporter",
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
@@ -48,7 +48,7 @@ pub mod exporter {
 
 pub mod delivery {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/qlp-plugin@0.1.0",
         world: "delivery",
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
@@ -60,7 +60,7 @@ pub mod delivery {
 
 pub mod planner {
     wasmtime::component::bindgen!({
-        path: "../../wit",
+        path: "../../wit/qlp-plugin@0.1.0",
         world: "planner",
         with: {
             "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
