@@ -27,6 +27,8 @@ pub mod metrics;
 pub mod net;
 pub mod tls;
 mod wasi;
+#[macro_use]
+mod worlds;
 
 pub use qlp_contract::text::mask;
 pub use qlp_contract::{bindings, convert, model};
@@ -234,26 +236,13 @@ impl Default for RuntimeOptions {
     }
 }
 
-enum Pre {
-    Agent(agent::AgentPre<State>),
-    Analyzer(analyzer::AnalyzerPre<State>),
-    Validator(validator::ValidatorPre<State>),
-    Exporter(exporter::ExporterPre<State>),
-    Delivery(delivery::DeliveryPre<State>),
-    Planner(planner::PlannerPre<State>),
-}
-
-impl Pre {
-    fn kind(&self) -> PluginKind {
-        match self {
-            Pre::Agent(_) => PluginKind::Agent,
-            Pre::Analyzer(_) => PluginKind::Analyzer,
-            Pre::Validator(_) => PluginKind::Validator,
-            Pre::Exporter(_) => PluginKind::Exporter,
-            Pre::Delivery(_) => PluginKind::Delivery,
-            Pre::Planner(_) => PluginKind::Planner,
-        }
-    }
+worlds! {
+    Agent: agent::Agent, AgentPre, "generate";
+    Analyzer: analyzer::Analyzer, AnalyzerPre, "analyze";
+    Validator: validator::Validator, ValidatorPre, "validate";
+    Exporter: exporter::Exporter, ExporterPre, "export";
+    Delivery: delivery::Delivery, DeliveryPre, "deliver";
+    Planner: planner::Planner, PlannerPre, "plan";
 }
 
 /// A plugin ready to be called.
@@ -280,13 +269,13 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-struct Linkers {
-    agent: Linker<State>,
-    analyzer: Linker<State>,
-    validator: Linker<State>,
-    exporter: Linker<State>,
-    delivery: Linker<State>,
-    planner: Linker<State>,
+/// Imports a world has beyond its own package's: agents may call the
+/// language model (`qlp:llm`), granted per plugin.
+fn link_extra(kind: PluginKind, linker: &mut Linker<State>) -> wasmtime::Result<()> {
+    if kind == PluginKind::Agent {
+        bindings::llm::qlp::llm::chat::add_to_linker::<State, HasSelf<State>>(linker, |s| s)?;
+    }
+    Ok(())
 }
 
 /// Options of a call beyond its limits.
@@ -418,48 +407,7 @@ impl Runtime {
                 Engine::new(&engine_config(false, &options)).map_err(|e| anyhow::anyhow!("{e}"))?
             }
         };
-        let linkers = Linkers {
-            agent: {
-                let mut l = Linker::new(&engine);
-                agent::Agent::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
-                bindings::llm::qlp::llm::chat::add_to_linker::<State, HasSelf<State>>(
-                    &mut l,
-                    |s| s,
-                )?;
-                wasi::add_to_linker(&mut l)?;
-                l
-            },
-            analyzer: {
-                let mut l = Linker::new(&engine);
-                analyzer::Analyzer::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
-                wasi::add_to_linker(&mut l)?;
-                l
-            },
-            validator: {
-                let mut l = Linker::new(&engine);
-                validator::Validator::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
-                wasi::add_to_linker(&mut l)?;
-                l
-            },
-            exporter: {
-                let mut l = Linker::new(&engine);
-                exporter::Exporter::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
-                wasi::add_to_linker(&mut l)?;
-                l
-            },
-            delivery: {
-                let mut l = Linker::new(&engine);
-                delivery::Delivery::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
-                wasi::add_to_linker(&mut l)?;
-                l
-            },
-            planner: {
-                let mut l = Linker::new(&engine);
-                planner::Planner::add_to_linker::<State, HasSelf<State>>(&mut l, |s| s)?;
-                wasi::add_to_linker(&mut l)?;
-                l
-            },
-        };
+        let linkers = Linkers::new(&engine)?;
         let stop_ticker = Arc::new(AtomicBool::new(false));
         {
             let engine = engine.clone();
@@ -515,62 +463,7 @@ impl Runtime {
             kind,
             reason: format!("{e:#}"),
         };
-        let pre = match kind {
-            PluginKind::Agent => Pre::Agent(
-                agent::AgentPre::new(
-                    self.linkers
-                        .agent
-                        .instantiate_pre(&component)
-                        .map_err(link_err)?,
-                )
-                .map_err(link_err)?,
-            ),
-            PluginKind::Analyzer => Pre::Analyzer(
-                analyzer::AnalyzerPre::new(
-                    self.linkers
-                        .analyzer
-                        .instantiate_pre(&component)
-                        .map_err(link_err)?,
-                )
-                .map_err(link_err)?,
-            ),
-            PluginKind::Validator => Pre::Validator(
-                validator::ValidatorPre::new(
-                    self.linkers
-                        .validator
-                        .instantiate_pre(&component)
-                        .map_err(link_err)?,
-                )
-                .map_err(link_err)?,
-            ),
-            PluginKind::Exporter => Pre::Exporter(
-                exporter::ExporterPre::new(
-                    self.linkers
-                        .exporter
-                        .instantiate_pre(&component)
-                        .map_err(link_err)?,
-                )
-                .map_err(link_err)?,
-            ),
-            PluginKind::Delivery => Pre::Delivery(
-                delivery::DeliveryPre::new(
-                    self.linkers
-                        .delivery
-                        .instantiate_pre(&component)
-                        .map_err(link_err)?,
-                )
-                .map_err(link_err)?,
-            ),
-            PluginKind::Planner => Pre::Planner(
-                planner::PlannerPre::new(
-                    self.linkers
-                        .planner
-                        .instantiate_pre(&component)
-                        .map_err(link_err)?,
-                )
-                .map_err(link_err)?,
-            ),
-        };
+        let pre = self.linkers.pre(kind, &component).map_err(link_err)?;
         let mut plugin = Plugin {
             info: PluginInfo {
                 name: String::new(),
@@ -652,18 +545,11 @@ impl Runtime {
         if !has("describe") {
             return Err(LoadError::UnknownWorld);
         }
-        [
-            ("generate", PluginKind::Agent),
-            ("analyze", PluginKind::Analyzer),
-            ("validate", PluginKind::Validator),
-            ("export", PluginKind::Exporter),
-            ("deliver", PluginKind::Delivery),
-            ("plan", PluginKind::Planner),
-        ]
-        .into_iter()
-        .find(|(name, _)| has(name))
-        .map(|(_, kind)| kind)
-        .ok_or(LoadError::UnknownWorld)
+        WORLD_EXPORTS
+            .into_iter()
+            .find(|(name, _)| has(name))
+            .map(|(_, kind)| kind)
+            .ok_or(LoadError::UnknownWorld)
     }
 
     /// Runs `f` in a fresh store under `limits`, classifying any failure.
@@ -824,20 +710,9 @@ impl Runtime {
     }
 
     fn describe(&self, plugin: &Plugin, limits: CallLimits) -> Result<PluginInfo, CallError> {
-        let (r, _) = self.call(
-            plugin,
-            limits,
-            CallContext::default(),
-            0,
-            |store| match &plugin.pre {
-                Pre::Agent(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-                Pre::Analyzer(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-                Pre::Validator(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-                Pre::Exporter(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-                Pre::Delivery(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-                Pre::Planner(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),
-            },
-        );
+        let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
+            plugin.pre.describe(store)
+        });
         let info: PluginInfo = r?.into();
         if info.name.is_empty() || info.name.len() > 128 || info.name.chars().any(char::is_control)
         {
