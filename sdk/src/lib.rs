@@ -67,90 +67,50 @@ pub mod bindings {
         });
     }
 
-    /// The `analyzer` world.
-    pub mod analyzer {
-        wit_bindgen::generate!({
-            path: "../wit/qlp-plugin@0.1.0",
-            world: "analyzer",
-            runtime_path: "::qlp_sdk::__rt",
-            pub_export_macro: true,
-            export_macro_name: "export_analyzer",
-            default_bindings_module: "::qlp_sdk::bindings::analyzer",
-            with: {
-                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
-                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
-                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
-            },
-        });
+    /// A world that reuses the `agent` world's `types`, `host` and `http`
+    /// interfaces, so a `File` or a `Finding` is one Rust type in every
+    /// world.
+    macro_rules! world {
+        ($(#[$doc:meta])* $module:ident, $world:literal, $export_macro:literal, $bindings:literal) => {
+            $(#[$doc])*
+            pub mod $module {
+                wit_bindgen::generate!({
+                    path: "../wit/qlp-plugin@0.1.0",
+                    world: $world,
+                    runtime_path: "::qlp_sdk::__rt",
+                    pub_export_macro: true,
+                    export_macro_name: $export_macro,
+                    default_bindings_module: $bindings,
+                    with: {
+                        "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
+                        "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
+                        "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
+                    },
+                });
+            }
+        };
     }
 
-    /// The `validator` world.
-    pub mod validator {
-        wit_bindgen::generate!({
-            path: "../wit/qlp-plugin@0.1.0",
-            world: "validator",
-            runtime_path: "::qlp_sdk::__rt",
-            pub_export_macro: true,
-            export_macro_name: "export_validator",
-            default_bindings_module: "::qlp_sdk::bindings::validator",
-            with: {
-                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
-                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
-                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
-            },
-        });
-    }
-
-    /// The `exporter` world.
-    pub mod exporter {
-        wit_bindgen::generate!({
-            path: "../wit/qlp-plugin@0.1.0",
-            world: "exporter",
-            runtime_path: "::qlp_sdk::__rt",
-            pub_export_macro: true,
-            export_macro_name: "export_exporter",
-            default_bindings_module: "::qlp_sdk::bindings::exporter",
-            with: {
-                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
-                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
-                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
-            },
-        });
-    }
-
-    /// The `delivery` world.
-    pub mod delivery {
-        wit_bindgen::generate!({
-            path: "../wit/qlp-plugin@0.1.0",
-            world: "delivery",
-            runtime_path: "::qlp_sdk::__rt",
-            pub_export_macro: true,
-            export_macro_name: "export_delivery",
-            default_bindings_module: "::qlp_sdk::bindings::delivery",
-            with: {
-                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
-                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
-                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
-            },
-        });
-    }
-
-    /// The `planner` world.
-    pub mod planner {
-        wit_bindgen::generate!({
-            path: "../wit/qlp-plugin@0.1.0",
-            world: "planner",
-            runtime_path: "::qlp_sdk::__rt",
-            pub_export_macro: true,
-            export_macro_name: "export_planner",
-            default_bindings_module: "::qlp_sdk::bindings::planner",
-            with: {
-                "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
-                "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
-                "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
-            },
-        });
-    }
+    world!(
+        /// The `analyzer` world.
+        analyzer, "analyzer", "export_analyzer", "::qlp_sdk::bindings::analyzer"
+    );
+    world!(
+        /// The `validator` world.
+        validator, "validator", "export_validator", "::qlp_sdk::bindings::validator"
+    );
+    world!(
+        /// The `exporter` world.
+        exporter, "exporter", "export_exporter", "::qlp_sdk::bindings::exporter"
+    );
+    world!(
+        /// The `delivery` world.
+        delivery, "delivery", "export_delivery", "::qlp_sdk::bindings::delivery"
+    );
+    world!(
+        /// The `planner` world.
+        planner, "planner", "export_planner", "::qlp_sdk::bindings::planner"
+    );
 }
 
 pub use bindings::agent::export_agent;

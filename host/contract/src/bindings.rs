@@ -10,65 +10,28 @@ pub mod agent {
     });
 }
 
-pub mod analyzer {
-    wasmtime::component::bindgen!({
-        path: "../../wit/qlp-plugin@0.1.0",
-        world: "analyzer",
-        with: {
-            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
-            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
-            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
-        },
-    });
+/// A world that reuses the `agent` module's shared interfaces.
+macro_rules! world {
+    ($module:ident, $world:literal) => {
+        pub mod $module {
+            wasmtime::component::bindgen!({
+                path: "../../wit/qlp-plugin@0.1.0",
+                world: $world,
+                with: {
+                    "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
+                    "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
+                    "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
+                },
+            });
+        }
+    };
 }
 
-pub mod validator {
-    wasmtime::component::bindgen!({
-        path: "../../wit/qlp-plugin@0.1.0",
-        world: "validator",
-        with: {
-            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
-            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
-            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
-        },
-    });
-}
-
-pub mod exporter {
-    wasmtime::component::bindgen!({
-        path: "../../wit/qlp-plugin@0.1.0",
-        world: "exporter",
-        with: {
-            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
-            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
-            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
-        },
-    });
-}
-
-pub mod delivery {
-    wasmtime::component::bindgen!({
-        path: "../../wit/qlp-plugin@0.1.0",
-        world: "delivery",
-        with: {
-            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
-            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
-            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
-        },
-    });
-}
-
-pub mod planner {
-    wasmtime::component::bindgen!({
-        path: "../../wit/qlp-plugin@0.1.0",
-        world: "planner",
-        with: {
-            "qlp:plugin/types@0.1.0": super::agent::qlp::plugin::types,
-            "qlp:plugin/host@0.1.0": super::agent::qlp::plugin::host,
-            "qlp:plugin/http@0.1.0": super::agent::qlp::plugin::http,
-        },
-    });
-}
+world!(analyzer, "analyzer");
+world!(validator, "validator");
+world!(exporter, "exporter");
+world!(delivery, "delivery");
+world!(planner, "planner");
 
 pub use agent::qlp::plugin::host::LogLevel;
 pub use agent::qlp::plugin::types as wit;
