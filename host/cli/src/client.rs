@@ -5,7 +5,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use serde_json::{Value, json};
+use qlp_server::api::types::{
+    Accepted, CapsuleView, ErrorBody, IntentView, KeyCreated, KeyList, NewKey, NewTenant,
+    PackageDetail, PackageList, PackageVersion, PackageVersions, PluginList, PublishBody,
+    SubmitIntent, TenantCreated, TenantList, TierList, YankState,
+};
+use qlp_server::policy::TenantPolicy;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// How often `--wait` polls the intent.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -55,16 +63,13 @@ impl Client {
             return Ok(resp);
         }
         let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        bail!(
-            "{} {}: {}",
-            status.as_u16(),
-            body["code"].as_str().unwrap_or("ERROR"),
-            body["message"].as_str().unwrap_or("(no message)")
-        )
+        match resp.json::<ErrorBody>().await {
+            Ok(body) => bail!("{} {}: {}", status.as_u16(), body.code, body.message),
+            Err(_) => bail!("{} ERROR: (no message)", status.as_u16()),
+        }
     }
 
-    async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
+    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let resp = self
             .http
             .get(format!("{}{path}", self.base))
@@ -76,10 +81,12 @@ impl Client {
 
     /// Submits an intent; returns its id.
     pub async fn submit(&self, description: &str, tier: Option<&str>) -> anyhow::Result<String> {
-        let mut body = json!({ "description": description });
-        if let Some(tier) = tier {
-            body["tier"] = json!(tier);
-        }
+        let body = SubmitIntent {
+            description: description.to_owned(),
+            requirements: None,
+            constraints: None,
+            tier: tier.map(str::to_owned),
+        };
         let resp = self
             .http
             .post(format!("{}/v1/intents", self.base))
@@ -87,18 +94,15 @@ impl Client {
             .send()
             .await
             .with_context(|| format!("cannot reach {}", self.base))?;
-        let v: Value = Self::check(resp).await?.json().await?;
-        Ok(v["id"]
-            .as_str()
-            .context("the server returned no id")?
-            .to_owned())
+        let accepted: Accepted = Self::check(resp).await?.json().await?;
+        Ok(accepted.id)
     }
 
     /// Follows the intent's event stream until it finishes or waits for
     /// approval, showing its progress on stderr, and returns the intent.
     /// A dropped stream is reopened; the server replays it from the start
     /// and events already shown are skipped.
-    pub async fn wait(&self, id: &str, timeout: Duration) -> anyhow::Result<Value> {
+    pub async fn wait(&self, id: &str, timeout: Duration) -> anyhow::Result<IntentView> {
         let expected = self.expected_calls(id).await;
         let mut progress = Progress::new(expected);
         let follow = async {
@@ -150,23 +154,23 @@ impl Client {
     /// About how many stage records a run of the intent makes, from its
     /// tier's graph: the bar's length. `None` when the tier is unknown.
     async fn expected_calls(&self, id: &str) -> Option<u64> {
-        let intent = self.get_json(&format!("/v1/intents/{id}")).await.ok()?;
-        let tiers = self.get_json("/v1/tiers").await.ok()?;
-        let tier = tiers["tiers"]
-            .as_array()?
+        let intent: IntentView = self.get_json(&format!("/v1/intents/{id}")).await.ok()?;
+        let tiers: TierList = self.get_json("/v1/tiers").await.ok()?;
+        let tier = tiers
+            .tiers
             .iter()
-            .find(|t| t["name"] == intent["tier"])?;
-        let plugins: u64 = tier["stages"]
-            .as_array()?
+            .find(|t| t.name == intent.record.intent.tier)?;
+        let plugins: u64 = tier
+            .stages
             .iter()
             .map(|s| s["plugins"].as_array().map_or(0, |p| p.len() as u64))
             .sum();
-        let planner = u64::from(tiers["planner"].is_string());
-        let delivery = u64::from(tier["delivery"].is_string());
+        let planner = u64::from(tiers.planner.is_some());
+        let delivery = u64::from(tier.delivery.is_some());
         // Plugins of the graph, the gate, the exporter, delivery.
         Some(planner + plugins + 2 + delivery)
     }
-    pub async fn capsule(&self, id: &str) -> anyhow::Result<Value> {
+    pub async fn capsule(&self, id: &str) -> anyhow::Result<CapsuleView> {
         self.get_json(&format!("/v1/capsules/{id}")).await
     }
 
@@ -191,11 +195,8 @@ impl Client {
             .send()
             .await
             .with_context(|| format!("cannot reach {}", self.base))?;
-        let v: Value = Self::check(resp).await?.json().await?;
-        Ok(v["id"]
-            .as_str()
-            .context("the server returned no id")?
-            .to_owned())
+        let accepted: Accepted = Self::check(resp).await?.json().await?;
+        Ok(accepted.id)
     }
 
     /// The capsule's validation reports as a SARIF log.
@@ -215,18 +216,18 @@ impl Client {
         Ok(bytes.len() as u64)
     }
 
-    pub async fn plugins(&self) -> anyhow::Result<Value> {
+    pub async fn plugins(&self) -> anyhow::Result<PluginList> {
         self.get_json("/v1/plugins").await
     }
 
     // --- Tenants and API keys (admin) --------------------------------------
 
-    async fn send_json(
+    async fn send_json<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&Value>,
-    ) -> anyhow::Result<Option<Value>> {
+        body: Option<&(impl Serialize + Sync)>,
+    ) -> anyhow::Result<Option<T>> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(body) = body {
             request = request.json(body);
@@ -242,20 +243,25 @@ impl Client {
         Ok(Some(resp.json().await?))
     }
 
-    pub async fn create_tenant(&self, id: &str) -> anyhow::Result<Value> {
-        let body = json!({ "id": id });
+    pub async fn create_tenant(&self, id: &str) -> anyhow::Result<TenantCreated> {
+        let body = NewTenant { id: id.to_owned() };
         let answer = self
             .send_json(reqwest::Method::POST, "/v1/tenants", Some(&body))
             .await?;
         answer.context("the server answered nothing")
     }
 
-    pub async fn tenants(&self) -> anyhow::Result<Value> {
+    pub async fn tenants(&self) -> anyhow::Result<TenantList> {
         self.get_json("/v1/tenants").await
     }
 
     /// A tenant's policy; with `set`, replaces it first.
-    pub async fn tenant_policy(&self, tenant: &str, set: Option<&Value>) -> anyhow::Result<Value> {
+    /// `set` is sent as given: the server says what in it is wrong.
+    pub async fn tenant_policy(
+        &self,
+        tenant: &str,
+        set: Option<&Value>,
+    ) -> anyhow::Result<TenantPolicy> {
         let path = format!("/v1/tenants/{tenant}/policy");
         match set {
             None => self.get_json(&path).await,
@@ -273,18 +279,20 @@ impl Client {
         name: &str,
         roles: &[String],
         expires_in: Option<&str>,
-    ) -> anyhow::Result<Value> {
-        let mut body = json!({ "tenant": tenant, "name": name, "roles": roles });
-        if let Some(e) = expires_in {
-            body["expires_in"] = json!(e);
-        }
+    ) -> anyhow::Result<KeyCreated> {
+        let body = NewKey {
+            tenant: tenant.to_owned(),
+            name: name.to_owned(),
+            roles: roles.to_vec(),
+            expires_in: expires_in.map(str::to_owned),
+        };
         let answer = self
             .send_json(reqwest::Method::POST, "/v1/keys", Some(&body))
             .await?;
         answer.context("the server answered nothing")
     }
 
-    pub async fn keys(&self, tenant: Option<&str>) -> anyhow::Result<Value> {
+    pub async fn keys(&self, tenant: Option<&str>) -> anyhow::Result<KeyList> {
         match tenant {
             Some(t) => self.get_json(&format!("/v1/keys?tenant={t}")).await,
             None => self.get_json("/v1/keys").await,
@@ -292,8 +300,12 @@ impl Client {
     }
 
     pub async fn revoke_key(&self, id: &str) -> anyhow::Result<()> {
-        self.send_json(reqwest::Method::DELETE, &format!("/v1/keys/{id}"), None)
-            .await?;
+        self.send_json::<Value>(
+            reqwest::Method::DELETE,
+            &format!("/v1/keys/{id}"),
+            None::<&()>,
+        )
+        .await?;
         Ok(())
     }
 
@@ -305,15 +317,13 @@ impl Client {
         &self,
         package: &crate::oci::Package,
         token: &str,
-    ) -> anyhow::Result<(Value, bool)> {
+    ) -> anyhow::Result<(PackageVersion, bool)> {
         use base64::Engine;
-        let manifest: Value = serde_json::from_slice(&package.manifest)?;
-        let signatures: Value = serde_json::from_slice(&package.signatures)?;
-        let body = json!({
-            "component": base64::engine::general_purpose::STANDARD.encode(&package.component),
-            "manifest": manifest,
-            "signatures": signatures,
-        });
+        let body = PublishBody {
+            component: base64::engine::general_purpose::STANDARD.encode(&package.component),
+            manifest: serde_json::from_slice(&package.manifest)?,
+            signatures: serde_json::from_slice(&package.signatures)?,
+        };
         let resp = self
             .http
             .post(format!("{}/v1/registry/packages", self.base))
@@ -333,7 +343,7 @@ impl Client {
         &self,
         kind: Option<&str>,
         query: Option<&str>,
-    ) -> anyhow::Result<Value> {
+    ) -> anyhow::Result<PackageList> {
         let mut url = reqwest::Url::parse(&format!("{}/v1/registry/packages", self.base))?;
         if let Some(kind) = kind {
             url.query_pairs_mut().append_pair("kind", kind);
@@ -351,13 +361,17 @@ impl Client {
     }
 
     /// Every version of `name`.
-    pub async fn versions(&self, name: &str) -> anyhow::Result<Value> {
+    pub async fn versions(&self, name: &str) -> anyhow::Result<PackageVersions> {
         self.get_json(&format!("/v1/registry/packages/{name}"))
             .await
     }
 
     /// `name@version`'s manifest, signatures and component.
-    pub async fn fetch(&self, name: &str, version: &str) -> anyhow::Result<(Value, Vec<u8>)> {
+    pub async fn fetch(
+        &self,
+        name: &str,
+        version: &str,
+    ) -> anyhow::Result<(PackageDetail, Vec<u8>)> {
         let meta = self
             .get_json(&format!("/v1/registry/packages/{name}/{version}"))
             .await?;
@@ -381,7 +395,7 @@ impl Client {
         version: &str,
         undo: bool,
         token: &str,
-    ) -> anyhow::Result<Value> {
+    ) -> anyhow::Result<YankState> {
         let action = if undo { "unyank" } else { "yank" };
         let resp = self
             .http

@@ -15,7 +15,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use qlp_server::api::AppState;
+use qlp_server::api::types::{CapsuleView, IntentView, PluginList, TierList};
 use qlp_server::pipeline::{LEASE, Pipeline};
+use qlp_server::store::IntentStatus;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -319,6 +321,43 @@ async fn a_fixture_agent_repairs_in_a_second_round_what_the_gate_failed_in_the_f
         .await;
     assert_eq!(status, StatusCode::OK, "{file:#}");
     assert_eq!(file["manifest"]["gate"]["iteration"], 1, "{file:#}");
+
+    // What the server answers reads back into the API's shared types, as
+    // the `qlp` client reads it.
+    let view: IntentView = serde_json::from_value(intent.clone()).unwrap();
+    assert_eq!(view.record.status, IntentStatus::Completed);
+    assert_eq!(
+        view.stages.len(),
+        intent["stages"].as_array().unwrap().len()
+    );
+    let capsule: CapsuleView = serde_json::from_value(file).unwrap();
+    assert!(capsule.capsule.gate_passed);
+    for path in ["/v1/plugins", "/v1/tiers"] {
+        let (status, body) = server
+            .send("GET", path, Some(&server.admin_key), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body:#}");
+        let names: Vec<String> = match path {
+            "/v1/plugins" => serde_json::from_value::<PluginList>(body)
+                .unwrap()
+                .plugins
+                .into_iter()
+                .map(|p| p.name)
+                .collect(),
+            _ => serde_json::from_value::<TierList>(body)
+                .unwrap()
+                .tiers
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
+        };
+        let expected = if path == "/v1/plugins" {
+            "fixture/repairing-agent"
+        } else {
+            "repairing"
+        };
+        assert!(names.iter().any(|n| n == expected), "{path}: {names:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,8 +1,6 @@
 //! `qlp api-key`: a server's API keys.
 
-use anyhow::Context;
 use qlp_cli::client::Client;
-use serde_json::Value;
 
 use crate::ApiKeyCommand;
 
@@ -19,35 +17,27 @@ pub async fn run(command: ApiKeyCommand) -> anyhow::Result<()> {
             let key = Client::new(&server)
                 .create_key(&tenant, &name, &roles, expires_in.as_deref())
                 .await?;
-            println!(
-                "{}",
-                key["key"].as_str().context("the server returned no key")?
-            );
+            println!("{}", key.key);
             eprintln!(
                 "key {} of tenant `{tenant}` created; it is shown only once, the server keeps only its digest",
-                key["id"].as_str().unwrap_or("?")
+                key.record.id
             );
             Ok(())
         }
         ApiKeyCommand::List { tenant, server } => {
             let keys = Client::new(&server).keys(tenant.as_deref()).await?;
-            for k in keys["keys"].as_array().into_iter().flatten() {
-                let roles: Vec<&str> = k["roles"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let state = if k["revoked_at"].is_string() {
+            for k in keys.keys {
+                let roles: Vec<&str> = k.roles.iter().map(|r| r.as_str()).collect();
+                let state = if k.revoked_at.is_some() {
                     "revoked"
                 } else {
                     "active"
                 };
                 println!(
                     "{}\t{}\t{}\t{}\t{state}",
-                    k["id"].as_str().unwrap_or("?"),
-                    k["tenant"].as_str().unwrap_or("?"),
-                    k["name"].as_str().unwrap_or(""),
+                    k.id,
+                    k.tenant,
+                    k.name,
                     roles.join(","),
                 );
             }

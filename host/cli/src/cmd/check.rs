@@ -50,17 +50,19 @@ async fn check_command(
     let id = client.submit_check(archive, tier, &name).await?;
     eprintln!("check {id}");
     let intent = client.wait(&id, Duration::from_secs(timeout)).await?;
-    let status = intent["status"].as_str().unwrap_or("unknown");
+    let status = intent.record.status.as_str();
     if status != "completed" && status != "gate_failed" {
         anyhow::bail!(
             "check {id} {status}: {}",
-            intent["error"]["message"]
-                .as_str()
-                .unwrap_or("(no message)")
+            intent
+                .record
+                .error
+                .as_ref()
+                .map_or("(no message)", |e| e.message.as_str())
         );
     }
-    let capsule = client.capsule(&id).await?;
-    for validation in capsule["validations"].as_array().into_iter().flatten() {
+    let capsule = client.capsule(&id).await?.capsule;
+    for validation in capsule.validations.as_array().into_iter().flatten() {
         let report = &validation["report"];
         println!(
             "{}: score {}, {}",
@@ -82,14 +84,14 @@ async fn check_command(
             );
         }
     }
-    let passed = capsule["gate_passed"] == true;
+    let passed = capsule.gate_passed;
     println!(
         "quality score {}: gate {}",
-        capsule["quality_score"],
+        capsule.quality_score,
         if passed { "passed" } else { "failed" }
     );
-    for reason in capsule["gate_reasons"].as_array().into_iter().flatten() {
-        println!("  - {}", reason.as_str().unwrap_or_default());
+    for reason in &capsule.gate_reasons {
+        println!("  - {reason}");
     }
     if let Some(out) = sarif {
         let log = client.sarif(&id).await?;

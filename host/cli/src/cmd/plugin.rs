@@ -85,27 +85,26 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             let listed = Client::new(&server)
                 .registry_packages(kind.as_deref(), query.as_deref())
                 .await?;
-            for p in listed["packages"].as_array().into_iter().flatten() {
+            for p in listed.packages {
                 println!(
                     "{:<28} {:<8} {:<10} {} version(s)",
-                    p["name"].as_str().unwrap_or(""),
-                    p["latest"].as_str().unwrap_or("(yanked)"),
-                    p["kind"].as_str().unwrap_or(""),
-                    p["versions"]
+                    p.name,
+                    p.latest.as_deref().unwrap_or("(yanked)"),
+                    p.kind,
+                    p.versions
                 );
             }
             Ok(())
         }
         PluginCommand::List { server, .. } => {
             let plugins = Client::new(&server).plugins().await?;
-            for p in plugins["plugins"].as_array().into_iter().flatten() {
+            for p in plugins.plugins {
                 println!(
                     "{:<28} {:<8} {:<10} {}",
-                    p["name"].as_str().unwrap_or(""),
-                    p["version"].as_str().unwrap_or(""),
-                    p["kind"].as_str().unwrap_or(""),
-                    &p["digest"].as_str().unwrap_or("")
-                        [..12.min(p["digest"].as_str().unwrap_or("").len())]
+                    p.name,
+                    p.version,
+                    p.kind.as_str(),
+                    &p.digest[..12.min(p.digest.len())]
                 );
             }
             Ok(())
@@ -117,12 +116,8 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         } => {
             let package = qlp_cli::oci::Package::read(&component)?;
             let (entry, replay) = Client::new(&server).publish(&package, &token).await?;
-            let what = format!(
-                "{}@{}",
-                entry["name"].as_str().unwrap_or(""),
-                entry["version"].as_str().unwrap_or("")
-            );
-            println!("{what} {}", entry["digest"].as_str().unwrap_or(""));
+            let what = format!("{}@{}", entry.name, entry.version);
+            println!("{what} {}", entry.digest);
             eprintln!(
                 "{what} {}; the server loads it now, and the tiers that ask for it run it",
                 if replay {
@@ -135,14 +130,14 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         }
         PluginCommand::Versions { name, server } => {
             let listed = Client::new(&server).versions(&name).await?;
-            for v in listed["versions"].as_array().into_iter().flatten() {
+            for v in listed.versions {
                 println!(
                     "{:<10} {:<10} wit {:<8} {}{}",
-                    v["version"].as_str().unwrap_or(""),
-                    v["kind"].as_str().unwrap_or(""),
-                    v["wit"].as_str().unwrap_or(""),
-                    v["digest"].as_str().unwrap_or(""),
-                    if v["yanked"] == true { "  yanked" } else { "" }
+                    v.version,
+                    v.kind,
+                    v.wit,
+                    v.digest,
+                    if v.yanked { "  yanked" } else { "" }
                 );
             }
             Ok(())
@@ -159,11 +154,10 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             let (meta, component) = Client::new(&server)
                 .fetch(&name, &version.to_string())
                 .await?;
-            let manifest =
-                qlp_registry::Manifest::from_json(&serde_json::to_vec(&meta["manifest"])?)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+            let manifest = qlp_registry::Manifest::from_json(&serde_json::to_vec(&meta.manifest)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
             let signatures =
-                qlp_registry::Signature::list_from_json(&serde_json::to_vec(&meta["signatures"])?)
+                qlp_registry::Signature::list_from_json(&serde_json::to_vec(&meta.signatures)?)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
             anyhow::ensure!(
                 manifest.name == name && manifest.version == version,

@@ -22,27 +22,29 @@ pub async fn run(args: SubmitArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let intent = client.wait(&id, Duration::from_secs(timeout)).await?;
-    let status = intent["status"].as_str().unwrap_or("unknown");
+    let status = intent.record.status.as_str();
     match status {
         "failed" | "cancelled" => anyhow::bail!(
             "intent {id} {status}: {}",
-            intent["error"]["message"]
-                .as_str()
-                .unwrap_or("(no message)")
+            intent
+                .record
+                .error
+                .as_ref()
+                .map_or("(no message)", |e| e.message.as_str())
         ),
         _ => {
-            let capsule = client.capsule(&id).await?;
+            let capsule = client.capsule(&id).await?.capsule;
             eprintln!(
                 "{status}: quality score {}, gate {}",
-                capsule["quality_score"],
-                if capsule["gate_passed"] == true {
+                capsule.quality_score,
+                if capsule.gate_passed {
                     "passed"
                 } else {
                     "failed"
                 }
             );
-            for reason in capsule["gate_reasons"].as_array().into_iter().flatten() {
-                eprintln!("  - {}", reason.as_str().unwrap_or_default());
+            for reason in &capsule.gate_reasons {
+                eprintln!("  - {reason}");
             }
         }
     }

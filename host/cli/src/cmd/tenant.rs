@@ -15,12 +15,8 @@ pub async fn run(command: TenantCommand) -> anyhow::Result<()> {
         }
         TenantCommand::List { server } => {
             let tenants = Client::new(&server).tenants().await?;
-            for t in tenants["tenants"].as_array().into_iter().flatten() {
-                println!(
-                    "{}\t{}",
-                    t["id"].as_str().unwrap_or("?"),
-                    t["created_at"].as_str().unwrap_or("")
-                );
+            for t in tenants.tenants {
+                println!("{}\t{}", t.id, t.created_at);
             }
             Ok(())
         }

@@ -64,13 +64,13 @@ pub struct AcceptedLinks {
 }
 
 /// `GET /v1/intents`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IntentList {
     pub intents: Vec<IntentRecord>,
 }
 
 /// `GET /v1/intents/{id}`: the intent with its stages.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IntentView {
     #[serde(flatten)]
     pub record: IntentRecord,
@@ -80,7 +80,7 @@ pub struct IntentView {
     pub links: Option<IntentLinks>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IntentLinks {
     pub capsule: String,
 }
@@ -102,7 +102,7 @@ pub struct Analysis {
 }
 
 /// A cancellation asked for (202 while the intent runs) or done (200).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Cancelled {
     pub id: String,
     /// `running` (202) or `cancelled` (200).
@@ -125,7 +125,7 @@ pub struct Decision {
 }
 
 /// The decision recorded.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Decided {
     pub id: String,
     /// `queued` (approved: delivery follows) or `rejected`.
@@ -173,14 +173,14 @@ pub struct DeliveryList {
 }
 
 /// `GET /v1/capsules/{id}`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CapsuleView {
     #[serde(flatten)]
     pub capsule: CapsuleRecord,
     pub links: CapsuleLinks,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CapsuleLinks {
     pub download: String,
     pub artifacts: Vec<String>,
@@ -190,13 +190,13 @@ pub struct CapsuleLinks {
 }
 
 /// `GET /v1/plugins`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PluginList {
     pub plugins: Vec<PluginView>,
 }
 
 /// A loaded plugin and what the operator granted it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PluginView {
     pub name: String,
     pub version: String,
@@ -215,7 +215,7 @@ pub struct PluginView {
 }
 
 /// Capabilities granted: the declared ones the tiers file allows.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Granted {
     /// Hosts the plugin may reach.
     pub http: Vec<String>,
@@ -226,14 +226,14 @@ pub struct Granted {
     pub secrets: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct GrantedDirectory {
     pub path: String,
     pub writable: bool,
 }
 
 /// `GET /v1/tiers`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TierList {
     pub tiers: Vec<TierView>,
     /// The planner plugin, when one is configured.
@@ -241,7 +241,7 @@ pub struct TierList {
 }
 
 /// A configured tier: its stages in the order they start.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TierView {
     pub name: String,
     pub description: String,
@@ -286,31 +286,31 @@ pub struct Readiness {
 }
 
 /// A tenant to create.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     /// 1 to 63 of a-z, 0-9 and `-`.
     pub id: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantCreated {
     pub id: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantList {
     pub tenants: Vec<TenantSummary>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantSummary {
     pub id: String,
     pub created_at: String,
 }
 
 /// An API key to create.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     pub tenant: String,
@@ -324,7 +324,7 @@ pub struct NewKey {
 }
 
 /// A key just created: the only time its secret is shown.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KeyCreated {
     #[serde(flatten)]
     pub record: crate::store::KeyRecord,
@@ -332,7 +332,7 @@ pub struct KeyCreated {
     pub key: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KeyList {
     pub keys: Vec<crate::store::KeyRecord>,
 }
@@ -359,7 +359,7 @@ pub struct YankState {
 }
 
 /// A package to publish: the component with its manifest and signatures.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
     /// The component, base64 (standard alphabet, padded).

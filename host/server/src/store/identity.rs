@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::audit::{self, Actor};
@@ -13,7 +13,7 @@ use crate::auth::{self, Caller, NewKey, Role};
 use crate::policy::TenantPolicy;
 
 /// A key as listed: everything but its secret.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct KeyRecord {
     pub id: String,
     pub tenant: String,
