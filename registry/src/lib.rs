@@ -16,6 +16,9 @@
 //!   every load re-checking digests and signatures.
 //! - [`resolve`]: `name@requirement` resolution and [`Lock`] files.
 //! - [`wit`]: whether a plugin's `qlp:plugin` version runs on this host.
+//! - [`package`]: a signed package as files (`NAME.wasm` with its
+//!   manifest and signatures beside it), read and written.
+//! - [`oci`]: mirroring packages through an OCI registry.
 //!
 //! Nothing read back from storage is trusted: blobs are re-hashed, manifests
 //! re-verified against the policy, and the index is only a pointer that the
@@ -24,6 +27,8 @@
 pub mod blob;
 pub mod digest;
 pub mod manifest;
+pub mod oci;
+pub mod package;
 pub mod resolve;
 pub mod signing;
 pub mod store;

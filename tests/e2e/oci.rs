@@ -352,7 +352,7 @@ fn sha256_of_file(p: &Path) -> String {
         .unwrap()
         .read_to_end(&mut bytes)
         .unwrap();
-    qlp_cli::oci::sha256(&bytes)
+    qlp_registry::oci::sha256(&bytes)
 }
 
 /// Checks that a successful pull of qlp/secrets 0.1.0 into `pulled` wrote

@@ -315,7 +315,7 @@ impl Client {
     /// already published with the same content.
     pub async fn publish(
         &self,
-        package: &crate::oci::Package,
+        package: &qlp_registry::package::Package,
         token: &str,
     ) -> anyhow::Result<(PackageVersion, bool)> {
         use base64::Engine;

@@ -1,10 +1,9 @@
 //! The `qlp` command line. `main.rs` holds its clap definitions and `cmd/`
 //! one module per command; this library is what those commands share and
 //! what the end-to-end tests drive: `client` (the server's HTTP API),
-//! `oci` (mirroring plugins through an OCI registry), `scaffold` (`qlp
-//! plugin new`) and `bench` (`qlp bench`).
+//! `scaffold` (`qlp plugin new`) and `bench` (`qlp bench`). Mirroring
+//! through OCI registries is `qlp_registry::oci`.
 
 pub mod bench;
 pub mod client;
-pub mod oci;
 pub mod scaffold;

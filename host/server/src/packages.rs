@@ -23,13 +23,7 @@ use qlp_runtime::{Plugin, Runtime};
 /// The `qlp:plugin` version this host serves.
 pub const HOST_WIT: Version = Version::new(0, 1, 0);
 
-/// `NAME.manifest.json` and `NAME.sig.json` beside `NAME.wasm`.
-pub fn sidecars(component: &Path) -> (PathBuf, PathBuf) {
-    (
-        component.with_extension("manifest.json"),
-        component.with_extension("sig.json"),
-    )
-}
+pub use qlp_registry::package::sidecars;
 
 fn kind(kind: PluginKind) -> Kind {
     match kind {

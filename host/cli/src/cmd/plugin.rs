@@ -47,7 +47,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             reference,
             registry,
         } => {
-            let package = qlp_cli::oci::Package::read(&component)?;
+            let package = qlp_registry::package::Package::read(&component)?;
             let digest = registry.client(&reference)?.push(&package).await?;
             println!("{reference}@{digest}");
             Ok(())
@@ -114,7 +114,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             server,
             token,
         } => {
-            let package = qlp_cli::oci::Package::read(&component)?;
+            let package = qlp_registry::package::Package::read(&component)?;
             let (entry, replay) = Client::new(&server).publish(&package, &token).await?;
             let what = format!("{}@{}", entry.name, entry.version);
             println!("{what} {}", entry.digest);
@@ -168,7 +168,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             let (_scratch, runtime) = scratch_runtime()?;
             qlp_server::packages::verify(&runtime, &policy, &manifest, &signatures, &component)
                 .with_context(|| format!("refused {spec}"))?;
-            let package = qlp_cli::oci::Package {
+            let package = qlp_registry::package::Package {
                 // Named as `qlp plugin pull` names it, from the signed manifest.
                 file_name: format!("{}-{}.wasm", name.replace('/', "_"), version),
                 component,
@@ -183,7 +183,7 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Verify { component, trust } => {
             let policy = qlp_registry::TrustPolicy::load(&trust)
                 .with_context(|| format!("cannot load the trust policy {}", trust.display()))?;
-            let package = qlp_cli::oci::Package::read(&component)?;
+            let package = qlp_registry::package::Package::read(&component)?;
             let (manifest, signatures) = package.parse()?;
             let (_scratch, runtime) = scratch_runtime()?;
             let (verified, _) = qlp_server::packages::verify(
@@ -248,19 +248,20 @@ fn name_at_version(spec: &str) -> anyhow::Result<(String, semver::Version)> {
 }
 
 impl OciArgs {
-    fn client(self, reference: &str) -> anyhow::Result<qlp_cli::oci::Client> {
-        let reference: qlp_cli::oci::Reference = reference.parse()?;
+    fn client(self, reference: &str) -> anyhow::Result<qlp_registry::oci::Client> {
+        let reference: qlp_registry::oci::Reference = reference.parse()?;
         let credentials = match (self.username, self.password) {
             (Some(user), Some(password)) => Some((user, password)),
             (None, None) => None,
             _ => anyhow::bail!("give both QLP_OCI_USERNAME and QLP_OCI_PASSWORD, or neither"),
         };
-        qlp_cli::oci::Client::new(
+        qlp_registry::oci::Client::new(
             &reference,
-            &qlp_cli::oci::Options {
+            &qlp_registry::oci::Options {
                 insecure: self.insecure,
                 credentials,
             },
+            qlp_runtime::tls::client_builder(),
         )
     }
 }

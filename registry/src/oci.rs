@@ -5,32 +5,31 @@
 //! and wkg share: an image manifest whose config is
 //! `application/vnd.wasm.config.v0+json` and whose first layer is the
 //! component (`application/wasm`). QLP adds its signed package manifest and
-//! signatures (see [`qlp_server::packages`]) as two more layers with QLP media
+//! signatures (see [`crate::package`]) as two more layers with QLP media
 //! types, so the registry carries everything the trust policy needs.
 //!
 //! Nothing pulled is trusted: every blob is checked against the sha256 of
 //! its descriptor, the package is verified as `qlp serve` would verify it
-//! ([`qlp_server::packages::verify`]), and only then are the three files written,
-//! each through a temporary file and a rename.
+//! (the host's `packages::verify`), and only then are the three files
+//! written, each through a temporary file and a rename.
 //!
 //! The client speaks the OCI distribution API over `reqwest`: anonymous
 //! access, HTTP basic credentials, and bearer tokens obtained from a
-//! `WWW-Authenticate: Bearer` challenge. This build has no TLS backend, so
-//! only plain-http registries are reachable: loopback ones, or any with
-//! `--insecure`.
+//! `WWW-Authenticate: Bearer` challenge; over https with the TLS client the
+//! caller configures (the operator's CA bundle), or plain http for a
+//! loopback registry or one marked insecure.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+
 use std::str::FromStr;
 use std::sync::Mutex;
 
+use crate::Manifest;
+use crate::package::{Package, coded, safe_file_name};
 use anyhow::{Context, anyhow, bail, ensure};
-use qlp_registry::{Manifest, Signature};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
-
-use qlp_server::packages;
 
 /// The OCI image manifest, the only manifest type pushed or accepted.
 pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -218,80 +217,7 @@ pub fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", sha2::Sha256::digest(bytes))
 }
 
-/// A signed plugin as it travels: the component, `NAME.manifest.json` and
-/// `NAME.sig.json`, byte for byte, and the component's file name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Package {
-    pub file_name: String,
-    pub component: Vec<u8>,
-    pub manifest: Vec<u8>,
-    pub signatures: Vec<u8>,
-}
-
 impl Package {
-    /// Reads a signed component and its sidecars; refuses a component
-    /// without them, with no signature, or whose manifest describes other
-    /// bytes, since nothing unsigned is mirrored.
-    pub fn read(component: &Path) -> anyhow::Result<Self> {
-        let file_name = component
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| {
-                safe_file_name(n)
-                    || n.strip_suffix(".yaml")
-                        .is_some_and(|stem| safe_file_name(&format!("{stem}.wasm")))
-            })
-            .ok_or_else(|| {
-                anyhow!(
-                    "{} is not a component or rule pack file name (NAME.wasm or NAME.yaml, letters, digits, `.`, `_`, `-`)",
-                    component.display()
-                )
-            })?
-            .to_owned();
-        let (manifest_path, sig_path) = packages::sidecars(component);
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    anyhow!(
-                        "UNSIGNED: {} has no {} beside it; sign it with `qlp plugin sign` before pushing",
-                        component.display(),
-                        path.display()
-                    )
-                } else {
-                    anyhow!("cannot read {}: {e}", path.display())
-                }
-            })
-        };
-        let package = Self {
-            file_name,
-            component: std::fs::read(component)
-                .with_context(|| format!("cannot read {}", component.display()))?,
-            manifest: read(&manifest_path)?,
-            signatures: read(&sig_path)?,
-        };
-        let (manifest, signatures) = package.parse()?;
-        ensure!(
-            !signatures.is_empty(),
-            "UNSIGNED: {} carries no signature; sign it with `qlp plugin sign` before pushing",
-            sig_path.display()
-        );
-        ensure!(
-            manifest.digests.sha256 == qlp_registry::Sha256Digest::of(&package.component)
-                && manifest.digests.blake3 == qlp_registry::Digest::of(&package.component),
-            "DIGEST_MISMATCH: {} describes other bytes than {}; sign the component again",
-            manifest_path.display(),
-            component.display()
-        );
-        Ok(package)
-    }
-
-    /// The manifest and signatures, parsed.
-    pub fn parse(&self) -> anyhow::Result<(Manifest, Vec<Signature>)> {
-        let manifest = Manifest::from_json(&self.manifest).map_err(coded)?;
-        let signatures = Signature::list_from_json(&self.signatures).map_err(coded)?;
-        Ok((manifest, signatures))
-    }
-
     /// The image manifest and config blob that describe this package.
     pub fn image(&self, manifest: &Manifest) -> (ImageManifest, Vec<u8>) {
         let stem = self.file_name.trim_end_matches(".wasm");
@@ -323,51 +249,6 @@ impl Package {
         };
         (image, config)
     }
-
-    /// Writes the three files into `dir`, each through a temporary file in
-    /// `dir` and a rename; the component goes last, since a plugin
-    /// directory is scanned for `*.wasm`. Returns the component's path.
-    pub fn write_to(&self, dir: &Path) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let component = dir.join(&self.file_name);
-        let (manifest, sigs) = packages::sidecars(&component);
-        let files = [
-            (manifest, &self.manifest),
-            (sigs, &self.signatures),
-            (component.clone(), &self.component),
-        ];
-        let mut staged = Vec::new();
-        for (path, bytes) in &files {
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-            std::io::Write::write_all(&mut tmp, bytes)
-                .and_then(|()| tmp.as_file().sync_all())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            staged.push((tmp, path));
-        }
-        for (tmp, path) in staged {
-            tmp.persist(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        Ok(component)
-    }
-}
-
-/// Whether `name` may be written as a component file: `NAME.wasm`, no
-/// directory part, nothing hidden.
-fn safe_file_name(name: &str) -> bool {
-    name.len() <= 128
-        && name.len() > ".wasm".len()
-        && name.ends_with(".wasm")
-        && !name.starts_with(['.', '-'])
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-}
-
-/// A registry error shown with its stable code.
-fn coded(e: qlp_registry::Error) -> anyhow::Error {
-    anyhow!("{}: {e}", e.code())
 }
 
 /// The parameters of a `WWW-Authenticate: Bearer …` challenge (RFC 7235
@@ -424,7 +305,13 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(reference: &Reference, options: &Options) -> anyhow::Result<Self> {
+    /// A client of `reference`'s repository; `http` carries the caller's
+    /// TLS configuration (the operator's CA bundle).
+    pub fn new(
+        reference: &Reference,
+        options: &Options,
+        http: reqwest::ClientBuilder,
+    ) -> anyhow::Result<Self> {
         // A registry on loopback, or one the operator marks insecure, is
         // spoken to in plain http; every other one over TLS.
         let scheme = if options.insecure || reference.is_loopback() {
@@ -433,7 +320,7 @@ impl Client {
             "https"
         };
         Ok(Self {
-            http: qlp_runtime::tls::client_builder()
+            http: http
                 .user_agent(concat!("qlp/", env!("CARGO_PKG_VERSION")))
                 .build()?,
             base: format!(
@@ -594,7 +481,7 @@ impl Client {
 
     /// Pulls the package the reference names, checking every blob against
     /// its descriptor. The package is not yet verified against a trust
-    /// policy: see [`qlp_server::packages::verify`].
+    /// policy: see the host's `packages::verify`.
     pub async fn pull(&self) -> anyhow::Result<Package> {
         let url = format!("{}/manifests/{}", self.base, self.reference.reference);
         let response = self
@@ -682,7 +569,7 @@ impl Client {
             );
         }
         let wasm = layer(WASM_MEDIA_TYPE)?;
-        let limit = usize::try_from(qlp_registry::MAX_BLOB_BYTES).unwrap_or(usize::MAX);
+        let limit = usize::try_from(crate::MAX_BLOB_BYTES).unwrap_or(usize::MAX);
         let component = self.blob(wasm, limit).await?;
         let manifest = self
             .blob(layer(QLP_MANIFEST_MEDIA_TYPE)?, MAX_SMALL_BLOB_BYTES)
@@ -863,15 +750,20 @@ mod tests {
     #[test]
     fn registries_are_reached_over_tls_unless_on_loopback_or_marked_insecure() {
         let remote = parse("ghcr.io/acme/rules:1.0.0");
-        let client = Client::new(&remote, &Options::default()).unwrap();
+        let client = Client::new(&remote, &Options::default(), reqwest::Client::builder()).unwrap();
         assert_eq!(client.base, "https://ghcr.io/v2/acme/rules");
         let insecure = Options {
             insecure: true,
             ..Options::default()
         };
-        let client = Client::new(&remote, &insecure).unwrap();
+        let client = Client::new(&remote, &insecure, reqwest::Client::builder()).unwrap();
         assert_eq!(client.base, "http://ghcr.io/v2/acme/rules");
-        let local = Client::new(&parse("127.0.0.1:5000/a/b"), &Options::default()).unwrap();
+        let local = Client::new(
+            &parse("127.0.0.1:5000/a/b"),
+            &Options::default(),
+            reqwest::Client::builder(),
+        )
+        .unwrap();
         assert_eq!(local.base, "http://127.0.0.1:5000/v2/a/b");
         assert!(parse("[::1]:5000/a/b").is_loopback());
         assert!(parse("localhost/a/b").is_loopback());
@@ -885,8 +777,8 @@ mod tests {
         let manifest = Manifest::new(
             "qlp/secrets",
             semver::Version::new(0, 1, 0),
-            qlp_registry::Kind::Validator,
-            packages::HOST_WIT,
+            crate::Kind::Validator,
+            semver::Version::new(0, 1, 0),
             &component,
         )
         .unwrap();
