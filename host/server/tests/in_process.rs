@@ -400,3 +400,31 @@ async fn a_trapping_fixture_fails_its_stage_with_the_trap_named_and_the_next_int
     let fine = server.run_next().await;
     assert_eq!(server.intent(&fine).await["status"], "completed");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn probes_and_metrics_answer_without_a_key_and_the_api_does_not() {
+    let server = InProcess::start().await;
+    let (status, health) = server.send("GET", "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{health:#}");
+    assert_eq!(health["status"], "ok");
+    let (status, ready) = server.send("GET", "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{ready:#}");
+
+    let request = Request::builder()
+        .uri("/metrics")
+        .header(header::HOST, "localhost")
+        .body(Body::empty())
+        .unwrap();
+    let response = server.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("# TYPE qlp_"), "{text}");
+
+    for path in ["/v1/intents", "/v1/plugins", "/v1/tiers"] {
+        let (status, _) = server.send("GET", path, None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "GET {path} without a key");
+    }
+}

@@ -15,7 +15,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::extract::Query;
-use super::{ApiError, AppState, accepted, idempotency_key, known_tier, quotas, replayed};
+use super::intents::{accepted, idempotency_key, known_tier, replayed};
+use super::{ApiError, AppState, quotas};
 use crate::auth::Caller;
 use crate::store::Actor;
 use crate::tiers::DEFAULT_TIER;
