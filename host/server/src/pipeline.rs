@@ -872,16 +872,7 @@ impl<'a> Run<'a> {
         project: &mut Authored,
         findings: &[model::Finding],
         ran: &mut Vec<Arc<Plugin>>,
-    ) -> Result<
-        (
-            Vec<File>,
-            Vec<model::Analysis>,
-            Vec<serde_json::Value>,
-            Vec<Validation>,
-            Verdict,
-        ),
-        Failure,
-    > {
+    ) -> Result<Round, Failure> {
         let tier = self.tier.clone();
         let stages = &tier.stages;
         project.new_round();
@@ -1009,7 +1000,13 @@ impl<'a> Run<'a> {
                 )
             })
             .await?;
-        Ok((files, analyses, analysis_errors, validations, verdict))
+        Ok(Round {
+            files,
+            analyses,
+            analysis_errors,
+            validations,
+            verdict,
+        })
     }
 
     /// What stage `i` starts from, given the outputs of the stages it
@@ -1405,20 +1402,30 @@ impl<'a> Run<'a> {
 
         // Rounds of generation and validation until the gate passes or the
         // tier's repair rounds run out.
-        let (files, analyses, analysis_errors, validations, verdict) = loop {
+        let Round {
+            files,
+            analyses,
+            analysis_errors,
+            validations,
+            verdict,
+        } = loop {
             let round = self.iteration(&mut project, &findings, &mut ran).await?;
-            let verdict = &round.4;
+            let verdict = &round.verdict;
             history.push(IterationSummary {
                 iteration: self.iteration,
                 score: verdict.score,
                 decision: verdict.decision.as_str().into(),
-                findings: round.3.iter().map(|v| v.report.findings.len()).sum(),
+                findings: round
+                    .validations
+                    .iter()
+                    .map(|v| v.report.findings.len())
+                    .sum(),
             });
             if verdict.decision != Decision::Fail || self.iteration >= tier.max_iterations {
                 break round;
             }
             findings = round
-                .3
+                .validations
                 .iter()
                 .flat_map(|v| v.report.findings.iter().cloned())
                 .collect();
@@ -1715,6 +1722,18 @@ fn deliver_key(i: usize, artifact: &model::Artifact) -> String {
 
 /// What an analyzer produced: its analyses and the files it refused.
 type AnalyzerOutput = (Vec<model::Analysis>, Vec<serde_json::Value>);
+
+/// What one round of generation, analysis, validation and the gate made.
+struct Round {
+    /// The project's files after every agent stage of the round.
+    files: Vec<File>,
+    /// Every analyzer's measures, by path.
+    analyses: Vec<model::Analysis>,
+    /// The files analyzers failed on, and why.
+    analysis_errors: Vec<serde_json::Value>,
+    validations: Vec<Validation>,
+    verdict: Verdict,
+}
 
 /// What a stage of a round starts from.
 enum StageInput {
