@@ -1,10 +1,13 @@
 //! Tiers: the pipeline each kind of intent runs, as data.
 //!
-//! The shipped defaults are `host/server/tiers.toml`, embedded in the binary; an
-//! operator replaces them with their own file. The file is checked when it
-//! is loaded (syntax, names, gates) and again against the loaded plugins
-//! ([`Tiers::check_plugins`]), so a typo is refused at start-up with the
-//! tier and plugin named rather than found by the first intent.
+//! The shipped defaults are `host/server/tiers.toml`, embedded in the
+//! binary; an operator replaces them with their own file. The file is
+//! checked when it is loaded (syntax, names, gates) and again against the
+//! loaded plugins ([`Tiers::check_plugins`]), so a typo is refused at
+//! start-up with the tier and plugin named rather than found by the first
+//! intent. Beside it: `graph` (stages and their needs), `grants` (what
+//! each plugin is given), `stacks` (which agent serves which stack) and
+//! `llm` (the model endpoint).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -12,7 +15,7 @@ use std::path::{Path, PathBuf};
 use semver::VersionReq;
 use serde::{Deserialize, Serialize};
 
-use qlp_contract::model::{Capability, Declared, PluginKind, Severity};
+use qlp_contract::model::{PluginKind, Severity};
 use qlp_runtime::limits::{CallLimits, LimitOverrides};
 
 /// The tiers shipped with QLP.
@@ -23,11 +26,18 @@ pub const DEFAULT_TIERS: &str = include_str!("../tiers.toml");
 /// is not converging.
 pub const MAX_ITERATIONS: u32 = 5;
 
-/// What an agent is asked to be in a tier.
+mod grants;
+mod graph;
 mod llm;
 mod stacks;
 
+pub use grants::{Access, Effective, PluginGrant, Secret};
+use grants::{read_config_files, read_secrets};
+pub use graph::{Stage, StageKind, split_reference};
+use graph::{ancestors, check_graph};
 pub use stacks::{STACK_AGENT, StackAgent, Stacks, Unsupported};
+
+/// What an agent is asked to be in a tier.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -96,70 +106,6 @@ pub struct Gate {
     #[serde(default)]
     pub review_below: Option<u8>,
 }
-
-/// What the plugins of a stage are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StageKind {
-    Agent,
-    Analyzer,
-    Validator,
-}
-
-impl StageKind {
-    pub fn plugin_kind(self) -> PluginKind {
-        match self {
-            Self::Agent => PluginKind::Agent,
-            Self::Analyzer => PluginKind::Analyzer,
-            Self::Validator => PluginKind::Validator,
-        }
-    }
-
-    /// Agents come first, analyzers after them and validators last: a
-    /// stage may need stages of its own rank or lower only.
-    pub fn as_str(self) -> &'static str {
-        self.plugin_kind().as_str()
-    }
-
-    fn rank(self) -> u8 {
-        match self {
-            Self::Agent => 0,
-            Self::Analyzer => 1,
-            Self::Validator => 2,
-        }
-    }
-}
-
-/// One stage of a tier's graph: the plugins it runs and the stages that
-/// must end before it starts. An agent stage runs its agents in order, each
-/// seeing the files of the ones before it and of every agent stage it
-/// needs; an analyzer or validator stage runs its plugins side by side.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Stage {
-    pub name: String,
-    pub kind: StageKind,
-    pub plugins: Vec<String>,
-    #[serde(default)]
-    pub needs: Vec<String>,
-}
-
-/// A plugin reference of the tiers file, `name` or `name@requirement`
-/// (`qlp/secrets@^1.2`, `acme/rules@=2.0.1`).
-pub fn split_reference(reference: &str) -> Result<(String, Option<VersionReq>), String> {
-    match reference.split_once('@') {
-        None => Ok((reference.to_owned(), None)),
-        Some((name, req)) => {
-            let req = req
-                .parse::<VersionReq>()
-                .map_err(|e| format!("`{reference}`: `{req}` is not a version requirement: {e}"))?;
-            Ok((name.to_owned(), Some(req)))
-        }
-    }
-}
-
-/// Names of the host's own steps, which a stage may not take.
-const RESERVED_STAGES: &[&str] = &["plan", "gate", "manifest", "export", "deliver"];
 
 /// One tier's pipeline.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -559,315 +505,6 @@ impl Tier {
     }
 }
 
-/// The indices of the stages `stage` needs, directly or through others;
-/// every need names a stage.
-fn ancestors(stages: &[Stage], stage: usize) -> BTreeSet<usize> {
-    let mut found = BTreeSet::new();
-    let mut todo = vec![stage];
-    while let Some(i) = todo.pop() {
-        for need in &stages[i].needs {
-            let j = stages
-                .iter()
-                .position(|s| &s.name == need)
-                .expect("needs are checked");
-            if found.insert(j) {
-                todo.push(j);
-            }
-        }
-    }
-    found
-}
-
-/// Checks a tier's stage graph and returns its stages in an order where
-/// each comes after every stage it needs (Kahn's algorithm). Refused:
-/// duplicate or reserved names, unknown needs, a plugin named twice,
-/// cycles and the stages behind them, a stage needing one of a later kind,
-/// and an analyzer or validator stage that does not see every agent's
-/// files.
-fn check_graph(stages: &[Stage]) -> Result<Vec<usize>, String> {
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut plugins: BTreeMap<&str, &str> = BTreeMap::new();
-    for (i, stage) in stages.iter().enumerate() {
-        let name = stage.name.as_str();
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if !valid {
-            return Err(format!(
-                "stage name `{name}` must be 1 to 64 of a-z, 0-9, `-` and `_`"
-            ));
-        }
-        if RESERVED_STAGES.contains(&name) {
-            return Err(format!(
-                "stage name `{name}` is reserved for the host's own step"
-            ));
-        }
-        if index.insert(name, i).is_some() {
-            return Err(format!("stage `{name}` is defined twice"));
-        }
-        if stage.plugins.is_empty() {
-            return Err(format!("stage `{name}` names no plugin"));
-        }
-        for plugin in &stage.plugins {
-            if let Some(other) = plugins.insert(plugin, name) {
-                return Err(format!(
-                    "plugin `{plugin}` is named by stage `{other}` and again by stage `{name}`"
-                ));
-            }
-        }
-    }
-    for stage in stages {
-        for need in &stage.needs {
-            if need == &stage.name {
-                return Err(format!("stage `{}` needs itself", stage.name));
-            }
-            let Some(&j) = index.get(need.as_str()) else {
-                return Err(format!(
-                    "stage `{}` needs `{need}`, which is not a stage of the tier",
-                    stage.name
-                ));
-            };
-            let other = &stages[j];
-            if other.kind.rank() > stage.kind.rank() {
-                return Err(format!(
-                    "{} stage `{}` needs {} stage `{need}`, but {}s run before {}s",
-                    stage.kind.as_str(),
-                    stage.name,
-                    other.kind.as_str(),
-                    stage.kind.as_str(),
-                    other.kind.as_str()
-                ));
-            }
-        }
-    }
-
-    // Kahn: take stages whose needs are all taken.
-    let mut waiting: Vec<usize> = stages.iter().map(|s| s.needs.len()).collect();
-    let mut ready: std::collections::VecDeque<usize> =
-        (0..stages.len()).filter(|&i| waiting[i] == 0).collect();
-    let mut order = vec![];
-    while let Some(i) = ready.pop_front() {
-        order.push(i);
-        for (j, s) in stages.iter().enumerate() {
-            if s.needs.iter().any(|n| n == &stages[i].name) {
-                waiting[j] -= 1;
-                if waiting[j] == 0 {
-                    ready.push_back(j);
-                }
-            }
-        }
-    }
-    if order.len() < stages.len() {
-        let left: Vec<usize> = (0..stages.len()).filter(|i| !order.contains(i)).collect();
-        // Walk needs among the stages left until one repeats: that is a
-        // cycle. Every stage left off it waits on a cycle, so never runs.
-        let mut path = vec![left[0]];
-        let cycle = loop {
-            let last = *path.last().expect("never empty");
-            let next = stages[last]
-                .needs
-                .iter()
-                .map(|n| index[n.as_str()])
-                .find(|j| left.contains(j))
-                .expect("a stage left by Kahn needs another stage left");
-            if let Some(at) = path.iter().position(|&p| p == next) {
-                break path[at..].to_vec();
-            }
-            path.push(next);
-        };
-        let names: Vec<&str> = cycle
-            .iter()
-            .chain(std::iter::once(&cycle[0]))
-            .map(|&i| stages[i].name.as_str())
-            .collect();
-        let mut message = format!("stages form a cycle: {}", names.join(" → "));
-        let behind: Vec<String> = left
-            .iter()
-            .filter(|i| !cycle.contains(i))
-            .map(|&i| format!("`{}`", stages[i].name))
-            .collect();
-        if !behind.is_empty() {
-            message.push_str(&format!("; unreachable behind it: {}", behind.join(", ")));
-        }
-        return Err(message);
-    }
-
-    let agents: Vec<usize> = (0..stages.len())
-        .filter(|&i| stages[i].kind == StageKind::Agent)
-        .collect();
-    if agents.is_empty() {
-        return Err("has no agent stage".into());
-    }
-    for (i, stage) in stages.iter().enumerate() {
-        if stage.kind == StageKind::Agent {
-            continue;
-        }
-        let seen = ancestors(stages, i);
-        if let Some(&a) = agents.iter().find(|a| !seen.contains(a)) {
-            return Err(format!(
-                "stage `{}` does not need agent stage `{}`, so it would not see that stage's files",
-                stage.name, stages[a].name
-            ));
-        }
-    }
-    Ok(order)
-}
-
-/// Access to a granted directory.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Access {
-    #[default]
-    ReadOnly,
-    ReadWrite,
-}
-
-/// What the operator grants one plugin.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PluginGrant {
-    /// A directory the plugin may use (delivery adapters), relative to the
-    /// data directory unless absolute.
-    #[serde(default)]
-    pub directory: Option<PathBuf>,
-    /// What the plugin may do in `directory`; read-only unless granted.
-    #[serde(default)]
-    pub access: Access,
-    /// Configuration values only this plugin can read.
-    #[serde(default)]
-    pub config: BTreeMap<String, String>,
-    /// Configuration values read from files (relative to the tiers file's
-    /// directory unless absolute) when the tiers file is loaded, e.g. the
-    /// rule pack of `qlp/rules`: `config_files = { pack = "acme.yaml" }`.
-    #[serde(default, skip_serializing)]
-    pub config_files: BTreeMap<String, PathBuf>,
-    /// Limits for this plugin's calls, over the tier's.
-    #[serde(default)]
-    pub limits: LimitOverrides,
-    /// `host:port` destinations the plugin may reach over HTTP.
-    #[serde(default)]
-    pub http: Vec<String>,
-    /// Secrets for this plugin, each `key = "env:NAME"` or
-    /// `key = "file:PATH"` (relative to the tiers file's directory), read
-    /// when the tiers file is loaded, so that no secret is written in it.
-    /// A plugin reads one through `config(key)` only when it declared
-    /// `secret(key)`, and the value is masked in its log lines, errors and
-    /// receipts.
-    #[serde(default)]
-    pub secrets: BTreeMap<String, String>,
-    /// The values of `secrets`, read at load.
-    #[serde(skip)]
-    pub secret_values: BTreeMap<String, Secret>,
-    /// The model endpoint of `[llm]`, through `qlp:llm/chat` (agents).
-    #[serde(default)]
-    pub llm: bool,
-}
-
-/// A secret value: never printed, not even by `{:?}`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The value, for the one plugin it is granted to.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-/// Reads a grant's `secrets` into its `secret_values`.
-fn read_secrets(grant: &mut PluginGrant, base: Option<&Path>) -> Result<(), String> {
-    for (key, source) in &grant.secrets {
-        if grant.config.contains_key(key) {
-            return Err(format!("`{key}` is in both config and secrets"));
-        }
-        let value = read_secret(&format!("secrets.{key}"), source, base)?;
-        grant.secret_values.insert(key.clone(), value);
-    }
-    Ok(())
-}
-
-/// The secret `source` names: `env:NAME` or `file:PATH` (relative to
-/// `base`). `what` names it in errors; the value never appears there.
-fn read_secret(what: &str, source: &str, base: Option<&Path>) -> Result<Secret, String> {
-    let value = if let Some(var) = source.strip_prefix("env:") {
-        std::env::var(var)
-            .map_err(|_| format!("{what}: the environment variable `{var}` is not set"))?
-    } else if let Some(file) = source.strip_prefix("file:") {
-        let path = base.map_or_else(|| PathBuf::from(file), |b| b.join(file));
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{what}: cannot read {}: {e}", path.display()))?;
-        text.trim_end_matches(['\r', '\n']).to_owned()
-    } else {
-        return Err(format!(
-            "{what}: write `env:NAME` or `file:PATH`, never the secret itself"
-        ));
-    };
-    if value.is_empty() {
-        return Err(format!("{what}: the secret is empty"));
-    }
-    Ok(Secret(value))
-}
-
-impl PluginGrant {
-    /// The HTTP grant, parsed; checked when the tiers file is loaded.
-    pub fn http_grant(&self) -> Result<qlp_runtime::http::Grant, String> {
-        let allowed = self
-            .http
-            .iter()
-            .map(|s| s.parse())
-            .collect::<Result<_, _>>()?;
-        Ok(qlp_runtime::http::Grant { allowed })
-    }
-
-    /// What a plugin declaring `capabilities` actually gets: a capability
-    /// needs both the declaration and the operator's grant, and writing
-    /// needs `directory-write` and `read-write`.
-    pub fn effective(&self, capabilities: &[Capability]) -> Effective<'_> {
-        let declared = Declared::of(capabilities);
-        let secrets = capabilities
-            .iter()
-            .filter_map(|c| match c {
-                Capability::Secret(key) => self
-                    .secret_values
-                    .get_key_value(key)
-                    .map(|(k, v)| (k.as_str(), v.expose())),
-                _ => None,
-            })
-            .collect();
-        Effective {
-            secrets,
-            http: if declared.http { &self.http } else { &[] },
-            directory: self
-                .directory
-                .as_deref()
-                .filter(|_| declared.directory())
-                .map(|dir| {
-                    let writable = declared.directory_write && self.access == Access::ReadWrite;
-                    (dir, writable)
-                }),
-        }
-    }
-}
-
-/// A plugin's grant as its calls see it ([`PluginGrant::effective`]).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Effective<'a> {
-    /// The secrets it may read: declared and granted.
-    pub secrets: Vec<(&'a str, &'a str)>,
-    /// The `host:port` destinations it may reach.
-    pub http: &'a [String],
-    /// The directory it may use, and whether it may write there.
-    pub directory: Option<(&'a Path, bool)>,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -905,25 +542,6 @@ pub const MAX_PACKS: usize = 32;
 
 /// The configuration key of its rule pack.
 pub const RULES_PACK_KEY: &str = "pack";
-
-/// Reads a grant's `config_files` into its `config`.
-fn read_config_files(grant: &mut PluginGrant, base: Option<&Path>) -> Result<(), String> {
-    for (key, file) in std::mem::take(&mut grant.config_files) {
-        let Some(base) = base else {
-            return Err(format!(
-                "config_files.{key}: files are read relative to a tiers file"
-            ));
-        };
-        if grant.config.contains_key(&key) {
-            return Err(format!("`{key}` is in both config and config_files"));
-        }
-        let path = base.join(&file);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("config_files.{key}: cannot read {}: {e}", path.display()))?;
-        grant.config.insert(key, text);
-    }
-    Ok(())
-}
 
 /// The loaded tiers file.
 #[derive(Debug, Clone)]
@@ -1278,6 +896,7 @@ impl Tiers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qlp_contract::model::Capability;
 
     const WITH_LIMITS: &str = r#"
         [tiers.t]

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::read_secret;
+use super::grants::read_secret;
 use qlp_runtime::http::{Allowed, Grant, destination_of};
 use qlp_runtime::limits::MAX_TIMEOUT;
 use qlp_runtime::llm::Endpoint;
