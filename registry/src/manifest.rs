@@ -122,6 +122,28 @@ impl Kind {
     }
 }
 
+impl From<qlp_types::PluginKind> for Kind {
+    fn from(kind: qlp_types::PluginKind) -> Self {
+        match kind {
+            qlp_types::PluginKind::Agent => Kind::Agent,
+            qlp_types::PluginKind::Analyzer => Kind::Analyzer,
+            qlp_types::PluginKind::Validator => Kind::Validator,
+            qlp_types::PluginKind::Exporter => Kind::Exporter,
+            qlp_types::PluginKind::Delivery => Kind::Delivery,
+            qlp_types::PluginKind::Planner => Kind::Planner,
+        }
+    }
+}
+
+impl Kind {
+    /// The plugin kind of a component package; `None` for a rule pack.
+    pub fn plugin_kind(self) -> Option<qlp_types::PluginKind> {
+        qlp_types::PluginKind::ALL
+            .into_iter()
+            .find(|k| Kind::from(*k) == self)
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -17,24 +17,13 @@ use qlp_registry::trust::TrustPolicy;
 use qlp_registry::{Registry, check_wit};
 use semver::Version;
 
-use qlp_contract::model::{Capability, PluginKind};
+use qlp_contract::model::Capability;
 use qlp_runtime::{Plugin, Runtime};
 
 /// The `qlp:plugin` version this host serves.
 pub const HOST_WIT: Version = Version::new(0, 1, 0);
 
 pub use qlp_registry::package::sidecars;
-
-fn kind(kind: PluginKind) -> Kind {
-    match kind {
-        PluginKind::Agent => Kind::Agent,
-        PluginKind::Analyzer => Kind::Analyzer,
-        PluginKind::Validator => Kind::Validator,
-        PluginKind::Exporter => Kind::Exporter,
-        PluginKind::Delivery => Kind::Delivery,
-        PluginKind::Planner => Kind::Planner,
-    }
-}
 
 fn capability(c: &Capability) -> anyhow::Result<ManifestCapability> {
     let text = match c {
@@ -52,7 +41,7 @@ pub fn manifest_of(plugin: &Plugin, bytes: &[u8]) -> anyhow::Result<Manifest> {
     let mut manifest = Manifest::new(
         &plugin.info.name,
         version,
-        kind(plugin.info.kind),
+        Kind::from(plugin.info.kind),
         HOST_WIT,
         bytes,
     )?;

@@ -79,8 +79,6 @@ pub mod rule;
 pub mod testing;
 pub mod token;
 
-use std::fmt;
-
 pub use crate::lang::Language;
 pub use crate::pack::{PackError, Problem, RuleRef};
 pub use crate::rule::Rule;
@@ -98,27 +96,8 @@ pub const MAX_MATCHES_PER_RULE: usize = 100;
 /// Longest snippet kept in a [`Match`], in bytes.
 pub const MAX_SNIPPET_BYTES: usize = 200;
 
-/// How serious a finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        })
-    }
-}
+/// How serious a finding is: the one severity every QLP crate shares.
+pub use qlp_types::Severity;
 
 /// What a rule says about itself beyond its message. Other metadata keys
 /// (Semgrep's `references`, `confidence`, …) are accepted and ignored.
