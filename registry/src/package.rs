@@ -138,3 +138,125 @@ pub(crate) fn safe_file_name(name: &str) -> bool {
 pub(crate) fn coded(e: crate::Error) -> anyhow::Error {
     anyhow!("{}: {e}", e.code())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::SecretKey;
+
+    /// A package of `bytes` named `file_name`, signed by a new key.
+    fn signed(file_name: &str, bytes: &[u8]) -> Package {
+        let manifest = Manifest::new(
+            "acme/check",
+            semver::Version::new(1, 0, 0),
+            crate::Kind::Validator,
+            semver::Version::new(0, 1, 0),
+            bytes,
+        )
+        .unwrap();
+        let signature = SecretKey::generate().unwrap().sign(&manifest);
+        Package {
+            file_name: file_name.to_owned(),
+            component: bytes.to_vec(),
+            manifest: manifest.to_json_pretty().into_bytes(),
+            signatures: Signature::list_to_json(&[signature]).into_bytes(),
+        }
+    }
+
+    fn refusal(path: &Path) -> String {
+        format!("{:#}", Package::read(path).unwrap_err())
+    }
+
+    #[test]
+    fn a_written_package_is_three_files_that_read_back_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = signed("acme_check.wasm", b"\0asm component bytes");
+        let path = package.write_to(&dir.path().join("plugins")).unwrap();
+        assert_eq!(path, dir.path().join("plugins/acme_check.wasm"));
+        let (manifest, signatures) = sidecars(&path);
+        assert_eq!(
+            manifest,
+            dir.path().join("plugins/acme_check.manifest.json")
+        );
+        assert_eq!(signatures, dir.path().join("plugins/acme_check.sig.json"));
+        assert_eq!(std::fs::read(&manifest).unwrap(), package.manifest);
+        assert_eq!(std::fs::read(&signatures).unwrap(), package.signatures);
+        let mut names: Vec<_> = std::fs::read_dir(dir.path().join("plugins"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "acme_check.manifest.json",
+                "acme_check.sig.json",
+                "acme_check.wasm"
+            ],
+            "no temporary file is left behind"
+        );
+        assert_eq!(Package::read(&path).unwrap(), package);
+    }
+
+    #[test]
+    fn nothing_unsigned_or_describing_other_bytes_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let package = signed("acme_check.wasm", b"the signed bytes");
+        let path = package.write_to(dir.path()).unwrap();
+        let (manifest, signatures) = sidecars(&path);
+
+        std::fs::write(&signatures, "[]").unwrap();
+        let refused = refusal(&path);
+        assert!(
+            refused.starts_with("UNSIGNED:") && refused.contains("no signature"),
+            "{refused}"
+        );
+
+        std::fs::remove_file(&signatures).unwrap();
+        let refused = refusal(&path);
+        assert!(
+            refused.starts_with("UNSIGNED:") && refused.contains("sig.json"),
+            "{refused}"
+        );
+
+        let path = package.write_to(dir.path()).unwrap();
+        std::fs::remove_file(&manifest).unwrap();
+        let refused = refusal(&path);
+        assert!(
+            refused.starts_with("UNSIGNED:") && refused.contains("manifest.json"),
+            "{refused}"
+        );
+
+        let path = package.write_to(dir.path()).unwrap();
+        std::fs::write(&path, b"other bytes").unwrap();
+        assert!(
+            refusal(&path).starts_with("DIGEST_MISMATCH:"),
+            "{}",
+            refusal(&path)
+        );
+    }
+
+    #[test]
+    fn only_plain_component_and_rule_pack_names_are_packages() {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = signed("acme_rules.yaml", b"rules: []");
+        let path = rules.write_to(dir.path()).unwrap();
+        assert_eq!(Package::read(&path).unwrap(), rules, "a rule pack");
+        for name in [
+            ".hidden.wasm",
+            "-dash.wasm",
+            "space d.wasm",
+            "check.txt",
+            ".wasm",
+        ] {
+            let refused = refusal(&dir.path().join(name));
+            assert!(
+                refused.contains("is not a component or rule pack file name"),
+                "{name}: {refused}"
+            );
+        }
+        assert!(safe_file_name(&format!("{}.wasm", "a".repeat(123))));
+        assert!(!safe_file_name(&format!("{}.wasm", "a".repeat(124))));
+        assert!(safe_file_name("a.wasm"));
+    }
+}
