@@ -19,12 +19,15 @@
 //! - [`package`]: a signed package as files (`NAME.wasm` with its
 //!   manifest and signatures beside it), read and written.
 //! - [`oci`]: mirroring packages through an OCI registry.
+//! - [`bundle`]: air-gapped install bundles: writing one, and reading one
+//!   back with its index signature and every entry checked.
 //!
 //! Nothing read back from storage is trusted: blobs are re-hashed, manifests
 //! re-verified against the policy, and the index is only a pointer that the
 //! signed manifest must agree with.
 
 pub mod blob;
+pub mod bundle;
 pub mod digest;
 pub mod manifest;
 pub mod oci;
