@@ -6,20 +6,13 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use qlp_runtime::{Runtime, RuntimeOptions};
 use qlp_server::bundle::{CreateOptions, ImportOptions};
 
-use crate::support::{self, Server};
-
-fn qlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qlp"))
-        .args(args)
-        .output()
-        .expect("cannot run qlp")
-}
+use crate::support::{self, Server, qlp};
 
 fn s(path: &Path) -> &str {
     path.to_str().expect("test paths are UTF-8")
@@ -805,7 +798,7 @@ async fn a_bundle_carries_a_signed_rule_pack_to_an_air_gapped_server_that_runs_i
     let lock = std::fs::read_to_string(data.join("tiers.lock")).unwrap();
     assert!(lock.contains("acme/rules"), "{lock}");
     let server = Server::start(&data, &["--trust", s(&trust)]);
-    let output = Command::new(env!("CARGO_BIN_EXE_qlp"))
+    let output = crate::support::qlp_command()
         .args([
             "check",
             s(&support::workspace().join("tests/data/checks/acme-service")),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::support::{self, Server, stages};
 
 fn qlp_check(server: &Server, dir: &Path, tier: &str, sarif: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
+    let out = crate::support::qlp_command()
         .args(["check", dir.to_str().unwrap(), "--tier", tier, "--sarif"])
         .arg(sarif)
         .env("QLP_SERVER", &server.url)

@@ -343,7 +343,7 @@ fn check_chart(dir: &Path, chart: &[u8]) {
 /// `qlp` with `args`, its environment cleared of QLP settings but for
 /// `env`: exit status, stdout and stderr.
 fn qlp_cli(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
+    let out = crate::support::qlp_command()
         .args(args)
         .env_remove("QLP_CA_FILE")
         .envs(env.iter().copied())

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::INVOICES;
-use crate::support::{Server, author, stage, stages};
+use crate::support::{Server, author, eventually, log_line, stage, stages};
 
 /// Whether the intent has a stage `name` in status `status`.
 fn has_stage(intent: &Value, name: &str, status: &str) -> bool {
@@ -516,20 +516,18 @@ async fn webhooks_are_signed_and_retried_after_the_receiver_fails() {
 
     // Three attempts: two failures, then the delivery (backoff 0.5 s, then
     // 1 s, with jitter).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let deliveries = loop {
-        let d = server
-            .get_json(&format!("/v1/webhooks/{hook_id}/deliveries"))
-            .await;
-        if d["deliveries"][0]["status"] != "pending" {
-            break d;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the webhook was not delivered: {d:#}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let deliveries = eventually(
+        "the webhook delivered",
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(100),
+        || async {
+            let d = server
+                .get_json(&format!("/v1/webhooks/{hook_id}/deliveries"))
+                .await;
+            (d["deliveries"][0]["status"] != "pending").then_some(d)
+        },
+    )
+    .await;
     let delivery = &deliveries["deliveries"][0];
     assert_eq!(delivery["status"], "delivered", "{deliveries:#}");
     assert_eq!(delivery["event"], "intent.completed");
@@ -894,18 +892,16 @@ async fn sighup_reloads_the_tiers_file_and_a_bad_file_changes_nothing() {
     )
     .unwrap();
     server.signal("HUP");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let id = loop {
-        let (status, body) = server.post_json("/v1/intents", extra.clone()).await;
-        if status == 202 {
-            break body["id"].as_str().unwrap().to_owned();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the reload did not take"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let id = eventually(
+        "the reload took",
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(50),
+        || async {
+            let (status, body) = server.post_json("/v1/intents", extra.clone()).await;
+            (status == 202).then(|| body["id"].as_str().unwrap().to_owned())
+        },
+    )
+    .await;
     assert_eq!(server.wait(&id).await["status"], "completed");
 
     // A file naming a plugin that is not installed is refused, with the
@@ -917,19 +913,14 @@ async fn sighup_reloads_the_tiers_file_and_a_bad_file_changes_nothing() {
     .unwrap();
     server.signal("HUP");
     let log = data.path().join("server.log");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("tiers file refused") {
-            assert!(text.contains("nope/agent"), "{text}");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the bad file was not refused"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    log_line(
+        &log,
+        "tiers file refused",
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("nope/agent"), "{text}");
     let (status, body) = server.post_json("/v1/intents", extra).await;
     assert_eq!(status, 202, "{body:#}");
     server.stop();

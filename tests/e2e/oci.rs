@@ -256,7 +256,7 @@ fn qlp(args: &[&str]) -> Output {
 /// Runs `qlp` with `QLP_OCI_USERNAME` and `QLP_OCI_PASSWORD` set to
 /// `credentials`, or neither.
 fn qlp_as(credentials: Option<(&str, &str)>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qlp"));
+    let mut command = crate::support::qlp_command();
     command
         .args(args)
         .env_remove("QLP_OCI_USERNAME")

@@ -11,7 +11,7 @@ use crate::support::{INTENT_TIMEOUT, Loopback, client_with_key};
 
 /// `qlp --version`, which names how many plugins the binary carries.
 fn builtin_plugins() -> usize {
-    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
+    let out = crate::support::qlp_command()
         .arg("--version")
         .output()
         .expect("qlp runs");
@@ -59,23 +59,24 @@ async fn qlp_serve_alone_serves_an_intent_end_to_end_on_a_fresh_data_directory()
     let id = submitted["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{submitted}"));
-    let started = std::time::Instant::now();
-    let intent = loop {
-        let intent: serde_json::Value = http
-            .get(format!("{}/v1/intents/{id}", server.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let status = intent["status"].as_str().unwrap_or_default().to_owned();
-        if !["queued", "running"].contains(&status.as_str()) {
-            break intent;
-        }
-        assert!(started.elapsed() < INTENT_TIMEOUT, "{intent:#}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let intent = crate::support::eventually(
+        "the intent ended",
+        INTENT_TIMEOUT,
+        Duration::from_millis(200),
+        || async {
+            let intent: serde_json::Value = http
+                .get(format!("{}/v1/intents/{id}", server.url))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let status = intent["status"].as_str().unwrap_or_default();
+            (!["queued", "running"].contains(&status)).then_some(intent)
+        },
+    )
+    .await;
     assert_eq!(intent["status"], "completed", "{intent:#}");
     // Delivered where the shipped tiers deliver: DATA_DIR/deliveries.
     let delivered = data.join("deliveries").join(id);

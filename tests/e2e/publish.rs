@@ -4,29 +4,11 @@
 //! loading what was published.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::support::{Server, fixtures, plugins, target_dir, trust};
-
-fn qlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qlp"))
-        .args(args)
-        .output()
-        .expect("qlp runs")
-}
-
-fn qlp_ok(args: &[&str]) -> String {
-    let out = qlp(args);
-    assert!(
-        out.status.success(),
-        "qlp {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::support::{Server, eventually, fixtures, plugins, qlp, qlp_ok, target_dir, trust};
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -171,23 +153,18 @@ async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_n
     let (status, again) = publish(&server, Some(&qlp_token), &body_of(&secrets)).await;
     assert_eq!((status, &again), (200, &entry));
     // Put in force without a restart: the running server loads it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let loaded = server.get_json("/v1/plugins").await;
-        if loaded["plugins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "qlp/secrets")
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the published plugin was not loaded: {loaded}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    until(
+        "the published plugin loaded",
+        || server.get_json("/v1/plugins"),
+        |loaded| {
+            loaded["plugins"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "qlp/secrets")
+        },
+    )
+    .await;
 
     let found = server
         .get_json("/v1/registry/packages?kind=validator&q=secrets")
@@ -586,15 +563,20 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Value>,
 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let value = read().await;
-        if done(&value) {
-            return value;
-        }
-        assert!(std::time::Instant::now() < deadline, "{what}: {value}");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    let done = &done;
+    eventually(
+        what,
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(200),
+        || {
+            let value = read();
+            async move {
+                let value = value.await;
+                done(&value).then_some(value)
+            }
+        },
+    )
+    .await
 }
 
 fn names(list: &Value, key: &str) -> Vec<String> {

@@ -2,21 +2,8 @@
 //! at every load.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::support::{Server, fixtures, plugins};
-
-fn qlp(args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "qlp {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use crate::support::{Server, eventually, fixtures, log_line, plugins, qlp_ok};
 
 /// The first-party components with their signatures, copied into `dir`.
 fn signed_first_party(dir: &Path) {
@@ -50,10 +37,10 @@ async fn unsigned_untrusted_and_mismatched_plugins_are_refused_at_import() {
     .unwrap();
     // Signed, but by a key the policy does not know.
     let stranger = tmp.path().join("stranger.key");
-    qlp(&["key", "generate", stranger.to_str().unwrap()]);
+    qlp_ok(&["key", "generate", stranger.to_str().unwrap()]);
     let trap = dir.join("trap.wasm");
     std::fs::copy(fixtures().join("qlp_fixture_trap.wasm"), &trap).unwrap();
-    qlp(&[
+    qlp_ok(&[
         "plugin",
         "sign",
         trap.to_str().unwrap(),
@@ -235,22 +222,21 @@ async fn tiers_follow_their_version_requirements_and_a_new_version_needs_no_rest
     // `pinned` (~0.1) stays on 0.1.0.
     copy_fixture("qlp_fixture_noop_next", &dir);
     server.signal("HUP");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let id = submit_to(&server, "latest").await;
-        if version_used(&server, &id, "fixture/noop").await == "0.2.0" {
-            let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
-            assert_eq!(
-                capsule["validations"][0]["report"]["summary"],
-                "fixture/noop 0.2.0"
-            );
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the new version was not picked up"
-        );
-    }
+    let id = eventually(
+        "the new version picked up",
+        std::time::Duration::from_secs(60),
+        std::time::Duration::ZERO,
+        || async {
+            let id = submit_to(&server, "latest").await;
+            (version_used(&server, &id, "fixture/noop").await == "0.2.0").then_some(id)
+        },
+    )
+    .await;
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    assert_eq!(
+        capsule["validations"][0]["report"]["summary"],
+        "fixture/noop 0.2.0"
+    );
     let id = submit_to(&server, "pinned").await;
     assert_eq!(version_used(&server, &id, "fixture/noop").await, "0.1.0");
     let lock = std::fs::read_to_string(data.join("tiers.lock")).unwrap();
@@ -260,23 +246,16 @@ async fn tiers_follow_their_version_requirements_and_a_new_version_needs_no_rest
     std::fs::write(&tiers, VERSIONED_TIERS.replace(">=0.1", "^3")).unwrap();
     server.signal("HUP");
     let log = data.join("server.log");
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(line) = text.lines().find(|l| l.contains("tiers file refused")) {
-            assert!(
-                line.contains("tier `latest`")
-                    && line.contains("fixture/noop")
-                    && line.contains("^3"),
-                "{line}"
-            );
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the unmet requirement was not refused"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let line = log_line(
+        &log,
+        "tiers file refused",
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert!(
+        line.contains("tier `latest`") && line.contains("fixture/noop") && line.contains("^3"),
+        "{line}"
+    );
     server.stop();
 
     // --locked runs the lock's versions, and refuses to start when one
@@ -290,7 +269,7 @@ async fn tiers_follow_their_version_requirements_and_a_new_version_needs_no_rest
     let lock_path = data.join("tiers.lock");
     let lock = std::fs::read_to_string(&lock_path).unwrap();
     std::fs::write(&lock_path, lock.replace("0.2.0", "0.9.0")).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
+    let out = crate::support::qlp_command()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
         .arg("--trust")

@@ -336,7 +336,7 @@ async fn three_replicas_share_one_database_and_a_killed_one_loses_nothing() {
         .await,
         INTENTS as i64
     );
-    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
+    let verify = crate::support::qlp_command()
         .args(["audit", "verify", "--database", &replicas.url])
         .output()
         .unwrap();

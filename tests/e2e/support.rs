@@ -109,6 +109,73 @@ pub fn test_tiers() -> PathBuf {
     workspace().join("tests/data/tiers.toml")
 }
 
+/// The `qlp` binary under test, as a command to add arguments to.
+pub fn qlp_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_qlp"))
+}
+
+/// Runs `qlp ARGS` with the variables `env` set, to its end.
+pub fn qlp_with(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    qlp_command()
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("qlp runs")
+}
+
+/// Runs `qlp ARGS` to its end.
+pub fn qlp(args: &[&str]) -> std::process::Output {
+    qlp_with(args, &[])
+}
+
+/// Runs `qlp ARGS`, which must succeed; returns its standard output.
+pub fn qlp_ok(args: &[&str]) -> String {
+    let out = qlp(args);
+    assert!(
+        out.status.success(),
+        "qlp {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("qlp writes UTF-8")
+}
+
+/// Asks `probe` every `every` until it answers `Some`, and returns that;
+/// fails the test naming `what` once `timeout` has passed.
+pub async fn eventually<T, F, Fut>(
+    what: &str,
+    timeout: Duration,
+    every: Duration,
+    mut probe: F,
+) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within {timeout:?}");
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// The first line of the file at `path` (a server's log) that contains
+/// `needle`, once there is one; fails the test after `timeout`.
+pub async fn log_line(path: &Path, needle: &str, timeout: Duration) -> String {
+    eventually(
+        &format!("a line with `{needle}` in {}", path.display()),
+        timeout,
+        Duration::from_millis(100),
+        || async {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            text.lines().find(|l| l.contains(needle)).map(str::to_owned)
+        },
+    )
+    .await
+}
+
 /// A `qlp serve` that ended before it listened.
 #[derive(Debug)]
 pub struct NotStarted {
@@ -187,7 +254,7 @@ impl Server {
     ) -> Result<Self, NotStarted> {
         let cache = target_dir().join("qlp-test-cache");
         let database = postgres_for(data_dir, args);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qlp"))
+        let mut child = qlp_command()
             .envs(env.iter().copied())
             .args(["--log-format", "json", "serve", "--listen", "127.0.0.1:0"])
             .arg("--data-dir")

@@ -481,7 +481,7 @@ async fn changes_are_audited_in_a_chain_that_names_an_edited_entry() {
     server.stop();
 
     let verify = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_qlp"))
+        crate::support::qlp_command()
             .args(["audit", "verify", "--data-dir"])
             .arg(data.path())
             .output()
@@ -1013,18 +1013,13 @@ async fn event_streams_are_capped_per_tenant_and_given_back_when_closed() {
     // A closed stream gives its place back, at the latest when the next
     // keep-alive comment finds its client gone.
     drop(first);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let again = server.get(&path).await;
-        if again.status() == 200 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the closed stream's place was never given back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::support::eventually(
+        "the closed stream's place given back",
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || async { (server.get(&path).await.status() == 200).then_some(()) },
+    )
+    .await;
     let (status, _) = server
         .post_json(&format!("/v1/intents/{id}/cancel"), json!({}))
         .await;

@@ -2,18 +2,13 @@
 //! planner's reading of an intent, and an enterprise's own rule pack.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::json;
 
 use crate::support::{self, Server};
 
 fn qlp(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qlp"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("qlp runs");
+    let out = support::qlp_with(args, env);
     (
         out.status.code().unwrap_or(-1),
         format!(
@@ -419,19 +414,21 @@ async fn a_published_rule_pack_fails_its_tenants_checks_and_a_tiers_and_a_broken
     // A tier assigning the pack runs it for every tenant.
     tiers_for_registry_packs(&tiers, true);
     server.signal("HUP");
-    loop {
-        let tiers = server.get_json("/v1/tiers").await;
-        if tiers["tiers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["name"] == "packed")
-        {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(30));
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    support::eventually(
+        "the tier `packed` in force after SIGHUP",
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_millis(200),
+        || async {
+            let tiers = server.get_json("/v1/tiers").await;
+            let packed = tiers["tiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == "packed");
+            packed.then_some(())
+        },
+    )
+    .await;
     let (code, output) = check(&server.admin_key, "packed");
     assert_eq!(code, 3, "{output}");
     assert!(output.contains("acme/no-print-in-services"), "{output}");
