@@ -208,7 +208,7 @@ pub fn url_problem(url: &str) -> Option<&'static str> {
 }
 
 /// `v1=` and the hex HMAC-SHA256 of `"<timestamp>.<body>"` under `secret`:
-/// QLP's event webhook signature (`qlp_host::webhooks::sign`).
+/// QLP's event webhook signature (`qlp_server::webhooks::sign`).
 pub fn sign(secret: &str, timestamp: u64, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(timestamp.to_string().as_bytes());
