@@ -135,15 +135,6 @@ impl From<qlp_types::PluginKind> for Kind {
     }
 }
 
-impl Kind {
-    /// The plugin kind of a component package; `None` for a rule pack.
-    pub fn plugin_kind(self) -> Option<qlp_types::PluginKind> {
-        qlp_types::PluginKind::ALL
-            .into_iter()
-            .find(|k| Kind::from(*k) == self)
-    }
-}
-
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
