@@ -8,6 +8,7 @@ mod llm;
 mod oci;
 mod openapi;
 mod operate;
+mod paths;
 mod postgres;
 mod protection;
 mod publish;

@@ -27,45 +27,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long an intent may take to finish.
 pub const INTENT_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("host/cli is two levels below the workspace")
-        .to_owned()
-}
-
-/// Cargo's target directory: `CARGO_TARGET_DIR` when set (a relative one
-/// taken from the workspace), else `target/`.
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| workspace().join(dir))
-        .unwrap_or_else(|| workspace().join("target"))
-}
-
-fn components(var: &str, default: &str) -> PathBuf {
-    let dir = std::env::var_os(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join(default));
-    let has_wasm = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| e.path().extension().is_some_and(|x| x == "wasm"))
-        })
-        .unwrap_or(false);
-    assert!(
-        has_wasm,
-        "no components in {}: build them with `deploy/dev.sh test` (or set {var})",
-        dir.display()
-    );
-    dir
-}
-
-/// The first-party plugins.
-pub fn plugins() -> PathBuf {
-    components("QLP_TEST_PLUGINS", "plugins")
-}
+pub use crate::paths::{fixtures, plugins, target_dir, test_tiers, trust, workspace};
 
 /// The names of the first-party plugins built into [`plugins`], sorted,
 /// as their signed manifests give them.
@@ -83,30 +45,6 @@ pub fn first_party_names() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// The test fixture plugins.
-pub fn fixtures() -> PathBuf {
-    components("QLP_TEST_FIXTURES", "test-plugins")
-}
-
-/// The trust policy the test servers load plugins under: the development
-/// key `deploy/dev.sh` signs every component with.
-pub fn trust() -> PathBuf {
-    let path = std::env::var_os("QLP_TEST_TRUST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target_dir().join("dev-trust.toml"));
-    assert!(
-        path.is_file(),
-        "no trust policy at {}: run `deploy/dev.sh test` (or set QLP_TEST_TRUST)",
-        path.display()
-    );
-    path
-}
-
-/// The tiers the fixtures run in.
-pub fn test_tiers() -> PathBuf {
-    workspace().join("tests/data/tiers.toml")
 }
 
 /// The `qlp` binary under test, as a command to add arguments to.

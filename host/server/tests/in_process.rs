@@ -5,10 +5,9 @@
 //! seconds.
 //!
 //! They load the first-party plugins and the fixtures that `deploy/dev.sh
-//! test` builds (`target/plugins`, `target/test-plugins`), trusted by the
-//! development key it signs them with.
+//! test` builds, trusted by the development key it signs them with, found
+//! as the end-to-end tests find them (`tests/e2e/paths.rs`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::Router;
@@ -23,31 +22,8 @@ use tower::ServiceExt as _;
 
 const INVOICES: &str = "Create a FastAPI service for invoices with JWT auth";
 
-fn target_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap();
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(|dir| workspace.join(dir))
-        .unwrap_or_else(|| workspace.join("target"))
-}
-
-/// A directory of built components, or a panic saying how to build them.
-fn components(name: &str) -> PathBuf {
-    let dir = target_dir().join(name);
-    let built = std::fs::read_dir(&dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.path().extension().is_some_and(|x| x == "wasm"))
-    });
-    assert!(
-        built,
-        "no components in {}: build them with `deploy/dev.sh test`",
-        dir.display()
-    );
-    dir
-}
+#[path = "../../../tests/e2e/paths.rs"]
+mod paths;
 
 /// A server built in process on the test tiers, with no worker of its
 /// own (the tests run the intents they claim), and its admin key.
@@ -62,23 +38,18 @@ struct InProcess {
 impl InProcess {
     async fn start() -> Self {
         let data = tempfile::tempdir().unwrap();
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .nth(2)
-            .unwrap();
-        let plugin_dirs =
-            std::env::join_paths([components("plugins"), components("test-plugins")]).unwrap();
+        let plugin_dirs = std::env::join_paths([paths::plugins(), paths::fixtures()]).unwrap();
         let options = qlp_server::server::ServeOptions::from_args([
             "--data-dir".as_ref(),
             data.path().as_os_str(),
             "--plugin-dir".as_ref(),
             plugin_dirs.as_os_str(),
             "--tiers".as_ref(),
-            workspace.join("tests/data/tiers.toml").as_os_str(),
+            paths::test_tiers().as_os_str(),
             "--trust".as_ref(),
-            target_dir().join("dev-trust.toml").as_os_str(),
+            paths::trust().as_os_str(),
             "--cache-dir".as_ref(),
-            target_dir().join("qlp-test-cache").as_os_str(),
+            paths::target_dir().join("qlp-test-cache").as_os_str(),
             "--workers".as_ref(),
             "0".as_ref(),
             "--node-id".as_ref(),
