@@ -47,7 +47,7 @@ pub use resolve::{Lock, PackageSpec, Resolved};
 pub use signing::{KeyId, PublicKey, SecretKey, Signature};
 pub use store::{INDEX_FILE, Package, PackageEntry, Registry};
 pub use trust::{NamePattern, TrustBasis, TrustError, TrustPolicy, TrustedKey, Verified};
-pub use wit::check_wit;
+pub use wit::{check_wit, check_wit_served};
 
 /// Errors of the plugin store. Each has a stable code ([`Error::code`]) for
 /// the API and the CLI to show; refusals by the trust policy keep theirs.

@@ -160,7 +160,8 @@ impl FromStr for Kind {
 /// A capability a plugin asks for, mirroring the WIT `capability` variant.
 /// Written as `directory-read`, `directory-write`, `http:<host>:<port>`
 /// (host a lower-case DNS name, an IPv4 address or a bracketed IPv6 address)
-/// or `secret:<KEY>` (letters, digits, `_`, `.`, `-`). Only the canonical
+/// `secret:<KEY>` (letters, digits, `_`, `.`, `-`) or `llm` (contract
+/// 0.2: the operator's language model). Only the canonical
 /// spelling parses (`http:API.example.com:0443` does not), so one capability
 /// has one string and one place in the canonical order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -169,6 +170,7 @@ pub enum Capability {
     DirectoryWrite,
     Http { host: String, port: u16 },
     Secret(String),
+    Llm,
 }
 
 impl fmt::Display for Capability {
@@ -178,6 +180,7 @@ impl fmt::Display for Capability {
             Capability::DirectoryWrite => f.write_str("directory-write"),
             Capability::Http { host, port } => write!(f, "http:{host}:{port}"),
             Capability::Secret(key) => write!(f, "secret:{key}"),
+            Capability::Llm => f.write_str("llm"),
         }
     }
 }
@@ -191,6 +194,7 @@ impl FromStr for Capability {
         let cap = match s {
             "directory-read" => Capability::DirectoryRead,
             "directory-write" => Capability::DirectoryWrite,
+            "llm" => Capability::Llm,
             _ => {
                 if let Some(rest) = s.strip_prefix("http:") {
                     let (host, port) = rest
@@ -221,7 +225,7 @@ impl FromStr for Capability {
                     Capability::Secret(key.to_owned())
                 } else {
                     return Err(bad(
-                        "expected directory-read, directory-write, http:<host>:<port> or secret:<KEY>",
+                        "expected directory-read, directory-write, http:<host>:<port>, secret:<KEY> or llm",
                     ));
                 }
             }

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::store::Registry;
-use crate::wit::check_wit;
+use crate::wit::check_wit_served;
 use crate::{Error, Result, validate_name};
 
 /// The current lock file format.
@@ -99,14 +99,19 @@ impl Registry {
     }
 
     /// As [`Registry::resolve`], skipping versions whose WIT does not run on
-    /// a host serving `host_wit` ([`check_wit`]).
-    pub fn resolve_compatible(&self, spec: &str, host_wit: &Version) -> Result<Resolved> {
+    /// a host serving the versions of `host_wit` ([`check_wit_served`]).
+    pub fn resolve_compatible(&self, spec: &str, host_wit: &[Version]) -> Result<Resolved> {
         self.resolve_spec(&spec.parse()?, Some(host_wit))
     }
 
     /// Resolution proper: the highest version of `spec.name` that matches,
-    /// is not yanked and, given `host_wit`, targets a compatible WIT.
-    pub fn resolve_spec(&self, spec: &PackageSpec, host_wit: Option<&Version>) -> Result<Resolved> {
+    /// is not yanked and, given the versions a host serves, targets a
+    /// compatible WIT.
+    pub fn resolve_spec(
+        &self,
+        spec: &PackageSpec,
+        host_wit: Option<&[Version]>,
+    ) -> Result<Resolved> {
         let index = self.read_packages()?;
         let versions = index.packages.get(&spec.name);
         let chosen = versions
@@ -116,7 +121,7 @@ impl Registry {
             .find(|(version, record)| {
                 spec.requirement.matches(version)
                     && !record.yanked
-                    && host_wit.is_none_or(|host| check_wit(&record.wit, host).is_ok())
+                    && host_wit.is_none_or(|host| check_wit_served(&record.wit, host).is_ok())
             });
         match chosen {
             Some((version, record)) => Ok(Resolved {
@@ -136,7 +141,7 @@ impl Registry {
                             s.push_str(" yanked");
                         }
                         if let Some(host) = host_wit
-                            && check_wit(&r.wit, host).is_err()
+                            && check_wit_served(&r.wit, host).is_err()
                         {
                             s.push_str(&format!(" wit {}", r.wit));
                         }
@@ -149,7 +154,11 @@ impl Registry {
                     format!(" (published: {})", published.join(", "))
                 };
                 if let Some(host) = host_wit {
-                    detail.push_str(&format!(" for a host serving qlp:plugin@{host}"));
+                    let served: Vec<String> = host.iter().map(|v| format!("@{v}")).collect();
+                    detail.push_str(&format!(
+                        " for a host serving qlp:plugin{}",
+                        served.join(", ")
+                    ));
                 }
                 Err(Error::NoMatchingVersion {
                     name: spec.name.clone(),
@@ -432,13 +441,18 @@ mod tests {
             .unwrap();
         assert_eq!(reg.resolve("acme/rules@^1").unwrap().version, v("1.4.0"));
         let r = reg
-            .resolve_compatible("acme/rules@^1", &v("0.1.3"))
+            .resolve_compatible("acme/rules@^1", &[v("0.1.3")])
             .unwrap();
         assert_eq!(r.version, v("1.2.5"));
         let err = reg
-            .resolve_compatible("acme/rules@=1.4.0", &v("0.1.0"))
+            .resolve_compatible("acme/rules@=1.4.0", &[v("0.1.0")])
             .unwrap_err();
         assert!(err.to_string().contains("1.4.0 wit 0.2.0"), "{err}");
+        // A host serving both contracts takes the newest.
+        let r = reg
+            .resolve_compatible("acme/rules@^1", &[v("0.1.0"), v("0.2.0")])
+            .unwrap();
+        assert_eq!(r.version, v("1.4.0"));
     }
 
     fn sample_lock(reg: &Registry) -> Lock {

@@ -47,6 +47,20 @@ pub fn check_wit(plugin: &Version, host: &Version) -> Result<()> {
     Ok(())
 }
 
+/// [`check_wit`] against a host serving every version in `served`: the
+/// plugin runs if one of them takes it; otherwise the error names the
+/// newest.
+pub fn check_wit_served(plugin: &Version, served: &[Version]) -> Result<()> {
+    let mut refusal = None;
+    for host in served {
+        match check_wit(plugin, host) {
+            Ok(()) => return Ok(()),
+            Err(e) => refusal = Some(e),
+        }
+    }
+    refusal.map_or(Ok(()), Err)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +104,15 @@ mod tests {
         check("1.2.0", "1.3.4").unwrap();
         check("1.3.1", "1.3.0").unwrap();
         check("0.2.0-draft", "0.2.0-draft").unwrap();
+    }
+
+    #[test]
+    fn a_host_serving_two_contracts_takes_either_and_names_the_newest_when_refusing() {
+        let served: Vec<Version> = ["0.1.0", "0.2.0"].map(|v| v.parse().unwrap()).into();
+        for plugin in ["0.1.3", "0.2.0"] {
+            check_wit_served(&plugin.parse().unwrap(), &served).unwrap();
+        }
+        let err = check_wit_served(&"0.3.0".parse().unwrap(), &served).unwrap_err();
+        assert!(err.to_string().contains("qlp:plugin@0.2.0"), "{err}");
     }
 }

@@ -323,7 +323,7 @@ async fn a_published_rule_pack_fails_its_tenants_checks_and_a_tiers_and_a_broken
         "acme/broken",
         semver::Version::new(1, 0, 0),
         qlp_registry::Kind::Rules,
-        qlp_server::packages::HOST_WIT,
+        qlp_server::packages::RULES_WIT,
         &text,
     )
     .unwrap();

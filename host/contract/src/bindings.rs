@@ -45,28 +45,46 @@ pub mod llm {
     });
 }
 
-/// `qlp:plugin@0.2.0` (`wit/qlp-plugin@0.2.0/`) is designed but not yet
-/// served: its worlds' host bindings are generated in the tests, so the
-/// package stays valid WIT, with every world resolving, until the runtime
-/// links it.
-#[cfg(test)]
-mod v0_2 {
+/// `qlp:plugin@0.2.0` (`wit/qlp-plugin@0.2.0/`), one module per world
+/// as for 0.1.0. The agent world's `qlp:llm/chat` import is the `llm`
+/// module's, so one implementation serves both versions; the `capsule`
+/// resource is the host's [`crate::capsule::Capsule`].
+pub mod v0_2 {
+    pub mod agent {
+        wasmtime::component::bindgen!({
+            path: "../../wit/qlp-plugin@0.2.0",
+            world: "agent",
+            with: {
+                "qlp:llm/chat": super::super::llm::qlp::llm::chat,
+                "qlp:plugin/types.capsule": crate::capsule::Capsule,
+            },
+        });
+    }
+
+    /// A 0.2 world that reuses the `agent` module's shared interfaces.
     macro_rules! world {
         ($module:ident, $world:literal) => {
-            #[allow(dead_code)]
-            mod $module {
+            pub mod $module {
                 wasmtime::component::bindgen!({
                     path: "../../wit/qlp-plugin@0.2.0",
                     world: $world,
+                    with: {
+                        "qlp:plugin/types@0.2.0": super::agent::qlp::plugin::types,
+                        "qlp:plugin/host@0.2.0": super::agent::qlp::plugin::host,
+                        "qlp:plugin/secrets@0.2.0": super::agent::qlp::plugin::secrets,
+                        "qlp:plugin/http@0.2.0": super::agent::qlp::plugin::http,
+                    },
                 });
             }
         };
     }
 
-    world!(agent, "agent");
     world!(analyzer, "analyzer");
     world!(validator, "validator");
     world!(exporter, "exporter");
     world!(delivery, "delivery");
     world!(planner, "planner");
+
+    pub use agent::qlp::plugin::host::LogLevel;
+    pub use agent::qlp::plugin::types as wit;
 }

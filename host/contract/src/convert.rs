@@ -1,9 +1,11 @@
 //! Conversions between the WIT contract's generated types and QLP's domain
 //! types (`crate::model`). This is the single boundary a new contract
-//! version changes.
+//! version changes: 0.1.0 here, 0.2.0 in [`v0_2`].
 
 use crate::bindings::wit;
 use crate::model;
+
+pub mod v0_2;
 
 impl From<&model::Intent> for wit::Intent {
     fn from(i: &model::Intent) -> Self {
@@ -62,11 +64,9 @@ impl From<model::Severity> for wit::Severity {
 impl From<wit::Finding> for model::Finding {
     fn from(f: wit::Finding) -> Self {
         Self {
-            rule_id: f.rule_id,
-            severity: f.severity.into(),
-            message: f.message,
             path: f.path,
             line: f.line,
+            ..model::Finding::new(f.rule_id, f.severity.into(), f.message)
         }
     }
 }

@@ -78,6 +78,9 @@ mod base64_bytes {
     }
 }
 
+/// One problem a validator found. `path` and `line` are what every
+/// contract version reports; a 0.2 validator may add the rest, which maps
+/// onto SARIF 2.1.0's region, snippet, fixes and tags.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub rule_id: String,
@@ -85,8 +88,64 @@ pub struct Finding {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The region's start line when there is a region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Region>,
+    /// The text at the location, as the validator saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+    /// Classifications: `cwe:CWE-798`, `pci-dss:3.5.1`, free words.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+impl Finding {
+    /// A finding with a rule, a severity and a message, and nothing else.
+    pub fn new(rule_id: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+        Self {
+            rule_id: rule_id.into(),
+            severity,
+            message: message.into(),
+            path: None,
+            line: None,
+            region: None,
+            snippet: None,
+            fix: None,
+            tags: vec![],
+        }
+    }
+}
+
+/// A stretch of a file: 1-based lines and columns, the end column the one
+/// after the stretch's last character (as SARIF counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub start_line: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_column: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_column: Option<u32>,
+}
+
+/// A change that would resolve a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub description: String,
+    pub replacements: Vec<Replacement>,
+}
+
+/// One edit of a fix: `text` replaces `region` of the file at `path`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replacement {
+    pub path: String,
+    pub region: Region,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -96,6 +155,8 @@ pub enum Capability {
     DirectoryWrite,
     Http(String),
     Secret(String),
+    /// The language model the operator configured (agents, contract 0.2).
+    Llm,
 }
 
 /// What a plugin's declared capabilities ask for, by kind: what the host
@@ -103,6 +164,9 @@ pub enum Capability {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Declared {
     pub http: bool,
+    /// Any `secret(KEY)`.
+    pub secrets: bool,
+    pub llm: bool,
     pub directory_read: bool,
     pub directory_write: bool,
 }
@@ -119,7 +183,8 @@ impl Declared {
                 directory_write: true,
                 ..d
             },
-            Capability::Secret(_) => d,
+            Capability::Secret(_) => Self { secrets: true, ..d },
+            Capability::Llm => Self { llm: true, ..d },
         })
     }
 

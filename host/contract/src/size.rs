@@ -149,6 +149,85 @@ record!(wit::PluginInfo {
     capabilities
 });
 
+impl WireSize for crate::model::Capability {
+    fn wire_size(&self) -> usize {
+        match self {
+            Self::Http(s) | Self::Secret(s) => s.len(),
+            Self::DirectoryRead | Self::DirectoryWrite | Self::Llm => 0,
+        }
+    }
+}
+
+record!(crate::model::PluginInfo {
+    name,
+    version,
+    description,
+    capabilities
+});
+
+/// What a 0.2 plugin returns (its inputs are measured as 0.1's: the host
+/// builds them in those types).
+mod v0_2 {
+    use super::WireSize;
+    use crate::bindings::v0_2::wit;
+
+    record!(wit::PluginError { code, message });
+    record!(wit::File { path, content });
+    record!(wit::FunctionMetrics { name });
+    record!(wit::Analysis {
+        path,
+        language,
+        functions,
+        imports
+    });
+    record!(wit::Location { path });
+    record!(wit::Replacement { path, text });
+    record!(wit::Fix {
+        description,
+        replacements
+    });
+    record!(wit::Finding {
+        rule_id,
+        message,
+        location,
+        snippet,
+        fix,
+        tags
+    });
+    record!(wit::Report { findings, summary });
+    record!(wit::Artifact {
+        media_type,
+        file_name,
+        bytes
+    });
+    record!(wit::Receipt { location, details });
+    record!(wit::Plan {
+        recommended_tier,
+        justification,
+        stack,
+        constraints,
+        compliance
+    });
+
+    impl WireSize for wit::Capability {
+        fn wire_size(&self) -> usize {
+            match self {
+                wit::Capability::Http(s) | wit::Capability::Secret(s) => s.len(),
+                wit::Capability::DirectoryRead
+                | wit::Capability::DirectoryWrite
+                | wit::Capability::Llm => 0,
+            }
+        }
+    }
+
+    record!(wit::PluginInfo {
+        name,
+        version,
+        description,
+        capabilities
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

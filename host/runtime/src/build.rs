@@ -179,10 +179,113 @@ fn core_module_path(messages: &[u8], package: &str) -> Option<PathBuf> {
 }
 
 /// Encodes a core module carrying `wit-bindgen` type information as a
-/// component.
+/// component, stamped with the `qlp:plugin` version it was bound to (the
+/// [`crate::CONTRACT_SECTION`] custom section).
 pub fn componentize(module: &[u8]) -> anyhow::Result<Vec<u8>> {
-    wit_component::ComponentEncoder::default()
+    let contract = bound_contract(module)?;
+    let mut component = wit_component::ComponentEncoder::default()
         .module(module)?
         .validate(true)
-        .encode()
+        .encode()?;
+    if let Some(contract) = contract {
+        stamp(&mut component, &contract.package());
+    }
+    Ok(component)
+}
+
+/// The `qlp:plugin` version in a core module's `wit-bindgen` type
+/// information, if it names one; a version this host does not serve is
+/// refused.
+fn bound_contract(module: &[u8]) -> anyhow::Result<Option<crate::Contract>> {
+    let (_, bindgen) = wit_component::metadata::decode(module)?;
+    let Some(version) = bindgen
+        .resolve
+        .packages
+        .iter()
+        .map(|(_, p)| &p.name)
+        .find(|n| n.namespace == "qlp" && n.name == "plugin")
+        .and_then(|n| n.version.as_ref())
+    else {
+        return Ok(None);
+    };
+    let version = version.to_string();
+    crate::Contract::ALL
+        .into_iter()
+        .find(|c| c.version() == version)
+        .map(Some)
+        .with_context(|| {
+            format!("the module is bound to qlp:plugin@{version}, which this host does not serve")
+        })
+}
+
+/// Appends a custom section `qlp:contract` holding `package` to a
+/// component.
+fn stamp(component: &mut Vec<u8>, package: &str) {
+    fn leb128(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let name = crate::CONTRACT_SECTION.as_bytes();
+    let mut payload = Vec::new();
+    leb128(name.len(), &mut payload);
+    payload.extend_from_slice(name);
+    payload.extend_from_slice(package.as_bytes());
+    component.push(0);
+    leb128(payload.len(), component);
+    component.extend_from_slice(&payload);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stamp;
+    use crate::{Contract, LoadError, contract_of};
+
+    /// An empty component: the preamble and nothing else.
+    const EMPTY: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+    fn imports(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_stamp_names_the_contract_whatever_the_component_imports() {
+        for contract in Contract::ALL {
+            let mut component = EMPTY.to_vec();
+            stamp(&mut component, &contract.package());
+            assert!(wasmparser::Parser::is_component(&component));
+            let other = imports(&["qlp:plugin/host@0.1.0", "qlp:plugin/host@0.2.0"]);
+            assert_eq!(contract_of(&component, &other).unwrap(), contract);
+        }
+    }
+
+    #[test]
+    fn a_stamp_of_a_contract_not_served_is_refused() {
+        let mut component = EMPTY.to_vec();
+        stamp(&mut component, "qlp:plugin@9.0.0");
+        let err = contract_of(&component, &[]).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::UnknownContract(v) if v == "qlp:plugin@9.0.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn without_a_stamp_the_imports_decide_and_nothing_means_0_1() {
+        let cases = [
+            (imports(&["qlp:plugin/secrets@0.2.0"]), Contract::V0_2),
+            (imports(&["qlp:plugin/host@0.1.0"]), Contract::V0_1),
+            (imports(&["acme:tools/host@0.2.0"]), Contract::V0_1),
+            (imports(&[]), Contract::V0_1),
+        ];
+        for (names, expected) in cases {
+            assert_eq!(contract_of(&EMPTY, &names).unwrap(), expected, "{names:?}");
+        }
+    }
 }

@@ -1,12 +1,18 @@
 //! The host side of the contract's imported interfaces: `host` (log and
-//! config, for every plugin) and `workspace` (a granted directory, for
-//! delivery adapters). Each call's state lives in [`State`].
+//! config, for every plugin), `http`, `llm` and `workspace` (a granted
+//! directory, for delivery adapters). Each capability is written once, on
+//! [`State`], with a typed [`HostError`]; 0.1.0 gets the error's message,
+//! 0.2.0 (`v0_2`, with `secrets`, `remaining-time` and the `capsule`
+//! resource) the variant. Each call's state lives in [`State`].
+
+mod v0_2;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::bindings::llm::qlp::llm::chat;
 use super::bindings::{LogLevel, agent, delivery};
+use super::host_error::HostError;
 use super::limits::{Limiter, MAX_LOG_LINES_PER_CALL, MAX_LOG_MESSAGE_BYTES};
 use super::llm;
 use super::text::{mask, sanitize};
@@ -15,9 +21,12 @@ use super::wasi::{HasWasi, Wasi};
 /// The store data of one call.
 pub struct State {
     pub plugin: Arc<str>,
+    /// The operator's configuration for this plugin, without secrets.
     pub config: Arc<BTreeMap<String, String>>,
-    /// Secret values among `config`, masked in the plugin's log lines.
-    pub secrets: Arc<Vec<String>>,
+    /// The secrets the plugin declared and the operator granted, by key.
+    pub secrets: Arc<BTreeMap<String, String>>,
+    /// Their values, masked in the plugin's log lines.
+    pub secret_values: Arc<Vec<String>>,
     pub limiter: Limiter,
     pub log_lines: u32,
     pub logs_dropped: u32,
@@ -36,6 +45,11 @@ pub struct State {
     /// The model endpoint, when granted, and what the call spent on it.
     pub llm: Option<llm::Grant>,
     pub llm_spent: llm::Spent,
+    /// Host resources handed to a 0.2 plugin: the capsule of its call.
+    pub table: wasmtime::component::ResourceTable,
+    /// Bytes of the capsule's files read so far, against `max_input`.
+    pub capsule_read: usize,
+    pub max_input: usize,
 }
 
 impl HasWasi for State {
@@ -58,13 +72,29 @@ impl agent::qlp::plugin::types::Host for State {}
 
 impl agent::qlp::plugin::host::Host for State {
     fn log(&mut self, level: LogLevel, message: String, fields: Vec<(String, String)>) {
+        self.log_line(level, &message, &fields);
+    }
+
+    /// 0.1.0 reads secrets through `config`.
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config
+            .get(&key)
+            .or_else(|| self.secrets.get(&key))
+            .cloned()
+    }
+}
+
+impl State {
+    /// One of the plugin's log lines into the server's log: capped in
+    /// number, stripped of control characters, secrets masked.
+    fn log_line(&mut self, level: LogLevel, message: &str, fields: &[(String, String)]) {
         if self.log_lines >= MAX_LOG_LINES_PER_CALL {
             self.logs_dropped += 1;
             return;
         }
         self.log_lines += 1;
-        let secrets = &self.secrets;
-        let message = sanitize(&mask(&message, secrets), MAX_LOG_MESSAGE_BYTES);
+        let secrets = &self.secret_values;
+        let message = sanitize(&mask(message, secrets), MAX_LOG_MESSAGE_BYTES);
         let fields: Vec<String> = fields
             .iter()
             .take(16)
@@ -87,35 +117,25 @@ impl agent::qlp::plugin::host::Host for State {
         }
     }
 
-    fn config(&mut self, key: String) -> Option<String> {
-        self.config.get(&key).cloned()
-    }
-}
-
-impl agent::qlp::plugin::http::Host for State {
-    fn fetch(
+    /// One outbound request, if the grant allows it and the call has
+    /// requests left.
+    fn http_fetch(
         &mut self,
-        request: agent::qlp::plugin::http::Request,
-    ) -> Result<agent::qlp::plugin::http::Response, String> {
+        request: super::http::Request,
+    ) -> Result<super::http::Response, HostError> {
         use super::http;
         let Some(grant) = self.http.clone() else {
-            return Err(
+            return Err(HostError::NotGranted(
                 "capability not granted: no HTTP destination was granted to this plugin".into(),
-            );
+            ));
         };
         if self.http_requests >= http::MAX_REQUESTS_PER_CALL {
-            return Err(format!(
+            return Err(HostError::LimitExceeded(format!(
                 "over {} HTTP requests in one call",
                 http::MAX_REQUESTS_PER_CALL
-            ));
+            )));
         }
         self.http_requests += 1;
-        let request = http::Request {
-            method: request.method,
-            url: request.url,
-            headers: request.headers,
-            body: request.body,
-        };
         let url = sanitize(&request.url, 256);
         let result = http::fetch(&grant, request, self.deadline);
         match &result {
@@ -126,11 +146,28 @@ impl agent::qlp::plugin::http::Host for State {
                 tracing::warn!(target: "qlp::plugin", plugin = &*self.plugin, %url, error = %e, "http request refused or failed")
             }
         }
-        result.map(|r| agent::qlp::plugin::http::Response {
-            status: r.status,
-            headers: r.headers,
-            body: r.body,
-        })
+        result
+    }
+}
+
+impl agent::qlp::plugin::http::Host for State {
+    fn fetch(
+        &mut self,
+        request: agent::qlp::plugin::http::Request,
+    ) -> Result<agent::qlp::plugin::http::Response, String> {
+        let request = super::http::Request {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.body,
+        };
+        self.http_fetch(request)
+            .map(|r| agent::qlp::plugin::http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
+            .map_err(String::from)
     }
 }
 
@@ -173,18 +210,20 @@ impl chat::Host for State {
 pub const MAX_WORKSPACE_READ: u64 = 64 << 20;
 
 impl State {
-    fn workspace(&self) -> Result<&cap_std::fs::Dir, String> {
+    fn workspace(&self) -> Result<&cap_std::fs::Dir, HostError> {
         self.workspace.as_ref().map(|w| &w.dir).ok_or_else(|| {
-            "capability not granted: no directory was granted to this plugin".to_owned()
+            HostError::NotGranted(
+                "capability not granted: no directory was granted to this plugin".to_owned(),
+            )
         })
     }
 
-    fn writable_workspace(&self) -> Result<&cap_std::fs::Dir, String> {
+    fn writable_workspace(&self) -> Result<&cap_std::fs::Dir, HostError> {
         match &self.workspace {
             Some(w) if w.writable => Ok(&w.dir),
-            Some(_) => {
-                Err("capability not granted: the directory was granted read-only".to_owned())
-            }
+            Some(_) => Err(HostError::NotGranted(
+                "capability not granted: the directory was granted read-only".to_owned(),
+            )),
             None => self.workspace(),
         }
     }
@@ -192,43 +231,70 @@ impl State {
 
 /// Checks a guest-supplied relative path before handing it to cap-std, which
 /// also refuses escapes; this gives the plugin a clear message.
-fn relative_path(path: &str) -> Result<&std::path::Path, String> {
+fn relative_path(path: &str) -> Result<&std::path::Path, HostError> {
     let p = std::path::Path::new(path);
     if path.is_empty() || path.contains('\0') || path.contains('\\') || p.is_absolute() {
-        return Err(format!(
+        return Err(HostError::InvalidInput(format!(
             "path `{}` is not a relative path",
             sanitize(path, 256)
-        ));
+        )));
     }
     if path
         .split('/')
         .any(|c| c.is_empty() || c == "." || c == "..")
     {
-        return Err(format!(
+        return Err(HostError::InvalidInput(format!(
             "path `{}` may not contain empty, `.` or `..` components",
             sanitize(path, 256)
-        ));
+        )));
     }
     Ok(p)
 }
 
+/// A failed file operation: a path that is not there is the plugin's
+/// mistake, anything else the host's.
+fn io_error(what: String, e: std::io::Error) -> HostError {
+    let message = format!("{what}: {e}");
+    if e.kind() == std::io::ErrorKind::NotFound {
+        HostError::InvalidInput(message)
+    } else {
+        HostError::Unavailable(message)
+    }
+}
+
 impl delivery::qlp::plugin::workspace::Host for State {
+    fn write_file(&mut self, path: String, contents: Vec<u8>) -> Result<(), String> {
+        self.workspace_write(path, contents).map_err(String::from)
+    }
+
+    fn read_file(&mut self, path: String) -> Result<Vec<u8>, String> {
+        self.workspace_read(path).map_err(String::from)
+    }
+
+    fn exists(&mut self, path: String) -> Result<bool, String> {
+        self.workspace_exists(path).map_err(String::from)
+    }
+}
+
+impl State {
     /// Writes through a temporary file renamed into place: a reader never
     /// sees half a file, and an existing hard link to a file elsewhere is
     /// replaced rather than written through. A symbolic link is refused
     /// rather than followed or replaced.
-    fn write_file(&mut self, path: String, contents: Vec<u8>) -> Result<(), String> {
+    fn workspace_write(&mut self, path: String, contents: Vec<u8>) -> Result<(), HostError> {
         let dir = self.writable_workspace()?;
         let rel = relative_path(&path)?;
         if dir
             .symlink_metadata(rel)
             .is_ok_and(|m| m.file_type().is_symlink())
         {
-            return Err(format!("cannot write `{path}`: it is a symbolic link"));
+            return Err(HostError::InvalidInput(format!(
+                "cannot write `{path}`: it is a symbolic link"
+            )));
         }
         if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
             dir.create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+                .map_err(|e| io_error(format!("cannot create `{}`", parent.display()), e))?;
         }
         let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("file");
         // One temporary name per file, not per process: a write that a
@@ -241,7 +307,7 @@ impl delivery::qlp::plugin::workspace::Host for State {
         let parent = rel.parent().filter(|p| !p.as_os_str().is_empty());
         match dir.remove_file(&tmp) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(format!("cannot write `{path}`: {e}"));
+                return Err(io_error(format!("cannot write `{path}`"), e));
             }
             _ => {}
         }
@@ -261,26 +327,26 @@ impl delivery::qlp::plugin::workspace::Host for State {
             })
             .map_err(|e| {
                 let _ = dir.remove_file(&tmp);
-                format!("cannot write `{path}`: {e}")
+                io_error(format!("cannot write `{path}`"), e)
             })
     }
 
-    fn read_file(&mut self, path: String) -> Result<Vec<u8>, String> {
+    fn workspace_read(&mut self, path: String) -> Result<Vec<u8>, HostError> {
         let dir = self.workspace()?;
         let rel = relative_path(&path)?;
         let meta = dir
             .metadata(rel)
-            .map_err(|e| format!("cannot read `{path}`: {e}"))?;
+            .map_err(|e| io_error(format!("cannot read `{path}`"), e))?;
         if meta.len() > MAX_WORKSPACE_READ {
-            return Err(format!(
+            return Err(HostError::LimitExceeded(format!(
                 "`{path}` is larger than {MAX_WORKSPACE_READ} bytes"
-            ));
+            )));
         }
         dir.read(rel)
-            .map_err(|e| format!("cannot read `{path}`: {e}"))
+            .map_err(|e| io_error(format!("cannot read `{path}`"), e))
     }
 
-    fn exists(&mut self, path: String) -> Result<bool, String> {
+    fn workspace_exists(&mut self, path: String) -> Result<bool, HostError> {
         let dir = self.workspace()?;
         let rel = relative_path(&path)?;
         Ok(dir.exists(rel))
@@ -307,12 +373,13 @@ mod tests {
         assert!(relative_path("out/capsule.zip").is_ok());
     }
 
-    fn state(dir: &std::path::Path, writable: bool) -> State {
+    pub(super) fn state(dir: &std::path::Path, writable: bool) -> State {
         let dir = cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority()).unwrap();
         State {
             plugin: "test/plugin".into(),
             config: Arc::default(),
             secrets: Arc::default(),
+            secret_values: Arc::default(),
             limiter: Limiter::new(1 << 20),
             log_lines: 0,
             logs_dropped: 0,
@@ -324,6 +391,9 @@ mod tests {
             wasi: None,
             llm: None,
             llm_spent: llm::Spent::default(),
+            table: Default::default(),
+            capsule_read: 0,
+            max_input: 1 << 20,
         }
     }
 

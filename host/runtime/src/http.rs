@@ -23,6 +23,8 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+use crate::host_error::HostError;
+
 /// Requests one plugin call may send: enough for a multipart upload or a
 /// handful of REST calls of a delivery adapter.
 pub const MAX_REQUESTS_PER_CALL: u32 = 64;
@@ -179,23 +181,25 @@ fn destination(
     host: &str,
     port: u16,
     deadline: Instant,
-) -> Result<SocketAddr, String> {
+) -> Result<SocketAddr, HostError> {
     let listed = |h: &str| grant.allowed.iter().any(|a| a.host == h && a.port == port);
     if !listed(host) {
-        return Err(format!(
+        return Err(HostError::NotGranted(format!(
             "{DENIED}: {host}:{port} is not on this plugin's allow-list"
-        ));
+        )));
     }
     let addrs = resolve(host, port, deadline)?;
     if addrs.is_empty() {
-        return Err(format!("{host} resolves to no address"));
+        return Err(HostError::Unavailable(format!(
+            "{host} resolves to no address"
+        )));
     }
     for addr in &addrs {
         if !is_public(addr.ip()) && !listed(&addr.ip().to_string()) {
-            return Err(format!(
+            return Err(HostError::NotGranted(format!(
                 "{DENIED}: {host} resolves to {}, a non-public address that is not on the allow-list",
                 addr.ip()
-            ));
+            )));
         }
     }
     Ok(addrs[0])
@@ -205,7 +209,7 @@ fn destination(
 /// [`crate::net::RESOLVE_TIMEOUT`]). The system resolver cannot be
 /// interrupted, so it runs on a thread of its own that is left to finish
 /// when the answer comes too late.
-fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, HostError> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
@@ -221,24 +225,28 @@ fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, 
                     .map(|a| a.collect::<Vec<_>>()),
             );
         })
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?;
+        .map_err(|e| HostError::Unavailable(format!("cannot resolve {host}: {e}")))?;
     match rx.recv_timeout(wait) {
         Ok(Ok(addrs)) => Ok(addrs),
-        Ok(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
-        Err(_) => Err(format!(
+        Ok(Err(e)) => Err(HostError::Unavailable(format!(
+            "cannot resolve {host}: {e}"
+        ))),
+        Err(_) => Err(HostError::LimitExceeded(format!(
             "{TIMED_OUT}: resolving {host} took longer than {} ms",
             wait.as_millis()
-        )),
+        ))),
     }
 }
 
 /// The time left before `deadline`, or the timeout message.
-fn left(deadline: Instant, host: &str, port: u16) -> Result<Duration, String> {
+fn left(deadline: Instant, host: &str, port: u16) -> Result<Duration, HostError> {
     deadline
         .checked_duration_since(Instant::now())
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
-            format!("{TIMED_OUT}: the request to {host}:{port} did not finish before its deadline")
+            HostError::LimitExceeded(format!(
+                "{TIMED_OUT}: the request to {host}:{port} did not finish before its deadline"
+            ))
         })
 }
 
@@ -261,7 +269,7 @@ impl Connection for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
 
 /// Sends `request` if `grant` allows it, giving up at `deadline` (the
 /// calling plugin's own) or after [`REQUEST_TIMEOUT`].
-pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
+pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, HostError> {
     fetch_until(
         grant,
         request,
@@ -271,28 +279,34 @@ pub fn fetch(grant: &Grant, request: Request, deadline: Instant) -> Result<Respo
 
 /// [`fetch`] by `deadline` alone, without [`REQUEST_TIMEOUT`]: for the
 /// host's own requests whose time the operator chose (a model endpoint).
-pub fn fetch_until(grant: &Grant, request: Request, deadline: Instant) -> Result<Response, String> {
+pub fn fetch_until(
+    grant: &Grant,
+    request: Request,
+    deadline: Instant,
+) -> Result<Response, HostError> {
     if deadline <= Instant::now() {
-        return Err(format!("{TIMED_OUT}: the plugin's deadline has passed"));
+        return Err(HostError::LimitExceeded(format!(
+            "{TIMED_OUT}: the plugin's deadline has passed"
+        )));
     }
     let method = request.method.to_ascii_uppercase();
     if !["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
-        return Err(format!(
+        return Err(HostError::InvalidInput(format!(
             "method `{}` is not supported",
             super::text::sanitize(&method, 16)
-        ));
+        )));
     }
     if request.body.len() > MAX_REQUEST_BYTES {
-        return Err(format!(
+        return Err(HostError::LimitExceeded(format!(
             "the request body is over {MAX_REQUEST_BYTES} bytes"
-        ));
+        )));
     }
     let Target {
         tls,
         host,
         port,
         path: target,
-    } = parse_url(&request.url)?;
+    } = parse_url(&request.url).map_err(HostError::InvalidInput)?;
     let addr = destination(grant, &host, port, deadline)?;
 
     let mut head = format!("{method} {target} HTTP/1.1\r\n");
@@ -307,10 +321,10 @@ pub fn fetch_until(grant: &Grant, request: Request, deadline: Instant) -> Result
     head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
     for (name, value) in &request.headers {
         if !is_token(name) || value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(format!(
+            return Err(HostError::InvalidInput(format!(
                 "invalid header `{}`",
                 super::text::sanitize(name, 64)
-            ));
+            )));
         }
         // The host owns these: a plugin cannot redirect or smuggle with them.
         if ["host", "content-length", "connection", "transfer-encoding"]
@@ -322,14 +336,15 @@ pub fn fetch_until(grant: &Grant, request: Request, deadline: Instant) -> Result
     }
     head.push_str("\r\n");
 
-    let io = |e: std::io::Error| format!("{host}:{port}: {e}");
+    let io = |e: std::io::Error| HostError::Unavailable(format!("{host}:{port}: {e}"));
     let socket = TcpStream::connect_timeout(&addr, left(deadline, &host, port)?).map_err(io)?;
     let _ = socket.set_nodelay(true);
     let raw = if tls {
-        let name = rustls_pki_types::ServerName::try_from(host.clone())
-            .map_err(|_| format!("`{host}` is not a valid TLS server name"))?;
+        let name = rustls_pki_types::ServerName::try_from(host.clone()).map_err(|_| {
+            HostError::InvalidInput(format!("`{host}` is not a valid TLS server name"))
+        })?;
         let connection = rustls::ClientConnection::new(crate::tls::plugin_client_config(), name)
-            .map_err(|e| format!("{host}:{port}: {e}"))?;
+            .map_err(|e| HostError::Unavailable(format!("{host}:{port}: {e}")))?;
         let mut stream = rustls::StreamOwned::new(connection, socket);
         exchange(
             &mut stream,
@@ -348,7 +363,7 @@ pub fn fetch_until(grant: &Grant, request: Request, deadline: Instant) -> Result
             port,
         )?
     };
-    parse_response(&raw, method == "HEAD")
+    parse_response(&raw, method == "HEAD").map_err(HostError::Unavailable)
 }
 
 /// Writes `parts` and reads the whole response, each read and write
@@ -359,8 +374,8 @@ fn exchange(
     deadline: Instant,
     host: &str,
     port: u16,
-) -> Result<Vec<u8>, String> {
-    let io = |e: std::io::Error| format!("{host}:{port}: {e}");
+) -> Result<Vec<u8>, HostError> {
+    let io = |e: std::io::Error| HostError::Unavailable(format!("{host}:{port}: {e}"));
     let waiting = |e: &std::io::Error| {
         matches!(
             e.kind(),
@@ -374,7 +389,11 @@ fn exchange(
             let wait = left(deadline, host, port)?;
             stream.socket().set_write_timeout(Some(wait)).map_err(io)?;
             match stream.write(part) {
-                Ok(0) => return Err(format!("{host}:{port}: the connection closed")),
+                Ok(0) => {
+                    return Err(HostError::Unavailable(format!(
+                        "{host}:{port}: the connection closed"
+                    )));
+                }
                 Ok(n) => part = &part[n..],
                 Err(e) if waiting(&e) => {}
                 Err(e) => return Err(io(e)),
@@ -392,9 +411,9 @@ fn exchange(
             Ok(n) => {
                 raw.extend_from_slice(&buf[..n]);
                 if raw.len() > MAX_RESPONSE_BYTES {
-                    return Err(format!(
+                    return Err(HostError::LimitExceeded(format!(
                         "the response from {host}:{port} is over {MAX_RESPONSE_BYTES} bytes"
-                    ));
+                    )));
                 }
             }
             Err(e) if waiting(&e) => {}
@@ -556,8 +575,8 @@ mod tests {
         // Listed by name, but the name resolves to loopback, which is not.
         let err = destination(&g, "localhost", 8080).unwrap_err();
         assert!(
-            err.starts_with(DENIED) && err.contains("non-public"),
-            "{err}"
+            matches!(&err, HostError::NotGranted(m) if m.starts_with(DENIED) && m.contains("non-public")),
+            "{err:?}"
         );
         // Listed as the address itself.
         assert_eq!(
@@ -565,16 +584,14 @@ mod tests {
             "127.0.0.1:9090".parse().unwrap()
         );
         // Same address, another port.
-        assert!(
-            destination(&g, "127.0.0.1", 9091)
-                .unwrap_err()
-                .contains("allow-list")
-        );
-        assert!(
-            destination(&g, "10.0.0.1", 80)
-                .unwrap_err()
-                .contains("allow-list")
-        );
+        assert!(matches!(
+            destination(&g, "127.0.0.1", 9091).unwrap_err(),
+            HostError::NotGranted(m) if m.contains("allow-list")
+        ));
+        assert!(matches!(
+            destination(&g, "10.0.0.1", 80).unwrap_err(),
+            HostError::NotGranted(m) if m.contains("allow-list")
+        ));
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod build;
 mod cache;
 pub mod durable;
 mod host_api;
+mod host_error;
 pub mod http;
 pub mod limits;
 pub mod llm;
@@ -40,19 +41,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::Component;
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
     UpdateDeadline,
 };
 
-use bindings::{agent, analyzer, delivery, exporter, planner, validator, wit};
+use bindings::v0_2::wit as v0_2_wit;
+use bindings::wit;
 pub use cache::file_name as artifact_file_name;
 pub use host_api::{State, Workspace};
+pub use host_error::HostError;
 pub use limits::CallLimits;
 use limits::Limiter;
 use model::{PluginInfo, PluginKind};
+use qlp_contract::capsule::Capsule;
 use size::WireSize;
+use worlds::{v0_1, v0_2};
 
 /// How often the engine's epoch advances; the granularity of call
 /// deadlines.
@@ -91,6 +96,10 @@ pub enum LoadError {
     Link { kind: PluginKind, reason: String },
     #[error("invalid component: {0}")]
     Invalid(String),
+    #[error(
+        "the component is stamped for `{0}`, a contract this host does not serve (it serves qlp:plugin@0.1.0 and @0.2.0)"
+    )]
+    UnknownContract(String),
     #[error("compiling the component took longer than {0:?}")]
     CompileTimeout(Duration),
     #[error("`describe` failed: {0}")]
@@ -175,8 +184,8 @@ impl CallError {
         }
     }
 
-    fn from_plugin(e: wit::PluginError) -> Self {
-        let code = text::sanitize(&e.code, 64);
+    fn from_plugin(code: &str, message: &str) -> Self {
+        let code = text::sanitize(code, 64);
         let code = if code.is_empty() {
             "PLUGIN_ERROR".to_owned()
         } else {
@@ -184,7 +193,7 @@ impl CallError {
         };
         Self::Plugin {
             code,
-            message: text::sanitize(&e.message, 4096),
+            message: text::sanitize(message, 4096),
         }
     }
 }
@@ -236,13 +245,137 @@ impl Default for RuntimeOptions {
     }
 }
 
-worlds! {
-    Agent: agent::Agent, AgentPre, "generate";
-    Analyzer: analyzer::Analyzer, AnalyzerPre, "analyze";
-    Validator: validator::Validator, ValidatorPre, "validate";
-    Exporter: exporter::Exporter, ExporterPre, "export";
-    Delivery: delivery::Delivery, DeliveryPre, "deliver";
-    Planner: planner::Planner, PlannerPre, "plan";
+/// A version of `qlp:plugin` this host serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Contract {
+    V0_1,
+    V0_2,
+}
+
+impl Contract {
+    /// Every version served, oldest first.
+    pub const ALL: [Contract; 2] = [Contract::V0_1, Contract::V0_2];
+
+    /// `0.1.0`, `0.2.0`.
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+
+    /// What [`CONTRACT_SECTION`] holds for this version:
+    /// `qlp:plugin@0.2.0`.
+    pub fn package(self) -> String {
+        format!("qlp:plugin@{}", self.version())
+    }
+
+    fn from_package(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.package() == text)
+    }
+}
+
+/// The custom section in which `qlp plugin build` stamps the contract a
+/// component targets (`qlp:plugin@0.2.0`), so the host picks the bindings
+/// before it instantiates anything.
+pub const CONTRACT_SECTION: &str = "qlp:contract";
+
+/// The contract `bytes` targets: the stamp in its top-level
+/// [`CONTRACT_SECTION`], or, for a component built without one, the
+/// version of the `qlp:plugin` interfaces it imports (0.1.0 when it
+/// imports none).
+pub(crate) fn contract_of(bytes: &[u8], imports: &[String]) -> Result<Contract, LoadError> {
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| LoadError::Invalid(e.to_string()))? {
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth = depth.saturating_sub(1),
+            wasmparser::Payload::CustomSection(c) if depth == 0 && c.name() == CONTRACT_SECTION => {
+                let text = String::from_utf8_lossy(c.data()).trim().to_owned();
+                return Contract::from_package(&text)
+                    .ok_or_else(|| LoadError::UnknownContract(text::sanitize(&text, 64)));
+            }
+            _ => {}
+        }
+    }
+    let v0_2 = format!("@{}", Contract::V0_2.version());
+    Ok(
+        if imports
+            .iter()
+            .any(|i| i.starts_with("qlp:plugin/") && i.ends_with(&v0_2))
+        {
+            Contract::V0_2
+        } else {
+            Contract::V0_1
+        },
+    )
+}
+
+/// A component linked for its contract and world.
+enum Pre {
+    V0_1(v0_1::Pre),
+    V0_2(v0_2::Pre),
+}
+
+impl Pre {
+    fn kind(&self) -> PluginKind {
+        match self {
+            Pre::V0_1(pre) => pre.kind(),
+            Pre::V0_2(pre) => pre.kind(),
+        }
+    }
+
+    fn describe(&self, store: &mut Store<State>) -> wasmtime::Result<PluginInfo> {
+        match self {
+            Pre::V0_1(pre) => pre.describe(store),
+            Pre::V0_2(pre) => pre.describe(store),
+        }
+    }
+}
+
+/// The linkers of every world of every contract served.
+struct Linkers {
+    v0_1: v0_1::Linkers,
+    v0_2: v0_2::Linkers,
+}
+
+impl Linkers {
+    fn new(engine: &Engine) -> anyhow::Result<Self> {
+        Ok(Self {
+            v0_1: v0_1::Linkers::new(engine)?,
+            v0_2: v0_2::Linkers::new(engine)?,
+        })
+    }
+
+    fn pre(
+        &self,
+        contract: Contract,
+        kind: PluginKind,
+        component: &Component,
+    ) -> wasmtime::Result<Pre> {
+        Ok(match contract {
+            Contract::V0_1 => Pre::V0_1(self.v0_1.pre(kind, component)?),
+            Contract::V0_2 => Pre::V0_2(self.v0_2.pre(kind, component)?),
+        })
+    }
+}
+
+/// A plugin's own error, of either contract.
+trait PluginFailure {
+    fn into_call_error(self) -> CallError;
+}
+
+impl PluginFailure for wit::PluginError {
+    fn into_call_error(self) -> CallError {
+        CallError::from_plugin(&self.code, &self.message)
+    }
+}
+
+impl PluginFailure for bindings::v0_2::wit::PluginError {
+    fn into_call_error(self) -> CallError {
+        CallError::from_plugin(&self.code, &self.message)
+    }
 }
 
 /// A plugin ready to be called.
@@ -257,6 +390,8 @@ pub struct Plugin {
     /// Whether the component imports `qlp:llm/chat`: it needs the model
     /// endpoint of `[llm]`.
     pub uses_llm: bool,
+    /// The `qlp:plugin` version it targets.
+    pub contract: Contract,
     pre: Pre,
 }
 
@@ -269,24 +404,15 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
-/// Imports a world has beyond its own package's: agents may call the
-/// language model (`qlp:llm`), granted per plugin.
-fn link_extra(kind: PluginKind, linker: &mut Linker<State>) -> wasmtime::Result<()> {
-    if kind == PluginKind::Agent {
-        bindings::llm::qlp::llm::chat::add_to_linker::<State, HasSelf<State>>(linker, |s| s)?;
-    }
-    Ok(())
-}
-
 /// Options of a call beyond its limits.
 #[derive(Default)]
 pub struct CallContext {
-    /// Configuration values the operator assigned to this plugin, the
-    /// secrets it may read among them.
+    /// Configuration values the operator assigned to this plugin.
     pub config: Arc<BTreeMap<String, String>>,
-    /// The values of those secrets, masked wherever the plugin's words
-    /// leave the call: log lines, errors, receipts.
-    pub secrets: Arc<Vec<String>>,
+    /// The secrets it declared and the operator granted, by key: read
+    /// through `secrets.get` (0.2) or `config` (0.1), and masked wherever
+    /// the plugin's words leave the call: log lines, errors, receipts.
+    pub secrets: Arc<BTreeMap<String, String>>,
     /// A directory granted to the plugin (delivery adapters).
     pub workspace: Option<Workspace>,
     /// The hosts the plugin may reach over HTTP.
@@ -351,11 +477,14 @@ pub const LLM_INTERFACE: &str = "qlp:llm/chat@";
 /// is checked on every call; a declared import the operator did not grant
 /// answers `capability not granted`.
 fn check_imports(
-    engine: &Engine,
-    component: &Component,
+    imports: &[String],
     info: &PluginInfo,
+    contract: Contract,
 ) -> Result<(), LoadError> {
     let declared = model::Declared::of(&info.capabilities);
+    // 0.1 has no `secrets` interface, and its agents reach the model
+    // without declaring it (their grant decides).
+    let v0_2 = contract >= Contract::V0_2;
     let interfaces = [
         ("qlp:plugin/http@", declared.http, "an `http` capability"),
         (
@@ -363,11 +492,16 @@ fn check_imports(
             declared.directory(),
             "a `directory-read` or `directory-write` capability",
         ),
+        (
+            "qlp:plugin/secrets@",
+            declared.secrets || !v0_2,
+            "a `secret(KEY)` capability",
+        ),
+        (LLM_INTERFACE, declared.llm || !v0_2, "an `llm` capability"),
     ];
-    let undeclared: Vec<String> = component
-        .component_type()
-        .imports(engine)
-        .flat_map(|(import, _)| {
+    let undeclared: Vec<String> = imports
+        .iter()
+        .flat_map(|import| {
             interfaces
                 .iter()
                 .filter(move |(prefix, declared, _)| !declared && import.starts_with(prefix))
@@ -459,11 +593,20 @@ impl Runtime {
         let digest = blake3::hash(bytes).to_hex().to_string();
         let component = self.compile(&digest, bytes)?;
         let kind = self.world_of(&component)?;
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(import, _)| import.to_owned())
+            .collect();
+        let contract = contract_of(bytes, &imports)?;
         let link_err = |e: wasmtime::Error| LoadError::Link {
             kind,
             reason: format!("{e:#}"),
         };
-        let pre = self.linkers.pre(kind, &component).map_err(link_err)?;
+        let pre = self
+            .linkers
+            .pre(contract, kind, &component)
+            .map_err(link_err)?;
         let mut plugin = Plugin {
             info: PluginInfo {
                 name: String::new(),
@@ -477,6 +620,7 @@ impl Runtime {
             extensions: vec![],
             languages: vec![],
             uses_llm: false,
+            contract,
             pre,
         };
         let limits = CallLimits::for_kind(PluginKind::Validator);
@@ -502,11 +646,8 @@ impl Runtime {
             plugin.languages = languages;
             plugin.extensions = extensions;
         }
-        check_imports(&self.engine, &component, &info)?;
-        plugin.uses_llm = component
-            .component_type()
-            .imports(&self.engine)
-            .any(|(import, _)| import.starts_with(LLM_INTERFACE));
+        check_imports(&imports, &info, contract)?;
+        plugin.uses_llm = imports.iter().any(|i| i.starts_with(LLM_INTERFACE));
         plugin.info = info;
         Ok(plugin)
     }
@@ -545,7 +686,7 @@ impl Runtime {
         if !has("describe") {
             return Err(LoadError::UnknownWorld);
         }
-        WORLD_EXPORTS
+        worlds::WORLD_EXPORTS
             .into_iter()
             .find(|(name, _)| has(name))
             .map(|(_, kind)| kind)
@@ -584,7 +725,8 @@ impl Runtime {
         let state = State {
             plugin: plugin.info.name.as_str().into(),
             config: ctx.config,
-            secrets: ctx.secrets.clone(),
+            secret_values: Arc::new(ctx.secrets.values().cloned().collect()),
+            secrets: ctx.secrets,
             limiter: Limiter::new(limits.memory),
             log_lines: 0,
             logs_dropped: 0,
@@ -596,6 +738,9 @@ impl Runtime {
             wasi: None,
             llm: ctx.llm,
             llm_spent: llm::Spent::default(),
+            table: Default::default(),
+            capsule_read: 0,
+            max_input: limits.max_input,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -713,7 +858,7 @@ impl Runtime {
         let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
             plugin.pre.describe(store)
         });
-        let info: PluginInfo = r?.into();
+        let info = r?;
         if info.name.is_empty() || info.name.len() > 128 || info.name.chars().any(char::is_control)
         {
             return Err(CallError::InvalidOutput(format!(
@@ -729,16 +874,24 @@ impl Runtime {
         plugin: &Plugin,
         limits: CallLimits,
     ) -> Result<(Vec<String>, Vec<String>), CallError> {
-        let Pre::Analyzer(pre) = &plugin.pre else {
-            return Err(wrong_kind(PluginKind::Analyzer, plugin));
+        let ctx = CallContext::default;
+        let (r, _) = match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Analyzer(pre)) => self.call(plugin, limits, ctx(), 0, |store| {
+                let inst = pre.instantiate(&mut *store)?;
+                Ok((
+                    inst.call_languages(&mut *store)?,
+                    inst.call_extensions(&mut *store)?,
+                ))
+            }),
+            Pre::V0_2(v0_2::Pre::Analyzer(pre)) => self.call(plugin, limits, ctx(), 0, |store| {
+                let inst = pre.instantiate(&mut *store)?;
+                Ok((
+                    inst.call_languages(&mut *store)?,
+                    inst.call_extensions(&mut *store)?,
+                ))
+            }),
+            _ => return Err(wrong_kind(PluginKind::Analyzer, plugin)),
         };
-        let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
-            let inst = pre.instantiate(&mut *store)?;
-            Ok((
-                inst.call_languages(&mut *store)?,
-                inst.call_extensions(&mut *store)?,
-            ))
-        });
         let (languages, extensions) = r?;
         let norm = |v: Vec<String>| {
             v.into_iter()
@@ -756,17 +909,34 @@ impl Runtime {
         ctx: CallContext,
         request: &wit::GenerationRequest,
     ) -> (Result<Vec<model::File>, CallError>, Usage) {
-        let Pre::Agent(pre) = &plugin.pre else {
-            return (Err(wrong_kind(PluginKind::Agent, plugin)), Usage::default());
-        };
-        let (r, usage) = self.call(plugin, limits, ctx, request.wire_size(), |store| {
-            pre.instantiate(&mut *store)?
-                .call_generate(&mut *store, request)
-        });
-        (
-            flatten(r).map(|files| files.into_iter().map(Into::into).collect()),
-            usage,
-        )
+        let input = request.wire_size();
+        match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Agent(pre)) => {
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_generate(&mut *store, request)
+                });
+                (
+                    flatten(r).map(|f| f.into_iter().map(Into::into).collect()),
+                    usage,
+                )
+            }
+            Pre::V0_2(v0_2::Pre::Agent(pre)) => {
+                let (request, project) = convert::v0_2::generation(request.clone());
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    let project = store.data_mut().table.push(project)?;
+                    pre.instantiate(&mut *store)?
+                        .call_generate(&mut *store, &request, project)
+                });
+                let files = |f: Vec<_>| {
+                    f.into_iter()
+                        .map(|f: v0_2_wit::File| wit::File::from(f).into())
+                        .collect()
+                };
+                (flatten(r).map(files), usage)
+            }
+            _ => (Err(wrong_kind(PluginKind::Agent, plugin)), Usage::default()),
+        }
     }
 
     /// Asks an analyzer to measure one file.
@@ -777,20 +947,52 @@ impl Runtime {
         ctx: CallContext,
         file: &wit::File,
     ) -> (Result<model::Analysis, CallError>, Usage) {
-        let Pre::Analyzer(pre) = &plugin.pre else {
-            return (
-                Err(wrong_kind(PluginKind::Analyzer, plugin)),
-                Usage::default(),
-            );
+        let input = file.wire_size();
+        let (r, usage) = match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Analyzer(pre)) => {
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_analyze(&mut *store, file)
+                });
+                (flatten(r), usage)
+            }
+            Pre::V0_2(v0_2::Pre::Analyzer(pre)) => {
+                let file = v0_2_wit::File::from(file.clone());
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_analyze(&mut *store, &file)
+                });
+                (flatten(r).map(wit::Analysis::from), usage)
+            }
+            _ => {
+                let e = wrong_kind(PluginKind::Analyzer, plugin);
+                return (Err(e), Usage::default());
+            }
         };
-        let (r, usage) = self.call(plugin, limits, ctx, file.wire_size(), |store| {
-            pre.instantiate(&mut *store)?
-                .call_analyze(&mut *store, file)
-        });
         (
-            flatten(r).map(|a| convert::analysis_from_wit(a, &plugin.info.name)),
+            r.map(|a| convert::analysis_from_wit(a, &plugin.info.name)),
             usage,
         )
+    }
+
+    /// Runs `call` on a 0.2 plugin with `view` as the capsule it reads.
+    fn with_capsule<R: WireSize>(
+        &self,
+        plugin: &Plugin,
+        limits: CallLimits,
+        ctx: CallContext,
+        view: &wit::CapsuleView,
+        input: usize,
+        call: impl FnOnce(
+            &mut Store<State>,
+            wasmtime::component::Resource<Capsule>,
+        ) -> wasmtime::Result<R>,
+    ) -> (Result<R, CallError>, Usage) {
+        let capsule = Capsule::from(view.clone());
+        self.call(plugin, limits, ctx, input, |store| {
+            let capsule = store.data_mut().table.push(capsule)?;
+            call(store, capsule)
+        })
     }
 
     /// Asks a validator for its report on a capsule.
@@ -801,24 +1003,36 @@ impl Runtime {
         ctx: CallContext,
         view: &wit::CapsuleView,
     ) -> (Result<model::Report, CallError>, Usage) {
-        let Pre::Validator(pre) = &plugin.pre else {
-            return (
-                Err(wrong_kind(PluginKind::Validator, plugin)),
-                Usage::default(),
-            );
+        let input = view.wire_size();
+        let (r, usage) = match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Validator(pre)) => {
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_validate(&mut *store, view)
+                });
+                (flatten(r).map(model::Report::from), usage)
+            }
+            Pre::V0_2(v0_2::Pre::Validator(pre)) => {
+                let (r, usage) =
+                    self.with_capsule(plugin, limits, ctx, view, input, |store, capsule| {
+                        pre.instantiate(&mut *store)?
+                            .call_validate(&mut *store, capsule)
+                    });
+                (flatten(r).map(model::Report::from), usage)
+            }
+            _ => {
+                let e = wrong_kind(PluginKind::Validator, plugin);
+                return (Err(e), Usage::default());
+            }
         };
-        let (r, usage) = self.call(plugin, limits, ctx, view.wire_size(), |store| {
-            pre.instantiate(&mut *store)?
-                .call_validate(&mut *store, view)
-        });
-        let r = flatten(r).and_then(|report| {
+        let r = r.and_then(|report| {
             if report.score > 100 {
                 Err(CallError::InvalidOutput(format!(
                     "score {} is over 100",
                     report.score
                 )))
             } else {
-                Ok(report.into())
+                Ok(report)
             }
         });
         (r, usage)
@@ -833,23 +1047,29 @@ impl Runtime {
         view: &wit::CapsuleView,
         options: &wit::ExportOptions,
     ) -> (Result<model::Artifact, CallError>, Usage) {
-        let Pre::Exporter(pre) = &plugin.pre else {
-            return (
+        let input = view.wire_size() + options.wire_size();
+        match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Exporter(pre)) => {
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_export(&mut *store, view, options)
+                });
+                (flatten(r).map(Into::into), usage)
+            }
+            Pre::V0_2(v0_2::Pre::Exporter(pre)) => {
+                let options = v0_2_wit::ExportOptions::from(options.clone());
+                let (r, usage) =
+                    self.with_capsule(plugin, limits, ctx, view, input, |store, capsule| {
+                        pre.instantiate(&mut *store)?
+                            .call_export(&mut *store, capsule, &options)
+                    });
+                (flatten(r).map(|a| wit::Artifact::from(a).into()), usage)
+            }
+            _ => (
                 Err(wrong_kind(PluginKind::Exporter, plugin)),
                 Usage::default(),
-            );
-        };
-        let (r, usage) = self.call(
-            plugin,
-            limits,
-            ctx,
-            view.wire_size() + options.wire_size(),
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_export(&mut *store, view, options)
-            },
-        );
-        (flatten(r).map(Into::into), usage)
+            ),
+        }
     }
 
     /// The hash of this engine's configuration that names its compiled
@@ -878,17 +1098,29 @@ impl Runtime {
         ctx: CallContext,
         request: &wit::PlanningRequest,
     ) -> (Result<model::Plan, CallError>, Usage) {
-        let Pre::Planner(pre) = &plugin.pre else {
-            return (
-                Err(wrong_kind(PluginKind::Planner, plugin)),
-                Usage::default(),
-            );
+        let input = request.wire_size();
+        let (r, usage) = match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Planner(pre)) => {
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_plan(&mut *store, request)
+                });
+                (flatten(r), usage)
+            }
+            Pre::V0_2(v0_2::Pre::Planner(pre)) => {
+                let request = v0_2_wit::PlanningRequest::from(request.clone());
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_plan(&mut *store, &request)
+                });
+                (flatten(r).map(wit::Plan::from), usage)
+            }
+            _ => {
+                let e = wrong_kind(PluginKind::Planner, plugin);
+                return (Err(e), Usage::default());
+            }
         };
-        let (r, usage) = self.call(plugin, limits, ctx, request.wire_size(), |store| {
-            pre.instantiate(&mut *store)?
-                .call_plan(&mut *store, request)
-        });
-        (flatten(r).map(model::Plan::from), usage)
+        (r.map(model::Plan::from), usage)
     }
 
     /// Asks a delivery adapter to hand an artifact over.
@@ -900,24 +1132,31 @@ impl Runtime {
         artifact: &wit::Artifact,
         target: &wit::DeliveryTarget,
     ) -> (Result<model::Receipt, CallError>, Usage) {
-        let Pre::Delivery(pre) = &plugin.pre else {
-            return (
-                Err(wrong_kind(PluginKind::Delivery, plugin)),
-                Usage::default(),
-            );
+        let secrets: Vec<String> = ctx.secrets.values().cloned().collect();
+        let input = artifact.wire_size() + target.wire_size();
+        let (r, usage) = match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Delivery(pre)) => {
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_deliver(&mut *store, artifact, target)
+                });
+                (flatten(r), usage)
+            }
+            Pre::V0_2(v0_2::Pre::Delivery(pre)) => {
+                let artifact = v0_2_wit::Artifact::from(artifact.clone());
+                let target = v0_2_wit::DeliveryTarget::from(target.clone());
+                let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
+                    pre.instantiate(&mut *store)?
+                        .call_deliver(&mut *store, &artifact, &target)
+                });
+                (flatten(r).map(wit::Receipt::from), usage)
+            }
+            _ => {
+                let e = wrong_kind(PluginKind::Delivery, plugin);
+                return (Err(e), Usage::default());
+            }
         };
-        let secrets = ctx.secrets.clone();
-        let (r, usage) = self.call(
-            plugin,
-            limits,
-            ctx,
-            artifact.wire_size() + target.wire_size(),
-            |store| {
-                pre.instantiate(&mut *store)?
-                    .call_deliver(&mut *store, artifact, target)
-            },
-        );
-        let r = flatten(r).map(|receipt| {
+        let r = r.map(|receipt| {
             let receipt = model::Receipt::from(receipt);
             let mask = |t: &str| text::mask(t, &secrets);
             model::Receipt {
@@ -944,8 +1183,8 @@ impl Runtime {
         view: &wit::CapsuleView,
         n: usize,
     ) -> anyhow::Result<Vec<Duration>> {
-        let Pre::Validator(pre) = &plugin.pre else {
-            anyhow::bail!("{} is not a validator", plugin.info.name);
+        let Pre::V0_1(v0_1::Pre::Validator(pre)) = &plugin.pre else {
+            anyhow::bail!("{} is not a qlp:plugin@0.1.0 validator", plugin.info.name);
         };
         let limits = CallLimits::for_kind(PluginKind::Validator);
         let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
@@ -980,6 +1219,6 @@ fn wrong_kind(expected: PluginKind, plugin: &Plugin) -> CallError {
     }
 }
 
-fn flatten<T>(r: Result<Result<T, wit::PluginError>, CallError>) -> Result<T, CallError> {
-    r?.map_err(CallError::from_plugin)
+fn flatten<T, E: PluginFailure>(r: Result<Result<T, E>, CallError>) -> Result<T, CallError> {
+    r?.map_err(PluginFailure::into_call_error)
 }

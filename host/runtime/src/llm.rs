@@ -196,8 +196,8 @@ pub fn complete(
     let secrets: Vec<String> = endpoint.api_key.iter().cloned().collect();
     let unavailable = |why: String| Error::Unavailable(mask(&why, &secrets));
     let deadline = deadline.min(Instant::now() + endpoint.timeout);
-    let response =
-        http::fetch_until(&endpoint.destination, request, deadline).map_err(unavailable)?;
+    let response = http::fetch_until(&endpoint.destination, request, deadline)
+        .map_err(|e| unavailable(e.into()))?;
     if !(200..300).contains(&response.status) {
         // The endpoint answered: what it asked for still counts, as the
         // prompt was read.

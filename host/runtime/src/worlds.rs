@@ -1,41 +1,54 @@
-//! The contract's worlds, declared once. [`worlds!`] takes one line per
-//! world (its kind, the generated world type, its `InstancePre` type and
-//! the export that tells it apart) and writes everything the runtime does
-//! the same way for each: the linker with the host's imports, the
-//! pre-instantiated component, `describe`, and the table that reads a
-//! component's world from its exports. What differs (a world's own calls:
+//! The contract's worlds, declared once per version. [`worlds!`] takes one
+//! line per world (its kind, the generated world type and its
+//! `InstancePre` type) and writes, in the module it is called in,
+//! everything the runtime does the same way for each: the linker with the
+//! host's imports (and that module's `link_extra`), the pre-instantiated
+//! component and `describe`. What differs (a world's own calls:
 //! `generate`, `validate`, …) stays in the runtime's methods.
 
-/// Declares the worlds: `Kind: module::World, WorldPre, "export";` each.
+use crate::model::PluginKind;
+
+/// The export that tells each world apart (every world exports
+/// `describe`), the same in every contract version.
+pub(crate) const WORLD_EXPORTS: [(&str, PluginKind); 6] = [
+    ("generate", PluginKind::Agent),
+    ("analyze", PluginKind::Analyzer),
+    ("validate", PluginKind::Validator),
+    ("export", PluginKind::Exporter),
+    ("deliver", PluginKind::Delivery),
+    ("plan", PluginKind::Planner),
+];
+
+/// Declares the worlds: `Kind: module::World, WorldPre;` each.
 macro_rules! worlds {
-    ($($kind:ident: $module:ident :: $world:ident, $pre:ident, $export:literal;)+) => {
+    ($($kind:ident: $module:ident :: $world:ident, $pre:ident;)+) => {
         /// A component linked for its world, ready to instantiate.
-        enum Pre {
+        pub(crate) enum Pre {
             $($kind($module::$pre<State>),)+
         }
 
         impl Pre {
-            fn kind(&self) -> PluginKind {
+            pub(crate) fn kind(&self) -> PluginKind {
                 match self {
                     $(Pre::$kind(_) => PluginKind::$kind,)+
                 }
             }
 
             /// Instantiates the component in `store` and asks it who it is.
-            fn describe(&self, store: &mut Store<State>) -> wasmtime::Result<wit::PluginInfo> {
+            pub(crate) fn describe(&self, store: &mut Store<State>) -> wasmtime::Result<PluginInfo> {
                 match self {
-                    $(Pre::$kind(pre) => pre.instantiate(&mut *store)?.call_describe(&mut *store),)+
+                    $(Pre::$kind(pre) => Ok(pre.instantiate(&mut *store)?.call_describe(&mut *store)?.into()),)+
                 }
             }
         }
 
         /// One linker per world, holding the host's side of its imports.
-        struct Linkers {
+        pub(crate) struct Linkers {
             $($module: Linker<State>,)+
         }
 
         impl Linkers {
-            fn new(engine: &Engine) -> anyhow::Result<Self> {
+            pub(crate) fn new(engine: &Engine) -> anyhow::Result<Self> {
                 Ok(Self {
                     $($module: {
                         let mut linker = Linker::new(engine);
@@ -48,7 +61,7 @@ macro_rules! worlds {
             }
 
             /// Links `component` as a plugin of `kind`.
-            fn pre(&self, kind: PluginKind, component: &Component) -> wasmtime::Result<Pre> {
+            pub(crate) fn pre(&self, kind: PluginKind, component: &Component) -> wasmtime::Result<Pre> {
                 Ok(match kind {
                     $(PluginKind::$kind => Pre::$kind($module::$pre::new(
                         self.$module.instantiate_pre(component)?,
@@ -56,10 +69,61 @@ macro_rules! worlds {
                 })
             }
         }
-
-        /// The export that tells each world apart (every world exports
-        /// `describe`).
-        const WORLD_EXPORTS: [(&str, PluginKind); [$($export),+].len()] =
-            [$(($export, PluginKind::$kind),)+];
     };
+}
+
+/// The worlds of `qlp:plugin@0.1.0`. Agents import `qlp:llm/chat` beside
+/// their world.
+pub(crate) mod v0_1 {
+    use wasmtime::component::{Component, HasSelf, Linker};
+    use wasmtime::{Engine, Store};
+
+    use crate::bindings::{agent, analyzer, delivery, exporter, planner, validator};
+    use crate::model::{PluginInfo, PluginKind};
+    use crate::{State, wasi};
+
+    /// Imports a world has beyond its own package's: agents may call the
+    /// language model (`qlp:llm`), granted per plugin.
+    fn link_extra(kind: PluginKind, linker: &mut Linker<State>) -> wasmtime::Result<()> {
+        if kind == PluginKind::Agent {
+            crate::bindings::llm::qlp::llm::chat::add_to_linker::<State, HasSelf<State>>(
+                linker,
+                |s| s,
+            )?;
+        }
+        Ok(())
+    }
+
+    worlds! {
+        Agent: agent::Agent, AgentPre;
+        Analyzer: analyzer::Analyzer, AnalyzerPre;
+        Validator: validator::Validator, ValidatorPre;
+        Exporter: exporter::Exporter, ExporterPre;
+        Delivery: delivery::Delivery, DeliveryPre;
+        Planner: planner::Planner, PlannerPre;
+    }
+}
+
+/// The worlds of `qlp:plugin@0.2.0`: the agent world names `qlp:llm/chat`
+/// itself.
+pub(crate) mod v0_2 {
+    use wasmtime::component::{Component, HasSelf, Linker};
+    use wasmtime::{Engine, Store};
+
+    use crate::bindings::v0_2::{agent, analyzer, delivery, exporter, planner, validator};
+    use crate::model::{PluginInfo, PluginKind};
+    use crate::{State, wasi};
+
+    fn link_extra(_: PluginKind, _: &mut Linker<State>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+
+    worlds! {
+        Agent: agent::Agent, AgentPre;
+        Analyzer: analyzer::Analyzer, AnalyzerPre;
+        Validator: validator::Validator, ValidatorPre;
+        Exporter: exporter::Exporter, ExporterPre;
+        Delivery: delivery::Delivery, DeliveryPre;
+        Planner: planner::Planner, PlannerPre;
+    }
 }

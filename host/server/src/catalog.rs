@@ -20,7 +20,7 @@ use qlp_registry::resolve::PackageSpec;
 use qlp_registry::{Lock, Registry, Resolved, TrustPolicy};
 use semver::{Version, VersionReq};
 
-use crate::packages::{self, HOST_WIT};
+use crate::packages::{self, SERVED_WIT};
 use crate::rulepacks::{self, Packs, RulePack};
 use crate::tiers::Tiers;
 use qlp_runtime::{Plugin, Runtime};
@@ -338,7 +338,7 @@ fn resolve(registry: &Registry, name: &str, req: Option<&VersionReq>) -> anyhow:
         name: name.to_owned(),
         requirement: req.cloned().unwrap_or(VersionReq::STAR),
     };
-    Ok(registry.resolve_spec(&spec, Some(&HOST_WIT))?)
+    Ok(registry.resolve_spec(&spec, Some(&SERVED_WIT))?)
 }
 
 /// Writes the lock through a temporary file and a rename.

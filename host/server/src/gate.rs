@@ -156,11 +156,9 @@ mod tests {
                 findings: severities
                     .iter()
                     .map(|&severity| Finding {
-                        rule_id: "secrets/private-key".into(),
-                        severity,
-                        message: "m".into(),
                         path: Some("keys/id_rsa".into()),
                         line: Some(3),
+                        ..Finding::new("secrets/private-key", severity, "m")
                     })
                     .collect(),
                 score,

@@ -14,14 +14,24 @@ use anyhow::{Context, bail};
 use qlp_registry::manifest::{Capability as ManifestCapability, Kind, Manifest};
 use qlp_registry::signing::{SecretKey, Signature};
 use qlp_registry::trust::TrustPolicy;
-use qlp_registry::{Registry, check_wit};
+use qlp_registry::{Registry, check_wit, check_wit_served};
 use semver::Version;
 
 use qlp_contract::model::Capability;
 use qlp_runtime::{Plugin, Runtime};
 
-/// The `qlp:plugin` version this host serves.
-pub const HOST_WIT: Version = Version::new(0, 1, 0);
+/// The `qlp:plugin` versions this host serves (its runtime's
+/// `Contract::ALL`), oldest first.
+pub const SERVED_WIT: [Version; 2] = [Version::new(0, 1, 0), Version::new(0, 2, 0)];
+
+/// The contract version a rule pack's manifest names: a pack is data read
+/// by `qlp/rules`, which it has always been written for.
+pub const RULES_WIT: Version = Version::new(0, 1, 0);
+
+/// The version of `qlp:plugin` a loaded component targets.
+pub fn wit_of(plugin: &Plugin) -> Version {
+    Version::parse(plugin.contract.version()).expect("contract versions are semantic versions")
+}
 
 pub use qlp_registry::package::sidecars;
 
@@ -31,6 +41,7 @@ fn capability(c: &Capability) -> anyhow::Result<ManifestCapability> {
         Capability::DirectoryWrite => "directory-write".to_owned(),
         Capability::Http(target) => format!("http:{target}"),
         Capability::Secret(key) => format!("secret:{key}"),
+        Capability::Llm => "llm".to_owned(),
     };
     text.parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -42,7 +53,7 @@ pub fn manifest_of(plugin: &Plugin, bytes: &[u8]) -> anyhow::Result<Manifest> {
         &plugin.info.name,
         version,
         Kind::from(plugin.info.kind),
-        HOST_WIT,
+        wit_of(plugin),
         bytes,
     )?;
     manifest.description = plugin.info.description.clone();
@@ -87,7 +98,8 @@ pub fn check_matches(manifest: &Manifest, plugin: &Plugin, bytes: &[u8]) -> anyh
     if manifest.digests != own.digests {
         bail!("the manifest's digests are not those of the component");
     }
-    check_wit(&manifest.wit, &HOST_WIT)?;
+    // The manifest names the contract the component itself targets.
+    check_wit(&manifest.wit, &wit_of(plugin))?;
     Ok(())
 }
 
@@ -110,7 +122,8 @@ pub fn verify(
             std::time::SystemTime::now(),
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
-    check_wit(&manifest.wit, &HOST_WIT).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    check_wit_served(&manifest.wit, &SERVED_WIT)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
     let plugin = runtime
         .load(component)
         .map_err(|e| anyhow::anyhow!("INVALID_COMPONENT: the component does not load: {e:#}"))?;

@@ -274,17 +274,13 @@ impl Pipeline {
         // A capability reaches a call only when the plugin declared it and
         // the operator granted it.
         let effective = grant.effective(&plugin.info.capabilities);
-        let mut config = grant.config.clone();
-        for (key, value) in &effective.secrets {
-            config.insert((*key).to_owned(), (*value).to_owned());
-        }
         let mut ctx = CallContext {
-            config: Arc::new(config),
+            config: Arc::new(grant.config.clone()),
             secrets: Arc::new(
                 effective
                     .secrets
                     .iter()
-                    .map(|(_, v)| (*v).to_owned())
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                     .collect(),
             ),
             workspace: None,

@@ -20,7 +20,7 @@ use qlp_registry::trust::TrustPolicy;
 use qlp_registry::{Registry, check_wit};
 use semver::Version;
 
-use crate::packages::{HOST_WIT, sidecars};
+use crate::packages::{RULES_WIT, sidecars};
 
 pub use crate::tiers::{MAX_PACKS, RULES_PLUGIN};
 
@@ -70,7 +70,7 @@ pub fn verify(
     let verified = policy
         .verify(manifest, signatures, pack, std::time::SystemTime::now())
         .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
-    check_wit(&manifest.wit, &HOST_WIT).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    check_wit(&manifest.wit, &RULES_WIT).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
     check(pack).map_err(|e| anyhow::anyhow!("{INVALID_RULES}: {}: {e}", manifest.name))?;
     Ok(verified)
 }
@@ -110,7 +110,7 @@ pub fn sign(
 ) -> anyhow::Result<(PathBuf, PathBuf)> {
     let bytes = std::fs::read(pack).with_context(|| format!("cannot read {}", pack.display()))?;
     check(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", pack.display()))?;
-    let mut manifest = Manifest::new(name, version, Kind::Rules, HOST_WIT, &bytes)?;
+    let mut manifest = Manifest::new(name, version, Kind::Rules, RULES_WIT, &bytes)?;
     manifest.description = description.to_owned();
     manifest.validate()?;
     crate::packages::write_signed(pack, &manifest, key)

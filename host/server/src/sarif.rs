@@ -4,12 +4,14 @@
 //!
 //! - One run per validator, its tool named and versioned as in the
 //!   capsule's manifest; one rule per rule id it reported, at the highest
-//!   severity it reported it, tagged with the CWE ids its messages name
-//!   (`external/cwe/cwe-89`) and carrying a `security-severity` score.
+//!   severity it reported it, tagged with the CWE ids its findings' tags
+//!   (`cwe:CWE-89`) and messages name (`external/cwe/cwe-89`) and carrying
+//!   a `security-severity` score.
 //! - Levels: critical and high are `error`, medium `warning`, low and info
 //!   `note`; each result keeps QLP's severity in its properties.
-//! - Locations are the capsule's relative paths, with the finding's line
-//!   and that line's text as the snippet.
+//! - Locations are the capsule's relative paths, with the finding's region
+//!   (start and end line and column, as a 0.2 validator reports them; the
+//!   line alone from 0.1) and its snippet, or the start line's text.
 //! - `partialFingerprints["qlpFindingHash/v1"]` hashes the rule id, the
 //!   path, the finding's line text with its whitespace collapsed, and how
 //!   many identical (rule, path, text) findings come before it in the
@@ -18,9 +20,13 @@
 //!   consumers deduplicate it across capsules. A finding without a line
 //!   hashes its rule, path and message.
 //!
-//! Findings of contract 0.1 have no fix or suppression fields, so the log
-//! has no `fixes` or `suppressions`; what a validator suppressed is in its
-//! summary, kept as the run's `properties.summary`.
+//! - A finding's fix is the result's `fixes`: one artifact change per file,
+//!   each replacement a deleted region and the inserted text. Its tags are
+//!   the result's `properties.tags`.
+//!
+//! Findings have no suppression field, so the log has no `suppressions`;
+//! what a validator suppressed is in its summary, kept as the run's
+//! `properties.summary`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -28,7 +34,7 @@ use serde_json::{Value, json};
 
 use crate::capsule::Manifest;
 use crate::store::CapsuleRecord;
-use qlp_contract::model::{Finding, Severity, Validation};
+use qlp_contract::model::{Finding, Fix, Region, Severity, Validation};
 
 /// The media type of a SARIF log.
 pub const MEDIA_TYPE: &str = "application/sarif+json";
@@ -87,6 +93,7 @@ fn run(v: &Validation, version: Option<String>, texts: &HashMap<String, String>)
             .or_insert((f.severity, BTreeSet::new()));
         rule.0 = rule.0.max(f.severity);
         rule.1.extend(cwe_ids(&f.message));
+        rule.1.extend(f.tags.iter().flat_map(|t| cwe_ids(t)));
     }
     let index: HashMap<&str, usize> = rules.keys().enumerate().map(|(i, r)| (*r, i)).collect();
     let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
@@ -107,14 +114,26 @@ fn run(v: &Validation, version: Option<String>, texts: &HashMap<String, String>)
             });
             if let Some(path) = &f.path {
                 let mut location = json!({ "artifactLocation": { "uri": uri(path) } });
-                if let Some(line) = f.line.filter(|&l| l > 0) {
-                    let mut region = json!({ "startLine": line });
-                    if let Some(text) = line_text {
+                let region = f.region.or(f.line.map(|start_line| Region {
+                    start_line,
+                    start_column: None,
+                    end_line: None,
+                    end_column: None,
+                }));
+                if let Some(region) = region.filter(|r| r.start_line > 0) {
+                    let mut region = region_json(&region);
+                    if let Some(text) = f.snippet.as_deref().or(line_text) {
                         region["snippet"] = json!({ "text": text });
                     }
                     location["region"] = region;
                 }
                 result["locations"] = json!([{ "physicalLocation": location }]);
+            }
+            if let Some(fix) = &f.fix {
+                result["fixes"] = json!([fix_json(fix)]);
+            }
+            if !f.tags.is_empty() {
+                result["properties"]["tags"] = json!(f.tags);
             }
             result
         })
@@ -205,6 +224,51 @@ fn fingerprint(
 }
 
 /// The CWE ids a message names, as `CWE-<n>`.
+/// A region as SARIF writes it: only the bounds that are known.
+fn region_json(r: &Region) -> Value {
+    let mut region = json!({ "startLine": r.start_line });
+    let bounds = [
+        ("startColumn", r.start_column),
+        ("endLine", r.end_line),
+        ("endColumn", r.end_column),
+    ];
+    for (name, value) in bounds {
+        if let Some(value) = value.filter(|&v| v > 0) {
+            region[name] = json!(value);
+        }
+    }
+    region
+}
+
+/// A fix as SARIF writes it: its replacements grouped by file, in the
+/// order the validator gave them.
+fn fix_json(fix: &Fix) -> Value {
+    let mut changes: Vec<(&str, Vec<Value>)> = vec![];
+    for r in &fix.replacements {
+        let replacement = json!({
+            "deletedRegion": region_json(&r.region),
+            "insertedContent": { "text": r.text },
+        });
+        match changes.iter_mut().find(|(path, _)| *path == r.path) {
+            Some((_, list)) => list.push(replacement),
+            None => changes.push((&r.path, vec![replacement])),
+        }
+    }
+    let changes: Vec<Value> = changes
+        .into_iter()
+        .map(|(path, replacements)| {
+            json!({
+                "artifactLocation": { "uri": uri(path) },
+                "replacements": replacements,
+            })
+        })
+        .collect();
+    json!({
+        "description": { "text": fix.description },
+        "artifactChanges": changes,
+    })
+}
+
 fn cwe_ids(message: &str) -> Vec<String> {
     let mut found = vec![];
     let mut rest = message;
@@ -257,11 +321,9 @@ mod tests {
 
     fn finding(rule: &str, severity: Severity, path: &str, line: u32, message: &str) -> Finding {
         Finding {
-            rule_id: rule.into(),
-            severity,
-            message: message.into(),
             path: Some(path.into()),
             line: Some(line),
+            ..Finding::new(rule, severity, message)
         }
     }
 
@@ -398,11 +460,8 @@ mod tests {
     #[test]
     fn a_finding_without_a_line_has_no_region_and_paths_are_uri_encoded() {
         let v = validation(vec![Finding {
-            rule_id: "quality/missing-tests".into(),
-            severity: Severity::Medium,
-            message: "no tests".into(),
             path: Some("my app/ü.py".into()),
-            line: None,
+            ..Finding::new("quality/missing-tests", Severity::Medium, "no tests")
         }]);
         let log = log(&[v], None, &HashMap::new());
         let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
@@ -415,6 +474,79 @@ mod tests {
         assert_eq!(
             cwe_ids("x (CWE-79, CWE-80) CWE- CWE-x"),
             ["CWE-79", "CWE-80"]
+        );
+    }
+
+    #[test]
+    fn a_rich_finding_keeps_its_region_snippet_fix_and_tags() {
+        let region = Region {
+            start_line: 4,
+            start_column: Some(9),
+            end_line: Some(4),
+            end_column: Some(29),
+        };
+        let rich = Finding {
+            path: Some("app/db.py".into()),
+            line: Some(4),
+            region: Some(region),
+            snippet: Some("query = \"SELECT \" + name".into()),
+            fix: Some(Fix {
+                description: "bind the value".into(),
+                replacements: vec![
+                    qlp_contract::model::Replacement {
+                        path: "app/db.py".into(),
+                        region,
+                        text: "\"SELECT ?\", (name,)".into(),
+                    },
+                    qlp_contract::model::Replacement {
+                        path: "app/db.py".into(),
+                        region: Region {
+                            start_line: 1,
+                            start_column: Some(1),
+                            end_line: None,
+                            end_column: Some(1),
+                        },
+                        text: "import sqlite3\n".into(),
+                    },
+                ],
+            }),
+            tags: vec!["cwe:CWE-89".into(), "owasp:A03:2021".into()],
+            ..Finding::new(
+                "sql/concatenation",
+                Severity::High,
+                "SQL built by concatenation",
+            )
+        };
+        let texts = HashMap::from([("app/db.py".to_owned(), "a\nb\nc\nline four\n".to_owned())]);
+        let log = log(&[validation(vec![rich])], None, &texts);
+        let result = &log["runs"][0]["results"][0];
+        let got = &result["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(got["startLine"], 4);
+        assert_eq!(got["startColumn"], 9);
+        assert_eq!(got["endLine"], 4);
+        assert_eq!(got["endColumn"], 29);
+        // The validator's snippet, not the line's text.
+        assert_eq!(got["snippet"]["text"], "query = \"SELECT \" + name");
+        let fix = &result["fixes"][0];
+        assert_eq!(fix["description"]["text"], "bind the value");
+        let changes = fix["artifactChanges"].as_array().unwrap();
+        assert_eq!(changes.len(), 1, "one change per file");
+        assert_eq!(changes[0]["artifactLocation"]["uri"], "app/db.py");
+        let replacements = changes[0]["replacements"].as_array().unwrap();
+        assert_eq!(replacements[0]["deletedRegion"]["startColumn"], 9);
+        assert_eq!(
+            replacements[0]["insertedContent"]["text"],
+            "\"SELECT ?\", (name,)"
+        );
+        assert!(replacements[1]["deletedRegion"].get("endLine").is_none());
+        assert_eq!(result["properties"]["tags"][1], "owasp:A03:2021");
+        let rule_tags = &log["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["tags"];
+        assert!(
+            rule_tags
+                .as_array()
+                .unwrap()
+                .contains(&json!("external/cwe/cwe-89")),
+            "{rule_tags}"
         );
     }
 }

@@ -33,7 +33,7 @@ use super::access::RequestId;
 use super::extract::{Path, Query};
 use super::types::{self, PublishBody};
 use super::{ApiError, AppState};
-use crate::packages::{self, HOST_WIT};
+use crate::packages::{self, SERVED_WIT};
 use crate::publishers::{Publisher, Publishers};
 use crate::store::Actor;
 use qlp_runtime::Runtime;
@@ -263,7 +263,7 @@ fn verify(
             std::time::SystemTime::now(),
         )
         .map_err(|e| registry_error(e.into()))?;
-    qlp_registry::check_wit(&manifest.wit, &HOST_WIT).map_err(registry_error)?;
+    qlp_registry::check_wit_served(&manifest.wit, &SERVED_WIT).map_err(registry_error)?;
     if !manifest.kind.is_component() {
         // A rule pack: every rule must compile, or the package is refused
         // naming the first broken one.
