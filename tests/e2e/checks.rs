@@ -26,7 +26,7 @@ fn qlp_check(server: &Server, dir: &Path, tier: &str, sarif: &Path) -> (i32, Str
 
 /// Validates a SARIF log against the SARIF 2.1.0 schema (the OASIS
 /// schema, `tests/data/sarif-2.1.0-rtm.5.json`) with Python's jsonschema.
-fn assert_valid_sarif(log: &Path) {
+pub(crate) fn assert_valid_sarif(log: &Path) {
     let schema = support::workspace().join("tests/data/sarif-2.1.0-rtm.5.json");
     let script = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\

@@ -2,6 +2,7 @@
 
 mod bundle;
 mod checks;
+mod contract;
 mod delivery;
 mod jobs;
 mod llm;

@@ -100,10 +100,11 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
             let plugins = Client::new(&server).plugins().await?;
             for p in plugins.plugins {
                 println!(
-                    "{:<28} {:<8} {:<10} {}",
+                    "{:<28} {:<8} {:<10} wit {:<6} {}",
                     p.name,
                     p.version,
                     p.kind.as_str(),
+                    p.wit,
                     &p.digest[..12.min(p.digest.len())]
                 );
             }

@@ -43,6 +43,7 @@ pub(super) async fn list_plugins(State(state): State<AppState>) -> Json<types::P
                 },
                 digest: p.digest.clone(),
                 size: p.size as u64,
+                wit: p.contract.version().to_owned(),
                 languages: p.languages.clone(),
                 extensions: p.extensions.clone(),
             }

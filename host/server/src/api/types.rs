@@ -208,6 +208,9 @@ pub struct PluginView {
     /// The component's blake3.
     pub digest: String,
     pub size: u64,
+    /// The `qlp:plugin` version the component targets, e.g. `0.2.0`.
+    #[serde(default)]
+    pub wit: String,
     /// The languages an analyzer reads.
     pub languages: Vec<String>,
     /// The file extensions an analyzer reads.

@@ -1,0 +1,136 @@
+//! The two contracts the host serves, side by side: a validator of
+//! `qlp:plugin@0.1.0` and one of `qlp:plugin@0.2.0` in the same tier.
+
+use serde_json::{Value, json};
+
+use crate::support::Server;
+
+const INTENT: &str = "Create a FastAPI service for invoices with JWT auth";
+const TOKEN: &str = "contract-fixture-token-5f1c9e";
+
+fn validation<'a>(capsule: &'a Value, validator: &str) -> &'a Value {
+    capsule["validations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["validator"] == validator)
+        .unwrap_or_else(|| panic!("no report of {validator}: {capsule:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_0_1_and_a_0_2_validator_run_in_one_tier() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_with_fixtures(data.path());
+    let plugins = server.get_json("/v1/plugins").await;
+    let wit = |name: &str| {
+        plugins["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["wit"].clone())
+    };
+    assert_eq!(wit("qlp/secrets"), Some(json!("0.1.0")));
+    assert_eq!(wit("fixture/contract-0-2"), Some(json!("0.2.0")));
+    let id = server
+        .submit(json!({ "description": INTENT, "tier": "contracts" }))
+        .await;
+    let intent = server.wait(&id).await;
+    assert_eq!(intent["status"], "completed", "{intent:#}");
+    let capsule = server.get_json(&format!("/v1/capsules/{id}")).await;
+    let paths: Vec<&str> = capsule["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+
+    // The 0.1 validator reports as it always has.
+    let old = validation(&capsule, "qlp/secrets");
+    assert_eq!(old["report"]["score"], 100, "{old:#}");
+
+    // The 0.2 validator read every file through the capsule resource, was
+    // refused a path the capsule does not hold with `invalid-input`, got
+    // its granted secret from `secrets` and not from `config`, was refused
+    // an undeclared one, and had time left.
+    let new = validation(&capsule, "fixture/contract-0-2");
+    let summary = new["report"]["summary"].as_str().unwrap();
+    // The files the validators saw: the project without the manifest the
+    // capsule adds once they have run.
+    let seen = paths
+        .iter()
+        .filter(|p| !p.starts_with(".qlcapsule"))
+        .count();
+    for expected in [
+        format!("files={seen} "),
+        "missing=invalid-input".into(),
+        format!("token={} bytes", TOKEN.len()),
+        "other=not-granted".into(),
+        "token-in-config=no".into(),
+        "time-left=true".into(),
+        "intent=contracts".into(),
+    ] {
+        assert!(summary.contains(&expected), "`{expected}` not in {summary}");
+    }
+    assert!(!summary.contains(TOKEN));
+
+    // Its findings keep what 0.2 adds.
+    let findings = new["report"]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), seen, "{new:#}");
+    for f in findings {
+        let path = f["path"].as_str().unwrap();
+        assert!(paths.contains(&path), "{path}");
+        assert_eq!(f["line"], 1);
+        let snippet = f["snippet"].as_str().unwrap();
+        let region = &f["region"];
+        assert_eq!(region["start_line"], 1);
+        assert_eq!(region["start_column"], 1);
+        assert_eq!(region["end_column"], snippet.chars().count() + 1, "{f:#}");
+        assert_eq!(f["fix"]["replacements"][0]["text"], snippet);
+        assert_eq!(f["fix"]["replacements"][0]["region"], *region);
+        assert_eq!(f["tags"], json!(["cwe:CWE-1116", "fixture:contract-0.2"]));
+    }
+    // Findings of 0.1 carry none of it.
+    assert!(
+        old["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| {
+                f.get("region").is_none() && f.get("fix").is_none() && f.get("tags").is_none()
+            })
+    );
+
+    // The SARIF log maps them on: columns, fixes, tags, and a CWE tag on
+    // the rule; and it is valid SARIF 2.1.0.
+    let sarif = server.get_json(&format!("/v1/capsules/{id}/sarif")).await;
+    let run = sarif["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tool"]["driver"]["name"] == "fixture/contract-0-2")
+        .expect("a run of the 0.2 validator");
+    let result = &run["results"][0];
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startColumn"], 1);
+    assert!(region["endColumn"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        result["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"],
+        region["snippet"]["text"]
+    );
+    assert_eq!(result["properties"]["tags"][0], "cwe:CWE-1116");
+    let rule_tags = run["tool"]["driver"]["rules"][0]["properties"]["tags"].to_string();
+    assert!(rule_tags.contains("external/cwe/cwe-1116"), "{rule_tags}");
+    let file = data.path().join("capsule.sarif");
+    std::fs::write(&file, sarif.to_string()).unwrap();
+    crate::checks::assert_valid_sarif(&file);
+
+    // The secret the plugin logged is masked in the server's log.
+    server.stop();
+    let log = std::fs::read_to_string(data.path().join("server.log")).unwrap();
+    assert!(
+        log.contains("token is ***"),
+        "the plugin's log line is missing"
+    );
+    assert!(!log.contains(TOKEN), "the secret reached the server's log");
+}
