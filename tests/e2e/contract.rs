@@ -1,5 +1,6 @@
-//! The two contracts the host serves, side by side: a validator of
-//! `qlp:plugin@0.1.0` and one of `qlp:plugin@0.2.0` in the same tier.
+//! The two contracts the host serves, side by side: agents, validators and
+//! exporters of `qlp:plugin@0.1.0` and of `qlp:plugin@0.2.0` in the same
+//! tier.
 
 use serde_json::{Value, json};
 
@@ -18,7 +19,7 @@ fn validation<'a>(capsule: &'a Value, validator: &str) -> &'a Value {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_0_1_and_a_0_2_validator_run_in_one_tier() {
+async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start_with_fixtures(data.path());
     let plugins = server.get_json("/v1/plugins").await;
@@ -44,6 +45,24 @@ async fn a_0_1_and_a_0_2_validator_run_in_one_tier() {
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
+
+    // The 0.2 agent read what the 0.1 agent wrote, one file at a time.
+    let written = server
+        .get_bytes(&format!("/v1/capsules/{id}/files/CONTRACT.md"))
+        .await;
+    let written = String::from_utf8(written).unwrap();
+    let project = paths
+        .iter()
+        .filter(|p| !p.starts_with(".qlcapsule") && **p != "CONTRACT.md")
+        .count();
+    assert!(
+        written.starts_with(&format!("files={project} bytes=")),
+        "{written}"
+    );
+    assert!(
+        written.trim_end().ends_with("round=0 findings=0 tier=contracts"),
+        "{written}"
+    );
 
     // The 0.1 validator reports as it always has.
     let old = validation(&capsule, "qlp/secrets");
@@ -100,6 +119,27 @@ async fn a_0_1_and_a_0_2_validator_run_in_one_tier() {
                 f.get("region").is_none() && f.get("fix").is_none() && f.get("tags").is_none()
             })
     );
+
+    // The 0.2 exporter listed every file it read, sizes as read, and saw
+    // both validators' reports.
+    let base = format!("capsule-{}", &id[..8]);
+    let listing = server
+        .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.v0-2.txt"))
+        .await;
+    let listing = String::from_utf8(listing).unwrap();
+    let listed: Vec<&str> = listing.lines().collect();
+    let analyses = paths.iter().filter(|p| p.ends_with(".py")).count();
+    assert!(analyses > 0);
+    assert_eq!(
+        listed.last().copied(),
+        Some(format!("analyses={analyses} validations=2").as_str()),
+        "{listing}"
+    );
+    // Every file, and the capsule's manifest, which exporters see.
+    assert_eq!(listed.len() - 1, seen + 1, "{listing}");
+    for file in ["CONTRACT.md ", ".qlcapsule-manifest.json "] {
+        assert!(listed.iter().any(|l| l.starts_with(file)), "{listing}");
+    }
 
     // The SARIF log maps them on: columns, fixes, tags, and a CWE tag on
     // the rule; and it is valid SARIF 2.1.0.
