@@ -60,7 +60,9 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
         "{written}"
     );
     assert!(
-        written.trim_end().ends_with("round=0 findings=0 tier=contracts"),
+        written
+            .trim_end()
+            .ends_with("round=0 findings=0 tier=contracts"),
         "{written}"
     );
 

@@ -1222,3 +1222,94 @@ fn wrong_kind(expected: PluginKind, plugin: &Plugin) -> CallError {
 fn flatten<T, E: PluginFailure>(r: Result<Result<T, E>, CallError>) -> Result<T, CallError> {
     r?.map_err(PluginFailure::into_call_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Capability;
+
+    fn info(capabilities: Vec<Capability>) -> PluginInfo {
+        PluginInfo {
+            name: "acme/plugin".into(),
+            version: "1.0.0".into(),
+            kind: PluginKind::Agent,
+            description: String::new(),
+            capabilities,
+        }
+    }
+
+    fn check(
+        imports: &[&str],
+        capabilities: Vec<Capability>,
+        contract: Contract,
+    ) -> Result<(), String> {
+        let imports: Vec<String> = imports.iter().map(|i| (*i).to_owned()).collect();
+        check_imports(&imports, &info(capabilities), contract).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn each_capability_interface_needs_its_declaration() {
+        let cases = [
+            (
+                "qlp:plugin/http@0.2.0",
+                Capability::Http("a.example:443".into()),
+                "`http`",
+            ),
+            (
+                "qlp:plugin/workspace@0.2.0",
+                Capability::DirectoryRead,
+                "`directory-read`",
+            ),
+            (
+                "qlp:plugin/secrets@0.2.0",
+                Capability::Secret("KEY".into()),
+                "`secret(KEY)`",
+            ),
+            ("qlp:llm/chat@0.1.0", Capability::Llm, "`llm`"),
+        ];
+        for (import, capability, needs) in cases {
+            let err =
+                check(&[import, "qlp:plugin/host@0.2.0"], vec![], Contract::V0_2).unwrap_err();
+            assert!(err.contains(import) && err.contains(needs), "{err}");
+            assert!(!err.contains("qlp:plugin/host"), "{err}");
+            check(&[import], vec![capability], Contract::V0_2).unwrap();
+        }
+        check(
+            &["qlp:plugin/workspace@0.2.0"],
+            vec![Capability::DirectoryWrite],
+            Contract::V0_2,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_0_1_agent_reaches_the_model_without_declaring_it_but_not_http() {
+        check(&["qlp:llm/chat@0.1.0"], vec![], Contract::V0_1).unwrap();
+        let err = check(&["qlp:plugin/http@0.1.0"], vec![], Contract::V0_1).unwrap_err();
+        assert!(err.contains("`http`"), "{err}");
+    }
+
+    #[test]
+    fn every_undeclared_import_is_named() {
+        let err = check(
+            &["qlp:plugin/http@0.2.0", "qlp:plugin/secrets@0.2.0"],
+            vec![],
+            Contract::V0_2,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("http@0.2.0") && err.contains("secrets@0.2.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn contract_versions_name_their_package() {
+        assert_eq!(Contract::V0_2.package(), "qlp:plugin@0.2.0");
+        assert_eq!(
+            Contract::from_package("qlp:plugin@0.1.0"),
+            Some(Contract::V0_1)
+        );
+        assert_eq!(Contract::from_package("qlp:plugin@0.3.0"), None);
+    }
+}

@@ -258,3 +258,16 @@ pub fn load_one(
     check_matches(&package.manifest, &plugin, &package.component)?;
     Ok(plugin)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_versions_served_are_the_runtimes_contracts() {
+        let runtime: Vec<Version> = qlp_runtime::Contract::ALL
+            .map(|c| Version::parse(c.version()).unwrap())
+            .into();
+        assert_eq!(runtime, SERVED_WIT);
+    }
+}

@@ -190,7 +190,10 @@ mod tests {
             Err(wit::HostError::NotGranted(m)) if m.contains("OTHER")
         ));
         assert_eq!(host::Host::config(&mut s, "TOKEN".into()), None);
-        assert_eq!(host::Host::config(&mut s, "region".into()).as_deref(), Some("eu"));
+        assert_eq!(
+            host::Host::config(&mut s, "region".into()).as_deref(),
+            Some("eu")
+        );
         // 0.1 has no `secrets`: its `config` answers them as before.
         assert_eq!(
             crate::bindings::agent::qlp::plugin::host::Host::config(&mut s, "TOKEN".into())
