@@ -8,9 +8,16 @@
 //! fails that call with a [`CallError`] naming the cause while the server
 //! goes on. Compiled components are cached on disk (see [`cache`]).
 //!
-//! Where to look: `host_api` (what plugins may call: log and config, the
-//! workspace) with `http`, `llm` and `wasi` beside it, one capability per
-//! module; `limits` (fuel, memory, time, sizes); `cache`; `build` (`qlp
+//! Every component is linked for the contract version it targets
+//! ([`Contract`], read from its `qlp:contract` section or its imports) and
+//! called through that version's bindings; the calls take and return one
+//! set of types whichever it is.
+//!
+//! Where to look: `worlds` (each version's worlds, declared once);
+//! `host_api` (what plugins may call: log and config, the workspace, and
+//! 0.2's secrets, deadline and capsule) with `http`, `llm` and `wasi`
+//! beside it, one capability per module, and `host_error` (their one
+//! error); `limits` (fuel, memory, time, sizes); `cache`; `build` (`qlp
 //! plugin build`). Process-wide pieces the server shares: `metrics` (the
 //! Prometheus registry), `tls` (client and CA configuration), `net` (which
 //! addresses may be reached for others), `durable` (crash-safe file
