@@ -48,7 +48,7 @@ pub mod llm {
 /// `qlp:plugin@0.2.0` (`wit/qlp-plugin@0.2.0/`), one module per world
 /// as for 0.1.0. The agent world's `qlp:llm/chat` import is the `llm`
 /// module's, so one implementation serves both versions; the `capsule`
-/// resource is the host's [`crate::capsule::Capsule`].
+/// resource is the host's [`Capsule`](v0_2::Capsule).
 pub mod v0_2 {
     pub mod agent {
         wasmtime::component::bindgen!({
@@ -56,7 +56,7 @@ pub mod v0_2 {
             world: "agent",
             with: {
                 "qlp:llm/chat": super::super::llm::qlp::llm::chat,
-                "qlp:plugin/types.capsule": crate::capsule::Capsule,
+                "qlp:plugin/types.capsule": crate::bindings::v0_2::Capsule,
             },
         });
     }
@@ -87,4 +87,39 @@ pub mod v0_2 {
 
     pub use agent::qlp::plugin::host::LogLevel;
     pub use agent::qlp::plugin::types as wit;
+
+    /// The capsule a 0.2 plugin reads through the `capsule` resource: what
+    /// the host holds of the project while a call runs, handed out one file
+    /// at a time instead of copied whole into the plugin's memory.
+    /// The host's side of `qlp:plugin/types@0.2.0.capsule`, valid for one
+    /// call.
+    pub struct Capsule {
+        pub intent: wit::Intent,
+        /// Sorted by path.
+        pub files: Vec<wit::File>,
+        pub analyses: Vec<wit::Analysis>,
+        pub validations: Vec<wit::Validation>,
+        pub quality_score: Option<u8>,
+    }
+
+    impl Capsule {
+        /// The file at `path`, if the capsule holds one.
+        pub fn file(&self, path: &str) -> Option<&wit::File> {
+            self.files
+                .binary_search_by(|f| f.path.as_str().cmp(path))
+                .ok()
+                .map(|i| &self.files[i])
+        }
+
+        /// Every file's path and size, in path order.
+        pub fn entries(&self) -> Vec<wit::FileEntry> {
+            self.files
+                .iter()
+                .map(|f| wit::FileEntry {
+                    path: f.path.clone(),
+                    size: f.content.len() as u64,
+                })
+                .collect()
+        }
+    }
 }

@@ -2,7 +2,6 @@
 //!
 //! - `bindings`: the Rust types and traits wasmtime generates from the WIT
 //!   worlds (`wit/`), one module per world;
-//! - `capsule`: the capsule a 0.2 plugin reads one file at a time;
 //! - `model`: QLP's domain types, what the API returns, the store keeps and
 //!   the pipeline passes around;
 //! - `convert`: the one place generated values become domain values and
@@ -12,7 +11,6 @@
 //! - `text`: text that comes from a plugin, made safe to print.
 
 pub mod bindings;
-pub mod capsule;
 pub mod convert;
 pub mod model;
 pub mod size;

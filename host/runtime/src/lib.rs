@@ -62,7 +62,7 @@ pub use host_error::HostError;
 pub use limits::CallLimits;
 use limits::Limiter;
 use model::{PluginInfo, PluginKind};
-use qlp_contract::capsule::Capsule;
+use qlp_contract::bindings::v0_2::Capsule;
 use size::WireSize;
 use worlds::{v0_1, v0_2};
 

@@ -1,10 +1,10 @@
-//! The contract's worlds, declared once per version. [`worlds!`] takes one
-//! line per world (its kind, the generated world type and its
-//! `InstancePre` type) and writes, in the module it is called in,
-//! everything the runtime does the same way for each: the linker with the
-//! host's imports (and that module's `link_extra`), the pre-instantiated
-//! component and `describe`. What differs (a world's own calls:
-//! `generate`, `validate`, …) stays in the runtime's methods.
+//! The contract's worlds, declared once. Every version has the same six
+//! worlds; [`worlds!`] writes, in the module of a version (whose
+//! `agent` … `planner` are that version's bindings), everything the runtime
+//! does the same way for each world: the linker with the host's imports
+//! (and the module's `link_extra`), the pre-instantiated component and
+//! `describe`. What differs (a world's own calls: `generate`, `validate`,
+//! …) stays in the runtime's methods.
 
 use crate::model::PluginKind;
 
@@ -19,9 +19,25 @@ pub(crate) const WORLD_EXPORTS: [(&str, PluginKind); 6] = [
     ("plan", PluginKind::Planner),
 ];
 
-/// Declares the worlds: `Kind: module::World, WorldPre;` each.
+/// The worlds of the version whose bindings are in scope.
 macro_rules! worlds {
+    () => {
+        worlds! {
+            Agent: agent::Agent, AgentPre;
+            Analyzer: analyzer::Analyzer, AnalyzerPre;
+            Validator: validator::Validator, ValidatorPre;
+            Exporter: exporter::Exporter, ExporterPre;
+            Delivery: delivery::Delivery, DeliveryPre;
+            Planner: planner::Planner, PlannerPre;
+        }
+    };
     ($($kind:ident: $module:ident :: $world:ident, $pre:ident;)+) => {
+        use wasmtime::component::{Component, HasSelf, Linker};
+        use wasmtime::{Engine, Store};
+
+        use crate::model::{PluginInfo, PluginKind};
+        use crate::{State, wasi};
+
         /// A component linked for its world, ready to instantiate.
         pub(crate) enum Pre {
             $($kind($module::$pre<State>),)+
@@ -75,12 +91,9 @@ macro_rules! worlds {
 /// The worlds of `qlp:plugin@0.1.0`. Agents import `qlp:llm/chat` beside
 /// their world.
 pub(crate) mod v0_1 {
-    use wasmtime::component::{Component, HasSelf, Linker};
-    use wasmtime::{Engine, Store};
-
     use crate::bindings::{agent, analyzer, delivery, exporter, planner, validator};
-    use crate::model::{PluginInfo, PluginKind};
-    use crate::{State, wasi};
+
+    worlds!();
 
     /// Imports a world has beyond its own package's: agents may call the
     /// language model (`qlp:llm`), granted per plugin.
@@ -93,37 +106,16 @@ pub(crate) mod v0_1 {
         }
         Ok(())
     }
-
-    worlds! {
-        Agent: agent::Agent, AgentPre;
-        Analyzer: analyzer::Analyzer, AnalyzerPre;
-        Validator: validator::Validator, ValidatorPre;
-        Exporter: exporter::Exporter, ExporterPre;
-        Delivery: delivery::Delivery, DeliveryPre;
-        Planner: planner::Planner, PlannerPre;
-    }
 }
 
 /// The worlds of `qlp:plugin@0.2.0`: the agent world names `qlp:llm/chat`
 /// itself.
 pub(crate) mod v0_2 {
-    use wasmtime::component::{Component, HasSelf, Linker};
-    use wasmtime::{Engine, Store};
-
     use crate::bindings::v0_2::{agent, analyzer, delivery, exporter, planner, validator};
-    use crate::model::{PluginInfo, PluginKind};
-    use crate::{State, wasi};
+
+    worlds!();
 
     fn link_extra(_: PluginKind, _: &mut Linker<State>) -> wasmtime::Result<()> {
         Ok(())
-    }
-
-    worlds! {
-        Agent: agent::Agent, AgentPre;
-        Analyzer: analyzer::Analyzer, AnalyzerPre;
-        Validator: validator::Validator, ValidatorPre;
-        Exporter: exporter::Exporter, ExporterPre;
-        Delivery: delivery::Delivery, DeliveryPre;
-        Planner: planner::Planner, PlannerPre;
     }
 }

@@ -4,9 +4,9 @@
 //! keeping what 0.2 adds (a finding's region, snippet, fix and tags; the
 //! `llm` capability).
 
+use crate::bindings::v0_2::Capsule;
 use crate::bindings::v0_2::wit as w2;
 use crate::bindings::wit as w1;
-use crate::capsule::Capsule;
 use crate::model;
 
 /// Records whose shape is the same in both versions, mirrored field by

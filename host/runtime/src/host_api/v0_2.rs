@@ -12,7 +12,7 @@ use super::State;
 use crate::bindings::LogLevel as LogLevel0_1;
 use crate::bindings::v0_2::{LogLevel, agent, delivery, wit};
 use crate::host_error::HostError;
-use qlp_contract::capsule::Capsule;
+use qlp_contract::bindings::v0_2::Capsule;
 
 use agent::qlp::plugin::{host, http, secrets, types};
 
@@ -166,11 +166,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::bindings::agent::qlp::plugin::host::Host as _;
     use crate::bindings::wit as w1;
     use delivery::qlp::plugin::workspace::Host as _;
     use host::Host as _;
-    use secrets::Host as _;
     use types::HostCapsule as _;
 
     fn granted(dir: &std::path::Path, writable: bool) -> State {
