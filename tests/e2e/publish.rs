@@ -298,6 +298,31 @@ async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_n
         message.contains("0.2.0") && message.contains("0.1.0"),
         "{message}"
     );
+    // A contract the host does not serve at all: refused before the
+    // component is loaded.
+    other_wit.wit = semver::Version::new(0, 3, 0);
+    let (status, err) = publish(
+        &server,
+        Some(&fixture_token),
+        &body(
+            &noop_bytes,
+            other_wit.to_json_pretty().as_bytes(),
+            qlp_registry::Signature::list_to_json(&[key.sign(&other_wit)]).as_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("WIT_INCOMPATIBLE")),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("qlp:plugin@0.3.0"),
+        "{err}"
+    );
 
     // Other bytes under a published version: the same component with a
     // custom section appended, signed as what it is.

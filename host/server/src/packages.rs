@@ -98,9 +98,15 @@ pub fn check_matches(manifest: &Manifest, plugin: &Plugin, bytes: &[u8]) -> anyh
     if manifest.digests != own.digests {
         bail!("the manifest's digests are not those of the component");
     }
-    // The manifest names the contract the component itself targets.
-    check_wit(&manifest.wit, &wit_of(plugin))?;
+    check_contract(manifest, plugin)?;
     Ok(())
+}
+
+/// Checks that a manifest names the contract its component targets (a
+/// 0.1.0 component under a manifest saying 0.2.0 is refused with
+/// `WIT_INCOMPATIBLE`, both versions named).
+pub fn check_contract(manifest: &Manifest, plugin: &Plugin) -> qlp_registry::Result<()> {
+    check_wit(&manifest.wit, &wit_of(plugin))
 }
 
 /// Verifies a package as `qlp serve` does before it imports one: the
@@ -127,6 +133,7 @@ pub fn verify(
     let plugin = runtime
         .load(component)
         .map_err(|e| anyhow::anyhow!("INVALID_COMPONENT: the component does not load: {e:#}"))?;
+    check_contract(manifest, &plugin).map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
     check_matches(manifest, &plugin, component)
         .map_err(|e| anyhow::anyhow!("MANIFEST_MISMATCH: {e:#}"))?;
     Ok((verified, plugin))

@@ -280,6 +280,7 @@ fn verify(
             format!("the component does not load: {e:#}"),
         )
     })?;
+    packages::check_contract(manifest, &plugin).map_err(registry_error)?;
     packages::check_matches(manifest, &plugin, component)
         .map_err(|e| ApiError::invalid("MANIFEST_MISMATCH", format!("{e:#}")))
 }
