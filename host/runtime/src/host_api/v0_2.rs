@@ -272,4 +272,69 @@ mod tests {
         s.deadline = Instant::now() - Duration::from_secs(1);
         assert_eq!(s.remaining_time(), 0);
     }
+
+    #[test]
+    fn the_capsule_answers_its_analyses_reports_and_score_and_reads_up_to_the_limit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut s = granted(tmp.path(), false);
+        s.max_input = 12;
+        let report = w1::Report {
+            findings: vec![],
+            score: 90,
+            summary: "ok".into(),
+        };
+        let view = w1::CapsuleView {
+            intent: w1::Intent {
+                id: "i".into(),
+                description: "d".into(),
+                requirements: vec![],
+                constraints: vec![],
+                tier: "standard".into(),
+            },
+            files: ["a.py", "b.py"]
+                .map(|p| w1::File {
+                    path: p.into(),
+                    content: b"123456".to_vec(),
+                })
+                .into(),
+            analyses: vec![w1::Analysis {
+                path: "a.py".into(),
+                language: "python".into(),
+                lines_of_code: 1,
+                comment_lines: 0,
+                blank_lines: 0,
+                functions: vec![],
+                imports: vec![],
+                doc_coverage: 1.0,
+            }],
+            validations: vec![w1::Validation {
+                validator: "qlp/secrets".into(),
+                report,
+            }],
+            quality_score: Some(87),
+        };
+        let handle = s.table.push(Capsule::from(view)).unwrap();
+        let own = |h: &Resource<Capsule>| Resource::<Capsule>::new_borrow(h.rep());
+        assert_eq!(s.analyses(own(&handle))[0].language, "python");
+        assert_eq!(s.validations(own(&handle))[0].report.score, 90);
+        assert_eq!(s.quality_score(own(&handle)), Some(87));
+        // Exactly the limit: both files.
+        s.read(own(&handle), "a.py".into()).unwrap();
+        s.read(own(&handle), "b.py".into()).unwrap();
+        assert_eq!(s.capsule_read, 12);
+        let rep = handle.rep();
+        s.drop(handle).unwrap();
+        assert!(s.table.get(&Resource::<Capsule>::new_own(rep)).is_err());
+    }
+
+    #[test]
+    fn exists_answers_for_what_is_there_and_log_lines_are_counted() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("here.txt"), "x").unwrap();
+        let mut s = granted(tmp.path(), false);
+        assert!(s.exists("here.txt".into()).unwrap());
+        assert!(!s.exists("gone.txt".into()).unwrap());
+        host::Host::log(&mut s, LogLevel::Info, "hello".into(), vec![]);
+        assert_eq!(s.log_lines, 1);
+    }
 }
