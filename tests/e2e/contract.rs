@@ -176,3 +176,55 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     );
     assert!(!log.contains(TOKEN), "the secret reached the server's log");
 }
+
+/// A component's `qlp:contract` section as `qlp plugin build` writes it.
+fn stamp(package: &str) -> Vec<u8> {
+    let name = b"qlp:contract";
+    let mut payload = vec![name.len() as u8];
+    payload.extend_from_slice(name);
+    payload.extend_from_slice(package.as_bytes());
+    let mut section = vec![0, payload.len() as u8];
+    section.extend_from_slice(&payload);
+    section
+}
+
+#[test]
+fn the_stamp_picks_the_contract_and_an_unstamped_component_is_read_from_its_imports() {
+    let cache = tempfile::tempdir().unwrap();
+    let rt = qlp_runtime::Runtime::new(cache.path().to_path_buf()).unwrap();
+    let built =
+        std::fs::read(crate::support::fixtures().join("qlp_fixture_contract_0_2.wasm")).unwrap();
+    let own = stamp("qlp:plugin@0.2.0");
+    assert!(
+        built.ends_with(&own),
+        "qlp plugin build stamps the component"
+    );
+    assert_eq!(
+        rt.load(&built).unwrap().contract,
+        qlp_runtime::Contract::V0_2
+    );
+
+    // Without its stamp, its imports of qlp:plugin@0.2.0 say which it is.
+    let unstamped = &built[..built.len() - own.len()];
+    let plugin = rt.load(unstamped).unwrap();
+    assert_eq!(plugin.contract, qlp_runtime::Contract::V0_2);
+    assert_eq!(plugin.info.name, "fixture/contract-0-2");
+
+    // A contract this host does not serve is refused, named.
+    let mut future = unstamped.to_vec();
+    future.extend(stamp("qlp:plugin@9.0.0"));
+    let err = rt.load(&future).unwrap_err().to_string();
+    assert!(err.contains("qlp:plugin@9.0.0"), "{err}");
+
+    // The stamp is believed: a 0.1 component stamped 0.2 does not link.
+    let noop = std::fs::read(crate::support::fixtures().join("qlp_fixture_noop.wasm")).unwrap();
+    assert_eq!(
+        rt.load(&noop).unwrap().contract,
+        qlp_runtime::Contract::V0_1
+    );
+    let noop_stamp = stamp("qlp:plugin@0.1.0");
+    let mut lying = noop[..noop.len() - noop_stamp.len()].to_vec();
+    lying.extend(own);
+    let err = rt.load(&lying).unwrap_err().to_string();
+    assert!(err.contains("cannot be linked as a QLP validator"), "{err}");
+}

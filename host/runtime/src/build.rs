@@ -245,7 +245,7 @@ fn stamp(component: &mut Vec<u8>, package: &str) {
 #[cfg(test)]
 mod tests {
     use super::stamp;
-    use crate::{Contract, LoadError, contract_of};
+    use crate::{Contract, Found, LoadError, contract_of};
 
     /// An empty component: the preamble and nothing else.
     const EMPTY: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
@@ -261,7 +261,11 @@ mod tests {
             stamp(&mut component, &contract.package());
             assert!(wasmparser::Parser::is_component(&component));
             let other = imports(&["qlp:plugin/host@0.1.0", "qlp:plugin/host@0.2.0"]);
-            assert_eq!(contract_of(&component, &other).unwrap(), contract);
+            assert_eq!(
+                contract_of(&component, &other).unwrap(),
+                Found::Stamped(contract)
+            );
+            assert_eq!(Found::Stamped(contract).candidates(), [contract]);
         }
     }
 
@@ -277,7 +281,7 @@ mod tests {
     }
 
     #[test]
-    fn without_a_stamp_the_imports_decide_and_nothing_means_0_1() {
+    fn without_a_stamp_the_imports_decide_which_version_is_tried_first() {
         let cases = [
             (imports(&["qlp:plugin/secrets@0.2.0"]), Contract::V0_2),
             (imports(&["qlp:plugin/host@0.1.0"]), Contract::V0_1),
@@ -285,7 +289,11 @@ mod tests {
             (imports(&[]), Contract::V0_1),
         ];
         for (names, expected) in cases {
-            assert_eq!(contract_of(&EMPTY, &names).unwrap(), expected, "{names:?}");
+            let found = contract_of(&EMPTY, &names).unwrap();
+            assert_eq!(found, Found::Inferred(expected), "{names:?}");
+            let candidates = found.candidates();
+            assert_eq!(candidates[0], expected);
+            assert_eq!(candidates.len(), Contract::ALL.len());
         }
     }
 }

@@ -287,11 +287,34 @@ impl Contract {
 /// before it instantiates anything.
 pub const CONTRACT_SECTION: &str = "qlp:contract";
 
+/// How the contract of a component was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// Its [`CONTRACT_SECTION`] names it.
+    Stamped(Contract),
+    /// Read from its imports: the versions to try, the likeliest first.
+    Inferred(Contract),
+}
+
+impl Found {
+    /// The versions to link the component as, in order: the stamped one
+    /// alone, or the inferred one and then the others (a component that
+    /// imports nothing of `qlp:plugin` may be of any version).
+    fn candidates(self) -> Vec<Contract> {
+        match self {
+            Found::Stamped(c) => vec![c],
+            Found::Inferred(c) => std::iter::once(c)
+                .chain(Contract::ALL.into_iter().filter(|o| *o != c))
+                .collect(),
+        }
+    }
+}
+
 /// The contract `bytes` targets: the stamp in its top-level
 /// [`CONTRACT_SECTION`], or, for a component built without one, the
 /// version of the `qlp:plugin` interfaces it imports (0.1.0 when it
 /// imports none).
-pub(crate) fn contract_of(bytes: &[u8], imports: &[String]) -> Result<Contract, LoadError> {
+pub(crate) fn contract_of(bytes: &[u8], imports: &[String]) -> Result<Found, LoadError> {
     let mut depth = 0usize;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| LoadError::Invalid(e.to_string()))? {
@@ -301,13 +324,14 @@ pub(crate) fn contract_of(bytes: &[u8], imports: &[String]) -> Result<Contract, 
             wasmparser::Payload::CustomSection(c) if depth == 0 && c.name() == CONTRACT_SECTION => {
                 let text = String::from_utf8_lossy(c.data()).trim().to_owned();
                 return Contract::from_package(&text)
+                    .map(Found::Stamped)
                     .ok_or_else(|| LoadError::UnknownContract(text::sanitize(&text, 64)));
             }
             _ => {}
         }
     }
     let v0_2 = format!("@{}", Contract::V0_2.version());
-    Ok(
+    Ok(Found::Inferred(
         if imports
             .iter()
             .any(|i| i.starts_with("qlp:plugin/") && i.ends_with(&v0_2))
@@ -316,7 +340,7 @@ pub(crate) fn contract_of(bytes: &[u8], imports: &[String]) -> Result<Contract, 
         } else {
             Contract::V0_1
         },
-    )
+    ))
 }
 
 /// A component linked for its contract and world.
@@ -605,15 +629,25 @@ impl Runtime {
             .imports(&self.engine)
             .map(|(import, _)| import.to_owned())
             .collect();
-        let contract = contract_of(bytes, &imports)?;
-        let link_err = |e: wasmtime::Error| LoadError::Link {
-            kind,
-            reason: format!("{e:#}"),
-        };
-        let pre = self
-            .linkers
-            .pre(contract, kind, &component)
-            .map_err(link_err)?;
+        // The first version the component links as; the error of the
+        // likeliest when none does.
+        let mut linked: Option<Result<(Contract, Pre), wasmtime::Error>> = None;
+        for contract in contract_of(bytes, &imports)?.candidates() {
+            match self.linkers.pre(contract, kind, &component) {
+                Ok(pre) => {
+                    linked = Some(Ok((contract, pre)));
+                    break;
+                }
+                Err(e) if linked.is_none() => linked = Some(Err(e)),
+                Err(_) => {}
+            }
+        }
+        let (contract, pre) = linked
+            .expect("there is at least one candidate")
+            .map_err(|e| LoadError::Link {
+                kind,
+                reason: format!("{e:#}"),
+            })?;
         let mut plugin = Plugin {
             info: PluginInfo {
                 name: String::new(),
