@@ -9,6 +9,34 @@ use crate::support::Server;
 const INTENT: &str = "Create a FastAPI service for invoices with JWT auth";
 const TOKEN: &str = "contract-fixture-token-5f1c9e";
 
+/// The test tiers with a `contracts` tier added, written into `dir` with
+/// the secret file its grant reads: agents, validators and exporters of
+/// qlp:plugin@0.1.0 (built with the SDK) beside fixtures of 0.2.0 (built
+/// on its WIT alone).
+fn contracts_tier(dir: &std::path::Path) -> std::path::PathBuf {
+    let original = std::fs::read_to_string(crate::support::test_tiers()).unwrap();
+    std::fs::write(dir.join("contract-token.txt"), format!("{TOKEN}\n")).unwrap();
+    let tiers = dir.join("tiers.toml");
+    std::fs::write(
+        &tiers,
+        format!(
+            r#"{original}
+[tiers.contracts]
+agents = ["qlp/template-fastapi", "fixture/agent-0-2"]
+analyzers = ["qlp/python"]
+validators = ["qlp/secrets", "fixture/contract-0-2"]
+exporters = ["qlp/zip", "fixture/exporter-0-2"]
+gate = {{ min_score = 0, max_critical = 0 }}
+
+[plugins."fixture/contract-0-2"]
+secrets = {{ TOKEN = "file:contract-token.txt" }}
+"#
+        ),
+    )
+    .unwrap();
+    tiers
+}
+
 fn validation<'a>(capsule: &'a Value, validator: &str) -> &'a Value {
     capsule["validations"]
         .as_array()
@@ -21,7 +49,8 @@ fn validation<'a>(capsule: &'a Value, validator: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_with_fixtures(data.path());
+    let tiers = contracts_tier(data.path());
+    let server = Server::start_with_fixtures_on(data.path(), &tiers, &[]);
     let plugins = server.get_json("/v1/plugins").await;
     let wit = |name: &str| {
         plugins["plugins"]
