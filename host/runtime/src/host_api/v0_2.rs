@@ -178,6 +178,17 @@ mod tests {
         s
     }
 
+    /// The intent of the capsules these tests build.
+    fn intent() -> w1::Intent {
+        w1::Intent {
+            id: "i".into(),
+            description: "d".into(),
+            requirements: vec![],
+            constraints: vec![],
+            tier: "standard".into(),
+        }
+    }
+
     #[test]
     fn secrets_are_read_apart_from_config_and_an_ungranted_key_is_not_granted() {
         let tmp = tempfile::tempdir().unwrap();
@@ -227,13 +238,7 @@ mod tests {
         let mut s = granted(tmp.path(), false);
         s.max_input = 10;
         let view = w1::CapsuleView {
-            intent: w1::Intent {
-                id: "i".into(),
-                description: "d".into(),
-                requirements: vec![],
-                constraints: vec![],
-                tier: "standard".into(),
-            },
+            intent: intent(),
             files: ["b.txt", "a.txt"]
                 .map(|p| w1::File {
                     path: p.into(),
@@ -284,13 +289,7 @@ mod tests {
             summary: "ok".into(),
         };
         let view = w1::CapsuleView {
-            intent: w1::Intent {
-                id: "i".into(),
-                description: "d".into(),
-                requirements: vec![],
-                constraints: vec![],
-                tier: "standard".into(),
-            },
+            intent: intent(),
             files: ["a.py", "b.py"]
                 .map(|p| w1::File {
                     path: p.into(),
