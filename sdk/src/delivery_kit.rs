@@ -130,11 +130,11 @@ pub fn invalid_option(message: impl Into<String>) -> PluginError {
     PluginError::new("INVALID_OPTION", message)
 }
 
-/// The operator's secret configuration `key`; `MISSING_SECRET` when it is
-/// absent or empty, with `hint` after the key in the message
+/// The operator's secret `key` ([`crate::secret`]); `MISSING_SECRET` when it
+/// is absent or empty, with `hint` after the key in the message
 /// (`" (a GitHub token)"`).
 pub fn secret(key: &str, hint: &str) -> Result<String, PluginError> {
-    crate::config(key)
+    crate::secret(key)
         .filter(|secret| !secret.is_empty())
         .ok_or_else(|| {
             PluginError::new(

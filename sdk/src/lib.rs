@@ -28,10 +28,13 @@ extern crate self as qlp_sdk;
 
 pub mod archive;
 pub mod arena;
+pub mod capsule;
 #[cfg(feature = "delivery-kit")]
 pub mod delivery_kit;
+mod finding;
 #[cfg(feature = "hcl")]
 pub mod hcl;
+mod host_error;
 #[cfg(feature = "llm")]
 pub mod llm;
 #[cfg(not(target_arch = "wasm32"))]
@@ -97,11 +100,11 @@ pub mod bindings {
     );
     world!(
         /// The `validator` world.
-        validator, "validator", "export_validator", "::qlp_sdk::bindings::validator"
+        validator, "validator", "export_validator_world", "::qlp_sdk::bindings::validator"
     );
     world!(
         /// The `exporter` world.
-        exporter, "exporter", "export_exporter", "::qlp_sdk::bindings::exporter"
+        exporter, "exporter", "export_exporter_world", "::qlp_sdk::bindings::exporter"
     );
     world!(
         /// The `delivery` world.
@@ -116,15 +119,15 @@ pub mod bindings {
 pub use bindings::agent::export_agent;
 pub use bindings::analyzer::export_analyzer;
 pub use bindings::delivery::export_delivery;
-pub use bindings::exporter::export_exporter;
 pub use bindings::planner::export_planner;
-pub use bindings::validator::export_validator;
 
 pub use bindings::agent::qlp::plugin::types::{
     Analysis, Artifact, Capability, CapsuleView, DeliveryTarget, ExportOptions, File, Finding,
     FunctionMetrics, GenerationRequest, Intent, Plan, PlanningRequest, PluginError, PluginInfo,
     PluginKind, Receipt, Report, Severity, Validation,
 };
+pub use capsule::{Capsule, FileEntry};
+pub use host_error::HostError;
 
 /// Planners read an intent before anything runs and recommend a tier.
 pub mod planner {
@@ -158,14 +161,83 @@ pub mod analyzer {
 
 /// Validators check a capsule and score it.
 pub mod validator {
-    pub use crate::bindings::validator::Guest as Validator;
-    pub use crate::{CapsuleView, Finding, PluginError, PluginInfo, Report, Severity};
+    pub use crate::{Capsule, CapsuleView, Finding, PluginError, PluginInfo, Report, Severity};
+
+    /// A validator: exported with [`export_validator!`](crate::export_validator).
+    pub trait Validator {
+        /// Name, version, kind and the capabilities it asks for.
+        fn describe() -> PluginInfo;
+        /// Checks the capsule: its findings, a score from 0 (worst) to 100
+        /// and a summary.
+        fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError>;
+    }
 }
 
 /// Exporters package a capsule.
 pub mod exporter {
-    pub use crate::bindings::exporter::Guest as Exporter;
-    pub use crate::{Artifact, CapsuleView, ExportOptions, PluginError, PluginInfo};
+    pub use crate::{Artifact, Capsule, CapsuleView, ExportOptions, PluginError, PluginInfo};
+
+    /// An exporter: exported with [`export_exporter!`](crate::export_exporter).
+    pub trait Exporter {
+        /// Name, version, kind and the capabilities it asks for.
+        fn describe() -> PluginInfo;
+        /// Packages the capsule as one artifact.
+        fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError>;
+    }
+}
+
+/// Exports a [`validator::Validator`] as the component's `validator` world.
+#[macro_export]
+macro_rules! export_validator {
+    ($ty:ty) => {
+        const _: () = {
+            struct QlpValidatorWorld;
+
+            impl $crate::bindings::validator::Guest for QlpValidatorWorld {
+                fn describe() -> $crate::PluginInfo {
+                    <$ty as $crate::validator::Validator>::describe()
+                }
+
+                fn validate(
+                    capsule: $crate::CapsuleView,
+                ) -> ::core::result::Result<$crate::Report, $crate::PluginError> {
+                    <$ty as $crate::validator::Validator>::validate(&$crate::Capsule::from(
+                        &capsule,
+                    ))
+                }
+            }
+
+            $crate::bindings::validator::export_validator_world!(QlpValidatorWorld);
+        };
+    };
+}
+
+/// Exports an [`exporter::Exporter`] as the component's `exporter` world.
+#[macro_export]
+macro_rules! export_exporter {
+    ($ty:ty) => {
+        const _: () = {
+            struct QlpExporterWorld;
+
+            impl $crate::bindings::exporter::Guest for QlpExporterWorld {
+                fn describe() -> $crate::PluginInfo {
+                    <$ty as $crate::exporter::Exporter>::describe()
+                }
+
+                fn export(
+                    capsule: $crate::CapsuleView,
+                    options: $crate::ExportOptions,
+                ) -> ::core::result::Result<$crate::Artifact, $crate::PluginError> {
+                    <$ty as $crate::exporter::Exporter>::export(
+                        &$crate::Capsule::from(&capsule),
+                        options,
+                    )
+                }
+            }
+
+            $crate::bindings::exporter::export_exporter_world!(QlpExporterWorld);
+        };
+    };
 }
 
 /// Delivery adapters hand an artifact over.
@@ -176,18 +248,21 @@ pub mod delivery {
     /// The directory the host granted to this plugin.
     pub mod workspace {
         /// Writes (creates or replaces) a file under the granted directory.
-        pub fn write_file(path: &str, contents: &[u8]) -> Result<(), String> {
+        pub fn write_file(path: &str, contents: &[u8]) -> Result<(), crate::HostError> {
             crate::bindings::delivery::qlp::plugin::workspace::write_file(path, contents)
+                .map_err(crate::HostError::from_words)
         }
 
         /// Reads a whole file from the granted directory.
-        pub fn read_file(path: &str) -> Result<Vec<u8>, String> {
+        pub fn read_file(path: &str) -> Result<Vec<u8>, crate::HostError> {
             crate::bindings::delivery::qlp::plugin::workspace::read_file(path)
+                .map_err(crate::HostError::from_words)
         }
 
         /// Whether something exists at the path in the granted directory.
-        pub fn exists(path: &str) -> Result<bool, String> {
+        pub fn exists(path: &str) -> Result<bool, crate::HostError> {
             crate::bindings::delivery::qlp::plugin::workspace::exists(path)
+                .map_err(crate::HostError::from_words)
         }
     }
 }
@@ -261,10 +336,11 @@ pub mod http {
     /// fails, as there is no host to grant it, unless the test called
     /// [`allow_for_tests`]: then plain-HTTP requests go straight out, so an
     /// adapter's own tests can talk to a real server on loopback.
-    pub fn fetch(request: &Request) -> Result<Response, String> {
+    pub fn fetch(request: &Request) -> Result<Response, crate::HostError> {
         #[cfg(target_arch = "wasm32")]
         {
             crate::bindings::agent::qlp::plugin::http::fetch(request)
+                .map_err(crate::HostError::from_words)
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -273,7 +349,7 @@ pub mod http {
     }
 
     /// A `GET` of `url` with no extra headers.
-    pub fn get(url: &str) -> Result<Response, String> {
+    pub fn get(url: &str) -> Result<Response, crate::HostError> {
         fetch(&Request {
             method: "GET".into(),
             url: url.into(),
@@ -295,18 +371,41 @@ pub fn config(key: &str) -> Option<String> {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let var: String = key
-            .chars()
-            .map(|c| {
-                if c == '-' || c == '.' {
-                    '_'
-                } else {
-                    c.to_ascii_uppercase()
-                }
-            })
-            .collect();
-        std::env::var(format!("QLP_PLUGIN_CONFIG_{var}")).ok()
+        std::env::var(format!("QLP_PLUGIN_CONFIG_{}", env_name(key))).ok()
     }
+}
+
+/// The secret the operator stores under `key` for this plugin, which
+/// declared it with `Capability::Secret(key)` and was granted it in the
+/// tiers file (`secrets = { KEY = "file:…" }`); `None` otherwise.
+///
+/// Secrets are not configuration: read them here, never with [`config`]
+/// (from contract 0.2.0 on, `config` does not answer them). The host masks
+/// a secret's value in everything the plugin logs or returns.
+///
+/// Outside WebAssembly it reads `QLP_PLUGIN_SECRET_<KEY>`, named as
+/// [`config`] names its variables.
+pub fn secret(key: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        crate::bindings::agent::qlp::plugin::host::config(key)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::env::var(format!("QLP_PLUGIN_SECRET_{}", env_name(key))).ok()
+    }
+}
+
+/// `key` as the tail of an environment variable's name: upper case, `-`
+/// and `.` as `_`.
+#[cfg(not(target_arch = "wasm32"))]
+fn env_name(key: &str) -> String {
+    key.chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect()
 }
 
 /// The README's example is compiled and run as a doctest.

@@ -8,6 +8,7 @@ use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::HostError;
 use crate::http::{Request, Response};
 
 static ALLOWED: AtomicBool = AtomicBool::new(false);
@@ -18,18 +19,20 @@ pub fn allow_for_tests() {
     ALLOWED.store(true, Ordering::SeqCst);
 }
 
-pub(crate) fn fetch(request: &Request) -> Result<Response, String> {
+pub(crate) fn fetch(request: &Request) -> Result<Response, HostError> {
     if !ALLOWED.load(Ordering::SeqCst) {
-        return Err("capability not granted: HTTP is only available inside QLP".into());
+        return Err(HostError::NotGranted(
+            "capability not granted: HTTP is only available inside QLP".into(),
+        ));
     }
     let rest = request
         .url
         .strip_prefix("http://")
-        .ok_or("plain `http` only")?;
+        .ok_or_else(|| HostError::InvalidInput("plain `http` only".into()))?;
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, target) = rest.split_at(end);
     let target = if target.is_empty() { "/" } else { target };
-    let io = |e: std::io::Error| format!("{authority}: {e}");
+    let io = |e: std::io::Error| HostError::Unavailable(format!("{authority}: {e}"));
     let mut stream = TcpStream::connect(authority).map_err(io)?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -51,7 +54,7 @@ pub(crate) fn fetch(request: &Request) -> Result<Response, String> {
     stream.write_all(&request.body).map_err(io)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).map_err(io)?;
-    parse(&raw, request.method.eq_ignore_ascii_case("HEAD"))
+    parse(&raw, request.method.eq_ignore_ascii_case("HEAD")).map_err(HostError::Unavailable)
 }
 
 fn parse(raw: &[u8], head_only: bool) -> Result<Response, String> {

@@ -114,13 +114,7 @@ mod tests {
     };
 
     fn finding(severity: Severity) -> Finding {
-        Finding {
-            rule_id: "x/rule".into(),
-            severity,
-            message: String::new(),
-            path: None,
-            line: None,
-        }
+        Finding::new("x/rule", severity, String::new())
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub mod scan;
 use std::collections::BTreeMap;
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
+use qlp_sdk::validator::{
+    Capsule, CapsuleView, Finding, PluginError, PluginInfo, Report, Validator,
+};
 use qlp_sdk::{File, PluginKind};
 
 use crate::frameworks::Selection;
@@ -134,7 +136,8 @@ impl Validator for Compliance {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         let configured = qlp_sdk::config(frameworks::CONFIG_KEY);
         check(&capsule, configured.as_deref())
     }
@@ -241,13 +244,10 @@ pub fn check_files(files: &[File], selection: &Selection) -> Report {
             suppressed.add(hit.rule.id);
             continue;
         }
-        findings.push(Finding {
-            rule_id: hit.rule.id.into(),
-            severity: hit.rule.severity,
-            message: hit.message,
-            path: hit.path,
-            line: (hit.line > 0).then_some(hit.line),
-        });
+        findings.push(
+            Finding::new(hit.rule.id, hit.rule.severity, hit.message)
+                .located(hit.path, (hit.line > 0).then_some(hit.line)),
+        );
     }
     let noun = if facts.len() == 1 { "file" } else { "files" };
     summary.push_str(&format!(

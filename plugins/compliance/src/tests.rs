@@ -74,8 +74,8 @@ fn found(report: &Report) -> Vec<(&str, &str, u32)> {
         .map(|f| {
             (
                 f.rule_id.as_str(),
-                f.path.as_deref().unwrap_or(""),
-                f.line.unwrap_or(0),
+                f.path().unwrap_or(""),
+                f.line().unwrap_or(0),
             )
         })
         .collect()
@@ -87,9 +87,7 @@ fn message<'r>(report: &'r Report, rule: &str, path: &str, line: u32) -> &'r str
         .findings
         .iter()
         .find(|f| {
-            f.rule_id == rule
-                && f.path.as_deref().unwrap_or("") == path
-                && f.line.unwrap_or(0) == line
+            f.rule_id == rule && f.path().unwrap_or("") == path && f.line().unwrap_or(0) == line
         })
         .map(|f| f.message.as_str())
         .unwrap_or_else(|| panic!("no {rule} at {path}:{line}"))
@@ -924,7 +922,7 @@ fn erasure_is_matched_to_the_resource_holding_the_data() {
             .findings
             .iter()
             .filter(|f| f.rule_id == "compliance/no-erasure-endpoint")
-            .map(|f| f.line.unwrap_or(0))
+            .map(|f| f.line().unwrap_or(0))
             .collect()
     };
     assert!(erasure(vec![model.clone(), routes("delete")]).is_empty());
@@ -1011,13 +1009,7 @@ fn truncated_and_mangled_files_never_panic() {
 
 #[test]
 fn score_and_summary() {
-    let finding = |severity| Finding {
-        rule_id: "compliance/x".into(),
-        severity,
-        message: String::new(),
-        path: None,
-        line: None,
-    };
+    let finding = |severity| Finding::new("compliance/x", severity, String::new());
     assert_eq!(score(&[]), 100);
     assert_eq!(
         score(&[finding(Severity::Critical), finding(Severity::Medium)]),

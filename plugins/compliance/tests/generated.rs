@@ -88,8 +88,8 @@ fn print(name: &str, report: &Report) {
             "  {} {:?} {}:{} {}",
             f.rule_id,
             f.severity,
-            f.path.as_deref().unwrap_or("(project)"),
-            f.line.unwrap_or(0),
+            f.path().unwrap_or("(project)"),
+            f.line().unwrap_or(0),
             f.message
         );
     }
@@ -123,7 +123,7 @@ fn generated_projects_have_no_critical_findings() {
                 .findings
                 .iter()
                 .filter(|f| f.severity == Severity::Critical)
-                .map(|f| (f.rule_id.as_str(), f.path.as_deref(), f.line))
+                .map(|f| (f.rule_id.as_str(), f.path(), f.line()))
                 .collect();
             assert_eq!(critical, [], "{label}/{agent}: {}", report.summary);
             if PROTECTING_AGENTS.contains(&agent) {
@@ -201,7 +201,7 @@ fn the_unprotected_java_project_stores_the_card_number_in_clear() {
         .collect();
     assert_eq!(at_rest.len(), 1, "{}", report.summary);
     assert_eq!(
-        (at_rest[0].path.as_deref(), at_rest[0].line),
+        (at_rest[0].path(), at_rest[0].line),
         (Some(path.as_str()), Some(line))
     );
     assert!(

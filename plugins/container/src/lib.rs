@@ -45,7 +45,7 @@ pub mod rules;
 pub use qlp_sdk::yaml;
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::rules::{Hit, MISSING_HEALTHCHECK};
@@ -89,7 +89,8 @@ impl Validator for Container {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         Ok(check(&capsule.files))
     }
 }
@@ -143,13 +144,10 @@ pub fn check(files: &[File]) -> Report {
                 suppressed.add(hit.rule.id);
                 continue;
             }
-            findings.push(Finding {
-                rule_id: hit.rule.id.into(),
-                severity: hit.rule.severity,
-                message: hit.message,
-                path: Some(file.path.clone()),
-                line: Some(hit.line),
-            });
+            findings.push(
+                Finding::new(hit.rule.id, hit.rule.severity, hit.message)
+                    .at(file.path.clone(), hit.line),
+            );
         }
     }
     let score = score(&findings);

@@ -24,8 +24,8 @@ fn assert_no_serious_findings(name: &str, files: &[File]) {
             "  {} {:?} {}:{} {}",
             f.rule_id,
             f.severity,
-            f.path.as_deref().unwrap_or(""),
-            f.line.unwrap_or(0),
+            f.path().unwrap_or(""),
+            f.line().unwrap_or(0),
             f.message
         );
     }
@@ -33,7 +33,7 @@ fn assert_no_serious_findings(name: &str, files: &[File]) {
         .findings
         .iter()
         .filter(|f| f.severity >= Severity::High)
-        .map(|f| (f.rule_id.as_str(), f.path.as_deref(), f.line))
+        .map(|f| (f.rule_id.as_str(), f.path(), f.line()))
         .collect();
     assert_eq!(serious, [], "{name}: {}", report.summary);
 }

@@ -69,9 +69,7 @@ pub use qlp_manifests::manifest::allowed;
 pub use qlp_manifests::{MAX_MANIFEST_BYTES, manifest, toml_lite, version};
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Severity, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::advisories::{Database, license_allowed};
@@ -184,7 +182,8 @@ impl Validator for Dependencies {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         let settings = Settings::from_config(qlp_sdk::config);
         Ok(check(&capsule.files, &Database::shipped(), &settings))
     }
@@ -236,13 +235,8 @@ pub fn check(files: &[File], db: &Database, settings: &Settings) -> Report {
                     suppressed.add(rule);
                     continue;
                 }
-                findings.push(Finding {
-                    rule_id: rule.into(),
-                    severity,
-                    message,
-                    path: Some(file.path.clone()),
-                    line: Some(dep.line),
-                });
+                findings
+                    .push(Finding::new(rule, severity, message).at(file.path.clone(), dep.line));
             }
         }
     }

@@ -17,8 +17,8 @@ fn rows(report: &Report) -> Vec<Row> {
         .map(|f| {
             (
                 f.rule_id.clone(),
-                f.path.clone().unwrap_or_default(),
-                f.line.unwrap_or(0),
+                f.path().map(str::to_owned).unwrap_or_default(),
+                f.line().unwrap_or(0),
                 f.severity,
             )
         })
@@ -254,8 +254,8 @@ fn vulnerable_npm_go_cargo_and_maven_dependencies_are_reported() {
         .iter()
         .map(|f| {
             (
-                f.path.clone().unwrap_or_default(),
-                f.line.unwrap_or(0),
+                f.path().map(str::to_owned).unwrap_or_default(),
+                f.line().unwrap_or(0),
                 f.severity,
                 f.rule_id == VULNERABLE,
             )
@@ -278,7 +278,7 @@ fn vulnerable_npm_go_cargo_and_maven_dependencies_are_reported() {
         report
             .findings
             .iter()
-            .find(|f| f.path.as_deref() == Some(path) && f.line == Some(line))
+            .find(|f| f.path() == Some(path) && f.line() == Some(line))
             .map(|f| f.message.clone())
             .unwrap_or_default()
     };

@@ -24,7 +24,7 @@
 //! directory; its details are `bytes` (the size) and `media-type`.
 
 use qlp_sdk::delivery::{Artifact, Delivery, DeliveryTarget, PluginError, PluginInfo, Receipt};
-use qlp_sdk::{Capability, PluginKind};
+use qlp_sdk::{Capability, HostError, PluginKind};
 
 /// Longest destination accepted, in bytes: Linux's `PATH_MAX`, beyond which
 /// no file system call would accept the path anyway.
@@ -65,24 +65,24 @@ qlp_sdk::export_delivery!(Filesystem);
 /// The part of the granted directory this adapter uses; the host's in
 /// production, an in-memory one in tests.
 pub trait Workspace {
-    fn exists(&mut self, path: &str) -> Result<bool, String>;
-    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String>;
-    fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String>;
+    fn exists(&mut self, path: &str) -> Result<bool, HostError>;
+    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError>;
+    fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), HostError>;
 }
 
 /// The directory the host granted, through the `workspace` import.
 pub struct HostWorkspace;
 
 impl Workspace for HostWorkspace {
-    fn exists(&mut self, path: &str) -> Result<bool, String> {
+    fn exists(&mut self, path: &str) -> Result<bool, HostError> {
         qlp_sdk::delivery::workspace::exists(path)
     }
 
-    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String> {
+    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError> {
         qlp_sdk::delivery::workspace::read_file(path)
     }
 
-    fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String> {
+    fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), HostError> {
         qlp_sdk::delivery::workspace::write_file(path, contents)
     }
 }
@@ -232,8 +232,8 @@ fn receipt(location: String, bytes: String, artifact: &Artifact) -> Receipt {
     }
 }
 
-fn write_failed(message: String) -> PluginError {
-    PluginError::new("WRITE_FAILED", message)
+fn write_failed(error: HostError) -> PluginError {
+    PluginError::new("WRITE_FAILED", error.to_string())
 }
 
 #[cfg(test)]
@@ -251,28 +251,28 @@ mod tests {
     }
 
     impl Workspace for Memory {
-        fn exists(&mut self, path: &str) -> Result<bool, String> {
+        fn exists(&mut self, path: &str) -> Result<bool, HostError> {
             match &self.fail {
-                Some(message) => Err(message.clone()),
+                Some(message) => Err(HostError::Unavailable(message.clone())),
                 None => Ok(self.files.contains_key(path)),
             }
         }
 
-        fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String> {
+        fn read_file(&mut self, path: &str) -> Result<Vec<u8>, HostError> {
             match &self.fail {
-                Some(message) => Err(message.clone()),
+                Some(message) => Err(HostError::Unavailable(message.clone())),
                 None => self
                     .files
                     .get(path)
                     .cloned()
-                    .ok_or_else(|| "no such file".into()),
+                    .ok_or_else(|| HostError::InvalidInput("no such file".into())),
             }
         }
 
-        fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String> {
+        fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), HostError> {
             self.writes += 1;
             match &self.fail {
-                Some(message) => Err(message.clone()),
+                Some(message) => Err(HostError::Unavailable(message.clone())),
                 None => {
                     self.files.insert(path.into(), contents.to_vec());
                     Ok(())

@@ -151,7 +151,12 @@ impl Delivery for Git {
     }
 
     fn deliver(artifact: Artifact, target: DeliveryTarget) -> Result<Receipt, PluginError> {
-        deliver_with(&mut HostHttp, &qlp_sdk::config, &artifact, &target)
+        // The token is a secret; everything else is configuration.
+        let host = |key: &str| match key {
+            TOKEN_KEY => qlp_sdk::secret(key),
+            _ => qlp_sdk::config(key),
+        };
+        deliver_with(&mut HostHttp, &host, &artifact, &target)
     }
 }
 
@@ -390,7 +395,8 @@ pub fn is_conflict(reason: &str) -> bool {
 }
 
 /// Delivers the artifact through `transport`, with configuration from
-/// `config` (`qlp_sdk::config` in production).
+/// `config` (in production the host's configuration, and its secret for
+/// [`TOKEN_KEY`]).
 pub fn deliver_with(
     transport: &mut impl Transport,
     config: &dyn Fn(&str) -> Option<String>,

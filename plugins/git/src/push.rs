@@ -27,7 +27,7 @@ pub struct HostHttp;
 
 impl Transport for HostHttp {
     fn send(&mut self, request: &Request) -> Result<Response, String> {
-        qlp_sdk::http::fetch(request)
+        qlp_sdk::http::fetch(request).map_err(|e| e.to_string())
     }
 }
 

@@ -378,13 +378,13 @@ fn through_the_plugin_interface_the_token_comes_from_configuration() {
     let to = target("acme/invoices", KEY, &artifact.bytes, &[]);
     // The only test of this binary that touches the environment.
     unsafe {
-        std::env::remove_var("QLP_PLUGIN_CONFIG_TOKEN");
+        std::env::remove_var("QLP_PLUGIN_SECRET_TOKEN");
         std::env::set_var("QLP_PLUGIN_CONFIG_API_URL", stand.server.url());
     }
     let error = Adapter::deliver(artifact.clone(), to.clone()).expect_err("no token");
     assert_eq!(error.code, "MISSING_SECRET");
     assert!(stand.server.requests().is_empty());
-    unsafe { std::env::set_var("QLP_PLUGIN_CONFIG_TOKEN", TOKEN) };
+    unsafe { std::env::set_var("QLP_PLUGIN_SECRET_TOKEN", TOKEN) };
     let receipt = Adapter::deliver(artifact, to).expect("a receipt");
     assert!(!format!("{receipt:?}").contains(TOKEN));
 }

@@ -59,7 +59,7 @@
 pub mod archive;
 pub use qlp_infra_kit::{settings, yaml};
 
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 use serde_json::{Value, json};
 use settings::{CPU_TARGET_PERCENT, Settings};
@@ -123,7 +123,8 @@ impl Exporter for Helm {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         export_files(&capsule.files, &capsule.intent.description, &options)
     }
 }

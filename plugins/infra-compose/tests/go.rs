@@ -92,7 +92,7 @@ fn a_repair_round_replaces_a_compose_file_the_validator_flags() {
         after
             .findings
             .iter()
-            .all(|f| f.path.as_deref() != Some("compose.yaml")),
+            .all(|f| f.path() != Some("compose.yaml")),
         "{:?}",
         after.findings
     );

@@ -97,7 +97,7 @@ fn a_repair_round_replaces_manifests_without_limits_running_as_root() {
     let left: Vec<_> = after
         .findings
         .iter()
-        .filter(|f| f.path.as_deref().is_some_and(|p| p.starts_with("k8s/")))
+        .filter(|f| f.path().is_some_and(|p| p.starts_with("k8s/")))
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }

@@ -56,9 +56,10 @@ impl Hardening {
     pub fn from_request(request: &GenerationRequest, tokens: &[String]) -> Self {
         let named = |wanted: &[&str]| qlp_intent_spec::spec::mentions_any(tokens, wanted);
         let found = |rule: &str| {
-            request.findings.iter().any(|f| {
-                f.rule_id == rule && f.path.as_deref().is_some_and(|p| p.starts_with(OUTPUT_DIR))
-            })
+            request
+                .findings
+                .iter()
+                .any(|f| f.rule_id == rule && f.path().is_some_and(|p| p.starts_with(OUTPUT_DIR)))
         };
         let earlier = |mark: &str| own_files(&request.files).any(|text| text.contains(mark));
         Self {

@@ -95,7 +95,7 @@ fn assert_no_high_or_critical(findings: &[Finding]) {
     let severe: Vec<String> = findings
         .iter()
         .filter(|f| matches!(f.severity, Severity::High | Severity::Critical))
-        .map(|f| format!("{} {:?}:{:?} {}", f.rule_id, f.path, f.line, f.message))
+        .map(|f| format!("{} {:?}:{:?} {}", f.rule_id, f.path, f.line(), f.message))
         .collect();
     assert!(
         severe.is_empty(),
@@ -319,13 +319,12 @@ fn an_s3_bucket_intent_gets_a_bucket_and_round_two_fixes_the_finding() {
 fn an_encryption_finding_brings_a_customer_managed_key() {
     let db_intent = intent("Terraform for an AWS MySQL database", &[], &[]);
     let first = generate(request(db_intent.clone(), vec![], vec![], 0));
-    let finding = Finding {
-        rule_id: "infrastructure/tf-unencrypted-storage".into(),
-        severity: Severity::High,
-        message: "database `aws_db_instance.this` is not encrypted with a customer key".into(),
-        path: Some("terraform/database.tf".into()),
-        line: Some(1),
-    };
+    let finding = Finding::new(
+        "infrastructure/tf-unencrypted-storage",
+        Severity::High,
+        "database `aws_db_instance.this` is not encrypted with a customer key",
+    )
+    .at("terraform/database.tf", 1);
     let second = generate(request(db_intent, first, vec![finding], 1));
     assert!(text(&second, "terraform/kms.tf").contains("enable_key_rotation     = true"));
     assert!(text(&second, "terraform/database.tf").contains("kms_key_id"));

@@ -49,7 +49,7 @@ pub mod terraform;
 pub use qlp_sdk::{hcl, yaml};
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::rules::Hit;
@@ -96,7 +96,8 @@ impl Validator for Infrastructure {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         Ok(check(&capsule.files))
     }
 }
@@ -168,13 +169,9 @@ pub fn check(files: &[File]) -> Report {
             suppressed.add(hit.rule.id);
             continue;
         }
-        findings.push(Finding {
-            rule_id: hit.rule.id.into(),
-            severity: hit.rule.severity,
-            message: hit.message,
-            path: Some(path.clone()),
-            line: Some(hit.line),
-        });
+        findings.push(
+            Finding::new(hit.rule.id, hit.rule.severity, hit.message).at(path.clone(), hit.line),
+        );
     }
     let score = score(&findings);
     let mut summary = if read.is_empty() {

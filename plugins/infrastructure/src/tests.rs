@@ -19,7 +19,7 @@ fn found(report: &Report) -> Vec<(&str, u32)> {
     report
         .findings
         .iter()
-        .map(|f| (f.rule_id.as_str(), f.line.unwrap_or(0)))
+        .map(|f| (f.rule_id.as_str(), f.line().unwrap_or(0)))
         .collect()
 }
 
@@ -28,7 +28,10 @@ fn hits(path: &str, text: &str) -> Vec<(String, u32)> {
     check(&[File::text(path, text)])
         .findings
         .into_iter()
-        .map(|f| (f.rule_id, f.line.unwrap_or(0)))
+        .map(|f| {
+            let line = f.line().unwrap_or(0);
+            (f.rule_id, line)
+        })
         .collect()
 }
 
@@ -48,7 +51,7 @@ fn severity_at(report: &Report, line: u32) -> Severity {
     report
         .findings
         .iter()
-        .find(|f| f.line == Some(line))
+        .find(|f| f.line() == Some(line))
         .map(|f| f.severity)
         .expect("a finding on that line")
 }
@@ -131,7 +134,7 @@ fn every_terraform_rule_finds_its_planted_problem() {
         report
             .findings
             .iter()
-            .find(|f| f.line == Some(line))
+            .find(|f| f.line() == Some(line))
             .map(|f| f.message.as_str())
             .unwrap()
     };

@@ -57,7 +57,7 @@ use qlp_infra_kit::kube::{
 };
 pub use qlp_infra_kit::{settings, yaml};
 
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 use serde_json::Value;
 use settings::Settings;
@@ -82,7 +82,8 @@ impl Exporter for Kubernetes {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         export_files(&capsule.files, &options)
     }
 }

@@ -167,7 +167,7 @@ pub fn prompt(request: &GenerationRequest, max_context_bytes: usize) -> Vec<Mess
             request.iteration
         ));
         for f in &request.findings {
-            let place = match (&f.path, f.line) {
+            let place = match (&f.path, f.line()) {
                 (Some(p), Some(l)) => format!(" at {p}:{l}"),
                 (Some(p), None) => format!(" in {p}"),
                 _ => String::new(),
@@ -405,13 +405,10 @@ mod tests {
                 File::text("main.go", "package main\n"),
                 File::text("big.txt", "x".repeat(100)),
             ],
-            findings: vec![Finding {
-                rule_id: "secrets/aws-key".into(),
-                severity: Severity::High,
-                message: "an AWS access key".into(),
-                path: Some("config.go".into()),
-                line: Some(3),
-            }],
+            findings: vec![
+                Finding::new("secrets/aws-key", Severity::High, "an AWS access key")
+                    .at("config.go", 3),
+            ],
             iteration,
             role: String::new(),
         }

@@ -47,9 +47,7 @@ pub mod settings;
 use std::collections::{BTreeMap, BTreeSet};
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Severity, Validator};
 use qlp_sdk::{Analysis, File, PluginKind};
 
 use crate::layout::Lang;
@@ -109,7 +107,8 @@ impl Validator for Quality {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         let settings = Settings::from_config(qlp_sdk::config)?;
         Ok(check(&capsule.files, &capsule.analyses, &settings))
     }
@@ -169,20 +168,21 @@ pub fn check(files: &[File], analyses: &[Analysis], settings: &Settings) -> Repo
         .collect();
     let baseline = qlp_sdk::suppress::Baseline::from_files(files);
     findings.retain(|f: &Finding| {
-        let Some(path) = f.path.as_deref() else {
+        let Some(path) = f.path() else {
             return true;
         };
-        let inline = texts.get(path).is_some_and(|lines| match f.line {
+        let inline = texts.get(path).is_some_and(|lines| match f.line() {
             Some(line) => qlp_sdk::suppress::is_suppressed(lines, line, &f.rule_id, RULE_NAMESPACE),
             None => qlp_sdk::suppress::is_suppressed_in_file(lines, &f.rule_id, RULE_NAMESPACE),
         });
-        let hidden = inline || baseline.covers(path, f.line, &f.rule_id, RULE_NAMESPACE);
+        let hidden = inline || baseline.covers(path, f.line(), &f.rule_id, RULE_NAMESPACE);
         if hidden {
             suppressed.add(&f.rule_id);
         }
         !hidden
     });
-    findings.sort_by(|a, b| (&a.path, a.line, &a.rule_id).cmp(&(&b.path, b.line, &b.rule_id)));
+    findings
+        .sort_by(|a, b| (a.path(), a.line(), &a.rule_id).cmp(&(b.path(), b.line(), &b.rule_id)));
 
     let score = score(&findings);
     let mut summary = summary(&findings);
@@ -231,13 +231,7 @@ fn finding(
     line: Option<u32>,
     message: String,
 ) -> Finding {
-    Finding {
-        rule_id: rule.into(),
-        severity,
-        message,
-        path: Some(path.into()),
-        line,
-    }
+    Finding::new(rule, severity, message).located(Some(path.into()), line)
 }
 
 /// The name analyzers give a function without one.

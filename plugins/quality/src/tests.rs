@@ -12,8 +12,8 @@ fn located(report: &Report) -> Vec<(&str, &str, Option<u32>, Severity)> {
         .map(|f| {
             (
                 f.rule_id.as_str(),
-                f.path.as_deref().unwrap_or(""),
-                f.line,
+                f.path().unwrap_or(""),
+                f.line(),
                 f.severity,
             )
         })
@@ -416,8 +416,8 @@ fn duplicated_blocks_are_reported_once_at_the_later_copy() {
         .filter(|f| f.rule_id == DUPLICATE_BLOCK)
         .collect();
     assert_eq!(dups.len(), 1, "{dups:#?}");
-    assert_eq!(dups[0].path.as_deref(), Some("app/b.py"));
-    assert_eq!(dups[0].line, Some(6));
+    assert_eq!(dups[0].path(), Some("app/b.py"));
+    assert_eq!(dups[0].line(), Some(6));
     assert!(
         dups[0]
             .message
@@ -497,13 +497,7 @@ fn suppressions_apply_per_line_and_per_file_and_are_counted() {
 
 #[test]
 fn score_weights_findings_and_floors_at_zero() {
-    let f = |severity| Finding {
-        rule_id: COMPLEXITY.into(),
-        severity,
-        message: String::new(),
-        path: None,
-        line: None,
-    };
+    let f = |severity| Finding::new(COMPLEXITY, severity, String::new());
     assert_eq!(
         score(&[f(Severity::High), f(Severity::Medium), f(Severity::Low)]),
         85

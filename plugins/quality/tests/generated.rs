@@ -103,8 +103,8 @@ fn serious_findings(name: &str, files: &[File]) -> (Vec<String>, u8) {
             "  {} {:?} {}:{} {}",
             f.rule_id,
             f.severity,
-            f.path.as_deref().unwrap_or(""),
-            f.line.map_or(String::new(), |l| l.to_string()),
+            f.path().unwrap_or(""),
+            f.line().map_or(String::new(), |l| l.to_string()),
             f.message
         );
     }
@@ -116,8 +116,8 @@ fn serious_findings(name: &str, files: &[File]) -> (Vec<String>, u8) {
             format!(
                 "{name}: {} {}:{}",
                 f.rule_id,
-                f.path.as_deref().unwrap_or(""),
-                f.line.unwrap_or(0)
+                f.path().unwrap_or(""),
+                f.line().unwrap_or(0)
             )
         })
         .collect();

@@ -38,9 +38,7 @@
 
 use qlp_rules::{Match, Pack};
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{
-    CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator,
-};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Severity, Validator};
 use qlp_sdk::{File, PluginKind};
 
 /// The plugin's namespaced name.
@@ -84,7 +82,8 @@ impl Validator for Rules {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         let mut packs: Vec<String> = qlp_sdk::config(CONFIG_PACK).into_iter().collect();
         for n in 1..=MAX_ASSIGNED_PACKS {
             match qlp_sdk::config(&format!("{CONFIG_PACK}.{n}")) {
@@ -156,13 +155,10 @@ pub fn check_pack(files: &[File], pack: &Pack) -> Report {
                 suppressed.add(&m.rule_id);
                 continue;
             }
-            findings.push(Finding {
-                rule_id: m.rule_id.clone(),
-                severity: severity(m.severity),
-                message: message(&m),
-                path: Some(file.path.clone()),
-                line: Some(m.line),
-            });
+            findings.push(
+                Finding::new(m.rule_id.clone(), severity(m.severity), message(&m))
+                    .at(file.path.clone(), m.line),
+            );
         }
     }
     let rules = pack.rules().len();

@@ -80,7 +80,7 @@ fn findings_carry_the_enterprise_id_severity_line_and_full_message() {
     let got: Vec<(&str, Severity, Option<&str>, Option<u32>)> = report
         .findings
         .iter()
-        .map(|f| (f.rule_id.as_str(), f.severity, f.path.as_deref(), f.line))
+        .map(|f| (f.rule_id.as_str(), f.severity, f.path(), f.line()))
         .collect();
     assert_eq!(
         got,
@@ -139,7 +139,7 @@ fn qlp_ignore_suppresses_and_is_counted() {
          print(c)  # qlp-ignore: acme/no-print-in-services\n",
     )];
     let report = check(&files, Some(PACK)).unwrap();
-    let lines: Vec<Option<u32>> = report.findings.iter().map(|f| f.line).collect();
+    let lines: Vec<Option<u32>> = report.findings.iter().map(|f| f.line()).collect();
     assert_eq!(
         lines,
         [Some(4)],
@@ -176,13 +176,7 @@ fn binary_and_oversized_files_are_skipped_and_counted() {
 
 #[test]
 fn score_floors_at_zero_and_info_is_free() {
-    let finding = |severity| Finding {
-        rule_id: "a/b".into(),
-        severity,
-        message: String::new(),
-        path: None,
-        line: None,
-    };
+    let finding = |severity| Finding::new("a/b", severity, String::new());
     assert_eq!(score(&vec![finding(Severity::Critical); 3]), 0);
     assert_eq!(score(&vec![finding(Severity::Info); 3]), 100);
     assert_eq!(

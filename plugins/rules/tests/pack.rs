@@ -6,7 +6,7 @@
 use qlp_plugin_rules::{PLUGIN_NAME, Rules, check};
 use qlp_sdk::File;
 use qlp_sdk::Intent;
-use qlp_sdk::validator::{CapsuleView, Severity, Validator};
+use qlp_sdk::validator::{Capsule, CapsuleView, Severity, Validator};
 
 const PACK: &str = include_str!("data/pack.yaml");
 
@@ -38,8 +38,8 @@ fn each_rule_reports_its_planted_line() {
             (
                 f.rule_id.as_str(),
                 f.severity,
-                f.path.as_deref().unwrap_or(""),
-                f.line.unwrap_or(0),
+                f.path().unwrap_or(""),
+                f.line().unwrap_or(0),
             )
         })
         .collect();
@@ -123,6 +123,6 @@ fn the_pack_comes_from_the_plugin_configuration() {
     // is the only test of the binary that sets it.
     // SAFETY: no other thread of this test binary reads the environment.
     unsafe { std::env::set_var("QLP_PLUGIN_CONFIG_PACK", PACK) };
-    let report = Rules::validate(capsule).unwrap();
+    let report = Rules::validate(&Capsule::from(&capsule)).unwrap();
     assert_eq!(report.findings.len(), 4);
 }

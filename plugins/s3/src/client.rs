@@ -38,7 +38,7 @@ pub struct HostHttp;
 
 impl Transport for HostHttp {
     fn fetch(&mut self, request: &Request) -> Result<Response, String> {
-        qlp_sdk::http::fetch(request)
+        qlp_sdk::http::fetch(request).map_err(|e| e.to_string())
     }
 
     fn wait(&mut self, delay: std::time::Duration) {

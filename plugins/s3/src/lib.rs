@@ -138,7 +138,11 @@ impl Delivery for S3 {
     }
 
     fn deliver(artifact: Artifact, target: DeliveryTarget) -> Result<Receipt, PluginError> {
-        let settings = Settings::from_config(qlp_sdk::config)?;
+        // The access key is secret; everything else is configuration.
+        let settings = Settings::from_config(|key| match key {
+            settings::KEY_ID_KEY | settings::SECRET_KEY => qlp_sdk::secret(key),
+            _ => qlp_sdk::config(key),
+        })?;
         deliver_with(&mut HostHttp, &settings, &artifact, &target)
     }
 }

@@ -259,7 +259,7 @@ impl Transport for Recording {
         let query = request.url.split_once('?').map(|(_, q)| q).unwrap_or("");
         self.sent
             .push(format!("{} {query}", request.method).trim().to_owned());
-        qlp_sdk::http::fetch(request)
+        qlp_sdk::http::fetch(request).map_err(|e| e.to_string())
     }
 
     fn wait(&mut self, delay: Duration) {

@@ -67,7 +67,7 @@ pub mod purl;
 use std::collections::BTreeMap;
 
 use qlp_manifests::manifest::{self, Dependency, Kind, Lock, Style};
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 
 /// The plugin's namespaced name, also named as the tool in the document.
@@ -122,7 +122,8 @@ impl Exporter for Sbom {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         export_files(&capsule.files, &options)
     }
 }

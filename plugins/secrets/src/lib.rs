@@ -122,7 +122,7 @@ pub mod rules;
 pub mod text;
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 pub use matchers::*;
@@ -235,7 +235,8 @@ impl Validator for Secrets {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         Ok(scan_files(&capsule.files))
     }
 }
@@ -287,7 +288,7 @@ pub fn scan_files(files: &[File]) -> Report {
         };
         let scanned = scan_text_counting(&file.path, text);
         for finding in scanned.findings {
-            if baseline.covers(&file.path, finding.line, &finding.rule_id, RULE_NAMESPACE) {
+            if baseline.covers(&file.path, finding.line(), &finding.rule_id, RULE_NAMESPACE) {
                 suppressed.add(&finding.rule_id);
             } else {
                 findings.push(finding);
@@ -399,13 +400,9 @@ pub fn scan_text_counting(path: &str, text: &str) -> Scanned {
                 scanned.suppressed.push(rule.id);
                 continue;
             }
-            scanned.findings.push(Finding {
-                rule_id: rule.id.into(),
-                severity: rule.severity,
-                message,
-                path: Some(path.into()),
-                line: Some(number),
-            });
+            scanned
+                .findings
+                .push(Finding::new(rule.id, rule.severity, message).at(path, number));
         }
     }
     scanned

@@ -55,7 +55,10 @@ const AWS_SECRET_2: &str = concat!("m5di4PzJ59FHz5r1pY4O", "jE2jBMptUsGr7CmY+uCu
 fn scan(path: &str, text: &str) -> Vec<(String, u32)> {
     scan_text(path, text)
         .into_iter()
-        .map(|f| (f.rule_id, f.line.unwrap_or(0)))
+        .map(|f| {
+            let line = f.line().unwrap_or(0);
+            (f.rule_id, line)
+        })
         .collect()
 }
 
@@ -67,18 +70,12 @@ fn one(rule: &str, line: u32) -> Vec<(String, u32)> {
 fn rule_ids(findings: &[Finding]) -> Vec<(&str, u32)> {
     findings
         .iter()
-        .map(|f| (f.rule_id.as_str(), f.line.unwrap_or(0)))
+        .map(|f| (f.rule_id.as_str(), f.line().unwrap_or(0)))
         .collect()
 }
 
 fn finding(severity: Severity) -> Finding {
-    Finding {
-        rule_id: "x".into(),
-        severity,
-        message: String::new(),
-        path: None,
-        line: None,
-    }
+    Finding::new("x", severity, String::new())
 }
 
 #[test]
@@ -416,11 +413,7 @@ fn line_numbers_are_one_based_with_crlf_bom_and_no_final_newline() {
         rule_ids(&findings),
         [("secrets/aws-access-key-id", 4), ("secrets/private-key", 5)]
     );
-    assert!(
-        findings
-            .iter()
-            .all(|f| f.path.as_deref() == Some("settings.py"))
-    );
+    assert!(findings.iter().all(|f| f.path() == Some("settings.py")));
 }
 
 #[test]
@@ -571,7 +564,7 @@ fn a_leaky_capsule_is_reported_with_paths_lines_and_score() {
     let located: Vec<(&str, Option<&str>, Option<u32>)> = report
         .findings
         .iter()
-        .map(|f| (f.rule_id.as_str(), f.path.as_deref(), f.line))
+        .map(|f| (f.rule_id.as_str(), f.path(), f.line()))
         .collect();
     assert_eq!(
         located,

@@ -148,7 +148,12 @@ fn recall_and_precision_on_the_labelled_corpus() {
     let ours: Located = report
         .findings
         .iter()
-        .map(|f| (f.path.clone().unwrap_or_default(), f.line.unwrap_or(0)))
+        .map(|f| {
+            (
+                f.path().map(str::to_owned).unwrap_or_default(),
+                f.line().unwrap_or(0),
+            )
+        })
         .collect();
     let score = measure(&labels, &ours);
     print_score("qlp/secrets", &score, &labels);

@@ -26,14 +26,7 @@ fn assert_no_findings(name: &str, files: &[File]) {
     let found: Vec<(&str, Option<&str>, Option<u32>, &str)> = report
         .findings
         .iter()
-        .map(|f| {
-            (
-                f.rule_id.as_str(),
-                f.path.as_deref(),
-                f.line,
-                f.message.as_str(),
-            )
-        })
+        .map(|f| (f.rule_id.as_str(), f.path(), f.line(), f.message.as_str()))
         .collect();
     assert_eq!(found, [], "{name}: {}", report.summary);
     assert_eq!(report.score, 100, "{name}");

@@ -69,7 +69,7 @@ pub use qlp_sdk::source::lex;
 pub mod rules;
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
-use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Validator};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Validator};
 use qlp_sdk::{File, PluginKind};
 
 use crate::checks::Hit;
@@ -121,7 +121,8 @@ impl Validator for Security {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         Ok(scan_files(&capsule.files))
     }
 }
@@ -154,13 +155,10 @@ pub fn scan_files(files: &[File]) -> Report {
                 suppressed.add(hit.rule.id);
                 continue;
             }
-            findings.push(Finding {
-                rule_id: hit.rule.id.into(),
-                severity: hit.rule.severity,
-                message: hit.message,
-                path: Some(file.path.clone()),
-                line: Some(hit.line),
-            });
+            findings.push(
+                Finding::new(hit.rule.id, hit.rule.severity, hit.message)
+                    .at(file.path.clone(), hit.line),
+            );
         }
     }
     let score = score(&findings);

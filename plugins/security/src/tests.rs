@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use qlp_sdk::Severity;
+use qlp_sdk::{CapsuleView, Severity};
 
 /// Rule id, path and line of each finding.
 fn located(report: &Report) -> Vec<(&str, &str, u32)> {
@@ -16,8 +16,8 @@ fn located(report: &Report) -> Vec<(&str, &str, u32)> {
         .map(|f| {
             (
                 f.rule_id.as_str(),
-                f.path.as_deref().unwrap_or(""),
-                f.line.unwrap_or(0),
+                f.path().unwrap_or(""),
+                f.line().unwrap_or(0),
             )
         })
         .collect()
@@ -237,7 +237,7 @@ fn clean_projects_of_every_stack_have_no_findings() {
              NODE_TLS_REJECT_UNAUTHORIZED=0 or `Access-Control-Allow-Origin: *`.\n",
         ),
     ];
-    let report = Security::validate(capsule(files)).unwrap();
+    let report = Security::validate(&Capsule::from(&capsule(files))).unwrap();
     assert_eq!(located(&report), [], "{:#?}", report.findings);
     assert_eq!(report.score, 100);
     assert_eq!(report.summary, "no security findings");

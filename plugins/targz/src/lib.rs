@@ -34,7 +34,7 @@
 use qlp_sdk::archive::tar_gz::{self, HeaderFormat};
 pub use qlp_sdk::archive::tar_gz::{DEFAULT_LEVEL, FILE_MODE, MAX_LEVEL, OWNER_ID};
 use qlp_sdk::archive::{artifact, sorted_entries};
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 
 /// Media type of the artifact.
@@ -65,7 +65,8 @@ impl Exporter for TarGz {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         export_files(&capsule.files, &options)
     }
 }

@@ -186,13 +186,7 @@ fn a_health_records_service_without_auth_audits_anonymous_changes() {
 #[test]
 fn a_project_repaired_after_an_audit_finding_passes_its_tests() {
     let description = "Build an API to manage customer orders with a database";
-    let finding = |rule_id: &str| Finding {
-        rule_id: rule_id.into(),
-        severity: Severity::Medium,
-        message: "…".into(),
-        path: None,
-        line: None,
-    };
+    let finding = |rule_id: &str| Finding::new(rule_id, Severity::Medium, "…");
     let files = generate_repaired(
         &intent(description),
         &[finding("compliance/no-audit-logging")],

@@ -298,13 +298,7 @@ fn a_health_records_service_encrypts_health_data_audits_the_callers_changes_and_
 
 #[test]
 fn a_project_repaired_after_compliance_findings_passes_its_tests() {
-    let finding = |rule_id: &str, message: &str| Finding {
-        rule_id: rule_id.into(),
-        severity: Severity::Medium,
-        message: message.into(),
-        path: None,
-        line: None,
-    };
+    let finding = |rule_id: &str, message: &str| Finding::new(rule_id, Severity::Medium, message);
     let files = generate_repaired(
         &intent(
             "A Go API for bank accounts protected by bearer tokens",

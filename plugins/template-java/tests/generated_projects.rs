@@ -797,13 +797,7 @@ fn a_health_records_service_encrypts_health_data_audits_and_keeps_records_seven_
 
 #[test]
 fn a_project_repaired_after_compliance_findings_passes_its_tests() {
-    let finding = |rule_id: &str, message: &str| Finding {
-        rule_id: rule_id.into(),
-        severity: Severity::Medium,
-        message: message.into(),
-        path: None,
-        line: None,
-    };
+    let finding = |rule_id: &str, message: &str| Finding::new(rule_id, Severity::Medium, message);
     let files = generate_repaired(
         &intent(
             "A Java API for bank accounts",

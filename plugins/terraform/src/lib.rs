@@ -44,7 +44,7 @@ pub mod readme;
 
 use qlp_sdk::archive::tar_gz::{self, DEFAULT_LEVEL, HeaderFormat};
 use qlp_sdk::archive::{artifact, check_path, check_unique, path_problem, sanitize_base_name};
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 
 /// The plugin's namespaced name.
@@ -99,7 +99,8 @@ impl Exporter for Terraform {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         export_files(&capsule.files, &options)
     }
 }

@@ -289,7 +289,7 @@ pub fn deliver_with(
         let response = match qlp_sdk::http::fetch(&request) {
             Ok(response) => response,
             Err(error) => {
-                last_failure = redact(&error);
+                last_failure = redact(error.message());
                 qlp_sdk::log::warn(
                     "webhook attempt failed",
                     &[("attempt", &attempt.to_string()), ("error", &last_failure)],

@@ -284,11 +284,11 @@ fn through_the_plugin_interface_the_secret_comes_from_configuration() {
     qlp_sdk::http::allow_for_tests();
     let server = receiver(vec![Reply::status(200)]);
     // The only test of this binary that touches the environment.
-    unsafe { std::env::remove_var("QLP_PLUGIN_CONFIG_SECRET") };
+    unsafe { std::env::remove_var("QLP_PLUGIN_SECRET_SECRET") };
     let error = Webhook::deliver(artifact(), to(&server.url(), &[])).expect_err("no secret");
     assert_eq!(error.code, "MISSING_SECRET");
     assert!(server.requests().is_empty(), "nothing is sent unsigned");
-    unsafe { std::env::set_var("QLP_PLUGIN_CONFIG_SECRET", SECRET) };
+    unsafe { std::env::set_var("QLP_PLUGIN_SECRET_SECRET", SECRET) };
     let receipt = Webhook::deliver(artifact(), to(&server.url(), &[])).expect("a receipt");
     assert_eq!(receipt.location, server.url());
     let request = &server.requests()[0];

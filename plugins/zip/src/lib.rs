@@ -32,7 +32,7 @@ pub use qlp_sdk::archive::{
     sanitize_base_name,
 };
 use qlp_sdk::archive::{archive_error, artifact, sorted_entries};
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 use qlp_sdk::{File, PluginKind};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
@@ -75,7 +75,8 @@ impl Exporter for Zip {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         export_files(&capsule.files, &options)
     }
 }

@@ -122,13 +122,7 @@ pub fn run(mut command: Command, hint: &str) -> String {
 /// what a repair round hands an agent when an operator enforces PCI DSS
 /// on an intent that never named it.
 pub fn card_compliance_findings() -> Vec<Finding> {
-    let finding = |rule_id: &str, message: &str| Finding {
-        rule_id: rule_id.into(),
-        severity: Severity::Medium,
-        message: message.into(),
-        path: None,
-        line: None,
-    };
+    let finding = |rule_id: &str, message: &str| Finding::new(rule_id, Severity::Medium, message);
     vec![
         finding(
             "compliance/no-audit-logging",

@@ -301,13 +301,7 @@ mod tests {
     }
 
     fn finding(rule: &str, message: &str) -> Finding {
-        Finding {
-            rule_id: rule.into(),
-            severity: Severity::Medium,
-            message: message.into(),
-            path: None,
-            line: None,
-        }
+        Finding::new(rule, Severity::Medium, message)
     }
 
     const CARDS: &str = "A payments API for cards. Each card has a cardholder name, a card \

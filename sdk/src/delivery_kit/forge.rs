@@ -51,8 +51,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// From `qlp_sdk::config`: the secret [`TOKEN_KEY`] (`MISSING_SECRET`,
-    /// whose message says it is `token_is`) and `api-url`.
+    /// From the host: the secret [`TOKEN_KEY`] (`MISSING_SECRET`,
+    /// whose message says it is `token_is`) and the configuration `api-url`.
     pub fn from_host(default_api_url: &str, token_is: &str) -> Result<Self, PluginError> {
         let token = super::secret(TOKEN_KEY, &format!(" ({token_is})"))?;
         let api_url = crate::config("api-url").unwrap_or_else(|| default_api_url.into());
@@ -344,7 +344,7 @@ impl<'s> Api<'s> {
             headers,
             body,
         };
-        let response = crate::http::fetch(&request).map_err(|e| self.redact(&e))?;
+        let response = crate::http::fetch(&request).map_err(|e| self.redact(e.message()))?;
         let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
         Ok((body, response))
     }

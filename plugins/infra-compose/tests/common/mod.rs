@@ -177,7 +177,7 @@ pub fn check_stack(stack: &str, generate: Generator, description: &str) {
             .findings
             .iter()
             .filter(|f| {
-                f.path.as_deref() == Some("compose.yaml")
+                f.path() == Some("compose.yaml")
                     || matches!(f.severity, Severity::High | Severity::Critical)
             })
             .collect();

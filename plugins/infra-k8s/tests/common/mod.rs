@@ -99,7 +99,7 @@ pub fn validated(
     let in_k8s: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.path.as_deref().is_some_and(|p| p.starts_with("k8s/")))
+        .filter(|f| f.path().is_some_and(|p| p.starts_with("k8s/")))
         .collect();
     assert!(in_k8s.is_empty(), "{in_k8s:?}");
     (added, by_name)

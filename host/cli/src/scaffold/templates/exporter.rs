@@ -1,7 +1,7 @@
 //! QLP exporter `__NAME__`: packages a capsule as an artifact.
 
 use qlp_sdk::PluginKind;
-use qlp_sdk::exporter::{Artifact, CapsuleView, ExportOptions, Exporter, PluginError, PluginInfo};
+use qlp_sdk::exporter::{Artifact, Capsule, ExportOptions, Exporter, PluginError, PluginInfo};
 
 pub struct __TYPE__;
 
@@ -16,7 +16,8 @@ impl Exporter for __TYPE__ {
         }
     }
 
-    fn export(capsule: CapsuleView, options: ExportOptions) -> Result<Artifact, PluginError> {
+    fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
+        let capsule = capsule.view();
         let paths: Vec<&str> = capsule.files.iter().map(|f| f.path.as_str()).collect();
         Ok(listing(&options.base_name, &paths))
     }

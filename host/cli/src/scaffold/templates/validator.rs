@@ -1,6 +1,6 @@
 //! QLP validator `__NAME__`: checks a capsule's files and scores them.
 
-use qlp_sdk::validator::{CapsuleView, Finding, PluginError, PluginInfo, Report, Severity, Validator};
+use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Severity, Validator};
 use qlp_sdk::{File, PluginKind};
 
 pub struct __TYPE__;
@@ -16,7 +16,8 @@ impl Validator for __TYPE__ {
         }
     }
 
-    fn validate(capsule: CapsuleView) -> Result<Report, PluginError> {
+    fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
+        let capsule = capsule.view();
         let findings = check(&capsule.files);
         let score = 100u8.saturating_sub(10 * findings.len().min(10) as u8);
         Ok(Report {
@@ -36,13 +37,10 @@ pub fn check(files: &[File]) -> Vec<Finding> {
         };
         for (i, line) in text.lines().enumerate() {
             if line.contains("TODO") {
-                findings.push(Finding {
-                    rule_id: "todo/marker".into(),
-                    severity: Severity::Low,
-                    message: "a line is left marked TODO".into(),
-                    path: Some(file.path.clone()),
-                    line: Some(i as u32 + 1),
-                });
+                let message = "a line is left marked TODO";
+                findings.push(
+                    Finding::new("todo/marker", Severity::Low, message).at(&file.path, i as u32 + 1),
+                );
             }
         }
     }
@@ -63,8 +61,8 @@ mod tests {
         }];
         let findings = check(&files);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].path.as_deref(), Some("app.py"));
-        assert_eq!(findings[0].line, Some(2));
+        assert_eq!(findings[0].path(), Some("app.py"));
+        assert_eq!(findings[0].line(), Some(2));
         assert_eq!(__TYPE__::describe().name, "__NAME__");
     }
 }
