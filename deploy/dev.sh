@@ -63,6 +63,13 @@ build_fixtures() {
     "$qlp" plugin build "${unsigned[@]}" --out-dir target/test-plugins
 }
 
+# How long a step took, on stderr.
+started=$SECONDS
+step() {
+    echo "dev.sh: $1 took $((SECONDS - started)) s" >&2
+    started=$SECONDS
+}
+
 case "$command" in
     serve)
         deploy/setup.sh
@@ -76,11 +83,14 @@ case "$command" in
         # the features `cargo test --workspace` resolves: the test build
         # below then reuses them instead of building them a second time.
         cargo build --workspace --bin qlp --tests
+        step "the test build"
         build_plugins target/debug/qlp
         build_fixtures target/debug/qlp
+        step "the plugins and fixtures"
         # The tests' qlp carries the plugins too, so that `qlp serve` alone
         # is tested as released; other tests turn them off.
         QLP_EMBED_PLUGINS="$root/target/plugins" cargo test --workspace "$@"
+        step "the tests"
         # The second store held to the job tests the first passes (the
         # whole run only): every server of jobs:: on PostgreSQL. Selected
         # with --workspace, so that features resolve as above and nothing
@@ -88,6 +98,7 @@ case "$command" in
         if [ $# -eq 0 ]; then
             QLP_TEST_STORE=postgres QLP_EMBED_PLUGINS="$root/target/plugins" \
                 cargo test --workspace --test e2e -- jobs::
+            step "the job tests on PostgreSQL"
         fi
         ;;
     release)
