@@ -5,14 +5,14 @@
 //! author writes one trait impl and one macro call:
 //!
 //! ```ignore
-//! use qlp_sdk::validator::{Validator, CapsuleView, Report};
+//! use qlp_sdk::validator::{Capsule, Report, Validator};
 //! use qlp_sdk::{PluginError, PluginInfo, PluginKind};
 //!
 //! struct NoTodo;
 //!
 //! impl Validator for NoTodo {
 //!     fn describe() -> PluginInfo { /* ... */ }
-//!     fn validate(capsule: CapsuleView) -> Result<Report, PluginError> { /* ... */ }
+//!     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> { /* ... */ }
 //! }
 //!
 //! qlp_sdk::export_validator!(NoTodo);
@@ -21,8 +21,13 @@
 //! The crate is built as a `cdylib` for `wasm32-unknown-unknown` and turned
 //! into a component by `qlp plugin build`. The same code also compiles for
 //! the host, so a plugin's logic can be unit-tested with `cargo test`; there
-//! the host services ([`log`], [`config`]) fall back to stderr and to
-//! environment variables.
+//! the host services ([`log`], [`config`], [`secret`]) fall back to stderr
+//! and to environment variables.
+//!
+//! The API is shaped for contract 0.2.0 while the components are 0.1.0:
+//! the [`Capsule`], findings built with [`Finding::new`] and read with
+//! [`Finding::path`] and [`Finding::line`], [`HostError`] and [`secret`] are
+//! what stays when the bindings move.
 
 extern crate self as qlp_sdk;
 
