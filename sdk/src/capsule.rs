@@ -135,8 +135,24 @@ mod tests {
                 tier: "standard".into(),
             },
             files: vec![File::text("b.py", "print(2)\n"), File::text("a.py", "x")],
-            analyses: vec![],
-            validations: vec![],
+            analyses: vec![Analysis {
+                path: "a.py".into(),
+                language: "python".into(),
+                lines_of_code: 1,
+                comment_lines: 0,
+                blank_lines: 0,
+                functions: vec![],
+                imports: vec![],
+                doc_coverage: 1.0,
+            }],
+            validations: vec![Validation {
+                validator: "qlp/secrets".into(),
+                report: crate::Report {
+                    findings: vec![],
+                    score: 100,
+                    summary: "no secrets".into(),
+                },
+            }],
             quality_score: Some(90),
         }
     }
@@ -165,6 +181,8 @@ mod tests {
         assert!(missing.message().contains("c.py"), "{missing}");
         assert_eq!(capsule.intent().tier, "standard");
         assert_eq!(capsule.quality_score(), Some(90));
+        assert_eq!(capsule.analyses()[0].language, "python");
+        assert_eq!(capsule.validations()[0].validator, "qlp/secrets");
         assert_eq!(capsule.view().files.len(), 2);
         assert_eq!(capsule.read_all().unwrap()[0].path, "b.py");
     }
