@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use crate::{Analysis, CapsuleView, File, HostError, Intent, Validation};
+use crate::{Analysis, CapsuleView, HostError, Intent, Validation};
 
 /// A file of the capsule, without its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,16 +114,12 @@ impl Capsule<'_> {
             Capsule::Memory(view) => Cow::Borrowed(*view),
         }
     }
-
-    /// Every file with its content, in the capsule's order.
-    pub fn read_all(&self) -> Result<Vec<File>, HostError> {
-        Ok(self.view().files.clone())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::File;
 
     fn view() -> CapsuleView {
         CapsuleView {
@@ -184,6 +180,5 @@ mod tests {
         assert_eq!(capsule.analyses()[0].language, "python");
         assert_eq!(capsule.validations()[0].validator, "qlp/secrets");
         assert_eq!(capsule.view().files.len(), 2);
-        assert_eq!(capsule.read_all().unwrap()[0].path, "b.py");
     }
 }
