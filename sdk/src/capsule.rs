@@ -2,21 +2,22 @@
 //!
 //! A plugin reads it through [`Capsule`]: the file listing, one file at a
 //! time, the analyses, the reports of the validators that ran before and
-//! the quality score. [`Capsule::view`] gives all of it at once, as a
+//! the quality score. [`Capsule::view`] reads all of it at once, as a
 //! [`CapsuleView`], for a plugin that needs every file anyway (an archive
 //! exporter).
 //!
-//! Under contract 0.1.0 the host hands the whole capsule to every call, so
-//! every read is a read of memory; from 0.2.0 on the host keeps the capsule
-//! and a read asks it for one file, counted against the call's input limit.
-//! A plugin written against this type is the same under both.
-//!
-//! In a plugin's unit tests a capsule is built in memory:
-//! `Capsule::from(&view)` with a [`CapsuleView`].
+//! In a component the host holds the capsule (contract 0.2.0's `capsule`
+//! resource): a read asks it for one file, counted against the call's input
+//! limit, and may be refused ([`HostError::LimitExceeded`]). In a plugin's
+//! unit tests a capsule is built in memory: `Capsule::from(&view)` with a
+//! [`CapsuleView`].
 
 use std::borrow::Cow;
 
-use crate::{Analysis, CapsuleView, HostError, Intent, Validation};
+use crate::{Analysis, File, HostError, Intent, Validation};
+
+/// The host's capsule resource, valid for the call it was passed to.
+pub use crate::bindings::agent::qlp::plugin::types::Capsule as HostCapsule;
 
 /// A file of the capsule, without its content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,10 +28,24 @@ pub struct FileEntry {
     pub size: u64,
 }
 
+/// A whole capsule in memory: what [`Capsule::view`] reads, and what a unit
+/// test builds.
+#[derive(Clone, Debug)]
+pub struct CapsuleView {
+    pub intent: Intent,
+    pub files: Vec<File>,
+    pub analyses: Vec<Analysis>,
+    pub validations: Vec<Validation>,
+    /// The overall quality score, once the quality gate has run.
+    pub quality_score: Option<u8>,
+}
+
 /// The capsule of one call.
 #[derive(Clone, Copy, Debug)]
 pub enum Capsule<'a> {
-    /// Held in memory: what the host handed over whole, or a unit test's.
+    /// Held by the host, read one file at a time.
+    Host(&'a HostCapsule),
+    /// Held in memory: a unit test's.
     Memory(&'a CapsuleView),
 }
 
@@ -44,32 +59,41 @@ impl Capsule<'_> {
     /// The intent the capsule answers.
     pub fn intent(&self) -> Intent {
         match self {
+            Capsule::Host(host) => host.intent(),
             Capsule::Memory(view) => view.intent.clone(),
         }
     }
 
     /// Every file, sorted by path.
     pub fn files(&self) -> Vec<FileEntry> {
-        match self {
-            Capsule::Memory(view) => {
-                let mut entries: Vec<FileEntry> = view
-                    .files
-                    .iter()
-                    .map(|f| FileEntry {
-                        path: f.path.clone(),
-                        size: f.content.len() as u64,
-                    })
-                    .collect();
-                entries.sort_by(|a, b| a.path.cmp(&b.path));
-                entries
-            }
-        }
+        let mut entries: Vec<FileEntry> = match self {
+            Capsule::Host(host) => host
+                .files()
+                .into_iter()
+                .map(|f| FileEntry {
+                    path: f.path,
+                    size: f.size,
+                })
+                .collect(),
+            Capsule::Memory(view) => view
+                .files
+                .iter()
+                .map(|f| FileEntry {
+                    path: f.path.clone(),
+                    size: f.content.len() as u64,
+                })
+                .collect(),
+        };
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        entries
     }
 
     /// One file's content: [`HostError::InvalidInput`] for a path the
-    /// capsule does not hold.
+    /// capsule does not hold, [`HostError::LimitExceeded`] past the call's
+    /// input limit.
     pub fn read(&self, path: &str) -> Result<Vec<u8>, HostError> {
         match self {
+            Capsule::Host(host) => host.read(path).map_err(HostError::from),
             Capsule::Memory(view) => view
                 .files
                 .iter()
@@ -86,9 +110,24 @@ impl Capsule<'_> {
         Ok(String::from_utf8(self.read(path)?).ok())
     }
 
+    /// Every file with its content, sorted by path.
+    pub(crate) fn read_files(&self) -> Result<Vec<File>, HostError> {
+        self.files()
+            .into_iter()
+            .map(|entry| {
+                let content = self.read(&entry.path)?;
+                Ok(File {
+                    path: entry.path,
+                    content,
+                })
+            })
+            .collect()
+    }
+
     /// What the analyzers measured, by path.
     pub fn analyses(&self) -> Vec<Analysis> {
         match self {
+            Capsule::Host(host) => host.analyses(),
             Capsule::Memory(view) => view.analyses.clone(),
         }
     }
@@ -96,6 +135,7 @@ impl Capsule<'_> {
     /// The reports of the validators that ran before this call.
     pub fn validations(&self) -> Vec<Validation> {
         match self {
+            Capsule::Host(host) => host.validations(),
             Capsule::Memory(view) => view.validations.clone(),
         }
     }
@@ -103,15 +143,24 @@ impl Capsule<'_> {
     /// The overall quality score, once the quality gate has run.
     pub fn quality_score(&self) -> Option<u8> {
         match self {
+            Capsule::Host(host) => host.quality_score(),
             Capsule::Memory(view) => view.quality_score,
         }
     }
 
-    /// Everything at once: the intent, every file with its content, the
-    /// analyses, the reports and the score.
-    pub fn view(&self) -> Cow<'_, CapsuleView> {
+    /// Everything at once: the intent, every file with its content (sorted
+    /// by path when read from the host), the analyses, the reports and the
+    /// score. Reading every file may pass the call's input limit.
+    pub fn view(&self) -> Result<Cow<'_, CapsuleView>, HostError> {
         match self {
-            Capsule::Memory(view) => Cow::Borrowed(*view),
+            Capsule::Host(_) => Ok(Cow::Owned(CapsuleView {
+                intent: self.intent(),
+                files: self.read_files()?,
+                analyses: self.analyses(),
+                validations: self.validations(),
+                quality_score: self.quality_score(),
+            })),
+            Capsule::Memory(view) => Ok(Cow::Borrowed(*view)),
         }
     }
 }
@@ -119,7 +168,6 @@ impl Capsule<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::File;
 
     fn view() -> CapsuleView {
         CapsuleView {
@@ -179,6 +227,10 @@ mod tests {
         assert_eq!(capsule.quality_score(), Some(90));
         assert_eq!(capsule.analyses()[0].language, "python");
         assert_eq!(capsule.validations()[0].validator, "qlp/secrets");
-        assert_eq!(capsule.view().files.len(), 2);
+        assert_eq!(capsule.view().unwrap().files.len(), 2);
+        let files = capsule.read_files().unwrap();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a.py", "b.py"]);
+        assert_eq!(files[1].content, b"print(2)\n");
     }
 }

@@ -2,16 +2,16 @@
 
 use std::fmt;
 
+use crate::PluginError;
+use crate::bindings::agent::qlp::plugin::types::HostError as Wire;
+
 /// A refusal or failure of a host call (HTTP, the workspace, a capsule
-/// read), by kind, so a plugin matches on the variant rather than on words.
+/// read), by kind, so a plugin matches on the variant rather than on words:
+/// contract 0.2.0's `host-error`.
 ///
-/// Contract 0.2.0 hands the kind over; under 0.1.0 the host gives words
-/// only, and the SDK reads a refusal of an undeclared or ungranted
-/// capability (`capability not granted: …`) as
-/// [`NotGranted`](HostError::NotGranted), a deadline or cap
-/// (`TIMEOUT: …`, `over … in one call`) as
-/// [`LimitExceeded`](HostError::LimitExceeded), and anything else as
-/// [`Unavailable`](HostError::Unavailable).
+/// A `?` in a plugin's entry point turns it into a [`PluginError`] whose
+/// code names the kind (`NOT_GRANTED`, `LIMIT_EXCEEDED`, `INVALID_INPUT`,
+/// `UNAVAILABLE`) and whose message is the host's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostError {
     /// The capability is not declared, or the operator did not grant it.
@@ -46,16 +46,22 @@ impl HostError {
             | HostError::Unavailable(m) => m,
         }
     }
+}
 
-    /// A contract 0.1.0 host's words, read as a kind.
-    pub(crate) fn from_words(words: String) -> Self {
-        if words.starts_with("capability not granted") {
-            HostError::NotGranted(words)
-        } else if words.starts_with("TIMEOUT:") || words.starts_with("over ") {
-            HostError::LimitExceeded(words)
-        } else {
-            HostError::Unavailable(words)
+impl From<Wire> for HostError {
+    fn from(e: Wire) -> Self {
+        match e {
+            Wire::NotGranted(m) => HostError::NotGranted(m),
+            Wire::LimitExceeded(m) => HostError::LimitExceeded(m),
+            Wire::InvalidInput(m) => HostError::InvalidInput(m),
+            Wire::Unavailable(m) => HostError::Unavailable(m),
         }
+    }
+}
+
+impl From<HostError> for PluginError {
+    fn from(e: HostError) -> Self {
+        PluginError::new(e.code().to_uppercase().replace('-', "_"), e.message())
     }
 }
 
@@ -72,19 +78,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_hosts_words_are_read_as_a_kind_and_shown_unchanged() {
+    fn every_kind_keeps_its_words_and_becomes_a_plugin_error_naming_it() {
         let cases = [
-            ("capability not granted: no HTTP destination", "not-granted"),
-            ("TIMEOUT: no answer within 30 s", "limit-exceeded"),
-            ("over 64 HTTP requests in one call", "limit-exceeded"),
-            ("example.com:443: connection refused", "unavailable"),
+            (Wire::NotGranted("no HTTP destination".into()), "not-granted", "NOT_GRANTED"),
+            (Wire::LimitExceeded("over 64 requests".into()), "limit-exceeded", "LIMIT_EXCEEDED"),
+            (Wire::InvalidInput("no file `x`".into()), "invalid-input", "INVALID_INPUT"),
+            (Wire::Unavailable("connection refused".into()), "unavailable", "UNAVAILABLE"),
         ];
-        for (words, code) in cases {
-            let e = HostError::from_words(words.into());
-            assert_eq!(e.code(), code, "{words}");
-            assert_eq!(e.to_string(), words);
+        for (wire, code, plugin_code) in cases {
+            let words = match &wire {
+                Wire::NotGranted(m)
+                | Wire::LimitExceeded(m)
+                | Wire::InvalidInput(m)
+                | Wire::Unavailable(m) => m.clone(),
+            };
+            let e = HostError::from(wire);
+            assert_eq!(e.code(), code);
             assert_eq!(e.message(), words);
+            assert_eq!(e.to_string(), words);
+            let plugin = PluginError::from(e);
+            assert_eq!((plugin.code.as_str(), plugin.message.as_str()), (plugin_code, words.as_str()));
         }
-        assert_eq!(HostError::InvalidInput("x".into()).code(), "invalid-input");
     }
 }

@@ -1,7 +1,7 @@
 //! The QLP plugin SDK.
 //!
 //! A plugin is a WebAssembly component targeting one world of the
-//! `qlp:plugin` WIT package (`wit/qlp-plugin@0.1.0/`). With this crate its
+//! `qlp:plugin` WIT package, contract 0.2.0 (`wit/qlp-plugin@0.2.0/`). With this crate its
 //! author writes one trait impl and one macro call:
 //!
 //! ```ignore
@@ -24,10 +24,13 @@
 //! the host services ([`log`], [`config`], [`secret`]) fall back to stderr
 //! and to environment variables.
 //!
-//! The API is shaped for contract 0.2.0 while the components are 0.1.0:
-//! the [`Capsule`], findings built with [`Finding::new`] and read with
-//! [`Finding::path`] and [`Finding::line`], [`HostError`] and [`secret`] are
-//! what stays when the bindings move.
+//! Validators and exporters read the [`Capsule`] the host holds, one file
+//! at a time; agents get a [`GenerationRequest`](agent::GenerationRequest)
+//! with the project's files read in. Findings are built with
+//! [`Finding::new`] and placed with [`Finding::at`] or
+//! [`Finding::at_region`]; host calls answer a [`HostError`]; secrets come
+//! from [`secret`], never from [`config`]; [`remaining_time`] tells how long
+//! the call has left.
 
 extern crate self as qlp_sdk;
 
@@ -62,37 +65,39 @@ pub use wit_bindgen::rt as __rt;
 /// authors use the friendlier re-exports below.
 #[allow(clippy::too_many_arguments)] // generated code mirrors the WIT records
 pub mod bindings {
-    /// The `agent` world; it also defines the shared `types` and `host`
-    /// interfaces that the other worlds reuse.
+    /// The `agent` world; it also defines the shared `types`, `host`,
+    /// `secrets` and `http` interfaces that the other worlds reuse, and
+    /// imports the language model (`qlp:llm/chat`).
     pub mod agent {
         wit_bindgen::generate!({
-            path: "../wit/qlp-plugin@0.1.0",
+            path: "../wit/qlp-plugin@0.2.0",
             world: "agent",
             runtime_path: "::qlp_sdk::__rt",
             pub_export_macro: true,
-            export_macro_name: "export_agent",
+            export_macro_name: "export_agent_world",
             default_bindings_module: "::qlp_sdk::bindings::agent",
+            generate_all,
         });
     }
 
-    /// A world that reuses the `agent` world's `types`, `host` and `http`
-    /// interfaces, so a `File` or a `Finding` is one Rust type in every
-    /// world.
+    /// A world that reuses the `agent` world's shared interfaces, so a
+    /// `File` or a `Finding` is one Rust type in every world.
     macro_rules! world {
         ($(#[$doc:meta])* $module:ident, $world:literal, $export_macro:literal, $bindings:literal) => {
             $(#[$doc])*
             pub mod $module {
                 wit_bindgen::generate!({
-                    path: "../wit/qlp-plugin@0.1.0",
+                    path: "../wit/qlp-plugin@0.2.0",
                     world: $world,
                     runtime_path: "::qlp_sdk::__rt",
                     pub_export_macro: true,
                     export_macro_name: $export_macro,
                     default_bindings_module: $bindings,
                     with: {
-                        "qlp:plugin/types@0.1.0": crate::bindings::agent::qlp::plugin::types,
-                        "qlp:plugin/host@0.1.0": crate::bindings::agent::qlp::plugin::host,
-                        "qlp:plugin/http@0.1.0": crate::bindings::agent::qlp::plugin::http,
+                        "qlp:plugin/types@0.2.0": crate::bindings::agent::qlp::plugin::types,
+                        "qlp:plugin/host@0.2.0": crate::bindings::agent::qlp::plugin::host,
+                        "qlp:plugin/secrets@0.2.0": crate::bindings::agent::qlp::plugin::secrets,
+                        "qlp:plugin/http@0.2.0": crate::bindings::agent::qlp::plugin::http,
                     },
                 });
             }
@@ -121,17 +126,17 @@ pub mod bindings {
     );
 }
 
-pub use bindings::agent::export_agent;
 pub use bindings::analyzer::export_analyzer;
 pub use bindings::delivery::export_delivery;
 pub use bindings::planner::export_planner;
 
 pub use bindings::agent::qlp::plugin::types::{
-    Analysis, Artifact, Capability, CapsuleView, DeliveryTarget, ExportOptions, File, Finding,
-    FunctionMetrics, GenerationRequest, Intent, Plan, PlanningRequest, PluginError, PluginInfo,
-    PluginKind, Receipt, Report, Severity, Validation,
+    Analysis, Artifact, Capability, DeliveryTarget, ExportOptions, File, Finding, Fix,
+    FunctionMetrics, Intent, Location, Plan, PlanningRequest, PluginError, PluginInfo, PluginKind,
+    Receipt, Region, Replacement, Report, Severity, Validation,
 };
-pub use capsule::{Capsule, FileEntry};
+pub use agent::GenerationRequest;
+pub use capsule::{Capsule, CapsuleView, FileEntry};
 pub use host_error::HostError;
 
 /// Planners read an intent before anything runs and recommend a tier.
@@ -142,8 +147,49 @@ pub mod planner {
 
 /// Agents generate or repair project files.
 pub mod agent {
-    pub use crate::bindings::agent::Guest as Agent;
-    pub use crate::{File, GenerationRequest, PluginError, PluginInfo};
+    pub use crate::{File, Finding, Intent, PluginError, PluginInfo};
+
+    /// What an agent is asked to do.
+    #[derive(Clone, Debug)]
+    pub struct GenerationRequest {
+        pub intent: Intent,
+        /// The files written so far by earlier agents and rounds, sorted by
+        /// path (read from the project the host holds).
+        pub files: Vec<File>,
+        /// Findings of the previous round, for a repair round; empty on
+        /// the first.
+        pub findings: Vec<Finding>,
+        /// 0 for the first round, then 1, 2, ... for repair rounds.
+        pub iteration: u32,
+        /// The role the tier gives this agent: `architect`, `implementer`,
+        /// `tests`, `security` or `documentation`; empty when it gives none.
+        pub role: String,
+    }
+
+    /// An agent: exported with [`export_agent!`](crate::export_agent).
+    pub trait Agent {
+        /// Name, version, kind and the capabilities it asks for.
+        fn describe() -> PluginInfo;
+        /// The files this agent writes or replaces.
+        fn generate(request: GenerationRequest) -> Result<Vec<File>, PluginError>;
+    }
+
+    /// The request the host sent, with the project's files read in, one
+    /// at a time.
+    #[doc(hidden)]
+    pub fn __request(
+        request: crate::bindings::agent::qlp::plugin::types::GenerationRequest,
+        project: &crate::capsule::HostCapsule,
+    ) -> Result<GenerationRequest, PluginError> {
+        let files = crate::Capsule::Host(project).read_files()?;
+        Ok(GenerationRequest {
+            intent: request.intent,
+            files,
+            findings: request.findings,
+            iteration: request.iteration,
+            role: request.role,
+        })
+    }
 
     /// Logs at info level that an agent produced `files` in round
     /// `iteration` (0 for the first, more for repairs), under `message`
@@ -191,6 +237,34 @@ pub mod exporter {
     }
 }
 
+/// Exports an [`agent::Agent`] as the component's `agent` world.
+#[macro_export]
+macro_rules! export_agent {
+    ($ty:ty) => {
+        const _: () = {
+            struct QlpAgentWorld;
+
+            impl $crate::bindings::agent::Guest for QlpAgentWorld {
+                fn describe() -> $crate::PluginInfo {
+                    <$ty as $crate::agent::Agent>::describe()
+                }
+
+                fn generate(
+                    request: $crate::bindings::agent::qlp::plugin::types::GenerationRequest,
+                    project: &$crate::capsule::HostCapsule,
+                ) -> ::core::result::Result<::std::vec::Vec<$crate::File>, $crate::PluginError>
+                {
+                    <$ty as $crate::agent::Agent>::generate($crate::agent::__request(
+                        request, project,
+                    )?)
+                }
+            }
+
+            $crate::bindings::agent::export_agent_world!(QlpAgentWorld);
+        };
+    };
+}
+
 /// Exports a [`validator::Validator`] as the component's `validator` world.
 #[macro_export]
 macro_rules! export_validator {
@@ -204,11 +278,9 @@ macro_rules! export_validator {
                 }
 
                 fn validate(
-                    capsule: $crate::CapsuleView,
+                    capsule: &$crate::capsule::HostCapsule,
                 ) -> ::core::result::Result<$crate::Report, $crate::PluginError> {
-                    <$ty as $crate::validator::Validator>::validate(&$crate::Capsule::from(
-                        &capsule,
-                    ))
+                    <$ty as $crate::validator::Validator>::validate(&$crate::Capsule::Host(capsule))
                 }
             }
 
@@ -230,11 +302,11 @@ macro_rules! export_exporter {
                 }
 
                 fn export(
-                    capsule: $crate::CapsuleView,
+                    capsule: &$crate::capsule::HostCapsule,
                     options: $crate::ExportOptions,
                 ) -> ::core::result::Result<$crate::Artifact, $crate::PluginError> {
                     <$ty as $crate::exporter::Exporter>::export(
-                        &$crate::Capsule::from(&capsule),
+                        &$crate::Capsule::Host(capsule),
                         options,
                     )
                 }
@@ -252,22 +324,21 @@ pub mod delivery {
 
     /// The directory the host granted to this plugin.
     pub mod workspace {
+        use crate::bindings::delivery::qlp::plugin::workspace as host;
+
         /// Writes (creates or replaces) a file under the granted directory.
         pub fn write_file(path: &str, contents: &[u8]) -> Result<(), crate::HostError> {
-            crate::bindings::delivery::qlp::plugin::workspace::write_file(path, contents)
-                .map_err(crate::HostError::from_words)
+            host::write_file(path, contents).map_err(crate::HostError::from)
         }
 
         /// Reads a whole file from the granted directory.
         pub fn read_file(path: &str) -> Result<Vec<u8>, crate::HostError> {
-            crate::bindings::delivery::qlp::plugin::workspace::read_file(path)
-                .map_err(crate::HostError::from_words)
+            host::read_file(path).map_err(crate::HostError::from)
         }
 
         /// Whether something exists at the path in the granted directory.
         pub fn exists(path: &str) -> Result<bool, crate::HostError> {
-            crate::bindings::delivery::qlp::plugin::workspace::exists(path)
-                .map_err(crate::HostError::from_words)
+            host::exists(path).map_err(crate::HostError::from)
         }
     }
 }
@@ -345,7 +416,7 @@ pub mod http {
         #[cfg(target_arch = "wasm32")]
         {
             crate::bindings::agent::qlp::plugin::http::fetch(request)
-                .map_err(crate::HostError::from_words)
+                .map_err(crate::HostError::from)
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -384,20 +455,36 @@ pub fn config(key: &str) -> Option<String> {
 /// declared it with `Capability::Secret(key)` and was granted it in the
 /// tiers file (`secrets = { KEY = "file:…" }`); `None` otherwise.
 ///
-/// Secrets are not configuration: read them here, never with [`config`]
-/// (from contract 0.2.0 on, `config` does not answer them). The host masks
-/// a secret's value in everything the plugin logs or returns.
+/// Secrets are not configuration: [`config`] never answers one. The host
+/// masks a secret's value in everything the plugin logs or returns.
 ///
 /// Outside WebAssembly it reads `QLP_PLUGIN_SECRET_<KEY>`, named as
 /// [`config`] names its variables.
 pub fn secret(key: &str) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
-        crate::bindings::agent::qlp::plugin::host::config(key)
+        crate::bindings::agent::qlp::plugin::secrets::get(key).ok()
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
         std::env::var(format!("QLP_PLUGIN_SECRET_{}", env_name(key))).ok()
+    }
+}
+
+/// The time this call has left before the host interrupts it: a plugin
+/// with optional work (one more lookup, one more repair) checks it first.
+///
+/// Outside WebAssembly there is no deadline: [`Duration::MAX`].
+///
+/// [`Duration::MAX`]: std::time::Duration::MAX
+pub fn remaining_time() -> std::time::Duration {
+    #[cfg(target_arch = "wasm32")]
+    {
+        std::time::Duration::from_millis(crate::bindings::agent::qlp::plugin::host::remaining_time())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::Duration::MAX
     }
 }
 

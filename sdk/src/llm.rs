@@ -17,15 +17,7 @@
 //! Outside WebAssembly (in a plugin's unit tests) there is no host: every
 //! call answers [`Error::Unavailable`].
 
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit/qlp-llm@0.1.0",
-        world: "imports",
-        runtime_path: "::qlp_sdk::__rt",
-    });
-}
-
-pub use bindings::qlp::llm::chat::{Completion, Error, Message, Options, Role, Usage};
+pub use crate::bindings::agent::qlp::llm::chat::{Completion, Error, Message, Options, Role, Usage};
 
 impl Message {
     pub fn system(content: impl Into<String>) -> Self {
@@ -89,7 +81,7 @@ impl Error {
 pub fn complete(messages: &[Message], options: &Options) -> Result<Completion, Error> {
     #[cfg(target_arch = "wasm32")]
     {
-        bindings::qlp::llm::chat::complete(messages, options)
+        crate::bindings::agent::qlp::llm::chat::complete(messages, options)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

@@ -11,8 +11,9 @@ const TOKEN: &str = "contract-fixture-token-5f1c9e";
 
 /// The test tiers with a `contracts` tier added, written into `dir` with
 /// the secret file its grant reads: agents, validators and exporters of
-/// qlp:plugin@0.1.0 (built with the SDK) beside fixtures of 0.2.0 (built
-/// on its WIT alone).
+/// qlp:plugin@0.1.0 (fixtures built on its frozen WIT alone) beside
+/// first-party plugins of 0.2.0 (built with the SDK) and fixtures of 0.2.0
+/// (built on its WIT alone).
 fn contracts_tier(dir: &std::path::Path) -> std::path::PathBuf {
     let original = std::fs::read_to_string(crate::support::test_tiers()).unwrap();
     std::fs::write(dir.join("contract-token.txt"), format!("{TOKEN}\n")).unwrap();
@@ -22,10 +23,10 @@ fn contracts_tier(dir: &std::path::Path) -> std::path::PathBuf {
         format!(
             r#"{original}
 [tiers.contracts]
-agents = ["qlp/template-fastapi", "fixture/agent-0-2"]
+agents = ["qlp/template-fastapi", "fixture/agent-0-1", "fixture/agent-0-2"]
 analyzers = ["qlp/python"]
-validators = ["qlp/secrets", "fixture/contract-0-2"]
-exporters = ["qlp/zip", "fixture/exporter-0-2"]
+validators = ["fixture/validator-0-1", "qlp/secrets", "fixture/contract-0-2"]
+exporters = ["fixture/exporter-0-1", "qlp/zip", "fixture/exporter-0-2"]
 gate = {{ min_score = 0, max_critical = 0 }}
 
 [plugins."fixture/contract-0-2"]
@@ -60,8 +61,24 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
             .find(|p| p["name"] == name)
             .map(|p| p["wit"].clone())
     };
-    assert_eq!(wit("qlp/secrets"), Some(json!("0.1.0")));
-    assert_eq!(wit("fixture/contract-0-2"), Some(json!("0.2.0")));
+    for old in [
+        "fixture/agent-0-1",
+        "fixture/validator-0-1",
+        "fixture/exporter-0-1",
+    ] {
+        assert_eq!(wit(old), Some(json!("0.1.0")), "{old}");
+    }
+    for new in [
+        "qlp/template-fastapi",
+        "qlp/python",
+        "qlp/secrets",
+        "qlp/zip",
+        "fixture/agent-0-2",
+        "fixture/contract-0-2",
+        "fixture/exporter-0-2",
+    ] {
+        assert_eq!(wit(new), Some(json!("0.2.0")), "{new}");
+    }
     let id = server
         .submit(json!({ "description": INTENT, "tier": "contracts" }))
         .await;
@@ -75,7 +92,29 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
 
-    // The 0.2 agent read what the 0.1 agent wrote, one file at a time.
+    // The 0.1 agent was handed, whole in its request, what the 0.2 agent
+    // before it wrote.
+    let handed = server
+        .get_bytes(&format!("/v1/capsules/{id}/files/V0_1.md"))
+        .await;
+    let handed = String::from_utf8(handed).unwrap();
+    let scaffold = paths
+        .iter()
+        .filter(|p| !p.starts_with(".qlcapsule") && !["CONTRACT.md", "V0_1.md"].contains(p))
+        .count();
+    assert!(scaffold > 0);
+    assert_eq!(
+        handed.split(' ').next(),
+        Some(format!("files={scaffold}").as_str()),
+        "{handed}"
+    );
+    assert!(
+        handed.trim_end().ends_with("round=0 tier=contracts"),
+        "{handed}"
+    );
+
+    // The 0.2 agent read what both agents before it wrote, one file at a
+    // time.
     let written = server
         .get_bytes(&format!("/v1/capsules/{id}/files/CONTRACT.md"))
         .await;
@@ -95,9 +134,10 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
         "{written}"
     );
 
-    // The 0.1 validator reports as it always has.
-    let old = validation(&capsule, "qlp/secrets");
-    assert_eq!(old["report"]["score"], 100, "{old:#}");
+    // The first-party validator, built with the SDK on 0.2, reports as it
+    // always has.
+    let secrets = validation(&capsule, "qlp/secrets");
+    assert_eq!(secrets["report"]["score"], 100, "{secrets:#}");
 
     // The 0.2 validator read every file through the capsule resource, was
     // refused a path the capsule does not hold with `invalid-input`, got
@@ -140,19 +180,25 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
         assert_eq!(f["fix"]["replacements"][0]["region"], *region);
         assert_eq!(f["tags"], json!(["cwe:CWE-1116", "fixture:contract-0.2"]));
     }
-    // Findings of 0.1 carry none of it.
-    assert!(
-        old["report"]["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|f| {
-                f.get("region").is_none() && f.get("fix").is_none() && f.get("tags").is_none()
-            })
-    );
+    // The 0.1 validator was handed the whole capsule and reported a path
+    // and a line per file; its findings carry nothing more.
+    let old = validation(&capsule, "fixture/validator-0-1");
+    assert_eq!(old["report"]["score"], 100, "{old:#}");
+    let summary = old["report"]["summary"].as_str().unwrap();
+    assert!(summary.starts_with(&format!("files={seen} ")), "{summary}");
+    assert!(summary.ends_with("intent=contracts"), "{summary}");
+    let findings = old["report"]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), seen, "{old:#}");
+    for f in findings {
+        assert!(paths.contains(&f["path"].as_str().unwrap()), "{f:#}");
+        assert_eq!(f["line"], 1);
+        for richer in ["region", "snippet", "fix", "tags"] {
+            assert!(f.get(richer).is_none(), "{f:#}");
+        }
+    }
 
     // The 0.2 exporter listed every file it read, sizes as read, and saw
-    // both validators' reports.
+    // all three validators' reports.
     let base = format!("capsule-{}", &id[..8]);
     let listing = server
         .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.v0-2.txt"))
@@ -163,7 +209,7 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     assert!(analyses > 0);
     assert_eq!(
         listed.last().copied(),
-        Some(format!("analyses={analyses} validations=2").as_str()),
+        Some(format!("analyses={analyses} validations=3").as_str()),
         "{listing}"
     );
     // Every file, and the capsule's manifest, which exporters see.
@@ -171,6 +217,12 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     for file in ["CONTRACT.md ", ".qlcapsule-manifest.json "] {
         assert!(listed.iter().any(|l| l.starts_with(file)), "{listing}");
     }
+
+    // The 0.1 exporter, handed the same capsule whole, lists the same.
+    let old_listing = server
+        .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.v0-1.txt"))
+        .await;
+    assert_eq!(String::from_utf8(old_listing).unwrap(), listing);
 
     // The SARIF log maps them on: columns, fixes, tags, and a CWE tag on
     // the rule; and it is valid SARIF 2.1.0.
@@ -246,13 +298,12 @@ fn the_stamp_picks_the_contract_and_an_unstamped_component_is_read_from_its_impo
     assert!(err.contains("qlp:plugin@9.0.0"), "{err}");
 
     // The stamp is believed: a 0.1 component stamped 0.2 does not link.
-    let noop = std::fs::read(crate::support::fixtures().join("qlp_fixture_noop.wasm")).unwrap();
-    assert_eq!(
-        rt.load(&noop).unwrap().contract,
-        qlp_runtime::Contract::V0_1
-    );
-    let noop_stamp = stamp("qlp:plugin@0.1.0");
-    let mut lying = noop[..noop.len() - noop_stamp.len()].to_vec();
+    let old =
+        std::fs::read(crate::support::fixtures().join("qlp_fixture_validator_0_1.wasm")).unwrap();
+    assert_eq!(rt.load(&old).unwrap().contract, qlp_runtime::Contract::V0_1);
+    let old_stamp = stamp("qlp:plugin@0.1.0");
+    assert!(old.ends_with(&old_stamp));
+    let mut lying = old[..old.len() - old_stamp.len()].to_vec();
     lying.extend(own);
     let err = rt.load(&lying).unwrap_err().to_string();
     assert!(err.contains("cannot be linked as a QLP validator"), "{err}");

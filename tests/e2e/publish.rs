@@ -274,9 +274,11 @@ async fn a_signed_package_is_published_listed_fetched_yanked_and_loaded_at_the_n
         "{err}"
     );
 
-    // A manifest for another contract, properly signed: refused naming both.
+    // A manifest for another contract (the component is 0.2.0), properly
+    // signed: refused naming both.
     let mut other_wit = qlp_registry::Manifest::from_json(&noop_manifest).unwrap();
-    other_wit.wit = semver::Version::new(0, 2, 0);
+    assert_eq!(other_wit.wit, semver::Version::new(0, 2, 0));
+    other_wit.wit = semver::Version::new(0, 1, 0);
     let key = dev_key();
     let (status, err) = publish(
         &server,
@@ -577,7 +579,7 @@ fn a_scaffolded_validator_builds_signs_and_verifies() {
         path(&trust()),
     ]);
     assert!(
-        verified.starts_with("fixture/scaffolded@0.1.0 validator wit 0.1.0: verified"),
+        verified.starts_with("fixture/scaffolded@0.1.0 validator wit 0.2.0: verified"),
         "{verified}"
     );
 }

@@ -634,12 +634,12 @@ fn a_component_importing_what_it_does_not_declare_is_refused_at_load() {
     let err = rt.load(&undeclared).unwrap_err().to_string();
     assert!(
         err.contains(
-            "`qlp:plugin/workspace@0.1.0` needs a `directory-read` or `directory-write` capability"
+            "`qlp:plugin/workspace@0.2.0` needs a `directory-read` or `directory-write` capability"
         ),
         "the refusal does not name the workspace import: {err}"
     );
     assert!(
-        err.contains("`qlp:plugin/http@0.1.0` needs an `http` capability"),
+        err.contains("`qlp:plugin/http@0.2.0` needs an `http` capability"),
         "the refusal does not name the http import: {err}"
     );
     // The same imports, declared, load: the check is about declarations.

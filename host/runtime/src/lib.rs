@@ -1224,23 +1224,41 @@ impl Runtime {
         view: &wit::CapsuleView,
         n: usize,
     ) -> anyhow::Result<Vec<Duration>> {
-        let Pre::V0_1(v0_1::Pre::Validator(pre)) = &plugin.pre else {
-            anyhow::bail!("{} is not a qlp:plugin@0.1.0 validator", plugin.info.name);
-        };
         let limits = CallLimits::for_kind(PluginKind::Validator);
-        let (r, _) = self.call(plugin, limits, CallContext::default(), 0, |store| {
-            store.set_epoch_deadline(u64::MAX / 2);
-            let instance = pre.instantiate(&mut *store)?;
-            let mut times = Vec::with_capacity(n);
-            for _ in 0..n {
-                let started = Instant::now();
-                instance
-                    .call_validate(&mut *store, view)?
-                    .map_err(|e| wasmtime::format_err!("{}", e.message))?;
-                times.push(started.elapsed());
+        let fail = |e: wit::PluginError| wasmtime::format_err!("{}", e.message);
+        let (r, _) = match &plugin.pre {
+            Pre::V0_1(v0_1::Pre::Validator(pre)) => {
+                self.call(plugin, limits, CallContext::default(), 0, |store| {
+                    store.set_epoch_deadline(u64::MAX / 2);
+                    let instance = pre.instantiate(&mut *store)?;
+                    let mut times = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let started = Instant::now();
+                        instance.call_validate(&mut *store, view)?.map_err(fail)?;
+                        times.push(started.elapsed());
+                    }
+                    Ok(BenchTimes(times))
+                })
             }
-            Ok(BenchTimes(times))
-        });
+            Pre::V0_2(v0_2::Pre::Validator(pre)) => {
+                let fail = |e: v0_2_wit::PluginError| wasmtime::format_err!("{}", e.message);
+                let capsule = Capsule::from(view.clone());
+                self.call(plugin, limits, CallContext::default(), 0, |store| {
+                    store.set_epoch_deadline(u64::MAX / 2);
+                    let capsule = store.data_mut().table.push(capsule)?;
+                    let instance = pre.instantiate(&mut *store)?;
+                    let mut times = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        let borrowed = wasmtime::component::Resource::new_borrow(capsule.rep());
+                        let started = Instant::now();
+                        instance.call_validate(&mut *store, borrowed)?.map_err(fail)?;
+                        times.push(started.elapsed());
+                    }
+                    Ok(BenchTimes(times))
+                })
+            }
+            _ => anyhow::bail!("{} is not a validator", plugin.info.name),
+        };
         Ok(r.map_err(|e| anyhow::anyhow!("{e}"))?.0)
     }
 }

@@ -137,7 +137,7 @@ impl Validator for Compliance {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         let configured = qlp_sdk::config(frameworks::CONFIG_KEY);
         check(&capsule, configured.as_deref())
     }

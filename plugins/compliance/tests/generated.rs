@@ -201,7 +201,7 @@ fn the_unprotected_java_project_stores_the_card_number_in_clear() {
         .collect();
     assert_eq!(at_rest.len(), 1, "{}", report.summary);
     assert_eq!(
-        (at_rest[0].path(), at_rest[0].line),
+        (at_rest[0].path(), at_rest[0].line()),
         (Some(path.as_str()), Some(line))
     );
     assert!(

@@ -90,7 +90,7 @@ impl Validator for Container {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         Ok(check(&capsule.files))
     }
 }

@@ -183,7 +183,7 @@ impl Validator for Dependencies {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         let settings = Settings::from_config(qlp_sdk::config);
         Ok(check(&capsule.files, &Database::shipped(), &settings))
     }

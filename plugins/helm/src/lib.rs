@@ -124,7 +124,7 @@ impl Exporter for Helm {
     }
 
     fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         export_files(&capsule.files, &capsule.intent.description, &options)
     }
 }

@@ -95,7 +95,7 @@ fn assert_no_high_or_critical(findings: &[Finding]) {
     let severe: Vec<String> = findings
         .iter()
         .filter(|f| matches!(f.severity, Severity::High | Severity::Critical))
-        .map(|f| format!("{} {:?}:{:?} {}", f.rule_id, f.path, f.line(), f.message))
+        .map(|f| format!("{} {:?}:{:?} {}", f.rule_id, f.path(), f.line(), f.message))
         .collect();
     assert!(
         severe.is_empty(),

@@ -97,7 +97,7 @@ impl Validator for Infrastructure {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         Ok(check(&capsule.files))
     }
 }

@@ -83,7 +83,7 @@ impl Exporter for Kubernetes {
     }
 
     fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         export_files(&capsule.files, &options)
     }
 }

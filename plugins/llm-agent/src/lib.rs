@@ -26,7 +26,7 @@
 
 use qlp_sdk::agent::{Agent, File, GenerationRequest, PluginError, PluginInfo};
 use qlp_sdk::llm::{self, Message, Options};
-use qlp_sdk::{PluginKind, Severity};
+use qlp_sdk::{Capability, PluginKind, Severity};
 use serde_json::Value;
 
 /// The plugin's namespaced name.
@@ -167,7 +167,7 @@ pub fn prompt(request: &GenerationRequest, max_context_bytes: usize) -> Vec<Mess
             request.iteration
         ));
         for f in &request.findings {
-            let place = match (&f.path, f.line()) {
+            let place = match (f.path(), f.line()) {
                 (Some(p), Some(l)) => format!(" at {p}:{l}"),
                 (Some(p), None) => format!(" in {p}"),
                 _ => String::new(),
@@ -178,6 +178,12 @@ pub fn prompt(request: &GenerationRequest, max_context_bytes: usize) -> Vec<Mess
                 f.rule_id,
                 f.message
             ));
+            if let Some(snippet) = &f.snippet {
+                text.push_str(&format!("  the text there: `{}`\n", snippet.trim()));
+            }
+            if let Some(fix) = &f.fix {
+                text.push_str(&format!("  suggested fix: {}\n", fix.description));
+            }
         }
     }
     vec![
@@ -373,7 +379,7 @@ impl Agent for LlmAgent {
                           model, over the scaffold of earlier agents, and fixes the findings of \
                           the previous round."
                 .into(),
-            capabilities: vec![],
+            capabilities: vec![Capability::Llm],
         }
     }
 
@@ -407,7 +413,14 @@ mod tests {
             ],
             findings: vec![
                 Finding::new("secrets/aws-key", Severity::High, "an AWS access key")
-                    .at("config.go", 3),
+                    .at("config.go", 3)
+                    .snippet("  key := \"AKIA***\"  ")
+                    .fix(qlp_sdk::Fix::new(
+                        "read the key from the environment",
+                        "config.go",
+                        qlp_sdk::Region::line(3),
+                        "key := os.Getenv(\"AWS_ACCESS_KEY_ID\")",
+                    )),
             ],
             iteration,
             role: String::new(),
@@ -427,7 +440,9 @@ mod tests {
             "=== main.go ===\npackage main",
             "contents not shown):\n- big.txt",
             "Repair round 1",
-            "- [high] secrets/aws-key at config.go:3: an AWS access key",
+            "- [high] secrets/aws-key at config.go:3: an AWS access key\n  \
+             the text there: `key := \"AKIA***\"`\n  \
+             suggested fix: read the key from the environment\n",
         ] {
             assert!(user.contains(wanted), "{wanted:?} missing from:\n{user}");
         }

@@ -108,7 +108,7 @@ impl Validator for Quality {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         let settings = Settings::from_config(qlp_sdk::config)?;
         Ok(check(&capsule.files, &capsule.analyses, &settings))
     }

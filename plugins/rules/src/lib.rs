@@ -83,7 +83,7 @@ impl Validator for Rules {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         let mut packs: Vec<String> = qlp_sdk::config(CONFIG_PACK).into_iter().collect();
         for n in 1..=MAX_ASSIGNED_PACKS {
             match qlp_sdk::config(&format!("{CONFIG_PACK}.{n}")) {

@@ -123,7 +123,7 @@ impl Exporter for Sbom {
     }
 
     fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         export_files(&capsule.files, &options)
     }
 }

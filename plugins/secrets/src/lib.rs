@@ -236,7 +236,7 @@ impl Validator for Secrets {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         Ok(scan_files(&capsule.files))
     }
 }

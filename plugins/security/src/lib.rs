@@ -122,7 +122,7 @@ impl Validator for Security {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         Ok(scan_files(&capsule.files))
     }
 }

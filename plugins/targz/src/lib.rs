@@ -66,7 +66,7 @@ impl Exporter for TarGz {
     }
 
     fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         export_files(&capsule.files, &options)
     }
 }

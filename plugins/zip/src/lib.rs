@@ -76,7 +76,7 @@ impl Exporter for Zip {
     }
 
     fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
-        let capsule = capsule.view();
+        let capsule = capsule.view()?;
         export_files(&capsule.files, &options)
     }
 }

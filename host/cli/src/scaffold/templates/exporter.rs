@@ -17,8 +17,9 @@ impl Exporter for __TYPE__ {
     }
 
     fn export(capsule: &Capsule<'_>, options: ExportOptions) -> Result<Artifact, PluginError> {
-        let capsule = capsule.view();
-        let paths: Vec<&str> = capsule.files.iter().map(|f| f.path.as_str()).collect();
+        // The listing alone: no file's content is read.
+        let files = capsule.files();
+        let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
         Ok(listing(&options.base_name, &paths))
     }
 }

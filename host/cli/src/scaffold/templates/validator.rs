@@ -1,7 +1,7 @@
 //! QLP validator `__NAME__`: checks a capsule's files and scores them.
 
 use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Severity, Validator};
-use qlp_sdk::{File, PluginKind};
+use qlp_sdk::{File, PluginKind, Region};
 
 pub struct __TYPE__;
 
@@ -17,8 +17,12 @@ impl Validator for __TYPE__ {
     }
 
     fn validate(capsule: &Capsule<'_>) -> Result<Report, PluginError> {
-        let capsule = capsule.view();
-        let findings = check(&capsule.files);
+        let mut findings = vec![];
+        // One file at a time: the host holds the capsule.
+        for entry in capsule.files() {
+            let content = capsule.read(&entry.path)?;
+            findings.extend(check(&[File { path: entry.path, content }]));
+        }
         let score = 100u8.saturating_sub(10 * findings.len().min(10) as u8);
         Ok(Report {
             summary: format!("{} line(s) marked TODO", findings.len()),
@@ -36,10 +40,14 @@ pub fn check(files: &[File]) -> Vec<Finding> {
             continue;
         };
         for (i, line) in text.lines().enumerate() {
-            if line.contains("TODO") {
+            if let Some(at) = line.find("TODO") {
                 let message = "a line is left marked TODO";
+                let start = line[..at].chars().count() as u32 + 1;
+                let region = Region::columns(i as u32 + 1, start, start + 4);
                 findings.push(
-                    Finding::new("todo/marker", Severity::Low, message).at(&file.path, i as u32 + 1),
+                    Finding::new("todo/marker", Severity::Low, message)
+                        .at_region(&file.path, region)
+                        .snippet(line.trim()),
                 );
             }
         }
@@ -63,6 +71,8 @@ mod tests {
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].path(), Some("app.py"));
         assert_eq!(findings[0].line(), Some(2));
+        assert_eq!(findings[0].region().unwrap().start_column, Some(3));
+        assert_eq!(findings[0].snippet.as_deref(), Some("# TODO: auth"));
         assert_eq!(__TYPE__::describe().name, "__NAME__");
     }
 }
