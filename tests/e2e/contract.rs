@@ -198,7 +198,7 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     }
 
     // The 0.2 exporter listed every file it read, sizes as read, and saw
-    // all three validators' reports.
+    // all three validators' reports, the 0.2 validator's findings whole.
     let base = format!("capsule-{}", &id[..8]);
     let listing = server
         .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.v0-2.txt"))
@@ -209,7 +209,7 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
     assert!(analyses > 0);
     assert_eq!(
         listed.last().copied(),
-        Some(format!("analyses={analyses} validations=3").as_str()),
+        Some(format!("analyses={analyses} validations=3 whole-findings={seen}").as_str()),
         "{listing}"
     );
     // Every file, and the capsule's manifest, which exporters see.
@@ -218,11 +218,19 @@ async fn plugins_of_0_1_and_0_2_run_in_one_tier() {
         assert!(listed.iter().any(|l| l.starts_with(file)), "{listing}");
     }
 
-    // The 0.1 exporter, handed the same capsule whole, lists the same.
+    // The 0.1 exporter, handed the same capsule whole, lists the same
+    // files.
     let old_listing = server
         .get_bytes(&format!("/v1/capsules/{id}/artifacts/{base}.v0-1.txt"))
         .await;
-    assert_eq!(String::from_utf8(old_listing).unwrap(), listing);
+    let old_listing = String::from_utf8(old_listing).unwrap();
+    let old_listed: Vec<&str> = old_listing.lines().collect();
+    assert_eq!(old_listed[..seen + 1], listed[..seen + 1], "{old_listing}");
+    assert_eq!(
+        old_listed.last().copied(),
+        Some(format!("analyses={analyses} validations=3").as_str()),
+        "{old_listing}"
+    );
 
     // The SARIF log maps them on: columns, fixes, tags, and a CWE tag on
     // the rule; and it is valid SARIF 2.1.0.

@@ -42,12 +42,12 @@
 //!   (method in [`load`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use qlp_contract::model::{Intent, PluginKind};
-use qlp_runtime::bindings::wit;
+use qlp_contract::model::{CapsuleView, File, GenerationRequest, Intent, IntentKind, PluginKind};
 use qlp_runtime::{CallContext, CallLimits, Plugin, Runtime, RuntimeOptions};
 
 pub mod load;
@@ -85,23 +85,25 @@ fn summarize(name: &str, mut times: Vec<Duration>) -> Case {
     }
 }
 
-fn view() -> wit::CapsuleView {
-    wit::CapsuleView {
-        intent: wit::Intent {
-            id: "bench".into(),
-            description: "A FastAPI service for invoices".into(),
-            requirements: vec![],
-            constraints: vec![],
-            tier: "standard".into(),
-        },
-        files: vec![wit::File {
-            path: "app/main.py".into(),
-            content: b"print('hello')\n".to_vec(),
-        }],
-        analyses: vec![],
-        validations: vec![],
-        quality_score: None,
+/// The intent of the runtime cases.
+fn bench_intent(description: &str) -> Intent {
+    Intent {
+        id: "bench".into(),
+        description: description.into(),
+        requirements: vec![],
+        constraints: vec![],
+        tier: "standard".into(),
+        kind: IntentKind::Generate,
     }
+}
+
+fn view() -> Arc<CapsuleView> {
+    let file = File {
+        path: "app/main.py".into(),
+        content: b"print('hello')\n".to_vec(),
+    };
+    let intent = bench_intent("A FastAPI service for invoices");
+    Arc::new(CapsuleView::project(intent, vec![file]))
 }
 
 fn load(runtime: &Runtime, component: &Path, kind: PluginKind) -> anyhow::Result<Plugin> {
@@ -162,15 +164,8 @@ fn generations(
     description: &str,
     iterations: usize,
 ) -> anyhow::Result<(Vec<Duration>, usize)> {
-    let request = wit::GenerationRequest {
-        intent: wit::Intent {
-            id: "bench".into(),
-            description: description.into(),
-            requirements: vec![],
-            constraints: vec![],
-            tier: "standard".into(),
-        },
-        files: vec![],
+    let request = GenerationRequest {
+        project: Arc::new(CapsuleView::project(bench_intent(description), vec![])),
         findings: vec![],
         iteration: 0,
         role: String::new(),

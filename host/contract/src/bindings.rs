@@ -88,32 +88,34 @@ pub mod v0_2 {
     pub use agent::qlp::plugin::host::LogLevel;
     pub use agent::qlp::plugin::types as wit;
 
-    /// The capsule a 0.2 plugin reads through the `capsule` resource: what
-    /// the host holds of the project while a call runs, handed out one file
-    /// at a time instead of copied whole into the plugin's memory.
     /// The host's side of `qlp:plugin/types@0.2.0.capsule`, valid for one
-    /// call.
-    pub struct Capsule {
-        pub intent: wit::Intent,
-        /// Sorted by path.
-        pub files: Vec<wit::File>,
-        pub analyses: Vec<wit::Analysis>,
-        pub validations: Vec<wit::Validation>,
-        pub quality_score: Option<u8>,
-    }
+    /// call: the stage's [`CapsuleView`](crate::model::CapsuleView), shared,
+    /// handed out one file at a time instead of copied whole into the
+    /// plugin's memory.
+    pub struct Capsule(std::sync::Arc<crate::model::CapsuleView>);
 
     impl Capsule {
-        /// The file at `path`, if the capsule holds one.
-        pub fn file(&self, path: &str) -> Option<&wit::File> {
-            self.files
-                .binary_search_by(|f| f.path.as_str().cmp(path))
-                .ok()
-                .map(|i| &self.files[i])
+        /// The capsule of `view`, whose files must be sorted by path (as
+        /// `CapsuleView::new` keeps them; sorted here otherwise).
+        pub fn new(view: std::sync::Arc<crate::model::CapsuleView>) -> Self {
+            if view.files.is_sorted_by(|a, b| a.path <= b.path) {
+                Self(view)
+            } else {
+                let mut owned = (*view).clone();
+                owned.files.sort_by(|a, b| a.path.cmp(&b.path));
+                Self(std::sync::Arc::new(owned))
+            }
+        }
+
+        /// What the capsule holds.
+        pub fn view(&self) -> &crate::model::CapsuleView {
+            &self.0
         }
 
         /// Every file's path and size, in path order.
         pub fn entries(&self) -> Vec<wit::FileEntry> {
-            self.files
+            self.0
+                .files
                 .iter()
                 .map(|f| wit::FileEntry {
                     path: f.path.clone(),

@@ -246,3 +246,30 @@ impl From<wit::Plan> for model::Plan {
         }
     }
 }
+
+/// What a 0.1 validator or exporter is handed: the whole view, copied.
+impl From<&model::CapsuleView> for wit::CapsuleView {
+    fn from(v: &model::CapsuleView) -> Self {
+        Self {
+            intent: (&v.intent).into(),
+            files: v.files.iter().map(Into::into).collect(),
+            analyses: v.analyses.iter().map(Into::into).collect(),
+            validations: v.validations.iter().map(Into::into).collect(),
+            quality_score: v.quality_score,
+        }
+    }
+}
+
+/// What a 0.1 agent is handed: the files inside the request, and each
+/// finding's path and line (0.1 has no more).
+impl From<&model::GenerationRequest> for wit::GenerationRequest {
+    fn from(r: &model::GenerationRequest) -> Self {
+        Self {
+            intent: (&r.project.intent).into(),
+            files: r.project.files.iter().map(Into::into).collect(),
+            findings: r.findings.iter().map(Into::into).collect(),
+            iteration: r.iteration,
+            role: r.role.clone(),
+        }
+    }
+}

@@ -240,6 +240,67 @@ pub struct Validation {
     pub report: Report,
 }
 
+/// What a validator, an exporter or an agent reads of the project for one
+/// stage: built once and shared by the stage's calls. Each contract
+/// version gets it its own way: 0.1.0 copies it whole into the plugin,
+/// 0.2.0 hands out one file at a time and every finding whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CapsuleView {
+    pub intent: Intent,
+    /// Sorted by path (see [`CapsuleView::new`]).
+    pub files: Vec<File>,
+    pub analyses: Vec<Analysis>,
+    pub validations: Vec<Validation>,
+    /// The overall quality score, once the quality gate has run.
+    pub quality_score: Option<u8>,
+}
+
+impl CapsuleView {
+    /// The view of `files` (in any order; kept sorted by path) and what was
+    /// learnt of them.
+    pub fn new(
+        intent: Intent,
+        mut files: Vec<File>,
+        analyses: Vec<Analysis>,
+        validations: Vec<Validation>,
+        quality_score: Option<u8>,
+    ) -> Self {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Self {
+            intent,
+            files,
+            analyses,
+            validations,
+            quality_score,
+        }
+    }
+
+    /// The project alone: what an agent reads.
+    pub fn project(intent: Intent, files: Vec<File>) -> Self {
+        Self::new(intent, files, vec![], vec![], None)
+    }
+
+    /// The file at `path`, if the view holds one.
+    pub fn file(&self, path: &str) -> Option<&File> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
+/// What an agent is asked to do: `project` holds the intent and the files
+/// written so far; `findings` are the previous round's, whole.
+#[derive(Debug, Clone)]
+pub struct GenerationRequest {
+    pub project: std::sync::Arc<CapsuleView>,
+    pub findings: Vec<Finding>,
+    /// 0 for the first round, then 1, 2, ... for repair rounds.
+    pub iteration: u32,
+    /// The role the tier gives the agent; empty when it gives none.
+    pub role: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
     pub media_type: String,

@@ -149,6 +149,61 @@ record!(wit::PluginInfo {
     capabilities
 });
 
+/// The domain's side of the same records, counted as 0.1.0 copies them:
+/// a call's input is sized before it is converted.
+mod domain {
+    use super::WireSize;
+    use crate::model;
+
+    record!(model::File { path, content });
+    record!(model::Intent {
+        id,
+        description,
+        requirements,
+        constraints,
+        tier
+    });
+    record!(model::Finding {
+        rule_id,
+        message,
+        path
+    });
+    record!(model::FunctionMetrics { name });
+    record!(model::Analysis {
+        path,
+        language,
+        functions,
+        imports
+    });
+    record!(model::Report { findings, summary });
+    record!(model::Validation { validator, report });
+    record!(model::CapsuleView {
+        intent,
+        files,
+        analyses,
+        validations
+    });
+    record!(model::GenerationRequest {
+        project,
+        findings,
+        role
+    });
+
+    impl<T: WireSize> WireSize for std::sync::Arc<T> {
+        fn wire_size(&self) -> usize {
+            (**self).wire_size()
+        }
+    }
+}
+
+impl crate::model::CapsuleView {
+    /// The bytes of its files' contents: what a 0.2.0 plugin reads one
+    /// file at a time, counted as it reads, rather than as its input.
+    pub fn content_bytes(&self) -> usize {
+        self.files.iter().map(|f| f.content.len()).sum()
+    }
+}
+
 impl WireSize for crate::model::Capability {
     fn wire_size(&self) -> usize {
         match self {

@@ -942,20 +942,24 @@ impl Runtime {
         Ok((norm(languages), norm(extensions)))
     }
 
-    /// Asks an agent to generate files.
+    /// Asks an agent to generate files. A 0.1 agent gets the project's
+    /// files copied into its request and each finding's path and line; a
+    /// 0.2 agent reads the project through its capsule and gets every
+    /// finding whole.
     pub fn generate(
         &self,
         plugin: &Plugin,
         limits: CallLimits,
         ctx: CallContext,
-        request: &wit::GenerationRequest,
+        request: &model::GenerationRequest,
     ) -> (Result<Vec<model::File>, CallError>, Usage) {
-        let input = request.wire_size();
         match &plugin.pre {
             Pre::V0_1(v0_1::Pre::Agent(pre)) => {
+                let request = wit::GenerationRequest::from(request);
+                let input = request.wire_size();
                 let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
                     pre.instantiate(&mut *store)?
-                        .call_generate(&mut *store, request)
+                        .call_generate(&mut *store, &request)
                 });
                 (
                     flatten(r).map(|f| f.into_iter().map(Into::into).collect()),
@@ -963,7 +967,8 @@ impl Runtime {
                 )
             }
             Pre::V0_2(v0_2::Pre::Agent(pre)) => {
-                let (request, project) = convert::v0_2::generation(request.clone());
+                let input = request.wire_size() - request.project.content_bytes();
+                let (request, project) = convert::v0_2::generation(request);
                 let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
                     let project = store.data_mut().table.push(project)?;
                     pre.instantiate(&mut *store)?
@@ -1017,45 +1022,50 @@ impl Runtime {
     }
 
     /// Runs `call` on a 0.2 plugin with `view` as the capsule it reads.
+    /// `input` is the rest of the call's input: the files' contents are
+    /// counted as they are read.
     fn with_capsule<R: WireSize>(
         &self,
         plugin: &Plugin,
         limits: CallLimits,
         ctx: CallContext,
-        view: &wit::CapsuleView,
+        view: &Arc<model::CapsuleView>,
         input: usize,
         call: impl FnOnce(
             &mut Store<State>,
             wasmtime::component::Resource<Capsule>,
         ) -> wasmtime::Result<R>,
     ) -> (Result<R, CallError>, Usage) {
-        let capsule = Capsule::from(view.clone());
+        let capsule = Capsule::new(view.clone());
+        let input = input + view.wire_size() - view.content_bytes();
         self.call(plugin, limits, ctx, input, |store| {
             let capsule = store.data_mut().table.push(capsule)?;
             call(store, capsule)
         })
     }
 
-    /// Asks a validator for its report on a capsule.
+    /// Asks a validator for its report on a capsule: a 0.1 validator gets
+    /// the view copied whole, a 0.2 one reads it through its capsule.
     pub fn validate(
         &self,
         plugin: &Plugin,
         limits: CallLimits,
         ctx: CallContext,
-        view: &wit::CapsuleView,
+        view: &Arc<model::CapsuleView>,
     ) -> (Result<model::Report, CallError>, Usage) {
-        let input = view.wire_size();
         let (r, usage) = match &plugin.pre {
             Pre::V0_1(v0_1::Pre::Validator(pre)) => {
+                let view = wit::CapsuleView::from(&**view);
+                let input = view.wire_size();
                 let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
                     pre.instantiate(&mut *store)?
-                        .call_validate(&mut *store, view)
+                        .call_validate(&mut *store, &view)
                 });
                 (flatten(r).map(model::Report::from), usage)
             }
             Pre::V0_2(v0_2::Pre::Validator(pre)) => {
                 let (r, usage) =
-                    self.with_capsule(plugin, limits, ctx, view, input, |store, capsule| {
+                    self.with_capsule(plugin, limits, ctx, view, 0, |store, capsule| {
                         pre.instantiate(&mut *store)?
                             .call_validate(&mut *store, capsule)
                     });
@@ -1085,19 +1095,21 @@ impl Runtime {
         plugin: &Plugin,
         limits: CallLimits,
         ctx: CallContext,
-        view: &wit::CapsuleView,
+        view: &Arc<model::CapsuleView>,
         options: &wit::ExportOptions,
     ) -> (Result<model::Artifact, CallError>, Usage) {
-        let input = view.wire_size() + options.wire_size();
         match &plugin.pre {
             Pre::V0_1(v0_1::Pre::Exporter(pre)) => {
+                let view = wit::CapsuleView::from(&**view);
+                let input = view.wire_size() + options.wire_size();
                 let (r, usage) = self.call(plugin, limits, ctx, input, |store| {
                     pre.instantiate(&mut *store)?
-                        .call_export(&mut *store, view, options)
+                        .call_export(&mut *store, &view, options)
                 });
                 (flatten(r).map(Into::into), usage)
             }
             Pre::V0_2(v0_2::Pre::Exporter(pre)) => {
+                let input = options.wire_size();
                 let options = v0_2_wit::ExportOptions::from(options.clone());
                 let (r, usage) =
                     self.with_capsule(plugin, limits, ctx, view, input, |store, capsule| {
@@ -1221,20 +1233,21 @@ impl Runtime {
     pub fn bench_reused_instance(
         &self,
         plugin: &Plugin,
-        view: &wit::CapsuleView,
+        view: &Arc<model::CapsuleView>,
         n: usize,
     ) -> anyhow::Result<Vec<Duration>> {
         let limits = CallLimits::for_kind(PluginKind::Validator);
         let fail = |e: wit::PluginError| wasmtime::format_err!("{}", e.message);
         let (r, _) = match &plugin.pre {
             Pre::V0_1(v0_1::Pre::Validator(pre)) => {
+                let view = wit::CapsuleView::from(&**view);
                 self.call(plugin, limits, CallContext::default(), 0, |store| {
                     store.set_epoch_deadline(u64::MAX / 2);
                     let instance = pre.instantiate(&mut *store)?;
                     let mut times = Vec::with_capacity(n);
                     for _ in 0..n {
                         let started = Instant::now();
-                        instance.call_validate(&mut *store, view)?.map_err(fail)?;
+                        instance.call_validate(&mut *store, &view)?.map_err(fail)?;
                         times.push(started.elapsed());
                     }
                     Ok(BenchTimes(times))
@@ -1242,7 +1255,7 @@ impl Runtime {
             }
             Pre::V0_2(v0_2::Pre::Validator(pre)) => {
                 let fail = |e: v0_2_wit::PluginError| wasmtime::format_err!("{}", e.message);
-                let capsule = Capsule::from(view.clone());
+                let capsule = Capsule::new(view.clone());
                 self.call(plugin, limits, CallContext::default(), 0, |store| {
                     store.set_epoch_deadline(u64::MAX / 2);
                     let capsule = store.data_mut().table.push(capsule)?;

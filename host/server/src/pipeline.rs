@@ -470,7 +470,9 @@ struct Run<'a> {
     tiers: Arc<Tiers>,
     tier: Tier,
     plugins: Arc<Plugins>,
-    wit_intent: wit::Intent,
+    /// The intent as plugins see it: the user's, with the compliance
+    /// constraints the planner found.
+    run_intent: Intent,
     /// The last stage sequence number used.
     seq: AtomicI64,
     iteration: u32,
@@ -580,7 +582,7 @@ impl<'a> Run<'a> {
             tiers,
             tier,
             plugins,
-            wit_intent: wit::Intent::from(intent),
+            run_intent: intent.clone(),
             seq: AtomicI64::new(p.store.last_seq(&intent.id).await.map_err(Failure::store)?),
             iteration: 0,
             done: Mutex::new(done),
@@ -873,7 +875,7 @@ impl<'a> Run<'a> {
         let stages = &tier.stages;
         project.new_round();
         let base = std::mem::take(project);
-        let findings: Arc<Vec<wit::Finding>> = Arc::new(findings.iter().map(Into::into).collect());
+        let findings: Arc<Vec<model::Finding>> = Arc::new(findings.to_vec());
         let turns = tokio::sync::Semaphore::new(tier.concurrency());
 
         // Where each stage is in the tier's order, and what ended.
@@ -1053,7 +1055,7 @@ impl<'a> Run<'a> {
         &self,
         i: usize,
         input: StageInput,
-        findings: Arc<Vec<wit::Finding>>,
+        findings: Arc<Vec<model::Finding>>,
         turns: &tokio::sync::Semaphore,
     ) -> (usize, Result<StageOutput, Failure>) {
         let stage = &self.tier.stages[i];
@@ -1083,7 +1085,7 @@ impl<'a> Run<'a> {
         &self,
         stage: &Stage,
         mut project: Authored,
-        findings: &[wit::Finding],
+        findings: &[model::Finding],
         turns: &tokio::sync::Semaphore,
     ) -> Result<Vec<(Arc<Plugin>, Vec<File>)>, Failure> {
         let it = self.iteration;
@@ -1092,9 +1094,12 @@ impl<'a> Run<'a> {
         for (n, name) in stage.plugins.iter().enumerate() {
             let plugin = self.plugin(name)?;
             let ctx = self.context(&plugin)?;
-            let request = wit::GenerationRequest {
-                intent: self.wit_intent.clone(),
-                files: project.files.values().map(Into::into).collect(),
+            let written_so_far = project.files.values().cloned().collect();
+            let request = model::GenerationRequest {
+                project: Arc::new(model::CapsuleView::project(
+                    self.run_intent.clone(),
+                    written_so_far,
+                )),
                 findings: findings.to_vec(),
                 iteration: it,
                 role: tier.roles.get(name).map_or("", |r| r.as_str()).to_owned(),
@@ -1222,10 +1227,18 @@ impl<'a> Run<'a> {
         let it = self.iteration;
         let tier = &self.tier;
         let mut runs = vec![];
+        // One view for the stage, shared by its validators.
+        let view = Arc::new(model::CapsuleView::new(
+            self.run_intent.clone(),
+            files.to_vec(),
+            analyses.to_vec(),
+            vec![],
+            None,
+        ));
         for name in &stage.plugins {
             let plugin = self.plugin(name)?;
             let ctx = self.context(&plugin)?;
-            let v = view(&self.wit_intent, files, analyses, &[], None);
+            let v = view.clone();
             let limits = self.tiers.limits(tier, name, PluginKind::Validator);
             runs.push(async move {
                 let _turn = turns.acquire().await.map_err(Failure::host)?;
@@ -1261,13 +1274,13 @@ impl<'a> Run<'a> {
         score: u8,
     ) -> Result<Vec<model::Artifact>, Failure> {
         use futures_util::StreamExt;
-        let export_view = view(
-            &self.wit_intent,
-            packaged,
-            analyses,
-            validations,
+        let export_view = Arc::new(model::CapsuleView::new(
+            self.run_intent.clone(),
+            packaged.to_vec(),
+            analyses.to_vec(),
+            validations.to_vec(),
             Some(score),
-        );
+        ));
         let options = wit::ExportOptions {
             base_name: base_name(self.intent),
             options: vec![],
@@ -1332,7 +1345,7 @@ impl<'a> Run<'a> {
         let intent = self.intent;
         let id = intent.id.as_str();
         let mut plan: Option<model::Plan> = None;
-        if let Some(call) = p.planner_call(&self.catalog, self.wit_intent.clone())? {
+        if let Some(call) = p.planner_call(&self.catalog, wit::Intent::from(&self.run_intent))? {
             let PlannerCall {
                 plugin,
                 mut ctx,
@@ -1355,8 +1368,8 @@ impl<'a> Run<'a> {
         let (stack, compliance) = plan.map(|p| (p.stack, p.compliance)).unwrap_or_default();
         for concern in compliance {
             let constraint = ("compliance".to_owned(), concern);
-            if !self.wit_intent.constraints.contains(&constraint) {
-                self.wit_intent.constraints.push(constraint);
+            if !self.run_intent.constraints.contains(&constraint) {
+                self.run_intent.constraints.push(constraint);
             }
         }
         if let Some(chosen) = self.tiers.stack_agents(&self.tier, &stack) {
@@ -1791,23 +1804,6 @@ fn merge_failure(stage: &str, agent: &str, e: MergeError) -> Failure {
             MergeError::Path(_) => "INVALID_OUTPUT".into(),
         },
         message: format!("stage `{stage}` ({agent}) failed: {e}"),
-    }
-}
-
-/// What validators and exporters see of a capsule.
-fn view(
-    intent: &wit::Intent,
-    files: &[File],
-    analyses: &[model::Analysis],
-    validations: &[Validation],
-    quality_score: Option<u8>,
-) -> wit::CapsuleView {
-    wit::CapsuleView {
-        intent: intent.clone(),
-        files: files.iter().map(Into::into).collect(),
-        analyses: analyses.iter().map(Into::into).collect(),
-        validations: validations.iter().map(Into::into).collect(),
-        quality_score,
     }
 }
 

@@ -73,80 +73,92 @@ impl From<w2::Severity> for model::Severity {
     }
 }
 
-/// A 0.1 finding has a path and a line: the location and the region's
-/// start.
-impl From<w1::Finding> for w2::Finding {
-    fn from(f: w1::Finding) -> Self {
-        Self {
-            rule_id: f.rule_id,
-            severity: f.severity.into(),
-            message: f.message,
-            location: f.path.map(|path| w2::Location {
-                path,
-                region: f.line.map(|start_line| w2::Region {
-                    start_line,
-                    start_column: None,
-                    end_line: None,
-                    end_column: None,
-                }),
-            }),
-            snippet: None,
-            fix: None,
-            tags: vec![],
-        }
-    }
-}
-
-impl From<w1::Report> for w2::Report {
-    fn from(r: w1::Report) -> Self {
-        Self {
-            findings: r.findings.into_iter().map(Into::into).collect(),
-            score: r.score,
-            summary: r.summary,
-        }
-    }
-}
-
-impl From<w1::Validation> for w2::Validation {
-    fn from(v: w1::Validation) -> Self {
-        Self {
-            validator: v.validator,
-            report: v.report.into(),
-        }
-    }
-}
-
-/// A 0.1 generation request as 0.2 splits it: the request, and the files
-/// written so far as the capsule the agent reads.
-pub fn generation(r: w1::GenerationRequest) -> (w2::GenerationRequest, Capsule) {
-    let project = Capsule::from(w1::CapsuleView {
-        intent: r.intent.clone(),
-        files: r.files,
-        analyses: vec![],
-        validations: vec![],
-        quality_score: None,
-    });
+/// A generation request as 0.2 splits it: the request with every finding
+/// whole, and the project as the capsule the agent reads.
+pub fn generation(r: &model::GenerationRequest) -> (w2::GenerationRequest, Capsule) {
     let request = w2::GenerationRequest {
-        intent: r.intent.into(),
-        findings: r.findings.into_iter().map(Into::into).collect(),
+        intent: (&r.project.intent).into(),
+        findings: r.findings.iter().map(Into::into).collect(),
         iteration: r.iteration,
-        role: r.role,
+        role: r.role.clone(),
     };
-    (request, project)
+    (request, Capsule::new(r.project.clone()))
 }
 
-/// The capsule a 0.1 view describes, its files sorted by path (the order
-/// `files` promises and `read` searches).
-impl From<w1::CapsuleView> for Capsule {
-    fn from(v: w1::CapsuleView) -> Self {
-        let mut files: Vec<w2::File> = v.files.into_iter().map(Into::into).collect();
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+impl From<&model::Intent> for w2::Intent {
+    fn from(i: &model::Intent) -> Self {
+        w1::Intent::from(i).into()
+    }
+}
+
+impl From<&model::Analysis> for w2::Analysis {
+    fn from(a: &model::Analysis) -> Self {
+        w1::Analysis::from(a).into()
+    }
+}
+
+impl From<model::Severity> for w2::Severity {
+    fn from(s: model::Severity) -> Self {
+        w1::Severity::from(s).into()
+    }
+}
+
+impl From<model::Region> for w2::Region {
+    fn from(r: model::Region) -> Self {
         Self {
-            intent: v.intent.into(),
-            files,
-            analyses: v.analyses.into_iter().map(Into::into).collect(),
-            validations: v.validations.into_iter().map(Into::into).collect(),
-            quality_score: v.quality_score,
+            start_line: r.start_line,
+            start_column: r.start_column,
+            end_line: r.end_line,
+            end_column: r.end_column,
+        }
+    }
+}
+
+/// A finding whole: a 0.1 validator's (a path and a line) as a location
+/// with the line's region, a 0.2 validator's with everything it said.
+impl From<&model::Finding> for w2::Finding {
+    fn from(f: &model::Finding) -> Self {
+        let region = f.region.or(f.line.map(|start_line| model::Region {
+            start_line,
+            start_column: None,
+            end_line: None,
+            end_column: None,
+        }));
+        Self {
+            rule_id: f.rule_id.clone(),
+            severity: f.severity.into(),
+            message: f.message.clone(),
+            location: f.path.as_ref().map(|path| w2::Location {
+                path: path.clone(),
+                region: region.map(Into::into),
+            }),
+            snippet: f.snippet.clone(),
+            fix: f.fix.as_ref().map(|fix| w2::Fix {
+                description: fix.description.clone(),
+                replacements: fix
+                    .replacements
+                    .iter()
+                    .map(|r| w2::Replacement {
+                        path: r.path.clone(),
+                        region: r.region.into(),
+                        text: r.text.clone(),
+                    })
+                    .collect(),
+            }),
+            tags: f.tags.clone(),
+        }
+    }
+}
+
+impl From<&model::Validation> for w2::Validation {
+    fn from(v: &model::Validation) -> Self {
+        Self {
+            validator: v.validator.clone(),
+            report: w2::Report {
+                findings: v.report.findings.iter().map(Into::into).collect(),
+                score: v.report.score,
+                summary: v.report.summary.clone(),
+            },
         }
     }
 }
@@ -287,51 +299,134 @@ mod tests {
 
     #[test]
     fn a_0_1_finding_becomes_a_location_with_its_line_as_the_region_start() {
-        let f: w2::Finding = w1::Finding {
-            rule_id: "r".into(),
-            severity: w1::Severity::Low,
-            message: "m".into(),
+        let old = model::Finding {
             path: Some("a.py".into()),
             line: Some(7),
-        }
-        .into();
+            ..model::Finding::new("r", model::Severity::Low, "m")
+        };
+        let f = w2::Finding::from(&old);
         let location = f.location.unwrap();
         assert_eq!(location.path, "a.py");
-        assert_eq!(location.region.unwrap().start_line, 7);
-        let pathless: w2::Finding = w1::Finding {
-            rule_id: "r".into(),
-            severity: w1::Severity::Low,
-            message: "m".into(),
+        let region = location.region.unwrap();
+        assert_eq!((region.start_line, region.start_column), (7, None));
+        assert!(f.snippet.is_none() && f.fix.is_none() && f.tags.is_empty());
+        let pathless = model::Finding {
             path: None,
-            line: Some(7),
-        }
-        .into();
-        assert!(pathless.location.is_none());
+            ..old
+        };
+        assert!(w2::Finding::from(&pathless).location.is_none());
+    }
+
+    #[test]
+    fn a_rich_finding_reaches_a_later_plugin_whole() {
+        let region = model::Region {
+            start_line: 3,
+            start_column: Some(5),
+            end_line: Some(3),
+            end_column: Some(9),
+        };
+        let rich = model::Finding {
+            path: Some("app.py".into()),
+            line: Some(3),
+            region: Some(region),
+            snippet: Some("TODO".into()),
+            fix: Some(model::Fix {
+                description: "drop it".into(),
+                replacements: vec![model::Replacement {
+                    path: "app.py".into(),
+                    region,
+                    text: String::new(),
+                }],
+            }),
+            tags: vec!["cwe:CWE-546".into()],
+            ..model::Finding::new("acme/todo", model::Severity::Medium, "a TODO")
+        };
+        let validation = model::Validation {
+            validator: "acme/todo".into(),
+            report: model::Report {
+                findings: vec![rich.clone()],
+                score: 95,
+                summary: "one".into(),
+            },
+        };
+        let seen = w2::Validation::from(&validation);
+        assert_eq!(seen.report.score, 95);
+        // Back into the domain, nothing is lost.
+        let back = model::Finding::from(seen.report.findings[0].clone());
+        assert_eq!(back, rich);
+        assert_eq!(back.severity, model::Severity::Medium);
+    }
+
+    #[test]
+    fn an_agent_gets_the_findings_whole_and_reads_the_shared_project() {
+        let intent = model::Intent {
+            id: "i".into(),
+            description: "d".into(),
+            requirements: vec![],
+            constraints: vec![("compliance".into(), "pci".into())],
+            tier: "standard".into(),
+            kind: model::IntentKind::Generate,
+        };
+        let file = model::File {
+            path: "app.py".into(),
+            content: b"x".to_vec(),
+        };
+        let project = std::sync::Arc::new(model::CapsuleView::project(intent, vec![file]));
+        let finding = model::Finding {
+            path: Some("app.py".into()),
+            line: Some(1),
+            snippet: Some("x".into()),
+            tags: vec!["cwe:CWE-798".into()],
+            ..model::Finding::new("r", model::Severity::High, "m")
+        };
+        let request = model::GenerationRequest {
+            project: project.clone(),
+            findings: vec![finding],
+            iteration: 2,
+            role: "security".into(),
+        };
+        let (sent, capsule) = generation(&request);
+        assert_eq!((sent.iteration, sent.role.as_str()), (2, "security"));
+        assert_eq!(sent.intent.constraints, [("compliance".into(), "pci".into())]);
+        assert_eq!(sent.findings[0].snippet.as_deref(), Some("x"));
+        assert_eq!(sent.findings[0].tags, ["cwe:CWE-798"]);
+        // The capsule is the stage's view, not a copy of it.
+        assert!(std::ptr::eq(capsule.view(), &*project));
+        // 0.1 gets the files in the request and the finding's place only.
+        let old = w1::GenerationRequest::from(&request);
+        assert_eq!(old.files.len(), 1);
+        assert_eq!((old.findings[0].path.as_deref(), old.findings[0].line), (Some("app.py"), Some(1)));
     }
 
     #[test]
     fn a_capsule_sorts_its_files_and_finds_each_by_path() {
-        let file = |p: &str| w1::File {
+        let file = |p: &str| model::File {
             path: p.into(),
             content: p.as_bytes().to_vec(),
         };
-        let capsule = Capsule::from(w1::CapsuleView {
-            intent: w1::Intent {
-                id: "i".into(),
-                description: "d".into(),
-                requirements: vec![],
-                constraints: vec![],
-                tier: "starter".into(),
-            },
-            files: vec![file("src/b.rs"), file("README.md"), file("src/a.rs")],
-            analyses: vec![],
-            validations: vec![],
-            quality_score: Some(90),
-        });
+        let intent = model::Intent {
+            id: "i".into(),
+            description: "d".into(),
+            requirements: vec![],
+            constraints: vec![],
+            tier: "starter".into(),
+            kind: model::IntentKind::Generate,
+        };
+        let files = vec![file("src/b.rs"), file("README.md"), file("src/a.rs")];
+        let view = model::CapsuleView::new(intent.clone(), files.clone(), vec![], vec![], Some(90));
+        let capsule = Capsule::new(std::sync::Arc::new(view));
         let paths: Vec<_> = capsule.entries().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["README.md", "src/a.rs", "src/b.rs"]);
-        assert_eq!(capsule.file("src/a.rs").unwrap().content, b"src/a.rs");
+        assert_eq!(capsule.view().file("src/a.rs").unwrap().content, b"src/a.rs");
         assert_eq!(capsule.entries()[0].size, 9);
-        assert!(capsule.file("src/c.rs").is_none());
+        assert!(capsule.view().file("src/c.rs").is_none());
+        // A view built unsorted is sorted when it becomes a capsule.
+        let unsorted = model::CapsuleView {
+            files,
+            ..model::CapsuleView::project(intent, vec![])
+        };
+        let capsule = Capsule::new(std::sync::Arc::new(unsorted));
+        assert_eq!(capsule.entries()[0].path, "README.md");
+        assert!(capsule.view().file("src/b.rs").is_some());
     }
 }

@@ -110,7 +110,7 @@ impl State {
 
 impl types::HostCapsule for State {
     fn intent(&mut self, capsule: Resource<Capsule>) -> wit::Intent {
-        self.capsule(&capsule).intent.clone()
+        (&self.capsule(&capsule).view().intent).into()
     }
 
     fn files(&mut self, capsule: Resource<Capsule>) -> Vec<wit::FileEntry> {
@@ -122,7 +122,7 @@ impl types::HostCapsule for State {
         capsule: Resource<Capsule>,
         path: String,
     ) -> Result<Vec<u8>, wit::HostError> {
-        let Some(file) = self.capsule(&capsule).file(&path) else {
+        let Some(file) = self.capsule(&capsule).view().file(&path) else {
             return Err(wit::HostError::InvalidInput(format!(
                 "the capsule holds no file `{}`",
                 super::sanitize(&path, 256)
@@ -142,15 +142,17 @@ impl types::HostCapsule for State {
     }
 
     fn analyses(&mut self, capsule: Resource<Capsule>) -> Vec<wit::Analysis> {
-        self.capsule(&capsule).analyses.clone()
+        let view = self.capsule(&capsule).view();
+        view.analyses.iter().map(Into::into).collect()
     }
 
     fn validations(&mut self, capsule: Resource<Capsule>) -> Vec<wit::Validation> {
-        self.capsule(&capsule).validations.clone()
+        let view = self.capsule(&capsule).view();
+        view.validations.iter().map(Into::into).collect()
     }
 
     fn quality_score(&mut self, capsule: Resource<Capsule>) -> Option<u8> {
-        self.capsule(&capsule).quality_score
+        self.capsule(&capsule).view().quality_score
     }
 
     fn drop(&mut self, capsule: Resource<Capsule>) -> wasmtime::Result<()> {
@@ -166,7 +168,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::bindings::wit as w1;
+    use qlp_contract::model;
     use delivery::qlp::plugin::workspace::Host as _;
     use host::Host as _;
     use types::HostCapsule as _;
@@ -178,15 +180,21 @@ mod tests {
         s
     }
 
-    /// The intent of the capsules these tests build.
-    fn intent() -> w1::Intent {
-        w1::Intent {
+    /// The capsule of two six-byte files, `names` (in any order).
+    fn capsule(names: [&str; 2]) -> model::CapsuleView {
+        let intent = model::Intent {
             id: "i".into(),
             description: "d".into(),
             requirements: vec![],
             constraints: vec![],
             tier: "standard".into(),
-        }
+            kind: model::IntentKind::Generate,
+        };
+        let files = names.map(|p| model::File {
+            path: p.into(),
+            content: b"123456".to_vec(),
+        });
+        model::CapsuleView::project(intent, files.into())
     }
 
     #[test]
@@ -237,19 +245,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mut s = granted(tmp.path(), false);
         s.max_input = 10;
-        let view = w1::CapsuleView {
-            intent: intent(),
-            files: ["b.txt", "a.txt"]
-                .map(|p| w1::File {
-                    path: p.into(),
-                    content: b"123456".to_vec(),
-                })
-                .into(),
-            analyses: vec![],
-            validations: vec![],
-            quality_score: None,
-        };
-        let handle = s.table.push(Capsule::from(view)).unwrap();
+        let view = capsule(["b.txt", "a.txt"]);
+        let handle = s.table.push(Capsule::new(Arc::new(view))).unwrap();
         let own = |h: &Resource<Capsule>| Resource::<Capsule>::new_borrow(h.rep());
         let names: Vec<String> = s.files(own(&handle)).into_iter().map(|e| e.path).collect();
         assert_eq!(names, ["a.txt", "b.txt"]);
@@ -283,22 +280,30 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mut s = granted(tmp.path(), false);
         s.max_input = 12;
-        let report = w1::Report {
-            findings: vec![],
+        let region = model::Region {
+            start_line: 2,
+            start_column: Some(3),
+            end_line: None,
+            end_column: Some(8),
+        };
+        let finding = model::Finding {
+            path: Some("a.py".into()),
+            line: Some(2),
+            region: Some(region),
+            snippet: Some("12345".into()),
+            tags: vec!["cwe:CWE-798".into()],
+            ..model::Finding::new("qlp/secrets/key", model::Severity::High, "a key")
+        };
+        let report = model::Report {
+            findings: vec![finding],
             score: 90,
             summary: "ok".into(),
         };
-        let view = w1::CapsuleView {
-            intent: intent(),
-            files: ["a.py", "b.py"]
-                .map(|p| w1::File {
-                    path: p.into(),
-                    content: b"123456".to_vec(),
-                })
-                .into(),
-            analyses: vec![w1::Analysis {
+        let view = model::CapsuleView {
+            analyses: vec![model::Analysis {
                 path: "a.py".into(),
                 language: "python".into(),
+                analyzer: "qlp/python".into(),
                 lines_of_code: 1,
                 comment_lines: 0,
                 blank_lines: 0,
@@ -306,16 +311,26 @@ mod tests {
                 imports: vec![],
                 doc_coverage: 1.0,
             }],
-            validations: vec![w1::Validation {
+            validations: vec![model::Validation {
                 validator: "qlp/secrets".into(),
                 report,
             }],
             quality_score: Some(87),
+            ..capsule(["a.py", "b.py"])
         };
-        let handle = s.table.push(Capsule::from(view)).unwrap();
+        let handle = s.table.push(Capsule::new(Arc::new(view))).unwrap();
         let own = |h: &Resource<Capsule>| Resource::<Capsule>::new_borrow(h.rep());
         assert_eq!(s.analyses(own(&handle))[0].language, "python");
-        assert_eq!(s.validations(own(&handle))[0].report.score, 90);
+        let validations = s.validations(own(&handle));
+        assert_eq!(validations[0].report.score, 90);
+        // An earlier validator's finding reaches the plugin whole.
+        let seen = &validations[0].report.findings[0];
+        let location = seen.location.as_ref().unwrap();
+        assert_eq!(location.path, "a.py");
+        let r = location.region.unwrap();
+        assert_eq!((r.start_line, r.start_column, r.end_column), (2, Some(3), Some(8)));
+        assert_eq!(seen.snippet.as_deref(), Some("12345"));
+        assert_eq!(seen.tags, ["cwe:CWE-798"]);
         assert_eq!(s.quality_score(own(&handle)), Some(87));
         // Exactly the limit: both files.
         s.read(own(&handle), "a.py".into()).unwrap();
