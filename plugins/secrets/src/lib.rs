@@ -123,7 +123,7 @@ pub mod text;
 
 use qlp_sdk::report::{self, Penalties, Suppressed};
 use qlp_sdk::validator::{Capsule, Finding, PluginError, PluginInfo, Report, Validator};
-use qlp_sdk::{File, PluginKind};
+use qlp_sdk::{File, PluginKind, Region};
 
 pub use matchers::*;
 pub use rules::{RULES, Rule};
@@ -373,7 +373,7 @@ pub fn scan_text_counting(path: &str, text: &str) -> Scanned {
             text: line,
             unquoted_values,
         };
-        let mut hits: Vec<(&Rule, String)> = Vec::new();
+        let mut hits: Vec<(&Rule, String, Option<Region>, String)> = Vec::new();
         let mut matched = false;
         for rule in &rules {
             if (rule.catch_all && matched)
@@ -385,14 +385,19 @@ pub fn scan_text_counting(path: &str, text: &str) -> Scanned {
                 continue;
             };
             match passes_filters(rule, &candidate, &lines, index) {
-                Ok(entropy) => hits.push((rule, rules::message(rule, &candidate, entropy))),
+                Ok(entropy) => hits.push((
+                    rule,
+                    rules::message(rule, &candidate, entropy),
+                    columns(line, candidate.secret, number),
+                    masked(line, candidate.secret),
+                )),
                 Err(Rejected::NoSecondMatch) => continue,
                 Err(Rejected::Value) => {}
             }
             matched = true;
         }
-        let shadowed: Vec<&str> = hits.iter().flat_map(|(r, _)| r.shadows).copied().collect();
-        for (rule, message) in hits {
+        let shadowed: Vec<&str> = hits.iter().flat_map(|(r, ..)| r.shadows).copied().collect();
+        for (rule, message, region, snippet) in hits {
             if shadowed.contains(&rule.id) {
                 continue;
             }
@@ -400,12 +405,68 @@ pub fn scan_text_counting(path: &str, text: &str) -> Scanned {
                 scanned.suppressed.push(rule.id);
                 continue;
             }
+            let finding = Finding::new(rule.id, rule.severity, message);
+            let finding = match region {
+                Some(region) => finding.at_region(path, region),
+                None => finding.at(path, number),
+            };
             scanned
                 .findings
-                .push(Finding::new(rule.id, rule.severity, message).at(path, number));
+                .push(finding.snippet(snippet).tag(CWE_HARD_CODED_CREDENTIALS));
         }
     }
     scanned
+}
+
+/// The weakness every finding of this validator is an instance of.
+pub const CWE_HARD_CODED_CREDENTIALS: &str = "cwe:CWE-798";
+
+/// The columns of `secret` within `line` (line `number`), when it is a
+/// stretch of it.
+fn columns(line: &str, secret: &str, number: u32) -> Option<Region> {
+    let offset = (secret.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+    let end = offset.checked_add(secret.len())?;
+    if end > line.len() || !line.is_char_boundary(offset) || secret.is_empty() {
+        return None;
+    }
+    let start = line[..offset].chars().count() as u32 + 1;
+    Some(Region::columns(number, start, start + secret.chars().count() as u32))
+}
+
+/// `line` as a finding quotes it: trimmed, cut to 200 characters, the
+/// secret found in it and every other stretch that could be one (8 or more
+/// characters, letters and digits mixed, between blanks, quotes or
+/// `=:,;`) shortened to its first [`REDACTED_PREFIX_CHARS`] characters and
+/// `…`.
+pub fn masked(line: &str, secret: &str) -> String {
+    let line = if secret.is_empty() {
+        line.trim().to_owned()
+    } else {
+        line.trim().replace(secret, &redact(secret))
+    };
+    let line: String = line.chars().take(200).collect();
+    let mut out = String::with_capacity(line.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let letters = word.chars().any(|c| c.is_alphabetic());
+        let digits = word.chars().any(|c| c.is_ascii_digit());
+        if word.chars().count() >= 8 && letters && digits {
+            out.push_str(&redact(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in line.chars() {
+        if c.is_whitespace() || "\"'`=:,;()[]{}<>".contains(c) {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// Why a rule's filters rejected a candidate.

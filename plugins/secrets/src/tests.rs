@@ -461,6 +461,38 @@ fn messages_never_show_more_than_a_short_prefix() {
 }
 
 #[test]
+fn a_finding_points_at_the_secrets_columns_quotes_its_line_masked_and_names_cwe_798() {
+    // Two secrets on one line: each finding's snippet shows neither.
+    let text = format!("x = 1\n  KEYS = [\"{AWS_KEY_ID}\", \"{STRIPE}\"]  \n");
+    let findings = scan_text("conf/keys.py", &text);
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let key = &findings[0];
+    let region = key.region().unwrap();
+    // `  KEYS = ["` is 11 characters: the key starts at column 12.
+    let start = 12;
+    let end = start + AWS_KEY_ID.len() as u32;
+    assert_eq!(
+        (region.start_line, region.start_column, region.end_line, region.end_column),
+        (2, Some(start), Some(2), Some(end))
+    );
+    for f in &findings {
+        let snippet = f.snippet.as_deref().unwrap();
+        assert!(snippet.starts_with("KEYS = [\""), "{snippet}");
+        assert!(!snippet.contains(AWS_KEY_ID) && !snippet.contains(STRIPE), "{snippet}");
+        assert!(snippet.contains("AKIA…") && snippet.contains("sk_l…"), "{snippet}");
+        assert_eq!(f.tags, [CWE_HARD_CODED_CREDENTIALS]);
+    }
+    // Words without digits stay readable; a line is cut to 200 characters.
+    assert_eq!(masked("  SIGNING_KEY = os.environ  ", ""), "SIGNING_KEY = os.environ");
+    assert_eq!(masked(&"x".repeat(300), "").chars().count(), 200);
+    // A secret that is not a stretch of its line has no columns.
+    assert!(columns("abc", "abc".to_owned().as_str(), 1).is_none());
+    let line = "ab€cd";
+    let region = columns(line, &line[5..], 4).unwrap();
+    assert_eq!((region.start_column, region.end_column), (Some(4), Some(6)));
+}
+
+#[test]
 fn env_files_are_scanned_for_unquoted_values() {
     let text = "JWT_SECRET=Xk2mP9qR4vT7wZ1bN6cL\nJWT_SECRET=${JWT_SECRET}\nDEBUG=true\n";
     assert_eq!(

@@ -155,10 +155,7 @@ pub fn scan_files(files: &[File]) -> Report {
                 suppressed.add(hit.rule.id);
                 continue;
             }
-            findings.push(
-                Finding::new(hit.rule.id, hit.rule.severity, hit.message)
-                    .at(file.path.clone(), hit.line),
-            );
+            findings.push(finding(&file.path, &lines, hit));
         }
     }
     let score = score(&findings);
@@ -174,6 +171,23 @@ pub fn scan_files(files: &[File]) -> Report {
         findings,
         score,
         summary,
+    }
+}
+
+/// The finding of `hit` in the file at `path` (its `lines`): tagged with
+/// the rule's CWE id, quoting the line (trimmed, at most 200 characters).
+pub fn finding(path: &str, lines: &[&str], hit: Hit) -> Finding {
+    let finding = Finding::new(hit.rule.id, hit.rule.severity, hit.message)
+        .at(path, hit.line)
+        .tag(format!("cwe:{}", hit.rule.cwe));
+    let quoted = (hit.line as usize)
+        .checked_sub(1)
+        .and_then(|i| lines.get(i))
+        .map(|l| l.trim().chars().take(200).collect::<String>())
+        .filter(|l| !l.is_empty());
+    match quoted {
+        Some(line) => finding.snippet(line),
+        None => finding,
     }
 }
 

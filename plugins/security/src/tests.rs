@@ -305,6 +305,25 @@ fn sql_messages_name_the_sink_cwe_and_fix() {
 }
 
 #[test]
+fn a_finding_is_tagged_with_its_rules_cwe_and_quotes_its_line() {
+    let text = "def f(a):\n    q = f\"SELECT * FROM t WHERE a = {a}\"   \n    rows = cursor.execute(q)\n";
+    let report = scan_files(&[File::text("a.py", text)]);
+    let finding = &report.findings[0];
+    // The finding is where the statement is built.
+    assert_eq!((finding.path(), finding.line()), (Some("a.py"), Some(2)));
+    assert_eq!(finding.tags, ["cwe:CWE-89"]);
+    assert_eq!(
+        finding.snippet.as_deref(),
+        Some("q = f\"SELECT * FROM t WHERE a = {a}\"")
+    );
+    // Past the file's last line there is nothing to quote.
+    let hit = scan_text("a.py", text).remove(0);
+    let beyond = Hit { line: 9, ..hit };
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(super::finding("a.py", &lines, beyond).snippet.is_none());
+}
+
+#[test]
 fn tagged_sql_templates_bind_their_values_and_are_not_reported() {
     let ts = "const rows = await db.query(sql`SELECT * FROM users WHERE id = ${id}`);\n\
               const more = await prisma.$queryRaw`SELECT * FROM users WHERE id = ${id}`;\n";
