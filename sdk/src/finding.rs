@@ -58,7 +58,12 @@ impl Fix {
     }
 
     /// One more replacement.
-    pub fn replace(mut self, path: impl Into<String>, region: Region, text: impl Into<String>) -> Self {
+    pub fn replace(
+        mut self,
+        path: impl Into<String>,
+        region: Region,
+        text: impl Into<String>,
+    ) -> Self {
         self.replacements.push(Replacement {
             path: path.into(),
             region,
@@ -186,14 +191,16 @@ mod tests {
     fn a_finding_carries_columns_a_snippet_a_fix_and_tags() {
         let region = Region::columns(3, 5, 9);
         assert_eq!(
-            (region.start_line, region.start_column, region.end_line, region.end_column),
+            (
+                region.start_line,
+                region.start_column,
+                region.end_line,
+                region.end_column
+            ),
             (3, Some(5), Some(3), Some(9))
         );
-        let fix = Fix::new("drop it", "app.py", region, "").replace(
-            "app.py",
-            Region::line(1),
-            "# ok\n",
-        );
+        let fix =
+            Fix::new("drop it", "app.py", region, "").replace("app.py", Region::line(1), "# ok\n");
         let finding = Finding::new("acme/todo", Severity::Low, "a TODO")
             .at_region("app.py", region)
             .snippet("TODO")

@@ -80,10 +80,26 @@ mod tests {
     #[test]
     fn every_kind_keeps_its_words_and_becomes_a_plugin_error_naming_it() {
         let cases = [
-            (Wire::NotGranted("no HTTP destination".into()), "not-granted", "NOT_GRANTED"),
-            (Wire::LimitExceeded("over 64 requests".into()), "limit-exceeded", "LIMIT_EXCEEDED"),
-            (Wire::InvalidInput("no file `x`".into()), "invalid-input", "INVALID_INPUT"),
-            (Wire::Unavailable("connection refused".into()), "unavailable", "UNAVAILABLE"),
+            (
+                Wire::NotGranted("no HTTP destination".into()),
+                "not-granted",
+                "NOT_GRANTED",
+            ),
+            (
+                Wire::LimitExceeded("over 64 requests".into()),
+                "limit-exceeded",
+                "LIMIT_EXCEEDED",
+            ),
+            (
+                Wire::InvalidInput("no file `x`".into()),
+                "invalid-input",
+                "INVALID_INPUT",
+            ),
+            (
+                Wire::Unavailable("connection refused".into()),
+                "unavailable",
+                "UNAVAILABLE",
+            ),
         ];
         for (wire, code, plugin_code) in cases {
             let words = match &wire {
@@ -97,7 +113,10 @@ mod tests {
             assert_eq!(e.message(), words);
             assert_eq!(e.to_string(), words);
             let plugin = PluginError::from(e);
-            assert_eq!((plugin.code.as_str(), plugin.message.as_str()), (plugin_code, words.as_str()));
+            assert_eq!(
+                (plugin.code.as_str(), plugin.message.as_str()),
+                (plugin_code, words.as_str())
+            );
         }
     }
 }

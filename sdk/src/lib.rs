@@ -130,12 +130,12 @@ pub use bindings::analyzer::export_analyzer;
 pub use bindings::delivery::export_delivery;
 pub use bindings::planner::export_planner;
 
+pub use agent::GenerationRequest;
 pub use bindings::agent::qlp::plugin::types::{
     Analysis, Artifact, Capability, DeliveryTarget, ExportOptions, File, Finding, Fix,
     FunctionMetrics, Intent, Location, Plan, PlanningRequest, PluginError, PluginInfo, PluginKind,
     Receipt, Region, Replacement, Report, Severity, Validation,
 };
-pub use agent::GenerationRequest;
 pub use capsule::{Capsule, CapsuleView, FileEntry};
 pub use host_error::HostError;
 

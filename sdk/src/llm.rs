@@ -17,7 +17,9 @@
 //! Outside WebAssembly (in a plugin's unit tests) there is no host: every
 //! call answers [`Error::Unavailable`].
 
-pub use crate::bindings::agent::qlp::llm::chat::{Completion, Error, Message, Options, Role, Usage};
+pub use crate::bindings::agent::qlp::llm::chat::{
+    Completion, Error, Message, Options, Role, Usage,
+};
 
 impl Message {
     pub fn system(content: impl Into<String>) -> Self {

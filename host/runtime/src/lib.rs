@@ -1264,7 +1264,9 @@ impl Runtime {
                     for _ in 0..n {
                         let borrowed = wasmtime::component::Resource::new_borrow(capsule.rep());
                         let started = Instant::now();
-                        instance.call_validate(&mut *store, borrowed)?.map_err(fail)?;
+                        instance
+                            .call_validate(&mut *store, borrowed)?
+                            .map_err(fail)?;
                         times.push(started.elapsed());
                     }
                     Ok(BenchTimes(times))

@@ -430,7 +430,11 @@ fn columns(line: &str, secret: &str, number: u32) -> Option<Region> {
         return None;
     }
     let start = line[..offset].chars().count() as u32 + 1;
-    Some(Region::columns(number, start, start + secret.chars().count() as u32))
+    Some(Region::columns(
+        number,
+        start,
+        start + secret.chars().count() as u32,
+    ))
 }
 
 /// `line` as a finding quotes it: trimmed, cut to 200 characters, the

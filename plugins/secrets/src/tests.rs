@@ -472,18 +472,32 @@ fn a_finding_points_at_the_secrets_columns_quotes_its_line_masked_and_names_cwe_
     let start = 12;
     let end = start + AWS_KEY_ID.len() as u32;
     assert_eq!(
-        (region.start_line, region.start_column, region.end_line, region.end_column),
+        (
+            region.start_line,
+            region.start_column,
+            region.end_line,
+            region.end_column
+        ),
         (2, Some(start), Some(2), Some(end))
     );
     for f in &findings {
         let snippet = f.snippet.as_deref().unwrap();
         assert!(snippet.starts_with("KEYS = [\""), "{snippet}");
-        assert!(!snippet.contains(AWS_KEY_ID) && !snippet.contains(STRIPE), "{snippet}");
-        assert!(snippet.contains("AKIA…") && snippet.contains("sk_l…"), "{snippet}");
+        assert!(
+            !snippet.contains(AWS_KEY_ID) && !snippet.contains(STRIPE),
+            "{snippet}"
+        );
+        assert!(
+            snippet.contains("AKIA…") && snippet.contains("sk_l…"),
+            "{snippet}"
+        );
         assert_eq!(f.tags, [CWE_HARD_CODED_CREDENTIALS]);
     }
     // Words without digits stay readable; a line is cut to 200 characters.
-    assert_eq!(masked("  SIGNING_KEY = os.environ  ", ""), "SIGNING_KEY = os.environ");
+    assert_eq!(
+        masked("  SIGNING_KEY = os.environ  ", ""),
+        "SIGNING_KEY = os.environ"
+    );
     assert_eq!(masked(&"x".repeat(300), "").chars().count(), 200);
     // A secret that is not a stretch of its line has no columns.
     assert!(columns("abc", "abc".to_owned().as_str(), 1).is_none());

@@ -306,7 +306,8 @@ fn sql_messages_name_the_sink_cwe_and_fix() {
 
 #[test]
 fn a_finding_is_tagged_with_its_rules_cwe_and_quotes_its_line() {
-    let text = "def f(a):\n    q = f\"SELECT * FROM t WHERE a = {a}\"   \n    rows = cursor.execute(q)\n";
+    let text =
+        "def f(a):\n    q = f\"SELECT * FROM t WHERE a = {a}\"   \n    rows = cursor.execute(q)\n";
     let report = scan_files(&[File::text("a.py", text)]);
     let finding = &report.findings[0];
     // The finding is where the statement is built.

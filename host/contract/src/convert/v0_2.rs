@@ -310,10 +310,7 @@ mod tests {
         let region = location.region.unwrap();
         assert_eq!((region.start_line, region.start_column), (7, None));
         assert!(f.snippet.is_none() && f.fix.is_none() && f.tags.is_empty());
-        let pathless = model::Finding {
-            path: None,
-            ..old
-        };
+        let pathless = model::Finding { path: None, ..old };
         assert!(w2::Finding::from(&pathless).location.is_none());
     }
 
@@ -387,7 +384,10 @@ mod tests {
         };
         let (sent, capsule) = generation(&request);
         assert_eq!((sent.iteration, sent.role.as_str()), (2, "security"));
-        assert_eq!(sent.intent.constraints, [("compliance".into(), "pci".into())]);
+        assert_eq!(
+            sent.intent.constraints,
+            [("compliance".into(), "pci".into())]
+        );
         assert_eq!(sent.findings[0].snippet.as_deref(), Some("x"));
         assert_eq!(sent.findings[0].tags, ["cwe:CWE-798"]);
         // The capsule is the stage's view, not a copy of it.
@@ -395,7 +395,10 @@ mod tests {
         // 0.1 gets the files in the request and the finding's place only.
         let old = w1::GenerationRequest::from(&request);
         assert_eq!(old.files.len(), 1);
-        assert_eq!((old.findings[0].path.as_deref(), old.findings[0].line), (Some("app.py"), Some(1)));
+        assert_eq!(
+            (old.findings[0].path.as_deref(), old.findings[0].line),
+            (Some("app.py"), Some(1))
+        );
     }
 
     #[test]
@@ -417,7 +420,10 @@ mod tests {
         let capsule = Capsule::new(std::sync::Arc::new(view));
         let paths: Vec<_> = capsule.entries().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, ["README.md", "src/a.rs", "src/b.rs"]);
-        assert_eq!(capsule.view().file("src/a.rs").unwrap().content, b"src/a.rs");
+        assert_eq!(
+            capsule.view().file("src/a.rs").unwrap().content,
+            b"src/a.rs"
+        );
         assert_eq!(capsule.entries()[0].size, 9);
         assert!(capsule.view().file("src/c.rs").is_none());
         // A view built unsorted is sorted when it becomes a capsule.

@@ -168,9 +168,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use qlp_contract::model;
     use delivery::qlp::plugin::workspace::Host as _;
     use host::Host as _;
+    use qlp_contract::model;
     use types::HostCapsule as _;
 
     fn granted(dir: &std::path::Path, writable: bool) -> State {
@@ -328,7 +328,10 @@ mod tests {
         let location = seen.location.as_ref().unwrap();
         assert_eq!(location.path, "a.py");
         let r = location.region.unwrap();
-        assert_eq!((r.start_line, r.start_column, r.end_column), (2, Some(3), Some(8)));
+        assert_eq!(
+            (r.start_line, r.start_column, r.end_column),
+            (2, Some(3), Some(8))
+        );
         assert_eq!(seen.snippet.as_deref(), Some("12345"));
         assert_eq!(seen.tags, ["cwe:CWE-798"]);
         assert_eq!(s.quality_score(own(&handle)), Some(87));
