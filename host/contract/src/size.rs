@@ -9,6 +9,7 @@
 //! than the guest's memory could describe.)
 
 use crate::bindings::wit;
+use crate::model;
 
 /// What one element of a list that is not bytes counts for, besides its
 /// own contents: about what the host keeps per element.
@@ -66,47 +67,59 @@ impl<T: WireSize, E: WireSize> WireSize for Result<T, E> {
     }
 }
 
-/// Implements `WireSize` for a record as the sum of the named fields (the
-/// others are fixed-size numbers and enums).
+/// Implements `WireSize` for records as the sum of the named fields (the
+/// others are fixed-size numbers and enums): a WIT record and the domain
+/// type that mirrors it are counted alike, so a call's input is sized
+/// before it is converted.
 macro_rules! record {
-    ($ty:ty { $($field:ident),* }) => {
+    (@one $ty:ty { $($field:ident),* }) => {
         impl WireSize for $ty {
             fn wire_size(&self) -> usize {
                 0 $(+ self.$field.wire_size())*
             }
         }
     };
+    ([$($ty:ty),+] $fields:tt) => {
+        $(record!(@one $ty $fields);)+
+    };
+    ($ty:ty { $($field:ident),* }) => {
+        record!(@one $ty { $($field),* });
+    };
 }
 
 record!(wit::PluginError { code, message });
-record!(wit::File { path, content });
-record!(wit::Intent {
-    id,
-    description,
-    requirements,
-    constraints,
-    tier
-});
-record!(wit::Finding {
-    rule_id,
-    message,
-    path
-});
-record!(wit::FunctionMetrics { name });
-record!(wit::Analysis {
-    path,
-    language,
-    functions,
-    imports
-});
-record!(wit::Report { findings, summary });
-record!(wit::Validation { validator, report });
-record!(wit::CapsuleView {
-    intent,
-    files,
-    analyses,
-    validations
-});
+record!([wit::File, model::File] { path, content });
+record!([wit::Intent, model::Intent] {
+        id,
+        description,
+        requirements,
+        constraints,
+        tier
+    }
+);
+record!([wit::Finding, model::Finding] {
+        rule_id,
+        message,
+        path
+    }
+);
+record!([wit::FunctionMetrics, model::FunctionMetrics] { name });
+record!([wit::Analysis, model::Analysis] {
+        path,
+        language,
+        functions,
+        imports
+    }
+);
+record!([wit::Report, model::Report] { findings, summary });
+record!([wit::Validation, model::Validation] { validator, report });
+record!([wit::CapsuleView, model::CapsuleView] {
+        intent,
+        files,
+        analyses,
+        validations
+    }
+);
 record!(wit::GenerationRequest {
     intent,
     files,
@@ -149,50 +162,14 @@ record!(wit::PluginInfo {
     capabilities
 });
 
-/// The domain's side of the same records, counted as 0.1.0 copies them:
-/// a call's input is sized before it is converted.
-mod domain {
-    use super::WireSize;
-    use crate::model;
-
-    record!(model::File { path, content });
-    record!(model::Intent {
-        id,
-        description,
-        requirements,
-        constraints,
-        tier
-    });
-    record!(model::Finding {
-        rule_id,
-        message,
-        path
-    });
-    record!(model::FunctionMetrics { name });
-    record!(model::Analysis {
-        path,
-        language,
-        functions,
-        imports
-    });
-    record!(model::Report { findings, summary });
-    record!(model::Validation { validator, report });
-    record!(model::CapsuleView {
-        intent,
-        files,
-        analyses,
-        validations
-    });
-    record!(model::GenerationRequest {
-        project,
-        findings,
-        role
-    });
-
-    impl<T: WireSize> WireSize for std::sync::Arc<T> {
-        fn wire_size(&self) -> usize {
-            (**self).wire_size()
-        }
+/// What 0.1 copies of an agent's request: the intent, the project's files,
+/// the findings and the role.
+impl WireSize for model::GenerationRequest {
+    fn wire_size(&self) -> usize {
+        self.project.intent.wire_size()
+            + self.project.files.wire_size()
+            + self.findings.wire_size()
+            + self.role.wire_size()
     }
 }
 
@@ -325,5 +302,52 @@ mod tests {
         assert_eq!(strings.wire_size(), 3 * ELEMENT_BYTES);
         let pairs = vec![("k".to_owned(), "v".to_owned())];
         assert_eq!(pairs.wire_size(), 2 + ELEMENT_BYTES);
+    }
+
+    #[test]
+    fn a_domain_view_counts_what_its_0_1_copy_counts() {
+        let intent = model::Intent {
+            id: "i".into(),
+            description: "an API".into(),
+            requirements: vec!["auth".into()],
+            constraints: vec![("db".into(), "pg".into())],
+            tier: "standard".into(),
+            kind: model::IntentKind::Generate,
+        };
+        let file = |p: &str, n: usize| model::File {
+            path: p.into(),
+            content: vec![b'x'; n],
+        };
+        let finding = model::Finding {
+            path: Some("a.py".into()),
+            line: Some(1),
+            ..model::Finding::new("r/x", model::Severity::Low, "m")
+        };
+        let view = model::CapsuleView::new(
+            intent,
+            vec![file("b.py", 30), file("a.py", 70)],
+            vec![],
+            vec![model::Validation {
+                validator: "v".into(),
+                report: model::Report {
+                    findings: vec![finding.clone()],
+                    score: 90,
+                    summary: "s".into(),
+                },
+            }],
+            Some(90),
+        );
+        assert_eq!(view.wire_size(), wit::CapsuleView::from(&view).wire_size());
+        assert_eq!(view.content_bytes(), 100);
+        let request = model::GenerationRequest {
+            project: std::sync::Arc::new(view),
+            findings: vec![finding],
+            iteration: 1,
+            role: "tests".into(),
+        };
+        assert_eq!(
+            request.wire_size(),
+            wit::GenerationRequest::from(&request).wire_size()
+        );
     }
 }
