@@ -1,8 +1,10 @@
-//! `qlp:plugin@0.2.0` at the boundary. The host builds every call's input
-//! in 0.1.0's types (the pipeline speaks one version); a 0.2 plugin gets
-//! them mirrored into 0.2.0's, and what it returns becomes domain values,
-//! keeping what 0.2 adds (a finding's region, snippet, fix and tags; the
-//! `llm` capability).
+//! `qlp:plugin@0.2.0` at the boundary. The pipeline hands the runtime
+//! domain values (a shared `model::CapsuleView`, a
+//! `model::GenerationRequest`); a 0.2 plugin reads the view through its
+//! capsule resource and gets every finding whole, and what it returns
+//! becomes domain values keeping what 0.2 adds (a finding's region,
+//! snippet, fix and tags; the `llm` capability). Records whose shape did
+//! not change are mirrored from 0.1.0's.
 
 use crate::bindings::v0_2::Capsule;
 use crate::bindings::v0_2::wit as w2;
