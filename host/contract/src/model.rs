@@ -328,3 +328,56 @@ pub struct Receipt {
     pub location: String,
     pub details: Vec<(String, String)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_kind_is_stored_by_name_and_anything_else_reads_as_generate() {
+        for kind in [IntentKind::Generate, IntentKind::Check] {
+            assert_eq!(IntentKind::parse(kind.as_str()), kind);
+        }
+        assert_eq!(IntentKind::Check.as_str(), "check");
+        assert_eq!(IntentKind::Generate.as_str(), "generate");
+        assert_eq!(IntentKind::parse("upload"), IntentKind::Generate);
+    }
+
+    #[test]
+    fn file_content_travels_as_base64_and_comes_back_byte_for_byte() {
+        let file = File {
+            path: "bin/x".into(),
+            content: vec![0, 159, 255, b'a'],
+        };
+        let json = serde_json::to_value(&file).unwrap();
+        assert_eq!(json["content"], "AJ//YQ==");
+        assert_eq!(serde_json::from_value::<File>(json).unwrap(), file);
+        let bad = serde_json::json!({ "path": "x", "content": "not base64!" });
+        assert!(serde_json::from_value::<File>(bad).is_err());
+    }
+
+    #[test]
+    fn declared_capabilities_are_read_by_kind() {
+        assert_eq!(Declared::of(&[]), Declared::default());
+        assert!(!Declared::default().directory());
+        let all = Declared::of(&[
+            Capability::Http("a:1".into()),
+            Capability::Secret("K".into()),
+            Capability::Llm,
+            Capability::DirectoryRead,
+        ]);
+        assert_eq!(
+            all,
+            Declared {
+                http: true,
+                secrets: true,
+                llm: true,
+                directory_read: true,
+                directory_write: false,
+            }
+        );
+        assert!(all.directory());
+        let write = Declared::of(&[Capability::DirectoryWrite]);
+        assert!(write.directory_write && write.directory() && !write.http);
+    }
+}

@@ -350,4 +350,20 @@ mod tests {
             wit::GenerationRequest::from(&request).wire_size()
         );
     }
+
+    #[test]
+    fn an_option_counts_what_it_holds_and_a_capability_its_name() {
+        assert_eq!(Some("abc".to_owned()).wire_size(), 3);
+        assert_eq!(None::<String>.wire_size(), 0);
+        let http = "api.example.com:443";
+        assert_eq!(wit::Capability::Http(http.into()).wire_size(), http.len());
+        assert_eq!(wit::Capability::Secret("TOKEN".into()).wire_size(), 5);
+        assert_eq!(wit::Capability::DirectoryRead.wire_size(), 0);
+        let domain = model::Capability::Secret("TOKEN".into());
+        assert_eq!(domain.wire_size(), 5);
+        assert_eq!(model::Capability::Llm.wire_size(), 0);
+        let v2 = crate::bindings::v0_2::wit::Capability::Http(http.into());
+        assert_eq!(v2.wire_size(), http.len());
+        assert_eq!(crate::bindings::v0_2::wit::Capability::Llm.wire_size(), 0);
+    }
 }
